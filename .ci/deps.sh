@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs wsbridge's build dependencies on Debian/Ubuntu (through sudo when not
+# root), or says exactly what to install and stops.
+set -e
+PKGS="build-essential pkg-config libwebsockets-dev libcjson-dev libcunit1-dev libcurl4-openssl-dev libssl-dev json-schema-test-suite curl valgrind"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "wsbridge: missing build dependencies; install:$missing (Debian/Ubuntu names)" >&2
+    exit 1
+fi
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+        echo "wsbridge: not root and no sudo; as root run: apt-get install -y$missing" >&2
+        exit 1
+    fi
+fi
+echo "wsbridge: installing$missing"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing

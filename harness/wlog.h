@@ -1,0 +1,29 @@
+/* wlog: one-line leveled logging shared by every wsbridge program.
+ *
+ * Each line: "2026-11-22T15:44:29.123456Z LEVEL prog: message". The level
+ * comes from LOG_LEVEL (error, warn, info, debug; default info) unless
+ * wlog_set_level() is called. Lines go to stderr, unbuffered per line. */
+#ifndef WSB_WLOG_H
+#define WSB_WLOG_H
+
+enum wlog_level {
+    WLOG_ERROR = 0,
+    WLOG_WARN = 1,
+    WLOG_INFO = 2,
+    WLOG_DEBUG = 3,
+};
+
+/* Names the program in every line and reads LOG_LEVEL. */
+void wlog_init(const char *prog);
+void wlog_set_level(enum wlog_level level);
+enum wlog_level wlog_get_level(void);
+/* Parses "error", "warn"/"warning", "info", "debug" (any case); -1 when unknown. */
+int wlog_parse_level(const char *name);
+void wlog_msg(enum wlog_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define wlog_error(...) wlog_msg(WLOG_ERROR, __VA_ARGS__)
+#define wlog_warn(...) wlog_msg(WLOG_WARN, __VA_ARGS__)
+#define wlog_info(...) wlog_msg(WLOG_INFO, __VA_ARGS__)
+#define wlog_debug(...) wlog_msg(WLOG_DEBUG, __VA_ARGS__)
+
+#endif
