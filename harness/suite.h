@@ -1,0 +1,66 @@
+/* suite: what a test suite (suites/<name>.c) sees of the harness.
+ *
+ * A suite is a CUnit suite plus a little more: tests can be skipped with a
+ * reason (CUnit has no skip), record key figures ("metrics") that go into
+ * test_summary.json and test_report.md, and write to the suite's own log
+ * (<results>/<suite>.log). The runner (harness/main.c, runner.c) runs each
+ * selected suite in a forked child under a watchdog; the child streams its
+ * results to the parent, so a crash or hang still leaves a summary.
+ *
+ * Suites use only the harness API (envdriver.h, wsclient.h, httpc.h,
+ * histogram.h, contract.h, envelope.h, jwt.h and this file). */
+#ifndef WSB_SUITE_H
+#define WSB_SUITE_H
+
+#include <CUnit/CUnit.h>
+#include "contract.h"
+#include "envdriver.h"
+
+/* How hard the suites push: "short" for make test / CI, "full" by default. */
+typedef struct suite_profile {
+    const char *name;      /* "short" | "full" */
+    int concurrent_conns;  /* connectivity: concurrent connections (default 500) */
+    int ramp_ceiling;      /* connectivity: capacity ramp ceiling */
+    int ramp_step;
+    int flow_messages;     /* message_flow: messages to follow end to end */
+    int flow_subscribers;
+    double duration_s;     /* load/performance: how long a steady phase lasts */
+} suite_profile;
+
+/* Everything a running suite may use. Valid while the suite runs. */
+typedef struct suite_ctx {
+    envdriver *env;
+    const contract *contract;
+    const char *results_dir;
+    const char *suite_name;
+    suite_profile profile;
+    const char *jwt_secret;        /* NULL when ready tokens were given */
+    const char *publisher_token;   /* tokens: given, or minted from jwt_secret */
+    const char *subscriber_token;
+    const char *ca_file;           /* wss:// */
+    const char *bot_source;        /* the bot's source name, default "bot-1" */
+} suite_ctx;
+
+const suite_ctx *suite_get(void);
+
+/* Marks the running test skipped with a reason; the test should return next. */
+void suite_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Records a key figure for the running test (also shown in test_report.md). */
+void suite_metric(const char *name, double value, const char *unit);
+/* A line in <results>/<suite>.log (and on the console at debug level). */
+void suite_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Mints (or returns the given) token for a role, for a sub; caller frees. */
+char *suite_token(const char *role, const char *sub, long ttl_s);
+
+/* A suite as the runner knows it. Each suites/<name>.c defines one
+ * `const suite_def suite_<name>`; suites/registry.c lists them. */
+typedef struct suite_def {
+    const char *name;          /* connectivity, message_flow, fault_tolerance, load_tests,
+                                  integration, performance, security */
+    const char *description;
+    CU_InitializeFunc init;    /* may be NULL */
+    CU_CleanupFunc cleanup;    /* may be NULL */
+    CU_TestInfo *tests;
+} suite_def;
+
+#endif
