@@ -1,0 +1,10 @@
+# harness: programs, tests and benchmarks of the harness core.
+# One block per program/test/benchmark; main files live in subfolders
+# (harness/tools/, harness/tests/, harness/bench/) so the core library
+# wildcard harness/*.c does not pick them up.
+
+TESTS += test-wjson
+test-wjson_SRCS := harness/tests/test_wjson.c
+
+TESTS += test-envelope
+test-envelope_SRCS := harness/tests/test_envelope.c

@@ -1,0 +1,243 @@
+/* test_envelope: CUnit tests of harness/envelope.c: decode of good and
+ * mistyped envelopes, encode/decode round trips (integers beyond 2^31,
+ * escaping, relay_us), the fixed-buffer encoder's overflow refusal, and the
+ * tree-less peek on reordered, nested and hostile frames. */
+#include "envelope.h"
+#include "wjson.h"
+
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *GOOD = "{\"v\":1,\"type\":\"trade_executed\",\"source\":\"bot-1\",\"seq\":42,"
+                          "\"ts_us\":1763822739818918,\"data\":{\"trade_id\":\"t-1\",\"price\":"
+                          "101.5}}";
+
+static cJSON *parse(const char *s)
+{
+    char err[128];
+    cJSON *j = wjson_parse(s, strlen(s), 0, err, sizeof(err));
+    if (j == NULL)
+        fprintf(stderr, "\n  parse failed: %s\n", err);
+    return j;
+}
+
+static void test_decode(void)
+{
+    cJSON *j = parse(GOOD);
+    envelope e;
+    char err[128];
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    CU_ASSERT_EQUAL(envelope_decode(j, &e, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(e.v, 1);
+    CU_ASSERT_STRING_EQUAL(e.type, "trade_executed");
+    CU_ASSERT_STRING_EQUAL(e.source, "bot-1");
+    CU_ASSERT_EQUAL(e.seq, 42);
+    CU_ASSERT_EQUAL(e.ts_us, 1763822739818918LL);
+    CU_ASSERT_EQUAL(e.relay_us, 0);
+    CU_ASSERT_PTR_NOT_NULL(e.data);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(e.data, "price")->valuedouble, 101.5);
+    cJSON_Delete(j);
+}
+
+static void decode_fails(const char *text, const char *want)
+{
+    cJSON *j = parse(text);
+    envelope e;
+    char err[128] = "";
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    CU_ASSERT_EQUAL(envelope_decode(j, &e, err, sizeof(err)), -1);
+    if (strstr(err, want) == NULL)
+        fprintf(stderr, "\n  %s: want \"%s\", got \"%s\"\n", text, want, err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
+    cJSON_Delete(j);
+}
+
+static void test_decode_bad(void)
+{
+    decode_fails("[]", "/: must be an object");
+    decode_fails("{\"v\":1,\"type\":\"x\",\"source\":\"b\",\"ts_us\":1,\"data\":{}}",
+                 "missing required property \"seq\"");
+    decode_fails("{\"v\":1,\"type\":\"x\",\"source\":\"b\",\"seq\":1.5,\"ts_us\":1,\"data\":{}}",
+                 "/seq: must be an integer");
+    decode_fails("{\"v\":1,\"type\":\"x\",\"source\":\"b\",\"seq\":\"1\",\"ts_us\":1,\"data\":{}}",
+                 "/seq: must be an integer");
+    decode_fails("{\"v\":1,\"type\":\"x\",\"source\":\"b\",\"seq\":1e300,\"ts_us\":1,\"data\":{}}",
+                 "/seq: must be an integer");
+    decode_fails("{\"v\":2,\"type\":\"x\",\"source\":\"b\",\"seq\":1,\"ts_us\":1,\"data\":{}}",
+                 "/v: must be 1");
+    decode_fails("{\"v\":1,\"type\":7,\"source\":\"b\",\"seq\":1,\"ts_us\":1,\"data\":{}}",
+                 "/type: must be a string");
+    decode_fails("{\"v\":1,\"type\":\"x\",\"source\":\"b\",\"seq\":1,\"ts_us\":1,\"data\":[]}",
+                 "/data: must be an object");
+    decode_fails("{\"v\":1,\"type\":\"x\",\"source\":\"b\",\"seq\":1,\"ts_us\":1}",
+                 "missing required property \"data\"");
+    decode_fails("{\"v\":1,\"type\":\"x\",\"source\":\"b\",\"seq\":1,\"ts_us\":1,\"data\":{},"
+                 "\"relay_us\":\"no\"}",
+                 "/relay_us: must be an integer");
+    decode_fails("{\"v\":1,\"type\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\",\"source\":\"b\","
+                 "\"seq\":1,\"ts_us\":1,\"data\":{}}",
+                 "/type: length must be");
+}
+
+static void test_roundtrip(void)
+{
+    envelope e, d;
+    char err[128];
+    cJSON *data = parse("{\"symbol\":\"BTC-USD\",\"price\":64000.25,\"n\":[1,2]}");
+    char *text;
+    cJSON *back;
+
+    memset(&e, 0, sizeof(e));
+    strcpy(e.type, "market_data");
+    strcpy(e.source, "bot\"q\\x");
+    e.seq = 9007199254740000LL;
+    e.ts_us = 1763822739818918LL;
+    e.relay_us = 1763822739819000LL;
+    e.data = data;
+    text = envelope_encode(&e);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    back = parse(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(back);
+    CU_ASSERT_EQUAL(envelope_decode(back, &d, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(d.v, 1);
+    CU_ASSERT_STRING_EQUAL(d.type, "market_data");
+    CU_ASSERT_STRING_EQUAL(d.source, "bot\"q\\x");
+    CU_ASSERT_EQUAL(d.seq, 9007199254740000LL);
+    CU_ASSERT_EQUAL(d.ts_us, 1763822739818918LL);
+    CU_ASSERT_EQUAL(d.relay_us, 1763822739819000LL);
+    CU_ASSERT_TRUE(cJSON_Compare(d.data, data, 1));
+    /* relay_us comes last, as the dashboard appends it. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, ",\"relay_us\":1763822739819000}"));
+    cJSON_Delete(back);
+    free(text);
+
+    e.data = NULL;
+    e.relay_us = 0;
+    text = envelope_encode(&e);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"data\":{}}"));
+    CU_ASSERT_PTR_NULL(strstr(text, "relay_us"));
+    free(text);
+    cJSON_Delete(data);
+}
+
+static void test_encode_buf(void)
+{
+    char buf[256];
+    int n = envelope_encode_buf(buf, sizeof(buf), "heartbeat", "bot-1", 7, 1763822739818918LL,
+                                "{\"loop_iterations\":3}");
+    const char *want = "{\"v\":1,\"type\":\"heartbeat\",\"source\":\"bot-1\",\"seq\":7,"
+                       "\"ts_us\":1763822739818918,\"data\":{\"loop_iterations\":3}}";
+
+    CU_ASSERT_EQUAL(n, (int)strlen(want));
+    CU_ASSERT_STRING_EQUAL(buf, want);
+    /* Exactly fitting (with its NUL) works; one byte less does not. */
+    CU_ASSERT_EQUAL(envelope_encode_buf(buf, strlen(want) + 1, "heartbeat", "bot-1", 7,
+                                        1763822739818918LL, "{\"loop_iterations\":3}"),
+                    n);
+    CU_ASSERT_EQUAL(envelope_encode_buf(buf, strlen(want), "heartbeat", "bot-1", 7,
+                                        1763822739818918LL, "{\"loop_iterations\":3}"),
+                    -1);
+    int shortlen = envelope_encode_buf(buf, sizeof(buf), "heartbeat", "bot-1", 7, 1, NULL);
+    CU_ASSERT_TRUE(shortlen > 0);
+    for (size_t cap = 1; cap <= (size_t)shortlen; cap += 3)
+        CU_ASSERT_EQUAL(envelope_encode_buf(buf, cap, "heartbeat", "bot-1", 7, 1, NULL), -1);
+    n = envelope_encode_buf(buf, sizeof(buf), "alert", "b", 1, 2, NULL);
+    CU_ASSERT_STRING_EQUAL(buf, "{\"v\":1,\"type\":\"alert\",\"source\":\"b\",\"seq\":1,"
+                                "\"ts_us\":2,\"data\":{}}");
+    CU_ASSERT_EQUAL(envelope_encode_buf(NULL, 10, "a", "b", 1, 2, NULL), -1);
+}
+
+static int peek(const char *s, envelope_peek *p)
+{
+    return envelope_peek_fields(s, strlen(s), p);
+}
+
+static void test_peek(void)
+{
+    envelope_peek p;
+
+    CU_ASSERT_EQUAL(peek(GOOD, &p), 0);
+    CU_ASSERT_STRING_EQUAL(p.type, "trade_executed");
+    CU_ASSERT_STRING_EQUAL(p.source, "bot-1");
+    CU_ASSERT_EQUAL(p.seq, 42);
+    CU_ASSERT_EQUAL(p.ts_us, 1763822739818918LL);
+    CU_ASSERT_EQUAL(p.relay_us, 0);
+
+    /* Any order; nested "seq" keys and strings with braces are skipped. */
+    CU_ASSERT_EQUAL(peek(" { \"data\" : {\"seq\":99,\"s\":\"}{\\\"]\",\"a\":[{\"seq\":5}]} ,"
+                         "\"relay_us\":17,\"seq\" : 3,\"ts_us\":-4,\"x\":null,\"y\":1.5e3,"
+                         "\"source\":\"a\\/b\",\"type\":\"alert\"}\n",
+                         &p),
+                    0);
+    CU_ASSERT_EQUAL(p.seq, 3);
+    CU_ASSERT_EQUAL(p.relay_us, 17);
+    CU_ASSERT_EQUAL(p.ts_us, -4);
+    CU_ASSERT_STRING_EQUAL(p.source, "a/b");
+    CU_ASSERT_STRING_EQUAL(p.type, "alert");
+
+    CU_ASSERT_EQUAL(peek("{}", &p), 0);
+    CU_ASSERT_EQUAL(p.seq, 0);
+    CU_ASSERT_STRING_EQUAL(p.source, "");
+
+    CU_ASSERT_EQUAL(peek("[1]", &p), -1);
+    CU_ASSERT_EQUAL(peek("", &p), -1);
+    CU_ASSERT_EQUAL(peek("{\"seq\":1.5}", &p), -1);
+    CU_ASSERT_EQUAL(peek("{\"seq\":\"1\"}", &p), -1);
+    CU_ASSERT_EQUAL(peek("{\"seq\":99999999999999999999}", &p), -1);
+    CU_ASSERT_EQUAL(peek("{\"source\":5}", &p), -1);
+    CU_ASSERT_EQUAL(peek("{\"source\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                         "aaaaaaaa\"}",
+                         &p),
+                    -1);
+    CU_ASSERT_EQUAL(peek("{\"seq\":1", &p), -1);
+    CU_ASSERT_EQUAL(peek("{\"data\":{\"a\":[1,2}", &p), -1);
+    CU_ASSERT_EQUAL(peek("{\"data\":\"unterminated}", &p), -1);
+    CU_ASSERT_EQUAL(peek("{\"seq\" 1}", &p), -1);
+    CU_ASSERT_EQUAL(peek("{\"seq\":1 \"ts_us\":2}", &p), -1);
+    CU_ASSERT_EQUAL(envelope_peek_fields(NULL, 0, &p), -1);
+    /* A frame cut anywhere never reads past its length. */
+    for (size_t n = 0; n < strlen(GOOD); n++) {
+        char *cut = malloc(n ? n : 1);
+        memcpy(cut, GOOD, n);
+        CU_ASSERT_EQUAL(envelope_peek_fields(cut, n, &p), -1);
+        free(cut);
+    }
+}
+
+static void test_now(void)
+{
+    int64_t a = envelope_now_us();
+    int64_t b = envelope_now_us();
+
+    CU_ASSERT_TRUE(a > 1600000000000000LL); /* after 2020 */
+    CU_ASSERT_TRUE(b >= a);
+}
+
+int main(void)
+{
+    CU_TestInfo tests[] = {
+        {"decodes a good envelope", test_decode},
+        {"refuses mistyped envelopes", test_decode_bad},
+        {"encode/decode round trip", test_roundtrip},
+        {"encode_buf fills or refuses", test_encode_buf},
+        {"peek picks fields without a tree", test_peek},
+        {"now_us is epoch microseconds", test_now},
+        CU_TEST_INFO_NULL,
+    };
+    CU_SuiteInfo suites[] = {{"envelope", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
+    unsigned failed;
+
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    CU_register_suites(suites);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    CU_cleanup_registry();
+    return failed ? 1 : 0;
+}
