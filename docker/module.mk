@@ -1,0 +1,7 @@
+# --- Docker orchestration (helper h6): Docker Engine API client tests ---
+# harness/dockerapi.c and harness/env_docker.c are part of the core library.
+# test-dockerapi runs against the real engine; it is skipped (exit 0, says so)
+# when no engine answers, and fails then when WSB_REQUIRE_DOCKER=1 (.ci/run).
+TESTS += test-dockerapi
+test-dockerapi_SRCS := harness/tests/test_dockerapi.c
+# --- end of the Docker block ---

@@ -1,0 +1,349 @@
+/* env_docker: the Docker environment driver (envdriver_docker_new).
+ *
+ * Drives the containers of one compose project through the Docker Engine API
+ * (dockerapi.c). Services are found by their com.docker.compose.project and
+ * com.docker.compose.service labels at every operation, so the driver works
+ * with Compose v1 and v2 names and with containers recreated meanwhile.
+ *
+ * Compose service names (override with WSB_DASHBOARD_SERVICE, WSB_BOT_SERVICE,
+ * WSB_PROXY_SERVICE): dashboard-backend, ai-trading-bot, fault-proxy.
+ *
+ * A partition (disconnect) takes the service off every network of the project
+ * except the control network (<project>_control_net, which only carries the
+ * harness's status reads), saving each network's aliases; reconnect attaches
+ * it again with those aliases, so the other services find it by the same
+ * names. envdriver_free heals a partition a test left behind.
+ *
+ * URLs: the compose service names when they resolve (the harness runs in a
+ * container on the project's networks); otherwise (the harness runs on the
+ * host) the containers' addresses on their networks, which a Linux host
+ * reaches directly. */
+#include "envdriver.h"
+
+#include "dockerapi.h"
+
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define ENV_DOCKER_DASHBOARD_PORT 8000
+#define ENV_DOCKER_BOT_STATUS_PORT 8081
+
+typedef struct docker_impl {
+    dockerapi *api;
+    char project[128];
+    char service[ENV_NUM_SERVICES][64];
+    dockerapi_endpoint *saved[ENV_NUM_SERVICES]; /* networks taken away by disconnect */
+    int nsaved[ENV_NUM_SERVICES];
+} docker_impl;
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static docker_impl *impl_of(envdriver *d)
+{
+    return d->impl;
+}
+
+/* The container id of service s, or -1 with err. */
+static int container_of(envdriver *d, env_service s, char id[DOCKERAPI_ID_LEN], char *err,
+                        size_t errlen)
+{
+    docker_impl *im = impl_of(d);
+    if ((int)s < 0 || s >= ENV_NUM_SERVICES) {
+        seterr(err, errlen, "unknown service %d", (int)s);
+        return -1;
+    }
+    dockerapi_container c;
+    if (dockerapi_find(im->api, im->project, im->service[s], &c, err, errlen) < 0)
+        return -1;
+    snprintf(id, DOCKERAPI_ID_LEN, "%s", c.id);
+    return 0;
+}
+
+static int op_start(envdriver *d, env_service s, char *err, size_t errlen)
+{
+    char id[DOCKERAPI_ID_LEN];
+    if (container_of(d, s, id, err, errlen) < 0)
+        return -1;
+    return dockerapi_start(impl_of(d)->api, id, err, errlen);
+}
+
+static int op_stop(envdriver *d, env_service s, int timeout_ms, char *err, size_t errlen)
+{
+    char id[DOCKERAPI_ID_LEN];
+    if (container_of(d, s, id, err, errlen) < 0)
+        return -1;
+    int timeout_s = timeout_ms <= 0 ? 0 : (timeout_ms + 999) / 1000;
+    return dockerapi_stop(impl_of(d)->api, id, timeout_s, err, errlen);
+}
+
+static int op_kill(envdriver *d, env_service s, int sig, char *err, size_t errlen)
+{
+    char id[DOCKERAPI_ID_LEN];
+    if (container_of(d, s, id, err, errlen) < 0)
+        return -1;
+    return dockerapi_kill(impl_of(d)->api, id, sig, err, errlen);
+}
+
+static int op_pause(envdriver *d, env_service s, char *err, size_t errlen)
+{
+    char id[DOCKERAPI_ID_LEN];
+    if (container_of(d, s, id, err, errlen) < 0)
+        return -1;
+    return dockerapi_pause(impl_of(d)->api, id, err, errlen);
+}
+
+static int op_unpause(envdriver *d, env_service s, char *err, size_t errlen)
+{
+    char id[DOCKERAPI_ID_LEN];
+    if (container_of(d, s, id, err, errlen) < 0)
+        return -1;
+    return dockerapi_unpause(impl_of(d)->api, id, err, errlen);
+}
+
+/* 1 when the network only carries control traffic and stays during a partition. */
+static int is_control_network(const docker_impl *im, const char *net)
+{
+    char want[200];
+    snprintf(want, sizeof want, "%s_control_net", im->project);
+    return strcmp(net, want) == 0;
+}
+
+static int op_disconnect(envdriver *d, env_service s, char *err, size_t errlen)
+{
+    docker_impl *im = impl_of(d);
+    char id[DOCKERAPI_ID_LEN];
+    if (container_of(d, s, id, err, errlen) < 0)
+        return -1;
+    if (im->saved[s]) {
+        seterr(err, errlen, "%s is already disconnected", im->service[s]);
+        return -1;
+    }
+    dockerapi_endpoint *eps;
+    int n;
+    if (dockerapi_endpoints(im->api, id, &eps, &n, err, errlen) < 0)
+        return -1;
+    /* keep only the networks we take away, in place */
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (!is_control_network(im, eps[i].network))
+            eps[k++] = eps[i];
+    if (k == 0) {
+        free(eps);
+        seterr(err, errlen, "%s is on no network that can be disconnected", im->service[s]);
+        return -1;
+    }
+    im->saved[s] = eps;
+    im->nsaved[s] = 0;
+    for (int i = 0; i < k; i++) {
+        if (dockerapi_network_disconnect(im->api, eps[i].network, id, 1, err, errlen) < 0) {
+            /* leave saved what was disconnected, so reconnect heals it */
+            if (im->nsaved[s] == 0) {
+                free(eps);
+                im->saved[s] = NULL;
+            }
+            return -1;
+        }
+        im->nsaved[s] = i + 1;
+    }
+    return 0;
+}
+
+static int op_reconnect(envdriver *d, env_service s, char *err, size_t errlen)
+{
+    docker_impl *im = impl_of(d);
+    if ((int)s < 0 || s >= ENV_NUM_SERVICES) {
+        seterr(err, errlen, "unknown service %d", (int)s);
+        return -1;
+    }
+    if (!im->saved[s]) {
+        seterr(err, errlen, "%s is not disconnected", im->service[s]);
+        return -1;
+    }
+    char id[DOCKERAPI_ID_LEN];
+    if (container_of(d, s, id, err, errlen) < 0)
+        return -1;
+    int rc = 0;
+    char e1[256] = "";
+    for (int i = 0; i < im->nsaved[s]; i++) {
+        const dockerapi_endpoint *e = &im->saved[s][i];
+        if (dockerapi_network_connect(im->api, e->network, id,
+                                      (const char(*)[128])e->aliases, e->naliases, e1,
+                                      sizeof e1) < 0) {
+            if (rc == 0)
+                seterr(err, errlen, "%s", e1);
+            rc = -1;
+        }
+    }
+    free(im->saved[s]);
+    im->saved[s] = NULL;
+    im->nsaved[s] = 0;
+    return rc;
+}
+
+static int op_stats(envdriver *d, env_service s, env_stats *out, char *err, size_t errlen)
+{
+    char id[DOCKERAPI_ID_LEN];
+    if (container_of(d, s, id, err, errlen) < 0)
+        return -1;
+    dockerapi_stats st;
+    if (dockerapi_stats_read(impl_of(d)->api, id, &st, err, errlen) < 0)
+        return -1;
+    out->cpu_percent = st.cpu_percent;
+    out->mem_bytes = st.mem_bytes;
+    return 0;
+}
+
+static void op_destroy(envdriver *d)
+{
+    docker_impl *im = impl_of(d);
+    if (!im)
+        return;
+    for (int s = 0; s < ENV_NUM_SERVICES; s++) {
+        if (im->saved[s]) {
+            char err[256];
+            op_reconnect(d, (env_service)s, err, sizeof err);
+        }
+    }
+    dockerapi_free(im->api);
+    free(im);
+    d->impl = NULL;
+}
+
+static const envdriver_ops docker_ops = {
+    .name = "docker",
+    .start = op_start,
+    .stop = op_stop,
+    .kill = op_kill,
+    .pause = op_pause,
+    .unpause = op_unpause,
+    .disconnect = op_disconnect,
+    .reconnect = op_reconnect,
+    .stats = op_stats,
+    .destroy = op_destroy,
+};
+
+static int resolves(const char *host)
+{
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0)
+        return 0;
+    freeaddrinfo(res);
+    return 1;
+}
+
+/* Where the harness reaches service s: its compose name when that resolves,
+ * else its first address on a non-control network. */
+static int service_host(docker_impl *im, env_service s, const char *id, char *host,
+                        size_t hostlen, char *err, size_t errlen)
+{
+    if (resolves(im->service[s])) {
+        snprintf(host, hostlen, "%s", im->service[s]);
+        return 0;
+    }
+    dockerapi_endpoint *eps;
+    int n;
+    if (dockerapi_endpoints(im->api, id, &eps, &n, err, errlen) < 0)
+        return -1;
+    host[0] = '\0';
+    for (int pass = 0; pass < 2 && !host[0]; pass++)
+        for (int i = 0; i < n && !host[0]; i++)
+            if (eps[i].ip[0] && (pass == 1 || !is_control_network(im, eps[i].network)))
+                snprintf(host, hostlen, "%s", eps[i].ip);
+    free(eps);
+    if (!host[0]) {
+        seterr(err, errlen, "%s does not resolve and its container has no address (not running?)",
+               im->service[s]);
+        return -1;
+    }
+    return 0;
+}
+
+envdriver *envdriver_docker_new(const env_config *cfg, char *err, size_t errlen)
+{
+    envdriver *d = calloc(1, sizeof *d);
+    docker_impl *im = calloc(1, sizeof *im);
+    if (!d || !im) {
+        free(d);
+        free(im);
+        seterr(err, errlen, "out of memory");
+        return NULL;
+    }
+    d->ops = &docker_ops;
+    d->cfg = *cfg;
+    d->impl = im;
+    const char *project = cfg->compose_project;
+    if (!project || !*project)
+        project = getenv("COMPOSE_PROJECT_NAME");
+    if (!project || !*project) {
+        seterr(err, errlen, "docker driver: no compose project (--compose-project or "
+                            "COMPOSE_PROJECT_NAME)");
+        goto fail;
+    }
+    snprintf(im->project, sizeof im->project, "%s", project);
+    const char *envs[ENV_NUM_SERVICES] = {"WSB_DASHBOARD_SERVICE", "WSB_BOT_SERVICE",
+                                          "WSB_PROXY_SERVICE"};
+    const char *defs[ENV_NUM_SERVICES] = {"dashboard-backend", "ai-trading-bot", "fault-proxy"};
+    for (int s = 0; s < ENV_NUM_SERVICES; s++) {
+        const char *v = getenv(envs[s]);
+        snprintf(im->service[s], sizeof im->service[s], "%s", v && *v ? v : defs[s]);
+    }
+    im->api = dockerapi_new(NULL, err, errlen);
+    if (!im->api)
+        goto fail;
+    char e2[256];
+    if (dockerapi_ping(im->api, NULL, 0, e2, sizeof e2) < 0) {
+        seterr(err, errlen, "docker driver: the Docker engine does not answer (%s)", e2);
+        goto fail;
+    }
+    dockerapi_container c;
+    if (dockerapi_find(im->api, im->project, im->service[ENV_DASHBOARD], &c, err, errlen) < 0)
+        goto fail;
+    d->caps = ENV_CAP_PROCESS | ENV_CAP_NETWORK | ENV_CAP_STATS;
+    char host[128];
+    if (cfg->dashboard_url && *cfg->dashboard_url) {
+        snprintf(d->dashboard_url, sizeof d->dashboard_url, "%s", cfg->dashboard_url);
+    } else {
+        if (service_host(im, ENV_DASHBOARD, c.id, host, sizeof host, err, errlen) < 0)
+            goto fail;
+        snprintf(d->dashboard_url, sizeof d->dashboard_url, "ws://%s:%d", host,
+                 ENV_DOCKER_DASHBOARD_PORT);
+    }
+    /* http form of the same host:port */
+    const char *rest = strstr(d->dashboard_url, "://");
+    snprintf(d->dashboard_http, sizeof d->dashboard_http, "%s%s",
+             strncmp(d->dashboard_url, "wss", 3) == 0 ? "https" : "http",
+             rest ? rest : "://localhost");
+    dockerapi_container b;
+    int have_bot = dockerapi_find(im->api, im->project, im->service[ENV_BOT], &b, e2,
+                                  sizeof e2) == 0;
+    if (cfg->bot_status_url && *cfg->bot_status_url) {
+        snprintf(d->bot_status_url, sizeof d->bot_status_url, "%s", cfg->bot_status_url);
+    } else if (have_bot) {
+        if (service_host(im, ENV_BOT, b.id, host, sizeof host, err, errlen) < 0)
+            goto fail;
+        snprintf(d->bot_status_url, sizeof d->bot_status_url, "http://%s:%d", host,
+                 ENV_DOCKER_BOT_STATUS_PORT);
+    }
+    if (have_bot)
+        d->caps |= ENV_CAP_BOT;
+    return d;
+fail:
+    op_destroy(d);
+    free(d);
+    return NULL;
+}
