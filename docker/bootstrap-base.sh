@@ -22,18 +22,18 @@ DOCKER=${DOCKER:-docker}
 say() { echo "bootstrap-base: $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
-if ! $DOCKER info >/dev/null 2>&1; then
+if ! "$DOCKER" info >/dev/null 2>&1; then
     die "no Docker engine answers (is dockerd running? can this user use /var/run/docker.sock?)"
 fi
 
-if $DOCKER image inspect "$IMAGE" >/dev/null 2>&1; then
+if "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
     say "$IMAGE already present; nothing to do"
     exit 0
 fi
 
 if [ "${WSB_SKIP_PULL:-0}" != 1 ]; then
     say "trying docker pull $IMAGE (timeout ${WSB_PULL_TIMEOUT:-60}s)"
-    if timeout "${WSB_PULL_TIMEOUT:-60}" $DOCKER pull "$IMAGE" >/dev/null 2>&1; then
+    if timeout "${WSB_PULL_TIMEOUT:-60}" "$DOCKER" pull "$IMAGE" >/dev/null 2>&1; then
         say "pulled $IMAGE"
         exit 0
     fi
@@ -150,11 +150,11 @@ rm -f "$ROOT/etc/machine-id"; : >"$ROOT/etc/machine-id"
 
 say "importing as $IMAGE"
 $SUDO tar --numeric-owner -C "$ROOT" -c . \
-    | $DOCKER import \
+    | "$DOCKER" import \
         --change 'CMD ["bash"]' \
         --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
         --message "debootstrap --variant=minbase $SUITE from $MIRROR (wsbridge docker/bootstrap-base.sh)" \
         - "$IMAGE" >/dev/null
-$DOCKER run --rm "$IMAGE" sh -c 'test -x /usr/bin/apt-get && . /etc/os-release && echo "$PRETTY_NAME"' >/dev/null \
+"$DOCKER" run --rm "$IMAGE" sh -c 'test -x /usr/bin/apt-get && . /etc/os-release && echo "$PRETTY_NAME"' >/dev/null \
     || die "the imported image does not run"
-say "done: $($DOCKER image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' "$IMAGE")"
+say "done: $("$DOCKER" image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' "$IMAGE")"

@@ -5,3 +5,10 @@
 TESTS += test-dockerapi
 test-dockerapi_SRCS := harness/tests/test_dockerapi.c
 # --- end of the Docker block ---
+
+# `make programs`: only the programs (no tests, no benchmarks): what the
+# Docker build stage runs. Recursive so that it sees PROGRAMS from every
+# fragment, whatever the include order.
+.PHONY: programs
+programs: deps
+	@$(MAKE) --no-print-directory $(PROGRAMS:%=$(BUILD)/bin/%)
