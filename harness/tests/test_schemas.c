@@ -50,6 +50,8 @@ static void fail_msg(int line, const char *fmt, ...)
     CU_assertImplementation(CU_FALSE, (unsigned)line, msg, __FILE__, "", CU_FALSE);
 }
 #define FAILF(...) fail_msg(__LINE__, __VA_ARGS__)
+/* A passing assertion, so CUnit's summary counts every check that ran. */
+#define PASS(what) CU_assertImplementation(CU_TRUE, __LINE__, what, __FILE__, "", CU_FALSE)
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -182,6 +184,8 @@ static void test_valid_examples(void)
         int rc = check_example(names[i], j, err, sizeof err);
         if (rc != 0)
             FAILF("valid/%s.json: expected valid, got %d: %s", names[i], rc, err);
+        else
+            PASS("valid example passes");
         n_valid++;
         cJSON_Delete(j);
     }
@@ -238,9 +242,12 @@ static void test_invalid_examples(void)
             if (rc != 1) {
                 FAILF("invalid/%s.json: expected invalid (1), got %d: %s", names[i], rc, err);
             } else {
-                for (int f = 0; f < nf; f++)
+                for (int f = 0; f < nf; f++) {
                     if (!strstr(err, frag[f]))
                         FAILF("invalid/%s.json: error \"%s\" lacks \"%s\"", names[i], err, frag[f]);
+                    else
+                        PASS("invalid example fails with the expected error");
+                }
             }
             n_invalid++;
             cJSON_Delete(j);
@@ -341,6 +348,7 @@ static void test_derived(void)
         if (contract_check_stream(ctr, j, err, sizeof err) != 1 || !strstr(err, "/data"))
             FAILF("%s data relayed as %s: want an error at /data, got \"%s\"", type, other, err);
         n_derived += 6;
+        PASS("derived checks of one message type ran");
         cJSON_Delete(j);
     }
     CU_ASSERT_EQUAL(contract_type_index("trade"), -1);
