@@ -144,11 +144,11 @@ static void usage(FILE *f)
         "  --token T              bearer token [WSB_BOT_TOKEN]\n"
         "  --jwt-secret S         mint a publisher token (sub = source) per connection attempt\n"
         "                         [WSB_JWT_SECRET, DASHBOARD_JWT_SECRET]\n"
-        "  --source NAME          this bot's source name [WSB_BOT_SOURCE] (bot-1)\n"
+        "  --source NAME          this bot's source name [BOT_SOURCE, WSB_BOT_SOURCE] (bot-1)\n"
         "  --status-port N        HTTP /health /status /metrics; 0 = pick a free port and print\n"
         "                         \"status on port N\"; -1 = off [WSB_BOT_STATUS_PORT] (8081)\n"
         "  --symbols LIST         comma-separated symbols [WSB_BOT_SYMBOLS] (BTC-USD,ETH-USD,SOL-USD)\n"
-        "  --rate R               trading events per second [WSB_BOT_RATE] (10)\n"
+        "  --rate R               trading events per second [BOT_RATE, WSB_BOT_RATE] (10)\n"
         "  --pattern P            steady | bursts (0.5 s at 3x every 2 s) [WSB_BOT_PATTERN]\n"
         "  --seed N               seed of the trading stream [WSB_BOT_SEED] (time-based)\n"
         "  --count N              publish exactly N trading events, wait for their acks, print a\n"
@@ -347,9 +347,11 @@ static const struct {
     {"WSB_BOT_TOKEN", OPT_TOKEN},
     {"DASHBOARD_JWT_SECRET", OPT_JWT_SECRET},
     {"WSB_JWT_SECRET", OPT_JWT_SECRET}, /* wins over DASHBOARD_JWT_SECRET */
+    {"BOT_SOURCE", OPT_SOURCE},
     {"WSB_BOT_SOURCE", OPT_SOURCE},
     {"WSB_BOT_STATUS_PORT", OPT_STATUS_PORT},
     {"WSB_BOT_SYMBOLS", OPT_SYMBOLS},
+    {"BOT_RATE", OPT_RATE},
     {"WSB_BOT_RATE", OPT_RATE},
     {"WSB_BOT_PATTERN", OPT_PATTERN},
     {"WSB_BOT_SEED", OPT_SEED},

@@ -8,3 +8,17 @@ wsb-token_SRCS := mock_server/token_main.c
 TESTS += test-jwt
 test-jwt_SRCS := harness/tests/test_jwt.c
 # --- end of the mock dashboard block ---
+
+# --- mock trading bot (helper h4): wsb-bot, its tests and bench ---
+BOT_SRCS := mock_server/bot_loop.c mock_server/bot_queue.c mock_server/bot_conn.c \
+            mock_server/bot_status.c
+
+PROGRAMS += wsb-bot
+wsb-bot_SRCS := mock_server/bot_main.c $(BOT_SRCS)
+
+TESTS += test-bot
+test-bot_SRCS := mock_server/tests/test_bot.c $(BOT_SRCS)
+
+#BENCHES += bench-bot
+#bench-bot_SRCS := mock_server/bench_bot.c
+# --- end of the mock trading bot block ---
