@@ -8,3 +8,6 @@ test-wjson_SRCS := harness/tests/test_wjson.c
 
 TESTS += test-envelope
 test-envelope_SRCS := harness/tests/test_envelope.c
+
+TESTS += test-jsonschema
+test-jsonschema_SRCS := harness/tests/test_jsonschema.c
