@@ -1,0 +1,123 @@
+/* results: the outcome of a harness run in memory, and its writers.
+ *
+ * The runner fills a results_run (suites -> tests -> failure messages and
+ * metrics) from the events its suite children stream; this module writes it
+ * as test_summary.json (RESULTS_FORMAT_VERSION), test_report.md (tables and
+ * the key figures) and junit.xml (our own, never CUnit's automated output:
+ * skipped tests are <skipped message="..."/>, a suite that is not available
+ * is one skipped test case, or a failed one when it was asked for).
+ *
+ * Statuses: passed | failed | skipped | not_available. A suite passes when
+ * none of its tests failed and it did not crash, hang or fail to start; a
+ * suite whose every test was skipped is "skipped" (it does not fail a run).
+ * All strings are copied in; results_run_free() frees everything. */
+#ifndef WSB_RESULTS_H
+#define WSB_RESULTS_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+#define RESULTS_FORMAT_VERSION 1
+
+typedef enum results_status {
+    RESULTS_PASSED = 0,
+    RESULTS_FAILED,
+    RESULTS_SKIPPED,
+    RESULTS_NOT_AVAILABLE,
+    RESULTS_RUNNING, /* in memory only, while a test runs */
+} results_status;
+
+typedef struct results_metric {
+    char *name;
+    double value;
+    char *unit; /* "" when none */
+} results_metric;
+
+typedef struct results_test {
+    char *name;
+    results_status status;
+    double duration_s;
+    char **failures; /* messages, "file:line: condition" or the runner's own */
+    size_t nfailures;
+    char *skip_reason; /* NULL unless skipped */
+    results_metric *metrics;
+    size_t nmetrics;
+} results_test;
+
+typedef struct results_suite {
+    char *name;
+    char *description;
+    results_status status;
+    int explicit_selection; /* asked for by --suite / RUN_X=true */
+    int available;          /* built into this harness */
+    double duration_s;
+    char **messages; /* suite-level problems: crash, watchdog, init failure */
+    size_t nmessages;
+    results_metric *metrics; /* recorded outside any test */
+    size_t nmetrics;
+    results_test *tests;
+    size_t ntests;
+} results_suite;
+
+typedef struct results_run {
+    char *started;  /* ISO 8601 UTC */
+    char *finished;
+    double duration_s;
+    char *mode;     /* native | docker | external */
+    char *profile;  /* short | full */
+    char *results_dir;
+    int interrupted;
+    results_suite *suites;
+    size_t nsuites;
+} results_run;
+
+const char *results_status_name(results_status s);
+/* -1 when the name is unknown. */
+int results_status_parse(const char *name);
+
+/* A new run (started = now). Free with results_run_free. */
+results_run *results_run_new(const char *mode, const char *profile, const char *results_dir);
+void results_run_free(results_run *r);
+/* Sets finished = now and duration_s from the start. */
+void results_run_finish(results_run *r, double duration_s);
+
+/* Appends; pointers stay valid until the next add on the same parent. */
+results_suite *results_add_suite(results_run *r, const char *name, const char *description);
+results_test *results_add_test(results_suite *s, const char *name);
+results_test *results_find_test(results_suite *s, const char *name);
+void results_test_fail(results_test *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void results_test_skip(results_test *t, const char *reason);
+void results_suite_message(results_suite *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Sets (or replaces, by name) a metric of a test or of a suite. */
+void results_test_metric(results_test *t, const char *name, double value, const char *unit);
+void results_suite_metric(results_suite *s, const char *name, double value, const char *unit);
+
+/* Derives a suite's status from its tests and messages (see above). */
+void results_suite_settle(results_suite *s);
+/* 1 when every suite passed, was skipped, or was not available without
+ * being asked for (and the run was not interrupted). */
+int results_run_ok(const results_run *r);
+
+/* Counts over a whole run. */
+typedef struct results_totals {
+    int suites, tests, passed, failed, skipped, not_available;
+} results_totals;
+results_totals results_count(const results_run *r);
+
+/* Writers: 0, or -1 with err. */
+cJSON *results_summary_json(const results_run *r);
+int results_write_summary(const results_run *r, const char *path, char *err, size_t errlen);
+int results_write_junit(const results_run *r, const char *path, char *err, size_t errlen);
+int results_write_report(const results_run *r, const char *path, char *err, size_t errlen);
+/* All three into dir (test_summary.json, junit.xml, test_report.md). */
+int results_write_all(const results_run *r, const char *dir, char *err, size_t errlen);
+
+/* Reads a test_summary.json back (for merge steps and tests); NULL with err. */
+results_run *results_read_summary(const char *path, char *err, size_t errlen);
+
+/* Helpers: mkdir -p (0 / -1 with err); the UTC time as ISO 8601 into buf. */
+int results_mkdirs(const char *path, char *err, size_t errlen);
+void results_iso_now(char *buf, size_t len);
+
+#endif

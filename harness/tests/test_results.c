@@ -1,0 +1,242 @@
+/* test_results: CUnit tests of harness/results.c: status rules (settle,
+ * run_ok, explicit not-available), the summary's JSON round trip, escaping in
+ * junit.xml and test_report.md, non-finite metrics, mkdirs. */
+#include "results.h"
+
+#include <CUnit/Basic.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wjson.h"
+
+static char dir[64];
+
+static char *slurp(const char *name)
+{
+    char p[256], err[256];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    return wjson_read_file(p, NULL, err, sizeof(err));
+}
+
+static results_run *sample_run(void)
+{
+    results_run *r = results_run_new("native", "short", dir);
+    results_suite *s = results_add_suite(r, "connectivity", "handshake & friends");
+    results_test *t = results_add_test(s, "handshake");
+    t->status = RESULTS_PASSED;
+    t->duration_s = 0.0125;
+    results_test_metric(t, "connect_p50", 812.5, "us");
+    results_test_metric(t, "connect_p50", 900, "us"); /* replaces */
+    results_test_metric(t, "weird", NAN, "");
+    t = results_add_test(s, "auth <expired> & \"bad\"");
+    results_test_fail(t, "test.c:12: got 200 <ok> & expected 401 | \x01 done");
+    results_test_fail(t, "second\nline");
+    t = results_add_test(s, "needs_status");
+    results_test_skip(t, "no /api/websocket/status");
+    results_suite_settle(s);
+    results_suite *m = results_add_suite(r, "security", "");
+    m->available = 0;
+    results_suite_settle(m);
+    results_run_finish(r, 1.5);
+    return r;
+}
+
+static void test_status_rules(void)
+{
+    results_run *r = results_run_new("native", "short", "x");
+    results_suite *s = results_add_suite(r, "a", "");
+    results_test *t = results_add_test(s, "t1");
+    t->status = RESULTS_PASSED;
+    results_suite_settle(s);
+    CU_ASSERT_EQUAL(s->status, RESULTS_PASSED);
+    t = results_add_test(s, "t2");
+    results_test_skip(t, "why");
+    results_suite_settle(s);
+    CU_ASSERT_EQUAL(s->status, RESULTS_PASSED);
+    s->tests[0].status = RESULTS_SKIPPED;
+    results_suite_settle(s);
+    CU_ASSERT_EQUAL(s->status, RESULTS_SKIPPED);
+    CU_ASSERT_TRUE(results_run_ok(r));
+    /* a failure wins over a skip in the same test */
+    results_test_fail(&s->tests[1], "boom");
+    results_test_skip(&s->tests[1], "later skip");
+    CU_ASSERT_EQUAL(s->tests[1].status, RESULTS_FAILED);
+    results_suite_settle(s);
+    CU_ASSERT_EQUAL(s->status, RESULTS_FAILED);
+    CU_ASSERT_FALSE(results_run_ok(r));
+    /* a test left running (crash bookkeeping) fails its suite */
+    results_suite *b = results_add_suite(r, "b", "");
+    results_add_test(b, "running");
+    results_suite_settle(b);
+    CU_ASSERT_EQUAL(b->status, RESULTS_FAILED);
+    /* suite-level messages fail it too */
+    results_suite *c = results_add_suite(r, "c", "");
+    results_suite_message(c, "watchdog: %d s", 5);
+    results_suite_settle(c);
+    CU_ASSERT_EQUAL(c->status, RESULTS_FAILED);
+    results_run_free(r);
+
+    r = results_run_new("native", "short", "x");
+    results_suite *na = results_add_suite(r, "n", "");
+    na->available = 0;
+    results_suite_settle(na);
+    CU_ASSERT_EQUAL(na->status, RESULTS_NOT_AVAILABLE);
+    CU_ASSERT_TRUE(results_run_ok(r));
+    na->explicit_selection = 1;
+    results_suite_settle(na);
+    CU_ASSERT_EQUAL(na->status, RESULTS_FAILED);
+    CU_ASSERT_FALSE(results_run_ok(r));
+    results_run_free(r);
+
+    r = results_run_new("native", "short", "x");
+    r->interrupted = 1;
+    CU_ASSERT_FALSE(results_run_ok(r));
+    results_run_free(r);
+
+    CU_ASSERT_EQUAL(results_status_parse("not_available"), RESULTS_NOT_AVAILABLE);
+    CU_ASSERT_EQUAL(results_status_parse("bogus"), -1);
+}
+
+static void test_summary_roundtrip(void)
+{
+    results_run *r = sample_run();
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(results_write_all(r, dir, err, sizeof(err)), 0);
+    char p[128];
+    snprintf(p, sizeof(p), "%s/test_summary.json", dir);
+    results_run *b = results_read_summary(p, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    CU_ASSERT_EQUAL_FATAL(b->nsuites, 2);
+    CU_ASSERT_STRING_EQUAL(b->mode, "native");
+    CU_ASSERT_STRING_EQUAL(b->profile, "short");
+    const results_suite *s = &b->suites[0];
+    CU_ASSERT_EQUAL(s->status, RESULTS_FAILED);
+    CU_ASSERT_STRING_EQUAL(s->description, "handshake & friends");
+    CU_ASSERT_EQUAL_FATAL(s->ntests, 3);
+    CU_ASSERT_EQUAL(s->tests[0].status, RESULTS_PASSED);
+    CU_ASSERT_DOUBLE_EQUAL(s->tests[0].duration_s, 0.013, 1e-9); /* rounded to ms */
+    CU_ASSERT_EQUAL_FATAL(s->tests[0].nmetrics, 2);
+    CU_ASSERT_DOUBLE_EQUAL(s->tests[0].metrics[0].value, 900, 1e-9);
+    CU_ASSERT_TRUE(isnan(s->tests[0].metrics[1].value)); /* written as null */
+    CU_ASSERT_STRING_EQUAL(s->tests[1].name, "auth <expired> & \"bad\"");
+    CU_ASSERT_EQUAL_FATAL(s->tests[1].nfailures, 2);
+    CU_ASSERT_STRING_EQUAL(s->tests[1].failures[1], "second\nline");
+    CU_ASSERT_EQUAL(s->tests[2].status, RESULTS_SKIPPED);
+    CU_ASSERT_STRING_EQUAL(s->tests[2].skip_reason, "no /api/websocket/status");
+    CU_ASSERT_EQUAL(b->suites[1].available, 0);
+    CU_ASSERT_EQUAL(b->suites[1].status, RESULTS_NOT_AVAILABLE);
+    results_totals t = results_count(b);
+    CU_ASSERT_EQUAL(t.tests, 3);
+    CU_ASSERT_EQUAL(t.passed, 1);
+    CU_ASSERT_EQUAL(t.failed, 1);
+    CU_ASSERT_EQUAL(t.skipped, 1);
+    CU_ASSERT_EQUAL(t.not_available, 1);
+    results_run_free(b);
+    results_run_free(r);
+
+    /* another version is refused */
+    FILE *f = fopen(p, "w");
+    fputs("{\"version\":99,\"suites\":[]}", f);
+    fclose(f);
+    CU_ASSERT_PTR_NULL(results_read_summary(p, err, sizeof(err)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "version"));
+}
+
+static void test_junit_escaping(void)
+{
+    results_run *r = sample_run();
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(results_write_all(r, dir, err, sizeof(err)), 0);
+    results_run_free(r);
+    char *x = slurp("junit.xml");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "<testsuites name=\"wsbridge\" tests=\"4\" failures=\"1\" "
+                                     "errors=\"0\" skipped=\"2\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "name=\"auth &lt;expired&gt; &amp; &quot;bad&quot;\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "got 200 &lt;ok&gt; &amp; expected 401 | ? done"));
+    CU_ASSERT_PTR_NULL(strchr(x, '\x01'));
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "<skipped message=\"no /api/websocket/status\"/>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "connect_p50 = 900 us"));
+    /* every element opened is closed: count testcase tags */
+    int open = 0, close = 0;
+    for (const char *p = x; (p = strstr(p, "<testcase")); p++)
+        open++;
+    for (const char *p = x; (p = strstr(p, "</testcase>")); p++)
+        close++;
+    for (const char *p = x; (p = strstr(p, "<testcase")); p++) {
+        const char *end = strchr(p, '>');
+        if (end && end[-1] == '/')
+            close++;
+    }
+    CU_ASSERT_EQUAL(open, 4);
+    CU_ASSERT_EQUAL(open, close);
+    free(x);
+}
+
+static void test_report(void)
+{
+    results_run *r = sample_run();
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(results_write_all(r, dir, err, sizeof(err)), 0);
+    results_run_free(r);
+    char *md = slurp("test_report.md");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(md);
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| result | **FAILED** |"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| connectivity | **FAIL** | 3 | 1 | 1 | 1 |"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| connectivity | handshake | connect_p50 | 900 | us |"));
+    /* a pipe inside a cell is escaped, a newline flattened */
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "expected 401 \\| "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "second line"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| security | n/a (not built yet)"));
+    free(md);
+}
+
+static void test_mkdirs(void)
+{
+    char p[200], err[256];
+    snprintf(p, sizeof(p), "%s/a/b/c", dir);
+    CU_ASSERT_EQUAL(results_mkdirs(p, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(access(p, W_OK), 0);
+    CU_ASSERT_EQUAL(results_mkdirs(p, err, sizeof(err)), 0); /* again: fine */
+    snprintf(p, sizeof(p), "%s/test_summary.json/x", dir);
+    CU_ASSERT_EQUAL(results_mkdirs(p, err, sizeof(err)), -1);
+}
+
+static CU_TestInfo tests[] = {
+    {"status_rules", test_status_rules},
+    {"summary_roundtrip", test_summary_roundtrip},
+    {"junit_escaping", test_junit_escaping},
+    {"report", test_report},
+    {"mkdirs", test_mkdirs},
+    CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+    {"results", NULL, NULL, NULL, NULL, tests},
+    CU_SUITE_INFO_NULL,
+};
+
+int main(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/wsb-results-XXXXXX");
+    if (!mkdtemp(dir))
+        return 2;
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    if (CU_register_suites(suites) != CUE_SUCCESS) {
+        CU_cleanup_registry();
+        return 2;
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    CU_cleanup_registry();
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    return failed ? 1 : 0;
+}

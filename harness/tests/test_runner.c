@@ -1,0 +1,594 @@
+/* test_runner: CUnit tests of harness/runner.c with tiny fake suites: pass,
+ * fail, skip, crash (abort) and hang (watchdog), a suite skipped from its
+ * init, one whose init fails, one not built, the environment proxy (a suite
+ * child's envdriver calls carried out by the parent's driver), --test
+ * filters, selection by RUN_* variables, an interrupted run, and what lands
+ * in test_summary.json, junit.xml, test_report.md and the suite logs.
+ *
+ * CUnit cannot start a registry in a child forked while one of its tests
+ * runs (it asserts), so main() performs the runs first, into temporary
+ * result directories, and the CUnit tests then check what they produced. */
+#include "runner.h"
+
+#include <CUnit/Basic.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "results.h"
+#include "wjson.h"
+
+/* ---- a fake environment driver (lives in the parent) ---- */
+
+static int fake_kills, fake_last_sig = -1, fake_last_service = -1, fake_starts;
+
+static int fake_kill(envdriver *d, env_service s, int sig, char *err, size_t errlen)
+{
+    (void)d;
+    if (s == ENV_PROXY) {
+        snprintf(err, errlen, "no proxy here");
+        return -1;
+    }
+    fake_kills++;
+    fake_last_sig = sig;
+    fake_last_service = (int)s;
+    return 0;
+}
+
+static int fake_start(envdriver *d, env_service s, char *err, size_t errlen)
+{
+    (void)s;
+    (void)err;
+    (void)errlen;
+    fake_starts++;
+    snprintf(d->dashboard_url, sizeof(d->dashboard_url), "ws://127.0.0.1:5678");
+    return 0;
+}
+
+static int fake_stats(envdriver *d, env_service s, env_stats *out, char *err, size_t errlen)
+{
+    (void)d;
+    (void)s;
+    (void)err;
+    (void)errlen;
+    out->cpu_percent = 12.5;
+    out->mem_bytes = 4096;
+    return 0;
+}
+
+static const envdriver_ops fake_ops = {
+    .name = "fake",
+    .start = fake_start,
+    .kill = fake_kill,
+    .stats = fake_stats,
+};
+
+static envdriver fake_env = {
+    .ops = &fake_ops,
+    .caps = ENV_CAP_PROCESS,
+    .dashboard_url = "ws://127.0.0.1:1234",
+};
+
+/* ---- fake suites (their tests run in suite children) ---- */
+
+static void t_pass_metric(void)
+{
+    suite_log("hello from pass_metric");
+    suite_metric("latency_p99", 1.25, "ms");
+    CU_ASSERT(1);
+}
+
+static void t_fail_twice(void)
+{
+    CU_ASSERT_EQUAL(1, 2);
+    CU_ASSERT_STRING_EQUAL("seq 5", "seq 6");
+}
+
+static void t_skip(void)
+{
+    suite_skip("needs a %s", "status endpoint");
+}
+
+static void t_crash(void)
+{
+    abort();
+}
+
+static void t_after_crash(void)
+{
+    suite_metric("ran_after_crash", 1, "");
+    CU_ASSERT(1);
+}
+
+static void t_env(void)
+{
+    const suite_ctx *c = suite_get();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c->env);
+    CU_ASSERT_STRING_EQUAL(c->suite_name, "alpha");
+    CU_ASSERT_STRING_EQUAL(c->profile.name, "short");
+    CU_ASSERT_STRING_EQUAL(c->env->dashboard_url, "ws://127.0.0.1:1234");
+    char err[256];
+    CU_ASSERT_EQUAL(envdriver_kill(c->env, ENV_BOT, SIGUSR1, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(envdriver_kill(c->env, ENV_PROXY, SIGUSR1, err, sizeof(err)), -1);
+    CU_ASSERT_STRING_EQUAL(err, "no proxy here");
+    env_stats st = {0};
+    CU_ASSERT_EQUAL(envdriver_stats(c->env, ENV_DASHBOARD, &st, err, sizeof(err)), 0);
+    CU_ASSERT_DOUBLE_EQUAL(st.cpu_percent, 12.5, 1e-9);
+    CU_ASSERT_EQUAL(st.mem_bytes, 4096);
+    /* the parent's URL change reaches the child */
+    CU_ASSERT_EQUAL(envdriver_start(c->env, ENV_DASHBOARD, err, sizeof(err)), 0);
+    CU_ASSERT_STRING_EQUAL(c->env->dashboard_url, "ws://127.0.0.1:5678");
+    /* what the real driver lacks, the proxy lacks too */
+    CU_ASSERT_EQUAL(envdriver_pause(c->env, ENV_BOT, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "not supported by the fake driver"));
+    CU_ASSERT_EQUAL(envdriver_has(c->env, ENV_CAP_PROCESS), 1);
+}
+
+static void t_hang(void)
+{
+    for (;;)
+        poll(NULL, 0, 1000);
+}
+
+static void t_never(void)
+{
+    CU_ASSERT(1);
+}
+
+static void t_interrupt(void)
+{
+    kill(getppid(), SIGUSR1);
+    for (;;)
+        poll(NULL, 0, 1000);
+}
+
+static int init_skip(void)
+{
+    suite_skip("the system under test has no status endpoint");
+    return 1;
+}
+
+static int init_fail(void)
+{
+    suite_log("init: cannot reach anything");
+    return -1;
+}
+
+static CU_TestInfo alpha_tests[] = {
+    {"pass_metric", t_pass_metric}, {"fail_twice", t_fail_twice}, {"skip", t_skip},
+    {"crash", t_crash},             {"after_crash", t_after_crash}, {"env", t_env},
+    CU_TEST_INFO_NULL,
+};
+static CU_TestInfo beta_tests[] = {
+    {"first", t_never}, {"hang", t_hang}, {"third", t_never}, CU_TEST_INFO_NULL,
+};
+static CU_TestInfo delta_tests[] = {{"d1", t_never}, {"d2", t_never}, CU_TEST_INFO_NULL};
+static CU_TestInfo eps_tests[] = {{"e1", t_never}, CU_TEST_INFO_NULL};
+static CU_TestInfo ok_tests[] = {{"ok1", t_never}, {"ok2", t_pass_metric}, CU_TEST_INFO_NULL};
+static CU_TestInfo intr_tests[] = {{"i1", t_interrupt}, {"i2", t_never}, CU_TEST_INFO_NULL};
+
+static const suite_def alpha = {"alpha", "mixed outcomes", NULL, NULL, alpha_tests};
+static const suite_def beta = {"beta", "a hang", NULL, NULL, beta_tests};
+static const suite_def delta = {"delta", "skipped from init", init_skip, NULL, delta_tests};
+static const suite_def epsilon = {"epsilon", "init fails", init_fail, NULL, eps_tests};
+static const suite_def okay = {"okay", "all pass", NULL, NULL, ok_tests};
+static const suite_def intr = {"intr", "interrupted", NULL, NULL, intr_tests};
+
+static const runner_entry mixed_table[] = {
+    {"alpha", &alpha}, {"beta", &beta}, {"gamma", NULL}, {"delta", &delta}, {"epsilon", &epsilon},
+};
+static const runner_entry ok_table[] = {{"okay", &okay}, {"gamma", NULL}};
+static const runner_entry intr_table[] = {{"intr", &intr}, {"okay", &okay}};
+
+/* ---- the runs, done by main() before CUnit starts ---- */
+
+static volatile sig_atomic_t got_intr;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    got_intr = 1;
+}
+
+typedef struct run_out {
+    char dir[64];
+    int rc;
+    double wall;
+    FILE *console;
+    char *console_text;
+    size_t console_len;
+} run_out;
+
+static run_out mixed, okrun, explicit_na, filtered, interrupted;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void do_run(run_out *ro, const runner_entry *t, size_t n, const runner_selection *sel,
+                   const char *const *tests, size_t ntests, double timeout)
+{
+    snprintf(ro->dir, sizeof(ro->dir), "/tmp/wsb-runner-XXXXXX");
+    if (!mkdtemp(ro->dir)) {
+        perror("mkdtemp");
+        exit(2);
+    }
+    ro->console = open_memstream(&ro->console_text, &ro->console_len);
+    runner_opts o = {0};
+    o.results_dir = ro->dir;
+    o.tests = tests;
+    o.ntests = ntests;
+    o.suite_timeout_s = timeout;
+    o.console = ro->console;
+    o.ctx.env = &fake_env;
+    o.ctx.profile.name = "short";
+    o.ctx.bot_source = "bot-1";
+    o.interrupted = &got_intr;
+    results_run *run = results_run_new("fake", "short", ro->dir);
+    double t0 = now_s();
+    ro->rc = runner_run(t, n, sel, &o, run);
+    ro->wall = now_s() - t0;
+    results_run_free(run);
+    fclose(ro->console);
+}
+
+static results_run *load(const run_out *ro)
+{
+    char p[128], err[256];
+    snprintf(p, sizeof(p), "%s/test_summary.json", ro->dir);
+    results_run *r = results_read_summary(p, err, sizeof(err));
+    if (!r)
+        printf("\n%s\n", err);
+    return r;
+}
+
+static char *slurp(const run_out *ro, const char *name)
+{
+    char p[256], err[256];
+    snprintf(p, sizeof(p), "%s/%s", ro->dir, name);
+    return wjson_read_file(p, NULL, err, sizeof(err));
+}
+
+static const results_suite *find_suite(const results_run *r, const char *name)
+{
+    for (size_t i = 0; i < r->nsuites; i++)
+        if (strcmp(r->suites[i].name, name) == 0)
+            return &r->suites[i];
+    return NULL;
+}
+
+static const results_test *find_test(const results_suite *s, const char *name)
+{
+    for (size_t i = 0; s && i < s->ntests; i++)
+        if (strcmp(s->tests[i].name, name) == 0)
+            return &s->tests[i];
+    return NULL;
+}
+
+/* ---- the CUnit tests ---- */
+
+static void test_mixed_statuses(void)
+{
+    CU_ASSERT_EQUAL(mixed.rc, 1);
+    results_run *r = load(&mixed);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    const results_suite *a = find_suite(r, "alpha");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_EQUAL(a->status, RESULTS_FAILED);
+    CU_ASSERT_EQUAL(a->ntests, 6);
+    const results_test *t = find_test(a, "pass_metric");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_EQUAL(t->status, RESULTS_PASSED);
+    CU_ASSERT_EQUAL_FATAL(t->nmetrics, 1);
+    CU_ASSERT_STRING_EQUAL(t->metrics[0].name, "latency_p99");
+    CU_ASSERT_DOUBLE_EQUAL(t->metrics[0].value, 1.25, 1e-12);
+    CU_ASSERT_STRING_EQUAL(t->metrics[0].unit, "ms");
+
+    t = find_test(a, "fail_twice");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_EQUAL(t->status, RESULTS_FAILED);
+    CU_ASSERT_EQUAL_FATAL(t->nfailures, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t->failures[0], "test_runner.c:"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(t->failures[0], "CU_ASSERT_EQUAL(1,2)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(t->failures[1], "seq 6"));
+
+    t = find_test(a, "skip");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_EQUAL(t->status, RESULTS_SKIPPED);
+    CU_ASSERT_STRING_EQUAL(t->skip_reason, "needs a status endpoint");
+
+    t = find_test(a, "crash");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_EQUAL(t->status, RESULTS_FAILED);
+    CU_ASSERT_EQUAL_FATAL(t->nfailures, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t->failures[0], "crashed"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(t->failures[0], "signal 6"));
+
+    /* the child was started again after the crash */
+    t = find_test(a, "after_crash");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_EQUAL(t->status, RESULTS_PASSED);
+    t = find_test(a, "env");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_EQUAL(t->status, RESULTS_PASSED);
+    for (size_t i = 0; i < t->nfailures; i++)
+        printf("\nenv: %s", t->failures[i]);
+    results_run_free(r);
+}
+
+static void test_env_proxy_reached_parent(void)
+{
+    CU_ASSERT_EQUAL(fake_kills, 1);
+    CU_ASSERT_EQUAL(fake_last_sig, SIGUSR1);
+    CU_ASSERT_EQUAL(fake_last_service, ENV_BOT);
+    CU_ASSERT_EQUAL(fake_starts, 1);
+    /* the parent's driver holds the change the child asked for */
+    CU_ASSERT_STRING_EQUAL(fake_env.dashboard_url, "ws://127.0.0.1:5678");
+}
+
+static void test_hang_watchdog(void)
+{
+    results_run *r = load(&mixed);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    const results_suite *b = find_suite(r, "beta");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    CU_ASSERT_EQUAL(b->status, RESULTS_FAILED);
+    CU_ASSERT_EQUAL(find_test(b, "first")->status, RESULTS_PASSED);
+    const results_test *h = find_test(b, "hang");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_EQUAL(h->status, RESULTS_FAILED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(h->failures[0], "hung"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(h->failures[0], "watchdog"));
+    const results_test *third = find_test(b, "third");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(third);
+    CU_ASSERT_EQUAL(third->status, RESULTS_SKIPPED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(third->skip_reason, "watchdog"));
+    CU_ASSERT(b->nmessages >= 1);
+    /* the watchdog is 2 s: the suite must not have run much longer */
+    CU_ASSERT(b->duration_s >= 1.9 && b->duration_s < 5.0);
+    results_run_free(r);
+}
+
+static void test_init_skip_fail_and_not_available(void)
+{
+    results_run *r = load(&mixed);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    const results_suite *g = find_suite(r, "gamma");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    CU_ASSERT_EQUAL(g->status, RESULTS_NOT_AVAILABLE);
+    CU_ASSERT_EQUAL(g->available, 0);
+    const results_suite *d = find_suite(r, "delta");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    CU_ASSERT_EQUAL(d->status, RESULTS_SKIPPED);
+    CU_ASSERT_EQUAL(d->ntests, 2);
+    CU_ASSERT_STRING_EQUAL(find_test(d, "d2")->skip_reason,
+                           "the system under test has no status endpoint");
+    const results_suite *e = find_suite(r, "epsilon");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    CU_ASSERT_EQUAL(e->status, RESULTS_FAILED);
+    CU_ASSERT_EQUAL_FATAL(e->nmessages, 1);
+    CU_ASSERT_EQUAL_FATAL(e->ntests, 1);
+    CU_ASSERT_EQUAL(e->tests[0].status, RESULTS_SKIPPED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e->tests[0].skip_reason, "not run"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(e->messages[0], "initialisation failed"));
+    results_run_free(r);
+}
+
+static void test_summary_json_shape(void)
+{
+    char *t = slurp(&mixed, "test_summary.json");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    char err[128];
+    cJSON *j = wjson_parse(t, strlen(t), 64, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(j, "version")->valuedouble, RESULTS_FORMAT_VERSION);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(j, "status")->valuestring, "failed");
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(j, "exit_code")->valuedouble, 1);
+    cJSON *tot = cJSON_GetObjectItem(j, "totals");
+    /* alpha 6 + beta 3 + delta 2 + epsilon 1 (not run) */
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(tot, "tests")->valuedouble, 12);
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(tot, "not_available")->valuedouble, 1);
+    cJSON_Delete(j);
+    free(t);
+}
+
+static void test_junit(void)
+{
+    char *x = slurp(&mixed, "junit.xml");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "<?xml version=\"1.0\""));
+    /* 6 tests and the suite itself, which crashed once */
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "<testsuite name=\"alpha\" tests=\"7\" failures=\"3\" "
+                                     "errors=\"0\" skipped=\"1\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "<skipped message=\"needs a status endpoint\"/>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "name=\"fail_twice\""));
+    /* quotes in a failure message are escaped */
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "&quot;seq 5&quot;"));
+    CU_ASSERT_PTR_NULL(strstr(x, "\"seq 5\""));
+    /* the not available suite is one skipped case */
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "<testsuite name=\"gamma\" tests=\"1\" failures=\"0\" "
+                                     "errors=\"0\" skipped=\"1\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "<skipped message=\"suite not available in this build\"/>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "</testsuites>"));
+    free(x);
+}
+
+static void test_report_and_logs(void)
+{
+    char *md = slurp(&mixed, "test_report.md");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(md);
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| alpha | **FAIL** | 6 | 3 | 2 | 1 |"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| alpha | pass_metric | latency_p99 | 1.25 | ms |"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "not built yet"));
+    free(md);
+    char *log = slurp(&mixed, "alpha.log");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "hello from pass_metric"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "SKIP: needs a status endpoint"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "restarting the suite after the crash"));
+    free(log);
+    char *elog = slurp(&mixed, "epsilon.log");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(elog);
+    CU_ASSERT_PTR_NOT_NULL(strstr(elog, "init: cannot reach anything"));
+    free(elog);
+    /* plain console lines (not a TTY) */
+    CU_ASSERT_PTR_NOT_NULL(strstr(mixed.console_text, "[alpha] fail_twice"));
+    CU_ASSERT_PTR_NULL(strstr(mixed.console_text, "\r"));
+}
+
+static void test_all_pass_exit_zero(void)
+{
+    CU_ASSERT_EQUAL(okrun.rc, 0);
+    results_run *r = load(&okrun);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL(find_suite(r, "okay")->status, RESULTS_PASSED);
+    CU_ASSERT_EQUAL(find_suite(r, "gamma")->status, RESULTS_NOT_AVAILABLE);
+    results_run_free(r);
+    /* asked for explicitly, the missing suite fails the run */
+    CU_ASSERT_EQUAL(explicit_na.rc, 1);
+    r = load(&explicit_na);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL(find_suite(r, "gamma")->status, RESULTS_FAILED);
+    CU_ASSERT_EQUAL(find_suite(r, "okay"), NULL);
+    results_run_free(r);
+}
+
+static void test_filter(void)
+{
+    CU_ASSERT_EQUAL(filtered.rc, 0);
+    results_run *r = load(&filtered);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL_FATAL(r->nsuites, 1);
+    CU_ASSERT_STRING_EQUAL(r->suites[0].name, "alpha");
+    CU_ASSERT_EQUAL_FATAL(r->suites[0].ntests, 2);
+    CU_ASSERT_STRING_EQUAL(r->suites[0].tests[0].name, "pass_metric");
+    CU_ASSERT_STRING_EQUAL(r->suites[0].tests[1].name, "after_crash");
+    results_run_free(r);
+}
+
+static void test_interrupt(void)
+{
+    CU_ASSERT_EQUAL(interrupted.rc, 1);
+    CU_ASSERT(interrupted.wall < 5.0);
+    results_run *r = load(&interrupted);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL(r->interrupted, 1);
+    CU_ASSERT_EQUAL_FATAL(r->nsuites, 1); /* the second suite never started */
+    const results_test *t = find_test(&r->suites[0], "i1");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_EQUAL(t->status, RESULTS_FAILED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t->failures[0], "interrupted"));
+    results_run_free(r);
+}
+
+static void test_select(void)
+{
+    static const runner_entry tbl[] = {{"connectivity", &okay}, {"load_tests", NULL}};
+    runner_selection sel[2];
+    char err[256];
+    unsetenv("RUN_CONNECTIVITY");
+    unsetenv("RUN_LOAD_TESTS");
+    CU_ASSERT_EQUAL(runner_select(tbl, 2, NULL, 0, sel, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(sel[0], RUNNER_DEFAULT);
+    CU_ASSERT_EQUAL(sel[1], RUNNER_DEFAULT);
+    setenv("RUN_CONNECTIVITY", "false", 1);
+    setenv("RUN_LOAD_TESTS", "true", 1);
+    CU_ASSERT_EQUAL(runner_select(tbl, 2, NULL, 0, sel, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(sel[0], RUNNER_UNSELECTED);
+    CU_ASSERT_EQUAL(sel[1], RUNNER_EXPLICIT);
+    setenv("RUN_LOAD_TESTS", "maybe", 1);
+    CU_ASSERT_EQUAL(runner_select(tbl, 2, NULL, 0, sel, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "RUN_LOAD_TESTS"));
+    unsetenv("RUN_CONNECTIVITY");
+    unsetenv("RUN_LOAD_TESTS");
+    const char *names[] = {"load_tests"};
+    CU_ASSERT_EQUAL(runner_select(tbl, 2, names, 1, sel, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(sel[0], RUNNER_UNSELECTED);
+    CU_ASSERT_EQUAL(sel[1], RUNNER_EXPLICIT);
+    const char *bad[] = {"nope"};
+    CU_ASSERT_EQUAL(runner_select(tbl, 2, bad, 1, sel, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown suite \"nope\""));
+
+    const char *pats[] = {"conn*/hand*", "ping"};
+    CU_ASSERT_TRUE(runner_test_matches("connectivity", "handshake", pats, 2));
+    CU_ASSERT_TRUE(runner_test_matches("connectivity", "ping", pats, 2));
+    CU_ASSERT_FALSE(runner_test_matches("connectivity", "pong", pats, 2));
+    CU_ASSERT_FALSE(runner_test_matches("message_flow", "handshake", pats, 2));
+    CU_ASSERT_TRUE(runner_test_matches("x", "y", NULL, 0));
+}
+
+static CU_TestInfo tests[] = {
+    {"mixed_statuses", test_mixed_statuses},
+    {"env_proxy_reached_parent", test_env_proxy_reached_parent},
+    {"hang_watchdog", test_hang_watchdog},
+    {"init_skip_fail_and_not_available", test_init_skip_fail_and_not_available},
+    {"summary_json_shape", test_summary_json_shape},
+    {"junit", test_junit},
+    {"report_and_logs", test_report_and_logs},
+    {"all_pass_exit_zero", test_all_pass_exit_zero},
+    {"filter", test_filter},
+    {"interrupt", test_interrupt},
+    {"select", test_select},
+    CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+    {"runner", NULL, NULL, NULL, NULL, tests},
+    CU_SUITE_INFO_NULL,
+};
+
+static void rm_dir(const char *dir)
+{
+    char cmd[200];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+int main(void)
+{
+    struct rlimit nocore = {0, 0};
+    setrlimit(RLIMIT_CORE, &nocore); /* the crash test aborts */
+    signal(SIGUSR1, on_usr1);
+
+    runner_selection all5[5] = {RUNNER_DEFAULT, RUNNER_DEFAULT, RUNNER_DEFAULT, RUNNER_DEFAULT,
+                                RUNNER_DEFAULT};
+    do_run(&mixed, mixed_table, 5, all5, NULL, 0, 2.0);
+    runner_selection two[2] = {RUNNER_DEFAULT, RUNNER_DEFAULT};
+    do_run(&okrun, ok_table, 2, two, NULL, 0, 10.0);
+    runner_selection na_only[2] = {RUNNER_UNSELECTED, RUNNER_EXPLICIT};
+    do_run(&explicit_na, ok_table, 2, na_only, NULL, 0, 10.0);
+    const char *pats[] = {"alpha/pass*", "after_crash"};
+    runner_selection alpha_beta[5] = {RUNNER_DEFAULT, RUNNER_DEFAULT, RUNNER_UNSELECTED,
+                                      RUNNER_UNSELECTED, RUNNER_UNSELECTED};
+    do_run(&filtered, mixed_table, 5, alpha_beta, pats, 2, 10.0);
+    do_run(&interrupted, intr_table, 2, two, NULL, 0, 10.0);
+
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    if (CU_register_suites(suites) != CUE_SUCCESS) {
+        CU_cleanup_registry();
+        return 2;
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    CU_cleanup_registry();
+    run_out *all[] = {&mixed, &okrun, &explicit_na, &filtered, &interrupted};
+    for (size_t i = 0; i < 5; i++) {
+        if (failed)
+            printf("kept %s for inspection\n", all[i]->dir);
+        else
+            rm_dir(all[i]->dir);
+        free(all[i]->console_text);
+    }
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,16 @@
+/* registry: the suite table wsb-harness runs from (see registry.h). A suite
+ * that is not written yet stays listed with a NULL definition, so the runner
+ * reports it as not available instead of silently passing it. */
+#include "registry.h"
+
+const runner_entry registry_suites[] = {
+    {"connectivity", NULL},
+    {"message_flow", NULL},
+    {"fault_tolerance", NULL},
+    {"load_tests", NULL},
+    {"integration", NULL},
+    {"performance", NULL},
+    {"security", NULL},
+};
+
+const size_t registry_count = sizeof(registry_suites) / sizeof(registry_suites[0]);
