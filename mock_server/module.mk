@@ -2,11 +2,15 @@
 DASHBOARD_SRCS := mock_server/dashboard.c mock_server/dashboard_history.c \
                   mock_server/dashboard_status.c mock_server/dashboard_sub.c
 
-PROGRAMS += wsb-token
+PROGRAMS += wsb-dashboard wsb-token
+wsb-dashboard_SRCS := mock_server/dashboard_main.c $(DASHBOARD_SRCS)
 wsb-token_SRCS := mock_server/token_main.c
 
 TESTS += test-jwt
 test-jwt_SRCS := harness/tests/test_jwt.c
+
+TESTS += test-dashboard
+test-dashboard_SRCS := mock_server/tests/test_dashboard.c mock_server/tests/tws.c
 # --- end of the mock dashboard block ---
 
 # --- mock trading bot (helper h4): wsb-bot, its tests and bench ---
@@ -17,7 +21,7 @@ PROGRAMS += wsb-bot
 wsb-bot_SRCS := mock_server/bot_main.c $(BOT_SRCS)
 
 TESTS += test-bot
-test-bot_SRCS := mock_server/tests/test_bot.c $(BOT_SRCS)
+test-bot_SRCS := mock_server/tests/test_bot.c mock_server/bot_testkit.c $(BOT_SRCS)
 
 #BENCHES += bench-bot
 #bench-bot_SRCS := mock_server/bench_bot.c

@@ -1,0 +1,815 @@
+/* dashboard: the lws side of the mock dashboard.
+ *
+ * One ws protocol serves both roles; the role comes from the URI (/ws for
+ * publishers, /ws/stream for subscribers) and the token, both checked in
+ * LWS_CALLBACK_HTTP_CONFIRM_UPGRADE, where 401/403/503 can still be answered
+ * (lws 4.1.6 picks protocols by Sec-WebSocket-Protocol only). Messages are
+ * reassembled here from small rx buffers, so size (1009), UTF-8 (1007),
+ * binary (1003), nesting and rate limits are ours. Publishers' envelopes are
+ * validated once, deduplicated and pushed to the history; everything sent is
+ * laid out as ready frames and written with one lws_write(LWS_WRITE_RAW) per
+ * writable callback. One sweeping timer does idle and ping checks. */
+#include "dashboard.h"
+
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+
+#include "envelope.h"
+#include "wjson.h"
+#include "wlog.h"
+
+#define SWEEP_US (500 * 1000)
+
+static int64_t now_us(void)
+{
+    return envelope_now_us();
+}
+
+size_t dashboard_frame_header(uint8_t *h, size_t len, int opcode)
+{
+    h[0] = (uint8_t)(0x80 | opcode);
+    if (len < 126) {
+        h[1] = (uint8_t)len;
+        return 2;
+    }
+    if (len <= 0xffff) {
+        h[1] = 126;
+        h[2] = (uint8_t)(len >> 8);
+        h[3] = (uint8_t)len;
+        return 4;
+    }
+    h[1] = 127;
+    for (int i = 0; i < 8; i++)
+        h[2 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
+    return 10;
+}
+
+void dashboard_request_write(dashboard_conn *c)
+{
+    if (c->wsi && !c->writable_pending) {
+        c->writable_pending = 1;
+        lws_callback_on_writable(c->wsi);
+    }
+}
+
+int dashboard_conn_send(dashboard *d, dashboard_conn *c, const char *json, size_t len)
+{
+    (void)d;
+    if (c->close_code)
+        return -1;
+    if (c->out_count >= DASHBOARD_OUT_MAX) {
+        dashboard_conn_close(c, 1008, "not reading its frames");
+        return -1;
+    }
+    dashboard_out *o = malloc(sizeof(*o) + 10 + len);
+    if (!o)
+        return -1;
+    size_t hl = dashboard_frame_header(o->data, len, 1);
+    memcpy(o->data + hl, json, len);
+    o->len = hl + len;
+    o->next = NULL;
+    if (c->out_tail)
+        c->out_tail->next = o;
+    else
+        c->out_head = o;
+    c->out_tail = o;
+    c->out_count++;
+    dashboard_request_write(c);
+    return 0;
+}
+
+void dashboard_conn_error(dashboard *d, dashboard_conn *c, int64_t seq, const char *code,
+                          const char *reason)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return;
+    cJSON_AddStringToObject(o, "type", "error");
+    if (seq > 0)
+        cJSON_AddNumberToObject(o, "seq", (double)seq);
+    else
+        cJSON_AddNullToObject(o, "seq");
+    cJSON_AddStringToObject(o, "code", code);
+    cJSON_AddStringToObject(o, "reason", reason);
+    char *txt = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (txt) {
+        dashboard_conn_send(d, c, txt, strlen(txt));
+        free(txt);
+    }
+    wlog_debug("%s %s: error %s: %s", c->role == DASHBOARD_ROLE_PUBLISHER ? "publisher" : "subscriber",
+               c->name, code, reason);
+}
+
+void dashboard_conn_close(dashboard_conn *c, int code, const char *reason)
+{
+    if (c->close_code)
+        return;
+    c->close_code = code;
+    snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
+    if (c->wsi) {
+        /* a peer that never lets us write is cut after a bound */
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 3);
+        c->writable_pending = 0;
+        dashboard_request_write(c);
+    }
+}
+
+int dashboard_conn_count(const dashboard *d)
+{
+    return d->npublishers + d->nsubscribers;
+}
+
+/* ---- HTTP ---- */
+
+static int http_reply(struct lws *wsi, unsigned status, const char *ctype, const char *body,
+                      size_t blen, int bearer_challenge)
+{
+    size_t cap = LWS_PRE + 1024 + blen;
+    uint8_t *buf = malloc(cap);
+    if (!buf)
+        return -1;
+    uint8_t *start = buf + LWS_PRE, *p = start, *end = buf + cap;
+    char clen[24];
+    int cl = snprintf(clen, sizeof clen, "%zu", blen);
+    if (lws_add_http_header_status(wsi, status, &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, (const uint8_t *)ctype,
+                                     (int)strlen(ctype), &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, (const uint8_t *)clen,
+                                     cl, &p, end) ||
+        (bearer_challenge &&
+         lws_add_http_header_by_name(wsi, (const uint8_t *)"www-authenticate:",
+                                     (const uint8_t *)"Bearer", 6, &p, end)) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+                                     (const uint8_t *)"no-store", 8, &p, end) ||
+        lws_finalize_http_header(wsi, &p, end)) {
+        free(buf);
+        return -1;
+    }
+    memcpy(p, body, blen);
+    p += blen;
+    int n = (int)(p - start);
+    int m = lws_write(wsi, start, (size_t)n, LWS_WRITE_HTTP);
+    free(buf);
+    return m == n ? 0 : -1;
+}
+
+static int http_refuse(struct lws *wsi, unsigned status, const char *reason)
+{
+    char body[256];
+    int n = snprintf(body, sizeof body, "{\"error\":%u,\"reason\":\"%s\"}\n", status, reason);
+    wlog_info("handshake refused %u: %s", status, reason);
+    if (http_reply(wsi, status, "application/json", body, (size_t)n, status == 401))
+        return -1;
+    return 1; /* headers sent: lws completes the transaction, no upgrade */
+}
+
+static int serve_http(dashboard *d, struct lws *wsi, const char *uri)
+{
+    char *body = NULL;
+    size_t len = 0;
+    const char *ctype = "application/json";
+    int rc;
+    if (!strcmp(uri, "/health")) {
+        const char *b = d->shutting_down ? "{\"status\":\"stopping\"}\n" : "{\"status\":\"ok\"}\n";
+        rc = http_reply(wsi, d->shutting_down ? 503 : 200, ctype, b, strlen(b), 0);
+    } else if (!strcmp(uri, "/api/websocket/status")) {
+        body = dashboard_status_json(d, &len);
+        rc = body ? http_reply(wsi, 200, ctype, body, len, 0) : -1;
+    } else if (!strcmp(uri, "/metrics")) {
+        body = dashboard_metrics_text(d, &len);
+        rc = body ? http_reply(wsi, 200, "text/plain; version=0.0.4", body, len, 0) : -1;
+    } else {
+        const char *b = "{\"error\":404,\"reason\":\"not found\"}\n";
+        rc = http_reply(wsi, 404, ctype, b, strlen(b), 0);
+    }
+    free(body);
+    if (rc)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* ---- handshake ---- */
+
+static int source_name_ok(const char *s)
+{
+    static regex_t re;
+    static int compiled;
+    if (!compiled) {
+        if (regcomp(&re, "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", REG_EXTENDED | REG_NOSUB))
+            return 0;
+        compiled = 1;
+    }
+    return regexec(&re, s, 0, NULL, 0) == 0;
+}
+
+/* What the handshake decided, kept until LWS_CALLBACK_ESTABLISHED. */
+typedef struct dashboard_auth {
+    int role;
+    char name[DASHBOARD_NAME_MAX];
+} dashboard_auth;
+
+static int confirm_upgrade(dashboard *d, struct lws *wsi)
+{
+    char uri[256] = "", tok[4200] = "";
+    jwt_claims cl;
+    char err[128];
+    int want;
+
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0)
+        return http_refuse(wsi, 400, "bad request line");
+    if (!strcmp(uri, "/ws") || !strcmp(uri, "/ws/"))
+        want = DASHBOARD_ROLE_PUBLISHER;
+    else if (!strcmp(uri, "/ws/stream") || !strcmp(uri, "/ws/stream/"))
+        want = DASHBOARD_ROLE_SUBSCRIBER;
+    else
+        return http_refuse(wsi, 404, "no websocket endpoint here (use /ws or /ws/stream)");
+
+    if (d->shutting_down)
+        return http_refuse(wsi, 503, "shutting down");
+    if (dashboard_conn_count(d) >= d->cfg.max_connections) {
+        d->st.refused_max_conn++;
+        return http_refuse(wsi, 503, "too many connections");
+    }
+
+    int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+    if (n > 0 && n < (int)sizeof tok && lws_hdr_copy(wsi, tok, sizeof tok,
+                                                     WSI_TOKEN_HTTP_AUTHORIZATION) > 0) {
+        if (strncasecmp(tok, "Bearer ", 7)) {
+            d->st.refused_auth++;
+            return http_refuse(wsi, 401, "Authorization must be Bearer");
+        }
+        memmove(tok, tok + 7, strlen(tok + 7) + 1);
+    } else if (n >= (int)sizeof tok) {
+        d->st.refused_auth++;
+        return http_refuse(wsi, 401, "malformed token");
+    } else {
+        tok[0] = '\0';
+        lws_get_urlarg_by_name(wsi, "token=", tok, (int)sizeof tok);
+        /* lws_get_urlarg_by_name copies "token=VALUE" */
+        if (!strncmp(tok, "token=", 6))
+            memmove(tok, tok + 6, strlen(tok + 6) + 1);
+    }
+    if (!tok[0]) {
+        d->st.refused_auth++;
+        return http_refuse(wsi, 401, "missing token");
+    }
+    if (jwt_verify(tok, d->cfg.jwt_secret, 0, &cl, err, sizeof err) != 0) {
+        d->st.refused_auth++;
+        return http_refuse(wsi, 401, err);
+    }
+    int role = !strcmp(cl.role, "publisher")    ? DASHBOARD_ROLE_PUBLISHER
+               : !strcmp(cl.role, "subscriber") ? DASHBOARD_ROLE_SUBSCRIBER
+                                                : DASHBOARD_ROLE_NONE;
+    if (role != want) {
+        d->st.refused_forbidden++;
+        return http_refuse(wsi, 403, "token role does not match the endpoint");
+    }
+    if (role == DASHBOARD_ROLE_PUBLISHER && !source_name_ok(cl.sub)) {
+        d->st.refused_forbidden++;
+        return http_refuse(wsi, 403, "token sub is not a valid source name");
+    }
+    dashboard_auth *a = malloc(sizeof(*a));
+    if (!a)
+        return http_refuse(wsi, 503, "out of memory");
+    a->role = role;
+    snprintf(a->name, sizeof a->name, "%s", cl.sub);
+    free(lws_get_opaque_user_data(wsi));
+    lws_set_opaque_user_data(wsi, a);
+    return 0;
+}
+
+/* ---- lists ---- */
+
+static void list_add(dashboard_conn **head, dashboard_conn *c)
+{
+    c->prev = NULL;
+    c->next = *head;
+    if (*head)
+        (*head)->prev = c;
+    *head = c;
+}
+
+static void list_del(dashboard_conn **head, dashboard_conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else if (*head == c)
+        *head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void established(dashboard *d, struct lws *wsi, dashboard_conn *c)
+{
+    c->wsi = wsi;
+    c->established = 1;
+    c->last_rx_us = now_us();
+    c->tokens = d->cfg.rate_limit;
+    c->tokens_us = c->last_rx_us;
+    c->acked_sent = -1;
+    c->src = -1;
+    if (c->role == DASHBOARD_ROLE_PUBLISHER) {
+        list_add(&d->publishers, c);
+        d->npublishers++;
+        c->src = dashboard_source_get(d, c->name);
+        if (c->src < 0) {
+            dashboard_conn_close(c, 1011, "out of memory");
+            return;
+        }
+        dashboard_source *s = &d->sources[c->src];
+        s->seen = 1;
+        s->publisher = c;
+        char buf[160];
+        int n = snprintf(buf, sizeof buf, "{\"type\":\"welcome\",\"source\":\"%s\",\"last_seq\":%lld}",
+                         s->name, (long long)s->last_seq);
+        dashboard_conn_send(d, c, buf, (size_t)n);
+        c->acked_sent = s->durable_seq; /* the welcome says as much */
+        wlog_info("publisher %s connected (last_seq %lld)", c->name, (long long)s->last_seq);
+    } else {
+        list_add(&d->subscribers, c);
+        d->nsubscribers++;
+        wlog_debug("subscriber %s connected", c->name);
+    }
+}
+
+static void closed(dashboard *d, dashboard_conn *c)
+{
+    if (!c->established)
+        return;
+    if (c->role == DASHBOARD_ROLE_PUBLISHER) {
+        list_del(&d->publishers, c);
+        d->npublishers--;
+        if (c->src >= 0 && d->sources[c->src].publisher == c) {
+            d->sources[c->src].publisher = NULL;
+            /* another publisher of the same source takes over commands */
+            for (dashboard_conn *o = d->publishers; o; o = o->next)
+                if (o->src == c->src)
+                    d->sources[c->src].publisher = o;
+        }
+        wlog_info("publisher %s disconnected", c->name);
+    } else {
+        list_del(&d->subscribers, c);
+        d->nsubscribers--;
+        wlog_debug("subscriber %s disconnected", c->name);
+    }
+    while (c->out_head) {
+        dashboard_out *o = c->out_head;
+        c->out_head = o->next;
+        free(o);
+    }
+    c->out_tail = NULL;
+    free(c->rx);
+    c->rx = NULL;
+    dashboard_sub_free(c);
+    c->established = 0;
+    c->wsi = NULL;
+}
+
+/* ---- publishers ---- */
+
+static int rate_ok(dashboard *d, dashboard_conn *c)
+{
+    if (d->cfg.rate_limit <= 0)
+        return 1;
+    int64_t t = now_us();
+    c->tokens += (double)(t - c->tokens_us) * d->cfg.rate_limit / 1e6;
+    c->tokens_us = t;
+    if (c->tokens > d->cfg.rate_limit)
+        c->tokens = d->cfg.rate_limit;
+    if (c->tokens < 1.0)
+        return 0;
+    c->tokens -= 1.0;
+    return 1;
+}
+
+static int64_t peek_seq(const cJSON *root)
+{
+    int64_t seq = 0;
+    if (!wjson_get_int64(cJSON_GetObjectItemCaseSensitive(root, "seq"), &seq) || seq < 1)
+        return 0;
+    return seq;
+}
+
+static void pub_message(dashboard *d, dashboard_conn *c, const char *text, size_t len)
+{
+    char err[200];
+    dashboard_source *s = &d->sources[c->src];
+
+    cJSON *root = wjson_parse(text, len, d->cfg.max_depth, err, sizeof err);
+    if (!root) {
+        s->invalid++;
+        if (strstr(err, "nesting"))
+            d->st.refused_too_deep++;
+        else
+            d->st.refused_invalid++;
+        dashboard_conn_error(d, c, 0, strstr(err, "duplicate key") ? "duplicate_key" : "json", err);
+        return;
+    }
+    if (contract_check_envelope(d->contract, root, err, sizeof err) != 0) {
+        s->invalid++;
+        d->st.refused_invalid++;
+        dashboard_conn_error(d, c, peek_seq(root),
+                             strstr(err, "unknown message type") ? "unknown_type" : "schema", err);
+        cJSON_Delete(root);
+        return;
+    }
+    envelope e;
+    if (envelope_decode(root, &e, err, sizeof err) != 0) {
+        s->invalid++;
+        d->st.refused_invalid++;
+        dashboard_conn_error(d, c, peek_seq(root), "schema", err);
+        cJSON_Delete(root);
+        return;
+    }
+    if (strcmp(e.source, c->name) != 0) {
+        s->invalid++;
+        d->st.refused_invalid++;
+        snprintf(err, sizeof err, "/source: \"%.64s\" is not this connection's source \"%s\"",
+                 e.source, c->name);
+        dashboard_conn_error(d, c, e.seq, "source", err);
+        cJSON_Delete(root);
+        return;
+    }
+    if (e.seq <= s->last_seq) {
+        s->duplicates++;
+        c->ack_wanted = 1;
+        dashboard_request_write(c);
+        cJSON_Delete(root);
+        return;
+    }
+    if (e.seq > s->last_seq + 1) {
+        char gap[200];
+        int64_t from = s->last_seq + 1, to = e.seq - 1;
+        int n = snprintf(gap, sizeof gap,
+                         "{\"type\":\"gap\",\"source\":\"%s\",\"from\":%lld,\"to\":%lld,"
+                         "\"reason\":\"seq_jump\"}",
+                         s->name, (long long)from, (long long)to);
+        s->gaps++;
+        s->gap_messages += (uint64_t)(to - from + 1);
+        wlog_info("source %s: seq jump, gap %lld..%lld", s->name, (long long)from, (long long)to);
+        dashboard_history_push(d, c->src, -1, to, from, NULL, gap, (size_t)n);
+        s->last_seq = to;
+    }
+
+    /* the stream frame: the envelope as published, relay_us appended */
+    const cJSON *sym = cJSON_GetObjectItemCaseSensitive(e.data, "symbol");
+    char symbol[DASHBOARD_SYMBOL_MAX] = "";
+    if (cJSON_IsString(sym))
+        snprintf(symbol, sizeof symbol, "%s", sym->valuestring);
+    size_t end = len;
+    while (end > 0 && text[end - 1] != '}')
+        end--;
+    char *payload = malloc(end + 40);
+    if (!payload || end == 0) {
+        free(payload);
+        cJSON_Delete(root);
+        return;
+    }
+    memcpy(payload, text, end - 1);
+    int tail = snprintf(payload + end - 1, 40, ",\"relay_us\":%lld}", (long long)now_us());
+    s->last_seq = e.seq;
+    s->received++;
+    d->st.received++;
+    dashboard_history_push(d, c->src, contract_type_index(e.type), e.seq, 0, symbol, payload,
+                           end - 1 + (size_t)tail);
+    free(payload);
+    cJSON_Delete(root);
+    if (d->journal_fd < 0) {
+        s->durable_seq = s->last_seq;
+        dashboard_request_write(c);
+    }
+}
+
+/* Fills a publisher's batch: private frames, then the cumulative ack. */
+static size_t pub_fill(dashboard *d, dashboard_conn *c, uint8_t *buf, size_t cap, int *more)
+{
+    size_t n = 0;
+    *more = 0;
+    while (c->out_head) {
+        dashboard_out *o = c->out_head;
+        if (n && n + o->len > cap) {
+            *more = 1;
+            return n;
+        }
+        memcpy(buf + n, o->data, o->len);
+        n += o->len;
+        c->out_head = o->next;
+        if (!c->out_head)
+            c->out_tail = NULL;
+        c->out_count--;
+        free(o);
+    }
+    if (c->src >= 0) {
+        int64_t dur = d->sources[c->src].durable_seq;
+        if (dur > c->acked_sent || c->ack_wanted) {
+            char ack[64];
+            int m = snprintf(ack, sizeof ack, "{\"type\":\"ack\",\"seq\":%lld}", (long long)dur);
+            n += dashboard_frame_header(buf + n, (size_t)m, 1);
+            memcpy(buf + n, ack, (size_t)m);
+            n += (size_t)m;
+            c->acked_sent = dur;
+            c->ack_wanted = 0;
+        }
+    }
+    return n;
+}
+
+/* ---- receive ---- */
+
+static int close_now(struct lws *wsi, int code, const char *reason)
+{
+    lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)reason, strlen(reason));
+    return -1;
+}
+
+static int message(dashboard *d, dashboard_conn *c, struct lws *wsi, const char *text, size_t len)
+{
+    if (!wjson_utf8_valid(text, len)) {
+        d->st.refused_bad_utf8++;
+        if (c->src >= 0)
+            d->sources[c->src].invalid++;
+        return close_now(wsi, 1007, "invalid UTF-8");
+    }
+    if (!rate_ok(d, c)) {
+        d->st.refused_rate++;
+        dashboard_conn_error(d, c, 0, "rate", "message rate limit exceeded");
+        dashboard_conn_close(c, 1008, "rate limit");
+        return 0;
+    }
+    if (c->role == DASHBOARD_ROLE_PUBLISHER)
+        pub_message(d, c, text, len);
+    else
+        dashboard_sub_message(d, c, text, len);
+    return 0;
+}
+
+static int receive(dashboard *d, dashboard_conn *c, struct lws *wsi, const char *in, size_t len)
+{
+    if (c->close_code)
+        return 0; /* closing: input is ignored */
+    c->last_rx_us = now_us();
+    c->ping_due = 0;
+    int first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
+    size_t remain = lws_remaining_packet_payload(wsi);
+    if (first && !c->rx_len)
+        c->rx_binary = lws_frame_is_binary(wsi);
+    if (c->rx_binary) {
+        d->st.refused_binary++;
+        return close_now(wsi, 1003, "binary frames are not accepted");
+    }
+    if (c->rx_len + len + remain > d->cfg.max_message) {
+        d->st.refused_too_large++;
+        if (c->src >= 0)
+            d->sources[c->src].invalid++;
+        return close_now(wsi, 1009, "message too big");
+    }
+    if (!c->rx_len && final && !remain)
+        return message(d, c, wsi, in, len); /* whole message in one piece */
+    if (c->rx_len + len > c->rx_cap) {
+        size_t cap = c->rx_cap ? c->rx_cap : 1024;
+        while (cap < c->rx_len + len + remain)
+            cap *= 2;
+        if (cap > d->cfg.max_message)
+            cap = d->cfg.max_message;
+        char *b = realloc(c->rx, cap);
+        if (!b)
+            return close_now(wsi, 1011, "out of memory");
+        c->rx = b;
+        c->rx_cap = cap;
+    }
+    memcpy(c->rx + c->rx_len, in, len);
+    c->rx_len += len;
+    if (!final || remain)
+        return 0;
+    size_t n = c->rx_len;
+    c->rx_len = 0;
+    int rc = message(d, c, wsi, c->rx, n);
+    if (c->rx_cap > 16384) { /* do not keep a big buffer for an idle peer */
+        free(c->rx);
+        c->rx = NULL;
+        c->rx_cap = 0;
+    }
+    return rc;
+}
+
+static int writeable(dashboard *d, dashboard_conn *c, struct lws *wsi)
+{
+    c->writable_pending = 0;
+    uint8_t *buf = d->scratch + LWS_PRE;
+    int more = 0;
+    if (c->close_code) {
+        /* the frames that explain the close (an error) go first */
+        size_t n = 0;
+        while (c->out_head && n + c->out_head->len <= DASHBOARD_WRITE_CAP) {
+            dashboard_out *o = c->out_head;
+            memcpy(buf + n, o->data, o->len);
+            n += o->len;
+            c->out_head = o->next;
+            c->out_count--;
+            free(o);
+        }
+        if (!c->out_head)
+            c->out_tail = NULL;
+        if (n && lws_write(wsi, buf, n, LWS_WRITE_RAW) < (int)n)
+            return -1;
+        return close_now(wsi, c->close_code, c->close_reason);
+    }
+    size_t n = c->role == DASHBOARD_ROLE_SUBSCRIBER
+                   ? dashboard_sub_fill(d, c, buf, DASHBOARD_WRITE_CAP, &more)
+                   : pub_fill(d, c, buf, DASHBOARD_WRITE_CAP, &more);
+    if (c->ping_due == 1) {
+        buf[n++] = 0x89; /* ping, empty payload */
+        buf[n++] = 0x00;
+        c->ping_due = 2;
+    }
+    if (n) {
+        int m = lws_write(wsi, buf, n, LWS_WRITE_RAW);
+        if (m < (int)n) {
+            wlog_info("%s: write failed, closing", c->name);
+            return -1;
+        }
+    }
+    if (more)
+        dashboard_request_write(c);
+    return 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    struct lws_context *ctx = lws_get_context(wsi);
+    dashboard *d = ctx ? lws_context_user(ctx) : NULL;
+    dashboard_conn *c = user;
+
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        return serve_http(d, wsi, in ? (const char *)in : "");
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return confirm_upgrade(d, wsi);
+    case LWS_CALLBACK_ESTABLISHED: {
+        /* the http wsi has no pss: the handshake's verdict rides on the
+         * wsi's opaque pointer until here */
+        dashboard_auth *a = lws_get_opaque_user_data(wsi);
+        if (!c || !a)
+            return -1; /* no upgrade without a confirmed token */
+        memset(c, 0, sizeof(*c));
+        c->role = a->role;
+        snprintf(c->name, sizeof c->name, "%s", a->name);
+        lws_set_opaque_user_data(wsi, NULL);
+        free(a);
+        established(d, wsi, c);
+        break;
+    }
+    case LWS_CALLBACK_WSI_DESTROY:
+        free(lws_get_opaque_user_data(wsi));
+        lws_set_opaque_user_data(wsi, NULL);
+        break;
+    case LWS_CALLBACK_RECEIVE:
+        if (!c || !c->established)
+            return -1;
+        return receive(d, c, wsi, in, len);
+    case LWS_CALLBACK_RECEIVE_PONG:
+        if (c && c->established) {
+            c->last_rx_us = now_us();
+            c->ping_due = 0;
+        }
+        break;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (!c || !c->established)
+            return 0;
+        return writeable(d, c, wsi);
+    case LWS_CALLBACK_CLOSED:
+        if (c)
+            closed(d, c);
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static const struct lws_protocols protocols[] = {
+    /* tx_packet_size: lws_issue_raw sends at most this much per call (else
+     * rx_buffer_size, which would cut every coalesced write into 512-byte
+     * pieces buffered on the heap) */
+    {"wsbridge", callback, sizeof(dashboard_conn), DASHBOARD_RX_BUFFER, 0, NULL,
+     DASHBOARD_TX_PACKET},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* One timer for every connection: idle timeouts and pings. */
+static void sweep_cb(lws_sorted_usec_list_t *sul)
+{
+    dashboard *d = lws_container_of(sul, dashboard, sul_sweep);
+    int64_t idle = (int64_t)d->cfg.idle_timeout_s * 1000000;
+    if (idle > 0) {
+        int64_t t = now_us();
+        dashboard_conn *lists[2] = {d->publishers, d->subscribers};
+        for (int l = 0; l < 2; l++) {
+            for (dashboard_conn *c = lists[l]; c; c = c->next) {
+                if (c->close_code)
+                    continue;
+                int64_t quiet = t - c->last_rx_us;
+                if (quiet > idle) {
+                    d->st.refused_idle++;
+                    wlog_info("%s %s: idle for %llds, closing", l ? "subscriber" : "publisher",
+                              c->name, (long long)(quiet / 1000000));
+                    dashboard_conn_close(c, 1001, "idle timeout");
+                } else if (quiet > idle / 2 && !c->ping_due) {
+                    c->ping_due = 1;
+                    dashboard_request_write(c);
+                }
+            }
+        }
+    }
+    lws_sul_schedule(d->ctx, 0, &d->sul_sweep, sweep_cb, SWEEP_US);
+}
+
+static void lws_log_to_wlog(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && line[n - 1] == '\n')
+        n--;
+    if (level & LLL_ERR)
+        wlog_error("lws: %.*s", (int)n, line);
+    else
+        wlog_warn("lws: %.*s", (int)n, line);
+}
+
+int dashboard_start(dashboard *d, char *err, size_t errlen)
+{
+    d->start_us = now_us();
+    d->contract = contract_load(d->cfg.schemas, err, errlen);
+    if (!d->contract)
+        return -1;
+    if (dashboard_history_init(d, err, errlen) || dashboard_journal_open(d, err, errlen))
+        return -1;
+    d->scratch_cap = DASHBOARD_WRITE_CAP + d->cfg.max_message + 8192;
+    d->scratch = malloc(LWS_PRE + d->scratch_cap);
+    if (!d->scratch) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    getrlimit(RLIMIT_NOFILE, &rl);
+
+    lws_set_log_level(LLL_ERR | (wlog_get_level() >= WLOG_DEBUG ? LLL_WARN : 0), lws_log_to_wlog);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = d->cfg.port;
+    info.iface = d->cfg.host && strcmp(d->cfg.host, "0.0.0.0") && *d->cfg.host ? d->cfg.host : NULL;
+    info.protocols = protocols;
+    info.user = d;
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.count_threads = 1;
+    info.fd_limit_per_thread = rl.rlim_cur > 1000000 ? 1000000 : (unsigned)rl.rlim_cur;
+    info.timeout_secs = 10;
+    info.max_http_header_pool = 64;
+    d->ctx = lws_create_context(&info);
+    if (!d->ctx) {
+        snprintf(err, errlen, "cannot listen on %s:%d", d->cfg.host ? d->cfg.host : "0.0.0.0",
+                 d->cfg.port);
+        return -1;
+    }
+    d->vhost = lws_get_vhost_by_name(d->ctx, "default");
+    d->port = d->vhost ? lws_get_vhost_listen_port(d->vhost) : d->cfg.port;
+    lws_sul_schedule(d->ctx, 0, &d->sul_sweep, sweep_cb, SWEEP_US);
+    return 0;
+}
+
+void dashboard_begin_shutdown(dashboard *d)
+{
+    if (d->shutting_down)
+        return;
+    d->shutting_down = 1;
+    wlog_info("shutting down: closing %d connections with 1001", dashboard_conn_count(d));
+    dashboard_conn *lists[2] = {d->publishers, d->subscribers};
+    for (int l = 0; l < 2; l++)
+        for (dashboard_conn *c = lists[l]; c; c = c->next)
+            dashboard_conn_close(c, 1001, "server shutting down");
+}
+
+void dashboard_destroy(dashboard *d)
+{
+    dashboard_journal_flush(d, 1);
+    if (d->ctx) {
+        lws_context_destroy(d->ctx);
+        d->ctx = NULL;
+    }
+    dashboard_history_free(d);
+    contract_free(d->contract);
+    d->contract = NULL;
+    free(d->scratch);
+    d->scratch = NULL;
+}

@@ -1,0 +1,223 @@
+/* dashboard: the mock dashboard server's internal contract, shared by its
+ * modules (not a public API):
+ *   dashboard_main.c     flags, --help, signals, the service loop
+ *   dashboard.c          lws context, the one ws protocol, handshake auth,
+ *                        rx reassembly and limits, publishers, HTTP endpoints
+ *   dashboard_history.c  sources, the history ring, the append-only journal
+ *   dashboard_sub.c      subscribers: filters, replay, fan-out, slow consumers
+ *   dashboard_status.c   /api/websocket/status JSON and /metrics text
+ *
+ * Everything runs on lws's single service thread; nothing here is locked.
+ *
+ * The history ring is also every subscriber's send queue: a subscriber is a
+ * read position (cursor) in it, so one encoded stream frame (ws header +
+ * payload, unmasked) is shared by every subscriber and copied into one
+ * coalesced lws_write(LWS_WRITE_RAW) per writable callback. */
+#ifndef WSB_DASHBOARD_H
+#define WSB_DASHBOARD_H
+
+#include <libwebsockets.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "contract.h"
+#include "jwt.h"
+
+#define DASHBOARD_SYMBOL_MAX 24      /* symbol pattern allows 21 characters */
+#define DASHBOARD_NAME_MAX JWT_SUB_MAX
+#define DASHBOARD_WRITE_CAP (256 * 1024) /* bytes per coalesced write, at least */
+#define DASHBOARD_OUT_MAX 4096       /* private frames queued before closing 1008 */
+#define DASHBOARD_RX_BUFFER 512      /* lws rx buffer per connection */
+#define DASHBOARD_TX_PACKET (1024 * 1024) /* largest single socket write lws attempts */
+
+enum dashboard_slow_policy { DASHBOARD_SLOW_DISCONNECT = 0, DASHBOARD_SLOW_DROP = 1 };
+enum dashboard_role { DASHBOARD_ROLE_NONE = 0, DASHBOARD_ROLE_PUBLISHER, DASHBOARD_ROLE_SUBSCRIBER };
+
+typedef struct dashboard_config {
+    const char *host;        /* NULL or "0.0.0.0": every interface */
+    int port;                /* 0: pick a free one */
+    const char *jwt_secret;
+    const char *journal;     /* NULL: no journal, acks are immediate */
+    size_t history;          /* ring capacity (messages) */
+    size_t max_message;      /* bytes; larger frames close 1009 */
+    const char *schemas;
+    int fsync_ms;
+    int slow_policy;
+    int max_connections;
+    size_t queue_limit;      /* live frames a subscriber may lag behind */
+    double rate_limit;       /* messages/s per connection, 0 = unlimited */
+    int idle_timeout_s;      /* 0 = never */
+    int max_depth;           /* JSON nesting limit */
+    int shutdown_ms;         /* bound on the SIGTERM drain */
+} dashboard_config;
+
+/* One history entry: an accepted envelope (as a stream frame) or a gap. */
+typedef struct dashboard_item {
+    uint8_t *frame;          /* ws header + payload, malloc'd, owned by the ring */
+    uint32_t frame_len;
+    uint32_t src;            /* source index */
+    int type;                /* contract type index; -1 for a gap notice */
+    int64_t seq;             /* the seq; for a gap its upper bound */
+    int64_t gap_from;        /* gaps only */
+    char symbol[DASHBOARD_SYMBOL_MAX]; /* data.symbol or "" */
+} dashboard_item;
+
+struct dashboard_conn;
+
+typedef struct dashboard_source {
+    char name[DASHBOARD_NAME_MAX];
+    int64_t last_seq;        /* highest seq held */
+    int64_t durable_seq;     /* highest seq written and synced */
+    uint64_t received, duplicates, gaps, gap_messages, invalid;
+    int seen;                /* a publisher used it (or the journal holds it) */
+    struct dashboard_conn *publisher; /* the connected publisher, for commands */
+} dashboard_source;
+
+/* A private frame queued for one connection (control frames). */
+typedef struct dashboard_out {
+    struct dashboard_out *next;
+    size_t len;
+    uint8_t data[];          /* ws header + payload */
+} dashboard_out;
+
+typedef struct dashboard_subpos {
+    int64_t delivered;       /* highest seq of the source sent (or skipped by from) */
+    int in_from;             /* the subscribe named this source in "from" */
+} dashboard_subpos;
+
+/* Per-session data of the one protocol (HTTP and ws connections). */
+typedef struct dashboard_conn {
+    struct lws *wsi;
+    int role;                /* enum dashboard_role; NONE for plain HTTP */
+    int established;
+    char name[DASHBOARD_NAME_MAX]; /* the token's sub */
+    int src;                 /* publisher: source index */
+    struct dashboard_conn *prev, *next; /* in the publishers or subscribers list */
+
+    /* reassembly of fragmented messages */
+    char *rx;
+    size_t rx_len, rx_cap;
+    int rx_binary;
+
+    int64_t last_rx_us;
+    int ping_due;
+    double tokens;           /* rate limit bucket */
+    int64_t tokens_us;
+
+    dashboard_out *out_head, *out_tail;
+    size_t out_count;
+    int64_t acked_sent;      /* publisher: last ack value sent, -1 none */
+    int ack_wanted;          /* publisher: re-ack even if unchanged */
+    int close_code;          /* non-zero: close with it at the next writable */
+    char close_reason[64];
+    int writable_pending;
+
+    /* subscriber */
+    int subscribed;
+    uint64_t cursor;         /* next ring index to look at */
+    uint64_t start;          /* ring head when it subscribed: older items replay only */
+    dashboard_subpos *pos;   /* per source index */
+    size_t npos;
+    uint32_t type_mask;      /* 0: all types */
+    char (*symbols)[DASHBOARD_SYMBOL_MAX];
+    size_t nsymbols;
+    uint64_t delivered_count;
+} dashboard_conn;
+
+typedef struct dashboard_stats {
+    uint64_t received, delivered;
+    uint64_t slow_disconnected, slow_dropped;
+    uint64_t refused_auth, refused_forbidden, refused_max_conn, refused_too_large,
+        refused_bad_utf8, refused_binary, refused_too_deep, refused_rate, refused_idle,
+        refused_invalid;
+} dashboard_stats;
+
+typedef struct dashboard {
+    dashboard_config cfg;
+    contract *contract;
+    struct lws_context *ctx;
+    struct lws_vhost *vhost;
+    int port;
+    int64_t start_us;
+
+    dashboard_source *sources;
+    size_t nsources, sources_cap;
+
+    /* history ring: absolute indices [tail, head) are held */
+    dashboard_item *ring;
+    size_t ring_cap;
+    uint64_t head;
+
+    /* journal */
+    int journal_fd;
+    uint8_t *jbuf;
+    size_t jbuf_len, jbuf_cap;
+    uint64_t journal_bytes, journal_records;
+    int fsync_scheduled;
+    lws_sorted_usec_list_t sul_fsync;
+    lws_sorted_usec_list_t sul_sweep;
+
+    dashboard_conn *publishers, *subscribers;
+    int npublishers, nsubscribers;
+
+    dashboard_stats st;
+    int shutting_down;
+    uint8_t *scratch;        /* LWS_PRE + coalesced write buffer */
+    size_t scratch_cap;
+} dashboard;
+
+/* ---- dashboard.c ---- */
+/* Creates the context and listens; fills d->port. 0, or -1 with err. */
+int dashboard_start(dashboard *d, char *err, size_t errlen);
+/* Starts the SIGTERM drain: every connection is closed with 1001. */
+void dashboard_begin_shutdown(dashboard *d);
+/* Total established ws connections. */
+int dashboard_conn_count(const dashboard *d);
+void dashboard_destroy(dashboard *d);
+/* Queues a private text frame (copied) for c and asks for writable. */
+int dashboard_conn_send(dashboard *d, dashboard_conn *c, const char *json, size_t len);
+/* Queues an error frame {"type":"error","seq":seq|null,"code":..,"reason":..}. */
+void dashboard_conn_error(dashboard *d, dashboard_conn *c, int64_t seq, const char *code,
+                          const char *reason);
+/* Marks c to be closed with code at its next writable callback. */
+void dashboard_conn_close(dashboard_conn *c, int code, const char *reason);
+void dashboard_request_write(dashboard_conn *c);
+/* Writes a server (unmasked) ws text frame header for len bytes; returns its size (2, 4 or 10). */
+size_t dashboard_frame_header(uint8_t *hdr, size_t len, int opcode);
+
+/* ---- dashboard_history.c ---- */
+int dashboard_history_init(dashboard *d, char *err, size_t errlen);
+void dashboard_history_free(dashboard *d);
+/* Index of the source named name, created when absent; -1 on allocation failure. */
+int dashboard_source_get(dashboard *d, const char *name);
+int dashboard_source_find(const dashboard *d, const char *name);
+uint64_t dashboard_ring_tail(const dashboard *d);
+dashboard_item *dashboard_ring_at(dashboard *d, uint64_t idx);
+/* Appends a stream payload (JSON text, not framed) as the newest item:
+ * frames it, lets subscribers react before the oldest item is overwritten,
+ * journals it and wakes subscribers. 0 or -1 (allocation). */
+int dashboard_history_push(dashboard *d, int src, int type, int64_t seq, int64_t gap_from,
+                           const char *symbol, const char *payload, size_t len);
+/* Replays the journal into the ring and sources (at start). */
+int dashboard_journal_open(dashboard *d, char *err, size_t errlen);
+/* Writes buffered records, fsyncs, marks sources durable and wakes their publishers. */
+void dashboard_journal_flush(dashboard *d, int sync);
+
+/* ---- dashboard_sub.c ---- */
+/* A complete text message from a subscriber. */
+void dashboard_sub_message(dashboard *d, dashboard_conn *c, const char *text, size_t len);
+/* Called before the ring drops the item at index `dropping` (head-cap) and
+ * after a push, for the slow-consumer policy and wake-ups. */
+void dashboard_sub_before_push(dashboard *d);
+void dashboard_sub_after_push(dashboard *d);
+/* Fills buf with queued frames for subscriber c; returns bytes, sets *more. */
+size_t dashboard_sub_fill(dashboard *d, dashboard_conn *c, uint8_t *buf, size_t cap, int *more);
+void dashboard_sub_free(dashboard_conn *c);
+size_t dashboard_sub_depth(const dashboard *d, const dashboard_conn *c);
+
+/* ---- dashboard_status.c ---- */
+/* malloc'd bodies; the caller frees. */
+char *dashboard_status_json(dashboard *d, size_t *len);
+char *dashboard_metrics_text(dashboard *d, size_t *len);
+
+#endif

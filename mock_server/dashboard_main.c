@@ -1,0 +1,216 @@
+/* dashboard_main: wsb-dashboard's command line, signals and service loop.
+ * Flags fall back to DASHBOARD_* environment variables (see --help).
+ * SIGTERM/SIGINT close every connection with 1001, flush the journal and
+ * exit 0 within --shutdown-ms. */
+#include "dashboard.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "envelope.h"
+#include "wjson.h"
+#include "wlog.h"
+
+static volatile sig_atomic_t stop_requested;
+static struct lws_context *signal_ctx;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    if (signal_ctx)
+        lws_cancel_service(signal_ctx);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: wsb-dashboard [options]\n"
+            "The mock dashboard: publishers on ws://HOST:PORT/ws, subscribers on /ws/stream,\n"
+            "GET /health, /api/websocket/status, /metrics.\n\n"
+            "  --host H              listen address (default 0.0.0.0)       [DASHBOARD_HOST]\n"
+            "  --port N              port; 0 picks a free one and prints\n"
+            "                        \"listening on port N\" (default 8000)  [DASHBOARD_PORT]\n"
+            "  --jwt-secret S        HS256 secret for the bearer tokens     [DASHBOARD_JWT_SECRET]\n"
+            "  --journal PATH        append-only journal (default: none;\n"
+            "                        then acks are sent at once)            [DASHBOARD_JOURNAL]\n"
+            "  --history N           history ring capacity (default 100000) [DASHBOARD_HISTORY]\n"
+            "  --max-message-bytes N largest frame, else close 1009 (65536) [DASHBOARD_MAX_MESSAGE_BYTES]\n"
+            "  --schemas DIR         schema directory (default $WSB_SCHEMAS or schemas)\n"
+            "  --fsync-ms N          journal write+fsync batch interval (5) [DASHBOARD_FSYNC_MS]\n"
+            "  --slow-policy P       disconnect (close 1013) | drop (gap notice) (disconnect)\n"
+            "                                                               [DASHBOARD_SLOW_POLICY]\n"
+            "  --max-connections N   ws connections, else 503 (20000)       [DASHBOARD_MAX_CONNECTIONS]\n"
+            "  --queue-limit N       frames a subscriber may lag behind (10000) [DASHBOARD_QUEUE_LIMIT]\n"
+            "  --rate-limit R        messages/s per connection, 0 = none (0), else error\n"
+            "                        \"rate\" and close 1008                  [DASHBOARD_RATE_LIMIT]\n"
+            "  --idle-timeout S      close (1001) connections silent for S s; pinged at S/2;\n"
+            "                        0 = never (120)                        [DASHBOARD_IDLE_TIMEOUT]\n"
+            "  --max-depth N         JSON nesting limit (32)                [DASHBOARD_MAX_DEPTH]\n"
+            "  --shutdown-ms N       bound on the SIGTERM drain (3000)\n"
+            "  --help                this text\n"
+            "Environment: LOG_LEVEL (error|warn|info|debug), WSB_SCHEMAS.\n");
+}
+
+static int parse_long(const char *name, const char *v, long min, long max, long *out)
+{
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (!*v || *end || x < min || x > max) {
+        fprintf(stderr, "wsb-dashboard: bad %s \"%s\" (%ld..%ld)\n", name, v, min, max);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+/* The value of a flag: the command line's, else the environment's. */
+static const char *envor(const char *v, const char *env)
+{
+    if (v)
+        return v;
+    const char *e = getenv(env);
+    return e && *e ? e : NULL;
+}
+
+int main(int argc, char **argv)
+{
+    enum { O_HOST = 1, O_PORT, O_SECRET, O_JOURNAL, O_HISTORY, O_MAXMSG, O_SCHEMAS, O_FSYNC,
+           O_SLOW, O_MAXCONN, O_QUEUE, O_RATE, O_IDLE, O_DEPTH, O_SHUTDOWN, O_HELP, O_N };
+    static const struct option opts[] = {
+        {"host", required_argument, NULL, O_HOST},
+        {"port", required_argument, NULL, O_PORT},
+        {"jwt-secret", required_argument, NULL, O_SECRET},
+        {"journal", required_argument, NULL, O_JOURNAL},
+        {"history", required_argument, NULL, O_HISTORY},
+        {"max-message-bytes", required_argument, NULL, O_MAXMSG},
+        {"schemas", required_argument, NULL, O_SCHEMAS},
+        {"fsync-ms", required_argument, NULL, O_FSYNC},
+        {"slow-policy", required_argument, NULL, O_SLOW},
+        {"max-connections", required_argument, NULL, O_MAXCONN},
+        {"queue-limit", required_argument, NULL, O_QUEUE},
+        {"rate-limit", required_argument, NULL, O_RATE},
+        {"idle-timeout", required_argument, NULL, O_IDLE},
+        {"max-depth", required_argument, NULL, O_DEPTH},
+        {"shutdown-ms", required_argument, NULL, O_SHUTDOWN},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0}};
+    const char *val[O_N] = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == O_HELP || c == 'h') {
+            usage(stdout);
+            return 0;
+        }
+        if (c <= 0 || c >= O_N) {
+            usage(stderr);
+            return 2;
+        }
+        val[c] = optarg;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "wsb-dashboard: unexpected argument %s\n", argv[optind]);
+        return 2;
+    }
+    wlog_init("wsb-dashboard");
+
+    static dashboard d;
+    dashboard_config *cfg = &d.cfg;
+    long v;
+    cfg->host = envor(val[O_HOST], "DASHBOARD_HOST");
+    cfg->jwt_secret = envor(val[O_SECRET], "DASHBOARD_JWT_SECRET");
+    cfg->journal = envor(val[O_JOURNAL], "DASHBOARD_JOURNAL");
+    cfg->schemas = contract_default_dir(val[O_SCHEMAS]);
+#define NUMFLAG(idx, env, name, def, lo, hi, dst)                                              \
+    do {                                                                                       \
+        const char *s_ = envor(val[idx], env);                                                 \
+        v = def;                                                                               \
+        if (s_ && parse_long(name, s_, lo, hi, &v))                                            \
+            return 2;                                                                          \
+        dst = v;                                                                               \
+    } while (0)
+    NUMFLAG(O_PORT, "DASHBOARD_PORT", "--port", 8000, 0, 65535, cfg->port);
+    NUMFLAG(O_HISTORY, "DASHBOARD_HISTORY", "--history", 100000, 1, 100000000, cfg->history);
+    NUMFLAG(O_MAXMSG, "DASHBOARD_MAX_MESSAGE_BYTES", "--max-message-bytes",
+            CONTRACT_MAX_MESSAGE_BYTES, 64, 64L * 1024 * 1024, cfg->max_message);
+    NUMFLAG(O_FSYNC, "DASHBOARD_FSYNC_MS", "--fsync-ms", 5, 0, 60000, cfg->fsync_ms);
+    NUMFLAG(O_MAXCONN, "DASHBOARD_MAX_CONNECTIONS", "--max-connections", 20000, 1, 10000000,
+            cfg->max_connections);
+    NUMFLAG(O_QUEUE, "DASHBOARD_QUEUE_LIMIT", "--queue-limit", 10000, 1, 100000000,
+            cfg->queue_limit);
+    NUMFLAG(O_IDLE, "DASHBOARD_IDLE_TIMEOUT", "--idle-timeout", 120, 0, 86400 * 365,
+            cfg->idle_timeout_s);
+    NUMFLAG(O_DEPTH, "DASHBOARD_MAX_DEPTH", "--max-depth", WJSON_DEFAULT_MAX_DEPTH, 1, 10000,
+            cfg->max_depth);
+    NUMFLAG(O_SHUTDOWN, "DASHBOARD_SHUTDOWN_MS", "--shutdown-ms", 3000, 0, 600000,
+            cfg->shutdown_ms);
+#undef NUMFLAG
+    const char *rate = envor(val[O_RATE], "DASHBOARD_RATE_LIMIT");
+    if (rate) {
+        char *end;
+        cfg->rate_limit = strtod(rate, &end);
+        if (*end || cfg->rate_limit < 0) {
+            fprintf(stderr, "wsb-dashboard: bad --rate-limit %s\n", rate);
+            return 2;
+        }
+    }
+    const char *slow = envor(val[O_SLOW], "DASHBOARD_SLOW_POLICY");
+    if (!slow || !strcmp(slow, "disconnect"))
+        cfg->slow_policy = DASHBOARD_SLOW_DISCONNECT;
+    else if (!strcmp(slow, "drop"))
+        cfg->slow_policy = DASHBOARD_SLOW_DROP;
+    else {
+        fprintf(stderr, "wsb-dashboard: --slow-policy must be disconnect or drop\n");
+        return 2;
+    }
+    if (!cfg->jwt_secret) {
+        fprintf(stderr, "wsb-dashboard: --jwt-secret or DASHBOARD_JWT_SECRET is required\n");
+        return 2;
+    }
+    if (cfg->queue_limit >= cfg->history && cfg->history > 1)
+        cfg->queue_limit = cfg->history - 1; /* the ring is the queue */
+
+    char err[256];
+    if (dashboard_start(&d, err, sizeof err) != 0) {
+        wlog_error("%s", err);
+        dashboard_destroy(&d);
+        return 1;
+    }
+    signal_ctx = d.ctx;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    printf("listening on port %d\n", d.port);
+    fflush(stdout);
+    wlog_info("listening on %s:%d (history %zu, journal %s, max message %zu, slow policy %s)",
+              cfg->host ? cfg->host : "0.0.0.0", d.port, cfg->history,
+              cfg->journal ? cfg->journal : "none", cfg->max_message,
+              cfg->slow_policy == DASHBOARD_SLOW_DROP ? "drop" : "disconnect");
+
+    int64_t deadline = 0;
+    for (;;) {
+        if (lws_service(d.ctx, 0) < 0)
+            break;
+        if (stop_requested && !d.shutting_down) {
+            dashboard_begin_shutdown(&d);
+            dashboard_journal_flush(&d, 1);
+            deadline = envelope_now_us() + (int64_t)cfg->shutdown_ms * 1000;
+        }
+        if (d.shutting_down &&
+            (dashboard_conn_count(&d) == 0 || envelope_now_us() >= deadline))
+            break;
+    }
+    int left = dashboard_conn_count(&d);
+    signal_ctx = NULL;
+    dashboard_destroy(&d);
+    wlog_info("stopped (%d connections were still open at the deadline)", left);
+    return 0;
+}

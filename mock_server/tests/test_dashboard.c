@@ -1,0 +1,1017 @@
+/* test_dashboard: CUnit tests of the mock dashboard (build/bin/wsb-dashboard).
+ *
+ * Each test starts the real server on a free port (--port 0, the port read
+ * from its "listening on port N" line) with a temporary journal where it
+ * matters, and drives it with tws, a WebSocket client written from RFC 6455
+ * that shares no code with the server. Every wait has a timeout; every
+ * server started is killed at the end, even when an assertion fails. */
+#include <CUnit/Basic.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jwt.h"
+#include "tws.h"
+
+#define SECRET "test-secret-h3"
+#define WAIT_MS 3000
+
+/* ---- server processes ---- */
+
+typedef struct server {
+    pid_t pid;
+    int port;
+    char log[512];
+} server;
+
+#define MAX_SERVERS 8
+static server *live[MAX_SERVERS];
+static char tmpdir[128];
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* Starts wsb-dashboard with the extra flags (NULL-terminated); 0 on success. */
+static int server_start(server *s, const char *journal, ...)
+{
+    const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
+    char prog[256];
+    snprintf(prog, sizeof prog, "%s/bin/wsb-dashboard", build);
+    const char *argv[40];
+    int n = 0;
+    argv[n++] = prog;
+    argv[n++] = "--port";
+    argv[n++] = "0";
+    argv[n++] = "--host";
+    argv[n++] = "127.0.0.1";
+    argv[n++] = "--jwt-secret";
+    argv[n++] = SECRET;
+    if (journal) {
+        argv[n++] = "--journal";
+        argv[n++] = journal;
+    }
+    va_list ap;
+    va_start(ap, journal);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) && n < 38)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+
+    static int seq;
+    snprintf(s->log, sizeof s->log, "%s/dashboard-%d.log", tmpdir, ++seq);
+    int pfd[2];
+    if (pipe(pfd))
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int lfd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(pfd[1], 1);
+        if (lfd >= 0)
+            dup2(lfd, 2);
+        close(pfd[0]);
+        execv(prog, (char *const *)argv);
+        _exit(127);
+    }
+    close(pfd[1]);
+    s->pid = pid;
+    s->port = 0;
+    char line[256];
+    size_t len = 0;
+    int64_t deadline = mono_ms() + 10000;
+    while (!s->port && mono_ms() < deadline) {
+        struct pollfd pf = {pfd[0], POLLIN, 0};
+        if (poll(&pf, 1, 200) <= 0)
+            continue;
+        ssize_t r = read(pfd[0], line + len, sizeof line - 1 - len);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        line[len] = 0;
+        char *p = strstr(line, "listening on port ");
+        if (p && strchr(p, '\n'))
+            s->port = atoi(p + 18);
+    }
+    close(pfd[0]);
+    for (int i = 0; i < MAX_SERVERS; i++)
+        if (!live[i]) {
+            live[i] = s;
+            break;
+        }
+    if (!s->port) {
+        fprintf(stderr, "server did not start; log %s\n", s->log);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        s->pid = 0;
+        return -1;
+    }
+    return 0;
+}
+
+/* Sends sig and waits up to timeout_ms; returns the wait status or -1. */
+static int server_stop(server *s, int sig, int timeout_ms)
+{
+    if (!s->pid)
+        return -1;
+    kill(s->pid, sig);
+    int st = 0;
+    int64_t deadline = mono_ms() + timeout_ms;
+    for (;;) {
+        pid_t r = waitpid(s->pid, &st, WNOHANG);
+        if (r == s->pid)
+            break;
+        if (mono_ms() > deadline) {
+            kill(s->pid, SIGKILL);
+            waitpid(s->pid, &st, 0);
+            st = -1;
+            break;
+        }
+        sleep_ms(10);
+    }
+    for (int i = 0; i < MAX_SERVERS; i++)
+        if (live[i] == s)
+            live[i] = NULL;
+    s->pid = 0;
+    return st;
+}
+
+static void kill_all(void)
+{
+    for (int i = 0; i < MAX_SERVERS; i++)
+        if (live[i] && live[i]->pid) {
+            kill(live[i]->pid, SIGKILL);
+            waitpid(live[i]->pid, NULL, 0);
+            live[i] = NULL;
+        }
+}
+
+/* ---- helpers ---- */
+
+static char *token(const char *role, const char *sub)
+{
+    return jwt_sign(SECRET, sub, role, 600);
+}
+
+static tws *connect_as(server *s, const char *role, const char *sub)
+{
+    char *t = token(role, sub);
+    int st;
+    char err[256];
+    tws *c = tws_connect(s->port, !strcmp(role, "publisher") ? "/ws" : "/ws/stream", t, WAIT_MS,
+                         &st, err, sizeof err);
+    if (!c)
+        fprintf(stderr, "connect %s %s: %d %s\n", role, sub, st, err);
+    free(t);
+    return c;
+}
+
+/* Status code of a handshake (101 when upgraded). */
+static int handshake_status(server *s, const char *path, const char *tok)
+{
+    int st;
+    char err[256];
+    tws *c = tws_connect(s->port, path, tok, WAIT_MS, &st, err, sizeof err);
+    tws_close(c);
+    return st;
+}
+
+/* Next text frame parsed as JSON (caller deletes), NULL on timeout/close. */
+static cJSON *recv_json(tws *c, int timeout_ms)
+{
+    char *p;
+    size_t n;
+    if (tws_recv_text(c, timeout_ms, &p, &n) != 1)
+        return NULL;
+    return cJSON_ParseWithLength(p, n);
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static long long jint(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
+}
+
+static void envelope_text(char *buf, size_t cap, const char *src, long long seq,
+                          const char *symbol)
+{
+    snprintf(buf, cap,
+             "{\"v\":1,\"type\":\"market_data\",\"source\":\"%s\",\"seq\":%lld,\"ts_us\":%lld,"
+             "\"data\":{\"symbol\":\"%s\",\"price\":101.5,\"bid\":101,\"ask\":102,\"volume\":3}}",
+             src, seq, (long long)time(NULL) * 1000000, symbol);
+}
+
+static int publish(tws *p, const char *src, long long seq, const char *symbol)
+{
+    char buf[512];
+    envelope_text(buf, sizeof buf, src, seq, symbol);
+    return tws_send_text(p, buf);
+}
+
+/* Reads frames until an ack with seq >= want (1) or an error/timeout (0). */
+static int wait_ack(tws *p, long long want)
+{
+    int64_t deadline = mono_ms() + WAIT_MS;
+    while (mono_ms() < deadline) {
+        cJSON *j = recv_json(p, (int)(deadline - mono_ms()));
+        if (!j)
+            return 0;
+        int ok = !strcmp(jstr(j, "type"), "ack") && jint(j, "seq") >= want;
+        cJSON_Delete(j);
+        if (ok)
+            return 1;
+    }
+    return 0;
+}
+
+/* The welcome: returns last_seq, -1 when the first frame is not a welcome. */
+static long long read_welcome(tws *p)
+{
+    cJSON *j = recv_json(p, WAIT_MS);
+    long long v = j && !strcmp(jstr(j, "type"), "welcome") ? jint(j, "last_seq") : -1;
+    cJSON_Delete(j);
+    return v;
+}
+
+static cJSON *get_status(server *s)
+{
+    char *body;
+    int st = tws_http_get(s->port, "/api/websocket/status", &body, WAIT_MS);
+    cJSON *j = st == 200 ? cJSON_Parse(body) : NULL;
+    free(body);
+    return j;
+}
+
+/* A number at a path like "refused.auth" or "sources.bot-1.last_seq". */
+static long long status_num(server *s, const char *a, const char *b, const char *c)
+{
+    cJSON *j = get_status(s);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, a);
+    if (b)
+        v = cJSON_GetObjectItemCaseSensitive(v, b);
+    if (c)
+        v = cJSON_GetObjectItemCaseSensitive(v, c);
+    long long r = cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
+    cJSON_Delete(j);
+    return r;
+}
+
+/* Polls the status until the value equals want (timeout WAIT_MS). */
+static int status_wait(server *s, const char *a, const char *b, const char *c, long long want)
+{
+    int64_t deadline = mono_ms() + WAIT_MS;
+    while (mono_ms() < deadline) {
+        if (status_num(s, a, b, c) == want)
+            return 1;
+        sleep_ms(20);
+    }
+    return 0;
+}
+
+static tws *subscribe(server *s, const char *name, const char *frame)
+{
+    tws *c = connect_as(s, "subscriber", name);
+    if (c && tws_send_text(c, frame)) {
+        tws_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* ---- the shared server ---- */
+
+static server S;
+static char journal_path[300];
+
+static int suite_init(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_dashboard.XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    snprintf(journal_path, sizeof journal_path, "%s/journal.bin", tmpdir);
+    return server_start(&S, journal_path, "--fsync-ms", "2", NULL);
+}
+
+static int suite_clean(void)
+{
+    server_stop(&S, SIGKILL, 2000);
+    kill_all();
+    return 0;
+}
+
+/* ---- tests ---- */
+
+static void test_health_and_help(void)
+{
+    char *body;
+    CU_ASSERT_EQUAL(tws_http_get(S.port, "/health", &body, WAIT_MS), 200);
+    free(body);
+    CU_ASSERT_EQUAL(tws_http_get(S.port, "/nope", &body, WAIT_MS), 404);
+    free(body);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s/bin/wsb-dashboard --help | grep -q -- --max-message-bytes",
+             getenv("BUILD") ? getenv("BUILD") : "build");
+    CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+static void test_auth_refusals(void)
+{
+    long long before = status_num(&S, "refused", "auth", NULL);
+    CU_ASSERT_EQUAL(handshake_status(&S, "/ws", NULL), 401);
+    CU_ASSERT_EQUAL(handshake_status(&S, "/ws", "not-a-token"), 401);
+    char *bad = jwt_sign("another-secret", "bot-a", "publisher", 600);
+    CU_ASSERT_EQUAL(handshake_status(&S, "/ws", bad), 401);
+    free(bad);
+    char *expired = jwt_sign(SECRET, "bot-a", "publisher", -10);
+    CU_ASSERT_EQUAL(handshake_status(&S, "/ws", expired), 401);
+    free(expired);
+    /* alg none: header {"alg":"none","typ":"JWT"}, claims valid, no signature */
+    char none[512];
+    snprintf(none, sizeof none, "%s.%s.",
+             "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0",
+             /* {"sub":"bot-a","role":"publisher","exp":99999999999} */
+             "eyJzdWIiOiJib3QtYSIsInJvbGUiOiJwdWJsaXNoZXIiLCJleHAiOjk5OTk5OTk5OTk5fQ");
+    CU_ASSERT_EQUAL(handshake_status(&S, "/ws", none), 401);
+    CU_ASSERT_EQUAL(status_num(&S, "refused", "auth", NULL), before + 5);
+
+    long long forb = status_num(&S, "refused", "forbidden", NULL);
+    char *sub = token("subscriber", "viewer");
+    char *pub = token("publisher", "bot-a");
+    CU_ASSERT_EQUAL(handshake_status(&S, "/ws", sub), 403);
+    CU_ASSERT_EQUAL(handshake_status(&S, "/ws/stream", pub), 403);
+    CU_ASSERT_EQUAL(status_num(&S, "refused", "forbidden", NULL), forb + 2);
+    /* the good ones, by header and by ?token= */
+    CU_ASSERT_EQUAL(handshake_status(&S, "/ws/stream", sub), 101);
+    char path[1024];
+    snprintf(path, sizeof path, "/ws/stream?token=%s", sub);
+    CU_ASSERT_EQUAL(handshake_status(&S, path, NULL), 101);
+    CU_ASSERT_EQUAL(handshake_status(&S, "/elsewhere", sub), 404);
+    free(sub);
+    free(pub);
+}
+
+static void test_publish_ack_fanout(void)
+{
+    tws *sub = subscribe(&S, "viewer-1", "{\"type\":\"subscribe\"}");
+    tws *sub2 = subscribe(&S, "viewer-2", "{\"type\":\"subscribe\"}");
+    tws *p = connect_as(&S, "publisher", "bot-pub");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sub2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(read_welcome(p), 0);
+    /* subscriptions are applied in order with the publish: give them a moment */
+    CU_ASSERT(status_wait(&S, "connections", "subscribers", NULL,
+                          status_num(&S, "connections", "subscribers", NULL)));
+    sleep_ms(50);
+    for (int i = 1; i <= 5; i++)
+        CU_ASSERT_EQUAL(publish(p, "bot-pub", i, "BTC-USD"), 0);
+    CU_ASSERT(wait_ack(p, 5));
+    tws *subs[2] = {sub, sub2};
+    for (int k = 0; k < 2; k++) {
+        for (int i = 1; i <= 5; i++) {
+            cJSON *j = recv_json(subs[k], WAIT_MS);
+            CU_ASSERT_PTR_NOT_NULL(j);
+            CU_ASSERT_STRING_EQUAL(jstr(j, "source"), "bot-pub");
+            CU_ASSERT_EQUAL(jint(j, "seq"), i);
+            CU_ASSERT(jint(j, "relay_us") > 0);
+            cJSON_Delete(j);
+        }
+    }
+    CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-pub", "received"), 5);
+    CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-pub", "last_seq"), 5);
+    tws_close(sub);
+    tws_close(sub2);
+    tws_close(p);
+}
+
+static void test_invalid_and_duplicate(void)
+{
+    tws *sub = subscribe(&S, "viewer-3", "{\"type\":\"subscribe\"}");
+    tws *p = connect_as(&S, "publisher", "bot-inv");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(read_welcome(p), 0);
+    sleep_ms(50);
+    CU_ASSERT_EQUAL(publish(p, "bot-inv", 1, "ETH-USD"), 0);
+    CU_ASSERT(wait_ack(p, 1));
+    /* schema: price must be > 0 */
+    tws_send_text(p, "{\"v\":1,\"type\":\"market_data\",\"source\":\"bot-inv\",\"seq\":2,"
+                     "\"ts_us\":1,\"data\":{\"symbol\":\"ETH-USD\",\"price\":-1,\"bid\":1,"
+                     "\"ask\":1,\"volume\":1}}");
+    cJSON *e = recv_json(p, WAIT_MS);
+    CU_ASSERT_STRING_EQUAL(jstr(e, "type"), "error");
+    CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "schema");
+    CU_ASSERT_EQUAL(jint(e, "seq"), 2);
+    cJSON_Delete(e);
+    /* unreadable JSON: seq null */
+    tws_send_text(p, "{\"v\":1,");
+    e = recv_json(p, WAIT_MS);
+    CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "json");
+    CU_ASSERT(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(e, "seq")));
+    cJSON_Delete(e);
+    /* duplicate keys */
+    tws_send_text(p, "{\"v\":1,\"v\":1,\"type\":\"heartbeat\",\"source\":\"bot-inv\",\"seq\":2,"
+                     "\"ts_us\":1,\"data\":{\"loop_iterations\":1}}");
+    e = recv_json(p, WAIT_MS);
+    CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "duplicate_key");
+    cJSON_Delete(e);
+    /* another connection's source */
+    char buf[512];
+    envelope_text(buf, sizeof buf, "someone-else", 2, "ETH-USD");
+    tws_send_text(p, buf);
+    e = recv_json(p, WAIT_MS);
+    CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "source");
+    cJSON_Delete(e);
+    /* duplicate: re-acked, not forwarded */
+    CU_ASSERT_EQUAL(publish(p, "bot-inv", 1, "ETH-USD"), 0);
+    CU_ASSERT(wait_ack(p, 1));
+    CU_ASSERT_EQUAL(publish(p, "bot-inv", 2, "ETH-USD"), 0);
+    CU_ASSERT(wait_ack(p, 2));
+    /* the subscriber saw 1 then 2, nothing invalid, no duplicate */
+    cJSON *j = recv_json(sub, WAIT_MS);
+    CU_ASSERT_EQUAL(jint(j, "seq"), 1);
+    cJSON_Delete(j);
+    j = recv_json(sub, WAIT_MS);
+    CU_ASSERT_EQUAL(jint(j, "seq"), 2);
+    CU_ASSERT_PTR_NULL(cJSON_GetObjectItemCaseSensitive(j, "code"));
+    cJSON_Delete(j);
+    CU_ASSERT_PTR_NULL(recv_json(sub, 200));
+    CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-inv", "duplicates"), 1);
+    CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-inv", "invalid"), 4);
+    CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-inv", "received"), 2);
+    tws_close(sub);
+    tws_close(p);
+}
+
+static void test_gap_notice(void)
+{
+    tws *sub = subscribe(&S, "viewer-4", "{\"type\":\"subscribe\"}");
+    tws *p = connect_as(&S, "publisher", "bot-gap");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    read_welcome(p);
+    sleep_ms(50);
+    publish(p, "bot-gap", 1, "SOL-USD");
+    publish(p, "bot-gap", 5, "SOL-USD");
+    CU_ASSERT(wait_ack(p, 5));
+    cJSON *j = recv_json(sub, WAIT_MS);
+    CU_ASSERT_EQUAL(jint(j, "seq"), 1);
+    cJSON_Delete(j);
+    j = recv_json(sub, WAIT_MS);
+    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "gap");
+    CU_ASSERT_EQUAL(jint(j, "from"), 2);
+    CU_ASSERT_EQUAL(jint(j, "to"), 4);
+    cJSON_Delete(j);
+    j = recv_json(sub, WAIT_MS);
+    CU_ASSERT_EQUAL(jint(j, "seq"), 5);
+    cJSON_Delete(j);
+    CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-gap", "gaps"), 1);
+    CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-gap", "gap_messages"), 3);
+    tws_close(sub);
+    tws_close(p);
+}
+
+static void test_filters(void)
+{
+    tws *sub_t = subscribe(&S, "viewer-5", "{\"type\":\"subscribe\",\"types\":[\"heartbeat\"]}");
+    tws *sub_s = subscribe(&S, "viewer-6", "{\"type\":\"subscribe\",\"symbols\":[\"AAPL\"]}");
+    tws *p = connect_as(&S, "publisher", "bot-flt");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sub_t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sub_s);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    read_welcome(p);
+    sleep_ms(50);
+    publish(p, "bot-flt", 1, "MSFT");
+    publish(p, "bot-flt", 2, "AAPL");
+    tws_send_text(p, "{\"v\":1,\"type\":\"heartbeat\",\"source\":\"bot-flt\",\"seq\":3,"
+                     "\"ts_us\":1,\"data\":{\"loop_iterations\":7}}");
+    CU_ASSERT(wait_ack(p, 3));
+    cJSON *j = recv_json(sub_t, WAIT_MS);
+    CU_ASSERT_EQUAL(jint(j, "seq"), 3);
+    cJSON_Delete(j);
+    CU_ASSERT_PTR_NULL(recv_json(sub_t, 200));
+    /* symbols: AAPL, and the heartbeat that has no symbol */
+    j = recv_json(sub_s, WAIT_MS);
+    CU_ASSERT_EQUAL(jint(j, "seq"), 2);
+    cJSON_Delete(j);
+    j = recv_json(sub_s, WAIT_MS);
+    CU_ASSERT_EQUAL(jint(j, "seq"), 3);
+    cJSON_Delete(j);
+    CU_ASSERT_PTR_NULL(recv_json(sub_s, 200));
+    tws_close(sub_t);
+    tws_close(sub_s);
+    tws_close(p);
+}
+
+static void test_first_frame_rule(void)
+{
+    tws *c = connect_as(&S, "subscriber", "viewer-7");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    tws_send_text(c, "{\"type\":\"command\",\"target\":\"x\",\"command_id\":\"c1\",\"name\":\"pause\"}");
+    cJSON *j = recv_json(c, WAIT_MS);
+    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "error");
+    CU_ASSERT_STRING_EQUAL(jstr(j, "code"), "protocol");
+    cJSON_Delete(j);
+    CU_ASSERT_EQUAL(tws_wait_close(c, WAIT_MS), 1008);
+    tws_close(c);
+}
+
+static void test_resume_from_history(void)
+{
+    tws *p = connect_as(&S, "publisher", "bot-res");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    read_welcome(p);
+    for (int i = 1; i <= 20; i++)
+        publish(p, "bot-res", i, "BTC-USD");
+    CU_ASSERT(wait_ack(p, 20));
+    /* a subscriber that saw up to 12 resumes; live 21..25 follow */
+    tws *sub = subscribe(&S, "viewer-8", "{\"type\":\"resume\",\"from\":{\"bot-res\":12}}");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
+    for (int i = 21; i <= 25; i++)
+        publish(p, "bot-res", i, "BTC-USD");
+    long long expect = 13;
+    int64_t deadline = mono_ms() + WAIT_MS;
+    while (expect <= 25 && mono_ms() < deadline) {
+        cJSON *j = recv_json(sub, WAIT_MS);
+        if (!j)
+            break;
+        CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "market_data");
+        CU_ASSERT_EQUAL(jint(j, "seq"), expect);
+        expect++;
+        cJSON_Delete(j);
+    }
+    CU_ASSERT_EQUAL(expect, 26);
+    CU_ASSERT_PTR_NULL(recv_json(sub, 200));
+    tws_close(sub);
+    tws_close(p);
+}
+
+static void test_command_relay(void)
+{
+    tws *sub = subscribe(&S, "viewer-9", "{\"type\":\"subscribe\"}");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
+    tws_send_text(sub, "{\"type\":\"command\",\"target\":\"bot-absent\",\"command_id\":\"c-1\","
+                       "\"name\":\"pause\",\"params\":{}}");
+    cJSON *j = recv_json(sub, WAIT_MS);
+    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "error");
+    CU_ASSERT_STRING_EQUAL(jstr(j, "code"), "no_target");
+    cJSON_Delete(j);
+    tws *p = connect_as(&S, "publisher", "bot-cmd");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    read_welcome(p);
+    tws_send_text(sub, "{\"type\":\"command\",\"target\":\"bot-cmd\",\"command_id\":\"c-2\","
+                       "\"name\":\"set_rate\",\"params\":{\"rate\":5}}");
+    j = recv_json(p, WAIT_MS);
+    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "command");
+    CU_ASSERT_STRING_EQUAL(jstr(j, "command_id"), "c-2");
+    CU_ASSERT_STRING_EQUAL(jstr(j, "name"), "set_rate");
+    CU_ASSERT_EQUAL(jint(cJSON_GetObjectItemCaseSensitive(j, "params"), "rate"), 5);
+    cJSON_Delete(j);
+    /* the bot's answer comes back through the stream */
+    tws_send_text(p, "{\"v\":1,\"type\":\"command_ack\",\"source\":\"bot-cmd\",\"seq\":1,"
+                     "\"ts_us\":1,\"data\":{\"command_id\":\"c-2\",\"status\":\"done\"}}");
+    j = recv_json(sub, WAIT_MS);
+    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "command_ack");
+    CU_ASSERT_STRING_EQUAL(jstr(cJSON_GetObjectItemCaseSensitive(j, "data"), "command_id"), "c-2");
+    cJSON_Delete(j);
+    tws_close(sub);
+    tws_close(p);
+}
+
+static void test_fragments(void)
+{
+    tws *p = connect_as(&S, "publisher", "bot-frag");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    read_welcome(p);
+    char buf[512];
+    envelope_text(buf, sizeof buf, "bot-frag", 1, "BTC-USD");
+    size_t n = strlen(buf);
+    tws_send_frame(p, TWS_OP_TEXT, 0, buf, 10);
+    tws_send_frame(p, TWS_OP_PING, 1, "x", 1); /* a control frame in between */
+    tws_send_frame(p, TWS_OP_CONT, 0, buf + 10, 100);
+    tws_send_frame(p, TWS_OP_CONT, 1, buf + 110, n - 110);
+    CU_ASSERT(wait_ack(p, 1));
+    tws_close(p);
+}
+
+static void test_journal_restart(void)
+{
+    char jp[300];
+    snprintf(jp, sizeof jp, "%s/restart.bin", tmpdir);
+    server s;
+    CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "5", NULL) == 0);
+    tws *p = connect_as(&s, "publisher", "bot-j");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(read_welcome(p), 0);
+    for (int i = 1; i <= 50; i++)
+        publish(p, "bot-j", i, "BTC-USD");
+    CU_ASSERT(wait_ack(p, 50)); /* acked = durable */
+    tws_close(p);
+    CU_ASSERT(WIFSIGNALED(server_stop(&s, SIGKILL, 2000)));
+
+    CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "5", NULL) == 0);
+    p = connect_as(&s, "publisher", "bot-j");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(read_welcome(p), 50);
+    publish(p, "bot-j", 50, "BTC-USD"); /* still deduplicated */
+    CU_ASSERT(wait_ack(p, 50));
+    CU_ASSERT_EQUAL(status_num(&s, "sources", "bot-j", "duplicates"), 1);
+    CU_ASSERT_EQUAL(status_num(&s, "journal", "records", NULL), 50);
+    /* the history came back too: a resume replays it */
+    tws *sub = subscribe(&s, "viewer-j", "{\"type\":\"resume\",\"from\":{\"bot-j\":45}}");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
+    for (int i = 46; i <= 50; i++) {
+        cJSON *j = recv_json(sub, WAIT_MS);
+        CU_ASSERT_EQUAL(jint(j, "seq"), i);
+        cJSON_Delete(j);
+    }
+    publish(p, "bot-j", 51, "BTC-USD");
+    cJSON *j = recv_json(sub, WAIT_MS);
+    CU_ASSERT_EQUAL(jint(j, "seq"), 51);
+    cJSON_Delete(j);
+    tws_close(sub);
+    tws_close(p);
+    server_stop(&s, SIGKILL, 2000);
+}
+
+static void test_sigterm(void)
+{
+    server s;
+    char jp[300];
+    snprintf(jp, sizeof jp, "%s/term.bin", tmpdir);
+    CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "1000", NULL) == 0);
+    tws *p = connect_as(&s, "publisher", "bot-t");
+    tws *sub = subscribe(&s, "viewer-t", "{\"type\":\"subscribe\"}");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
+    read_welcome(p);
+    for (int i = 1; i <= 10; i++)
+        publish(p, "bot-t", i, "BTC-USD");
+    CU_ASSERT(status_wait(&s, "sources", "bot-t", "last_seq", 10));
+    int64_t t0 = mono_ms();
+    kill(s.pid, SIGTERM);
+    /* the publisher may get its ack before the close */
+    int code = tws_wait_close(p, WAIT_MS);
+    CU_ASSERT_EQUAL(code, 1001);
+    CU_ASSERT_EQUAL(tws_wait_close(sub, WAIT_MS), 1001);
+    int st = server_stop(&s, 0, 5000);
+    CU_ASSERT(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CU_ASSERT(mono_ms() - t0 < 5000);
+    tws_close(p);
+    tws_close(sub);
+    /* the journal was flushed: a restart holds all ten */
+    CU_ASSERT_FATAL(server_start(&s, jp, NULL) == 0);
+    p = connect_as(&s, "publisher", "bot-t");
+    CU_ASSERT_EQUAL(read_welcome(p), 10);
+    tws_close(p);
+    server_stop(&s, SIGKILL, 2000);
+}
+
+/* Publishes n alert envelopes with long messages as one batch write. */
+static void blast(tws *p, const char *src, int from, int n)
+{
+    char msg[400];
+    memset(msg, 'x', sizeof msg - 1);
+    msg[sizeof msg - 1] = 0;
+    size_t cap = (size_t)n * 700 + 1024, len = 0;
+    uint8_t *buf = malloc(cap);
+    for (int i = 0; i < n; i++) {
+        char e[800];
+        int m = snprintf(e, sizeof e,
+                         "{\"v\":1,\"type\":\"alert\",\"source\":\"%s\",\"seq\":%d,\"ts_us\":1,"
+                         "\"data\":{\"level\":\"info\",\"code\":\"test\",\"message\":\"%s\"}}",
+                         src, from + i, msg);
+        len += tws_encode_text(buf + len, cap - len, e, (size_t)m);
+    }
+    tws_send_raw(p, buf, len);
+    free(buf);
+}
+
+static tws *tiny_rcvbuf_subscriber(server *s, const char *name)
+{
+    /* a subscriber that reads nothing, with small socket buffers */
+    tws *c = connect_as(s, "subscriber", name);
+    if (!c)
+        return NULL;
+    int sz = 4096;
+    setsockopt(tws_fd(c), SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+    tws_send_text(c, "{\"type\":\"subscribe\"}");
+    return c;
+}
+
+static void test_slow_disconnect(void)
+{
+    server s;
+    CU_ASSERT_FATAL(server_start(&s, NULL, "--queue-limit", "200", "--slow-policy", "disconnect",
+                                 NULL) == 0);
+    tws *slow = tiny_rcvbuf_subscriber(&s, "slowpoke");
+    tws *fast = subscribe(&s, "quick", "{\"type\":\"subscribe\"}");
+    tws *p = connect_as(&s, "publisher", "bot-s");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(slow);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fast);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    read_welcome(p);
+    CU_ASSERT(status_wait(&s, "connections", "subscribers", NULL, 2));
+    sleep_ms(50);
+    int total = 20000;
+    /* the fast one reads in a child so the publish is not held up */
+    pid_t kid = fork();
+    if (kid == 0) {
+        int got = 0;
+        int64_t deadline = mono_ms() + 15000;
+        while (got < total && mono_ms() < deadline) {
+            char *pl;
+            size_t n;
+            if (tws_recv_text(fast, 2000, &pl, &n) != 1)
+                break;
+            got++;
+        }
+        _exit(got == total ? 0 : 1);
+    }
+    for (int i = 0; i < total; i += 1000)
+        blast(p, "bot-s", i + 1, 1000);
+    CU_ASSERT(wait_ack(p, total));
+    CU_ASSERT(status_wait(&s, "slow_consumers", "disconnected", NULL, 1));
+    int st = 0;
+    int64_t deadline = mono_ms() + 20000;
+    while (waitpid(kid, &st, WNOHANG) != kid && mono_ms() < deadline)
+        sleep_ms(20);
+    if (mono_ms() >= deadline) {
+        kill(kid, SIGKILL);
+        waitpid(kid, &st, 0);
+    }
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0); /* the fast one got everything */
+    /* the slow one finds a close 1013 after what was in flight */
+    int sz = 1 << 20;
+    setsockopt(tws_fd(slow), SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+    CU_ASSERT_EQUAL(tws_wait_close(slow, 10000), 1013);
+    tws_close(slow);
+    tws_close(fast);
+    tws_close(p);
+    server_stop(&s, SIGKILL, 2000);
+}
+
+static void test_slow_drop(void)
+{
+    server s;
+    CU_ASSERT_FATAL(server_start(&s, NULL, "--queue-limit", "200", "--slow-policy", "drop", NULL) ==
+                    0);
+    tws *slow = tiny_rcvbuf_subscriber(&s, "slowpoke");
+    tws *p = connect_as(&s, "publisher", "bot-d");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(slow);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    read_welcome(p);
+    CU_ASSERT(status_wait(&s, "connections", "subscribers", NULL, 1));
+    sleep_ms(50);
+    int total = 20000;
+    for (int i = 0; i < total; i += 1000)
+        blast(p, "bot-d", i + 1, 1000);
+    CU_ASSERT(wait_ack(p, total));
+    long long dropped = status_num(&s, "slow_consumers", "dropped_messages", NULL);
+    CU_ASSERT(dropped > 0);
+    /* now read everything: messages and gap notices cover 1..total exactly once, in order */
+    long long next = 1, seen = 0, gapped = 0;
+    int64_t deadline = mono_ms() + 20000;
+    while (next <= total && mono_ms() < deadline) {
+        cJSON *j = recv_json(slow, 2000);
+        if (!j)
+            break;
+        if (!strcmp(jstr(j, "type"), "gap")) {
+            CU_ASSERT_EQUAL(jint(j, "from"), next);
+            CU_ASSERT_STRING_EQUAL(jstr(j, "reason"), "slow_consumer");
+            gapped += jint(j, "to") - jint(j, "from") + 1;
+            next = jint(j, "to") + 1;
+        } else {
+            CU_ASSERT_EQUAL(jint(j, "seq"), next);
+            next = jint(j, "seq") + 1;
+            seen++;
+        }
+        cJSON_Delete(j);
+    }
+    CU_ASSERT_EQUAL(next, total + 1);
+    CU_ASSERT_EQUAL(seen + gapped, total);
+    CU_ASSERT_EQUAL(gapped, dropped);
+    tws_close(slow);
+    tws_close(p);
+    server_stop(&s, SIGKILL, 2000);
+}
+
+static void test_limits(void)
+{
+    server s;
+    CU_ASSERT_FATAL(server_start(&s, NULL, "--max-message-bytes", "1024", "--max-depth", "8",
+                                 NULL) == 0);
+    /* oversize: 1009, also when it comes in small fragments */
+    tws *p = connect_as(&s, "publisher", "bot-l");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    read_welcome(p);
+    char big[2000];
+    memset(big, ' ', sizeof big);
+    big[0] = '{';
+    big[sizeof big - 1] = '}';
+    tws_send_frame(p, TWS_OP_TEXT, 1, big, sizeof big);
+    CU_ASSERT_EQUAL(tws_wait_close(p, WAIT_MS), 1009);
+    tws_close(p);
+    p = connect_as(&s, "publisher", "bot-l");
+    read_welcome(p);
+    for (int i = 0; i < 5; i++)
+        tws_send_frame(p, i ? TWS_OP_CONT : TWS_OP_TEXT, 0, big, 300);
+    CU_ASSERT_EQUAL(tws_wait_close(p, WAIT_MS), 1009);
+    tws_close(p);
+    /* invalid UTF-8: 1007 */
+    p = connect_as(&s, "publisher", "bot-l");
+    read_welcome(p);
+    tws_send_frame(p, TWS_OP_TEXT, 1, "{\"a\":\"\xc3\x28\"}", 9);
+    CU_ASSERT_EQUAL(tws_wait_close(p, WAIT_MS), 1007);
+    tws_close(p);
+    /* binary: 1003 */
+    p = connect_as(&s, "publisher", "bot-l");
+    read_welcome(p);
+    tws_send_frame(p, TWS_OP_BINARY, 1, "\x01\x02", 2);
+    CU_ASSERT_EQUAL(tws_wait_close(p, WAIT_MS), 1003);
+    tws_close(p);
+    /* too deep: an error frame, the connection stays */
+    p = connect_as(&s, "publisher", "bot-l");
+    read_welcome(p);
+    tws_send_text(p, "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]");
+    cJSON *j = recv_json(p, WAIT_MS);
+    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "error");
+    CU_ASSERT_STRING_EQUAL(jstr(j, "code"), "json");
+    cJSON_Delete(j);
+    CU_ASSERT_EQUAL(publish(p, "bot-l", 1, "BTC-USD"), 0);
+    CU_ASSERT(wait_ack(p, 1));
+    tws_close(p);
+    CU_ASSERT_EQUAL(status_num(&s, "refused", "too_large", NULL), 2);
+    CU_ASSERT_EQUAL(status_num(&s, "refused", "bad_utf8", NULL), 1);
+    CU_ASSERT_EQUAL(status_num(&s, "refused", "binary", NULL), 1);
+    CU_ASSERT_EQUAL(status_num(&s, "refused", "too_deep", NULL), 1);
+    server_stop(&s, SIGKILL, 2000);
+}
+
+static void test_rate_and_max_connections(void)
+{
+    server s;
+    CU_ASSERT_FATAL(server_start(&s, NULL, "--rate-limit", "20", "--max-connections", "2",
+                                 NULL) == 0);
+    tws *p = connect_as(&s, "publisher", "bot-r");
+    tws *sub = subscribe(&s, "viewer-r", "{\"type\":\"subscribe\"}");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
+    read_welcome(p);
+    char *t = token("subscriber", "third");
+    CU_ASSERT_EQUAL(handshake_status(&s, "/ws/stream", t), 503);
+    free(t);
+    CU_ASSERT_EQUAL(status_num(&s, "refused", "max_connections", NULL), 1);
+    /* 100 messages at once against 20/s: an error "rate", then close 1008 */
+    for (int i = 1; i <= 100; i++)
+        publish(p, "bot-r", i, "BTC-USD");
+    int saw_rate = 0, code = -1;
+    int64_t deadline = mono_ms() + WAIT_MS;
+    while (mono_ms() < deadline) {
+        int op;
+        char *pl;
+        size_t n;
+        if (tws_recv(p, WAIT_MS, &op, &pl, &n) != 1)
+            break;
+        if (op == TWS_OP_CLOSE) {
+            code = tws_close_code(p);
+            break;
+        }
+        if (strstr(pl, "\"code\":\"rate\""))
+            saw_rate = 1;
+    }
+    CU_ASSERT(saw_rate);
+    CU_ASSERT_EQUAL(code, 1008);
+    CU_ASSERT(status_num(&s, "refused", "rate", NULL) >= 1);
+    tws_close(p);
+    tws_close(sub);
+    server_stop(&s, SIGKILL, 2000);
+}
+
+static void test_idle_timeout(void)
+{
+    server s;
+    CU_ASSERT_FATAL(server_start(&s, NULL, "--idle-timeout", "1", NULL) == 0);
+    tws *quiet = connect_as(&s, "subscriber", "sleeper");
+    tws *alive = connect_as(&s, "subscriber", "ponger");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(quiet);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(alive);
+    tws_send_text(alive, "{\"type\":\"subscribe\"}");
+    /* alive reads (and so answers pings) for 2.5 s; quiet reads nothing */
+    int64_t end = mono_ms() + 2500;
+    int alive_closed = 0;
+    while (mono_ms() < end) {
+        int op;
+        char *pl;
+        size_t n;
+        int r = tws_recv(alive, 100, &op, &pl, &n);
+        if (r < 0 || (r == 1 && op == TWS_OP_CLOSE))
+            alive_closed = 1;
+    }
+    CU_ASSERT_FALSE(alive_closed);
+    CU_ASSERT_EQUAL(status_num(&s, "refused", "idle", NULL), 1);
+    CU_ASSERT_EQUAL(tws_wait_close(quiet, WAIT_MS), 1001);
+    tws_close(quiet);
+    tws_close(alive);
+    server_stop(&s, SIGKILL, 2000);
+}
+
+static void test_status_and_metrics(void)
+{
+    cJSON *j = get_status(&S);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    CU_ASSERT_STRING_EQUAL(jstr(j, "service"), "wsb-dashboard");
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "sources"),
+                                                        "bot-pub");
+    CU_ASSERT_EQUAL(jint(src, "received"), 5);
+    CU_ASSERT_EQUAL(jint(cJSON_GetObjectItemCaseSensitive(j, "journal"), "records") > 0, 1);
+    long long delivered = jint(cJSON_GetObjectItemCaseSensitive(j, "messages"), "delivered");
+    long long auth = jint(cJSON_GetObjectItemCaseSensitive(j, "refused"), "auth");
+    cJSON_Delete(j);
+    char *body;
+    CU_ASSERT_EQUAL(tws_http_get(S.port, "/metrics", &body, WAIT_MS), 200);
+    CU_ASSERT_PTR_NOT_NULL(strstr(body, "# TYPE wsbridge_messages_received_total counter"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(body, "wsbridge_messages_received_total{source=\"bot-pub\"} 5\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(body, "wsbridge_messages_duplicate_total{source=\"bot-inv\"} 1\n"));
+    char line[128];
+    snprintf(line, sizeof line, "wsbridge_messages_delivered_total %lld\n", delivered);
+    CU_ASSERT_PTR_NOT_NULL(strstr(body, line));
+    snprintf(line, sizeof line, "wsbridge_refused_total{reason=\"auth\"} %lld\n", auth);
+    CU_ASSERT_PTR_NOT_NULL(strstr(body, line));
+    free(body);
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite s = CU_add_suite("dashboard", suite_init, suite_clean);
+    static const struct {
+        const char *name;
+        CU_TestFunc fn;
+    } tests[] = {
+        {"health, 404, --help", test_health_and_help},
+        {"auth refusals 401/403 and query token", test_auth_refusals},
+        {"publish: ack and fan-out with relay_us", test_publish_ack_fanout},
+        {"invalid -> error frames; duplicate re-acked, not forwarded", test_invalid_and_duplicate},
+        {"seq jump -> gap notice", test_gap_notice},
+        {"type and symbol filters", test_filters},
+        {"first subscriber frame must be subscribe/resume", test_first_frame_rule},
+        {"resume from history without gap or duplicate", test_resume_from_history},
+        {"command relay and no_target", test_command_relay},
+        {"fragmented message reassembled", test_fragments},
+        {"status and metrics agree", test_status_and_metrics},
+        {"SIGKILL + restart keeps the journal", test_journal_restart},
+        {"SIGTERM closes 1001, flushes, exits 0", test_sigterm},
+        {"slow consumer: disconnect 1013", test_slow_disconnect},
+        {"slow consumer: drop with gap notices", test_slow_drop},
+        {"limits: 1009, 1007, 1003, nesting", test_limits},
+        {"rate limit 1008 and max connections 503", test_rate_and_max_connections},
+        {"idle timeout with pings", test_idle_timeout},
+    };
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+        CU_add_test(s, tests[i].name, tests[i].fn);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
+                     CU_get_number_of_suites_failed();
+    CU_cleanup_registry();
+    kill_all();
+    if (!fails) {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", tmpdir);
+    }
+    return fails ? 1 : 0;
+}
