@@ -1992,6 +1992,15 @@ jsonschema *jsonschema_add_file(jsonschema_registry *reg, const char *path, char
         return NULL;
     }
     abs = realpath(path, NULL);
+    /* the same file already added (or loaded for a $ref): its compiled root */
+    const js_id *known = js_id_find(reg, abs ? abs : path);
+    for (size_t i = 0; known != NULL && i < reg->ndocs; i++) {
+        if (reg->docs[i].root == known->node) {
+            cJSON_Delete(doc);
+            free(abs);
+            return js_map_get(reg, known->node);
+        }
+    }
     s = jsonschema_add(reg, doc, abs ? abs : path, err, errlen);
     free(abs);
     return s;

@@ -11,3 +11,9 @@ test-envelope_SRCS := harness/tests/test_envelope.c
 
 TESTS += test-jsonschema
 test-jsonschema_SRCS := harness/tests/test_jsonschema.c
+
+PROGRAMS += wsb-validate
+wsb-validate_SRCS := harness/tools/validate_main.c
+
+TESTS += test-validate
+test-validate_SRCS := harness/tests/test_validate.c
