@@ -76,6 +76,8 @@ static int list_examples(const char *dir, char ***out)
         if (names[n])
             n++;
     }
+    if (names && n == MAX_EXAMPLES)
+        FAILF("%s: more than %d examples; raise MAX_EXAMPLES", dir, MAX_EXAMPLES);
     closedir(d);
     if (!names)
         return -1;
