@@ -142,7 +142,8 @@ static void push_json(bot_conn *c, int type, cJSON *data)
 {
     char *txt = cJSON_PrintUnformatted(data);
     if (txt) {
-        bot_queue_push(c->q, bot_msg_type_name(type), envelope_now_us(), txt, strlen(txt));
+        bot_queue_push_control(c->q, bot_msg_type_name(type), envelope_now_us(), txt,
+                               strlen(txt));
         free(txt);
     }
     cJSON_Delete(data);
@@ -319,7 +320,9 @@ static void connection_lost(bot_conn *c, const char *why)
     atomic_store(&c->connected, 0);
     if (why)
         set_error(c, "%s", why);
-    if (was)
+    if (c->stopping)
+        wlog_info("connection to the dashboard closed");
+    else if (was)
         wlog_warn("connection to the dashboard lost: %s", why ? why : "closed");
     else
         wlog_info("cannot connect to %s: %s", c->cfg.url, why ? why : "closed");

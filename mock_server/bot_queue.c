@@ -31,6 +31,7 @@ struct bot_queue {
     pthread_mutex_t mu;
     entry *ring;
     size_t cap, head, len;
+    size_t ring_cap; /* cap + BOT_QUEUE_RESERVE */
     size_t send_idx; /* entries from the head already sent on this connection */
     int policy;
     int numbered;
@@ -48,12 +49,13 @@ bot_queue *bot_queue_new(size_t cap, int policy)
     bot_queue *q = calloc(1, sizeof(*q));
     if (!q)
         return NULL;
-    q->ring = calloc(cap, sizeof(entry));
+    q->ring = calloc(cap + BOT_QUEUE_RESERVE, sizeof(entry));
     if (!q->ring) {
         free(q);
         return NULL;
     }
     q->cap = cap;
+    q->ring_cap = cap + BOT_QUEUE_RESERVE;
     q->policy = policy;
     pthread_mutex_init(&q->mu, NULL);
     return q;
@@ -64,7 +66,7 @@ void bot_queue_free(bot_queue *q)
     if (!q)
         return;
     for (size_t i = 0; i < q->len; i++)
-        free(q->ring[(q->head + i) % q->cap].data);
+        free(q->ring[(q->head + i) % q->ring_cap].data);
     free(q->ring);
     pthread_mutex_destroy(&q->mu);
     free(q);
@@ -72,7 +74,7 @@ void bot_queue_free(bot_queue *q)
 
 static entry *at(bot_queue *q, size_t i)
 {
-    return &q->ring[(q->head + i) % q->cap];
+    return &q->ring[(q->head + i) % q->ring_cap];
 }
 
 static void pop_head(bot_queue *q)
@@ -80,7 +82,7 @@ static void pop_head(bot_queue *q)
     entry *e = at(q, 0);
     free(e->data);
     e->data = NULL;
-    q->head = (q->head + 1) % q->cap;
+    q->head = (q->head + 1) % q->ring_cap;
     q->len--;
     if (q->send_idx > 0)
         q->send_idx--;
@@ -130,13 +132,14 @@ static void reclassify(bot_queue *q, int64_t upto)
     q->nruns = w;
 }
 
-int bot_queue_push(bot_queue *q, const char *type, int64_t ts_us, const char *data, size_t len)
+static int push(bot_queue *q, const char *type, int64_t ts_us, const char *data, size_t len,
+                size_t limit)
 {
     char *copy = malloc(len + 1);
     int dropped = 0;
     pthread_mutex_lock(&q->mu);
     q->st.generated++;
-    if (q->len == q->cap || !copy) {
+    if (q->len >= limit || !copy) {
         dropped = 1;
         if (q->policy == BOT_DROP_NEWEST || !copy) {
             if (q->numbered)
@@ -168,6 +171,17 @@ int bot_queue_push(bot_queue *q, const char *type, int64_t ts_us, const char *da
     q->len++;
     pthread_mutex_unlock(&q->mu);
     return dropped;
+}
+
+int bot_queue_push(bot_queue *q, const char *type, int64_t ts_us, const char *data, size_t len)
+{
+    return push(q, type, ts_us, data, len, q->cap);
+}
+
+int bot_queue_push_control(bot_queue *q, const char *type, int64_t ts_us, const char *data,
+                           size_t len)
+{
+    return push(q, type, ts_us, data, len, q->ring_cap);
 }
 
 static void remove_upto(bot_queue *q, int64_t seq)

@@ -41,9 +41,17 @@ typedef struct bot_queue bot_queue;
 bot_queue *bot_queue_new(size_t cap, int policy);
 void bot_queue_free(bot_queue *q);
 
+#define BOT_QUEUE_RESERVE 64 /* extra room for the bot's own alerts and command_acks */
+
 /* Copies data (a JSON object of len bytes; type is static text such as
  * "market_data"). Returns how many messages were dropped to make room (0 or 1). */
 int bot_queue_push(bot_queue *q, const char *type, int64_t ts_us, const char *data, size_t len);
+
+/* The same for the bot's own control messages (alert, command_ack): they
+ * may use BOT_QUEUE_RESERVE slots beyond the capacity, so reporting an
+ * overflow does not itself evict a trading message. */
+int bot_queue_push_control(bot_queue *q, const char *type, int64_t ts_us, const char *data,
+                           size_t len);
 
 /* Handles welcome(last_seq): numbers the queue the first time, treats
  * everything <= last_seq as acked, and restarts sending after last_seq (or

@@ -9,16 +9,28 @@
  * Integration tests run build/bin/wsb-bot against the real mock dashboard
  * build/bin/wsb-dashboard on free ports (see the second half of the file). */
 #include <CUnit/Basic.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "../bot_loop.h"
 #include "../bot_queue.h"
+#include "../bot_testkit.h"
 #include "envelope.h"
+#include "jwt.h"
 #include "wjson.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -117,15 +129,21 @@ static void test_queue_overflow_before_welcome(void)
     CU_ASSERT_EQUAL(t, 107);
     CU_ASSERT_EQUAL(c, 7);
     CU_ASSERT_EQUAL(bot_queue_take_overflow(q, &f, &t, &c), 0); /* reported once */
+    /* the alert itself uses the reserve: it evicts nothing */
+    CU_ASSERT_EQUAL(bot_queue_push_control(q, "alert", 5, "{}", 2), 0);
+    bot_queue_stats st0;
+    bot_queue_get_stats(q, &st0);
+    CU_ASSERT_EQUAL(st0.queued, 6);
+    CU_ASSERT_EQUAL(st0.dropped, 7);
     int64_t first = 0, last = 0;
-    CU_ASSERT_EQUAL(send_all(q, &first, &last), 5);
+    CU_ASSERT_EQUAL(send_all(q, &first, &last), 6);
     CU_ASSERT_EQUAL(first, 108);
-    CU_ASSERT_EQUAL(last, 112);
-    bot_queue_ack(q, 112);
+    CU_ASSERT_EQUAL(last, 113);
+    bot_queue_ack(q, 113);
     bot_queue_stats st;
     bot_queue_get_stats(q, &st);
-    CU_ASSERT_EQUAL(st.generated, 12);
-    CU_ASSERT_EQUAL(st.acked, 5);
+    CU_ASSERT_EQUAL(st.generated, 13);
+    CU_ASSERT_EQUAL(st.acked, 6);
     CU_ASSERT_EQUAL(st.dropped, 7);
     CU_ASSERT_EQUAL(st.reported, 7);
     CU_ASSERT_EQUAL(st.queued, 0);
@@ -468,7 +486,390 @@ static void test_loop_bad_config(void)
 
 /* ---- the table ---------------------------------------------------------- */
 
+/* ==== integration: wsb-bot against the real wsb-dashboard =================
+ *
+ * Self-contained helpers (no lws in the test thread): child processes with
+ * their stdout on a pipe, a plain-socket HTTP GET and a small blocking
+ * WebSocket client for the subscriber side. Every wait polls a condition
+ * with a deadline; every child is killed at exit even when a test fails. */
+
+#define SECRET BOT_TESTKIT_SECRET
+
+/* Subscribes with a replay from 0 and reads every frame of bot-1 until
+ * want_seq is seen or the timeout: checks order and counts; alerts'
+ * queue_overflow counts are summed into *overflow. Returns the frames seen. */
+typedef struct replay_result {
+    int64_t frames, last_seq, out_of_order, duplicates, gap_frames, gap_messages, overflow,
+        alerts;
+} replay_result;
+
+static void replay_from_zero(int port, int64_t want_seq, replay_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    char *tok = jwt_sign(SECRET, "test-subscriber", "subscriber", 600);
+    bot_testkit_ws *w = tok ? bot_testkit_ws_open(port, "/ws/stream", tok) : NULL;
+    free(tok);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    const char *sub = "{\"type\":\"subscribe\",\"from\":{\"bot-1\":0}}";
+    CU_ASSERT_EQUAL(bot_testkit_ws_send(w, 1, sub, strlen(sub)), 0);
+    int64_t end = bot_testkit_now_ms() + 20000;
+    char *m;
+    while (r->last_seq < want_seq && bot_testkit_now_ms() < end) {
+        int rc = bot_testkit_ws_recv(w, 1000, &m);
+        if (rc < 0)
+            break;
+        if (rc == 0)
+            continue;
+        cJSON *j = cJSON_Parse(m);
+        if (!j)
+            continue;
+        const char *type = bot_testkit_jstr(j, "type");
+        if (!strcmp(type, "gap")) {
+            r->gap_frames++;
+            r->gap_messages += bot_testkit_jint(j, "to") - bot_testkit_jint(j, "from") + 1;
+        } else if (!strcmp(bot_testkit_jstr(j, "source"), "bot-1")) {
+            int64_t seq = bot_testkit_jint(j, "seq");
+            r->frames++;
+            if (seq <= r->last_seq)
+                r->duplicates++;
+            else if (seq != r->last_seq + 1 && r->gap_frames == 0)
+                r->out_of_order++;
+            if (seq > r->last_seq)
+                r->last_seq = seq;
+            if (!strcmp(type, "alert")) {
+                const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "data");
+                if (!strcmp(bot_testkit_jstr(d, "code"), "queue_overflow")) {
+                    r->alerts++;
+                    r->overflow += bot_testkit_jint(d, "count");
+                }
+            }
+        }
+        cJSON_Delete(j);
+    }
+    bot_testkit_ws_close(w);
+}
+
+/* ---- the integration tests ---- */
+
+static void test_dashboard_absent_at_start(void)
+{
+    char dlog[256], blog[256];
+    bot_testkit_log_path(dlog, sizeof(dlog), "absent-dashboard");
+    bot_testkit_log_path(blog, sizeof(blog), "absent-bot");
+    int port = bot_testkit_free_port();
+    CU_ASSERT_FATAL(port > 0);
+    static bot_testkit_child bot, dash;
+    const char *extra[] = {"--rate", "200", "--count", "800", "--queue-size", "5000",
+                           "--seed", "11", "--timeout", "20", NULL};
+    int sport = bot_testkit_start_bot(&bot, port, blog, extra);
+    CU_ASSERT_FATAL(sport > 0);
+    /* the bot trades and queues while nobody listens */
+    int64_t g = bot_testkit_wait_status(sport, "generated", 200, 5000);
+    CU_ASSERT(g >= 200);
+    cJSON *st = bot_testkit_http_json(sport, "/status");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(st, "connected")));
+    CU_ASSERT_EQUAL(bot_testkit_jint(st, "sent"), 0);
+    CU_ASSERT_EQUAL(bot_testkit_jint(st, "last_seq"), 0); /* unnumbered until the first welcome */
+    int64_t it1 = bot_testkit_jint(st, "loop_iterations");
+    cJSON_Delete(st);
+    CU_ASSERT(bot_testkit_wait_status(sport, "loop_iterations", it1 + 20, 3000) >= it1 + 20);
+
+    CU_ASSERT_FATAL(bot_testkit_start_dashboard(&dash, port, NULL, dlog) == port);
+    CU_ASSERT_FATAL(bot_testkit_child_wait_line(&bot, "wsb-bot summary", 30000));
+    char line[512];
+    snprintf(line, sizeof(line), "%s", bot.line);
+    CU_ASSERT(strstr(line, "result=ok") != NULL);
+    long long gen = bot_testkit_summary_field(line, "generated");
+    CU_ASSERT(gen >= 800);
+    CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "acked"), gen);
+    CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "dropped"), 0);
+    CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "last_seq"), gen);
+    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 5000), 0);
+
+    cJSON *ds = bot_testkit_http_json(port, "/api/websocket/status");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
+    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.last_seq"), gen);
+    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.received"), gen);
+    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.duplicates"), 0);
+    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.gaps"), 0);
+    cJSON_Delete(ds);
+    bot_testkit_child_kill(&dash, SIGKILL);
+}
+
+static void test_dashboard_killed_and_restarted(void)
+{
+    char dlog[256], blog[256], journal[256];
+    bot_testkit_log_path(dlog, sizeof(dlog), "restart-dashboard");
+    bot_testkit_log_path(blog, sizeof(blog), "restart-bot");
+    snprintf(journal, sizeof(journal), "/tmp/test-bot-%d-restart.journal", (int)getpid());
+    unlink(journal);
+    static bot_testkit_child bot, dash;
+    int port = bot_testkit_start_dashboard(&dash, 0, journal, dlog);
+    CU_ASSERT_FATAL(port > 0);
+    const char *extra[] = {"--rate", "300", "--count", "1500", "--queue-size", "5000",
+                           "--seed", "12", "--timeout", "20", NULL};
+    int sport = bot_testkit_start_bot(&bot, port, blog, extra);
+    CU_ASSERT_FATAL(sport > 0);
+    CU_ASSERT(bot_testkit_wait_status(sport, "acked", 300, 10000) >= 300);
+
+    bot_testkit_child_kill(&dash, SIGKILL); /* mid-stream, no goodbye */
+    int64_t q = bot_testkit_wait_status(sport, "queued", 100, 5000); /* trading goes on */
+    CU_ASSERT(q >= 100);
+    CU_ASSERT_FATAL(bot_testkit_start_dashboard(&dash, port, journal, dlog) == port);
+
+    CU_ASSERT_FATAL(bot_testkit_child_wait_line(&bot, "wsb-bot summary", 30000));
+    char line[512];
+    snprintf(line, sizeof(line), "%s", bot.line);
+    CU_ASSERT(strstr(line, "result=ok") != NULL);
+    long long gen = bot_testkit_summary_field(line, "generated");
+    CU_ASSERT(gen >= 1500);
+    CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "acked"), gen);
+    CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "dropped"), 0);
+    CU_ASSERT(bot_testkit_summary_field(line, "reconnects") >= 1);
+    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 5000), 0);
+
+    cJSON *ds = bot_testkit_http_json(port, "/api/websocket/status");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
+    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.last_seq"), gen);
+    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.duplicates"), 0);
+    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.gaps"), 0);
+    cJSON_Delete(ds);
+
+    /* a subscriber replaying everything sees 1..gen once each, in order */
+    replay_result r;
+    replay_from_zero(port, gen, &r);
+    CU_ASSERT_EQUAL(r.last_seq, gen);
+    CU_ASSERT_EQUAL(r.frames, gen);
+    CU_ASSERT_EQUAL(r.duplicates, 0);
+    CU_ASSERT_EQUAL(r.out_of_order, 0);
+    CU_ASSERT_EQUAL(r.gap_frames, 0);
+    bot_testkit_child_kill(&dash, SIGKILL);
+    unlink(journal);
+}
+
+static void test_outage_longer_than_queue(void)
+{
+    char dlog[256], blog[256], journal[256];
+    bot_testkit_log_path(dlog, sizeof(dlog), "overflow-dashboard");
+    bot_testkit_log_path(blog, sizeof(blog), "overflow-bot");
+    snprintf(journal, sizeof(journal), "/tmp/test-bot-%d-overflow.journal", (int)getpid());
+    unlink(journal);
+    static bot_testkit_child bot, dash;
+    int port = bot_testkit_start_dashboard(&dash, 0, journal, dlog);
+    CU_ASSERT_FATAL(port > 0);
+    const char *extra[] = {"--rate", "300", "--count", "1500", "--queue-size", "100",
+                           "--seed", "13", "--timeout", "20", NULL};
+    int sport = bot_testkit_start_bot(&bot, port, blog, extra);
+    CU_ASSERT_FATAL(sport > 0);
+    CU_ASSERT(bot_testkit_wait_status(sport, "acked", 200, 10000) >= 200);
+    bot_testkit_child_kill(&dash, SIGKILL);
+    /* longer than the queue: 100 messages at 300/s is a third of a second */
+    CU_ASSERT(bot_testkit_wait_status(sport, "dropped", 200, 10000) >= 200);
+    CU_ASSERT_FATAL(bot_testkit_start_dashboard(&dash, port, journal, dlog) == port);
+
+    CU_ASSERT_FATAL(bot_testkit_child_wait_line(&bot, "wsb-bot summary", 30000));
+    char line[512];
+    snprintf(line, sizeof(line), "%s", bot.line);
+    CU_ASSERT(strstr(line, "result=ok") != NULL);
+    long long gen = bot_testkit_summary_field(line, "generated"), acked = bot_testkit_summary_field(line, "acked"),
+              dropped = bot_testkit_summary_field(line, "dropped");
+    CU_ASSERT(dropped >= 200);
+    CU_ASSERT_EQUAL(acked + dropped, gen);
+    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 5000), 0);
+
+    /* the dashboard holds exactly what was acked, saw the drop as gaps, and the
+     * alert it relays accounts for every dropped number */
+    cJSON *ds = bot_testkit_http_json(port, "/api/websocket/status");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
+    long long last = bot_testkit_summary_field(line, "last_seq");
+    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.last_seq"), last);
+    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.duplicates"), 0);
+    CU_ASSERT(bot_testkit_jint(ds, "sources.bot-1.gaps") >= 1);
+    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.gap_messages"), dropped);
+    cJSON_Delete(ds);
+    replay_result r;
+    replay_from_zero(port, last, &r);
+    CU_ASSERT_EQUAL(r.last_seq, last);
+    CU_ASSERT_EQUAL(r.frames, acked);
+    CU_ASSERT_EQUAL(r.duplicates, 0);
+    CU_ASSERT(r.alerts >= 1);
+    CU_ASSERT_EQUAL(r.overflow, dropped);
+    CU_ASSERT_EQUAL(r.gap_messages, dropped);
+    bot_testkit_child_kill(&dash, SIGKILL);
+    unlink(journal);
+}
+
+/* Sends a command from a subscriber and waits for its command_ack. */
+static int command_round_trip(bot_testkit_ws *w, const char *id, const char *name, const char *params,
+                              char *status, size_t cap, char *reason, size_t rcap)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd),
+             "{\"type\":\"command\",\"target\":\"bot-1\",\"command_id\":\"%s\","
+             "\"name\":\"%s\",\"params\":%s}",
+             id, name, params);
+    if (bot_testkit_ws_send(w, 1, cmd, strlen(cmd)))
+        return -1;
+    int64_t end = bot_testkit_now_ms() + 5000;
+    char *m;
+    while (bot_testkit_now_ms() < end) {
+        int rc = bot_testkit_ws_recv(w, 500, &m);
+        if (rc < 0)
+            return -1;
+        if (rc == 0)
+            continue;
+        cJSON *j = cJSON_Parse(m);
+        if (!j)
+            continue;
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "data");
+        if (!strcmp(bot_testkit_jstr(j, "type"), "command_ack") && !strcmp(bot_testkit_jstr(d, "command_id"), id)) {
+            snprintf(status, cap, "%s", bot_testkit_jstr(d, "status"));
+            snprintf(reason, rcap, "%s", bot_testkit_jstr(d, "reason"));
+            cJSON_Delete(j);
+            return 0;
+        }
+        cJSON_Delete(j);
+    }
+    return -1;
+}
+
+static void test_command_round_trip(void)
+{
+    char dlog[256], blog[256];
+    bot_testkit_log_path(dlog, sizeof(dlog), "command-dashboard");
+    bot_testkit_log_path(blog, sizeof(blog), "command-bot");
+    static bot_testkit_child bot, dash;
+    int port = bot_testkit_start_dashboard(&dash, 0, NULL, dlog);
+    CU_ASSERT_FATAL(port > 0);
+    const char *extra[] = {"--rate", "50", "--seed", "14", "--flush-timeout", "3", NULL};
+    int sport = bot_testkit_start_bot(&bot, port, blog, extra);
+    CU_ASSERT_FATAL(sport > 0);
+    CU_ASSERT(bot_testkit_wait_status(sport, "acked", 10, 10000) >= 10);
+
+    char *tok = jwt_sign(SECRET, "test-commander", "subscriber", 600);
+    bot_testkit_ws *w = tok ? bot_testkit_ws_open(port, "/ws/stream", tok) : NULL;
+    free(tok);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    const char *sub = "{\"type\":\"subscribe\",\"types\":[\"command_ack\"]}";
+    CU_ASSERT_EQUAL(bot_testkit_ws_send(w, 1, sub, strlen(sub)), 0);
+
+    char status[32], reason[256];
+    CU_ASSERT_EQUAL(command_round_trip(w, "c-1", "pause", "{}", status, sizeof(status), reason,
+                                       sizeof(reason)),
+                    0);
+    CU_ASSERT_STRING_EQUAL(status, "done");
+    cJSON *st = bot_testkit_http_json(sport, "/status");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_STRING_EQUAL(bot_testkit_jstr(st, "state"), "paused");
+    int64_t it = bot_testkit_jint(st, "loop_iterations");
+    cJSON_Delete(st);
+    /* paused: the loop keeps turning */
+    CU_ASSERT(bot_testkit_wait_status(sport, "loop_iterations", it + 10, 3000) >= it + 10);
+
+    CU_ASSERT_EQUAL(command_round_trip(w, "c-2", "explode", "{}", status, sizeof(status), reason,
+                                       sizeof(reason)),
+                    0);
+    CU_ASSERT_STRING_EQUAL(status, "rejected");
+    CU_ASSERT(strstr(reason, "explode") != NULL);
+
+    CU_ASSERT_EQUAL(command_round_trip(w, "c-3", "set_rate", "{\"rate\":123}", status,
+                                       sizeof(status), reason, sizeof(reason)),
+                    0);
+    CU_ASSERT_STRING_EQUAL(status, "done");
+    CU_ASSERT_EQUAL(command_round_trip(w, "c-4", "set_rate", "{\"rate\":-1}", status,
+                                       sizeof(status), reason, sizeof(reason)),
+                    0);
+    CU_ASSERT_STRING_EQUAL(status, "rejected");
+    CU_ASSERT_EQUAL(command_round_trip(w, "c-5", "resume", "{}", status, sizeof(status), reason,
+                                       sizeof(reason)),
+                    0);
+    CU_ASSERT_STRING_EQUAL(status, "done");
+    st = bot_testkit_http_json(sport, "/status");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_STRING_EQUAL(bot_testkit_jstr(st, "state"), "running");
+    CU_ASSERT(fabs(cJSON_GetObjectItemCaseSensitive(st, "rate")->valuedouble - 123) < 1e-9);
+    cJSON_Delete(st);
+    bot_testkit_ws_close(w);
+
+    /* SIGTERM: flush and exit 0, quickly */
+    int64_t t0 = bot_testkit_now_ms();
+    bot_testkit_child_kill(&bot, SIGTERM);
+    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 6000), 0);
+    CU_ASSERT(bot_testkit_now_ms() - t0 < 5000);
+    bot_testkit_child_kill(&dash, SIGKILL);
+}
+
+static void test_status_endpoints(void)
+{
+    char blog[256];
+    bot_testkit_log_path(blog, sizeof(blog), "status-bot");
+    static bot_testkit_child bot;
+    const char *extra[] = {"--rate", "20", "--seed", "15", "--flush-timeout", "0.2", NULL};
+    int sport = bot_testkit_start_bot(&bot, bot_testkit_free_port(), blog, extra);
+    CU_ASSERT_FATAL(sport > 0);
+    cJSON *h = bot_testkit_http_json(sport, "/health");
+    CU_ASSERT_PTR_NOT_NULL(h);
+    CU_ASSERT_STRING_EQUAL(bot_testkit_jstr(h, "status"), "ok");
+    cJSON_Delete(h);
+    cJSON *st = bot_testkit_http_json(sport, "/status");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    const char *keys[] = {"service", "source", "state", "connected", "loop_iterations",
+                          "generated", "sent", "acked", "acked_seq", "last_seq", "queued",
+                          "dropped", "reconnects", "rate", "last_error", NULL};
+    for (int i = 0; keys[i]; i++)
+        CU_ASSERT_PTR_NOT_NULL(cJSON_GetObjectItemCaseSensitive(st, keys[i]));
+    CU_ASSERT_EQUAL(bot_testkit_jint(st, "generated"),
+                    bot_testkit_jint(st, "acked") + bot_testkit_jint(st, "queued") + bot_testkit_jint(st, "dropped"));
+    cJSON_Delete(st);
+    /* /metrics: Prometheus text with the agreed names */
+    int fd = bot_testkit_tcp_connect(sport, 2000);
+    CU_ASSERT_FATAL(fd >= 0);
+    const char *req = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    CU_ASSERT(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
+    char buf[8192];
+    size_t len = 0;
+    ssize_t r;
+    while (len < sizeof(buf) - 1 && (r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0) {
+        len += (size_t)r;
+        buf[len] = 0;
+        if (strstr(buf, "wsbridge_bot_connected "))
+            break;
+    }
+    buf[len] = 0;
+    close(fd);
+    const char *names[] = {"wsbridge_bot_loop_iterations_total", "wsbridge_bot_generated_total",
+                           "wsbridge_bot_sent_total", "wsbridge_bot_acked_total",
+                           "wsbridge_bot_queued", "wsbridge_bot_dropped_total",
+                           "wsbridge_bot_reconnects_total", "wsbridge_bot_connected", NULL};
+    for (int i = 0; names[i]; i++) {
+        char want[96];
+        snprintf(want, sizeof(want), "\n%s ", names[i]);
+        CU_ASSERT(strstr(buf, want) != NULL);
+    }
+    bot_testkit_child_kill(&bot, SIGTERM);
+    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 3000), 0);
+}
+
+static int integration_init(void)
+{
+    char bin[256];
+    if (access(bot_testkit_bin_path("wsb-bot", bin, sizeof(bin)), X_OK) ||
+        access(bot_testkit_bin_path("wsb-dashboard", bin, sizeof(bin)), X_OK)) {
+        fprintf(stderr, "test_bot: %s missing (build first; BUILD=%s)\n", bin,
+                getenv("BUILD") ? getenv("BUILD") : "build");
+        return 1; /* the suite fails: CUnit counts it */
+    }
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
 static CU_TestInfo integration_tests[] = {
+    {"status endpoints", test_status_endpoints},
+    {"dashboard absent at start", test_dashboard_absent_at_start},
+    {"dashboard killed and restarted mid-stream", test_dashboard_killed_and_restarted},
+    {"outage longer than the queue", test_outage_longer_than_queue},
+    {"command round trip", test_command_round_trip},
     CU_TEST_INFO_NULL,
 };
 
@@ -489,7 +890,7 @@ static CU_TestInfo unit_tests[] = {
 
 static CU_SuiteInfo suites[] = {
     {"bot_unit", NULL, NULL, NULL, NULL, unit_tests},
-    {"bot_integration", NULL, NULL, NULL, NULL, integration_tests},
+    {"bot_integration", integration_init, NULL, NULL, NULL, integration_tests},
     CU_SUITE_INFO_NULL,
 };
 

@@ -1,0 +1,480 @@
+/* bot_testkit: helpers shared by the bot's integration tests and its bench
+ * (see bot_testkit.h): child processes with stdout on a pipe, a plain-socket
+ * HTTP GET, and a small blocking RFC 6455 client for the subscriber side.
+ * No lws here, so the bot is judged by code that shares nothing with it. */
+#include "bot_testkit.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CHILDREN 16
+
+
+
+static bot_testkit_child *children[MAX_CHILDREN];
+
+int64_t bot_testkit_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void bot_testkit_nap_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+const char *bot_testkit_bin_path(const char *prog, char *buf, size_t cap)
+{
+    const char *b = getenv("BUILD");
+    snprintf(buf, cap, "%s/bin/%s", b && *b ? b : "build", prog);
+    return buf;
+}
+
+static void bot_testkit_kill_all_children(void)
+{
+    for (int i = 0; i < MAX_CHILDREN; i++)
+        if (children[i] && children[i]->pid > 0) {
+            kill(children[i]->pid, SIGKILL);
+            waitpid(children[i]->pid, NULL, 0);
+            children[i]->pid = -1;
+        }
+}
+
+/* Starts argv with stdout on a pipe and stderr appended to log. */
+int bot_testkit_child_start(bot_testkit_child *c, char *const argv[], const char *log)
+{
+    static int registered;
+    if (!registered) {
+        atexit(bot_testkit_kill_all_children);
+        registered = 1;
+    }
+    memset(c, 0, sizeof(*c));
+    int pfd[2];
+    if (pipe(pfd))
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(pfd[1], 1);
+        close(pfd[0]);
+        close(pfd[1]);
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, 2);
+            close(fd);
+        }
+        setenv("LOG_LEVEL", "info", 1);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(pfd[1]);
+    c->pid = pid;
+    c->out = pfd[0];
+    for (int i = 0; i < MAX_CHILDREN; i++)
+        if (!children[i] || children[i]->pid <= 0) {
+            children[i] = c;
+            break;
+        }
+    return 0;
+}
+
+/* Reads stdout lines until one contains want (copied to c->line): 1, or 0
+ * on timeout/EOF. */
+int bot_testkit_child_wait_line(bot_testkit_child *c, const char *want, int timeout_ms)
+{
+    int64_t end = bot_testkit_now_ms() + timeout_ms;
+    for (;;) {
+        char *nl;
+        while ((nl = memchr(c->buf, '\n', c->blen))) {
+            size_t n = (size_t)(nl - c->buf);
+            snprintf(c->line, sizeof(c->line), "%.*s", (int)n, c->buf);
+            memmove(c->buf, nl + 1, c->blen - n - 1);
+            c->blen -= n + 1;
+            if (strstr(c->line, want))
+                return 1;
+        }
+        int64_t left = end - bot_testkit_now_ms();
+        if (left <= 0 || c->blen == sizeof(c->buf))
+            return 0;
+        struct pollfd p = {c->out, POLLIN, 0};
+        if (poll(&p, 1, (int)left) <= 0)
+            return 0;
+        ssize_t r = read(c->out, c->buf + c->blen, sizeof(c->buf) - c->blen);
+        if (r <= 0)
+            return 0;
+        c->blen += (size_t)r;
+    }
+}
+
+int bot_testkit_child_port(bot_testkit_child *c, const char *prefix, int timeout_ms)
+{
+    if (!bot_testkit_child_wait_line(c, prefix, timeout_ms))
+        return -1;
+    const char *p = strstr(c->line, prefix) + strlen(prefix);
+    return atoi(p);
+}
+
+/* Waits for the bot_testkit_child to exit: its exit status, -2 on timeout (then killed). */
+int bot_testkit_child_wait_exit(bot_testkit_child *c, int timeout_ms)
+{
+    int64_t end = bot_testkit_now_ms() + timeout_ms;
+    int st;
+    while (bot_testkit_now_ms() < end) {
+        pid_t r = waitpid(c->pid, &st, WNOHANG);
+        if (r == c->pid) {
+            c->pid = -1;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        }
+        bot_testkit_nap_ms(20);
+    }
+    kill(c->pid, SIGKILL);
+    waitpid(c->pid, NULL, 0);
+    c->pid = -1;
+    return -2;
+}
+
+void bot_testkit_child_kill(bot_testkit_child *c, int sig)
+{
+    if (c->pid > 0) {
+        kill(c->pid, sig);
+        if (sig == SIGKILL) {
+            waitpid(c->pid, NULL, 0);
+            c->pid = -1;
+        }
+    }
+    if (c->pid <= 0 && c->out > 0) {
+        close(c->out);
+        c->out = -1;
+    }
+}
+
+int bot_testkit_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof(a);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+        getsockname(fd, (struct sockaddr *)&a, &l)) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+int bot_testkit_tcp_connect(int port, int timeout_ms)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* GET http://127.0.0.1:port/path and parse the JSON body (NULL on any failure). */
+cJSON *bot_testkit_http_json(int port, const char *path)
+{
+    int fd = bot_testkit_tcp_connect(port, 2000);
+    if (fd < 0)
+        return NULL;
+    char req[256];
+    int n = snprintf(req, sizeof(req),
+                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n",
+                     path, port);
+    if (write(fd, req, (size_t)n) != n) {
+        close(fd);
+        return NULL;
+    }
+    size_t cap = 1 << 20, len = 0;
+    char *buf = malloc(cap + 1);
+    int64_t end = bot_testkit_now_ms() + 3000;
+    while (buf && len < cap && bot_testkit_now_ms() < end) {
+        ssize_t r = read(fd, buf + len, cap - len);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        buf[len] = '\0';
+        /* stop once the announced body is complete (keep-alive servers) */
+        char *hdr_end = strstr(buf, "\r\n\r\n");
+        const char *cl = hdr_end ? strcasestr(buf, "content-length:") : NULL;
+        if (cl && cl < hdr_end && len >= (size_t)(hdr_end + 4 - buf) + (size_t)atol(cl + 15))
+            break;
+    }
+    close(fd);
+    cJSON *j = NULL;
+    if (buf) {
+        buf[len] = '\0';
+        char *body = strstr(buf, "\r\n\r\n");
+        if (body && strstr(buf, " 200 "))
+            j = cJSON_Parse(body + 4);
+        free(buf);
+    }
+    return j;
+}
+
+int64_t bot_testkit_jint(const cJSON *o, const char *path)
+{
+    /* "a.b.c" */
+    char tmp[128];
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    const cJSON *cur = o;
+    for (char *save = NULL, *k = strtok_r(tmp, ".", &save); k && cur;
+         k = strtok_r(NULL, ".", &save))
+        cur = cJSON_GetObjectItemCaseSensitive(cur, k);
+    return cJSON_IsNumber(cur) ? (int64_t)cur->valuedouble : -1;
+}
+
+const char *bot_testkit_jstr(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Polls the bot's /status until field >= min; returns the last value. */
+int64_t bot_testkit_wait_status(int port, const char *field, int64_t min, int timeout_ms)
+{
+    int64_t end = bot_testkit_now_ms() + timeout_ms, v = -1;
+    while (bot_testkit_now_ms() < end) {
+        cJSON *j = bot_testkit_http_json(port, "/status");
+        if (j) {
+            v = bot_testkit_jint(j, field);
+            cJSON_Delete(j);
+            if (v >= min)
+                return v;
+        }
+        bot_testkit_nap_ms(50);
+    }
+    return v;
+}
+
+/* ---- a minimal WebSocket client (RFC 6455) for the subscriber side ---- */
+
+struct bot_testkit_ws {
+    int fd;
+    unsigned char buf[1 << 16];
+    size_t len;
+    char *msg;
+    size_t msgcap;
+};
+
+int bot_testkit_ws_send(bot_testkit_ws *w, int opcode, const char *p, size_t n)
+{
+    unsigned char h[14];
+    size_t hl = 0;
+    h[hl++] = (unsigned char)(0x80 | opcode);
+    if (n < 126)
+        h[hl++] = (unsigned char)(0x80 | n);
+    else {
+        h[hl++] = 0x80 | 126;
+        h[hl++] = (unsigned char)(n >> 8);
+        h[hl++] = (unsigned char)n;
+    }
+    unsigned char mask[4] = {0x12, 0x34, 0x56, 0x78};
+    memcpy(h + hl, mask, 4);
+    hl += 4;
+    unsigned char *f = malloc(hl + n);
+    if (!f)
+        return -1;
+    memcpy(f, h, hl);
+    for (size_t i = 0; i < n; i++)
+        f[hl + i] = (unsigned char)p[i] ^ mask[i & 3];
+    ssize_t r = write(w->fd, f, hl + n);
+    free(f);
+    return r == (ssize_t)(hl + n) ? 0 : -1;
+}
+
+bot_testkit_ws *bot_testkit_ws_open(int port, const char *path, const char *token)
+{
+    int fd = bot_testkit_tcp_connect(port, 3000);
+    if (fd < 0)
+        return NULL;
+    char req[1024];
+    int n = snprintf(req, sizeof(req),
+                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer %s\r\n\r\n",
+                     path, port, token);
+    bot_testkit_ws *w = calloc(1, sizeof(*w));
+    if (!w || write(fd, req, (size_t)n) != n) {
+        free(w);
+        close(fd);
+        return NULL;
+    }
+    w->fd = fd;
+    int64_t end = bot_testkit_now_ms() + 3000;
+    while (bot_testkit_now_ms() < end && w->len < sizeof(w->buf) - 1) {
+        ssize_t r = read(fd, w->buf + w->len, sizeof(w->buf) - 1 - w->len);
+        if (r <= 0)
+            break;
+        w->len += (size_t)r;
+        w->buf[w->len] = 0;
+        char *e = strstr((char *)w->buf, "\r\n\r\n");
+        if (e) {
+            if (!strstr((char *)w->buf, " 101 "))
+                break;
+            size_t hl = (size_t)(e + 4 - (char *)w->buf);
+            memmove(w->buf, w->buf + hl, w->len - hl);
+            w->len -= hl;
+            return w;
+        }
+    }
+    close(fd);
+    free(w);
+    return NULL;
+}
+
+void bot_testkit_ws_close(bot_testkit_ws *w)
+{
+    if (!w)
+        return;
+    close(w->fd);
+    free(w->msg);
+    free(w);
+}
+
+/* Next text message within timeout_ms (NUL-terminated, valid until the next
+ * call): 1, 0 on timeout, -1 on close/error. Answers pings. */
+int bot_testkit_ws_recv(bot_testkit_ws *w, int timeout_ms, char **out)
+{
+    int64_t end = bot_testkit_now_ms() + timeout_ms;
+    for (;;) {
+        if (w->len >= 2) {
+            size_t need = 2, plen = w->buf[1] & 0x7f;
+            if (plen == 126) {
+                need = 4;
+                if (w->len >= 4)
+                    plen = ((size_t)w->buf[2] << 8) | w->buf[3];
+            } else if (plen == 127) {
+                need = 10;
+                if (w->len >= 10) {
+                    plen = 0;
+                    for (int i = 0; i < 8; i++)
+                        plen = (plen << 8) | w->buf[2 + i];
+                }
+            }
+            if (need + plen > sizeof(w->buf))
+                return -1;
+            if (w->len >= need && w->len >= need + plen) {
+                int op = w->buf[0] & 0x0f;
+                if (plen + 1 > w->msgcap) {
+                    free(w->msg);
+                    w->msgcap = plen + 1;
+                    w->msg = malloc(w->msgcap);
+                    if (!w->msg)
+                        return -1;
+                }
+                memcpy(w->msg, w->buf + need, plen);
+                w->msg[plen] = 0;
+                memmove(w->buf, w->buf + need + plen, w->len - need - plen);
+                w->len -= need + plen;
+                if (op == 0x9) {
+                    bot_testkit_ws_send(w, 0xA, w->msg, plen);
+                    continue;
+                }
+                if (op == 0x8)
+                    return -1;
+                if (op == 0x1) {
+                    *out = w->msg;
+                    return 1;
+                }
+                continue;
+            }
+        }
+        int64_t left = end - bot_testkit_now_ms();
+        if (left <= 0)
+            return 0;
+        struct pollfd p = {w->fd, POLLIN, 0};
+        if (poll(&p, 1, (int)left) <= 0)
+            return 0;
+        ssize_t r = read(w->fd, w->buf + w->len, sizeof(w->buf) - w->len);
+        if (r <= 0)
+            return -1;
+        w->len += (size_t)r;
+    }
+}
+
+/* ---- starting the pieces ---- */
+
+int bot_testkit_start_dashboard(bot_testkit_child *d, int port, const char *journal, const char *log)
+{
+    char bin[256], portbuf[16];
+    snprintf(portbuf, sizeof(portbuf), "%d", port);
+    char *argv[12];
+    int a = 0;
+    argv[a++] = (char *)bot_testkit_bin_path("wsb-dashboard", bin, sizeof(bin));
+    argv[a++] = "--port";
+    argv[a++] = portbuf;
+    argv[a++] = "--jwt-secret";
+    argv[a++] = BOT_TESTKIT_SECRET;
+    argv[a++] = "--host";
+    argv[a++] = "127.0.0.1";
+    if (journal) {
+        argv[a++] = "--journal";
+        argv[a++] = (char *)journal;
+    }
+    argv[a] = NULL;
+    if (bot_testkit_child_start(d, argv, log))
+        return -1;
+    return bot_testkit_child_port(d, "listening on port ", 10000);
+}
+
+/* Starts the bot with extra flags (NULL-terminated); returns its status port. */
+int bot_testkit_start_bot(bot_testkit_child *b, int dash_port, const char *log, const char *const *extra)
+{
+    char bin[256], url[128];
+    snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ws", dash_port);
+    char *argv[48];
+    int a = 0;
+    argv[a++] = (char *)bot_testkit_bin_path("wsb-bot", bin, sizeof(bin));
+    const char *base[] = {"--url", url, "--jwt-secret", BOT_TESTKIT_SECRET, "--status-port", "0",
+                          "--retry-delay", "0.1", "--ping-interval", "0.5", "--pong-timeout",
+                          "1", "--symbols", "BTC-USD,ETH-USD", NULL};
+    for (int i = 0; base[i]; i++)
+        argv[a++] = (char *)base[i];
+    for (int i = 0; extra && extra[i] && a < 46; i++)
+        argv[a++] = (char *)extra[i];
+    argv[a] = NULL;
+    if (bot_testkit_child_start(b, argv, log))
+        return -1;
+    return bot_testkit_child_port(b, "status on port ", 5000);
+}
+
+void bot_testkit_log_path(char *buf, size_t cap, const char *name)
+{
+    snprintf(buf, cap, "/tmp/test-bot-%d-%s.log", (int)getpid(), name);
+}
+
+/* Parses "key=value" from the bot's summary line. */
+long long bot_testkit_summary_field(const char *line, const char *key)
+{
+    char k[48];
+    snprintf(k, sizeof(k), " %s=", key);
+    const char *p = strstr(line, k);
+    return p ? atoll(p + strlen(k)) : -1;
+}
+
