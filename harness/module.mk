@@ -17,3 +17,6 @@ wsb-validate_SRCS := harness/tools/validate_main.c
 
 TESTS += test-validate
 test-validate_SRCS := harness/tests/test_validate.c
+
+BENCHES += bench-contract
+bench-contract_SRCS := harness/bench/bench_contract.c
