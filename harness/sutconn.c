@@ -1,0 +1,314 @@
+/* sutconn: endpoints, tokens, publisher/subscriber set-up and status reads
+ * for the suites (see sutconn.h). */
+#include "sutconn.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "contract.h"
+#include "httpc.h"
+#include "jwt.h"
+#include "wjson.h"
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    if (!err || !errlen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+void sutconn_url(const suite_ctx *ctx, const char *path, char *buf, size_t len)
+{
+    const char *b = ctx->env ? ctx->env->dashboard_url : "ws://127.0.0.1:8000";
+    size_t bl = strlen(b);
+    while (bl && b[bl - 1] == '/')
+        bl--;
+    snprintf(buf, len, "%.*s%s", (int)bl, b, path);
+}
+
+char *sutconn_token(const suite_ctx *ctx, const char *role, const char *sub, long ttl_s)
+{
+    if (ctx->jwt_secret && ctx->jwt_secret[0])
+        return jwt_sign(ctx->jwt_secret, sub ? sub : "wsb-harness", role, ttl_s);
+    const char *t = !strcmp(role, "publisher") ? ctx->publisher_token : ctx->subscriber_token;
+    return t ? strdup(t) : NULL;
+}
+
+wsclient *sutconn_client(const suite_ctx *ctx, char *err, size_t errlen)
+{
+    wsclient_opts o;
+    memset(&o, 0, sizeof(o));
+    o.ca_file = ctx->ca_file;
+    return wsclient_new(&o, err, errlen);
+}
+
+int sutconn_is_type(const wsmsg *m, void *type_name)
+{
+    cJSON *r = cJSON_ParseWithLength(m->text, m->len);
+    const cJSON *t = r ? cJSON_GetObjectItemCaseSensitive(r, "type") : NULL;
+    int ok = cJSON_IsString(t) && !strcmp(t->valuestring, (const char *)type_name);
+    cJSON_Delete(r);
+    return ok;
+}
+
+int sutconn_is_srcseq(const wsmsg *m, void *arg)
+{
+    const sutconn_srcseq *w = arg;
+    cJSON *r = cJSON_ParseWithLength(m->text, m->len);
+    const cJSON *s = r ? cJSON_GetObjectItemCaseSensitive(r, "source") : NULL;
+    int64_t seq = 0;
+    int ok = cJSON_IsString(s) && !strcmp(s->valuestring, w->source) &&
+             wjson_get_int64(cJSON_GetObjectItemCaseSensitive(r, "seq"), &seq) && seq == w->seq;
+    cJSON_Delete(r);
+    return ok;
+}
+
+wsconn *sutconn_publisher(wsclient *c, const suite_ctx *ctx, const char *sub, char *source,
+                          size_t srclen, int64_t *last_seq, int timeout_ms, char *err,
+                          size_t errlen)
+{
+    char url[300];
+    sutconn_url(ctx, SUTCONN_PUBLISHER_PATH, url, sizeof(url));
+    char *tok = sutconn_token(ctx, "publisher", sub, 600);
+    if (!tok) {
+        seterr(err, errlen, "no publisher token (give --jwt-secret or --publisher-token)");
+        return NULL;
+    }
+    wsconn_opts o;
+    memset(&o, 0, sizeof(o));
+    o.url = url;
+    o.token = tok;
+    o.name = "test publisher";
+    wsconn *k = wsclient_open(c, &o, timeout_ms, err, errlen);
+    free(tok);
+    if (!k)
+        return NULL;
+    char e2[256];
+    const wsmsg *w = wsconn_expect(c, k, sutconn_is_type, "welcome", timeout_ms, NULL, e2,
+                                   sizeof(e2));
+    if (!w) {
+        seterr(err, errlen, "no welcome frame: %s", e2);
+        wsconn_free(c, k);
+        return NULL;
+    }
+    cJSON *r = cJSON_ParseWithLength(w->text, w->len);
+    const cJSON *s = r ? cJSON_GetObjectItemCaseSensitive(r, "source") : NULL;
+    int64_t ls = -1;
+    if (!cJSON_IsString(s) ||
+        !wjson_get_int64(cJSON_GetObjectItemCaseSensitive(r, "last_seq"), &ls)) {
+        seterr(err, errlen, "malformed welcome frame: %.200s", w->text);
+        cJSON_Delete(r);
+        wsconn_free(c, k);
+        return NULL;
+    }
+    if (source)
+        snprintf(source, srclen, "%s", s->valuestring);
+    if (last_seq)
+        *last_seq = ls;
+    cJSON_Delete(r);
+    return k;
+}
+
+wsconn *sutconn_subscriber(wsclient *c, const suite_ctx *ctx, const char *subscribe_json,
+                           const wsconn_opts *extra, int timeout_ms, char *err, size_t errlen)
+{
+    char url[300];
+    sutconn_url(ctx, SUTCONN_SUBSCRIBER_PATH, url, sizeof(url));
+    char *tok = sutconn_token(ctx, "subscriber", "wsb-harness", 600);
+    if (!tok) {
+        seterr(err, errlen, "no subscriber token (give --jwt-secret or --subscriber-token)");
+        return NULL;
+    }
+    wsconn_opts o;
+    if (extra)
+        o = *extra;
+    else
+        memset(&o, 0, sizeof(o));
+    o.url = url;
+    o.token = tok;
+    if (!o.name)
+        o.name = "test subscriber";
+    wsconn *k = wsclient_open(c, &o, timeout_ms, err, errlen);
+    free(tok);
+    if (!k)
+        return NULL;
+    const char *sj = subscribe_json ? subscribe_json : "{\"type\":\"subscribe\"}";
+    if (wsconn_send_text(c, k, sj, strlen(sj), err, errlen) < 0 ||
+        wsconn_ping(c, k, timeout_ms, NULL, err, errlen) < 0) {
+        wsconn_free(c, k);
+        return NULL;
+    }
+    return k;
+}
+
+typedef struct ack_arg {
+    int64_t seq;
+} ack_arg;
+
+/* An ack with seq >= the wanted one, or an error frame about it (or unreadable). */
+static int ack_or_error(const wsmsg *m, void *arg)
+{
+    const ack_arg *a = arg;
+    cJSON *r = cJSON_ParseWithLength(m->text, m->len);
+    const cJSON *t = r ? cJSON_GetObjectItemCaseSensitive(r, "type") : NULL;
+    int64_t seq = 0;
+    int ok = 0;
+    if (cJSON_IsString(t) && !strcmp(t->valuestring, "ack"))
+        ok = wjson_get_int64(cJSON_GetObjectItemCaseSensitive(r, "seq"), &seq) && seq >= a->seq;
+    else if (cJSON_IsString(t) && !strcmp(t->valuestring, "error")) {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(r, "seq");
+        ok = cJSON_IsNull(s) || (wjson_get_int64(s, &seq) && seq == a->seq);
+    }
+    cJSON_Delete(r);
+    return ok;
+}
+
+int sutconn_publish(wsclient *c, wsconn *pub, const char *text, size_t len, int64_t seq,
+                    int timeout_ms, char *err, size_t errlen)
+{
+    if (wsconn_send_text(c, pub, text, len, err, errlen) < 0)
+        return -1;
+    ack_arg a = {seq};
+    char e2[512];
+    const wsmsg *m = wsconn_expect(c, pub, ack_or_error, &a, timeout_ms, NULL, e2, sizeof(e2));
+    if (!m) {
+        seterr(err, errlen, "neither ack nor error for seq %lld: %s", (long long)seq, e2);
+        return -1;
+    }
+    if (strstr(m->text, "\"error\"")) {
+        seterr(err, errlen, "%.400s", m->text);
+        return 1;
+    }
+    return 0;
+}
+
+static cJSON *get_status(const char *base, const char *path, int *absent, char *err,
+                         size_t errlen)
+{
+    *absent = 0;
+    if (!base || !base[0]) {
+        *absent = 1;
+        seterr(err, errlen, "no URL for %s", path);
+        return NULL;
+    }
+    char url[400];
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    httpc_response r;
+    memset(&r, 0, sizeof(r));
+    if (httpc_get(url, 5000, &r, err, errlen) < 0) {
+        *absent = 1;
+        return NULL;
+    }
+    if (r.status == 404 || r.status == 405 || r.status == 501) {
+        *absent = 1;
+        seterr(err, errlen, "%s answered HTTP %ld", url, r.status);
+        httpc_response_free(&r);
+        return NULL;
+    }
+    if (r.status != 200) {
+        seterr(err, errlen, "%s answered HTTP %ld", url, r.status);
+        httpc_response_free(&r);
+        return NULL;
+    }
+    char e2[256];
+    cJSON *j = wjson_parse(r.body, r.len, WJSON_DEFAULT_MAX_DEPTH, e2, sizeof(e2));
+    if (!j)
+        seterr(err, errlen, "%s: not JSON: %s", url, e2);
+    httpc_response_free(&r);
+    return j;
+}
+
+cJSON *sutconn_dashboard_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen)
+{
+    return get_status(ctx->env ? ctx->env->dashboard_http : NULL, "/api/websocket/status",
+                      absent, err, errlen);
+}
+
+cJSON *sutconn_bot_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen)
+{
+    return get_status(ctx->env ? ctx->env->bot_status_url : NULL, "/status", absent, err,
+                      errlen);
+}
+
+int sutconn_json_int(const cJSON *root, int64_t *out, ...)
+{
+    va_list ap;
+    va_start(ap, out);
+    const cJSON *j = root;
+    const char *k;
+    while (j && (k = va_arg(ap, const char *)) != NULL)
+        j = cJSON_GetObjectItemCaseSensitive(j, k);
+    va_end(ap);
+    return j && wjson_get_int64(j, out) ? 0 : -1;
+}
+
+static const char *const sample_data[CONTRACT_NUM_TYPES] = {
+    "{\"symbol\":\"BTC-USD\",\"price\":64250.5,\"bid\":64250.0,\"ask\":64251.0,\"volume\":12.75}",
+    "{\"symbol\":\"ETH/USDT\",\"action\":\"buy\",\"confidence\":0.87,\"model\":\"conn-test\"}",
+    "{\"order_id\":\"ord-t1\",\"symbol\":\"BTC-USD\",\"side\":\"buy\",\"order_type\":\"market\","
+    "\"status\":\"filled\",\"quantity\":0.5,\"filled_quantity\":0.5}",
+    "{\"trade_id\":\"t-1\",\"order_id\":\"ord-t1\",\"symbol\":\"BTC-USD\",\"side\":\"buy\","
+    "\"quantity\":0.5,\"price\":64250.5,\"fee\":0.1}",
+    "{\"symbol\":\"AAPL\",\"quantity\":-10,\"avg_price\":189.3,\"unrealized_pnl\":-12.5,"
+    "\"realized_pnl\":40.0}",
+    "{\"balance\":100000.0,\"equity\":100027.5,\"unrealized_pnl\":-12.5,\"realized_pnl\":40.0,"
+    "\"open_positions\":2}",
+    "{\"state\":\"running\",\"uptime_s\":1.5,\"loop_iterations\":10,\"generated\":7,\"queued\":0,"
+    "\"dropped\":0,\"connected\":true}",
+    "{\"loop_iterations\":10}",
+    "{\"level\":\"info\",\"code\":\"conn_test\",\"message\":\"hello from the harness\"}",
+    "{\"command_id\":\"c-test\",\"status\":\"done\"}",
+};
+
+char *sutconn_envelope(int ti, const char *source, int64_t seq, size_t pad_to, size_t *len)
+{
+    if (ti < 0 || ti >= CONTRACT_NUM_TYPES)
+        return NULL;
+    char head[1400];
+    int n = snprintf(head, sizeof(head),
+                     "{\"v\":1,\"type\":\"%s\",\"source\":\"%s\",\"seq\":%lld,\"ts_us\":%lld,"
+                     "\"data\":%s",
+                     contract_types[ti], source, (long long)seq,
+                     (long long)wsclient_real_us(), sample_data[ti]);
+    if (n < 0 || (size_t)n >= sizeof(head))
+        return NULL;
+    size_t total = (size_t)n + 1;
+    if (pad_to > total)
+        total = pad_to;
+    char *b = malloc(total + 1);
+    if (!b)
+        return NULL;
+    memcpy(b, head, (size_t)n);
+    memset(b + n, ' ', total - (size_t)n - 1); /* JSON whitespace before the last brace */
+    b[total - 1] = '}';
+    b[total] = '\0';
+    if (len)
+        *len = total;
+    return b;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+double sutconn_percentile(double *v, size_t n, double pct)
+{
+    if (!n)
+        return 0;
+    qsort(v, n, sizeof(*v), cmp_double);
+    double rank = pct / 100.0 * (double)(n - 1);
+    size_t lo = (size_t)rank;
+    if (lo + 1 >= n)
+        return v[n - 1];
+    double frac = rank - (double)lo;
+    return v[lo] + (v[lo + 1] - v[lo]) * frac;
+}

@@ -1,0 +1,83 @@
+/* sutconn: reaching the system under test from a suite, on top of wsclient.
+ *
+ * What the connectivity and message-flow suites (and later ones) repeat:
+ * the endpoint URLs from the environment driver, tokens (minted from the JWT
+ * secret or the ready ones given), a publisher that waits for its welcome, a
+ * subscriber whose subscribe is known to be in effect, the status endpoints,
+ * and the check result convention the suites share with the harness's
+ * faulty-peer tests (a check returns PASS, FAIL or SKIP with a message).
+ *
+ * Nothing here asserts: callers turn results into CUnit failures. Returned
+ * strings and trees belong to the caller unless said otherwise. */
+#ifndef WSB_SUTCONN_H
+#define WSB_SUTCONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "suite.h"
+#include "wsclient.h"
+
+typedef enum check_result {
+    CHECK_PASS = 0,
+    CHECK_FAIL = 1,
+    CHECK_SKIP = 2,
+} check_result;
+
+#define SUTCONN_PUBLISHER_PATH "/ws"
+#define SUTCONN_SUBSCRIBER_PATH "/ws/stream"
+
+/* "ws://host:port" + path into buf. */
+void sutconn_url(const suite_ctx *ctx, const char *path, char *buf, size_t len);
+
+/* A token for role ("publisher" | "subscriber") and sub, valid ttl_s seconds:
+ * minted from ctx->jwt_secret, else the ready token of that role (sub is then
+ * whatever that token says). NULL when neither exists. Caller frees. */
+char *sutconn_token(const suite_ctx *ctx, const char *role, const char *sub, long ttl_s);
+
+/* A client engine with the context's CA file. */
+wsclient *sutconn_client(const suite_ctx *ctx, char *err, size_t errlen);
+
+/* Opens the publisher endpoint as sub (NULL: the ready token's own) and waits
+ * for the welcome: its source and last_seq are returned. NULL with err. */
+wsconn *sutconn_publisher(wsclient *c, const suite_ctx *ctx, const char *sub, char *source,
+                          size_t srclen, int64_t *last_seq, int timeout_ms, char *err,
+                          size_t errlen);
+
+/* Opens the subscriber endpoint, sends subscribe_json (NULL: {"type":"subscribe"})
+ * and round-trips a ping so the subscription is in effect when it returns. */
+wsconn *sutconn_subscriber(wsclient *c, const suite_ctx *ctx, const char *subscribe_json,
+                           const wsconn_opts *extra, int timeout_ms, char *err, size_t errlen);
+
+/* Sends text and waits for the matching ack (seq >= the given seq) or error
+ * frame on a publisher connection. 0 acked; 1 refused (err holds the error
+ * frame); -1 neither (closed or timeout; err says which). */
+int sutconn_publish(wsclient *c, wsconn *pub, const char *text, size_t len, int64_t seq,
+                    int timeout_ms, char *err, size_t errlen);
+
+/* GET <dashboard http>/api/websocket/status and <bot status>/status as JSON.
+ * NULL with err when absent or not JSON (*absent set when there is no such
+ * endpoint: no URL, 404, or no answer). */
+cJSON *sutconn_dashboard_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen);
+cJSON *sutconn_bot_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen);
+/* Reads an integer at a path of keys ("sources", "bot-1", "received", NULL). */
+int sutconn_json_int(const cJSON *root, int64_t *out, ...);
+
+/* A valid envelope of type index ti (contract_types order) from source with
+ * seq, padded with JSON whitespace to pad_to bytes when pad_to is larger.
+ * Returns malloc'd text and its length. */
+char *sutconn_envelope(int ti, const char *source, int64_t seq, size_t pad_to, size_t *len);
+
+/* Percentile (0..100) of n values, sorting them in place. */
+double sutconn_percentile(double *v, size_t n, double pct);
+
+/* Predicates for wsconn_expect: frame "type" equals arg; frame from source+seq. */
+int sutconn_is_type(const wsmsg *m, void *type_name);
+typedef struct sutconn_srcseq {
+    const char *source;
+    int64_t seq;
+} sutconn_srcseq;
+int sutconn_is_srcseq(const wsmsg *m, void *srcseq);
+
+#endif

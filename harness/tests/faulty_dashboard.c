@@ -1,0 +1,704 @@
+/* faulty_dashboard: a small dashboard that misbehaves on purpose.
+ *
+ * It speaks enough of the wsbridge contract for the connectivity and
+ * message-flow checks (publisher /ws with welcome/ack/error, subscriber
+ * /ws/stream with subscribe filters, from/resume replay, /health,
+ * /api/websocket/status, and a bot-like /status for its built-in generator),
+ * and --fault makes it break one rule, so the harness's own tests can prove
+ * that each suite check fails, naming the problem, when the system under
+ * test does that. With --fault none it behaves, and the same checks pass.
+ *
+ *   faulty_dashboard --port 0 --jwt-secret S [--schemas DIR] [--generate RATE]
+ *                    [--fault NAME] [--fault-at SEQ]
+ * Prints "PORT <n>" on stdout once listening. Faults (at seq == --fault-at
+ * of every source unless said otherwise):
+ *   drop dup reorder corrupt corrupt_value invalid   (relay to subscribers)
+ *   accept_bad_token   any token (or none) is accepted, any role
+ *   accept_invalid     schema-violating publishes are relayed, not refused
+ *   no_1009            oversize messages are accepted (no close 1009)
+ *   filter_leak        subscription filters are ignored
+ *   resume_repeat      replay starts two messages before the asked seq
+ *   status_lie         status endpoints report one message more than sent
+ * SIGTERM closes every WebSocket with 1001 (going away) before exiting.
+ */
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "contract.h"
+#include "jwt.h"
+#include "wjson.h"
+
+#define MAX_MSG (64 * 1024)
+#define HISTORY_MAX 200000
+
+enum fault {
+    F_NONE, F_DROP, F_DUP, F_REORDER, F_CORRUPT, F_CORRUPT_VALUE, F_INVALID, F_BAD_TOKEN,
+    F_ACCEPT_INVALID, F_NO_1009, F_FILTER_LEAK, F_RESUME_REPEAT, F_STATUS_LIE,
+};
+static const char *const fault_names[] = {
+    "none", "drop", "dup", "reorder", "corrupt", "corrupt_value", "invalid", "accept_bad_token",
+    "accept_invalid", "no_1009", "filter_leak", "resume_repeat", "status_lie",
+};
+
+typedef struct hmsg { /* one relayed message in history */
+    char *text;        /* stream frame: envelope + relay_us */
+    size_t len;
+    char source[64];
+    char type[32];
+    char symbol[32];
+    long long seq;
+} hmsg;
+
+typedef struct outq {
+    struct outq *next;
+    size_t len;
+    unsigned char buf[]; /* LWS_PRE + payload */
+} outq;
+
+typedef struct src_state {
+    char name[64];
+    long long last_seq, received;
+    int connected;
+} src_state;
+
+enum role { R_NONE, R_PUB, R_SUB };
+
+typedef struct pss {
+    struct pss *next;  /* list of subscribers / publishers */
+    struct lws *wsi;
+    enum role role;
+    char sub[64];
+    char *rx;
+    size_t rxlen;
+    int oversize;
+    outq *qh, *qt;
+    int subscribed;
+    unsigned types_mask; /* 0: all */
+    char symbols[16][32];
+    int nsymbols;        /* 0: all */
+    outq *held;          /* reorder fault: the held frame */
+} pss;
+
+static struct {
+    enum fault fault;
+    long long fault_at;
+    const char *secret;
+    contract *c;
+    hmsg *hist;
+    size_t nhist;
+    src_state srcs[16];
+    int nsrcs;
+    pss *conns;
+    double gen_rate;
+    long long gen_seq;
+    long long delivered, received_total;
+    long long refused_auth, refused_forbidden, refused_too_large, invalid;
+    struct lws_context *ctx;
+    lws_sorted_usec_list_t gen_sul;
+    int64_t start_us;
+    volatile sig_atomic_t stop;
+    int stopping;
+} g;
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static src_state *get_src(const char *name)
+{
+    for (int i = 0; i < g.nsrcs; i++)
+        if (!strcmp(g.srcs[i].name, name))
+            return &g.srcs[i];
+    if (g.nsrcs == 16)
+        return NULL;
+    src_state *s = &g.srcs[g.nsrcs++];
+    memset(s, 0, sizeof(*s));
+    snprintf(s->name, sizeof(s->name), "%s", name);
+    return s;
+}
+
+static void q_push(pss *p, const char *text, size_t len)
+{
+    outq *o = malloc(sizeof(*o) + LWS_PRE + len);
+    if (!o)
+        return;
+    o->next = NULL;
+    o->len = len;
+    memcpy(o->buf + LWS_PRE, text, len);
+    if (p->qt)
+        p->qt->next = o;
+    else
+        p->qh = o;
+    p->qt = o;
+    lws_callback_on_writable(p->wsi);
+}
+
+static void q_free(pss *p)
+{
+    while (p->qh) {
+        outq *n = p->qh->next;
+        free(p->qh);
+        p->qh = n;
+    }
+    p->qt = NULL;
+    free(p->held);
+    p->held = NULL;
+}
+
+static int passes_filter(const pss *p, const hmsg *m)
+{
+    if (g.fault == F_FILTER_LEAK)
+        return 1;
+    if (p->types_mask) {
+        int ti = contract_type_index(m->type);
+        if (ti < 0 || !(p->types_mask & (1u << ti)))
+            return 0;
+    }
+    if (p->nsymbols && m->symbol[0]) {
+        for (int i = 0; i < p->nsymbols; i++)
+            if (!strcmp(p->symbols[i], m->symbol))
+                return 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* Sends a history message to a subscriber, applying the relay faults. */
+static void deliver(pss *p, const hmsg *m)
+{
+    if (!passes_filter(p, m))
+        return;
+    int hit = m->seq == g.fault_at;
+    if (hit && g.fault == F_DROP)
+        return;
+    if (hit && g.fault == F_CORRUPT) {
+        q_push(p, m->text, m->len / 2); /* truncated JSON */
+        return;
+    }
+    if (hit && (g.fault == F_CORRUPT_VALUE || g.fault == F_INVALID)) {
+        cJSON *root = cJSON_ParseWithLength(m->text, m->len);
+        cJSON *data = root ? cJSON_GetObjectItemCaseSensitive(root, "data") : NULL;
+        if (data && g.fault == F_INVALID) {
+            cJSON_AddStringToObject(data, "unexpected_field", "x"); /* additionalProperties */
+        } else if (data) {
+            cJSON *first = data->child;
+            if (cJSON_IsNumber(first))
+                cJSON_SetNumberValue(first, first->valuedouble + 1);
+            else if (cJSON_IsString(first))
+                cJSON_SetValuestring(first, "XX");
+            else
+                cJSON_AddNumberToObject(data, "x", 1);
+        }
+        char *t = root ? cJSON_PrintUnformatted(root) : NULL;
+        if (t) {
+            q_push(p, t, strlen(t));
+            free(t);
+        }
+        cJSON_Delete(root);
+        return;
+    }
+    if (hit && g.fault == F_REORDER && !p->held) {
+        outq *o = malloc(sizeof(*o) + m->len);
+        if (o) {
+            o->next = NULL;
+            o->len = m->len;
+            memcpy(o->buf, m->text, m->len);
+            p->held = o;
+        }
+        return;
+    }
+    g.delivered++;
+    q_push(p, m->text, m->len);
+    if (hit && g.fault == F_DUP)
+        q_push(p, m->text, m->len);
+    if (p->held && m->seq == g.fault_at + 1) {
+        q_push(p, (char *)p->held->buf, p->held->len);
+        free(p->held);
+        p->held = NULL;
+    }
+}
+
+/* Accepts a valid envelope into history and fans it out. */
+static void relay(const cJSON *root, const char *source, long long seq)
+{
+    if (g.nhist >= HISTORY_MAX)
+        return;
+    cJSON *copy = cJSON_Duplicate(root, 1);
+    cJSON_AddNumberToObject(copy, "relay_us", (double)now_us());
+    char *t = cJSON_PrintUnformatted(copy);
+    hmsg *m = &g.hist[g.nhist++];
+    memset(m, 0, sizeof(*m));
+    m->text = t;
+    m->len = t ? strlen(t) : 0;
+    snprintf(m->source, sizeof(m->source), "%s", source);
+    const cJSON *ty = cJSON_GetObjectItemCaseSensitive(root, "type");
+    snprintf(m->type, sizeof(m->type), "%s", cJSON_IsString(ty) ? ty->valuestring : "");
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "data");
+    const cJSON *sy = d ? cJSON_GetObjectItemCaseSensitive(d, "symbol") : NULL;
+    if (cJSON_IsString(sy))
+        snprintf(m->symbol, sizeof(m->symbol), "%s", sy->valuestring);
+    m->seq = seq;
+    cJSON_Delete(copy);
+    for (pss *p = g.conns; p; p = p->next)
+        if (p->role == R_SUB && p->subscribed)
+            deliver(p, m);
+}
+
+static void send_json(pss *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void send_json(pss *p, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n > 0 && (size_t)n < sizeof(buf))
+        q_push(p, buf, (size_t)n);
+}
+
+static void publisher_frame(pss *p, const char *text, size_t len)
+{
+    char err[256];
+    cJSON *root = wjson_parse(text, len, WJSON_DEFAULT_MAX_DEPTH, err, sizeof(err));
+    if (!root) {
+        g.invalid++;
+        send_json(p, "{\"type\":\"error\",\"seq\":null,\"code\":\"json\",\"reason\":\"%s\"}",
+                  "invalid JSON");
+        return;
+    }
+    int64_t seq = 0;
+    int has_seq = wjson_get_int64(cJSON_GetObjectItemCaseSensitive(root, "seq"), &seq);
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(root, "source");
+    if (g.fault != F_ACCEPT_INVALID && contract_check_envelope(g.c, root, err, sizeof(err))) {
+        g.invalid++;
+        for (char *q = err; *q; q++)
+            if (*q == '"' || *q == '\\')
+                *q = '\'';
+        if (has_seq)
+            send_json(p, "{\"type\":\"error\",\"seq\":%lld,\"code\":\"schema\",\"reason\":\"%s\"}",
+                      (long long)seq, err);
+        else
+            send_json(p, "{\"type\":\"error\",\"seq\":null,\"code\":\"schema\",\"reason\":\"%s\"}",
+                      err);
+        cJSON_Delete(root);
+        return;
+    }
+    if (g.fault != F_ACCEPT_INVALID &&
+        (!cJSON_IsString(src) || strcmp(src->valuestring, p->sub))) {
+        send_json(p, "{\"type\":\"error\",\"seq\":%lld,\"code\":\"source\",\"reason\":\"%s\"}",
+                  (long long)seq, "source is not the token's sub");
+        cJSON_Delete(root);
+        return;
+    }
+    src_state *s = get_src(cJSON_IsString(src) ? src->valuestring : p->sub);
+    if (s) {
+        s->received++;
+        g.received_total++;
+        if (seq > s->last_seq) {
+            s->last_seq = seq;
+            relay(root, s->name, seq);
+        }
+        send_json(p, "{\"type\":\"ack\",\"seq\":%lld}", s->last_seq);
+    }
+    cJSON_Delete(root);
+}
+
+static void subscriber_frame(pss *p, const char *text, size_t len)
+{
+    char err[256];
+    cJSON *root = wjson_parse(text, len, WJSON_DEFAULT_MAX_DEPTH, err, sizeof(err));
+    const cJSON *ty = root ? cJSON_GetObjectItemCaseSensitive(root, "type") : NULL;
+    if (!cJSON_IsString(ty) || (strcmp(ty->valuestring, "subscribe") &&
+                                strcmp(ty->valuestring, "resume"))) {
+        send_json(p, "{\"type\":\"error\",\"seq\":null,\"code\":\"protocol\",\"reason\":\"%s\"}",
+                  "expected subscribe or resume");
+        cJSON_Delete(root);
+        return;
+    }
+    p->types_mask = 0;
+    p->nsymbols = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(root, "types")) {
+        int ti = cJSON_IsString(it) ? contract_type_index(it->valuestring) : -1;
+        if (ti >= 0)
+            p->types_mask |= 1u << ti;
+    }
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(root, "symbols")) {
+        if (cJSON_IsString(it) && p->nsymbols < 16)
+            snprintf(p->symbols[p->nsymbols++], 32, "%s", it->valuestring);
+    }
+    p->subscribed = 1;
+    const cJSON *from = cJSON_GetObjectItemCaseSensitive(root, "from");
+    cJSON_ArrayForEach(it, from) {
+        int64_t n = 0;
+        if (!wjson_get_int64(it, &n))
+            continue;
+        if (g.fault == F_RESUME_REPEAT)
+            n -= 2;
+        for (size_t i = 0; i < g.nhist; i++)
+            if (!strcmp(g.hist[i].source, it->string) && g.hist[i].seq > n)
+                deliver(p, &g.hist[i]);
+    }
+    cJSON_Delete(root);
+}
+
+/* --- the built-in generator (source bot-1) ------------------------------- */
+
+static const char *const gen_data[CONTRACT_NUM_TYPES] = {
+    "{\"symbol\":\"BTC-USD\",\"price\":64250.5,\"bid\":64250.0,\"ask\":64251.0,\"volume\":12.75}",
+    "{\"symbol\":\"ETH/USDT\",\"action\":\"buy\",\"confidence\":0.87,\"model\":\"m1\"}",
+    "{\"order_id\":\"ord-1\",\"symbol\":\"BTC-USD\",\"side\":\"buy\",\"order_type\":\"market\","
+    "\"status\":\"filled\",\"quantity\":0.5,\"filled_quantity\":0.5}",
+    "{\"trade_id\":\"t-1\",\"order_id\":\"ord-1\",\"symbol\":\"BTC-USD\",\"side\":\"buy\","
+    "\"quantity\":0.5,\"price\":64250.5,\"fee\":0.1}",
+    "{\"symbol\":\"AAPL\",\"quantity\":-10,\"avg_price\":189.3,\"unrealized_pnl\":-12.5,"
+    "\"realized_pnl\":40.0}",
+    "{\"balance\":100000.0,\"equity\":100027.5,\"unrealized_pnl\":-12.5,\"realized_pnl\":40.0,"
+    "\"open_positions\":2}",
+    "{\"state\":\"running\",\"uptime_s\":1.5,\"loop_iterations\":10,\"generated\":7,\"queued\":0,"
+    "\"dropped\":0,\"connected\":true}",
+    "{\"loop_iterations\":10}",
+    "{\"level\":\"info\",\"code\":\"test_alert\",\"message\":\"hello\"}",
+    "{\"command_id\":\"c-1\",\"status\":\"done\"}",
+};
+
+static void gen_cb(lws_sorted_usec_list_t *sul)
+{
+    (void)sul;
+    int ti = -1;
+    char buf[1024];
+    long long seq = ++g.gen_seq;
+    /* contract_types order is fixed; cycle through it */
+    ti = (int)((seq - 1) % CONTRACT_NUM_TYPES);
+    snprintf(buf, sizeof(buf),
+             "{\"v\":1,\"type\":\"%s\",\"source\":\"bot-1\",\"seq\":%lld,\"ts_us\":%lld,"
+             "\"data\":%s}",
+             contract_types[ti], seq, (long long)now_us(), gen_data[ti]);
+    cJSON *root = cJSON_Parse(buf);
+    src_state *s = get_src("bot-1");
+    if (root && s) {
+        s->received++;
+        g.received_total++;
+        s->last_seq = seq;
+        s->connected = 1;
+        relay(root, "bot-1", seq);
+    }
+    cJSON_Delete(root);
+    lws_sul_schedule(g.ctx, 0, &g.gen_sul, gen_cb, (lws_usec_t)(1e6 / g.gen_rate));
+}
+
+/* --- HTTP -------------------------------------------------------------------- */
+
+static int http_reply(struct lws *wsi, int code, const char *ctype, const char *body)
+{
+    unsigned char hb[LWS_PRE + 1024], *start = hb + LWS_PRE, *p = start, *end = hb + sizeof(hb);
+    size_t len = strlen(body);
+    if (lws_add_http_common_headers(wsi, (unsigned int)code, ctype, len, &p, end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    unsigned char *b = malloc(LWS_PRE + len + 1);
+    if (!b)
+        return -1;
+    memcpy(b + LWS_PRE, body, len);
+    int w = lws_write(wsi, b + LWS_PRE, len, LWS_WRITE_HTTP_FINAL);
+    free(b);
+    if (w < (int)len)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int http_status(struct lws *wsi, const char *uri)
+{
+    char body[8192];
+    int lie = g.fault == F_STATUS_LIE;
+    if (!strcmp(uri, "/health"))
+        return http_reply(wsi, 200, "text/plain", "ok\n");
+    if (!strcmp(uri, "/api/websocket/status")) {
+        int pubs = 0, subs = 0;
+        for (pss *p = g.conns; p; p = p->next) {
+            pubs += p->role == R_PUB;
+            subs += p->role == R_SUB;
+        }
+        size_t off = (size_t)snprintf(
+            body, sizeof(body),
+            "{\"service\":\"wsb-dashboard\",\"uptime_s\":%.3f,\"connections\":{\"publishers\":%d,"
+            "\"subscribers\":%d,\"total\":%d},\"sources\":{",
+            (double)(now_us() - g.start_us) / 1e6, pubs, subs, pubs + subs);
+        for (int i = 0; i < g.nsrcs && off < sizeof(body) - 300; i++)
+            off += (size_t)snprintf(body + off, sizeof(body) - off,
+                                    "%s\"%s\":{\"last_seq\":%lld,\"received\":%lld,"
+                                    "\"duplicates\":0,\"gaps\":0,\"gap_messages\":0,"
+                                    "\"invalid\":0,\"connected\":%s}",
+                                    i ? "," : "", g.srcs[i].name, g.srcs[i].last_seq + lie,
+                                    g.srcs[i].received + lie,
+                                    g.srcs[i].connected ? "true" : "false");
+        snprintf(body + off, sizeof(body) - off,
+                 "},\"subscribers\":{\"count\":%d,\"max_queue_depth\":0,\"queue_depths\":[]},"
+                 "\"slow_consumers\":{\"disconnected\":0,\"dropped_messages\":0},"
+                 "\"history\":{\"size\":%zu,\"capacity\":%d},"
+                 "\"journal\":{\"enabled\":false,\"bytes\":0,\"records\":0},"
+                 "\"refused\":{\"auth\":%lld,\"forbidden\":%lld,\"max_connections\":0,"
+                 "\"too_large\":%lld,\"bad_utf8\":0,\"binary\":0,\"too_deep\":0,\"rate\":0,"
+                 "\"idle\":0,\"invalid\":%lld},"
+                 "\"messages\":{\"received\":%lld,\"delivered\":%lld}}",
+                 subs, g.nhist, HISTORY_MAX, g.refused_auth, g.refused_forbidden,
+                 g.refused_too_large, g.invalid, g.received_total + lie, g.delivered);
+        return http_reply(wsi, 200, "application/json", body);
+    }
+    if (!strcmp(uri, "/status") && g.gen_rate > 0) {
+        long long n = g.gen_seq + lie;
+        snprintf(body, sizeof(body),
+                 "{\"service\":\"wsb-bot\",\"source\":\"bot-1\",\"state\":\"running\","
+                 "\"connected\":true,\"loop_iterations\":%lld,\"generated\":%lld,\"sent\":%lld,"
+                 "\"acked\":%lld,\"acked_seq\":%lld,\"last_seq\":%lld,\"queued\":0,\"dropped\":0,"
+                 "\"reconnects\":0,\"rate\":%.3f,\"last_error\":null}",
+                 n, n, n, n, n, n, g.gen_rate);
+        return http_reply(wsi, 200, "application/json", body);
+    }
+    return http_reply(wsi, 404, "text/plain", "not found\n");
+}
+
+/* --- auth at the upgrade -------------------------------------------------------- */
+
+/* 0 and role/sub when allowed, else the HTTP status to refuse with. */
+static int authorize(struct lws *wsi, enum role *role, char *sub, size_t sublen)
+{
+    char uri[256] = "", auth[2048] = "";
+    lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
+    int want_pub = !strcmp(uri, "/ws"), want_sub = !strcmp(uri, "/ws/stream");
+    if (!want_pub && !want_sub)
+        return 404;
+    const char *token = NULL;
+    if (lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
+        !strncmp(auth, "Bearer ", 7))
+        token = auth + 7;
+    else
+        token = lws_get_urlarg_by_name(wsi, "token=", auth, sizeof(auth));
+    jwt_claims cl;
+    memset(&cl, 0, sizeof(cl));
+    char err[128];
+    *role = want_pub ? R_PUB : R_SUB;
+    if (g.fault == F_BAD_TOKEN) {
+        if (!token || jwt_verify(token, g.secret, 0, &cl, err, sizeof(err)) < 0)
+            snprintf(cl.sub, sizeof(cl.sub), "anonymous");
+    } else {
+        if (!token || jwt_verify(token, g.secret, 0, &cl, err, sizeof(err)) < 0)
+            return 401;
+        if (strcmp(cl.role, want_pub ? "publisher" : "subscriber"))
+            return 403;
+    }
+    snprintf(sub, sublen, "%s", cl.sub);
+    return 0;
+}
+
+static int confirm_upgrade(struct lws *wsi)
+{
+    enum role r;
+    char sub[64];
+    int code = authorize(wsi, &r, sub, sizeof(sub));
+    if (!code)
+        return 0;
+    if (code == 401)
+        g.refused_auth++;
+    if (code == 403)
+        g.refused_forbidden++;
+    lws_return_http_status(wsi, (unsigned int)code, NULL);
+    return 1;
+}
+
+static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    pss *p = user;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        return http_status(wsi, (const char *)in);
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return confirm_upgrade(wsi);
+    case LWS_CALLBACK_ESTABLISHED:
+        memset(p, 0, sizeof(*p));
+        if (authorize(wsi, &p->role, p->sub, sizeof(p->sub)))
+            return -1;
+        p->wsi = wsi;
+        p->next = g.conns;
+        g.conns = p;
+        if (p->role == R_PUB) {
+            src_state *s = get_src(p->sub);
+            if (s)
+                s->connected = 1;
+            send_json(p, "{\"type\":\"welcome\",\"source\":\"%s\",\"last_seq\":%lld}", p->sub,
+                      s ? s->last_seq : 0);
+        }
+        break;
+    case LWS_CALLBACK_RECEIVE: {
+        if (p->rxlen + len > MAX_MSG && g.fault != F_NO_1009) {
+            g.refused_too_large++;
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                             (unsigned char *)"message too large", 17);
+            return -1;
+        }
+        char *n = realloc(p->rx, p->rxlen + len + 1);
+        if (!n)
+            return -1;
+        p->rx = n;
+        memcpy(p->rx + p->rxlen, in, len);
+        p->rxlen += len;
+        if (!lws_is_final_fragment(wsi))
+            break;
+        if (p->rxlen <= MAX_MSG || g.fault != F_NO_1009) {
+            if (p->role == R_PUB)
+                publisher_frame(p, p->rx, p->rxlen);
+            else
+                subscriber_frame(p, p->rx, p->rxlen);
+        }
+        p->rxlen = 0;
+        break;
+    }
+    case LWS_CALLBACK_RECEIVE_PONG:
+        break;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (g.stopping) {
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_GOINGAWAY, (unsigned char *)"shutting down",
+                             13);
+            return -1;
+        }
+        if (p->qh) {
+            outq *o = p->qh;
+            if (lws_write(wsi, o->buf + LWS_PRE, o->len, LWS_WRITE_TEXT) < (int)o->len)
+                return -1;
+            p->qh = o->next;
+            if (!p->qh)
+                p->qt = NULL;
+            free(o);
+            if (p->qh)
+                lws_callback_on_writable(wsi);
+        }
+        break;
+    case LWS_CALLBACK_CLOSED:
+        for (pss **pp = &g.conns; *pp; pp = &(*pp)->next)
+            if (*pp == p) {
+                *pp = p->next;
+                break;
+            }
+        if (p->role == R_PUB) {
+            src_state *s = get_src(p->sub);
+            if (s)
+                s->connected = 0;
+        }
+        q_free(p);
+        free(p->rx);
+        p->rx = NULL;
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static const struct lws_protocols protocols[] = {
+    {"wsb", cb, sizeof(pss), 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g.stop = 1;
+    if (g.ctx)
+        lws_cancel_service(g.ctx);
+}
+
+int main(int argc, char **argv)
+{
+    int port = 0;
+    const char *schemas = NULL;
+    g.secret = "test-secret";
+    g.fault_at = 5;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--port") && v) {
+            port = atoi(v);
+            i++;
+        } else if (!strcmp(a, "--jwt-secret") && v) {
+            g.secret = v;
+            i++;
+        } else if (!strcmp(a, "--schemas") && v) {
+            schemas = v;
+            i++;
+        } else if (!strcmp(a, "--generate") && v) {
+            g.gen_rate = atof(v);
+            i++;
+        } else if (!strcmp(a, "--fault-at") && v) {
+            g.fault_at = atoll(v);
+            i++;
+        } else if (!strcmp(a, "--fault") && v) {
+            size_t k;
+            for (k = 0; k < sizeof(fault_names) / sizeof(fault_names[0]); k++)
+                if (!strcmp(v, fault_names[k]))
+                    break;
+            if (k == sizeof(fault_names) / sizeof(fault_names[0])) {
+                fprintf(stderr, "faulty_dashboard: unknown fault %s\n", v);
+                return 2;
+            }
+            g.fault = (enum fault)k;
+            i++;
+        } else {
+            fprintf(stderr, "usage: faulty_dashboard --port N --jwt-secret S [--schemas DIR] "
+                            "[--generate RATE] [--fault NAME] [--fault-at SEQ]\n");
+            return 2;
+        }
+    }
+    char err[512];
+    g.c = contract_load(schemas, err, sizeof(err));
+    if (!g.c) {
+        fprintf(stderr, "faulty_dashboard: %s\n", err);
+        return 1;
+    }
+    g.hist = calloc(HISTORY_MAX, sizeof(*g.hist));
+    g.start_us = now_us();
+    lws_set_log_level(LLL_ERR, NULL);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.port = port; /* 0: the system picks a free port */
+    info.iface = "127.0.0.1";
+    info.protocols = protocols;
+    info.gid = -1;
+    info.uid = -1;
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    g.ctx = lws_create_context(&info);
+    struct lws_vhost *vh = g.ctx ? lws_create_vhost(g.ctx, &info) : NULL;
+    if (!vh) {
+        fprintf(stderr, "faulty_dashboard: cannot listen\n");
+        return 1;
+    }
+    printf("PORT %d\n", lws_get_vhost_listen_port(vh));
+    fflush(stdout);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    if (g.gen_rate > 0)
+        lws_sul_schedule(g.ctx, 0, &g.gen_sul, gen_cb, (lws_usec_t)(1e6 / g.gen_rate));
+    while (!g.stop && lws_service(g.ctx, 0) >= 0)
+        ;
+    /* going away: every WebSocket gets a 1001 close frame first */
+    g.stopping = 1;
+    lws_callback_on_writable_all_protocol(g.ctx, &protocols[0]);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        lws_service(g.ctx, 0);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+    } while (g.conns && (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 500);
+    lws_context_destroy(g.ctx);
+    for (size_t i = 0; i < g.nhist; i++)
+        free(g.hist[i].text);
+    free(g.hist);
+    contract_free(g.c);
+    return 0;
+}
