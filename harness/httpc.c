@@ -266,7 +266,8 @@ static char *parse_series(const char **pp, size_t *namelen, char *err, size_t er
         }
     }
     if (ok) {
-        qsort(ls, nl, sizeof(*ls), label_cmp);
+        if (nl > 1)
+            qsort(ls, nl, sizeof(*ls), label_cmp);
         FILE *f = open_memstream(&key, &klen);
         fwrite(n0, 1, *namelen, f);
         if (nl) {

@@ -10,4 +10,18 @@ test-results_SRCS := harness/tests/test_results.c
 
 TESTS += test-runner
 test-runner_SRCS := harness/tests/test_runner.c
+TESTS += test-env-native
+test-env-native_SRCS := harness/tests/test_env_native.c
+TESTS += test-httpc
+test-httpc_SRCS := harness/tests/test_httpc.c
 # --- end of the harness runner block ---
+# --- h7 begin: WebSocket client engine tests, faulty peer, connectivity/message_flow suites ---
+wsb-harness_SRCS += suites/connectivity.c
+
+# a dashboard that misbehaves on purpose (--fault NAME), for the harness's own tests
+PROGRAMS += faulty-dashboard
+faulty-dashboard_SRCS := harness/tests/faulty_dashboard.c
+
+TESTS += test-wsclient
+test-wsclient_SRCS := harness/tests/test_wsclient.c harness/tests/testproc.c
+# --- h7 end ---

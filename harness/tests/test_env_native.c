@@ -1,0 +1,258 @@
+/* test_env_native: CUnit tests of the native environment driver
+ * (harness/env_native.c) against the real $BUILD/bin/wsb-dashboard and
+ * wsb-bot: start on free ports and wait healthy, logs in services/, restart
+ * on the same port, SIGKILL and start again, pause/unpause (health stops and
+ * comes back), /proc stats, start-up failures with the reason, and no
+ * process left behind after envdriver_free. Also the external driver's URL
+ * handling and httpc against a live /metrics. */
+#include "envdriver.h"
+
+#include <CUnit/Basic.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "httpc.h"
+#include "wjson.h"
+
+static char dir[64];
+static char bin_dir[256];
+
+static env_config base_cfg(void)
+{
+    env_config c = {0};
+    c.results_dir = dir;
+    c.bin_dir = bin_dir;
+    c.schemas_dir = "schemas";
+    c.jwt_secret = "test-native-secret";
+    c.bot_source = "bot-1";
+    c.bot_rate = 20;
+    return c;
+}
+
+/* pids of our own children (from /proc), up to max */
+static int children(pid_t *out, int max)
+{
+    int n = 0;
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < max) {
+        int pid = atoi(e->d_name);
+        if (pid <= 0)
+            continue;
+        char p[64], buf[512];
+        snprintf(p, sizeof(p), "/proc/%d/stat", pid);
+        FILE *f = fopen(p, "r");
+        if (!f)
+            continue;
+        size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[len] = 0;
+        char *rp = strrchr(buf, ')');
+        int ppid = 0;
+        if (rp && sscanf(rp + 2, "%*c %d", &ppid) == 1 && ppid == getpid())
+            out[n++] = pid;
+    }
+    closedir(d);
+    return n;
+}
+
+static long health(const char *base, int timeout_ms)
+{
+    char url[300], err[256];
+    snprintf(url, sizeof(url), "%s/health", base);
+    httpc_response r;
+    if (httpc_get(url, timeout_ms, &r, err, sizeof(err)) < 0)
+        return 0;
+    long st = r.status;
+    httpc_response_free(&r);
+    return st;
+}
+
+static void test_lifecycle(void)
+{
+    char err[1024];
+    env_config cfg = base_cfg();
+    envdriver *d = envdriver_native_new(&cfg, err, sizeof(err));
+    if (!d)
+        printf("\n%s\n", err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    CU_ASSERT_TRUE(envdriver_has(d, ENV_CAP_PROCESS | ENV_CAP_STATS | ENV_CAP_BOT));
+    CU_ASSERT_FALSE(envdriver_has(d, ENV_CAP_NETWORK));
+    CU_ASSERT_EQUAL(strncmp(d->dashboard_url, "ws://127.0.0.1:", 15), 0);
+    CU_ASSERT_EQUAL(strncmp(d->bot_status_url, "http://127.0.0.1:", 17), 0);
+    CU_ASSERT_EQUAL(health(d->dashboard_http, 2000), 200);
+    CU_ASSERT_EQUAL(health(d->bot_status_url, 2000), 200);
+    pid_t kids[16];
+    int nkids = children(kids, 16);
+    CU_ASSERT_EQUAL(nkids, 2);
+
+    /* logs where they belong */
+    char p[256];
+    snprintf(p, sizeof(p), "%s/services/dashboard.log", dir);
+    char *log = wjson_read_file(p, NULL, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "listening on port"));
+    free(log);
+    snprintf(p, sizeof(p), "%s/services/bot.log", dir);
+    log = wjson_read_file(p, NULL, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "status on port"));
+    free(log);
+
+    /* /metrics parses */
+    char url[300];
+    snprintf(url, sizeof(url), "%s/metrics", d->dashboard_http);
+    httpc_metrics *m = httpc_get_metrics(url, 2000, err, sizeof(err));
+    if (!m)
+        printf("\n%s\n", err);
+    CU_ASSERT_PTR_NOT_NULL(m);
+    if (m)
+        CU_ASSERT(httpc_metrics_count(m) > 0);
+    httpc_metrics_free(m);
+
+    /* stats from /proc */
+    env_stats st = {0};
+    CU_ASSERT_EQUAL(envdriver_stats(d, ENV_DASHBOARD, &st, err, sizeof(err)), 0);
+    CU_ASSERT(st.mem_bytes > 100 * 1024);
+    CU_ASSERT(st.cpu_percent >= 0 && st.cpu_percent < 250);
+
+    /* restart keeps the port */
+    char before[256];
+    snprintf(before, sizeof(before), "%s", d->dashboard_url);
+    int rc = envdriver_restart(d, ENV_DASHBOARD, 5000, err, sizeof(err));
+    if (rc)
+        printf("\n%s\n", err);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_STRING_EQUAL(d->dashboard_url, before);
+    CU_ASSERT_EQUAL(health(d->dashboard_http, 2000), 200);
+
+    /* SIGKILL, then start again on the same status port */
+    snprintf(before, sizeof(before), "%s", d->bot_status_url);
+    CU_ASSERT_EQUAL(envdriver_kill(d, ENV_BOT, SIGKILL, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(health(d->bot_status_url, 300), 0);
+    CU_ASSERT_EQUAL(envdriver_kill(d, ENV_BOT, SIGTERM, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "not running"));
+    rc = envdriver_start(d, ENV_BOT, err, sizeof(err));
+    if (rc)
+        printf("\n%s\n", err);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_STRING_EQUAL(d->bot_status_url, before);
+    CU_ASSERT_EQUAL(health(d->bot_status_url, 2000), 200);
+    /* starting a running service is refused (after the bounded wait) */
+
+    /* pause: no answer; unpause: answers again */
+    CU_ASSERT_EQUAL(envdriver_pause(d, ENV_DASHBOARD, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(health(d->dashboard_http, 300), 0);
+    CU_ASSERT_EQUAL(envdriver_unpause(d, ENV_DASHBOARD, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(health(d->dashboard_http, 2000), 200);
+
+    /* no network faults natively */
+    CU_ASSERT_EQUAL(envdriver_disconnect(d, ENV_BOT, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "not supported by the native driver"));
+
+    /* a paused service still stops on free; nothing is left behind */
+    CU_ASSERT_EQUAL(envdriver_pause(d, ENV_BOT, err, sizeof(err)), 0);
+    nkids = children(kids, 16);
+    CU_ASSERT_EQUAL(nkids, 2);
+    envdriver_free(d);
+    for (int i = 0; i < nkids; i++)
+        CU_ASSERT(kill(kids[i], 0) < 0 && errno == ESRCH);
+    CU_ASSERT_EQUAL(children(kids, 16), 0);
+}
+
+static void test_start_failures(void)
+{
+    char err[1024];
+    env_config cfg = base_cfg();
+    cfg.bin_dir = "/nonexistent";
+    CU_ASSERT_PTR_NULL(envdriver_native_new(&cfg, err, sizeof(err)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "wsb-dashboard is missing"));
+
+    cfg = base_cfg();
+    cfg.schemas_dir = "/nonexistent-schemas";
+    CU_ASSERT_PTR_NULL(envdriver_native_new(&cfg, err, sizeof(err)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "wsb-dashboard exited"));
+    pid_t kids[4];
+    CU_ASSERT_EQUAL(children(kids, 4), 0);
+
+    cfg = base_cfg();
+    cfg.jwt_secret = NULL;
+    CU_ASSERT_PTR_NULL(envdriver_native_new(&cfg, err, sizeof(err)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "secret"));
+}
+
+static void test_external(void)
+{
+    char err[256];
+    env_config cfg = {0};
+    cfg.dashboard_url = "wss://example.test:8443/ws";
+    cfg.bot_status_url = "http://bot:8081/";
+    envdriver *d = envdriver_external_new(&cfg, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    CU_ASSERT_STRING_EQUAL(d->dashboard_url, "wss://example.test:8443");
+    CU_ASSERT_STRING_EQUAL(d->dashboard_http, "https://example.test:8443");
+    CU_ASSERT_STRING_EQUAL(d->bot_status_url, "http://bot:8081");
+    CU_ASSERT_TRUE(envdriver_has(d, ENV_CAP_BOT));
+    CU_ASSERT_FALSE(envdriver_has(d, ENV_CAP_PROCESS));
+    CU_ASSERT_EQUAL(envdriver_kill(d, ENV_DASHBOARD, SIGKILL, err, sizeof(err)), -1);
+    CU_ASSERT_STRING_EQUAL(err, "kill: not supported by the external driver");
+    CU_ASSERT_EQUAL(envdriver_restart(d, ENV_DASHBOARD, 100, err, sizeof(err)), -1);
+    envdriver_free(d);
+    cfg.dashboard_url = "ftp://x";
+    CU_ASSERT_PTR_NULL(envdriver_external_new(&cfg, err, sizeof(err)));
+    /* a closed port: wait_healthy gives up after its timeout with the reason */
+    cfg.dashboard_url = "ws://127.0.0.1:1";
+    d = envdriver_external_new(&cfg, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    CU_ASSERT_EQUAL(envdriver_wait_healthy(d, ENV_DASHBOARD, 300, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "not healthy after 300 ms"));
+    CU_ASSERT_EQUAL(envdriver_wait_healthy(d, ENV_BOT, 300, err, sizeof(err)), -1);
+    envdriver_free(d);
+}
+
+static CU_TestInfo tests[] = {
+    {"lifecycle", test_lifecycle},
+    {"start_failures", test_start_failures},
+    {"external", test_external},
+    CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+    {"env_native", NULL, NULL, NULL, NULL, tests},
+    CU_SUITE_INFO_NULL,
+};
+
+int main(void)
+{
+    const char *build = getenv("BUILD");
+    snprintf(bin_dir, sizeof(bin_dir), "%s/bin", build && *build ? build : "build");
+    snprintf(dir, sizeof(dir), "/tmp/wsb-envnative-XXXXXX");
+    if (!mkdtemp(dir))
+        return 2;
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    if (CU_register_suites(suites) != CUE_SUCCESS) {
+        CU_cleanup_registry();
+        return 2;
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    CU_cleanup_registry();
+    if (failed) {
+        printf("kept %s for inspection\n", dir);
+    } else {
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", dir);
+    }
+    return failed ? 1 : 0;
+}
