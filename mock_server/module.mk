@@ -23,6 +23,6 @@ wsb-bot_SRCS := mock_server/bot_main.c $(BOT_SRCS)
 TESTS += test-bot
 test-bot_SRCS := mock_server/tests/test_bot.c mock_server/bot_testkit.c $(BOT_SRCS)
 
-#BENCHES += bench-bot
-#bench-bot_SRCS := mock_server/bench_bot.c
+BENCHES += bench-bot
+bench-bot_SRCS := mock_server/bench_bot.c mock_server/bot_testkit.c
 # --- end of the mock trading bot block ---

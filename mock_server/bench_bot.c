@@ -1,0 +1,146 @@
+/* bench_bot: how fast wsb-bot publishes to a local wsb-dashboard with acks,
+ * and what CPU the bot uses at 1,000 messages/s. Prints figures; never fails
+ * on speed (exit 1 only when a run itself breaks).
+ *
+ *   1. drain rate: --count N events generated at once (queue large enough),
+ *      time until the dashboard acked all of them;
+ *   2. sustained rate: 80% of that for 3 s on a schedule, checked to end with
+ *      nothing dropped and every ack in within 1 s of the schedule (else the
+ *      rate is halved, at most 3 tries);
+ *   3. CPU of the bot at 1,000 msg/s from /proc/<pid>/stat over 5 s.
+ * Bounded: each run has a timeout; every child is killed at exit. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bot_testkit.h"
+
+#define DRAIN_COUNT 100000
+#define SUSTAIN_S 3
+#define CPU_SAMPLE_S 5
+
+static long long cpu_ticks(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    /* fields after the ")" of comm: state is field 3; utime 14, stime 15 */
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return -1;
+    unsigned long long ut = 0, st = 0;
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    return (long long)(ut + st);
+}
+
+/* Runs the bot with --count; fills the summary line. 0 on a summary. */
+static int count_run(int dport, const char *log, const char *const *extra, char *line,
+                     size_t cap, int timeout_ms)
+{
+    static bot_testkit_child bot;
+    if (bot_testkit_start_bot(&bot, dport, log, extra) < 0)
+        return -1;
+    int ok = bot_testkit_child_wait_line(&bot, "wsb-bot summary", timeout_ms);
+    if (ok)
+        snprintf(line, cap, "%s", bot.line);
+    bot_testkit_child_wait_exit(&bot, 5000);
+    return ok ? 0 : -1;
+}
+
+int main(void)
+{
+    char dlog[256], blog[256], line[512];
+    bot_testkit_log_path(dlog, sizeof(dlog), "bench-dashboard");
+    bot_testkit_log_path(blog, sizeof(blog), "bench-bot");
+    signal(SIGPIPE, SIG_IGN);
+    static bot_testkit_child dash;
+    int dport = bot_testkit_start_dashboard(&dash, 0, NULL, dlog);
+    if (dport <= 0) {
+        fprintf(stderr, "bench_bot: cannot start the dashboard (log %s)\n", dlog);
+        return 1;
+    }
+    printf("bench_bot: wsb-bot -> wsb-dashboard on 127.0.0.1:%d (no journal: acks at once)\n",
+           dport);
+
+    /* 1. drain rate */
+    char count[32], qsize[32];
+    snprintf(count, sizeof(count), "%d", DRAIN_COUNT);
+    snprintf(qsize, sizeof(qsize), "%d", DRAIN_COUNT * 2);
+    const char *drain[] = {"--rate", "10000000", "--count", count, "--queue-size", qsize,
+                           "--heartbeat", "0", "--bot-status", "0", "--seed", "1",
+                           "--timeout", "60", NULL};
+    if (count_run(dport, blog, drain, line, sizeof(line), 90000)) {
+        fprintf(stderr, "bench_bot: drain run gave no summary (log %s)\n", blog);
+        return 1;
+    }
+    double el = atof(strstr(line, "elapsed_s=") ? strstr(line, "elapsed_s=") + 10 : "0");
+    long long acked = bot_testkit_summary_field(line, "acked");
+    double drain_rate = el > 0 ? (double)acked / el : 0;
+    printf("drain: %lld messages acked in %.3f s = %.0f msg/s (%s)\n", acked, el, drain_rate,
+           strstr(line, "result=ok") ? "all acked" : "INCOMPLETE");
+
+    /* 2. sustained rate on a schedule */
+    double rate = drain_rate * 0.8;
+    for (int attempt = 0; attempt < 3 && rate >= 100; attempt++, rate /= 2) {
+        char r[32], c[32];
+        snprintf(r, sizeof(r), "%.0f", rate);
+        snprintf(c, sizeof(c), "%.0f", rate * SUSTAIN_S);
+        const char *sus[] = {"--rate", r, "--count", c, "--queue-size", "100000",
+                             "--heartbeat", "0", "--bot-status", "0", "--seed", "2",
+                             "--timeout", "30", NULL};
+        if (count_run(dport, blog, sus, line, sizeof(line), 60000)) {
+            fprintf(stderr, "bench_bot: sustained run gave no summary (log %s)\n", blog);
+            return 1;
+        }
+        double e = atof(strstr(line, "elapsed_s=") ? strstr(line, "elapsed_s=") + 10 : "0");
+        int ok = strstr(line, "result=ok") && bot_testkit_summary_field(line, "dropped") == 0 &&
+                 e <= SUSTAIN_S + 1.0;
+        printf("sustained: %s msg/s for %d s: %s (all acked %.3f s after start)\n", r, SUSTAIN_S,
+               ok ? "kept up, nothing dropped" : "fell behind", e);
+        if (ok)
+            break;
+    }
+
+    /* 3. CPU at 1,000 msg/s */
+    static bot_testkit_child bot;
+    const char *cpu[] = {"--rate", "1000", "--seed", "3", "--flush-timeout", "1", NULL};
+    int sport = bot_testkit_start_bot(&bot, dport, blog, cpu);
+    if (sport <= 0) {
+        fprintf(stderr, "bench_bot: cannot start the bot (log %s)\n", blog);
+        return 1;
+    }
+    bot_testkit_wait_status(sport, "acked", 1000, 10000);
+    long hz = sysconf(_SC_CLK_TCK);
+    long long t0 = cpu_ticks(bot.pid);
+    int64_t w0 = bot_testkit_now_ms();
+    cJSON *s0 = bot_testkit_http_json(sport, "/status");
+    bot_testkit_nap_ms(CPU_SAMPLE_S * 1000);
+    long long t1 = cpu_ticks(bot.pid);
+    int64_t w1 = bot_testkit_now_ms();
+    cJSON *s1 = bot_testkit_http_json(sport, "/status");
+    if (t0 >= 0 && t1 >= 0 && s0 && s1) {
+        double wall = (double)(w1 - w0) / 1000.0;
+        double pct = (double)(t1 - t0) / (double)hz / wall * 100.0;
+        double acked_rate =
+            (double)(bot_testkit_jint(s1, "acked") - bot_testkit_jint(s0, "acked")) / wall;
+        printf("cpu: wsb-bot at 1000 msg/s: %.1f%% of one core over %.1f s "
+               "(%.0f msg/s acked meanwhile)\n",
+               pct, wall, acked_rate);
+    } else {
+        printf("cpu: could not sample /proc/%d/stat\n", (int)bot.pid);
+    }
+    cJSON_Delete(s0);
+    cJSON_Delete(s1);
+    bot_testkit_child_kill(&bot, SIGTERM);
+    bot_testkit_child_wait_exit(&bot, 5000);
+    bot_testkit_child_kill(&dash, SIGKILL);
+    return 0;
+}
