@@ -12,6 +12,9 @@ test-envelope_SRCS := harness/tests/test_envelope.c
 TESTS += test-jsonschema
 test-jsonschema_SRCS := harness/tests/test_jsonschema.c
 
+TESTS += test-contract
+test-contract_SRCS := harness/tests/test_contract.c
+
 PROGRAMS += wsb-validate
 wsb-validate_SRCS := harness/tools/validate_main.c
 

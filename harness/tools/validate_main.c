@@ -250,8 +250,8 @@ int main(int argc, char **argv)
         case 'd': {
             char *end;
             long v = strtol(optarg, &end, 10);
-            if (*end != '\0' || v < 1 || v > 10000) {
-                fprintf(stderr, "wsb-validate: --max-depth wants 1..10000\n");
+            if (*end != '\0' || v < 1 || v > 1000) {
+                fprintf(stderr, "wsb-validate: --max-depth wants 1..1000\n");
                 return VALIDATE_UNUSABLE;
             }
             o.max_depth = (int)v;

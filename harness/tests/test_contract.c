@@ -1,0 +1,215 @@
+/* test_contract: harness/contract.c on its own: where the schema directory
+ * comes from (argument, $WSB_SCHEMAS, "schemas"), loading a small directory
+ * built in /tmp (nested folders, examples/ skipped, relative $refs), the
+ * errors of a broken directory (missing file, bad schema, unresolved $ref),
+ * dispatch by "type" and lookups by name. The real schemas/ is checked by
+ * test_schemas. */
+#include "contract.h"
+#include "wjson.h"
+
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static void put(const char *rel, const char *text)
+{
+    char path[256];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, rel);
+    f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void rm(const char *rel)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, rel);
+    if (unlink(path) != 0)
+        rmdir(path);
+}
+
+static cJSON *parse(const char *s)
+{
+    char err[128];
+    return wjson_parse(s, strlen(s), 0, err, sizeof(err));
+}
+
+/* A contract directory whose ten message schemas require data.n >= 1. */
+static void build_dir(void)
+{
+    char path[256];
+    const char *subdirs[] = {"messages", "control", "examples"};
+
+    snprintf(dir, sizeof(dir), "/tmp/wsb-test-contract-XXXXXX");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, subdirs[i]);
+        mkdir(path, 0700);
+    }
+    put("envelope.json", "{\"definitions\":{\"seq\":{\"type\":\"integer\",\"minimum\":1}},"
+                         "\"type\":\"object\",\"required\":[\"type\",\"seq\"]}");
+    put("stream.json", "{\"allOf\":[{\"$ref\":\"envelope.json\"}],\"required\":[\"relay_us\"]}");
+    for (int i = 0; i < CONTRACT_NUM_TYPES; i++) {
+        char rel[128], text[512];
+        snprintf(rel, sizeof(rel), "messages/%s.json", contract_types[i]);
+        snprintf(text, sizeof(text),
+                 "{\"type\":\"object\",\"required\":[\"type\",\"seq\",\"data\"],"
+                 "\"properties\":{\"type\":{\"const\":\"%s\"},"
+                 "\"seq\":{\"$ref\":\"../envelope.json#/definitions/seq\"},"
+                 "\"data\":{\"properties\":{\"n\":{\"minimum\":1}}}}}",
+                 contract_types[i]);
+        put(rel, text);
+    }
+    put("control/ack.json", "{\"properties\":{\"type\":{\"const\":\"ack\"}},\"required\":[\"seq\"]}");
+    /* instances, not schemas: must be skipped */
+    put("examples/x.json", "{\"type\":\"heartbeat\",\"seq\":1}");
+}
+
+static void clean_dir(void)
+{
+    char rel[128];
+
+    for (int i = 0; i < CONTRACT_NUM_TYPES; i++) {
+        snprintf(rel, sizeof(rel), "messages/%s.json", contract_types[i]);
+        rm(rel);
+    }
+    rm("envelope.json");
+    rm("stream.json");
+    rm("control/ack.json");
+    rm("control/bad.json");
+    rm("examples/x.json");
+    rm("messages");
+    rm("control");
+    rm("examples");
+    rmdir(dir);
+}
+
+static void test_default_dir(void)
+{
+    char *saved = getenv("WSB_SCHEMAS") ? strdup(getenv("WSB_SCHEMAS")) : NULL;
+
+    unsetenv("WSB_SCHEMAS");
+    CU_ASSERT_STRING_EQUAL(contract_default_dir(NULL), "schemas");
+    CU_ASSERT_STRING_EQUAL(contract_default_dir("x/y"), "x/y");
+    setenv("WSB_SCHEMAS", "/opt/s", 1);
+    CU_ASSERT_STRING_EQUAL(contract_default_dir(NULL), "/opt/s");
+    CU_ASSERT_STRING_EQUAL(contract_default_dir("x/y"), "x/y");
+    setenv("WSB_SCHEMAS", "", 1);
+    CU_ASSERT_STRING_EQUAL(contract_default_dir(NULL), "schemas");
+    if (saved) {
+        setenv("WSB_SCHEMAS", saved, 1);
+        free(saved);
+    } else {
+        unsetenv("WSB_SCHEMAS");
+    }
+    CU_ASSERT_EQUAL(contract_type_index("market_data"), 0);
+    CU_ASSERT_EQUAL(contract_type_index("command_ack"), 9);
+    CU_ASSERT_EQUAL(contract_type_index("ack"), -1);
+    CU_ASSERT_EQUAL(contract_type_index(NULL), -1);
+}
+
+static int check_env(const contract *c, const char *text, char *err, size_t errlen)
+{
+    cJSON *j = parse(text);
+    int r = contract_check_envelope(c, j, err, errlen);
+    cJSON_Delete(j);
+    return r;
+}
+
+static void test_load_and_dispatch(void)
+{
+    char err[512];
+    contract *c;
+    cJSON *j;
+
+    build_dir();
+    c = contract_load(dir, err, sizeof(err));
+    if (c == NULL)
+        fprintf(stderr, "\n  %s\n", err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(check_env(c, "{\"type\":\"heartbeat\",\"seq\":1,\"data\":{\"n\":2}}", err,
+                              sizeof(err)),
+                    0);
+    CU_ASSERT_EQUAL(check_env(c, "{\"type\":\"heartbeat\",\"seq\":0,\"data\":{}}", err,
+                              sizeof(err)),
+                    1);
+    CU_ASSERT_STRING_EQUAL(err, "/seq: must be >= 1");
+    CU_ASSERT_EQUAL(check_env(c, "{\"type\":\"alert\",\"seq\":1,\"data\":{\"n\":0}}", err,
+                              sizeof(err)),
+                    1);
+    CU_ASSERT_STRING_EQUAL(err, "/data/n: must be >= 1");
+    CU_ASSERT_EQUAL(check_env(c, "{\"type\":\"foo\",\"seq\":1}", err, sizeof(err)), 1);
+    CU_ASSERT_STRING_EQUAL(err, "/type: unknown message type \"foo\"");
+    CU_ASSERT_EQUAL(check_env(c, "{\"seq\":1}", err, sizeof(err)), 1);
+    CU_ASSERT_STRING_EQUAL(err, "/: missing required property \"type\"");
+    CU_ASSERT_EQUAL(check_env(c, "{\"type\":3}", err, sizeof(err)), 1);
+    CU_ASSERT_STRING_EQUAL(err, "/type: must be string");
+    CU_ASSERT_EQUAL(check_env(c, "[1]", err, sizeof(err)), 1);
+    CU_ASSERT_STRING_EQUAL(err, "/: must be object");
+    CU_ASSERT_EQUAL(contract_check_envelope(c, NULL, err, sizeof(err)), -1);
+
+    j = parse("{\"type\":\"heartbeat\",\"seq\":1}");
+    CU_ASSERT_EQUAL(contract_check_stream(c, j, err, sizeof(err)), 1);
+    CU_ASSERT_STRING_EQUAL(err, "/: missing required property \"relay_us\"");
+    CU_ASSERT_EQUAL(contract_check(c, "control/ack", j, err, sizeof(err)), 1);
+    CU_ASSERT_STRING_EQUAL(err, "/type: must be equal to \"ack\"");
+    CU_ASSERT_EQUAL(contract_check(c, "envelope", j, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(contract_check(c, "examples/x", j, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "no schema \"examples/x\""));
+    CU_ASSERT_EQUAL(contract_check(c, "control/nope", j, err, sizeof(err)), -1);
+    cJSON_Delete(j);
+    contract_free(c);
+    contract_free(NULL);
+
+    /* broken directories: each error names what is wrong */
+    put("control/bad.json", "{\"type\":\"object\",\"properties\":{\"a\":{\"$ref\":\"#/nope\"}}}");
+    c = contract_load(dir, err, sizeof(err));
+    CU_ASSERT_PTR_NULL(c);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "unresolvable $ref"));
+    put("control/bad.json", "{\"type\":\"object\",}");
+    c = contract_load(dir, err, sizeof(err));
+    CU_ASSERT_PTR_NULL(c);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "bad.json: malformed JSON"));
+    rm("control/bad.json");
+    rm("stream.json");
+    c = contract_load(dir, err, sizeof(err));
+    CU_ASSERT_PTR_NULL(c);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "stream.json is missing"));
+    rm("messages/alert.json");
+    put("stream.json", "{}");
+    c = contract_load(dir, err, sizeof(err));
+    CU_ASSERT_PTR_NULL(c);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "messages/alert.json is missing"));
+    clean_dir();
+    c = contract_load("/nonexistent/wsb", err, sizeof(err));
+    CU_ASSERT_PTR_NULL(c);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot open schema directory /nonexistent/wsb"));
+}
+
+int main(void)
+{
+    CU_TestInfo tests[] = {
+        {"schema directory and type names", test_default_dir},
+        {"load, dispatch by type, broken directories", test_load_and_dispatch},
+        CU_TEST_INFO_NULL,
+    };
+    CU_SuiteInfo suites[] = {{"contract", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
+    unsigned failed;
+
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    CU_register_suites(suites);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    CU_cleanup_registry();
+    return failed ? 1 : 0;
+}
