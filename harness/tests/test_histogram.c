@@ -10,7 +10,25 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jsonschema.h"
 #include "wjson.h"
+
+/* Validates a JSON text against a schema file of harness/schemas/. */
+static int schema_check(const char *schema_path, const char *text, char *err, size_t errlen)
+{
+    jsonschema_registry *reg = jsonschema_registry_new();
+    jsonschema *s = jsonschema_add_file(reg, schema_path, err, errlen);
+    int rc = -1;
+    if (s && jsonschema_registry_resolve(reg, err, errlen) == 0) {
+        cJSON *j = wjson_parse(text, strlen(text), 64, err, errlen);
+        if (j) {
+            rc = jsonschema_validate(s, j, err, errlen);
+            cJSON_Delete(j);
+        }
+    }
+    jsonschema_registry_free(reg);
+    return rc;
+}
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 
@@ -140,6 +158,10 @@ static void test_json_roundtrip(void)
     cJSON *j = wjson_parse(text, strlen(text), 32, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
     CU_ASSERT_EQUAL(cJSON_GetObjectItem(j, "version")->valueint, HISTOGRAM_FORMAT_VERSION);
+    int vrc = schema_check("harness/schemas/histogram.json", text, err, sizeof(err));
+    if (vrc)
+        printf("\nschema: %s\n", err);
+    CU_ASSERT_EQUAL(vrc, 0);
     histogram *back = histogram_from_json(j, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(back);
     CU_ASSERT_EQUAL(histogram_count(back), histogram_count(h));

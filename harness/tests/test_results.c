@@ -10,7 +10,25 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jsonschema.h"
 #include "wjson.h"
+
+/* Validates a JSON text against a schema file of harness/schemas/. */
+static int schema_check(const char *schema_path, const char *text, char *err, size_t errlen)
+{
+    jsonschema_registry *reg = jsonschema_registry_new();
+    jsonschema *s = jsonschema_add_file(reg, schema_path, err, errlen);
+    int rc = -1;
+    if (s && jsonschema_registry_resolve(reg, err, errlen) == 0) {
+        cJSON *j = wjson_parse(text, strlen(text), 64, err, errlen);
+        if (j) {
+            rc = jsonschema_validate(s, j, err, errlen);
+            cJSON_Delete(j);
+        }
+    }
+    jsonschema_registry_free(reg);
+    return rc;
+}
 
 static char dir[64];
 
@@ -127,6 +145,18 @@ static void test_summary_roundtrip(void)
     CU_ASSERT_EQUAL(s->tests[2].status, RESULTS_SKIPPED);
     CU_ASSERT_STRING_EQUAL(s->tests[2].skip_reason, "no /api/websocket/status");
     CU_ASSERT_EQUAL(b->suites[1].available, 0);
+    char *text = slurp("test_summary.json");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    int vrc = schema_check("harness/schemas/test_summary.json", text, err, sizeof(err));
+    if (vrc)
+        printf("\nschema: %s\n", err);
+    CU_ASSERT_EQUAL(vrc, 0);
+    /* the schema is not vacuous: a wrong status or version is refused */
+    char *bad = strstr(text, "\"skipped\",");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
+    memcpy(bad, "\"skipppd\"", 9);
+    CU_ASSERT_EQUAL(schema_check("harness/schemas/test_summary.json", text, err, sizeof(err)), 1);
+    free(text);
     CU_ASSERT_EQUAL(b->suites[1].status, RESULTS_NOT_AVAILABLE);
     results_totals t = results_count(b);
     CU_ASSERT_EQUAL(t.tests, 3);

@@ -21,7 +21,25 @@
 #include <unistd.h>
 
 #include "results.h"
+#include "jsonschema.h"
 #include "wjson.h"
+
+/* Validates a JSON text against a schema file of harness/schemas/. */
+static int schema_check(const char *schema_path, const char *text, char *err, size_t errlen)
+{
+    jsonschema_registry *reg = jsonschema_registry_new();
+    jsonschema *s = jsonschema_add_file(reg, schema_path, err, errlen);
+    int rc = -1;
+    if (s && jsonschema_registry_resolve(reg, err, errlen) == 0) {
+        cJSON *j = wjson_parse(text, strlen(text), 64, err, errlen);
+        if (j) {
+            rc = jsonschema_validate(s, j, err, errlen);
+            cJSON_Delete(j);
+        }
+    }
+    jsonschema_registry_free(reg);
+    return rc;
+}
 
 /* ---- a fake environment driver (lives in the parent) ---- */
 
@@ -386,7 +404,7 @@ static void test_summary_json_shape(void)
 {
     char *t = slurp(&mixed, "test_summary.json");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    char err[128];
+    char err[512];
     cJSON *j = wjson_parse(t, strlen(t), 64, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
     CU_ASSERT_EQUAL(cJSON_GetObjectItem(j, "version")->valuedouble, RESULTS_FORMAT_VERSION);
@@ -396,6 +414,10 @@ static void test_summary_json_shape(void)
     /* alpha 6 + beta 3 + delta 2 + epsilon 1 (not run) */
     CU_ASSERT_EQUAL(cJSON_GetObjectItem(tot, "tests")->valuedouble, 12);
     CU_ASSERT_EQUAL(cJSON_GetObjectItem(tot, "not_available")->valuedouble, 1);
+    int vrc = schema_check("harness/schemas/test_summary.json", t, err, sizeof(err));
+    if (vrc)
+        printf("\nschema: %s\n", err);
+    CU_ASSERT_EQUAL(vrc, 0);
     cJSON_Delete(j);
     free(t);
 }
