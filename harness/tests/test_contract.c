@@ -8,6 +8,7 @@
 #include "wjson.h"
 
 #include <CUnit/Basic.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,11 +195,98 @@ static void test_load_and_dispatch(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot open schema directory /nonexistent/wsb"));
 }
 
+/* ---- the real schemas/: shared by threads, fed hostile frames ---- */
+
+static const char TRADE[] =
+    "{\"v\":1,\"type\":\"trade_executed\",\"source\":\"bot-1\",\"seq\":42,"
+    "\"ts_us\":1763822739818918,\"data\":{\"trade_id\":\"t-42\",\"order_id\":\"o-17\","
+    "\"symbol\":\"BTC-USD\",\"side\":\"buy\",\"quantity\":0.25,\"price\":64000.5,"
+    "\"fee\":1.6}}";
+static const char TRADE_BAD[] =
+    "{\"v\":1,\"type\":\"trade_executed\",\"source\":\"bot-1\",\"seq\":42,"
+    "\"ts_us\":1763822739818918,\"data\":{\"trade_id\":\"t-42\",\"order_id\":\"o-17\","
+    "\"symbol\":\"BTC-USD\",\"side\":\"buy\",\"quantity\":0.25,\"price\":-1,"
+    "\"fee\":1.6}}";
+
+typedef struct thread_arg {
+    const contract *c;
+    int wrong;
+} thread_arg;
+
+static void *validate_thread(void *p)
+{
+    thread_arg *a = p;
+    cJSON *good = parse(TRADE), *bad = parse(TRADE_BAD);
+    char err[256];
+
+    for (int i = 0; i < 20000; i++) {
+        if (contract_check_envelope(a->c, good, err, sizeof(err)) != 0)
+            a->wrong++;
+        if (contract_check_envelope(a->c, bad, err, sizeof(err)) != 1
+            || strcmp(err, "/data/price: must be > 0") != 0)
+            a->wrong++;
+    }
+    cJSON_Delete(good);
+    cJSON_Delete(bad);
+    return NULL;
+}
+
+static void test_real_schemas(void)
+{
+    char err[512];
+    contract *c = contract_load(NULL, err, sizeof(err));
+    pthread_t th[3];
+    thread_arg args[3];
+    unsigned long long rng = 0x2545F4914F6CDD1DULL;
+    size_t len0 = strlen(TRADE);
+    char buf[512];
+    int accepted = 0, refused = 0;
+
+    if (c == NULL)
+        fprintf(stderr, "\n  contract_load(%s): %s\n", contract_default_dir(NULL), err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    /* a resolved contract is used by several threads at once */
+    for (int i = 0; i < 3; i++) {
+        args[i].c = c;
+        args[i].wrong = 0;
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&th[i], NULL, validate_thread, &args[i]), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        CU_ASSERT_EQUAL(args[i].wrong, 0);
+    }
+    /* mutated frames through parse + validate: never a crash or an internal error */
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t len = len0;
+        memcpy(buf, TRADE, len0);
+        for (int e = 0; e < 1 + iter % 3; e++) {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            size_t pos = (size_t)(rng % len);
+            buf[pos] = "0-9aZ_:\",{}[].e\\ /"[(rng >> 24) % 19];
+        }
+        cJSON *j = wjson_parse(buf, len, 0, err, sizeof(err));
+        if (j == NULL)
+            continue;
+        int r = contract_check_envelope(c, j, err, sizeof(err));
+        CU_ASSERT(r == 0 || r == 1);
+        if (r == 1)
+            CU_ASSERT_PTR_NOT_NULL(strstr(err, ": "));
+        r == 0 ? accepted++ : refused++;
+        cJSON_Delete(j);
+    }
+    printf(" (%d mutated frames accepted, %d refused) ", accepted, refused);
+    CU_ASSERT_TRUE(refused > 0);
+    contract_free(c);
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {
         {"schema directory and type names", test_default_dir},
         {"load, dispatch by type, broken directories", test_load_and_dispatch},
+        {"real schemas: threads, mutated frames", test_real_schemas},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"contract", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};

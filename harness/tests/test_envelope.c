@@ -209,6 +209,68 @@ static void test_peek(void)
     }
 }
 
+/* Deterministic mutations of a good frame (bounded count): strict parse,
+ * decode and peek must never crash, and whenever both the full decode and
+ * the peek accept a frame they must agree on the fields. */
+static void test_mutations(void)
+{
+    static const char alphabet[] = "{}[]\":,.-+eE0123456789 \\untrfalsebot\x01\xc3\xa9\xff";
+    size_t base_len = strlen(GOOD);
+    unsigned long long rng = 0x9E3779B97F4A7C15ULL;
+    int both = 0, parsed = 0;
+    char *buf = malloc(base_len + 64);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t len = base_len;
+        memcpy(buf, GOOD, base_len);
+        int edits = 1 + (int)(iter % 4);
+        for (int e = 0; e < edits; e++) {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            size_t pos = (size_t)(rng % (len ? len : 1));
+            char ch = alphabet[(rng >> 20) % (sizeof(alphabet) - 1)];
+            switch ((rng >> 40) % 3) {
+            case 0: /* replace */
+                buf[pos] = ch;
+                break;
+            case 1: /* insert */
+                if (len + 1 < base_len + 64) {
+                    memmove(buf + pos + 1, buf + pos, len - pos);
+                    buf[pos] = ch;
+                    len++;
+                }
+                break;
+            default: /* delete */
+                if (len > 1) {
+                    memmove(buf + pos, buf + pos + 1, len - pos - 1);
+                    len--;
+                }
+            }
+        }
+        char err[128];
+        envelope e;
+        envelope_peek p;
+        cJSON *j = wjson_parse(buf, len, 0, err, sizeof(err));
+        int peek_ok = envelope_peek_fields(buf, len, &p) == 0;
+        if (j == NULL)
+            continue;
+        parsed++;
+        if (envelope_decode(j, &e, err, sizeof(err)) == 0 && peek_ok) {
+            both++;
+            CU_ASSERT_EQUAL(e.seq, p.seq);
+            CU_ASSERT_EQUAL(e.ts_us, p.ts_us);
+            CU_ASSERT_STRING_EQUAL(e.type, p.type);
+            CU_ASSERT_STRING_EQUAL(e.source, p.source);
+        }
+        cJSON_Delete(j);
+    }
+    free(buf);
+    printf(" (%d parsed, %d decoded and peeked) ", parsed, both);
+    CU_ASSERT_TRUE(both > 0);
+}
+
 static void test_now(void)
 {
     int64_t a = envelope_now_us();
@@ -226,6 +288,7 @@ int main(void)
         {"encode/decode round trip", test_roundtrip},
         {"encode_buf fills or refuses", test_encode_buf},
         {"peek picks fields without a tree", test_peek},
+        {"mutated frames: no crash, peek agrees", test_mutations},
         {"now_us is epoch microseconds", test_now},
         CU_TEST_INFO_NULL,
     };
