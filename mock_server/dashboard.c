@@ -624,8 +624,10 @@ static int writeable(dashboard *d, dashboard_conn *c, struct lws *wsi)
                    ? dashboard_sub_fill(d, c, buf, DASHBOARD_WRITE_CAP, &more)
                    : pub_fill(d, c, buf, DASHBOARD_WRITE_CAP, &more);
     if (c->ping_due == 1) {
-        buf[n++] = 0x89; /* ping, empty payload */
-        buf[n++] = 0x00;
+        /* a ping with a payload: lws 4.1.6 does not report empty pongs */
+        buf[n++] = 0x89;
+        buf[n++] = 0x01;
+        buf[n++] = 'p';
         c->ping_due = 2;
     }
     if (n) {

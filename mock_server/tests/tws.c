@@ -281,6 +281,8 @@ int tws_recv(tws *t, int timeout_ms, int *opcode, char **payload, size_t *len)
                 tws_send_frame(t, TWS_OP_PONG, 1, data, pl);
                 continue;
             }
+            if (op == TWS_OP_PONG)
+                continue; /* answers to our pings carry nothing for the caller */
             if (op == TWS_OP_CLOSE) {
                 t->close_code = pl >= 2 ? data[0] << 8 | data[1] : 1005;
                 *opcode = op;

@@ -38,7 +38,7 @@ int tws_send_raw(tws *t, const void *buf, size_t len);
 
 /* Next frame within timeout_ms: 1 with opcode, payload and len set (payload
  * valid until the next call, NUL-terminated), 0 on timeout, -1 on EOF/error.
- * Pings are answered automatically and not returned. For a close frame,
+ * Pings are answered automatically; neither pings nor pongs are returned. For a close frame,
  * *close_code holds its status (1005 when none). */
 int tws_recv(tws *t, int timeout_ms, int *opcode, char **payload, size_t *len);
 int tws_close_code(const tws *t);
