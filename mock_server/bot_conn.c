@@ -43,6 +43,7 @@ struct bot_conn {
     lws_sorted_usec_list_t sul_retry;
     lws_sorted_usec_list_t sul_house;
 
+    int established;  /* the handshake completed */
     int welcomed;
     int ever_welcomed;
     int stopping;
@@ -315,6 +316,7 @@ static void connection_lost(bot_conn *c, const char *why)
 {
     int was = c->welcomed;
     c->wsi = NULL;
+    c->established = 0;
     c->welcomed = 0;
     c->ping_pending = 0;
     atomic_store(&c->connected, 0);
@@ -368,6 +370,8 @@ static void try_connect(lws_sorted_usec_list_t *sul)
     i.pwsi = &c->wsi;
     i.retry_and_idle_policy = &c->retry;
     c->st.attempts++;
+    c->last_rx = lws_now_usecs(); /* a stalled handshake counts as silence too */
+    c->ping_sent = c->last_rx;
     wlog_debug("connecting to %s (attempt %lld)", c->cfg.url, (long long)c->st.attempts);
     if (!lws_client_connect_via_info(&i)) {
         c->wsi = NULL;
@@ -392,7 +396,8 @@ static void housekeep(lws_sorted_usec_list_t *sul)
                       (double)silent / 1e6);
             set_error(c, "%s", "pong timeout");
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-        } else if (ping_us > 0 && silent > ping_us && now - c->ping_sent > ping_us) {
+        } else if (c->established && ping_us > 0 && silent > ping_us &&
+                   now - c->ping_sent > ping_us) {
             c->ping_pending = 1;
             lws_callback_on_writable(c->wsi);
         }
@@ -427,6 +432,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         break;
     }
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        c->established = 1;
         c->last_rx = lws_now_usecs();
         c->ping_sent = c->last_rx;
         c->rxlen = 0;

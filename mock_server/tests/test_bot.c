@@ -29,6 +29,7 @@
 #include "../bot_loop.h"
 #include "../bot_queue.h"
 #include "../bot_testkit.h"
+#include "contract.h"
 #include "envelope.h"
 #include "jwt.h"
 #include "wjson.h"
@@ -291,8 +292,21 @@ static const char *str(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+static contract *load_contract(void)
+{
+    char err[256];
+    contract *c = contract_load(NULL, err, sizeof(err));
+    if (!c)
+        fprintf(stderr, "contract_load: %s\n", err);
+    return c;
+}
+
 static void test_loop_consistency(void)
 {
+    contract *ct = load_contract();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ct);
+    int invalid = 0;
+    int64_t seq = 0;
     bot_loop *L = new_loop(7, 1000, BOT_PATTERN_STEADY, 30000);
     bot_event ev;
     sym_acc acc[8];
@@ -307,7 +321,15 @@ static void test_loop_consistency(void)
         if (r == 0)
             continue;
         counts[ev.type]++;
-        char err[128];
+        char err[256], env[2048];
+        int el = envelope_encode_buf(env, sizeof(env), bot_msg_type_name(ev.type), "bot-1", ++seq,
+                                     ev.ts_us, ev.data);
+        cJSON *ej = el > 0 ? cJSON_Parse(env) : NULL;
+        if (!ej || contract_check_envelope(ct, ej, err, sizeof(err)) != 0) {
+            if (invalid++ < 3)
+                fprintf(stderr, "invalid %s: %s: %s\n", bot_msg_type_name(ev.type), err, env);
+        }
+        cJSON_Delete(ej);
         cJSON *d = wjson_parse(ev.data, strlen(ev.data), 32, err, sizeof(err));
         CU_ASSERT_PTR_NOT_NULL(d);
         if (!d)
@@ -364,6 +386,8 @@ static void test_loop_consistency(void)
     CU_ASSERT_EQUAL(bad_realized, 0);
     CU_ASSERT_EQUAL(bad_open, 0);
     CU_ASSERT_EQUAL(bad_order, 0);
+    CU_ASSERT_EQUAL(invalid, 0); /* every message passes schemas/ */
+    contract_free(ct);
     /* every kind of trading message shows up in a stream this long */
     for (int t = BOT_MSG_MARKET_DATA; t <= BOT_MSG_ACCOUNT_UPDATE; t++)
         CU_ASSERT(counts[t] > 0);
@@ -592,6 +616,7 @@ static void test_dashboard_absent_at_start(void)
     CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.last_seq"), gen);
     CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.received"), gen);
     CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.duplicates"), 0);
+    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.invalid"), 0);
     CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.gaps"), 0);
     cJSON_Delete(ds);
     bot_testkit_child_kill(&dash, SIGKILL);
@@ -633,6 +658,7 @@ static void test_dashboard_killed_and_restarted(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
     CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.last_seq"), gen);
     CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.duplicates"), 0);
+    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.invalid"), 0);
     CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.gaps"), 0);
     cJSON_Delete(ds);
 
@@ -685,6 +711,7 @@ static void test_outage_longer_than_queue(void)
     long long last = bot_testkit_summary_field(line, "last_seq");
     CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.last_seq"), last);
     CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.duplicates"), 0);
+    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.invalid"), 0);
     CU_ASSERT(bot_testkit_jint(ds, "sources.bot-1.gaps") >= 1);
     CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.gap_messages"), dropped);
     cJSON_Delete(ds);
@@ -821,6 +848,14 @@ static void test_status_endpoints(void)
         CU_ASSERT_PTR_NOT_NULL(cJSON_GetObjectItemCaseSensitive(st, keys[i]));
     CU_ASSERT_EQUAL(bot_testkit_jint(st, "generated"),
                     bot_testkit_jint(st, "acked") + bot_testkit_jint(st, "queued") + bot_testkit_jint(st, "dropped"));
+    contract *ct = load_contract();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ct);
+    char err[256] = "";
+    int rc = contract_check(ct, "status/bot", st, err, sizeof(err));
+    if (rc)
+        fprintf(stderr, "status/bot: %s\n", err);
+    CU_ASSERT_EQUAL(rc, 0);
+    contract_free(ct);
     cJSON_Delete(st);
     /* /metrics: Prometheus text with the agreed names */
     int fd = bot_testkit_tcp_connect(sport, 2000);
