@@ -8,9 +8,10 @@
  * "status on port N"); a restart passes the same port again, so URLs never
  * change. The dashboard's journal is <results>/services/dashboard.journal,
  * kept across restarts. Faults are signals to the process group (SIGSTOP and
- * SIGCONT pause); stats come from /proc. destroy stops everything (SIGTERM,
- * then SIGKILL after a bound). Network partitions need the fault proxy and
- * are not offered here. */
+ * SIGCONT pause); stats come from /proc. The JWT secret reaches both through
+ * DASHBOARD_JWT_SECRET and WSB_JWT_SECRET, not argv (ps shows argv). destroy
+ * stops everything (SIGTERM, then SIGKILL after a bound). Network partitions
+ * need the fault proxy and are not offered here. */
 #include "envdriver.h"
 
 #include <errno.h>
@@ -217,8 +218,6 @@ static void build_argv(envdriver *d, env_service s, argv_store *a)
         arg(a, "127.0.0.1");
         arg(a, "--port");
         arg(a, argf(a, "%d", sv->port));
-        arg(a, "--jwt-secret");
-        arg(a, im->secret);
         arg(a, "--journal");
         arg(a, im->journal);
         arg(a, "--schemas");
@@ -230,8 +229,6 @@ static void build_argv(envdriver *d, env_service s, argv_store *a)
     } else {
         arg(a, "--url");
         arg(a, argf(a, "ws://127.0.0.1:%d/ws", im->svc[ENV_DASHBOARD].port));
-        arg(a, "--jwt-secret");
-        arg(a, im->secret);
         arg(a, "--source");
         arg(a, im->source);
         arg(a, "--status-port");
@@ -280,7 +277,11 @@ static int native_start(envdriver *d, env_service s, char *err, size_t errlen)
     }
     argv_store a;
     build_argv(d, s, &a);
-    append_log(sv->log_path, "starting %s --port/--status-port %d", sv->prog, sv->port);
+    char cmd[1024];
+    size_t co = 0;
+    for (int i = 0; i < a.argc && co < sizeof(cmd); i++)
+        co += (size_t)snprintf(cmd + co, sizeof(cmd) - co, "%s%s", i ? " " : "", a.argv[i]);
+    append_log(sv->log_path, "starting %s", cmd);
     int logfd = open(sv->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
     if (logfd < 0) {
         snprintf(err, errlen, "cannot open %s: %s", sv->log_path, strerror(errno));
@@ -310,6 +311,9 @@ static int native_start(envdriver *d, env_service s, char *err, size_t errlen)
         for (int sig = 1; sig < 32; sig++)
             if (sig != SIGKILL && sig != SIGSTOP)
                 signal(sig, SIG_DFL);
+        /* the secret through the environment keeps it out of ps */
+        setenv("DASHBOARD_JWT_SECRET", im->secret, 1);
+        setenv("WSB_JWT_SECRET", im->secret, 1);
         execv(a.argv[0], a.argv);
         dprintf(STDERR_FILENO, "wsb-harness: cannot execute %s: %s\n", a.argv[0],
                 strerror(errno));

@@ -604,6 +604,7 @@ static void handle_event(suite_run *sr, const ev_header *h, const char *p)
         sr->test_idx = h->test;
         if (h->test > sr->last_started)
             sr->last_started = h->test;
+        show_progress(sr);
         break;
     }
     case EV_FAIL:

@@ -10,6 +10,7 @@
 #include <CUnit/Basic.h>
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +93,24 @@ static void test_lifecycle(void)
     pid_t kids[16];
     int nkids = children(kids, 16);
     CU_ASSERT_EQUAL(nkids, 2);
+
+    /* the bot got the secret too: it connects and its messages are acked
+       (polled: the first ack follows the first trading event) */
+    char surl[300];
+    snprintf(surl, sizeof(surl), "%s/status", d->bot_status_url);
+    int acked = 0;
+    for (int i = 0; i < 100 && !acked; i++) {
+        cJSON *j = httpc_get_json(surl, 1000, err, sizeof(err));
+        if (j) {
+            cJSON *a = cJSON_GetObjectItem(j, "acked");
+            acked = cJSON_IsTrue(cJSON_GetObjectItem(j, "connected")) && cJSON_IsNumber(a) &&
+                    a->valuedouble > 0;
+            cJSON_Delete(j);
+        }
+        if (!acked)
+            poll(NULL, 0, 50);
+    }
+    CU_ASSERT_TRUE(acked);
 
     /* logs where they belong */
     char p[256];
