@@ -2426,13 +2426,29 @@ static long long js_codepoints(const char *s)
     return n;
 }
 
+/* strcmp with the first byte compared inline: most keys differ there. */
+static inline int js_strcmp(const char *a, const char *b)
+{
+    int c = (unsigned char)a[0] - (unsigned char)b[0];
+    return c != 0 || a[0] == '\0' ? c : strcmp(a + 1, b + 1);
+}
+
+/* cJSON_GetObjectItemCaseSensitive without a library call per member. */
+static const cJSON *js_obj_get(const cJSON *obj, const char *name)
+{
+    for (const cJSON *m = obj->child; m != NULL; m = m->next)
+        if (m->string != NULL && js_strcmp(m->string, name) == 0)
+            return m;
+    return NULL;
+}
+
 static const js_prop *js_find_prop(const jsonschema *s, const char *name)
 {
     size_t lo = 0, hi = s->nprops;
 
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = strcmp(name, s->props[mid].name);
+        int c = js_strcmp(name, s->props[mid].name);
         if (c == 0)
             return &s->props[mid];
         if (c < 0)
@@ -2467,7 +2483,7 @@ static int js_validate_object(js_ctx *ctx, const jsonschema *s, const cJSON *v,
     int ok = 1;
 
     for (size_t i = 0; i < s->nrequired; i++) {
-        if (cJSON_GetObjectItemCaseSensitive(v, s->required[i]) == NULL) {
+        if (js_obj_get(v, s->required[i]) == NULL) {
             js_report(ctx, path, "missing required property \"%s\"", s->required[i]);
             JS_FAIL();
         }
@@ -2529,13 +2545,13 @@ static int js_validate_object(js_ctx *ctx, const jsonschema *s, const cJSON *v,
     }
     for (size_t i = 0; i < s->ndeps; i++) {
         const js_dep *d = &s->deps[i];
-        if (cJSON_GetObjectItemCaseSensitive(v, d->name) == NULL)
+        if (js_obj_get(v, d->name) == NULL)
             continue;
         if (d->schema != NULL) {
             JS_SUB(js_validate(ctx, d->schema, v, path));
         } else {
             for (size_t j = 0; j < d->nnames; j++) {
-                if (cJSON_GetObjectItemCaseSensitive(v, d->names[j]) == NULL) {
+                if (js_obj_get(v, d->names[j]) == NULL) {
                     js_report(ctx, path, "property \"%s\" requires property \"%s\"", d->name,
                               d->names[j]);
                     JS_FAIL();

@@ -252,7 +252,7 @@ static int wjson_check_tree(const cJSON *node, char *err, size_t errlen)
             for (c = node->child; c != NULL; c = c->next) {
                 const cJSON *d;
                 for (d = c->next; d != NULL; d = d->next) {
-                    if (strcmp(c->string, d->string) == 0) {
+                    if (c->string[0] == d->string[0] && strcmp(c->string, d->string) == 0) {
                         wjson_seterr(err, errlen, "duplicate key \"%.64s\"", c->string);
                         return -1;
                     }
