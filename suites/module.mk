@@ -16,7 +16,7 @@ TESTS += test-httpc
 test-httpc_SRCS := harness/tests/test_httpc.c
 # --- end of the harness runner block ---
 # --- h7 begin: WebSocket client engine tests, faulty peer, connectivity/message_flow suites ---
-wsb-harness_SRCS += suites/connectivity.c
+wsb-harness_SRCS += suites/connectivity.c suites/message_flow.c
 
 # a dashboard that misbehaves on purpose (--fault NAME), for the harness's own tests
 PROGRAMS += faulty-dashboard
@@ -24,4 +24,9 @@ faulty-dashboard_SRCS := harness/tests/faulty_dashboard.c
 
 TESTS += test-wsclient
 test-wsclient_SRCS := harness/tests/test_wsclient.c harness/tests/testproc.c
+
+# the suites' checks against a dashboard that drops, duplicates, reorders, corrupts...
+TESTS += test-suites-faulty
+test-suites-faulty_SRCS := harness/tests/test_suites_faulty.c harness/tests/testproc.c \
+                           suites/connectivity.c suites/message_flow.c
 # --- h7 end ---

@@ -9,9 +9,11 @@
  * test does that. With --fault none it behaves, and the same checks pass.
  *
  *   faulty_dashboard --port 0 --jwt-secret S [--schemas DIR] [--generate RATE]
- *                    [--fault NAME] [--fault-at SEQ]
- * Prints "PORT <n>" on stdout once listening. Faults (at seq == --fault-at
- * of every source unless said otherwise):
+ *                    [--fault NAME] [--fault-at SEQ] [--fault-every N]
+ * Prints "PORT <n>" on stdout once listening. The generator (source bot-1)
+ * obeys subscriber commands pause, resume and set_rate with a command_ack.
+ * Faults (at seq == --fault-at, and every seq divisible by --fault-every,
+ * of every source, unless said otherwise):
  *   drop dup reorder corrupt corrupt_value invalid   (relay to subscribers)
  *   accept_bad_token   any token (or none) is accepted, any role
  *   accept_invalid     schema-violating publishes are relayed, not refused
@@ -86,7 +88,8 @@ typedef struct pss {
 
 static struct {
     enum fault fault;
-    long long fault_at;
+    long long fault_at, fault_every;
+    int gen_paused;
     const char *secret;
     contract *c;
     hmsg *hist;
@@ -176,7 +179,7 @@ static void deliver(pss *p, const hmsg *m)
 {
     if (!passes_filter(p, m))
         return;
-    int hit = m->seq == g.fault_at;
+    int hit = m->seq == g.fault_at || (g.fault_every > 0 && m->seq % g.fault_every == 0);
     if (hit && g.fault == F_DROP)
         return;
     if (hit && g.fault == F_CORRUPT) {
@@ -219,7 +222,7 @@ static void deliver(pss *p, const hmsg *m)
     q_push(p, m->text, m->len);
     if (hit && g.fault == F_DUP)
         q_push(p, m->text, m->len);
-    if (p->held && m->seq == g.fault_at + 1) {
+    if (p->held && !hit) {
         q_push(p, (char *)p->held->buf, p->held->len);
         free(p->held);
         p->held = NULL;
@@ -311,11 +314,53 @@ static void publisher_frame(pss *p, const char *text, size_t len)
     cJSON_Delete(root);
 }
 
+static void gen_emit(int ti, const char *data);
+static void gen_cb(lws_sorted_usec_list_t *sul);
+
+/* A subscriber's command for the generator's source bot-1. */
+static void gen_command(pss *p, const cJSON *root)
+{
+    const cJSON *target = cJSON_GetObjectItemCaseSensitive(root, "target");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "command_id");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
+    if (!cJSON_IsString(target) || strcmp(target->valuestring, "bot-1") || g.gen_rate <= 0) {
+        send_json(p, "{\"type\":\"error\",\"seq\":null,\"code\":\"no_target\",\"reason\":\"%s\"}",
+                  "no such bot");
+        return;
+    }
+    if (!cJSON_IsString(id) || !cJSON_IsString(name) || strlen(id->valuestring) > 60)
+        return;
+    const char *status = "done";
+    if (!strcmp(name->valuestring, "pause")) {
+        g.gen_paused = 1;
+    } else if (!strcmp(name->valuestring, "resume")) {
+        g.gen_paused = 0;
+    } else if (!strcmp(name->valuestring, "set_rate")) {
+        const cJSON *params = cJSON_GetObjectItemCaseSensitive(root, "params");
+        const cJSON *rate = params ? cJSON_GetObjectItemCaseSensitive(params, "rate") : NULL;
+        if (cJSON_IsNumber(rate) && rate->valuedouble > 0 && rate->valuedouble <= 100000)
+            g.gen_rate = rate->valuedouble;
+        else
+            status = "rejected";
+    } else {
+        status = "rejected";
+    }
+    char data[160];
+    snprintf(data, sizeof(data), "{\"command_id\":\"%s\",\"status\":\"%s\"}", id->valuestring,
+             status);
+    gen_emit(9, data);
+}
+
 static void subscriber_frame(pss *p, const char *text, size_t len)
 {
     char err[256];
     cJSON *root = wjson_parse(text, len, WJSON_DEFAULT_MAX_DEPTH, err, sizeof(err));
     const cJSON *ty = root ? cJSON_GetObjectItemCaseSensitive(root, "type") : NULL;
+    if (cJSON_IsString(ty) && !strcmp(ty->valuestring, "command")) {
+        gen_command(p, root);
+        cJSON_Delete(root);
+        return;
+    }
     if (!cJSON_IsString(ty) || (strcmp(ty->valuestring, "subscribe") &&
                                 strcmp(ty->valuestring, "resume"))) {
         send_json(p, "{\"type\":\"error\",\"seq\":null,\"code\":\"protocol\",\"reason\":\"%s\"}",
@@ -370,18 +415,14 @@ static const char *const gen_data[CONTRACT_NUM_TYPES] = {
     "{\"command_id\":\"c-1\",\"status\":\"done\"}",
 };
 
-static void gen_cb(lws_sorted_usec_list_t *sul)
+static void gen_emit(int ti, const char *data)
 {
-    (void)sul;
-    int ti = -1;
     char buf[1024];
     long long seq = ++g.gen_seq;
-    /* contract_types order is fixed; cycle through it */
-    ti = (int)((seq - 1) % CONTRACT_NUM_TYPES);
     snprintf(buf, sizeof(buf),
              "{\"v\":1,\"type\":\"%s\",\"source\":\"bot-1\",\"seq\":%lld,\"ts_us\":%lld,"
              "\"data\":%s}",
-             contract_types[ti], seq, (long long)now_us(), gen_data[ti]);
+             contract_types[ti], seq, (long long)now_us(), data);
     cJSON *root = cJSON_Parse(buf);
     src_state *s = get_src("bot-1");
     if (root && s) {
@@ -392,6 +433,17 @@ static void gen_cb(lws_sorted_usec_list_t *sul)
         relay(root, "bot-1", seq);
     }
     cJSON_Delete(root);
+}
+
+static void gen_cb(lws_sorted_usec_list_t *sul)
+{
+    (void)sul;
+    static long long tick;
+    if (!g.gen_paused) {
+        /* cycle through the types; command_ack only answers commands */
+        int ti = (int)(tick++ % (CONTRACT_NUM_TYPES - 1));
+        gen_emit(ti, gen_data[ti]);
+    }
     lws_sul_schedule(g.ctx, 0, &g.gen_sul, gen_cb, (lws_usec_t)(1e6 / g.gen_rate));
 }
 
@@ -456,11 +508,11 @@ static int http_status(struct lws *wsi, const char *uri)
     if (!strcmp(uri, "/status") && g.gen_rate > 0) {
         long long n = g.gen_seq + lie;
         snprintf(body, sizeof(body),
-                 "{\"service\":\"wsb-bot\",\"source\":\"bot-1\",\"state\":\"running\","
+                 "{\"service\":\"wsb-bot\",\"source\":\"bot-1\",\"state\":\"%s\","
                  "\"connected\":true,\"loop_iterations\":%lld,\"generated\":%lld,\"sent\":%lld,"
                  "\"acked\":%lld,\"acked_seq\":%lld,\"last_seq\":%lld,\"queued\":0,\"dropped\":0,"
                  "\"reconnects\":0,\"rate\":%.3f,\"last_error\":null}",
-                 n, n, n, n, n, n, g.gen_rate);
+                 g.gen_paused ? "paused" : "running", n, n, n, n, n, n, g.gen_rate);
         return http_reply(wsi, 200, "application/json", body);
     }
     return http_reply(wsi, 404, "text/plain", "not found\n");
@@ -634,6 +686,9 @@ int main(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--generate") && v) {
             g.gen_rate = atof(v);
+            i++;
+        } else if (!strcmp(a, "--fault-every") && v) {
+            g.fault_every = atoll(v);
             i++;
         } else if (!strcmp(a, "--fault-at") && v) {
             g.fault_at = atoll(v);

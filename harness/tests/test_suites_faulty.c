@@ -1,0 +1,327 @@
+/* test_suites_faulty: proves that the connectivity and message-flow checks
+ * fail, naming the problem, when the system under test misbehaves.
+ *
+ * Each case starts faulty-dashboard (harness/tests/faulty_dashboard.c) with
+ * one --fault, points an external environment driver at it, runs the suite
+ * check that should catch the fault, and asserts the check FAILS with a
+ * message that names the problem ("missing", "duplicates", "out of order",
+ * "unparsable", "schema-invalid", "accepted", ...). The first case runs
+ * every check against the same program with --fault none and asserts they
+ * PASS, so a check that always fails cannot hide here either.
+ *
+ * The checks are the suites' own functions (suites/connectivity.c,
+ * suites/message_flow.c); this program provides the small part of the
+ * suite API they use (suite_get, suite_metric, ...) instead of the runner. */
+#include <CUnit/Basic.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../suites/connectivity.h"
+#include "../../suites/message_flow.h"
+#include "jwt.h"
+#include "testproc.h"
+
+#define SECRET "faulty-test-secret"
+
+static suite_ctx ctx;
+static contract *ctr;
+static char bin[512];
+
+/* ---- the suite API, without the runner ----------------------------------------- */
+
+const suite_ctx *suite_get(void)
+{
+    return &ctx;
+}
+
+void suite_skip(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
+
+void suite_metric(const char *name, double value, const char *unit)
+{
+    if (getenv("WSB_VERBOSE"))
+        fprintf(stderr, "      metric %s = %g %s\n", name, value, unit ? unit : "");
+}
+
+void suite_log(const char *fmt, ...)
+{
+    if (!getenv("WSB_VERBOSE"))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("      ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+char *suite_token(const char *role, const char *sub, long ttl_s)
+{
+    return jwt_sign(SECRET, sub ? sub : "bot-1", role, ttl_s);
+}
+
+/* ---- running a check against a faulty dashboard ----------------------------------- */
+
+typedef check_result (*check_fn)(const suite_ctx *, char *, size_t);
+
+typedef struct sut {
+    testproc proc;
+    envdriver *env;
+} sut;
+
+static int sut_start(sut *s, const char *fault, const char *every, const char *at)
+{
+    char err[512];
+    char *argv[16];
+    int a = 0;
+    argv[a++] = bin;
+    argv[a++] = "--port";
+    argv[a++] = "0";
+    argv[a++] = "--jwt-secret";
+    argv[a++] = SECRET;
+    argv[a++] = "--schemas";
+    argv[a++] = "schemas";
+    argv[a++] = "--generate";
+    argv[a++] = "200";
+    argv[a++] = "--fault";
+    argv[a++] = (char *)fault;
+    if (every) {
+        argv[a++] = "--fault-every";
+        argv[a++] = (char *)every;
+    }
+    if (at) {
+        argv[a++] = "--fault-at";
+        argv[a++] = (char *)at;
+    }
+    argv[a] = NULL;
+    char log[256];
+    snprintf(log, sizeof(log), "/tmp/test_suites_faulty_%d_%s.log", (int)getpid(), fault);
+    if (testproc_start(&s->proc, argv, log, 5000, err, sizeof(err)) < 0) {
+        fprintf(stderr, "faulty-dashboard: %s\n", err);
+        return -1;
+    }
+    char ws[64], http[64];
+    snprintf(ws, sizeof(ws), "ws://127.0.0.1:%d", s->proc.port);
+    snprintf(http, sizeof(http), "http://127.0.0.1:%d", s->proc.port);
+    env_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.dashboard_url = ws;
+    cfg.bot_status_url = http;
+    cfg.jwt_secret = SECRET;
+    cfg.bot_source = "bot-1";
+    s->env = envdriver_external_new(&cfg, err, sizeof(err));
+    if (!s->env) {
+        fprintf(stderr, "external driver: %s\n", err);
+        testproc_stop(&s->proc, 2000);
+        return -1;
+    }
+    ctx.env = s->env;
+    return 0;
+}
+
+static void sut_stop(sut *s)
+{
+    envdriver_free(s->env);
+    s->env = NULL;
+    ctx.env = NULL;
+    testproc_stop(&s->proc, 3000);
+}
+
+static void report(const char *what, const char *msg, int line)
+{
+    char m[5000];
+    snprintf(m, sizeof(m), "%s: %s", what, msg);
+    CU_assertImplementation(CU_FALSE, (unsigned)line, m, __FILE__, "", CU_FALSE);
+}
+
+/* Runs check against --fault fault and asserts it fails naming want. */
+static void expect_fail(const char *fault, const char *every, const char *at, check_fn check,
+                        const char *name, const char *want, int line)
+{
+    sut s;
+    if (sut_start(&s, fault, every, at) < 0) {
+        report(fault, "could not start faulty-dashboard", line);
+        return;
+    }
+    char msg[4096] = "";
+    check_result r = check(&ctx, msg, sizeof(msg));
+    printf("\n      --fault %s, %s: %s: %s", fault, name,
+           r == CHECK_FAIL ? "FAIL" : r == CHECK_PASS ? "PASS" : "SKIP", msg);
+    char m[4200];
+    snprintf(m, sizeof(m), "not caught: %s did not fail under --fault %s: %s", name, fault, msg);
+    CU_assertImplementation(r == CHECK_FAIL, (unsigned)line, m, __FILE__, "", CU_FALSE);
+    if (r == CHECK_FAIL) {
+        snprintf(m, sizeof(m), "unclear message: %s failed under --fault %s without naming "
+                               "\"%s\": %s", name, fault, want, msg);
+        CU_assertImplementation(strstr(msg, want) != NULL, (unsigned)line, m, __FILE__, "",
+                                CU_FALSE);
+    }
+    sut_stop(&s);
+}
+
+#define EXPECT_FAIL(fault, every, at, check, want)                                             \
+    expect_fail(fault, every, at, check, #check, want, __LINE__)
+
+/* ---- the cases --------------------------------------------------------------------- */
+
+static void test_clean_peer_passes(void)
+{
+    sut s;
+    if (sut_start(&s, "none", NULL, NULL) < 0) {
+        report("none", "could not start faulty-dashboard", __LINE__);
+        return;
+    }
+    struct {
+        const char *name;
+        check_fn fn;
+        check_result want;
+    } checks[] = {
+        {"connectivity handshake", connectivity_check_handshake, CHECK_PASS},
+        {"connectivity auth", connectivity_check_auth, CHECK_PASS},
+        {"connectivity exchange", connectivity_check_exchange, CHECK_PASS},
+        {"connectivity ping_pong", connectivity_check_ping_pong, CHECK_PASS},
+        {"connectivity concurrent", connectivity_check_concurrent, CHECK_PASS},
+        {"connectivity capacity_ramp", connectivity_check_capacity_ramp, CHECK_PASS},
+        {"connectivity large_messages", connectivity_check_large_messages, CHECK_PASS},
+        {"connectivity close_normal", connectivity_check_close_normal, CHECK_PASS},
+        /* the external driver has no process control: skipped, with the reason */
+        {"connectivity close_shutdown", connectivity_check_close_shutdown, CHECK_SKIP},
+        {"message_flow schema", message_flow_check_schema, CHECK_PASS},
+        {"message_flow order", message_flow_check_order, CHECK_PASS},
+        {"message_flow integrity", message_flow_check_integrity, CHECK_PASS},
+        {"message_flow filters", message_flow_check_filters, CHECK_PASS},
+        {"message_flow resume", message_flow_check_resume, CHECK_PASS},
+        {"message_flow invalid_publish", message_flow_check_invalid_publish, CHECK_PASS},
+        {"message_flow end_to_end", message_flow_check_end_to_end, CHECK_PASS},
+    };
+    for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+        char msg[4096] = "";
+        check_result r = checks[i].fn(&ctx, msg, sizeof(msg));
+        printf("\n      %s: %s: %s", checks[i].name,
+               r == CHECK_FAIL ? "FAIL" : r == CHECK_PASS ? "PASS" : "SKIP", msg);
+        char m[4300];
+        snprintf(m, sizeof(m), "wrong verdict: %s against a correct peer: %s", checks[i].name,
+                 msg);
+        CU_assertImplementation(r == checks[i].want, __LINE__, m, __FILE__, "", CU_FALSE);
+        snprintf(m, sizeof(m), "%s: no message", checks[i].name);
+        CU_assertImplementation(msg[0] != '\0', __LINE__, m, __FILE__, "", CU_FALSE);
+    }
+    sut_stop(&s);
+}
+
+static void test_bad_token_accepted(void)
+{
+    EXPECT_FAIL("accept_bad_token", NULL, NULL, connectivity_check_auth, "accepted");
+}
+
+static void test_corrupted_value(void)
+{
+    EXPECT_FAIL("corrupt_value", NULL, "3", connectivity_check_exchange, "corrupted");
+}
+
+static void test_no_1009(void)
+{
+    EXPECT_FAIL("no_1009", NULL, NULL, connectivity_check_large_messages, "1009");
+}
+
+static void test_drop(void)
+{
+    EXPECT_FAIL("drop", "7", NULL, message_flow_check_integrity, "missing");
+    EXPECT_FAIL("drop", "7", NULL, message_flow_check_end_to_end, "missing");
+}
+
+static void test_duplicate(void)
+{
+    EXPECT_FAIL("dup", "7", NULL, message_flow_check_order, "duplicates");
+    EXPECT_FAIL("dup", "7", NULL, message_flow_check_integrity, "duplicates");
+}
+
+static void test_reorder(void)
+{
+    EXPECT_FAIL("reorder", "7", NULL, message_flow_check_order, "out of order");
+    EXPECT_FAIL("reorder", "7", NULL, message_flow_check_end_to_end, "out of order");
+}
+
+static void test_corrupt(void)
+{
+    EXPECT_FAIL("corrupt", "7", NULL, message_flow_check_schema, "unparsable");
+}
+
+static void test_invalid(void)
+{
+    EXPECT_FAIL("invalid", "7", NULL, message_flow_check_schema, "schema-invalid");
+}
+
+static void test_invalid_publish_accepted(void)
+{
+    EXPECT_FAIL("accept_invalid", NULL, NULL, message_flow_check_invalid_publish, "accepted");
+}
+
+static void test_filter_leak(void)
+{
+    EXPECT_FAIL("filter_leak", NULL, NULL, message_flow_check_filters, "leaked");
+}
+
+static void test_resume_repeat(void)
+{
+    EXPECT_FAIL("resume_repeat", NULL, NULL, message_flow_check_resume, "duplicates");
+}
+
+static void test_status_lie(void)
+{
+    EXPECT_FAIL("status_lie", NULL, NULL, message_flow_check_integrity, "count mismatch");
+}
+
+int main(void)
+{
+    const char *b = getenv("BUILD");
+    snprintf(bin, sizeof(bin), "%s/bin/faulty-dashboard", b && *b ? b : "build");
+    char err[512];
+    ctr = contract_load("schemas", err, sizeof(err));
+    if (!ctr) {
+        fprintf(stderr, "contract: %s\n", err);
+        return 1;
+    }
+    ctx.contract = ctr;
+    ctx.suite_name = "faulty";
+    ctx.jwt_secret = SECRET;
+    ctx.bot_source = "bot-1";
+    ctx.profile.name = "short";
+    ctx.profile.concurrent_conns = 100;
+    ctx.profile.ramp_step = 100;
+    ctx.profile.ramp_ceiling = 200;
+    ctx.profile.flow_messages = 100;
+    ctx.profile.flow_subscribers = 3;
+
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite s = CU_add_suite("suites_vs_faulty_peer", NULL, NULL);
+    CU_add_test(s, "clean_peer_passes", test_clean_peer_passes);
+    CU_add_test(s, "bad_token_accepted", test_bad_token_accepted);
+    CU_add_test(s, "corrupted_value", test_corrupted_value);
+    CU_add_test(s, "no_1009", test_no_1009);
+    CU_add_test(s, "drop", test_drop);
+    CU_add_test(s, "duplicate", test_duplicate);
+    CU_add_test(s, "reorder", test_reorder);
+    CU_add_test(s, "corrupt", test_corrupt);
+    CU_add_test(s, "invalid", test_invalid);
+    CU_add_test(s, "invalid_publish_accepted", test_invalid_publish_accepted);
+    CU_add_test(s, "filter_leak", test_filter_leak);
+    CU_add_test(s, "resume_repeat", test_resume_repeat);
+    CU_add_test(s, "status_lie", test_status_lie);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned fails = CU_get_number_of_failures();
+    CU_cleanup_registry();
+    testproc_stop_all();
+    contract_free(ctr);
+    return fails ? 1 : 0;
+}

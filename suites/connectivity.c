@@ -1,0 +1,591 @@
+/* connectivity: the connectivity suite (seed 003 §2, seed 000).
+ *
+ * Handshake; authentication accepted and each refusal (no token, malformed,
+ * bad signature, expired -> 401; wrong role -> 403); a message exchange
+ * through the dashboard as a test publisher with its own source; ping/pong
+ * round trips; many concurrent connections with connect-time statistics; a
+ * capacity ramp; message size at and past the 64 KiB limit (1009); close
+ * codes (1000 by us, 1001 when the server shuts down).
+ *
+ * Every check is a function returning PASS/FAIL/SKIP with a message (see
+ * connectivity.h); the CUnit tests at the bottom only wrap them. */
+#include "connectivity.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "flowcheck.h"
+#include "jwt.h"
+
+#define OPEN_TIMEOUT_MS 5000
+#define LIMIT_BYTES (64 * 1024)
+
+static check_result fail(char *msg, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static check_result fail(char *msg, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, len, fmt, ap);
+    va_end(ap);
+    return CHECK_FAIL;
+}
+
+static check_result skip(char *msg, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static check_result skip(char *msg, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, len, fmt, ap);
+    va_end(ap);
+    return CHECK_SKIP;
+}
+
+/* The test publisher's own source, distinct from the bot's. */
+static void test_source(char *buf, size_t len)
+{
+    snprintf(buf, len, "conn-test-%d", (int)getpid());
+}
+
+check_result connectivity_check_handshake(const suite_ctx *ctx, char *msg, size_t len)
+{
+    char err[512];
+    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    if (!c)
+        return fail(msg, len, "client: %s", err);
+    check_result r = CHECK_PASS;
+    const char *paths[2] = {SUTCONN_SUBSCRIBER_PATH, SUTCONN_PUBLISHER_PATH};
+    const char *roles[2] = {"subscriber", "publisher"};
+    char sub[64];
+    test_source(sub, sizeof(sub));
+    for (int i = 0; i < 2 && r == CHECK_PASS; i++) {
+        char url[300];
+        sutconn_url(ctx, paths[i], url, sizeof(url));
+        char *tok = sutconn_token(ctx, roles[i], sub, 120);
+        if (!tok) {
+            r = skip(msg, len, "no %s token (give --jwt-secret or --%s-token)", roles[i],
+                     roles[i]);
+            break;
+        }
+        wsconn_opts o = {.url = url, .token = tok, .name = url};
+        wsconn *k = wsclient_connect(c, &o, err, sizeof(err));
+        if (!k || wsconn_wait_open(c, k, OPEN_TIMEOUT_MS, err, sizeof(err)) < 0) {
+            r = fail(msg, len, "handshake with %s failed: %s", url, err);
+        } else if (wsconn_http_status(k) != 101) {
+            r = fail(msg, len, "handshake with %s: HTTP %d, want 101", url,
+                     wsconn_http_status(k));
+        } else {
+            char name[64];
+            snprintf(name, sizeof(name), "handshake_%s_ms", roles[i]);
+            suite_metric(name, (double)wsconn_connect_us(k) / 1000.0, "ms");
+        }
+        if (k)
+            wsconn_free(c, k);
+        free(tok);
+    }
+    if (r == CHECK_PASS)
+        snprintf(msg, len, "subscriber and publisher endpoints upgraded (HTTP 101)");
+    wsclient_free(c);
+    return r;
+}
+
+check_result connectivity_check_auth(const suite_ctx *ctx, char *msg, size_t len)
+{
+    char err[512];
+    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    if (!c)
+        return fail(msg, len, "client: %s", err);
+    const char *secret = ctx->jwt_secret && ctx->jwt_secret[0] ? ctx->jwt_secret : NULL;
+    char *good = sutconn_token(ctx, "subscriber", "conn-auth", 120);
+    char *badsig = NULL, *expired = NULL, *wrongrole = NULL;
+    if (secret) {
+        char other[512];
+        snprintf(other, sizeof(other), "%s-not-the-secret", secret);
+        badsig = jwt_sign(other, "conn-auth", "subscriber", 120);
+        expired = jwt_sign(secret, "conn-auth", "subscriber", -120);
+        wrongrole = jwt_sign(secret, "conn-auth", "publisher", 120);
+    }
+    struct {
+        const char *what, *token;
+        int want;
+    } cases[] = {
+        {"no token", NULL, 401},
+        {"malformed token", "not-a.jwt", 401},
+        {"bad signature", badsig, 401},
+        {"expired token", expired, 401},
+        {"wrong role (publisher token on the subscriber endpoint)", wrongrole, 403},
+        {"valid token", good, 101},
+    };
+    char url[300];
+    sutconn_url(ctx, SUTCONN_SUBSCRIBER_PATH, url, sizeof(url));
+    size_t off = 0;
+    int bad = 0, tried = 0;
+    msg[0] = '\0';
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (i >= 2 && !cases[i].token)
+            continue; /* needs the secret (or, for the valid one, a token) */
+        tried++;
+        wsconn_opts o = {.url = url, .token = cases[i].token, .name = cases[i].what};
+        wsconn *k = wsclient_connect(c, &o, err, sizeof(err));
+        int status = 0;
+        if (k) {
+            wsconn_wait_open(c, k, OPEN_TIMEOUT_MS, err, sizeof(err));
+            status = wsconn_http_status(k);
+        }
+        if (status != cases[i].want) {
+            bad++;
+            int w;
+            if (status == 101)
+                w = snprintf(msg + off, len - off, "%s%s: accepted (HTTP 101), want %d", off ? "; " : "",
+                             cases[i].what, cases[i].want);
+            else
+                w = snprintf(msg + off, len - off, "%s%s: HTTP %d, want %d (%s)", off ? "; " : "",
+                             cases[i].what, status, cases[i].want,
+                             k ? wsconn_error(k) : err);
+            if (w > 0 && off + (size_t)w < len)
+                off += (size_t)w;
+        }
+        if (k)
+            wsconn_free(c, k);
+    }
+    free(good);
+    free(badsig);
+    free(expired);
+    free(wrongrole);
+    wsclient_free(c);
+    suite_metric("auth_cases", tried, "cases");
+    if (bad)
+        return CHECK_FAIL;
+    if (!secret)
+        return skip(msg, len, "only no-token and malformed refusals tried: bad signature, "
+                              "expired and wrong role need --jwt-secret");
+    snprintf(msg, len, "%d cases answered as expected", tried);
+    return CHECK_PASS;
+}
+
+check_result connectivity_check_exchange(const suite_ctx *ctx, char *msg, size_t len)
+{
+    if (!ctx->jwt_secret || !ctx->jwt_secret[0])
+        return skip(msg, len, "needs --jwt-secret to publish as a test source distinct from "
+                              "the bot");
+    char err[512], source[64], mysrc[64];
+    test_source(mysrc, sizeof(mysrc));
+    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    if (!c)
+        return fail(msg, len, "client: %s", err);
+    check_result r = CHECK_PASS;
+    flowcheck *f = NULL;
+    char **sent = calloc(CONTRACT_NUM_TYPES, sizeof(*sent));
+    size_t sentlen[CONTRACT_NUM_TYPES];
+    wsconn *sub = sutconn_subscriber(c, ctx, NULL, NULL, OPEN_TIMEOUT_MS, err, sizeof(err));
+    if (!sub) {
+        r = fail(msg, len, "subscriber: %s", err);
+        goto out;
+    }
+    int64_t last = 0;
+    wsconn *pub = sutconn_publisher(c, ctx, mysrc, source, sizeof(source), &last,
+                                    OPEN_TIMEOUT_MS, err, sizeof(err));
+    if (!pub) {
+        r = fail(msg, len, "publisher: %s", err);
+        goto out;
+    }
+    if (strcmp(source, mysrc)) {
+        r = fail(msg, len, "welcome names source \"%s\", the token's sub is \"%s\"", source,
+                 mysrc);
+        goto out;
+    }
+    /* one message of every type, each acked, each relayed unchanged */
+    for (int i = 0; i < CONTRACT_NUM_TYPES && r == CHECK_PASS; i++) {
+        int64_t seq = last + 1 + i;
+        sent[i] = sutconn_envelope(i, mysrc, seq, 0, &sentlen[i]);
+        int pr = sutconn_publish(c, pub, sent[i], sentlen[i], seq, 5000, err, sizeof(err));
+        if (pr != 0) {
+            r = fail(msg, len, "publish of a valid %s (seq %lld) %s: %s", contract_types[i],
+                     (long long)seq, pr > 0 ? "refused" : "not acked", err);
+            break;
+        }
+        sutconn_srcseq w = {mysrc, seq};
+        wsconn_set_cursor(sub, 0);
+        const wsmsg *m = wsconn_expect(c, sub, sutconn_is_srcseq, &w, 5000, NULL, err,
+                                       sizeof(err));
+        if (!m) {
+            r = fail(msg, len, "%s#%lld (%s) never reached the subscriber (lost): %s", mysrc,
+                     (long long)seq, contract_types[i], err);
+            break;
+        }
+        if (flowcheck_same_envelope(sent[i], sentlen[i], m->text, m->len, err,
+                                    sizeof(err)) < 0) {
+            r = fail(msg, len, "%s#%lld (%s): %s", mysrc, (long long)seq, contract_types[i],
+                     err);
+            break;
+        }
+    }
+    if (r != CHECK_PASS)
+        goto out;
+    /* let anything still in flight arrive, then judge all our frames together */
+    wsconn_ping(c, sub, 2000, NULL, err, sizeof(err));
+    wsclient_run_for(c, 200);
+    f = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA);
+    flowcheck_expect_from(f, mysrc, last);
+    char needle[96];
+    snprintf(needle, sizeof(needle), "\"%s\"", mysrc);
+    for (size_t i = 0; i < wsconn_count(sub); i++) {
+        const wsmsg *m = wsconn_msg(sub, i);
+        if (strstr(m->text, needle))
+            flowcheck_feed(f, m->text, m->len);
+    }
+    char probs[1024];
+    if (flowcheck_problems(f, probs, sizeof(probs)))
+        r = fail(msg, len, "subscriber stream of %s: %s", mysrc, probs);
+    else if (flowcheck_unique(f, mysrc) != CONTRACT_NUM_TYPES)
+        r = fail(msg, len, "subscriber got %llu distinct messages of %s, want %d",
+                 (unsigned long long)flowcheck_unique(f, mysrc), mysrc, CONTRACT_NUM_TYPES);
+    else
+        snprintf(msg, len, "%d messages published, acked and relayed unchanged",
+                 CONTRACT_NUM_TYPES);
+out:
+    for (int i = 0; i < CONTRACT_NUM_TYPES; i++)
+        free(sent[i]);
+    free(sent);
+    flowcheck_free(f);
+    wsclient_free(c);
+    return r;
+}
+
+check_result connectivity_check_ping_pong(const suite_ctx *ctx, char *msg, size_t len)
+{
+    char err[512];
+    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    if (!c)
+        return fail(msg, len, "client: %s", err);
+    check_result r = CHECK_PASS;
+    enum { N = 100 };
+    double rtt[N];
+    wsconn_opts keep_none = {.keep_messages = -1};
+    wsconn *k = sutconn_subscriber(c, ctx, NULL, &keep_none, OPEN_TIMEOUT_MS, err, sizeof(err));
+    if (!k) {
+        r = fail(msg, len, "subscriber: %s", err);
+        goto out;
+    }
+    for (int i = 0; i < N; i++) {
+        int64_t us = 0;
+        if (wsconn_ping(c, k, 2000, &us, err, sizeof(err)) < 0) {
+            r = fail(msg, len, "ping %d of %d: %s", i + 1, N, err);
+            goto out;
+        }
+        rtt[i] = (double)us;
+    }
+    double p50 = sutconn_percentile(rtt, N, 50), p99 = sutconn_percentile(rtt, N, 99);
+    suite_metric("ping_rtt_p50_us", p50, "us");
+    suite_metric("ping_rtt_p99_us", p99, "us");
+    suite_metric("ping_rtt_max_us", rtt[N - 1], "us");
+    snprintf(msg, len, "%d pings: p50 %.0f us, p99 %.0f us", N, p50, p99);
+out:
+    wsclient_free(c);
+    return r;
+}
+
+/* Opens n subscriber connections at once; fills the open count and the
+ * connect times (ms) of the open ones; the first failure's text in first_err. */
+static int open_many(const suite_ctx *ctx, int n, double *times, int *nt, char *first_err,
+                     size_t errlen, int timeout_ms)
+{
+    char err[512];
+    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    if (!c) {
+        snprintf(first_err, errlen, "client: %.300s", err);
+        return 0;
+    }
+    char url[300];
+    sutconn_url(ctx, SUTCONN_SUBSCRIBER_PATH, url, sizeof(url));
+    char *tok = sutconn_token(ctx, "subscriber", "conn-many", 600);
+    wsconn_opts o = {.url = url, .token = tok, .name = "concurrent", .keep_messages = -1};
+    wsconn **v = calloc((size_t)n, sizeof(*v));
+    int open = v ? wsclient_connect_many(c, &o, n, v, timeout_ms) : 0;
+    *nt = 0;
+    first_err[0] = '\0';
+    for (int i = 0; v && i < n; i++) {
+        if (v[i] && wsconn_get_state(v[i]) == WSCONN_OPEN) {
+            if (times)
+                times[(*nt)++] = (double)wsconn_connect_us(v[i]) / 1000.0;
+        } else if (!first_err[0]) {
+            snprintf(first_err, errlen, "%s", v[i] ? (wsconn_error(v[i])[0]
+                                                          ? wsconn_error(v[i])
+                                                          : wsconn_state_name(
+                                                                wsconn_get_state(v[i])))
+                                                   : "could not start");
+        }
+    }
+    /* close politely so the server is not left with half-open sockets */
+    for (int i = 0; v && i < n; i++)
+        if (v[i])
+            wsconn_close(c, v[i], 1000, NULL);
+    for (int i = 0; v && i < n; i++)
+        if (v[i])
+            wsconn_wait_closed(c, v[i], 3000, NULL, 0);
+    free(v);
+    free(tok);
+    wsclient_free(c);
+    return open;
+}
+
+check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size_t len)
+{
+    int n = ctx->profile.concurrent_conns > 0 ? ctx->profile.concurrent_conns : 500;
+    double *t = calloc((size_t)n, sizeof(*t));
+    if (!t)
+        return fail(msg, len, "out of memory");
+    char first[512];
+    int nt = 0;
+    int64_t t0 = wsclient_mono_us();
+    int open = open_many(ctx, n, t, &nt, first, sizeof(first), 30000);
+    double wall = (double)(wsclient_mono_us() - t0) / 1000.0;
+    double rate = 100.0 * open / n;
+    suite_metric("concurrent_connections", n, "conns");
+    suite_metric("concurrent_success_rate", rate, "%");
+    suite_metric("concurrent_wall_ms", wall, "ms");
+    if (nt) {
+        double sum = 0;
+        for (int i = 0; i < nt; i++)
+            sum += t[i];
+        suite_metric("connect_ms_avg", sum / nt, "ms");
+        suite_metric("connect_ms_p50", sutconn_percentile(t, (size_t)nt, 50), "ms");
+        suite_metric("connect_ms_p95", sutconn_percentile(t, (size_t)nt, 95), "ms");
+        suite_metric("connect_ms_p99", sutconn_percentile(t, (size_t)nt, 99), "ms");
+        suite_metric("connect_ms_min", t[0], "ms");
+        suite_metric("connect_ms_max", t[nt - 1], "ms");
+    }
+    check_result r;
+    if (open < n)
+        r = fail(msg, len, "%d of %d concurrent connections failed (success %.1f%%); first: %s",
+                 n - open, n, rate, first);
+    else {
+        snprintf(msg, len, "%d/%d open, connect p50 %.1f ms, max %.1f ms", open, n,
+                 sutconn_percentile(t, (size_t)nt, 50), t[nt - 1]);
+        r = CHECK_PASS;
+    }
+    free(t);
+    return r;
+}
+
+check_result connectivity_check_capacity_ramp(const suite_ctx *ctx, char *msg, size_t len)
+{
+    int step = ctx->profile.ramp_step > 0 ? ctx->profile.ramp_step : 100;
+    int ceiling = ctx->profile.ramp_ceiling > 0 ? ctx->profile.ramp_ceiling : 2000;
+    int last_good = 0, level;
+    double rate = 100.0;
+    char first[512] = "";
+    for (level = step; level <= ceiling; level += step) {
+        int nt = 0;
+        int open = open_many(ctx, level, NULL, &nt, first, sizeof(first), 20000);
+        rate = 100.0 * open / level;
+        suite_log("capacity ramp: %d connections, %.1f%% opened", level, rate);
+        if (rate < 90.0)
+            break;
+        last_good = level;
+    }
+    suite_metric("capacity_last_good", last_good, "conns");
+    suite_metric("capacity_ceiling", ceiling, "conns");
+    if (!last_good)
+        return fail(msg, len, "even %d connections opened only %.1f%% (< 90%%): %s", step, rate,
+                    first);
+    if (level <= ceiling)
+        snprintf(msg, len, "last good level %d; at %d success fell to %.1f%% (%s)", last_good,
+                 level, rate, first);
+    else
+        snprintf(msg, len, "last good level %d (the ceiling)", last_good);
+    return CHECK_PASS;
+}
+
+check_result connectivity_check_large_messages(const suite_ctx *ctx, char *msg, size_t len)
+{
+    if (!ctx->jwt_secret || !ctx->jwt_secret[0])
+        return skip(msg, len, "needs --jwt-secret to publish as a test source distinct from "
+                              "the bot");
+    char err[512], src[64], mysrc[64];
+    test_source(mysrc, sizeof(mysrc));
+    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    if (!c)
+        return fail(msg, len, "client: %s", err);
+    check_result r = CHECK_PASS;
+    char *big = NULL, *over = NULL;
+    char subf[256];
+    snprintf(subf, sizeof(subf), "{\"type\":\"subscribe\",\"types\":[\"alert\"]}");
+    wsconn *sub = sutconn_subscriber(c, ctx, subf, NULL, OPEN_TIMEOUT_MS, err, sizeof(err));
+    int64_t last = 0;
+    wsconn *pub = sub ? sutconn_publisher(c, ctx, mysrc, src, sizeof(src), &last,
+                                          OPEN_TIMEOUT_MS, err, sizeof(err))
+                      : NULL;
+    if (!sub || !pub) {
+        r = fail(msg, len, "%s: %s", sub ? "publisher" : "subscriber", err);
+        goto out;
+    }
+    /* just under the limit: a valid alert padded with JSON whitespace */
+    size_t blen = 0, olen = 0;
+    int64_t seq = last + 1;
+    big = sutconn_envelope(8, mysrc, seq, LIMIT_BYTES - 64, &blen);
+    int pr = sutconn_publish(c, pub, big, blen, seq, 10000, err, sizeof(err));
+    if (pr != 0) {
+        r = fail(msg, len, "a valid %zu-byte message (under the 64 KiB limit) was %s: %s", blen,
+                 pr > 0 ? "refused" : "not acked", err);
+        goto out;
+    }
+    sutconn_srcseq w = {mysrc, seq};
+    const wsmsg *m = wsconn_expect(c, sub, sutconn_is_srcseq, &w, 10000, NULL, err, sizeof(err));
+    if (!m) {
+        r = fail(msg, len, "the %zu-byte message never reached the subscriber: %s", blen, err);
+        goto out;
+    }
+    if (flowcheck_same_envelope(big, blen, m->text, m->len, err, sizeof(err)) < 0) {
+        r = fail(msg, len, "the %zu-byte message: %s", blen, err);
+        goto out;
+    }
+    suite_metric("large_message_bytes", (double)blen, "bytes");
+    /* past the limit: the server must close with 1009 */
+    over = sutconn_envelope(8, mysrc, seq + 1, LIMIT_BYTES + 1024, &olen);
+    if (wsconn_send_text(c, pub, over, olen, err, sizeof(err)) < 0) {
+        r = fail(msg, len, "sending the oversize message: %s", err);
+        goto out;
+    }
+    if (wsconn_wait_closed(c, pub, 10000, err, sizeof(err)) < 0) {
+        r = fail(msg, len, "a %zu-byte message (over the 64 KiB limit) was accepted: the "
+                           "connection stayed open, no close 1009 (%s)", olen, err);
+        goto out;
+    }
+    if (wsconn_close_code(pub) != 1009) {
+        r = fail(msg, len, "a %zu-byte message (over the limit) got close %d \"%s\", want 1009",
+                 olen, wsconn_close_code(pub), wsconn_close_reason(pub));
+        goto out;
+    }
+    snprintf(msg, len, "%zu bytes relayed unchanged; %zu bytes closed with 1009", blen, olen);
+out:
+    free(big);
+    free(over);
+    wsclient_free(c);
+    return r;
+}
+
+check_result connectivity_check_close_normal(const suite_ctx *ctx, char *msg, size_t len)
+{
+    char err[512];
+    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    if (!c)
+        return fail(msg, len, "client: %s", err);
+    check_result r = CHECK_PASS;
+    wsconn_opts keep_none = {.keep_messages = -1};
+    wsconn *k = sutconn_subscriber(c, ctx, NULL, &keep_none, OPEN_TIMEOUT_MS, err, sizeof(err));
+    if (!k) {
+        r = fail(msg, len, "subscriber: %s", err);
+        goto out;
+    }
+    int64_t t0 = wsclient_mono_us();
+    wsconn_close(c, k, 1000, "normal closure");
+    /* lws waits for the server's close frame; a server that never answers
+     * leaves the connection closing until lws's own 5 s timeout */
+    if (wsconn_wait_closed(c, k, 3000, err, sizeof(err)) < 0) {
+        r = fail(msg, len, "close 1000 not completed by the server within 3 s: %s", err);
+        goto out;
+    }
+    double ms = (double)(wsclient_mono_us() - t0) / 1000.0;
+    suite_metric("close_handshake_ms", ms, "ms");
+    snprintf(msg, len, "close 1000 completed in %.1f ms", ms);
+out:
+    wsclient_free(c);
+    return r;
+}
+
+check_result connectivity_check_close_shutdown(const suite_ctx *ctx, char *msg, size_t len)
+{
+    if (!ctx->env || !envdriver_has(ctx->env, ENV_CAP_PROCESS))
+        return skip(msg, len, "needs process control of the dashboard (the %s driver has none)",
+                    ctx->env && ctx->env->ops ? ctx->env->ops->name : "missing");
+    char err[512];
+    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    if (!c)
+        return fail(msg, len, "client: %s", err);
+    check_result r = CHECK_PASS;
+    wsconn_opts keep_none = {.keep_messages = -1};
+    wsconn *k = sutconn_subscriber(c, ctx, NULL, &keep_none, OPEN_TIMEOUT_MS, err, sizeof(err));
+    if (!k) {
+        r = fail(msg, len, "subscriber: %s", err);
+        goto out;
+    }
+    if (envdriver_stop(ctx->env, ENV_DASHBOARD, 10000, err, sizeof(err)) < 0) {
+        r = fail(msg, len, "stopping the dashboard: %s", err);
+        goto restart;
+    }
+    if (wsconn_wait_closed(c, k, 5000, err, sizeof(err)) < 0)
+        r = fail(msg, len, "connection still open after the dashboard stopped: %s", err);
+    else if (wsconn_close_code(k) != 1001)
+        r = fail(msg, len, "dashboard shutdown closed with %d \"%s\", want 1001 (going away)",
+                 wsconn_close_code(k), wsconn_close_reason(k));
+    else
+        snprintf(msg, len, "shutdown closed with 1001 \"%s\"", wsconn_close_reason(k));
+restart:
+    if (envdriver_start(ctx->env, ENV_DASHBOARD, err, sizeof(err)) < 0 ||
+        envdriver_wait_healthy(ctx->env, ENV_DASHBOARD, 20000, err, sizeof(err)) < 0) {
+        if (r == CHECK_PASS)
+            r = fail(msg, len, "restarting the dashboard: %s", err);
+        else {
+            size_t l = strlen(msg);
+            snprintf(msg + l, len - l, "; restarting the dashboard: %s", err);
+        }
+    }
+out:
+    wsclient_free(c);
+    return r;
+}
+
+/* ---- CUnit wrappers --------------------------------------------------------- */
+
+typedef check_result (*check_fn)(const suite_ctx *, char *, size_t);
+
+static void run_check(check_fn fn, const char *name)
+{
+    char msg[4096] = "";
+    check_result r = fn(suite_get(), msg, sizeof(msg));
+    if (r == CHECK_SKIP) {
+        suite_skip("%s", msg);
+        return;
+    }
+    suite_log("%s %s: %s", r == CHECK_PASS ? "PASS" : "FAIL", name, msg);
+    if (r == CHECK_FAIL)
+        CU_assertImplementation(CU_FALSE, __LINE__, msg, __FILE__, name, CU_FALSE);
+}
+
+#define WRAP(n)                                                                                \
+    static void test_##n(void) { run_check(connectivity_check_##n, #n); }
+WRAP(handshake)
+WRAP(auth)
+WRAP(exchange)
+WRAP(ping_pong)
+WRAP(concurrent)
+WRAP(capacity_ramp)
+WRAP(large_messages)
+WRAP(close_normal)
+WRAP(close_shutdown)
+
+static CU_TestInfo tests[] = {
+    {"handshake", test_handshake},
+    {"auth", test_auth},
+    {"exchange", test_exchange},
+    {"ping_pong", test_ping_pong},
+    {"concurrent", test_concurrent},
+    {"capacity_ramp", test_capacity_ramp},
+    {"large_messages", test_large_messages},
+    {"close_normal", test_close_normal},
+    {"close_shutdown", test_close_shutdown},
+    CU_TEST_INFO_NULL,
+};
+
+const suite_def suite_connectivity = {
+    .name = "connectivity",
+    .description = "handshake, auth, exchange, ping/pong, concurrency, capacity, sizes, close codes",
+    .init = NULL,
+    .cleanup = NULL,
+    .tests = tests,
+};

@@ -1,0 +1,906 @@
+/* message_flow: the message-flow suite (seed 003 §3).
+ *
+ * Every message type the bot sends validates against schemas/; per-source
+ * order is strictly increasing; integrity (no gap, no duplicate, counts equal
+ * to what the bot's /status and the dashboard's /api/websocket/status say);
+ * subscription filters deliver exactly the filtered set; resume after a
+ * subscriber disconnect loses and repeats nothing; a schema-violating publish
+ * is refused and never reaches a subscriber; several subscribers see the
+ * identical stream end to end.
+ *
+ * Windows start at the dashboard's current last_seq for the bot (or the first
+ * message seen when there is no status endpoint) so the checks do not depend
+ * on what ran before. The judging is flowcheck.c's; the checks are functions
+ * (message_flow.h), the CUnit tests at the bottom only wrap them. */
+#include "message_flow.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "envelope.h"
+#include "flowcheck.h"
+#include "wjson.h"
+
+#define OPEN_TIMEOUT_MS 5000
+
+static check_result fail(char *msg, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static check_result fail(char *msg, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, len, fmt, ap);
+    va_end(ap);
+    return CHECK_FAIL;
+}
+
+static check_result skip(char *msg, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static check_result skip(char *msg, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, len, fmt, ap);
+    va_end(ap);
+    return CHECK_SKIP;
+}
+
+static const char *bot_of(const suite_ctx *ctx)
+{
+    return ctx->bot_source && ctx->bot_source[0] ? ctx->bot_source : "bot-1";
+}
+
+static int flow_n(const suite_ctx *ctx)
+{
+    return ctx->profile.flow_messages > 0 ? ctx->profile.flow_messages : 200;
+}
+
+static int has_bot(const suite_ctx *ctx)
+{
+    return ctx->env && envdriver_has(ctx->env, ENV_CAP_BOT);
+}
+
+/* Where a window starts: the dashboard's last_seq for the bot, else the seq
+ * before the first bot message a fresh subscriber sees. */
+static int start_point(const suite_ctx *ctx, wsclient *c, int64_t *k0, char *err, size_t errlen)
+{
+    int absent = 0;
+    char e2[512];
+    cJSON *st = sutconn_dashboard_status(ctx, &absent, e2, sizeof(e2));
+    if (st) {
+        int r = sutconn_json_int(st, k0, "sources", bot_of(ctx), "last_seq", NULL);
+        cJSON_Delete(st);
+        if (r == 0)
+            return 0;
+    }
+    wsconn *k = sutconn_subscriber(c, ctx, NULL, NULL, OPEN_TIMEOUT_MS, err, errlen);
+    if (!k)
+        return -1;
+    for (;;) {
+        const wsmsg *m = wsconn_next(c, k, 10000, err, errlen);
+        if (!m) {
+            wsconn_free(c, k);
+            return -1;
+        }
+        envelope_peek p;
+        if (envelope_peek_fields(m->text, m->len, &p) == 0 && !strcmp(p.source, bot_of(ctx)) &&
+            p.seq > 0) {
+            *k0 = p.seq - 1;
+            break;
+        }
+    }
+    wsconn_free(c, k);
+    return 0;
+}
+
+/* on_message: feeds a flowcheck. */
+static void feed_cb(wsconn *k, const wsmsg *m, void *arg)
+{
+    (void)k;
+    flowcheck_feed(arg, m->text, m->len);
+}
+
+static wsconn *subscriber_from(wsclient *c, const suite_ctx *ctx, const char *filters,
+                               int64_t from, flowcheck *f, int keep, char *err, size_t errlen)
+{
+    char sj[512];
+    snprintf(sj, sizeof(sj), "{\"type\":\"subscribe\"%s%s,\"from\":{\"%s\":%lld}}",
+             filters ? "," : "", filters ? filters : "", bot_of(ctx), (long long)from);
+    wsconn_opts o;
+    memset(&o, 0, sizeof(o));
+    o.keep_messages = keep ? 0 : -1;
+    if (f) {
+        o.on_message = feed_cb;
+        o.on_message_arg = f;
+        flowcheck_expect_from(f, bot_of(ctx), from);
+    }
+    return sutconn_subscriber(c, ctx, sj, &o, OPEN_TIMEOUT_MS, err, errlen);
+}
+
+typedef struct unique_arg {
+    flowcheck *f;
+    const char *src;
+    uint64_t n;
+    int64_t max_seq; /* or reach this max seq when > 0 */
+} unique_arg;
+
+static int unique_cond(void *arg)
+{
+    unique_arg *a = arg;
+    if (a->max_seq > 0) {
+        const flow_source *s = flowcheck_find(a->f, a->src);
+        return s && s->max_seq >= a->max_seq;
+    }
+    return flowcheck_unique(a->f, a->src) >= a->n;
+}
+
+static void send_command(wsclient *c, wsconn *k, const char *bot, const char *id,
+                         const char *name, const char *params)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof(buf),
+                     "{\"type\":\"command\",\"target\":\"%s\",\"command_id\":\"%s\","
+                     "\"name\":\"%s\",\"params\":%s}",
+                     bot, id, name, params ? params : "{}");
+    wsconn_send_text(c, k, buf, (size_t)n, NULL, 0);
+}
+
+typedef struct ack_want {
+    const char *id;
+} ack_want;
+
+static int is_cmd_ack(const wsmsg *m, void *arg)
+{
+    const ack_want *w = arg;
+    char needle[128];
+    snprintf(needle, sizeof(needle), "\"%s\"", w->id);
+    return strstr(m->text, "command_ack") && strstr(m->text, needle);
+}
+
+/* ---- schema: every type the bot sends validates --------------------------- */
+
+check_result message_flow_check_schema(const suite_ctx *ctx, char *msg, size_t len)
+{
+    if (!has_bot(ctx))
+        return skip(msg, len, "no bot in the system under test (give --bot-status-url)");
+    char err[512];
+    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    if (!c)
+        return fail(msg, len, "client: %.400s", err);
+    check_result r = CHECK_PASS;
+    flowcheck *f = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA);
+    /* from 0: the dashboard's whole history of the bot, then live */
+    wsconn *k = subscriber_from(c, ctx, NULL, 0, f, 0, err, sizeof(err));
+    if (!k) {
+        r = fail(msg, len, "subscriber: %.400s", err);
+        goto out;
+    }
+    /* command_ack only answers a command: ask for something harmless */
+    char id[64];
+    snprintf(id, sizeof(id), "mf-schema-%d", (int)getpid());
+    send_command(c, k, bot_of(ctx), id, "resume", NULL);
+    char missing[512];
+    int64_t deadline = wsclient_mono_us() + 30 * 1000000LL;
+    int provoked = 0;
+    while (flowcheck_missing_types(f, missing, sizeof(missing)) > 0 &&
+           wsclient_mono_us() < deadline) {
+        wsclient_run_for(c, 100);
+        /* alert comes only on a queue overflow: with process control, provoke
+         * one (the bot fast, the dashboard paused briefly), then restore */
+        if (!provoked && !strcmp(missing, "alert") && ctx->env &&
+            envdriver_has(ctx->env, ENV_CAP_PROCESS) &&
+            wsclient_mono_us() > deadline - 25 * 1000000LL) {
+            provoked = 1;
+            double rate0 = ctx->env->cfg.bot_rate > 0 ? ctx->env->cfg.bot_rate : 10;
+            int absent;
+            cJSON *bs = sutconn_bot_status(ctx, &absent, err, sizeof(err));
+            const cJSON *jr = bs ? cJSON_GetObjectItemCaseSensitive(bs, "rate") : NULL;
+            if (cJSON_IsNumber(jr) && jr->valuedouble > 0)
+                rate0 = jr->valuedouble;
+            cJSON_Delete(bs);
+            suite_log("schema: provoking a queue overflow alert (dashboard paused 1.5 s)");
+            send_command(c, k, bot_of(ctx), "mf-fast", "set_rate", "{\"rate\":2000}");
+            wsconn_flush(c, k, 2000, NULL, 0);
+            wsclient_run_for(c, 200);
+            if (envdriver_pause(ctx->env, ENV_DASHBOARD, err, sizeof(err)) == 0) {
+                wsclient_run_for(c, 1500);
+                envdriver_unpause(ctx->env, ENV_DASHBOARD, err, sizeof(err));
+            }
+            char params[64];
+            snprintf(params, sizeof(params), "{\"rate\":%g}", rate0);
+            send_command(c, k, bot_of(ctx), "mf-restore", "set_rate", params);
+            deadline = wsclient_mono_us() + 20 * 1000000LL;
+        }
+    }
+    int nmissing = flowcheck_missing_types(f, missing, sizeof(missing));
+    suite_metric("frames_checked", (double)flowcheck_frames(f), "frames");
+    suite_metric("types_seen", CONTRACT_NUM_TYPES - nmissing, "types");
+    if (flowcheck_unparsable(f) || flowcheck_invalid(f)) {
+        char probs[2048];
+        flowcheck_problems(f, probs, sizeof(probs));
+        r = fail(msg, len, "%llu of %llu frames broke the contract: %s",
+                 (unsigned long long)(flowcheck_unparsable(f) + flowcheck_invalid(f)),
+                 (unsigned long long)flowcheck_frames(f), probs);
+    } else if (nmissing && !strcmp(missing, "alert") &&
+               !(ctx->env && envdriver_has(ctx->env, ENV_CAP_PROCESS))) {
+        r = skip(msg, len, "%llu frames valid, 9 of 10 types seen; alert comes only on a queue "
+                           "overflow, which needs process control to provoke",
+                 (unsigned long long)flowcheck_frames(f));
+    } else if (nmissing) {
+        r = fail(msg, len, "types never seen in %llu frames within the time: %s",
+                 (unsigned long long)flowcheck_frames(f), missing);
+    } else {
+        snprintf(msg, len, "all %d types seen, %llu frames valid", CONTRACT_NUM_TYPES,
+                 (unsigned long long)flowcheck_frames(f));
+    }
+out:
+    flowcheck_free(f);
+    wsclient_free(c);
+    return r;
+}
+
+/* ---- order: strictly increasing seq per source ----------------------------- */
+
+check_result message_flow_check_order(const suite_ctx *ctx, char *msg, size_t len)
+{
+    if (!has_bot(ctx))
+        return skip(msg, len, "no bot in the system under test (give --bot-status-url)");
+    char err[512];
+    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    if (!c)
+        return fail(msg, len, "client: %.400s", err);
+    check_result r = CHECK_PASS;
+    flowcheck *f = flowcheck_new(ctx->contract, 0);
+    int64_t k0 = 0;
+    wsconn *k = NULL;
+    if (start_point(ctx, c, &k0, err, sizeof(err)) < 0) {
+        r = fail(msg, len, "no start point: %.400s", err);
+        goto out;
+    }
+    k = subscriber_from(c, ctx, NULL, k0, f, 0, err, sizeof(err));
+    if (!k) {
+        r = fail(msg, len, "subscriber: %.400s", err);
+        goto out;
+    }
+    int n = flow_n(ctx);
+    unique_arg ua = {f, bot_of(ctx), (uint64_t)n, 0};
+    wsclient_run_until(c, unique_cond, &ua, 60000);
+    for (size_t i = 0; i < flowcheck_source_count(f); i++) {
+        const flow_source *s = flowcheck_source(f, i);
+        if (s->out_of_order || s->duplicates) {
+            r = fail(msg, len,
+                     "%s: seq not strictly increasing: %llu out of order (first: seq %lld "
+                     "after %lld), %llu duplicates (first seq %lld)",
+                     s->source, (unsigned long long)s->out_of_order, (long long)s->first_ooo_seq,
+                     (long long)s->first_ooo_after, (unsigned long long)s->duplicates,
+                     (long long)s->first_dup_seq);
+            goto out;
+        }
+    }
+    uint64_t got = flowcheck_unique(f, bot_of(ctx));
+    suite_metric("order_messages", (double)got, "msgs");
+    if (got < (uint64_t)n)
+        r = fail(msg, len, "only %llu of %d messages from %s arrived within 60 s",
+                 (unsigned long long)got, n, bot_of(ctx));
+    else
+        snprintf(msg, len, "%llu messages of %s in strictly increasing order",
+                 (unsigned long long)got, bot_of(ctx));
+out:
+    flowcheck_free(f);
+    wsclient_free(c);
+    return r;
+}
+
+/* ---- integrity: no gap, no duplicate, counts agree with the status endpoints - */
+
+typedef struct settle_arg {
+    const suite_ctx *ctx;
+    flowcheck *f;
+    int64_t bot_last, dash_last, queued;
+    int64_t last_poll;
+} settle_arg;
+
+/* The bot paused: its queue empty, the dashboard and our subscriber at its
+ * last seq. Polls the status endpoints at most every 200 ms. */
+static int settled(void *arg)
+{
+    settle_arg *a = arg;
+    int64_t now = wsclient_mono_us();
+    if (now - a->last_poll < 200000)
+        return 0;
+    a->last_poll = now;
+    int absent;
+    char err[256];
+    cJSON *bs = sutconn_bot_status(a->ctx, &absent, err, sizeof(err));
+    cJSON *ds = sutconn_dashboard_status(a->ctx, &absent, err, sizeof(err));
+    if (bs) {
+        sutconn_json_int(bs, &a->bot_last, "last_seq", NULL);
+        sutconn_json_int(bs, &a->queued, "queued", NULL);
+    }
+    if (ds)
+        sutconn_json_int(ds, &a->dash_last, "sources", bot_of(a->ctx), "last_seq", NULL);
+    cJSON_Delete(bs);
+    cJSON_Delete(ds);
+    const flow_source *s = flowcheck_find(a->f, bot_of(a->ctx));
+    return a->queued == 0 && a->dash_last == a->bot_last && s && s->max_seq == a->bot_last;
+}
+
+check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_t len)
+{
+    if (!has_bot(ctx))
+        return skip(msg, len, "no bot in the system under test (give --bot-status-url)");
+    char err[512];
+    int absent = 0;
+    cJSON *bs0 = sutconn_bot_status(ctx, &absent, err, sizeof(err));
+    if (!bs0)
+        return absent ? skip(msg, len, "the bot has no status endpoint: %.400s", err)
+                      : fail(msg, len, "bot status: %.400s", err);
+    cJSON *ds0 = sutconn_dashboard_status(ctx, &absent, err, sizeof(err));
+    if (!ds0) {
+        cJSON_Delete(bs0);
+        return absent ? skip(msg, len, "the dashboard has no status endpoint: %.400s", err)
+                      : fail(msg, len, "dashboard status: %.400s", err);
+    }
+    const char *bot = bot_of(ctx);
+    int64_t k0 = 0, dropped0 = 0, gaps0 = 0, dups0 = 0;
+    sutconn_json_int(ds0, &k0, "sources", bot, "last_seq", NULL);
+    sutconn_json_int(ds0, &gaps0, "sources", bot, "gaps", NULL);
+    sutconn_json_int(ds0, &dups0, "sources", bot, "duplicates", NULL);
+    sutconn_json_int(bs0, &dropped0, "dropped", NULL);
+    cJSON_Delete(bs0);
+    cJSON_Delete(ds0);
+
+    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    if (!c)
+        return fail(msg, len, "client: %.400s", err);
+    check_result r = CHECK_PASS;
+    flowcheck *f = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA);
+    int paused = 0;
+    cJSON *bs = NULL, *ds = NULL;
+    wsconn *k = subscriber_from(c, ctx, NULL, k0, f, 0, err, sizeof(err));
+    if (!k) {
+        r = fail(msg, len, "subscriber: %.400s", err);
+        goto out;
+    }
+    unique_arg ua = {f, bot, (uint64_t)(flow_n(ctx) / 2 + 1), 0};
+    wsclient_run_until(c, unique_cond, &ua, 60000);
+    /* stop the bot so that the counts can settle */
+    char id[64];
+    snprintf(id, sizeof(id), "mf-pause-%d", (int)getpid());
+    send_command(c, k, bot, id, "pause", NULL);
+    paused = 1;
+    settle_arg sa = {ctx, f, -1, -2, -1, 0};
+    /* the ack travels through the stream like everything else */
+    int64_t t0 = wsclient_mono_us();
+    if (wsclient_run_until(c, settled, &sa, 20000) < 0) {
+        const flow_source *s = flowcheck_find(f, bot);
+        r = fail(msg, len,
+                 "counts never agreed within 20 s after pausing the bot: bot status last_seq "
+                 "%lld (queued %lld), dashboard status last_seq %lld, subscriber last seq %lld "
+                 "(count mismatch)",
+                 (long long)sa.bot_last, (long long)sa.queued, (long long)sa.dash_last,
+                 s ? (long long)s->max_seq : -1LL);
+        goto out;
+    }
+    suite_metric("settle_ms", (double)(wsclient_mono_us() - t0) / 1000.0, "ms");
+    bs = sutconn_bot_status(ctx, &absent, err, sizeof(err));
+    ds = sutconn_dashboard_status(ctx, &absent, err, sizeof(err));
+    if (!bs || !ds) {
+        r = fail(msg, len, "status endpoint stopped answering: %.400s", err);
+        goto out;
+    }
+    int64_t gen = -1, acked = -1, queued = -1, dropped = -1, blast = -1, gaps = 0, dups = 0;
+    sutconn_json_int(bs, &gen, "generated", NULL);
+    sutconn_json_int(bs, &acked, "acked", NULL);
+    sutconn_json_int(bs, &queued, "queued", NULL);
+    sutconn_json_int(bs, &dropped, "dropped", NULL);
+    sutconn_json_int(bs, &blast, "last_seq", NULL);
+    sutconn_json_int(ds, &gaps, "sources", bot, "gaps", NULL);
+    sutconn_json_int(ds, &dups, "sources", bot, "duplicates", NULL);
+    char probs[2048];
+    uint64_t uniq = flowcheck_unique(f, bot);
+    suite_metric("integrity_messages", (double)uniq, "msgs");
+    if (flowcheck_problems(f, probs, sizeof(probs))) {
+        r = fail(msg, len, "subscriber stream from %lld: %s", (long long)k0, probs);
+    } else if (uniq != (uint64_t)(blast - k0)) {
+        r = fail(msg, len, "subscriber has %llu messages after seq %lld, the bot's last_seq %lld "
+                           "says %lld (count mismatch)",
+                 (unsigned long long)uniq, (long long)k0, (long long)blast,
+                 (long long)(blast - k0));
+    } else if (gen != acked + queued + dropped) {
+        r = fail(msg, len, "bot status: generated %lld != acked %lld + queued %lld + dropped %lld",
+                 (long long)gen, (long long)acked, (long long)queued, (long long)dropped);
+    } else if (dropped != dropped0) {
+        r = fail(msg, len, "the bot dropped %lld messages during the window",
+                 (long long)(dropped - dropped0));
+    } else if (gaps != gaps0) {
+        r = fail(msg, len, "the dashboard counted %lld new gaps for %s during the window",
+                 (long long)(gaps - gaps0), bot);
+    } else {
+        snprintf(msg, len,
+                 "%llu messages (%lld..%lld) without gap or duplicate; bot and dashboard agree "
+                 "(dashboard saw %lld resent duplicates)",
+                 (unsigned long long)uniq, (long long)k0 + 1, (long long)blast,
+                 (long long)(dups - dups0));
+    }
+out:
+    if (paused && k) {
+        char rid[64];
+        snprintf(rid, sizeof(rid), "mf-resume-%d", (int)getpid());
+        send_command(c, k, bot, rid, "resume", NULL);
+        wsconn_flush(c, k, 2000, NULL, 0);
+        ack_want rw = {rid};
+        wsconn_expect(c, k, is_cmd_ack, &rw, 3000, NULL, NULL, 0);
+    }
+    cJSON_Delete(bs);
+    cJSON_Delete(ds);
+    flowcheck_free(f);
+    wsclient_free(c);
+    return r;
+}
+
+/* ---- filters: exactly the filtered set ------------------------------------ */
+
+typedef struct fmsg {
+    char type[32], source[64], symbol[32];
+    int64_t seq;
+} fmsg;
+
+static int parse_fmsg(const wsmsg *m, fmsg *o)
+{
+    memset(o, 0, sizeof(*o));
+    cJSON *r = wjson_parse(m->text, m->len, WJSON_DEFAULT_MAX_DEPTH, NULL, 0);
+    if (!r)
+        return -1;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "type");
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(r, "source");
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(r, "data");
+    const cJSON *sy = d ? cJSON_GetObjectItemCaseSensitive(d, "symbol") : NULL;
+    int ok = cJSON_IsString(t) && cJSON_IsString(s) &&
+             wjson_get_int64(cJSON_GetObjectItemCaseSensitive(r, "seq"), &o->seq);
+    if (ok) {
+        snprintf(o->type, sizeof(o->type), "%s", t->valuestring);
+        snprintf(o->source, sizeof(o->source), "%s", s->valuestring);
+        if (cJSON_IsString(sy))
+            snprintf(o->symbol, sizeof(o->symbol), "%s", sy->valuestring);
+    }
+    cJSON_Delete(r);
+    return ok ? 0 : -1;
+}
+
+static const char *const filter_types[] = {"market_data", "order_update", "account_update"};
+#define FILTER_SYMBOL "BTC-USD"
+
+static int filter_passes(const fmsg *m)
+{
+    int t = 0;
+    for (size_t i = 0; i < sizeof(filter_types) / sizeof(filter_types[0]); i++)
+        t |= !strcmp(m->type, filter_types[i]);
+    return t && (!m->symbol[0] || !strcmp(m->symbol, FILTER_SYMBOL));
+}
+
+/* 1 when conn k holds a frame of source with seq. */
+static int holds(const wsconn *k, const char *source, int64_t seq)
+{
+    for (size_t i = 0; i < wsconn_count(k); i++) {
+        fmsg m;
+        if (parse_fmsg(wsconn_msg(k, i), &m) == 0 && m.seq == seq && !strcmp(m.source, source))
+            return 1;
+    }
+    return 0;
+}
+
+check_result message_flow_check_filters(const suite_ctx *ctx, char *msg, size_t len)
+{
+    if (!has_bot(ctx))
+        return skip(msg, len, "no bot in the system under test (give --bot-status-url)");
+    char err[512];
+    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    if (!c)
+        return fail(msg, len, "client: %.400s", err);
+    check_result r = CHECK_PASS;
+    const char *bot = bot_of(ctx);
+    flowcheck *fb = flowcheck_new(NULL, 0);
+    int64_t k0 = 0;
+    wsconn *a = NULL, *b = NULL;
+    if (start_point(ctx, c, &k0, err, sizeof(err)) < 0) {
+        r = fail(msg, len, "no start point: %.400s", err);
+        goto out;
+    }
+    char filt[256];
+    snprintf(filt, sizeof(filt), "\"types\":[\"%s\",\"%s\",\"%s\"],\"symbols\":[\"%s\"]",
+             filter_types[0], filter_types[1], filter_types[2], FILTER_SYMBOL);
+    a = subscriber_from(c, ctx, filt, k0, NULL, 1, err, sizeof(err));
+    b = a ? subscriber_from(c, ctx, NULL, k0, fb, 1, err, sizeof(err)) : NULL;
+    if (!a || !b) {
+        r = fail(msg, len, "subscriber: %.400s", err);
+        goto out;
+    }
+    int n = flow_n(ctx);
+    unique_arg ua = {fb, bot, (uint64_t)n, 0};
+    wsclient_run_until(c, unique_cond, &ua, 60000);
+    const flow_source *sb = flowcheck_find(fb, bot);
+    if (!sb || flowcheck_unique(fb, bot) < (uint64_t)n) {
+        r = fail(msg, len, "the unfiltered subscriber got only %llu of %d messages within 60 s",
+                 (unsigned long long)flowcheck_unique(fb, bot), n);
+        goto out;
+    }
+    int64_t top = sb->max_seq;
+    /* let the filtered subscriber catch up with everything up to top */
+    wsconn_ping(c, a, 2000, NULL, NULL, 0);
+    wsclient_run_for(c, 500);
+    uint64_t expected = 0, leaked = 0, dropped = 0;
+    char first_leak[200] = "", first_drop[200] = "";
+    for (size_t i = 0; i < wsconn_count(a); i++) {
+        fmsg m;
+        if (parse_fmsg(wsconn_msg(a, i), &m) < 0 || strcmp(m.source, bot) || m.seq > top)
+            continue;
+        if (!filter_passes(&m)) {
+            if (!leaked++)
+                snprintf(first_leak, sizeof(first_leak), "%s#%lld %s %s", m.source,
+                         (long long)m.seq, m.type, m.symbol[0] ? m.symbol : "(no symbol)");
+        }
+    }
+    for (size_t i = 0; i < wsconn_count(b); i++) {
+        fmsg m;
+        if (parse_fmsg(wsconn_msg(b, i), &m) < 0 || strcmp(m.source, bot) || m.seq > top ||
+            !filter_passes(&m))
+            continue;
+        expected++;
+        if (!holds(a, bot, m.seq) && !dropped++)
+            snprintf(first_drop, sizeof(first_drop), "%s#%lld %s %s", m.source,
+                     (long long)m.seq, m.type, m.symbol[0] ? m.symbol : "(no symbol)");
+    }
+    suite_metric("filter_expected", (double)expected, "msgs");
+    if (leaked || dropped)
+        r = fail(msg, len,
+                 "filter {types %s,%s,%s; symbols %s}: %llu messages leaked through (first %s), "
+                 "%llu matching messages missing (first %s)",
+                 filter_types[0], filter_types[1], filter_types[2], FILTER_SYMBOL,
+                 (unsigned long long)leaked, leaked ? first_leak : "-",
+                 (unsigned long long)dropped, dropped ? first_drop : "-");
+    else if (!expected)
+        r = fail(msg, len, "no message of %s between %lld and %lld matched the filter; cannot "
+                           "judge it",
+                 bot, (long long)k0 + 1, (long long)top);
+    else
+        snprintf(msg, len, "%llu of %llu messages (%lld..%lld) passed the filter, exactly the "
+                           "matching ones",
+                 (unsigned long long)expected, (unsigned long long)flowcheck_unique(fb, bot),
+                 (long long)k0 + 1, (long long)top);
+out:
+    flowcheck_free(fb);
+    wsclient_free(c);
+    return r;
+}
+
+/* ---- resume after a subscriber disconnect ---------------------------------- */
+
+check_result message_flow_check_resume(const suite_ctx *ctx, char *msg, size_t len)
+{
+    if (!has_bot(ctx))
+        return skip(msg, len, "no bot in the system under test (give --bot-status-url)");
+    char err[512];
+    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    if (!c)
+        return fail(msg, len, "client: %.400s", err);
+    check_result r = CHECK_PASS;
+    const char *bot = bot_of(ctx);
+    flowcheck *f = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA);
+    int64_t k0 = 0;
+    wsconn *k = NULL;
+    if (start_point(ctx, c, &k0, err, sizeof(err)) < 0) {
+        r = fail(msg, len, "no start point: %.400s", err);
+        goto out;
+    }
+    k = subscriber_from(c, ctx, NULL, k0, f, 0, err, sizeof(err));
+    if (!k) {
+        r = fail(msg, len, "subscriber: %.400s", err);
+        goto out;
+    }
+    int n = flow_n(ctx) / 4 + 10;
+    unique_arg ua = {f, bot, (uint64_t)n, 0};
+    wsclient_run_until(c, unique_cond, &ua, 30000);
+    wsconn_close(c, k, 1000, "going to resume");
+    wsconn_wait_closed(c, k, 3000, NULL, 0);
+    const flow_source *s = flowcheck_find(f, bot);
+    int64_t last = s ? s->max_seq : k0;
+    /* stay away while the bot goes on */
+    wsclient_run_for(c, 1000);
+    if (wsconn_reconnect(c, k, OPEN_TIMEOUT_MS, err, sizeof(err)) < 0) {
+        r = fail(msg, len, "reconnect: %.400s", err);
+        goto out;
+    }
+    char res[256];
+    int rl = snprintf(res, sizeof(res), "{\"type\":\"resume\",\"from\":{\"%s\":%lld}}", bot,
+                      (long long)last);
+    wsconn_send_text(c, k, res, (size_t)rl, NULL, 0);
+    unique_arg ub = {f, bot, 0, last + n};
+    wsclient_run_until(c, unique_cond, &ub, 30000);
+    s = flowcheck_find(f, bot);
+    char probs[2048];
+    if (flowcheck_problems(f, probs, sizeof(probs)))
+        r = fail(msg, len, "across the disconnect (resume from %lld): %s", (long long)last, probs);
+    else if (!s || s->max_seq < last + n)
+        r = fail(msg, len, "after resume from %lld only up to seq %lld arrived within 30 s",
+                 (long long)last, s ? (long long)s->max_seq : -1LL);
+    else
+        snprintf(msg, len, "resumed after seq %lld: %lld..%lld without loss or repeat",
+                 (long long)last, (long long)k0 + 1, (long long)s->max_seq);
+out:
+    flowcheck_free(f);
+    wsclient_free(c);
+    return r;
+}
+
+/* ---- a schema-violating publish is refused and never relayed ---------------- */
+
+check_result message_flow_check_invalid_publish(const suite_ctx *ctx, char *msg, size_t len)
+{
+    if (!ctx->jwt_secret || !ctx->jwt_secret[0])
+        return skip(msg, len, "needs --jwt-secret to publish as a test source distinct from "
+                              "the bot");
+    char err[512], src[64], mysrc[64];
+    snprintf(mysrc, sizeof(mysrc), "mf-test-%d", (int)getpid());
+    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    if (!c)
+        return fail(msg, len, "client: %.400s", err);
+    check_result r = CHECK_PASS;
+    char *good = NULL;
+    flowcheck *f = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA);
+    wsconn *sub = sutconn_subscriber(c, ctx, NULL, NULL, OPEN_TIMEOUT_MS, err, sizeof(err));
+    int64_t last = 0;
+    wsconn *pub = sub ? sutconn_publisher(c, ctx, mysrc, src, sizeof(src), &last,
+                                          OPEN_TIMEOUT_MS, err, sizeof(err))
+                      : NULL;
+    if (!sub || !pub) {
+        r = fail(msg, len, "%s: %.400s", sub ? "publisher" : "subscriber", err);
+        goto out;
+    }
+    int64_t seq = last + 1;
+    char bad[512];
+    int bl = snprintf(bad, sizeof(bad),
+                      "{\"v\":1,\"type\":\"market_data\",\"source\":\"%s\",\"seq\":%lld,"
+                      "\"ts_us\":%lld,\"data\":{\"symbol\":\"BTC-USD\",\"price\":-1,\"bid\":1,"
+                      "\"ask\":1,\"volume\":1}}",
+                      mysrc, (long long)seq, (long long)wsclient_real_us());
+    int pr = sutconn_publish(c, pub, bad, (size_t)bl, seq, 5000, err, sizeof(err));
+    if (pr == 0) {
+        r = fail(msg, len, "a schema-violating publish (market_data price -1) was accepted "
+                           "(acked), not refused with an error frame");
+        goto check_relay;
+    }
+    if (pr < 0) {
+        r = fail(msg, len, "a schema-violating publish got no error frame: %.400s", err);
+        goto out;
+    }
+    if (!strstr(err, "\"schema\"")) {
+        r = fail(msg, len, "a schema-violating publish was refused with the wrong code: %.400s",
+                 err);
+        goto out;
+    }
+    /* the same seq, now valid, is accepted: the refused one held nothing */
+    size_t gl = 0;
+    good = sutconn_envelope(0, mysrc, seq, 0, &gl);
+    pr = sutconn_publish(c, pub, good, gl, seq, 5000, err, sizeof(err));
+    if (pr != 0) {
+        r = fail(msg, len, "the valid message after the refused one was %s: %.400s",
+                 pr > 0 ? "refused" : "not acked", err);
+        goto out;
+    }
+    sutconn_srcseq w = {mysrc, seq};
+    if (!wsconn_expect(c, sub, sutconn_is_srcseq, &w, 5000, NULL, err, sizeof(err))) {
+        r = fail(msg, len, "the valid message %s#%lld never reached the subscriber: %.400s", mysrc,
+                 (long long)seq, err);
+        goto out;
+    }
+check_relay:
+    wsconn_ping(c, sub, 2000, NULL, NULL, 0);
+    wsclient_run_for(c, 300);
+    {
+        char needle[96];
+        snprintf(needle, sizeof(needle), "\"%s\"", mysrc);
+        for (size_t i = 0; i < wsconn_count(sub); i++) {
+            const wsmsg *m = wsconn_msg(sub, i);
+            if (strstr(m->text, needle))
+                flowcheck_feed(f, m->text, m->len);
+        }
+        if (flowcheck_invalid(f) || flowcheck_unparsable(f)) {
+            char probs[2048];
+            flowcheck_problems(f, probs, sizeof(probs));
+            size_t l = r == CHECK_FAIL ? strlen(msg) : 0;
+            r = CHECK_FAIL;
+            snprintf(msg + l, len - l, "%sthe schema-violating message reached a subscriber: %s",
+                     l ? "; " : "", probs);
+        } else if (r == CHECK_PASS && flowcheck_unique(f, mysrc) != 1) {
+            r = fail(msg, len, "the subscriber got %llu messages of %s, want exactly the 1 valid one",
+                     (unsigned long long)flowcheck_unique(f, mysrc), mysrc);
+        } else if (r == CHECK_PASS) {
+            snprintf(msg, len, "refused with code schema; only the valid message was relayed");
+        }
+    }
+out:
+    free(good);
+    flowcheck_free(f);
+    wsclient_free(c);
+    return r;
+}
+
+/* ---- end to end: several subscribers see the identical stream ---------------- */
+
+typedef struct maxseq_arg {
+    const char *src;
+    int64_t max;
+} maxseq_arg;
+
+static void maxseq_cb(wsconn *k, const wsmsg *m, void *arg)
+{
+    (void)k;
+    maxseq_arg *a = arg;
+    envelope_peek p;
+    if (envelope_peek_fields(m->text, m->len, &p) == 0 && !strcmp(p.source, a->src) &&
+        p.seq > a->max)
+        a->max = p.seq;
+}
+
+typedef struct all_arg {
+    maxseq_arg *v;
+    int n;
+    int64_t target;
+} all_arg;
+
+static int all_reached(void *arg)
+{
+    all_arg *a = arg;
+    for (int i = 0; i < a->n; i++)
+        if (a->v[i].max < a->target)
+            return 0;
+    return 1;
+}
+
+check_result message_flow_check_end_to_end(const suite_ctx *ctx, char *msg, size_t len)
+{
+    if (!has_bot(ctx))
+        return skip(msg, len, "no bot in the system under test (give --bot-status-url)");
+    int ns = ctx->profile.flow_subscribers > 1 ? ctx->profile.flow_subscribers : 3;
+    int n = flow_n(ctx);
+    const char *bot = bot_of(ctx);
+    char err[512];
+    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    if (!c)
+        return fail(msg, len, "client: %.400s", err);
+    check_result r = CHECK_PASS;
+    wsconn **subs = calloc((size_t)ns, sizeof(*subs));
+    maxseq_arg *mx = calloc((size_t)ns, sizeof(*mx));
+    flowcheck **fc = calloc((size_t)ns, sizeof(*fc));
+    double *lat = NULL;
+    size_t nlat = 0;
+    int64_t k0 = 0;
+    if (!subs || !mx || !fc) {
+        r = fail(msg, len, "out of memory");
+        goto out;
+    }
+    if (start_point(ctx, c, &k0, err, sizeof(err)) < 0) {
+        r = fail(msg, len, "no start point: %.400s", err);
+        goto out;
+    }
+    for (int i = 0; i < ns; i++) {
+        char sj[256];
+        snprintf(sj, sizeof(sj), "{\"type\":\"subscribe\",\"from\":{\"%s\":%lld}}", bot,
+                 (long long)k0);
+        mx[i].src = bot;
+        wsconn_opts o = {.on_message = maxseq_cb, .on_message_arg = &mx[i]};
+        subs[i] = sutconn_subscriber(c, ctx, sj, &o, OPEN_TIMEOUT_MS, err, sizeof(err));
+        if (!subs[i]) {
+            r = fail(msg, len, "subscriber %d: %.400s", i, err);
+            goto out;
+        }
+    }
+    int64_t target = k0 + n;
+    all_arg aa = {mx, ns, target};
+    if (wsclient_run_until(c, all_reached, &aa, 90000) < 0) {
+        for (int i = 0; i < ns; i++)
+            if (mx[i].max < target) {
+                r = fail(msg, len, "subscriber %d reached only seq %lld of %lld within 90 s", i,
+                         (long long)mx[i].max, (long long)target);
+                goto out;
+            }
+    }
+    lat = calloc((size_t)n + 16, sizeof(*lat));
+    for (int i = 0; i < ns; i++) {
+        fc[i] = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA | FLOWCHECK_KEEP_LOG);
+        flowcheck_expect_from(fc[i], bot, k0);
+        for (size_t j = 0; j < wsconn_count(subs[i]); j++) {
+            const wsmsg *m = wsconn_msg(subs[i], j);
+            envelope_peek p;
+            if (envelope_peek_fields(m->text, m->len, &p) == 0 && !strcmp(p.source, bot) &&
+                p.seq > target)
+                continue; /* beyond the window */
+            flowcheck_feed(fc[i], m->text, m->len);
+            if (i == 0 && lat && nlat < (size_t)n + 16 && p.ts_us > 0 && !strcmp(p.source, bot))
+                lat[nlat++] = (double)(m->rx_real_us - p.ts_us) / 1000.0;
+        }
+        char probs[2048];
+        if (flowcheck_problems(fc[i], probs, sizeof(probs))) {
+            r = fail(msg, len, "subscriber %d: %s", i, probs);
+            goto out;
+        }
+        if (flowcheck_unique(fc[i], bot) != (uint64_t)n) {
+            r = fail(msg, len, "subscriber %d has %llu of the %d messages %lld..%lld", i,
+                     (unsigned long long)flowcheck_unique(fc[i], bot), n, (long long)k0 + 1,
+                     (long long)target);
+            goto out;
+        }
+        if (i > 0 && flowcheck_compare(fc[0], fc[i], err, sizeof(err)) < 0) {
+            r = fail(msg, len, "subscribers 0 and %d saw different streams: %.400s", i, err);
+            goto out;
+        }
+    }
+    if (nlat) {
+        suite_metric("e2e_latency_p50_ms", sutconn_percentile(lat, nlat, 50), "ms");
+        suite_metric("e2e_latency_p99_ms", sutconn_percentile(lat, nlat, 99), "ms");
+        suite_metric("e2e_latency_max_ms", lat[nlat - 1], "ms");
+    }
+    suite_metric("e2e_subscribers", ns, "subs");
+    suite_metric("e2e_messages", n, "msgs");
+    snprintf(msg, len, "%d subscribers saw the identical %d messages %lld..%lld", ns, n,
+             (long long)k0 + 1, (long long)target);
+out:
+    for (int i = 0; fc && i < ns; i++)
+        flowcheck_free(fc[i]);
+    free(fc);
+    free(subs);
+    free(mx);
+    free(lat);
+    wsclient_free(c);
+    return r;
+}
+
+/* ---- CUnit wrappers ----------------------------------------------------------- */
+
+typedef check_result (*check_fn)(const suite_ctx *, char *, size_t);
+
+static void run_check(check_fn fn, const char *name)
+{
+    char msg[4096] = "";
+    check_result r = fn(suite_get(), msg, sizeof(msg));
+    if (r == CHECK_SKIP) {
+        suite_skip("%s", msg);
+        return;
+    }
+    suite_log("%s %s: %s", r == CHECK_PASS ? "PASS" : "FAIL", name, msg);
+    if (r == CHECK_FAIL)
+        CU_assertImplementation(CU_FALSE, __LINE__, msg, __FILE__, name, CU_FALSE);
+}
+
+#define WRAP(n)                                                                                \
+    static void test_##n(void) { run_check(message_flow_check_##n, #n); }
+WRAP(schema)
+WRAP(order)
+WRAP(integrity)
+WRAP(filters)
+WRAP(resume)
+WRAP(invalid_publish)
+WRAP(end_to_end)
+
+static CU_TestInfo tests[] = {
+    {"schema", test_schema},
+    {"order", test_order},
+    {"integrity", test_integrity},
+    {"filters", test_filters},
+    {"resume", test_resume},
+    {"invalid_publish", test_invalid_publish},
+    {"end_to_end", test_end_to_end},
+    CU_TEST_INFO_NULL,
+};
+
+const suite_def suite_message_flow = {
+    .name = "message_flow",
+    .description = "schemas, order, integrity, filters, resume, invalid publish, end to end",
+    .init = NULL,
+    .cleanup = NULL,
+    .tests = tests,
+};

@@ -1,0 +1,21 @@
+/* message_flow: the checks of the message-flow suite (seed 003 §3), callable
+ * on their own so the harness's faulty-peer tests run exactly the code the
+ * suite runs. Each returns CHECK_PASS, CHECK_FAIL or CHECK_SKIP with a
+ * one-line message naming the problem (or the reason for the skip). The
+ * judging itself is flowcheck.c's. */
+#ifndef WSB_SUITE_MESSAGE_FLOW_H
+#define WSB_SUITE_MESSAGE_FLOW_H
+
+#include <stddef.h>
+
+#include "sutconn.h"
+
+check_result message_flow_check_schema(const suite_ctx *ctx, char *msg, size_t len);
+check_result message_flow_check_order(const suite_ctx *ctx, char *msg, size_t len);
+check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_t len);
+check_result message_flow_check_filters(const suite_ctx *ctx, char *msg, size_t len);
+check_result message_flow_check_resume(const suite_ctx *ctx, char *msg, size_t len);
+check_result message_flow_check_invalid_publish(const suite_ctx *ctx, char *msg, size_t len);
+check_result message_flow_check_end_to_end(const suite_ctx *ctx, char *msg, size_t len);
+
+#endif
