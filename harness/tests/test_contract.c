@@ -5,9 +5,11 @@
  * dispatch by "type" and lookups by name. The real schemas/ is checked by
  * test_schemas. */
 #include "contract.h"
+#include "jsonschema.h"
 #include "wjson.h"
 
 #include <CUnit/Basic.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,12 +283,72 @@ static void test_real_schemas(void)
     contract_free(c);
 }
 
+/* Validates every schema file under path (examples/ skipped) against the
+ * draft-07 metaschema; returns how many files were checked. */
+static int check_meta(const jsonschema *meta, const char *path, int depth)
+{
+    DIR *d = opendir(path);
+    struct dirent *de;
+    int n = 0;
+
+    if (d == NULL || depth > 8) {
+        if (d)
+            closedir(d);
+        return 0;
+    }
+    while ((de = readdir(d)) != NULL) {
+        char full[1024], err[512];
+        size_t len = strlen(de->d_name);
+        struct stat st;
+
+        if (de->d_name[0] == '.' || strcmp(de->d_name, "examples") == 0)
+            continue;
+        snprintf(full, sizeof(full), "%s/%s", path, de->d_name);
+        if (stat(full, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            n += check_meta(meta, full, depth + 1);
+            continue;
+        }
+        if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
+            continue;
+        cJSON *doc = wjson_parse_file(full, 64, err, sizeof(err));
+        CU_ASSERT_PTR_NOT_NULL(doc);
+        if (doc == NULL)
+            continue;
+        int r = jsonschema_validate(meta, doc, err, sizeof(err));
+        if (r != 0)
+            fprintf(stderr, "\n  %s is not a valid draft-07 schema: %s\n", full, err);
+        CU_ASSERT_EQUAL(r, 0);
+        cJSON_Delete(doc);
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static void test_schemas_are_draft07(void)
+{
+    char err[512];
+    jsonschema_registry *reg = jsonschema_registry_new();
+    cJSON *ref = parse("{\"$ref\":\"http://json-schema.org/draft-07/schema#\"}");
+    jsonschema *meta = jsonschema_add(reg, ref, NULL, err, sizeof(err));
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(meta);
+    CU_ASSERT_EQUAL_FATAL(jsonschema_registry_resolve(reg, err, sizeof(err)), 0);
+    int n = check_meta(meta, contract_default_dir(NULL), 0);
+    printf(" (%d schema files) ", n);
+    CU_ASSERT_TRUE(n >= 13);
+    jsonschema_registry_free(reg);
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {
         {"schema directory and type names", test_default_dir},
         {"load, dispatch by type, broken directories", test_load_and_dispatch},
         {"real schemas: threads, mutated frames", test_real_schemas},
+        {"every schema file is a valid draft-07 schema", test_schemas_are_draft07},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"contract", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
