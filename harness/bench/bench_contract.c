@@ -4,7 +4,7 @@
  * wjson_parse + contract_check_envelope, with the parse and validate shares
  * measured apart, (2) a 64 KiB envelope (a large order book in data) through
  * wjson_parse + the envelope schema, and (3) envelope_peek_fields on the
- * typical frame. Each loop is bounded by a count and by ~1.5 s. Figures only:
+ * typical frame. Each loop is bounded by a count and by ~1 s. Figures only:
  * nothing is asserted. Schemas come from $WSB_SCHEMAS or schemas/. */
 #include "contract.h"
 #include "envelope.h"
