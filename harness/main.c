@@ -25,6 +25,8 @@
 #include "wlog.h"
 
 #define MAX_LIST 64
+#define NATIVE_BOT_RATE 100.0  /* trading events per second, native mode */
+#define NATIVE_BOT_QUEUE 10000
 
 static volatile sig_atomic_t interrupted;
 
@@ -68,8 +70,9 @@ static void usage(FILE *f)
             "  --bin-dir DIR           where wsb-dashboard and wsb-bot are (build/bin)\n"
             "  --suite-timeout S       watchdog per suite in seconds (600)\n"
             "Sizes (environment): WSB_CONCURRENT_CONNECTIONS, WSB_RAMP_CEILING, WSB_RAMP_STEP,\n"
-            "  WSB_FLOW_MESSAGES, WSB_FLOW_SUBSCRIBERS, WSB_DURATION_S, WSB_BOT_RATE,\n"
-            "  WSB_BOT_QUEUE_SIZE, WSB_HISTORY_SIZE, WSB_BOT_SOURCE (bot-1)\n"
+            "  WSB_FLOW_MESSAGES, WSB_FLOW_SUBSCRIBERS, WSB_DURATION_S, WSB_BOT_SOURCE (bot-1)\n"
+            "Native services (environment): WSB_BOT_RATE (100/s), WSB_BOT_QUEUE_SIZE (10000),\n"
+            "  WSB_HISTORY_SIZE; SYSTEM__WEBSOCKET_* and LOG_LEVEL pass through to the bot\n"
             "Exit status: 0 when every selected suite passed, 1 when one failed, 2 on usage\n"
             "errors, 130 when interrupted.\n");
 }
@@ -397,8 +400,12 @@ int main(int argc, char **argv)
     cfg.schemas_dir = schemas_dir;
     cfg.jwt_secret = secret;
     cfg.bot_source = bot_source;
-    cfg.bot_rate = env_double("WSB_BOT_RATE", 0);
-    cfg.bot_queue_size = env_int("WSB_BOT_QUEUE_SIZE", 0);
+    /* native defaults: a brisk bot (the flow tests wait for its messages) and
+       a queue that covers outages of rate x queue / rate = 100 s */
+    cfg.bot_rate = env_double("WSB_BOT_RATE", NATIVE_BOT_RATE);
+    cfg.bot_queue_size = env_int("WSB_BOT_QUEUE_SIZE",
+                                 getenv("SYSTEM__WEBSOCKET_QUEUE_SIZE") ? 0
+                                                                        : NATIVE_BOT_QUEUE);
     cfg.history_size = env_int("WSB_HISTORY_SIZE", 0);
     cfg.dashboard_url = dash_url;
     cfg.bot_status_url = bot_url;

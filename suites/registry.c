@@ -4,8 +4,8 @@
 #include "registry.h"
 
 const runner_entry registry_suites[] = {
-    {"connectivity", NULL},
-    {"message_flow", NULL},
+    {"connectivity", &suite_connectivity},
+    {"message_flow", &suite_message_flow},
     {"fault_tolerance", NULL},
     {"load_tests", NULL},
     {"integration", NULL},
