@@ -44,6 +44,7 @@ struct bot_conn {
     lws_sorted_usec_list_t sul_house;
 
     int established;  /* the handshake completed */
+    int killing;      /* lws_set_timeout(KILL_ASYNC) issued for c->wsi */
     int welcomed;
     int ever_welcomed;
     int stopping;
@@ -315,7 +316,10 @@ static int write_some(bot_conn *c, struct lws *wsi)
 static void connection_lost(bot_conn *c, const char *why)
 {
     int was = c->welcomed;
+    if (c->killing)
+        why = "pong timeout"; /* we closed it: say why, not how it ended */
     c->wsi = NULL;
+    c->killing = 0;
     c->established = 0;
     c->welcomed = 0;
     c->ping_pending = 0;
@@ -387,11 +391,22 @@ static void housekeep(lws_sorted_usec_list_t *sul)
 {
     bot_conn *c = lws_container_of(sul, bot_conn, sul_house);
     lws_usec_t now = lws_now_usecs();
+    /* lws clears c->wsi (pwsi) when it frees the connection; a client killed
+     * during its handshake may do so without a close callback reaching this
+     * protocol, so make sure a lost connection always leads to a retry */
+    if (!c->wsi && (c->established || c->welcomed))
+        connection_lost(c, "closed");
+    else if (!c->wsi && !c->stopping && !c->st.gave_up &&
+             lws_dll2_is_detached(&c->sul_retry.list)) {
+        wlog_debug("connection vanished without a close callback: retrying");
+        schedule_retry(c);
+    }
     if (c->wsi && !c->stopping) {
         lws_usec_t silent = now - c->last_rx;
         lws_usec_t ping_us = (lws_usec_t)(c->cfg.ping_interval_s * 1e6);
         lws_usec_t dead_us = ping_us + (lws_usec_t)(c->cfg.pong_timeout_s * 1e6);
-        if (ping_us > 0 && silent > dead_us) {
+        if (ping_us > 0 && silent > dead_us && !c->killing) {
+            c->killing = 1;
             wlog_warn("no frame from the dashboard for %.1f s: connection dead",
                       (double)silent / 1e6);
             set_error(c, "%s", "pong timeout");
@@ -471,6 +486,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLIENT_CLOSED:
         connection_lost(c, "closed");
         break;
+    case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+        /* a client closed before its upgrade completed (e.g. killed while
+         * the handshake stalled) ends here, not in CLIENT_CLOSED */
+        if (wsi == c->wsi)
+            connection_lost(c, "closed during the handshake");
+        break;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         if (c->wsi && c->welcomed)
             lws_callback_on_writable(c->wsi);
@@ -511,8 +532,10 @@ void bot_conn_shutdown(bot_conn *c)
     c->stopping = 1;
     lws_sul_cancel(&c->sul_retry);
     lws_sul_cancel(&c->sul_house);
-    if (c->wsi)
+    if (c->wsi && !c->killing) {
+        c->killing = 1;
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
 }
 
 void bot_conn_get_status(bot_conn *c, bot_conn_status *out)

@@ -727,6 +727,82 @@ static void test_outage_longer_than_queue(void)
     unlink(journal);
 }
 
+static void test_partition_detected_by_ping(void)
+{
+    /* SIGSTOP keeps the dashboard's sockets open but silent, as a partition
+     * does: only the ping/pong timeout can tell the bot */
+    char dlog[256], blog[256];
+    bot_testkit_log_path(dlog, sizeof(dlog), "partition-dashboard");
+    bot_testkit_log_path(blog, sizeof(blog), "partition-bot");
+    static bot_testkit_child bot, dash;
+    int port = bot_testkit_start_dashboard(&dash, 0, NULL, dlog);
+    CU_ASSERT_FATAL(port > 0);
+    const char *extra[] = {"--rate", "200", "--count", "1200", "--queue-size", "5000",
+                           "--seed", "16", "--timeout", "20", NULL};
+    int sport = bot_testkit_start_bot(&bot, port, blog, extra);
+    CU_ASSERT_FATAL(sport > 0);
+    CU_ASSERT(bot_testkit_wait_status(sport, "acked", 200, 10000) >= 200);
+    kill(dash.pid, SIGSTOP);
+    int64_t t0 = bot_testkit_now_ms(), seen = 0;
+    while (bot_testkit_now_ms() - t0 < 6000 && !seen) {
+        cJSON *st = bot_testkit_http_json(sport, "/status");
+        if (st && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(st, "connected")) &&
+            strstr(bot_testkit_jstr(st, "last_error"), "pong timeout"))
+            seen = bot_testkit_now_ms() - t0;
+        cJSON_Delete(st);
+        bot_testkit_nap_ms(50);
+    }
+    CU_ASSERT(seen > 0);       /* detected ... */
+    CU_ASSERT(seen < 4000);    /* ... within ping 0.5 s + pong 1 s + slack */
+    kill(dash.pid, SIGCONT);
+
+    CU_ASSERT_FATAL(bot_testkit_child_wait_line(&bot, "wsb-bot summary", 30000));
+    char line[512];
+    snprintf(line, sizeof(line), "%s", bot.line);
+    CU_ASSERT(strstr(line, "result=ok") != NULL);
+    long long gen = bot_testkit_summary_field(line, "generated");
+    CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "dropped"), 0);
+    CU_ASSERT(bot_testkit_summary_field(line, "reconnects") >= 1);
+    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 5000), 0);
+    /* what the stopped dashboard read late may arrive twice; it is
+     * deduplicated, so subscribers still see each seq once, in order */
+    replay_result r;
+    replay_from_zero(port, gen, &r);
+    CU_ASSERT_EQUAL(r.last_seq, gen);
+    CU_ASSERT_EQUAL(r.frames, gen);
+    CU_ASSERT_EQUAL(r.duplicates, 0);
+    CU_ASSERT_EQUAL(r.out_of_order, 0);
+    CU_ASSERT_EQUAL(r.gap_frames, 0);
+    bot_testkit_child_kill(&dash, SIGKILL);
+}
+
+static void test_gives_up_after_max_retries(void)
+{
+    char blog[256];
+    bot_testkit_log_path(blog, sizeof(blog), "retries-bot");
+    static bot_testkit_child bot;
+    const char *extra[] = {"--rate", "50", "--seed", "17", "--max-retries", "2",
+                           "--flush-timeout", "0.2", NULL};
+    int sport = bot_testkit_start_bot(&bot, bot_testkit_free_port(), blog, extra);
+    CU_ASSERT_FATAL(sport > 0);
+    int64_t t0 = bot_testkit_now_ms();
+    int gave_up = 0;
+    while (!gave_up && bot_testkit_now_ms() - t0 < 5000) {
+        cJSON *st = bot_testkit_http_json(sport, "/status");
+        gave_up = st && strstr(bot_testkit_jstr(st, "last_error"), "gave up") != NULL &&
+                  !strcmp(bot_testkit_jstr(st, "state"), "degraded");
+        cJSON_Delete(st);
+        if (!gave_up)
+            bot_testkit_nap_ms(50);
+    }
+    CU_ASSERT(gave_up);
+    /* trading goes on regardless */
+    int64_t it = bot_testkit_wait_status(sport, "loop_iterations", 0, 1000);
+    CU_ASSERT(bot_testkit_wait_status(sport, "loop_iterations", it + 10, 3000) >= it + 10);
+    bot_testkit_child_kill(&bot, SIGTERM);
+    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 3000), 0);
+}
+
 /* Sends a command from a subscriber and waits for its command_ack. */
 static int command_round_trip(bot_testkit_ws *w, const char *id, const char *name, const char *params,
                               char *status, size_t cap, char *reason, size_t rcap)
@@ -904,7 +980,9 @@ static CU_TestInfo integration_tests[] = {
     {"dashboard absent at start", test_dashboard_absent_at_start},
     {"dashboard killed and restarted mid-stream", test_dashboard_killed_and_restarted},
     {"outage longer than the queue", test_outage_longer_than_queue},
+    {"partition detected by ping/pong", test_partition_detected_by_ping},
     {"command round trip", test_command_round_trip},
+    {"gives up after max retries, keeps trading", test_gives_up_after_max_retries},
     CU_TEST_INFO_NULL,
 };
 
