@@ -73,6 +73,8 @@ static void usage(FILE *f)
             "  WSB_FLOW_MESSAGES, WSB_FLOW_SUBSCRIBERS, WSB_DURATION_S, WSB_BOT_SOURCE (bot-1)\n"
             "Native services (environment): WSB_BOT_RATE (100/s), WSB_BOT_QUEUE_SIZE (10000),\n"
             "  WSB_HISTORY_SIZE; SYSTEM__WEBSOCKET_* and LOG_LEVEL pass through to the bot\n"
+            "  WSB_HEALTH_TIMEOUT (s, 30): how long an external or docker dashboard may take\n"
+            "  to answer /health before the run fails\n"
             "Exit status: 0 when every selected suite passed, 1 when one failed, 2 on usage\n"
             "errors, 130 when interrupted.\n");
 }
@@ -425,6 +427,16 @@ int main(int argc, char **argv)
             env = envdriver_external_new(&cfg, env_err, sizeof(env_err));
         else
             env = envdriver_native_new(&cfg, env_err, sizeof(env_err));
+        if (env && strcmp(mode, "native") != 0) {
+            /* a system we did not start: make sure it answers before judging it */
+            int tmo = env_int("WSB_HEALTH_TIMEOUT", 30);
+            char herr[700];
+            if (envdriver_wait_healthy(env, ENV_DASHBOARD, tmo * 1000, herr, sizeof(herr)) < 0) {
+                snprintf(env_err, sizeof(env_err), "%s", herr);
+                envdriver_free(env);
+                env = NULL;
+            }
+        }
         if (!env)
             wlog_error("environment: %s", env_err);
         else
@@ -457,10 +469,13 @@ int main(int argc, char **argv)
     envdriver_free(env); /* stops what the native driver started */
 
     results_totals t = results_count(run);
-    printf("wsb-harness: %s: %d tests, %d passed, %d failed, %d skipped, %d not available "
-           "(%.1f s)\n",
-           rc == 0 ? "PASSED" : "FAILED", t.tests, t.passed, t.failed, t.skipped, t.not_available,
-           run->duration_s);
+    int suites_failed = 0;
+    for (size_t i = 0; i < run->nsuites; i++)
+        suites_failed += run->suites[i].status == RESULTS_FAILED;
+    printf("wsb-harness: %s: %d of %zu suites failed; %d tests: %d passed, %d failed, %d skipped, "
+           "%d not available (%.1f s)\n",
+           rc == 0 ? "PASSED" : "FAILED", suites_failed, run->nsuites, t.tests, t.passed,
+           t.failed, t.skipped, t.not_available, run->duration_s);
     printf("wsb-harness: results in %s\n", resdir);
     int was_interrupted = run->interrupted || interrupted;
     results_run_free(run);

@@ -420,6 +420,34 @@ int results_write_summary(const results_run *r, const char *path, char *err, siz
     return rc;
 }
 
+int results_write_suite_metrics(const results_suite *s, const char *dir, char *err,
+                                size_t errlen)
+{
+    char p[4096];
+    snprintf(p, sizeof(p), "%s/metrics", dir);
+    if (results_mkdirs(p, err, errlen) < 0)
+        return -1;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "version", RESULTS_FORMAT_VERSION);
+    cJSON_AddStringToObject(j, "suite", s->name);
+    cJSON_AddStringToObject(j, "status", results_status_name(s->status));
+    cJSON_AddItemToObject(j, "metrics", metrics_json(s->metrics, s->nmetrics));
+    cJSON *t = cJSON_AddObjectToObject(j, "tests");
+    for (size_t i = 0; i < s->ntests; i++)
+        cJSON_AddItemToObject(t, s->tests[i].name,
+                              metrics_json(s->tests[i].metrics, s->tests[i].nmetrics));
+    char *text = cJSON_Print(j);
+    cJSON_Delete(j);
+    if (!text) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    snprintf(p, sizeof(p), "%s/metrics/%s.json", dir, s->name);
+    int rc = write_atomic(p, text, err, errlen);
+    free(text);
+    return rc;
+}
+
 /* ---- reading a summary back ---- */
 
 static const char *jstr(const cJSON *o, const char *k)

@@ -110,6 +110,11 @@ cJSON *results_summary_json(const results_run *r);
 int results_write_summary(const results_run *r, const char *path, char *err, size_t errlen);
 int results_write_junit(const results_run *r, const char *path, char *err, size_t errlen);
 int results_write_report(const results_run *r, const char *path, char *err, size_t errlen);
+/* <dir>/metrics/<suite>.json: {"version":1,"suite":NAME,"status":..,
+ * "metrics":{name:{value,unit}},"tests":{test:{name:{value,unit}}}}, the
+ * figures of one suite for tools that plot or compare runs. */
+int results_write_suite_metrics(const results_suite *s, const char *dir, char *err,
+                                size_t errlen);
 /* All three into dir (test_summary.json, junit.xml, test_report.md). */
 int results_write_all(const results_run *r, const char *dir, char *err, size_t errlen);
 

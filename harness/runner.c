@@ -1063,6 +1063,8 @@ int runner_run(const runner_entry *entries, size_t n, const runner_selection *se
                     o->env_error);
         } else {
             run_suite(o, run, rs, def);
+            if (results_write_suite_metrics(rs, o->results_dir, err, sizeof(err)) < 0)
+                wlog_error("%s", err);
             fprintf(con, "[%s] %s in %.1f s\n", def->name, results_status_name(rs->status),
                     rs->duration_s);
         }

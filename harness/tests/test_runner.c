@@ -461,6 +461,10 @@ static void test_report_and_logs(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(elog);
     CU_ASSERT_PTR_NOT_NULL(strstr(elog, "init: cannot reach anything"));
     free(elog);
+    char *mj = slurp(&mixed, "metrics/alpha.json");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mj);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mj, "\"latency_p99\""));
+    free(mj);
     /* plain console lines (not a TTY) */
     CU_ASSERT_PTR_NOT_NULL(strstr(mixed.console_text, "[alpha] fail_twice"));
     CU_ASSERT_PTR_NULL(strstr(mixed.console_text, "\r"));
