@@ -543,3 +543,8 @@ void bot_conn_get_status(bot_conn *c, bot_conn_status *out)
     *out = c->st;
     out->connected = atomic_load(&c->connected);
 }
+
+int bot_conn_connected(bot_conn *c)
+{
+    return atomic_load(&c->connected);
+}

@@ -65,6 +65,10 @@ void bot_conn_wake(bot_conn *c);
 /* Closes the connection for good (no reconnect). */
 void bot_conn_shutdown(bot_conn *c);
 
+/* Service thread only. */
 void bot_conn_get_status(bot_conn *c, bot_conn_status *out);
+
+/* Any thread: 1 while welcomed on a live connection. */
+int bot_conn_connected(bot_conn *c);
 
 #endif

@@ -422,11 +422,7 @@ static void loop_stats(void *ud, bot_loop_stats *out)
     out->generated = qs.generated;
     out->queued = qs.queued;
     out->dropped = qs.dropped;
-    if (a->conn) {
-        bot_conn_status cs;
-        bot_conn_get_status(a->conn, &cs);
-        out->connected = cs.connected;
-    }
+    out->connected = a->conn ? bot_conn_connected(a->conn) : 0; /* runs on the loop thread */
 }
 
 static void loop_sink(void *ud, const bot_event *ev)
