@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 
 #include "envelope.h"
@@ -373,6 +374,46 @@ static void closed(dashboard *d, dashboard_conn *c)
 
 /* ---- publishers ---- */
 
+/* Wakes every subscriber (and publishers owed an ack) for what was pushed. */
+static void wake_all(dashboard *d)
+{
+    d->woken_head = d->head;
+    d->last_wake_us = now_us();
+    dashboard_sub_after_push(d);
+    for (dashboard_conn *p = d->publishers; p; p = p->next)
+        if (p->src >= 0 && (p->ack_wanted || d->sources[p->src].durable_seq > p->acked_sent))
+            dashboard_request_write(p);
+}
+
+static void wake_cb(lws_sorted_usec_list_t *sul)
+{
+    dashboard *d = lws_container_of(sul, dashboard, sul_wake);
+    d->wake_scheduled = 0;
+    if (d->head != d->woken_head)
+        wake_all(d);
+}
+
+/* Called after each publisher message. lws reads at most the rx buffer
+ * (512 bytes) per poll round; waking 100 subscribers each round would cost
+ * one write per message per subscriber. So while the publisher's socket
+ * still holds unread bytes, wake-ups wait (at most WAKE_BATCH items or
+ * WAKE_MAX_US), and every subscriber then gets the whole batch in one write. */
+static void publisher_settle(dashboard *d, dashboard_conn *c)
+{
+    int unread = 0;
+    if (ioctl(lws_get_socket_fd(c->wsi), FIONREAD, &unread) != 0)
+        unread = 0;
+    if (unread == 0 || d->head - d->woken_head >= DASHBOARD_WAKE_BATCH ||
+        now_us() - d->last_wake_us >= DASHBOARD_WAKE_MAX_US) {
+        wake_all(d);
+        return;
+    }
+    if (!d->wake_scheduled) {
+        d->wake_scheduled = 1;
+        lws_sul_schedule(d->ctx, 0, &d->sul_wake, wake_cb, DASHBOARD_WAKE_MAX_US);
+    }
+}
+
 static int rate_ok(dashboard *d, dashboard_conn *c)
 {
     if (d->cfg.rate_limit <= 0)
@@ -439,8 +480,8 @@ static void pub_message(dashboard *d, dashboard_conn *c, const char *text, size_
     if (e.seq <= s->last_seq) {
         s->duplicates++;
         c->ack_wanted = 1;
-        dashboard_request_write(c);
         cJSON_Delete(root);
+        publisher_settle(d, c);
         return;
     }
     if (e.seq > s->last_seq + 1) {
@@ -480,10 +521,9 @@ static void pub_message(dashboard *d, dashboard_conn *c, const char *text, size_
                            end - 1 + (size_t)tail);
     free(payload);
     cJSON_Delete(root);
-    if (d->journal_fd < 0) {
-        s->durable_seq = s->last_seq;
-        dashboard_request_write(c);
-    }
+    if (d->journal_fd < 0)
+        s->durable_seq = s->last_seq; /* acked at the next wake-up */
+    publisher_settle(d, c);
 }
 
 /* Fills a publisher's batch: private frames, then the cumulative ack. */

@@ -28,6 +28,8 @@
 #define DASHBOARD_WRITE_CAP (256 * 1024) /* bytes per coalesced write, at least */
 #define DASHBOARD_OUT_MAX 4096       /* private frames queued before closing 1008 */
 #define DASHBOARD_RX_BUFFER 512      /* lws rx buffer per connection */
+#define DASHBOARD_WAKE_BATCH 512     /* items pushed before subscribers are woken regardless */
+#define DASHBOARD_WAKE_MAX_US 1000   /* longest a wake-up is deferred */
 #define DASHBOARD_TX_PACKET (1024 * 1024) /* largest single socket write lws attempts */
 
 enum dashboard_slow_policy { DASHBOARD_SLOW_DISCONNECT = 0, DASHBOARD_SLOW_DROP = 1 };
@@ -156,6 +158,10 @@ typedef struct dashboard {
     int fsync_scheduled;
     lws_sorted_usec_list_t sul_fsync;
     lws_sorted_usec_list_t sul_sweep;
+    lws_sorted_usec_list_t sul_wake;
+    int wake_scheduled;
+    uint64_t woken_head;     /* ring head when subscribers were last woken */
+    int64_t last_wake_us;
 
     dashboard_conn *publishers, *subscribers;
     int npublishers, nsubscribers;
@@ -194,8 +200,10 @@ int dashboard_source_find(const dashboard *d, const char *name);
 uint64_t dashboard_ring_tail(const dashboard *d);
 dashboard_item *dashboard_ring_at(dashboard *d, uint64_t idx);
 /* Appends a stream payload (JSON text, not framed) as the newest item:
- * frames it, lets subscribers react before the oldest item is overwritten,
- * journals it and wakes subscribers. 0 or -1 (allocation). */
+ * frames it, lets subscribers react before the oldest item is overwritten
+ * and journals it. Waking the subscribers is the caller's (dashboard.c
+ * batches wake-ups while the publisher's socket has more to read).
+ * 0 or -1 (allocation). */
 int dashboard_history_push(dashboard *d, int src, int type, int64_t seq, int64_t gap_from,
                            const char *symbol, const char *payload, size_t len);
 /* Replays the journal into the ring and sources (at start). */

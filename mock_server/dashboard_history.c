@@ -203,7 +203,6 @@ int dashboard_history_push(dashboard *d, int src, int type, int64_t seq, int64_t
         wlog_error("journal buffer: out of memory");
         return -1;
     }
-    dashboard_sub_after_push(d);
     return 0;
 }
 

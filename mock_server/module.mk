@@ -11,6 +11,9 @@ test-jwt_SRCS := harness/tests/test_jwt.c
 
 TESTS += test-dashboard
 test-dashboard_SRCS := mock_server/tests/test_dashboard.c mock_server/tests/tws.c
+
+BENCHES += bench-dashboard
+bench-dashboard_SRCS := mock_server/bench_dashboard.c mock_server/tests/tws.c
 # --- end of the mock dashboard block ---
 
 # --- mock trading bot (helper h4): wsb-bot, its tests and bench ---

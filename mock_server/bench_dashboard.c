@@ -1,0 +1,540 @@
+/* bench_dashboard: speed and memory of wsb-dashboard on loopback (make bench).
+ *
+ * Starts the real server (build/bin/wsb-dashboard, BUILD honoured) and
+ * measures, each phase bounded in count and time:
+ *   1. delivered messages/s summed over 100 subscribers, 1 publisher at full
+ *      speed (the publisher keeps at most a window of messages in flight);
+ *   2. publish-to-receive latency p50/p99/max at a fixed 1,000 messages/s
+ *      (ts_us is the scheduled send time: no coordinated omission);
+ *   3. handshakes/s (pipelined, 200 in flight, connect + upgrade + close);
+ *   4. idle subscribers held (up to BENCH_IDLE, default 19,000) and the
+ *      server's RSS per idle subscriber, from /proc/PID/status.
+ * It prints figures; it never fails on speed. Exit 1 only when it cannot run.
+ * Env: BUILD, BENCH_SECONDS (phase 1, default 4), BENCH_IDLE (default 19000),
+ * BENCH_HANDSHAKES (default 5000). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jwt.h"
+#include "tests/tws.h"
+
+#define SECRET "bench-secret"
+#define NSUBS 100
+#define RBUF (256 * 1024)
+#define WINDOW 4000         /* publisher messages in flight (full speed) */
+#define MAX_LAT (2000000)   /* latency samples kept */
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- the server process ---- */
+
+static pid_t server_pid;
+
+static int start_server(const char *const extra[])
+{
+    const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
+    char prog[256];
+    snprintf(prog, sizeof prog, "%s/bin/wsb-dashboard", build);
+    const char *argv[32] = {prog, "--port", "0", "--host", "127.0.0.1", "--jwt-secret", SECRET};
+    int n = 7;
+    for (int i = 0; extra && extra[i] && n < 30; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    int pfd[2];
+    if (pipe(pfd))
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(pfd[1], 1);
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0 && !getenv("BENCH_SERVER_LOG"))
+            dup2(null, 2);
+        close(pfd[0]);
+        setenv("LOG_LEVEL", "warn", 0);
+        execv(prog, (char *const *)argv);
+        _exit(127);
+    }
+    close(pfd[1]);
+    char line[256];
+    size_t len = 0;
+    int port = 0;
+    int64_t deadline = mono_us() + 10000000;
+    while (!port && mono_us() < deadline) {
+        struct pollfd pf = {pfd[0], POLLIN, 0};
+        if (poll(&pf, 1, 200) <= 0)
+            continue;
+        ssize_t r = read(pfd[0], line + len, sizeof line - 1 - len);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        line[len] = 0;
+        char *p = strstr(line, "listening on port ");
+        if (p && strchr(p, '\n'))
+            port = atoi(p + 18);
+    }
+    close(pfd[0]);
+    server_pid = pid;
+    if (!port) {
+        fprintf(stderr, "bench: %s did not start\n", prog);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        server_pid = 0;
+    }
+    return port ? port : -1;
+}
+
+static void stop_server(void)
+{
+    if (server_pid > 0) {
+        kill(server_pid, SIGKILL);
+        waitpid(server_pid, NULL, 0);
+        server_pid = 0;
+    }
+}
+
+static long rss_kb(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kb = -1;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmRSS:", 6))
+            kb = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return kb;
+}
+
+static long status_subscribers(int port)
+{
+    char *body = NULL;
+    long n = -1;
+    if (tws_http_get(port, "/api/websocket/status", &body, 5000) == 200 && body) {
+        char *p = strstr(body, "\"subscribers\":{\"count\":");
+        if (p)
+            n = strtol(p + 23, NULL, 10);
+    }
+    free(body);
+    return n;
+}
+
+/* ---- subscribers read in bulk on one epoll thread ---- */
+
+typedef struct reader_conn {
+    int fd;
+    uint8_t *buf;
+    size_t len;
+} reader_conn;
+
+static reader_conn rconn[NSUBS + 1];
+static atomic_llong delivered;
+static atomic_int stop_reader;
+static atomic_int measure_latency;
+static uint32_t *lat;      /* microseconds */
+static atomic_long nlat;
+
+static void parse_frames(reader_conn *c, int count)
+{
+    size_t off = 0;
+    while (c->len - off >= 2) {
+        uint8_t *p = c->buf + off;
+        uint64_t pl = p[1] & 0x7f;
+        size_t h = 2;
+        if (pl == 126) {
+            if (c->len - off < 4)
+                break;
+            pl = (uint64_t)p[2] << 8 | p[3];
+            h = 4;
+        } else if (pl == 127) {
+            if (c->len - off < 10)
+                break;
+            pl = 0;
+            for (int i = 0; i < 8; i++)
+                pl = pl << 8 | p[2 + i];
+            h = 10;
+        }
+        if (c->len - off < h + pl)
+            break;
+        if (count && (p[0] & 0x0f) == TWS_OP_TEXT) {
+            atomic_fetch_add_explicit(&delivered, 1, memory_order_relaxed);
+            if (atomic_load_explicit(&measure_latency, memory_order_relaxed)) {
+                uint8_t *ts = memmem(p + h, pl, "\"ts_us\":", 8);
+                if (ts) {
+                    int64_t t = strtoll((char *)ts + 8, NULL, 10);
+                    long i = atomic_fetch_add(&nlat, 1);
+                    int64_t d = now_us() - t;
+                    if (i < MAX_LAT)
+                        lat[i] = d < 0 ? 0 : (uint32_t)d;
+                }
+            }
+        }
+        off += h + pl;
+    }
+    memmove(c->buf, c->buf + off, c->len - off);
+    c->len -= off;
+}
+
+static void *reader(void *arg)
+{
+    int ep = *(int *)arg;
+    struct epoll_event ev[64];
+    while (!atomic_load(&stop_reader)) {
+        int n = epoll_wait(ep, ev, 64, 100);
+        for (int i = 0; i < n; i++) {
+            reader_conn *c = ev[i].data.ptr;
+            for (;;) {
+                ssize_t r = read(c->fd, c->buf + c->len, RBUF - c->len);
+                if (r <= 0)
+                    break;
+                c->len += (size_t)r;
+                parse_frames(c, c != &rconn[NSUBS]); /* the last one is the publisher */
+                if ((size_t)r < RBUF / 2)
+                    break;
+            }
+        }
+    }
+    return NULL;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static size_t encode_env(uint8_t *out, size_t cap, long long seq, int64_t ts)
+{
+    char e[400];
+    int n = snprintf(e, sizeof e,
+                     "{\"v\":1,\"type\":\"market_data\",\"source\":\"bench-bot\",\"seq\":%lld,"
+                     "\"ts_us\":%lld,\"data\":{\"symbol\":\"BTC-USD\",\"price\":64123.5,"
+                     "\"bid\":64123,\"ask\":64124,\"volume\":12.5}}",
+                     seq, (long long)ts);
+    return tws_encode_text(out, cap, e, (size_t)n);
+}
+
+/* Phases 1 and 2. */
+static int bench_fanout(void)
+{
+    const char *extra[] = {"--history", "200000", "--queue-limit", "100000", "--slow-policy",
+                           "drop", NULL};
+    int port = start_server(extra);
+    if (port < 0)
+        return -1;
+    char *st = jwt_sign(SECRET, "bench-viewer", "subscriber", 3600);
+    char *pt = jwt_sign(SECRET, "bench-bot", "publisher", 3600);
+    tws *subs[NSUBS];
+    int ep = epoll_create1(0);
+    char err[256];
+    int code;
+    for (int i = 0; i < NSUBS; i++) {
+        subs[i] = tws_connect(port, "/ws/stream", st, 5000, &code, err, sizeof err);
+        if (!subs[i]) {
+            fprintf(stderr, "bench: subscriber %d: %s\n", i, err);
+            return -1;
+        }
+        tws_send_text(subs[i], "{\"type\":\"subscribe\"}");
+    }
+    tws *pub = tws_connect(port, "/ws", pt, 5000, &code, err, sizeof err);
+    if (!pub) {
+        fprintf(stderr, "bench: publisher: %s\n", err);
+        return -1;
+    }
+    for (int i = 0; i <= NSUBS; i++) {
+        rconn[i].fd = i < NSUBS ? tws_fd(subs[i]) : tws_fd(pub);
+        rconn[i].buf = malloc(RBUF);
+        rconn[i].len = 0;
+        fcntl(rconn[i].fd, F_SETFL, fcntl(rconn[i].fd, F_GETFL) | O_NONBLOCK);
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &rconn[i]};
+        epoll_ctl(ep, EPOLL_CTL_ADD, rconn[i].fd, &ev);
+    }
+    lat = malloc(sizeof(uint32_t) * MAX_LAT);
+    pthread_t th;
+    pthread_create(&th, NULL, reader, &ep);
+    usleep(100000); /* subscriptions applied (status polled below would cost the same) */
+
+    /* 1: full speed */
+    double secs = getenv("BENCH_SECONDS") ? atof(getenv("BENCH_SECONDS")) : 4.0;
+    if (secs <= 0 || secs > 60)
+        secs = 4.0;
+    long long seq = 0;
+    uint8_t *batch = malloc(64 * 1024);
+    int64_t t0 = mono_us(), tend = t0 + (int64_t)(secs * 1e6);
+    long long d0 = atomic_load(&delivered);
+    while (mono_us() < tend) {
+        long long inflight = seq - (atomic_load(&delivered) - d0) / NSUBS;
+        if (inflight > WINDOW) {
+            usleep(200);
+            continue;
+        }
+        size_t len = 0;
+        for (int k = 0; k < 100; k++)
+            len += encode_env(batch + len, 64 * 1024 - len, ++seq, now_us());
+        if (tws_send_raw(pub, batch, len))
+            break;
+    }
+    /* let the in-flight window land (bounded) */
+    int64_t drain_end = mono_us() + 3000000;
+    while (atomic_load(&delivered) - d0 < seq * NSUBS && mono_us() < drain_end)
+        usleep(1000);
+    int64_t t1 = mono_us();
+    long long got = atomic_load(&delivered) - d0;
+    printf("fan-out at full speed: 1 publisher, %d subscribers, %lld published, %lld delivered "
+           "in %.2f s: %.0f delivered msgs/s (%.0f published/s)\n",
+           NSUBS, seq, got, (t1 - t0) / 1e6, got / ((t1 - t0) / 1e6), seq / ((t1 - t0) / 1e6));
+
+    /* 2: fixed 1,000 msg/s for 5 s */
+    atomic_store(&nlat, 0);
+    atomic_store(&measure_latency, 1);
+    long long d1 = atomic_load(&delivered);
+    int64_t start = now_us();
+    int nmsg = 5000;
+    for (int i = 0; i < nmsg; i++) {
+        int64_t sched = start + (int64_t)i * 1000;
+        int64_t w = sched - now_us();
+        if (w > 0)
+            usleep((useconds_t)w);
+        uint8_t one[512];
+        size_t len = encode_env(one, sizeof one, ++seq, sched);
+        if (tws_send_raw(pub, one, len))
+            break;
+    }
+    drain_end = mono_us() + 3000000;
+    while (atomic_load(&delivered) - d1 < (long long)nmsg * NSUBS && mono_us() < drain_end)
+        usleep(1000);
+    atomic_store(&measure_latency, 0);
+    long n = atomic_load(&nlat);
+    if (n > MAX_LAT)
+        n = MAX_LAT;
+    qsort(lat, (size_t)n, sizeof(uint32_t), cmp_u32);
+    if (n > 0)
+        printf("latency at 1,000 msg/s published (%d subscribers, %ld deliveries): p50 %u us, "
+               "p99 %u us, p99.9 %u us, max %u us\n",
+               NSUBS, n, lat[n / 2], lat[(size_t)(n * 0.99)], lat[(size_t)(n * 0.999)],
+               lat[n - 1]);
+
+    atomic_store(&stop_reader, 1);
+    pthread_join(th, NULL);
+    for (int i = 0; i < NSUBS; i++)
+        tws_close(subs[i]);
+    tws_close(pub);
+    for (int i = 0; i <= NSUBS; i++)
+        free(rconn[i].buf);
+    close(ep);
+    free(lat);
+    free(batch);
+    free(st);
+    free(pt);
+    stop_server();
+    return 0;
+}
+
+/* ---- raw pipelined handshakes (phases 3 and 4) ---- */
+
+static int nb_connect(int port, const char *src_ip)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    inet_pton(AF_INET, src_ip, &a.sin_addr);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    a.sin_port = htons((uint16_t)port);
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Opens count connections, at most inflight at a time, each upgraded (and
+ * subscribed when keep). Closes them unless keep. Returns the number upgraded;
+ * fds (when keep) receives them. */
+static int handshakes(int port, const char *src_ip, const char *token, int count, int inflight,
+                      int keep, int *fds, double max_s)
+{
+    char req[1024];
+    int rl = snprintf(req, sizeof req,
+                      "GET /ws/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer %s\r\n\r\n",
+                      token);
+    uint8_t sub[64];
+    size_t sl = tws_encode_text(sub, sizeof sub, "{\"type\":\"subscribe\"}", 20);
+    int ep = epoll_create1(0);
+    int started = 0, done = 0, ok = 0, active = 0;
+    int64_t deadline = mono_us() + (int64_t)(max_s * 1e6);
+    typedef struct hs {
+        int fd, sent;
+    } hs;
+    hs *slots = calloc((size_t)inflight, sizeof(hs));
+    struct epoll_event *evs = calloc((size_t)inflight, sizeof(*evs));
+    while (done < count && mono_us() < deadline) {
+        while (active < inflight && started < count) {
+            int fd = nb_connect(port, src_ip);
+            started++;
+            if (fd < 0) {
+                done++;
+                continue;
+            }
+            int s = 0;
+            while (slots[s].fd)
+                s++;
+            slots[s].fd = fd;
+            slots[s].sent = 0;
+            struct epoll_event ev = {.events = EPOLLOUT | EPOLLIN, .data.u32 = (uint32_t)s};
+            epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+            active++;
+        }
+        int n = epoll_wait(ep, evs, inflight, 100);
+        for (int i = 0; i < n; i++) {
+            hs *h = &slots[evs[i].data.u32];
+            if (!h->sent && (evs[i].events & EPOLLOUT)) {
+                if (write(h->fd, req, (size_t)rl) == rl) {
+                    h->sent = 1;
+                    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = evs[i].data.u32};
+                    epoll_ctl(ep, EPOLL_CTL_MOD, h->fd, &ev);
+                }
+                continue;
+            }
+            if (!(evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+                continue;
+            char buf[512];
+            ssize_t r = read(h->fd, buf, sizeof buf - 1);
+            int good = r > 12 && !memcmp(buf + 9, "101", 3);
+            epoll_ctl(ep, EPOLL_CTL_DEL, h->fd, NULL);
+            if (good)
+                ok++;
+            if (good && keep) {
+                if (write(h->fd, sub, sl) != (ssize_t)sl) {
+                    /* counted as held anyway: the socket is open */
+                }
+                fds[ok - 1] = h->fd;
+            } else {
+                close(h->fd);
+            }
+            h->fd = 0;
+            active--;
+            done++;
+        }
+    }
+    for (int s = 0; s < inflight; s++)
+        if (slots[s].fd)
+            close(slots[s].fd);
+    free(slots);
+    free(evs);
+    close(ep);
+    return ok;
+}
+
+static void bench_handshakes(void)
+{
+    int count = getenv("BENCH_HANDSHAKES") ? atoi(getenv("BENCH_HANDSHAKES")) : 5000;
+    if (count <= 0 || count > 20000)
+        count = 5000;
+    const char *extra[] = {NULL};
+    int port = start_server(extra);
+    if (port < 0)
+        return;
+    char *tok = jwt_sign(SECRET, "bench-viewer", "subscriber", 3600);
+    int64_t t0 = mono_us();
+    int ok = handshakes(port, "127.0.0.3", tok, count, 200, 0, NULL, 20.0);
+    double s = (mono_us() - t0) / 1e6;
+    printf("handshakes: %d of %d upgraded (token checked each time) in %.2f s: %.0f handshakes/s\n",
+           ok, count, s, ok / s);
+    free(tok);
+    stop_server();
+}
+
+static void bench_idle(void)
+{
+    int want = getenv("BENCH_IDLE") ? atoi(getenv("BENCH_IDLE")) : 19000;
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    if (want <= 0 || (rlim_t)want + 64 > rl.rlim_cur)
+        want = (int)rl.rlim_cur - 64;
+    const char *extra[] = {"--max-connections", "20000", "--idle-timeout", "0", NULL};
+    int port = start_server(extra);
+    if (port < 0)
+        return;
+    usleep(200000);
+    long base = rss_kb(server_pid);
+    char *tok = jwt_sign(SECRET, "idle-viewer", "subscriber", 3600);
+    int *fds = calloc((size_t)want, sizeof(int));
+    int64_t t0 = mono_us();
+    int held = handshakes(port, "127.0.0.4", tok, want, 500, 1, fds, 60.0);
+    double s = (mono_us() - t0) / 1e6;
+    /* wait until the server counts them (bounded) */
+    int64_t deadline = mono_us() + 10000000;
+    long counted = 0;
+    while (mono_us() < deadline && (counted = status_subscribers(port)) < held)
+        usleep(100000);
+    usleep(300000);
+    long after = rss_kb(server_pid);
+    printf("idle subscribers: %d of %d held (server counts %ld) after %.2f s; server RSS %ld KB -> "
+           "%ld KB: %.0f bytes per idle subscriber\n",
+           held, want, counted, s, base, after,
+           held > 0 ? (after - base) * 1024.0 / held : 0.0);
+    for (int i = 0; i < held; i++)
+        close(fds[i]);
+    free(fds);
+    free(tok);
+    stop_server();
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    atexit(stop_server);
+    printf("bench_dashboard: wsb-dashboard on 127.0.0.1, clients in this process (2 cores "
+           "shared)\n");
+    fflush(stdout);
+    if (bench_fanout() != 0) {
+        stop_server();
+        return 1;
+    }
+    fflush(stdout);
+    bench_handshakes();
+    fflush(stdout);
+    bench_idle();
+    return 0;
+}
