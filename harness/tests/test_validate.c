@@ -164,6 +164,17 @@ static void test_type_dir(void)
     expect(&r, 1, "/data/symbol: must match pattern");
     expect(&r, 1, "/data/price: must be > 0");
     CU_ASSERT_EQUAL(count_lines(r.out), 3);
+    /* every valid example of schemas/ that carries a type */
+    static const char *const examples[] = {
+        "stream.json", "stream__alert.json", "control-ack.json", "control-command.json",
+        "control-command_relay.json", "control-subscribe.json", "heartbeat.json", "alert.json",
+    };
+    for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
+        char path[256];
+        snprintf(path, sizeof(path), "schemas/examples/valid/%s", examples[i]);
+        RUN(&r, NULL, "--type-dir", "schemas", path);
+        expect(&r, 0, NULL);
+    }
     /* the same schema file alone: its sibling envelope.json is found */
     RUN(&r, NULL, "--schema", "schemas/messages/trade_executed.json", DATA "trade_invalid.json");
     expect(&r, 1, "/data/price: must be > 0");

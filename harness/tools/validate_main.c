@@ -36,6 +36,8 @@ static void validate_usage(FILE *out)
             "                    picked by the document's \"type\": messages/<type>.json for\n"
             "                    the ten envelope types (stream.json when the frame carries\n"
             "                    relay_us), control/<type>.json for control frames\n"
+            "                    (a \"command\" without \"target\" is command_relay.json);\n"
+            "                    bodies without a type (status) need --schema\n"
             "  --lines           the input holds one document per line (a capture); each\n"
             "                    error line starts with \"line N: \"\n"
             "  --max-depth N     nesting limit of the instance (default %d)\n"
@@ -178,7 +180,14 @@ static int validate_pick(const char *dir, const cJSON *doc, char *path, size_t c
     }
     if (strchr(type->valuestring, '/') == NULL && strchr(type->valuestring, '.') == NULL
         && strlen(type->valuestring) < 64) {
-        snprintf(path, cap, "%s/control/%s.json", dir, type->valuestring);
+        /* "command" names two frames: with "target" it goes subscriber ->
+         * dashboard (control/command.json), without it is the relay to the
+         * publisher (control/command_relay.json) */
+        if (strcmp(type->valuestring, "command") == 0
+            && cJSON_GetObjectItemCaseSensitive(doc, "target") == NULL)
+            snprintf(path, cap, "%s/control/command_relay.json", dir);
+        else
+            snprintf(path, cap, "%s/control/%s.json", dir, type->valuestring);
         if (validate_file_exists(path))
             return 0;
     }
