@@ -118,6 +118,13 @@ int results_write_suite_metrics(const results_suite *s, const char *dir, char *e
 /* All three into dir (test_summary.json, junit.xml, test_report.md). */
 int results_write_all(const results_run *r, const char *dir, char *err, size_t errlen);
 
+/* Adds src's suites into dst (a merge of parallel workers): a suite already
+ * in dst gets src's tests appended, each named "<test> [label]", its
+ * messages and metrics (metrics and messages labelled the same way), and its
+ * status settled again; a new suite is copied with the same labels. dst's
+ * duration becomes the longest; an interrupted worker interrupts dst. */
+void results_merge(results_run *dst, const results_run *src, const char *label);
+
 /* Reads a test_summary.json back (for merge steps and tests); NULL with err. */
 results_run *results_read_summary(const char *path, char *err, size_t errlen);
 

@@ -2,6 +2,9 @@
 PROGRAMS += wsb-harness
 wsb-harness_SRCS := harness/main.c suites/registry.c
 
+PROGRAMS += wsb-merge
+wsb-merge_SRCS := harness/tools/merge_main.c
+
 TESTS += test-histogram
 test-histogram_SRCS := harness/tests/test_histogram.c
 
@@ -14,6 +17,9 @@ TESTS += test-env-native
 test-env-native_SRCS := harness/tests/test_env_native.c
 TESTS += test-httpc
 test-httpc_SRCS := harness/tests/test_httpc.c
+
+TESTS += test-merge
+test-merge_SRCS := harness/tests/test_merge.c
 # --- end of the harness runner block ---
 # --- h7 begin: WebSocket client engine tests, faulty peer, connectivity/message_flow suites ---
 wsb-harness_SRCS += suites/connectivity.c suites/message_flow.c
