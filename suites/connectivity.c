@@ -534,6 +534,19 @@ restart:
             size_t l = strlen(msg);
             snprintf(msg + l, len - l, "; restarting the dashboard: %s", err);
         }
+    } else if (envdriver_has(ctx->env, ENV_CAP_BOT)) {
+        /* leave the system as found: wait (bounded) for the bot to reconnect */
+        int64_t until = wsclient_mono_us() + 20 * 1000000LL;
+        while (wsclient_mono_us() < until) {
+            int absent = 0;
+            cJSON *bs = sutconn_bot_status(ctx, &absent, err, sizeof(err));
+            const cJSON *cn = bs ? cJSON_GetObjectItemCaseSensitive(bs, "connected") : NULL;
+            int up = cJSON_IsTrue(cn);
+            cJSON_Delete(bs);
+            if (up || absent)
+                break;
+            wsclient_run_for(c, 200);
+        }
     }
 out:
     wsclient_free(c);
