@@ -776,6 +776,38 @@ static void test_partition_detected_by_ping(void)
     bot_testkit_child_kill(&dash, SIGKILL);
 }
 
+static void test_bot_restart_continues_numbering(void)
+{
+    /* a new bot process numbers after what the dashboard holds, so nothing
+     * it sends is deduplicated away */
+    char dlog[256], blog[256];
+    bot_testkit_log_path(dlog, sizeof(dlog), "renumber-dashboard");
+    bot_testkit_log_path(blog, sizeof(blog), "renumber-bot");
+    static bot_testkit_child bot, dash;
+    int port = bot_testkit_start_dashboard(&dash, 0, NULL, dlog);
+    CU_ASSERT_FATAL(port > 0);
+    long long total = 0;
+    for (int run = 0; run < 2; run++) {
+        const char *extra[] = {"--rate", "500", "--count", "300", "--seed", run ? "19" : "18",
+                               "--timeout", "10", NULL};
+        CU_ASSERT_FATAL(bot_testkit_start_bot(&bot, port, blog, extra) > 0);
+        CU_ASSERT_FATAL(bot_testkit_child_wait_line(&bot, "wsb-bot summary", 20000));
+        CU_ASSERT(strstr(bot.line, "result=ok") != NULL);
+        long long gen = bot_testkit_summary_field(bot.line, "generated");
+        total += gen;
+        CU_ASSERT_EQUAL(bot_testkit_summary_field(bot.line, "last_seq"), total);
+        CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 5000), 0);
+    }
+    cJSON *ds = bot_testkit_http_json(port, "/api/websocket/status");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
+    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.last_seq"), total);
+    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.received"), total);
+    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.duplicates"), 0);
+    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.gaps"), 0);
+    cJSON_Delete(ds);
+    bot_testkit_child_kill(&dash, SIGKILL);
+}
+
 static void test_gives_up_after_max_retries(void)
 {
     char blog[256];
@@ -982,6 +1014,7 @@ static CU_TestInfo integration_tests[] = {
     {"outage longer than the queue", test_outage_longer_than_queue},
     {"partition detected by ping/pong", test_partition_detected_by_ping},
     {"command round trip", test_command_round_trip},
+    {"a restarted bot continues the numbering", test_bot_restart_continues_numbering},
     {"gives up after max retries, keeps trading", test_gives_up_after_max_retries},
     CU_TEST_INFO_NULL,
 };
