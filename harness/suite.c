@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "histogram.h"
 #include "jwt.h"
 #include "results.h"
 #include "runner.h"
@@ -57,4 +58,31 @@ char *suite_token(const char *role, const char *sub, long ttl_s)
     else if (role && strcmp(role, "subscriber") == 0)
         t = c->subscriber_token;
     return t ? strdup(t) : NULL;
+}
+
+int suite_histogram(const char *name, const struct histogram *h)
+{
+    const suite_ctx *c = suite_get();
+    char path[4096], err[512], m[300];
+    snprintf(path, sizeof(path), "%s/metrics", c->results_dir ? c->results_dir : ".");
+    if (results_mkdirs(path, err, sizeof(err)) < 0) {
+        suite_log("histogram %s: %s", name, err);
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/metrics/%s_%s.json", c->results_dir ? c->results_dir : ".",
+             c->suite_name ? c->suite_name : "suite", name);
+    int rc = histogram_write_file(h, path, err, sizeof(err));
+    if (rc < 0)
+        suite_log("histogram %s: %s", name, err);
+    static const struct {
+        const char *suffix;
+        double p;
+    } ps[] = {{"p50", 50}, {"p90", 90}, {"p99", 99}, {"p99_9", 99.9}, {"max", 100}};
+    for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++) {
+        snprintf(m, sizeof(m), "%s_%s_us", name, ps[i].suffix);
+        suite_metric(m, (double)histogram_percentile(h, ps[i].p) / 1000.0, "us");
+    }
+    snprintf(m, sizeof(m), "%s_count", name);
+    suite_metric(m, (double)histogram_count(h), "values");
+    return rc;
 }

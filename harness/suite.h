@@ -51,6 +51,12 @@ void suite_metric(const char *name, double value, const char *unit);
 void suite_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Mints (or returns the given) token for a role, for a sub; caller frees. */
 char *suite_token(const char *role, const char *sub, long ttl_s);
+/* Saves a latency histogram (histogram.h) as <results>/metrics/<suite>_<name>.json
+ * (mergeable across workers) and records name_p50_us, name_p90_us, name_p99_us,
+ * name_p99_9_us, name_max_us and name_count as metrics of the running test.
+ * 0, or -1 when the file cannot be written (logged). */
+struct histogram;
+int suite_histogram(const char *name, const struct histogram *h);
 
 /* A suite as the runner knows it. Each suites/<name>.c defines one
  * `const suite_def suite_<name>`; suites/registry.c lists them. */

@@ -11,6 +11,7 @@
 #include "runner.h"
 
 #include <CUnit/Basic.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "histogram.h"
 #include "results.h"
 #include "jsonschema.h"
 #include "wjson.h"
@@ -101,6 +103,15 @@ static void t_pass_metric(void)
     CU_ASSERT(1);
 }
 
+static void t_histogram(void)
+{
+    histogram *h = histogram_new();
+    for (int i = 1; i <= 1000; i++)
+        histogram_record_us(h, i);
+    CU_ASSERT_EQUAL(suite_histogram("e2e", h), 0);
+    histogram_free(h);
+}
+
 static void t_fail_twice(void)
 {
     CU_ASSERT_EQUAL(1, 2);
@@ -179,7 +190,7 @@ static int init_fail(void)
 
 static CU_TestInfo alpha_tests[] = {
     {"pass_metric", t_pass_metric}, {"fail_twice", t_fail_twice}, {"skip", t_skip},
-    {"crash", t_crash},             {"after_crash", t_after_crash}, {"env", t_env},
+    {"crash", t_crash},             {"after_crash", t_after_crash}, {"env", t_env}, {"histogram", t_histogram},
     CU_TEST_INFO_NULL,
 };
 static CU_TestInfo beta_tests[] = {
@@ -301,7 +312,22 @@ static void test_mixed_statuses(void)
     const results_suite *a = find_suite(r, "alpha");
     CU_ASSERT_PTR_NOT_NULL_FATAL(a);
     CU_ASSERT_EQUAL(a->status, RESULTS_FAILED);
-    CU_ASSERT_EQUAL(a->ntests, 6);
+    CU_ASSERT_EQUAL(a->ntests, 7);
+    const results_test *ht = find_test(a, "histogram");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ht);
+    CU_ASSERT_EQUAL(ht->status, RESULTS_PASSED);
+    CU_ASSERT_EQUAL_FATAL(ht->nmetrics, 6);
+    CU_ASSERT_STRING_EQUAL(ht->metrics[0].name, "e2e_p50_us");
+    CU_ASSERT(fabs(ht->metrics[0].value - 500) <= 0.5);
+    CU_ASSERT_STRING_EQUAL(ht->metrics[4].name, "e2e_max_us");
+    CU_ASSERT_DOUBLE_EQUAL(ht->metrics[4].value, 1000, 1e-9);
+    char hp[128], herr[256];
+    snprintf(hp, sizeof(hp), "%s/metrics/alpha_e2e.json", mixed.dir);
+    histogram *saved = histogram_read_file(hp, herr, sizeof(herr));
+    CU_ASSERT_PTR_NOT_NULL(saved);
+    if (saved)
+        CU_ASSERT_EQUAL(histogram_count(saved), 1000);
+    histogram_free(saved);
     const results_test *t = find_test(a, "pass_metric");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
     CU_ASSERT_EQUAL(t->status, RESULTS_PASSED);
@@ -411,8 +437,8 @@ static void test_summary_json_shape(void)
     CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(j, "status")->valuestring, "failed");
     CU_ASSERT_EQUAL(cJSON_GetObjectItem(j, "exit_code")->valuedouble, 1);
     cJSON *tot = cJSON_GetObjectItem(j, "totals");
-    /* alpha 6 + beta 3 + delta 2 + epsilon 1 (not run) */
-    CU_ASSERT_EQUAL(cJSON_GetObjectItem(tot, "tests")->valuedouble, 12);
+    /* alpha 7 + beta 3 + delta 2 + epsilon 1 (not run) */
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(tot, "tests")->valuedouble, 13);
     CU_ASSERT_EQUAL(cJSON_GetObjectItem(tot, "not_available")->valuedouble, 1);
     int vrc = schema_check("harness/schemas/test_summary.json", t, err, sizeof(err));
     if (vrc)
@@ -427,8 +453,8 @@ static void test_junit(void)
     char *x = slurp(&mixed, "junit.xml");
     CU_ASSERT_PTR_NOT_NULL_FATAL(x);
     CU_ASSERT_PTR_NOT_NULL(strstr(x, "<?xml version=\"1.0\""));
-    /* 6 tests and the suite itself, which crashed once */
-    CU_ASSERT_PTR_NOT_NULL(strstr(x, "<testsuite name=\"alpha\" tests=\"7\" failures=\"3\" "
+    /* 7 tests and the suite itself, which crashed once */
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "<testsuite name=\"alpha\" tests=\"8\" failures=\"3\" "
                                      "errors=\"0\" skipped=\"1\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(x, "<skipped message=\"needs a status endpoint\"/>"));
     CU_ASSERT_PTR_NOT_NULL(strstr(x, "name=\"fail_twice\""));
@@ -447,7 +473,7 @@ static void test_report_and_logs(void)
 {
     char *md = slurp(&mixed, "test_report.md");
     CU_ASSERT_PTR_NOT_NULL_FATAL(md);
-    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| alpha | **FAIL** | 6 | 3 | 2 | 1 |"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| alpha | **FAIL** | 7 | 4 | 2 | 1 |"));
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "| alpha | pass_metric | latency_p99 | 1.25 | ms |"));
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "not built yet"));
     free(md);
