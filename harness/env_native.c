@@ -572,6 +572,7 @@ envdriver *envdriver_native_new(const env_config *cfg, char *err, size_t errlen)
     if (results_mkdirs(dir, err, errlen) < 0)
         goto fail;
     snprintf(im->journal, sizeof(im->journal), "%s/dashboard.journal", dir);
+    unlink(im->journal); /* a fresh environment: nothing carried over from an old run */
     static const char *const progs[ENV_NUM_SERVICES] = {"wsb-dashboard", "wsb-bot", NULL};
     static const char *const lines[ENV_NUM_SERVICES] = {"listening on port ", "status on port ",
                                                         NULL};
@@ -581,6 +582,8 @@ envdriver *envdriver_native_new(const env_config *cfg, char *err, size_t errlen)
         sv->port_line = lines[s];
         snprintf(sv->log_path, sizeof(sv->log_path), "%s/%s.log", dir,
                  envdriver_service_name((env_service)s));
+        if (truncate(sv->log_path, 0) < 0 && errno != ENOENT)
+            wlog_warn("cannot truncate %s: %s", sv->log_path, strerror(errno));
         if (sv->prog) {
             char path[PATH_MAX + 32];
             snprintf(path, sizeof(path), "%s/%s", im->bin_dir, sv->prog);

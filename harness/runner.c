@@ -944,7 +944,7 @@ static void run_suite(const runner_opts *o, results_run *run, results_suite *rs,
             sr.nmatch++;
     char path[4096];
     snprintf(path, sizeof(path), "%s/%s.log", o->results_dir, def->name);
-    sr.logfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    sr.logfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0666);
     if (sr.logfd < 0)
         wlog_warn("cannot open %s: %s", path, strerror(errno));
     log_line(&sr, "suite %s starts (%zu tests, watchdog %.0f s)", def->name, sr.nmatch,
