@@ -293,6 +293,7 @@ on_signal() {
     echo >&2
     err "interrupted: cleaning up"
     teardown
+    say "partial results: $RESULT_DIR"
     exit 130
 }
 
@@ -395,10 +396,10 @@ run_docker() {
 }
 
 # ------------------------------------------------------------------- main ----
-say "result directory: $RESULT_DIR"
 rc=0
 case "$MODE" in
 native)
+    say "result directory: $RESULT_DIR"
     run_native; rc=$? ;;
 docker)
     if ! check_docker; then
@@ -407,9 +408,11 @@ docker)
         rmdir "$RESULT_DIR/services" "$RESULT_DIR" 2>/dev/null
         exit 2
     fi
+    say "result directory: $RESULT_DIR"
     run_docker; rc=$? ;;
 auto)
     if check_docker; then
+        say "result directory: $RESULT_DIR"
         run_docker; rc=$?
     else
         warn "=================================================================="
