@@ -39,13 +39,13 @@
 #define NATIVE_DESTROY_STOP_MS 5000
 
 typedef struct native_svc {
-    const char *prog;    /* wsb-dashboard | wsb-bot */
+    const char *prog;      /* wsb-dashboard | wsb-bot */
     const char *port_line; /* "listening on port " | "status on port " */
-    int present;         /* the binary exists */
-    pid_t pid;           /* 0: not running */
-    int port;            /* 0 until first chosen */
+    int present;           /* the binary exists */
+    pid_t pid;             /* 0: not running */
+    int port;              /* 0 until first chosen */
     char log_path[PATH_MAX];
-    double cpu_last;     /* seconds of CPU at the last stats sample */
+    double cpu_last; /* seconds of CPU at the last stats sample */
     double wall_last;
     int have_sample;
 } native_svc;
@@ -66,7 +66,8 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void append_log(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void append_log(const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void append_log(const char *path, const char *fmt, ...)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
@@ -315,8 +316,7 @@ static int native_start(envdriver *d, env_service s, char *err, size_t errlen)
         setenv("DASHBOARD_JWT_SECRET", im->secret, 1);
         setenv("WSB_JWT_SECRET", im->secret, 1);
         execv(a.argv[0], a.argv);
-        dprintf(STDERR_FILENO, "wsb-harness: cannot execute %s: %s\n", a.argv[0],
-                strerror(errno));
+        dprintf(STDERR_FILENO, "wsb-harness: cannot execute %s: %s\n", a.argv[0], strerror(errno));
         _exit(127);
     }
     setpgid(pid, pid);

@@ -52,8 +52,7 @@ int envdriver_stop(envdriver *d, env_service s, int timeout_ms, char *err, size_
 {
     if (check(d, s, err, errlen) < 0)
         return -1;
-    return d->ops->stop ? d->ops->stop(d, s, timeout_ms, err, errlen)
-                        : bad(d, "stop", err, errlen);
+    return d->ops->stop ? d->ops->stop(d, s, timeout_ms, err, errlen) : bad(d, "stop", err, errlen);
 }
 
 int envdriver_kill(envdriver *d, env_service s, int sig, char *err, size_t errlen)
@@ -239,8 +238,7 @@ envdriver *envdriver_external_new(const env_config *cfg, char *err, size_t errle
         size_t l = strlen(cfg->bot_status_url);
         while (l > 0 && cfg->bot_status_url[l - 1] == '/')
             l--;
-        snprintf(d->bot_status_url, sizeof(d->bot_status_url), "%.*s", (int)l,
-                 cfg->bot_status_url);
+        snprintf(d->bot_status_url, sizeof(d->bot_status_url), "%.*s", (int)l, cfg->bot_status_url);
         d->caps |= ENV_CAP_BOT;
     }
     return d;

@@ -10,8 +10,8 @@
 
 #include "wjson.h"
 
-#define SUB_COUNT (1 << HISTOGRAM_SUB_BUCKET_BITS)      /* 2048 */
-#define SUB_HALF (SUB_COUNT / 2)                        /* 1024 */
+#define SUB_COUNT (1 << HISTOGRAM_SUB_BUCKET_BITS)        /* 2048 */
+#define SUB_HALF (SUB_COUNT / 2)                          /* 1024 */
 #define BUCKET_COUNT (36 - HISTOGRAM_SUB_BUCKET_BITS + 1) /* octaves up to 2^36 */
 #define COUNTS_LEN ((BUCKET_COUNT + 1) * SUB_HALF)
 
@@ -273,8 +273,10 @@ histogram *histogram_from_json(const cJSON *j, char *err, size_t errlen)
         get_int(j, "min", &mn, err, errlen) < 0 || get_int(j, "max", &mx, err, errlen) < 0)
         return NULL;
     if (bits != HISTOGRAM_SUB_BUCKET_BITS || maxt != HISTOGRAM_MAX_TRACKABLE) {
-        snprintf(err, errlen, "histogram: bucket parameters differ (sub_bucket_bits %lld, "
-                 "max_trackable %lld)", (long long)bits, (long long)maxt);
+        snprintf(err, errlen,
+                 "histogram: bucket parameters differ (sub_bucket_bits %lld, "
+                 "max_trackable %lld)",
+                 (long long)bits, (long long)maxt);
         return NULL;
     }
     const cJSON *sum = cJSON_GetObjectItemCaseSensitive(j, "sum");
@@ -291,12 +293,13 @@ histogram *histogram_from_json(const cJSON *j, char *err, size_t errlen)
     uint64_t total = 0;
     int k = 0;
     const cJSON *pair;
-    cJSON_ArrayForEach(pair, b) {
+    cJSON_ArrayForEach(pair, b)
+    {
         int64_t idx, c;
         if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2 ||
             !wjson_get_int64(cJSON_GetArrayItem(pair, 0), &idx) ||
-            !wjson_get_int64(cJSON_GetArrayItem(pair, 1), &c) || idx < 0 ||
-            idx >= COUNTS_LEN || c < 0) {
+            !wjson_get_int64(cJSON_GetArrayItem(pair, 1), &c) || idx < 0 || idx >= COUNTS_LEN ||
+            c < 0) {
             snprintf(err, errlen, "histogram: /buckets/%d: expected [index < %d, count >= 0]", k,
                      COUNTS_LEN);
             histogram_free(h);

@@ -24,9 +24,9 @@
 #include <cjson/cJSON.h>
 
 #define HISTOGRAM_FORMAT_VERSION 1
-#define HISTOGRAM_SUB_BUCKET_BITS 11                  /* 2048 exact values, then 1024 per octave */
-#define HISTOGRAM_MAX_NS 60000000000LL                /* 60 s: the range promised */
-#define HISTOGRAM_MAX_TRACKABLE ((1LL << 36) - 1)     /* what the buckets actually cover */
+#define HISTOGRAM_SUB_BUCKET_BITS 11              /* 2048 exact values, then 1024 per octave */
+#define HISTOGRAM_MAX_NS 60000000000LL            /* 60 s: the range promised */
+#define HISTOGRAM_MAX_TRACKABLE ((1LL << 36) - 1) /* what the buckets actually cover */
 
 typedef struct histogram histogram;
 

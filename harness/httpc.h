@@ -12,8 +12,8 @@
 #define HTTPC_MAX_BODY (16 * 1024 * 1024)
 
 typedef struct httpc_response {
-    long status;  /* HTTP status; 0 when no answer */
-    char *body;   /* NUL-terminated, owned: httpc_response_free */
+    long status; /* HTTP status; 0 when no answer */
+    char *body;  /* NUL-terminated, owned: httpc_response_free */
     size_t len;
 } httpc_response;
 

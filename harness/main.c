@@ -25,7 +25,7 @@
 #include "wlog.h"
 
 #define MAX_LIST 64
-#define NATIVE_BOT_RATE 100.0  /* trading events per second, native mode */
+#define NATIVE_BOT_RATE 100.0 /* trading events per second, native mode */
 #define NATIVE_BOT_QUEUE 10000
 
 static volatile sig_atomic_t interrupted;
@@ -313,9 +313,8 @@ int main(int argc, char **argv)
     }
     runner_selection sel[64];
     char err[1024];
-    if (registry_count > 64 ||
-        runner_select(registry_suites, registry_count, suites, nsuites, sel, err, sizeof(err)) <
-            0) {
+    if (registry_count > 64 || runner_select(registry_suites, registry_count, suites, nsuites, sel,
+                                             err, sizeof(err)) < 0) {
         fprintf(stderr, "wsb-harness: %s\n", err);
         return 2;
     }
@@ -406,8 +405,7 @@ int main(int argc, char **argv)
        a queue that covers outages of rate x queue / rate = 100 s */
     cfg.bot_rate = env_double("WSB_BOT_RATE", NATIVE_BOT_RATE);
     cfg.bot_queue_size = env_int("WSB_BOT_QUEUE_SIZE",
-                                 getenv("SYSTEM__WEBSOCKET_QUEUE_SIZE") ? 0
-                                                                        : NATIVE_BOT_QUEUE);
+                                 getenv("SYSTEM__WEBSOCKET_QUEUE_SIZE") ? 0 : NATIVE_BOT_QUEUE);
     cfg.history_size = env_int("WSB_HISTORY_SIZE", 0);
     cfg.dashboard_url = dash_url;
     cfg.bot_status_url = bot_url;
@@ -474,8 +472,8 @@ int main(int argc, char **argv)
         suites_failed += run->suites[i].status == RESULTS_FAILED;
     printf("wsb-harness: %s: %d of %zu suites failed; %d tests: %d passed, %d failed, %d skipped, "
            "%d not available (%.1f s)\n",
-           rc == 0 ? "PASSED" : "FAILED", suites_failed, run->nsuites, t.tests, t.passed,
-           t.failed, t.skipped, t.not_available, run->duration_s);
+           rc == 0 ? "PASSED" : "FAILED", suites_failed, run->nsuites, t.tests, t.passed, t.failed,
+           t.skipped, t.not_available, run->duration_s);
     printf("wsb-harness: results in %s\n", resdir);
     int was_interrupted = run->interrupted || interrupted;
     results_run_free(run);

@@ -420,8 +420,7 @@ int results_write_summary(const results_run *r, const char *path, char *err, siz
     return rc;
 }
 
-int results_write_suite_metrics(const results_suite *s, const char *dir, char *err,
-                                size_t errlen)
+int results_write_suite_metrics(const results_suite *s, const char *dir, char *err, size_t errlen)
 {
     char p[4096];
     snprintf(p, sizeof(p), "%s/metrics", dir);
@@ -465,7 +464,8 @@ static double jnum(const cJSON *o, const char *k)
 static void read_metrics(const cJSON *o, results_metric **m, size_t *n)
 {
     const cJSON *e;
-    cJSON_ArrayForEach(e, o) {
+    cJSON_ArrayForEach(e, o)
+    {
         const char *u = jstr(e, "unit");
         set_metric(m, n, e->string, jnum(e, "value"), u ? u : "");
     }
@@ -494,7 +494,8 @@ results_run *results_read_summary(const char *path, char *err, size_t errlen)
     r->duration_s = jnum(j, "duration_s");
     r->interrupted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "interrupted"));
     const cJSON *so;
-    cJSON_ArrayForEach(so, suites) {
+    cJSON_ArrayForEach(so, suites)
+    {
         results_suite *s = results_add_suite(r, jstr(so, "name"), jstr(so, "description"));
         int st = results_status_parse(jstr(so, "status"));
         s->status = st < 0 ? RESULTS_FAILED : (results_status)st;
@@ -503,17 +504,18 @@ results_run *results_read_summary(const char *path, char *err, size_t errlen)
         s->available = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(so, "available"));
         s->duration_s = jnum(so, "duration_s");
         const cJSON *m;
-        cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(so, "messages"))
-            if (cJSON_IsString(m))
-                results_suite_message(s, "%s", m->valuestring);
+        cJSON_ArrayForEach(m,
+                           cJSON_GetObjectItemCaseSensitive(so, "messages")) if (cJSON_IsString(m))
+            results_suite_message(s, "%s", m->valuestring);
         read_metrics(cJSON_GetObjectItemCaseSensitive(so, "metrics"), &s->metrics, &s->nmetrics);
         const cJSON *to;
-        cJSON_ArrayForEach(to, cJSON_GetObjectItemCaseSensitive(so, "tests")) {
+        cJSON_ArrayForEach(to, cJSON_GetObjectItemCaseSensitive(so, "tests"))
+        {
             results_test *t = results_add_test(s, jstr(to, "name"));
             const cJSON *f;
-            cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(to, "failures"))
-                if (cJSON_IsString(f))
-                    results_test_fail(t, "%s", f->valuestring);
+            cJSON_ArrayForEach(
+                f, cJSON_GetObjectItemCaseSensitive(to, "failures")) if (cJSON_IsString(f))
+                results_test_fail(t, "%s", f->valuestring);
             int ts = results_status_parse(jstr(to, "status"));
             t->status = ts < 0 ? RESULTS_FAILED : (results_status)ts;
             if (jstr(to, "skip_reason"))
@@ -642,8 +644,9 @@ static int write_junit_stream(const results_run *r, FILE *f)
         all_s += sk;
     }
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(f, "<testsuites name=\"wsbridge\" tests=\"%d\" failures=\"%d\" errors=\"0\" "
-               "skipped=\"%d\" time=\"%.3f\">\n",
+    fprintf(f,
+            "<testsuites name=\"wsbridge\" tests=\"%d\" failures=\"%d\" errors=\"0\" "
+            "skipped=\"%d\" time=\"%.3f\">\n",
             all_t, all_f, all_s, r->duration_s);
     for (size_t i = 0; i < r->nsuites; i++) {
         const results_suite *s = &r->suites[i];
@@ -652,8 +655,9 @@ static int write_junit_stream(const results_run *r, FILE *f)
         int suite_case = !s->available || s->nmessages > 0;
         fprintf(f, "  <testsuite name=\"");
         xml_escape(f, s->name);
-        fprintf(f, "\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"%d\" time=\"%.3f\" "
-                   "timestamp=\"",
+        fprintf(f,
+                "\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"%d\" time=\"%.3f\" "
+                "timestamp=\"",
                 tests, failures, skipped, s->duration_s);
         xml_escape(f, r->started);
         fprintf(f, "\">\n");
@@ -801,8 +805,8 @@ static int write_report_stream(const results_run *r, FILE *f)
     fprintf(f, "| started | %s |\n| finished | %s |\n| duration | %.1f s |\n", r->started,
             r->finished ? r->finished : "(unfinished)", r->duration_s);
     fprintf(f, "| mode | %s |\n| profile | %s |\n", r->mode, r->profile);
-    fprintf(f, "| tests | %d: %d passed, %d failed, %d skipped, %d not available |\n",
-            t.tests, t.passed, t.failed, t.skipped, t.not_available);
+    fprintf(f, "| tests | %d: %d passed, %d failed, %d skipped, %d not available |\n", t.tests,
+            t.passed, t.failed, t.skipped, t.not_available);
     if (r->interrupted)
         fprintf(f, "| note | the run was interrupted |\n");
     fprintf(f, "\n## Suites\n\n| suite | status | tests | passed | failed | skipped | "
@@ -818,11 +822,10 @@ static int write_report_stream(const results_run *r, FILE *f)
             else
                 fl++;
         }
-        fprintf(f, "| %s | %s%s | %zu | %d | %d | %d | %.2f | ", s->name,
-                status_badge(s->status),
-                !s->available ? (s->explicit_selection ? " (not available, asked for)"
-                                                       : " (not built yet)")
-                              : "",
+        fprintf(f, "| %s | %s%s | %zu | %d | %d | %d | %.2f | ", s->name, status_badge(s->status),
+                !s->available
+                    ? (s->explicit_selection ? " (not available, asked for)" : " (not built yet)")
+                    : "",
                 s->ntests, p, fl, sk, s->duration_s);
         if (s->available)
             fprintf(f, "[%s.log](%s.log)", s->name, s->name);

@@ -60,11 +60,11 @@ typedef struct results_suite {
 } results_suite;
 
 typedef struct results_run {
-    char *started;  /* ISO 8601 UTC */
+    char *started; /* ISO 8601 UTC */
     char *finished;
     double duration_s;
-    char *mode;     /* native | docker | external */
-    char *profile;  /* short | full */
+    char *mode;    /* native | docker | external */
+    char *profile; /* short | full */
     char *results_dir;
     int interrupted;
     results_suite *suites;
@@ -113,8 +113,7 @@ int results_write_report(const results_run *r, const char *path, char *err, size
 /* <dir>/metrics/<suite>.json: {"version":1,"suite":NAME,"status":..,
  * "metrics":{name:{value,unit}},"tests":{test:{name:{value,unit}}}}, the
  * figures of one suite for tools that plot or compare runs. */
-int results_write_suite_metrics(const results_suite *s, const char *dir, char *err,
-                                size_t errlen);
+int results_write_suite_metrics(const results_suite *s, const char *dir, char *err, size_t errlen);
 /* All three into dir (test_summary.json, junit.xml, test_report.md). */
 int results_write_all(const results_run *r, const char *dir, char *err, size_t errlen);
 

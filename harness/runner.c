@@ -37,8 +37,8 @@ static int parse_bool(const char *v)
     return -1;
 }
 
-int runner_select(const runner_entry *entries, size_t n, const char *const *names,
-                  size_t nnames, runner_selection *sel, char *err, size_t errlen)
+int runner_select(const runner_entry *entries, size_t n, const char *const *names, size_t nnames,
+                  runner_selection *sel, char *err, size_t errlen)
 {
     for (size_t i = 0; i < n; i++)
         sel[i] = RUNNER_UNSELECTED;
@@ -208,8 +208,8 @@ static struct {
     suite_ctx ctx;
     envdriver remote;
     envdriver_ops remote_ops;
-    int current;     /* index in the suite_def of the running test, -1 outside */
-    int skipped;     /* suite_skip() called in the running test */
+    int current; /* index in the suite_def of the running test, -1 outside */
+    int skipped; /* suite_skip() called in the running test */
     char skip_reason[1024];
     int in_init;
     int init_skipped;
@@ -286,7 +286,8 @@ static int remote_call(envdriver *d, int op, env_service s, int arg, env_stats *
         return -1;
     }
     pthread_mutex_lock(&child.lock);
-    int ok = write_all(child.rpcfd, &q, sizeof(q)) == 0 && read_all(child.rpcfd, p, sizeof(*p)) == 0;
+    int ok =
+        write_all(child.rpcfd, &q, sizeof(q)) == 0 && read_all(child.rpcfd, p, sizeof(*p)) == 0;
     pthread_mutex_unlock(&child.lock);
     if (!ok) {
         snprintf(err, errlen, "lost the harness parent while asking it to act on %s",
@@ -516,14 +517,14 @@ typedef struct suite_run {
     const suite_def *def;
     FILE *con;
     int logfd;
-    int test_idx;        /* suite_def index of the running test, -1 none */
-    results_test *cur;   /* its result */
+    int test_idx;      /* suite_def index of the running test, -1 none */
+    results_test *cur; /* its result */
     double cur_t0;
-    int last_started;    /* the highest suite_def index started so far */
-    int done;            /* EV_DONE seen */
-    int suite_skipped;   /* EV_SKIP from init */
-    size_t nmatch;       /* tests matching the filter */
-    size_t finished;     /* tests with a final status */
+    int last_started;  /* the highest suite_def index started so far */
+    int done;          /* EV_DONE seen */
+    int suite_skipped; /* EV_SKIP from init */
+    size_t nmatch;     /* tests matching the filter */
+    size_t finished;   /* tests with a final status */
     double deadline;
     double suite_t0;
     int progress_shown;
@@ -991,8 +992,8 @@ static void run_suite(const runner_opts *o, results_run *run, results_suite *rs,
                               why, def->name);
             int crashed = sr.test_idx;
             finish_current(&sr, -1);
-            results_suite_message(rs, "the suite process %s in test %s",
-                                  why, def->tests[crashed].pName);
+            results_suite_message(rs, "the suite process %s in test %s", why,
+                                  def->tests[crashed].pName);
             int more = 0;
             for (CU_TestInfo *t = &def->tests[crashed + 1]; t->pName; t++)
                 more |= runner_test_matches(def->name, t->pName, o->tests, o->ntests);

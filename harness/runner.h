@@ -42,8 +42,8 @@ typedef enum runner_selection {
  * unknown name is an error. Without: each suite's RUN_<NAME> variable
  * (1/true/yes/on: explicit; 0/false/no/off: unselected; unset or empty:
  * default; anything else: an error). sel has n entries. 0 or -1 with err. */
-int runner_select(const runner_entry *entries, size_t n, const char *const *names,
-                  size_t nnames, runner_selection *sel, char *err, size_t errlen);
+int runner_select(const runner_entry *entries, size_t n, const char *const *names, size_t nnames,
+                  runner_selection *sel, char *err, size_t errlen);
 
 /* 1 when a --test pattern matches: no patterns match everything; a pattern
  * matches the test name or "suite/test" or "suite.test", as a shell glob. */
@@ -51,16 +51,16 @@ int runner_test_matches(const char *suite, const char *test, const char *const *
                         size_t npatterns);
 
 typedef struct runner_opts {
-    const char *results_dir;        /* exists; <suite>.log files go there */
-    const char *const *tests;       /* --test patterns */
+    const char *results_dir;  /* exists; <suite>.log files go there */
+    const char *const *tests; /* --test patterns */
     size_t ntests;
-    double suite_timeout_s;         /* the watchdog per suite (default 600) */
-    int verbose;                    /* echo suite output on the console */
-    int progress;                   /* 1: live progress line (TTY); 0: plain lines */
-    FILE *console;                  /* default stdout */
-    suite_ctx ctx;                  /* handed to the suites; env may be NULL */
-    const char *env_error;          /* when the environment could not start: every
-                                       available selected suite fails with it */
+    double suite_timeout_s;             /* the watchdog per suite (default 600) */
+    int verbose;                        /* echo suite output on the console */
+    int progress;                       /* 1: live progress line (TTY); 0: plain lines */
+    FILE *console;                      /* default stdout */
+    suite_ctx ctx;                      /* handed to the suites; env may be NULL */
+    const char *env_error;              /* when the environment could not start: every
+                                           available selected suite fails with it */
     volatile sig_atomic_t *interrupted; /* set by the caller's SIGINT/SIGTERM handler */
 } runner_opts;
 

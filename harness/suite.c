@@ -50,8 +50,8 @@ char *suite_token(const char *role, const char *sub, long ttl_s)
 {
     const suite_ctx *c = suite_get();
     if (c->jwt_secret && c->jwt_secret[0])
-        return jwt_sign(c->jwt_secret, sub ? sub : (c->bot_source ? c->bot_source : "bot-1"),
-                        role, ttl_s);
+        return jwt_sign(c->jwt_secret, sub ? sub : (c->bot_source ? c->bot_source : "bot-1"), role,
+                        ttl_s);
     const char *t = NULL;
     if (role && strcmp(role, "publisher") == 0)
         t = c->publisher_token;

@@ -86,8 +86,8 @@ static void test_percentiles_against_sorted(void)
         int64_t got = histogram_percentile(h, ps[k]);
         double rel = fabs((double)(got - exact)) / (double)exact;
         if (rel > 0.001)
-            printf("\np%g: got %lld exact %lld rel %g\n", ps[k], (long long)got,
-                   (long long)exact, rel);
+            printf("\np%g: got %lld exact %lld rel %g\n", ps[k], (long long)got, (long long)exact,
+                   rel);
         CU_ASSERT(rel <= 0.001);
     }
     CU_ASSERT_EQUAL(histogram_percentile(h, 100), vals[N - 1]);

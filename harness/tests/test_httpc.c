@@ -8,16 +8,15 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *sample =
-    "# HELP wsb_messages_total Messages received\n"
-    "# TYPE wsb_messages_total counter\n"
-    "wsb_messages_total{source=\"bot-1\",type=\"trade_executed\"} 42\n"
-    "wsb_messages_total{type=\"heartbeat\",source=\"bot-1\"} 8\n"
-    "wsb_connections 3\n"
-    "\n"
-    "wsb_latency_seconds_bucket{le=\"+Inf\"} 1.5e3 1700000000000\n"
-    "wsb_odd{path=\"a\\\"b\\\\c\\nd\"} -Inf\n"
-    "wsb_nan NaN\r\n";
+static const char *sample = "# HELP wsb_messages_total Messages received\n"
+                            "# TYPE wsb_messages_total counter\n"
+                            "wsb_messages_total{source=\"bot-1\",type=\"trade_executed\"} 42\n"
+                            "wsb_messages_total{type=\"heartbeat\",source=\"bot-1\"} 8\n"
+                            "wsb_connections 3\n"
+                            "\n"
+                            "wsb_latency_seconds_bucket{le=\"+Inf\"} 1.5e3 1700000000000\n"
+                            "wsb_odd{path=\"a\\\"b\\\\c\\nd\"} -Inf\n"
+                            "wsb_nan NaN\r\n";
 
 static void test_parse(void)
 {
@@ -27,11 +26,17 @@ static void test_parse(void)
     CU_ASSERT_EQUAL(httpc_metrics_count(m), 6);
     double v = 0;
     /* labels in any order find the same sample */
-    CU_ASSERT_EQUAL(httpc_metrics_get(m, "wsb_messages_total{type=\"trade_executed\","
-                                         "source=\"bot-1\"}", &v), 0);
+    CU_ASSERT_EQUAL(httpc_metrics_get(m,
+                                      "wsb_messages_total{type=\"trade_executed\","
+                                      "source=\"bot-1\"}",
+                                      &v),
+                    0);
     CU_ASSERT_DOUBLE_EQUAL(v, 42, 0);
-    CU_ASSERT_EQUAL(httpc_metrics_get(m, "wsb_messages_total{source=\"bot-1\","
-                                         "type=\"heartbeat\"}", &v), 0);
+    CU_ASSERT_EQUAL(httpc_metrics_get(m,
+                                      "wsb_messages_total{source=\"bot-1\","
+                                      "type=\"heartbeat\"}",
+                                      &v),
+                    0);
     CU_ASSERT_DOUBLE_EQUAL(v, 8, 0);
     CU_ASSERT_EQUAL(httpc_metrics_get(m, "wsb_connections", &v), 0);
     CU_ASSERT_DOUBLE_EQUAL(v, 3, 0);

@@ -79,7 +79,8 @@ static void test_wsb_merge_program(void)
     }
     const char *build = getenv("BUILD");
     char cmd[512];
-    snprintf(cmd, sizeof(cmd), "%s/bin/wsb-merge --out %s/merged %s/workers/0 %s/workers/1/ >/dev/null",
+    snprintf(cmd, sizeof(cmd),
+             "%s/bin/wsb-merge --out %s/merged %s/workers/0 %s/workers/1/ >/dev/null",
              build && *build ? build : "build", dir, dir, dir);
     CU_ASSERT_EQUAL(system(cmd), 0);
     snprintf(p, sizeof(p), "%s/merged/metrics/e2e_latency.json", dir);
@@ -105,7 +106,8 @@ static void test_wsb_merge_program(void)
     results_run *bad = worker_run(p, 1);
     results_write_all(bad, p, err, sizeof(err));
     results_run_free(bad);
-    snprintf(cmd, sizeof(cmd), "%s/bin/wsb-merge --out %s/merged2 %s/workers/0 %s/workers/2 >/dev/null",
+    snprintf(cmd, sizeof(cmd),
+             "%s/bin/wsb-merge --out %s/merged2 %s/workers/0 %s/workers/2 >/dev/null",
              build && *build ? build : "build", dir, dir, dir);
     int rc = system(cmd);
     CU_ASSERT(WIFEXITED(rc) && WEXITSTATUS(rc) == 1);

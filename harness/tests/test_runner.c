@@ -189,12 +189,20 @@ static int init_fail(void)
 }
 
 static CU_TestInfo alpha_tests[] = {
-    {"pass_metric", t_pass_metric}, {"fail_twice", t_fail_twice}, {"skip", t_skip},
-    {"crash", t_crash},             {"after_crash", t_after_crash}, {"env", t_env}, {"histogram", t_histogram},
+    {"pass_metric", t_pass_metric},
+    {"fail_twice", t_fail_twice},
+    {"skip", t_skip},
+    {"crash", t_crash},
+    {"after_crash", t_after_crash},
+    {"env", t_env},
+    {"histogram", t_histogram},
     CU_TEST_INFO_NULL,
 };
 static CU_TestInfo beta_tests[] = {
-    {"first", t_never}, {"hang", t_hang}, {"third", t_never}, CU_TEST_INFO_NULL,
+    {"first", t_never},
+    {"hang", t_hang},
+    {"third", t_never},
+    CU_TEST_INFO_NULL,
 };
 static CU_TestInfo delta_tests[] = {{"d1", t_never}, {"d2", t_never}, CU_TEST_INFO_NULL};
 static CU_TestInfo eps_tests[] = {{"e1", t_never}, CU_TEST_INFO_NULL};
