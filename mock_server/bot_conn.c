@@ -233,6 +233,13 @@ static void handle_command(bot_conn *c, const cJSON *root)
 
 static void handle_frame(bot_conn *c, const char *text, size_t len)
 {
+    /* acks are most of what arrives: read them without building a tree */
+    envelope_peek pk;
+    if (envelope_peek_fields(text, len, &pk) == 0 && !strcmp(pk.type, "ack")) {
+        if (pk.seq > 0)
+            bot_queue_ack(c->q, pk.seq);
+        return;
+    }
     char err[160];
     cJSON *root = wjson_parse(text, len, WJSON_DEFAULT_MAX_DEPTH, err, sizeof(err));
     if (!root) {
