@@ -20,6 +20,14 @@ test-httpc_SRCS := harness/tests/test_httpc.c
 
 TESTS += test-merge
 test-merge_SRCS := harness/tests/test_merge.c
+
+# The short native run (make test's end-to-end part): the real dashboard and
+# bot on free ports of 127.0.0.1, every built suite at CI sizes; ~30-45 s.
+.PHONY: short-native
+short-native: $(BUILD)/bin/wsb-harness $(BUILD)/bin/wsb-dashboard $(BUILD)/bin/wsb-bot
+	rm -rf $(BUILD)/short-native
+	$(BUILD)/bin/wsb-harness --native --profile short --bin-dir $(BUILD)/bin \
+	    --results $(BUILD)/short-native --suite-timeout 300
 # --- end of the harness runner block ---
 # --- h7 begin: WebSocket client engine tests, faulty peer, connectivity/message_flow suites ---
 wsb-harness_SRCS += suites/connectivity.c suites/message_flow.c
