@@ -69,6 +69,8 @@ static void usage(FILE *f)
             "  --schemas DIR           [WSB_SCHEMAS] (schemas)\n"
             "  --bin-dir DIR           where wsb-dashboard and wsb-bot are (build/bin)\n"
             "  --suite-timeout S       watchdog per suite in seconds (600)\n"
+            "  --test-timeout S        a test running longer is killed and failed, and its\n"
+            "                          suite goes on with the next test (0: off, default)\n"
             "Sizes (environment): WSB_CONCURRENT_CONNECTIONS, WSB_RAMP_CEILING, WSB_RAMP_STEP,\n"
             "  WSB_FLOW_MESSAGES, WSB_FLOW_SUBSCRIBERS, WSB_DURATION_S, WSB_BOT_SOURCE (bot-1)\n"
             "Native services (environment): WSB_BOT_RATE (100/s), WSB_BOT_QUEUE_SIZE (10000),\n"
@@ -97,6 +99,7 @@ enum {
     O_SCHEMAS,
     O_BIN,
     O_TIMEOUT,
+    O_TEST_TIMEOUT,
     O_HELP,
 };
 
@@ -118,6 +121,7 @@ static const struct option long_opts[] = {
     {"schemas", required_argument, NULL, O_SCHEMAS},
     {"bin-dir", required_argument, NULL, O_BIN},
     {"suite-timeout", required_argument, NULL, O_TIMEOUT},
+    {"test-timeout", required_argument, NULL, O_TEST_TIMEOUT},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
@@ -204,7 +208,7 @@ int main(int argc, char **argv)
     const char *profile_name = getenv("WSB_PROFILE");
     const char *secret = NULL, *pub_token = NULL, *sub_token = NULL, *ca_file = NULL;
     const char *schemas = NULL, *bin_dir = "build/bin";
-    double suite_timeout = 600;
+    double suite_timeout = 600, test_timeout = 0;
     const char *suites[MAX_LIST], *tests[MAX_LIST];
     size_t nsuites = 0, ntests = 0;
 
@@ -272,6 +276,15 @@ int main(int argc, char **argv)
             suite_timeout = strtod(optarg, &end);
             if (*end || !(suite_timeout > 0)) {
                 fprintf(stderr, "wsb-harness: --suite-timeout: expected seconds > 0\n");
+                return 2;
+            }
+            break;
+        }
+        case O_TEST_TIMEOUT: {
+            char *end;
+            test_timeout = strtod(optarg, &end);
+            if (*end || !(test_timeout >= 0)) {
+                fprintf(stderr, "wsb-harness: --test-timeout: expected seconds >= 0\n");
                 return 2;
             }
             break;
@@ -447,6 +460,7 @@ int main(int argc, char **argv)
     o.tests = tests;
     o.ntests = ntests;
     o.suite_timeout_s = suite_timeout;
+    o.test_timeout_s = test_timeout;
     o.verbose = verbose;
     o.progress = isatty(STDOUT_FILENO);
     o.console = stdout;

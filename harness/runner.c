@@ -749,7 +749,14 @@ static int kill_child(pid_t pid)
     return status;
 }
 
-enum child_outcome { CHILD_OK, CHILD_DIED, CHILD_HUNG, CHILD_INTERRUPTED, CHILD_FORK_FAILED };
+enum child_outcome {
+    CHILD_OK,
+    CHILD_DIED,
+    CHILD_HUNG,      /* the suite watchdog expired */
+    CHILD_TEST_HUNG, /* one test ran past --test-timeout */
+    CHILD_INTERRUPTED,
+    CHILD_FORK_FAILED
+};
 
 /* Runs one child from suite_def index start; returns how it ended. */
 static enum child_outcome run_child(suite_run *sr, size_t start, char *why, size_t whylen)
@@ -816,7 +823,17 @@ static enum child_outcome run_child(suite_run *sr, size_t start, char *why, size
             outcome = CHILD_HUNG;
             break;
         }
-        int tmo = (int)((sr->deadline - now) * 1000) + 1;
+        double until = sr->deadline;
+        if (sr->cur && sr->o->test_timeout_s > 0) {
+            double td = sr->cur_t0 + sr->o->test_timeout_s;
+            if (now >= td) {
+                outcome = CHILD_TEST_HUNG;
+                break;
+            }
+            if (td < until)
+                until = td;
+        }
+        int tmo = (int)((until - now) * 1000) + 1;
         if (tmo > 200)
             tmo = 200;
         int n = poll(pf, 3, tmo);
@@ -986,20 +1003,31 @@ static void run_suite(const runner_opts *o, results_run *run, results_suite *rs,
             mark_not_run(&sr, "not run: the suite watchdog expired");
             break;
         }
-        /* CHILD_DIED */
+        /* CHILD_DIED or CHILD_TEST_HUNG */
         if (sr.cur) {
-            results_test_fail(sr.cur, "crashed: the suite process %s during this test (see %s.log)",
-                              why, def->name);
             int crashed = sr.test_idx;
+            if (oc == CHILD_TEST_HUNG) {
+                results_test_fail(sr.cur,
+                                  "hung: no result within the test timeout of %.0f s; "
+                                  "killed (see %s.log)",
+                                  o->test_timeout_s, def->name);
+                results_suite_message(rs, "test %s hung past %.0f s and was killed",
+                                      def->tests[crashed].pName, o->test_timeout_s);
+            } else {
+                results_test_fail(sr.cur,
+                                  "crashed: the suite process %s during this test (see %s.log)",
+                                  why, def->name);
+                results_suite_message(rs, "the suite process %s in test %s", why,
+                                      def->tests[crashed].pName);
+            }
             finish_current(&sr, -1);
-            results_suite_message(rs, "the suite process %s in test %s", why,
-                                  def->tests[crashed].pName);
             int more = 0;
             for (CU_TestInfo *t = &def->tests[crashed + 1]; t->pName; t++)
                 more |= runner_test_matches(def->name, t->pName, o->tests, o->ntests);
             if (restarts++ < 20 && more) {
                 start = (size_t)crashed + 1;
-                log_line(&sr, "restarting the suite after the crash");
+                log_line(&sr, "restarting the suite after the %s",
+                         oc == CHILD_TEST_HUNG ? "hung test" : "crash");
                 continue;
             }
         } else {

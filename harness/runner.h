@@ -13,7 +13,9 @@
  * The CUnit registry is built in the child from the suite_def; results come
  * from our own CUnit start/complete handlers. A crash in a test fails that
  * test and the child is started again from the next test while the suite's
- * time lasts; a hang is killed when the watchdog expires. Each suite child
+ * time lasts, and so after a test that outlives the per-test timeout; when
+ * the suite's own watchdog expires the child is killed and the rest is not
+ * run. Each suite child
  * runs in its own process group, so a terminal's Ctrl-C reaches only the
  * harness, which stops the child itself. */
 #ifndef WSB_RUNNER_H
@@ -55,6 +57,8 @@ typedef struct runner_opts {
     const char *const *tests; /* --test patterns */
     size_t ntests;
     double suite_timeout_s;             /* the watchdog per suite (default 600) */
+    double test_timeout_s;              /* 0: none; else a test running longer is killed,
+                                           failed, and the suite goes on with the next */
     int verbose;                        /* echo suite output on the console */
     int progress;                       /* 1: live progress line (TTY); 0: plain lines */
     FILE *console;                      /* default stdout */

@@ -241,7 +241,8 @@ typedef struct run_out {
     size_t console_len;
 } run_out;
 
-static run_out mixed, okrun, explicit_na, filtered, interrupted;
+static run_out mixed, okrun, explicit_na, filtered, interrupted, testhang;
+static double test_timeout; /* for the next do_run */
 
 static double now_s(void)
 {
@@ -264,6 +265,7 @@ static void do_run(run_out *ro, const runner_entry *t, size_t n, const runner_se
     o.tests = tests;
     o.ntests = ntests;
     o.suite_timeout_s = timeout;
+    o.test_timeout_s = test_timeout;
     o.console = ro->console;
     o.ctx.env = &fake_env;
     o.ctx.profile.name = "short";
@@ -549,6 +551,26 @@ static void test_interrupt(void)
     results_run_free(r);
 }
 
+static void test_test_timeout(void)
+{
+    CU_ASSERT_EQUAL(testhang.rc, 1);
+    CU_ASSERT(testhang.wall < 8.0);
+    results_run *r = load(&testhang);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    const results_suite *b = find_suite(r, "beta");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    const results_test *h = find_test(b, "hang");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_EQUAL(h->status, RESULTS_FAILED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(h->failures[0], "test timeout of 1 s"));
+    CU_ASSERT(h->duration_s >= 0.9 && h->duration_s < 4.0);
+    /* the suite went on with the next test */
+    const results_test *third = find_test(b, "third");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(third);
+    CU_ASSERT_EQUAL(third->status, RESULTS_PASSED);
+    results_run_free(r);
+}
+
 static void test_select(void)
 {
     static const runner_entry tbl[] = {{"connectivity", &okay}, {"load_tests", NULL}};
@@ -596,6 +618,7 @@ static CU_TestInfo tests[] = {
     {"all_pass_exit_zero", test_all_pass_exit_zero},
     {"filter", test_filter},
     {"interrupt", test_interrupt},
+    {"test_timeout", test_test_timeout},
     {"select", test_select},
     CU_TEST_INFO_NULL,
 };
@@ -630,6 +653,11 @@ int main(void)
     runner_selection alpha_beta[5] = {RUNNER_DEFAULT, RUNNER_DEFAULT, RUNNER_UNSELECTED,
                                       RUNNER_UNSELECTED, RUNNER_UNSELECTED};
     do_run(&filtered, mixed_table, 5, alpha_beta, pats, 2, 10.0);
+    runner_selection beta_only[5] = {RUNNER_UNSELECTED, RUNNER_DEFAULT, RUNNER_UNSELECTED,
+                                     RUNNER_UNSELECTED, RUNNER_UNSELECTED};
+    test_timeout = 1.0;
+    do_run(&testhang, mixed_table, 5, beta_only, NULL, 0, 20.0);
+    test_timeout = 0;
     do_run(&interrupted, intr_table, 2, two, NULL, 0, 10.0);
 
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -642,8 +670,8 @@ int main(void)
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
     CU_cleanup_registry();
-    run_out *all[] = {&mixed, &okrun, &explicit_na, &filtered, &interrupted};
-    for (size_t i = 0; i < 5; i++) {
+    run_out *all[] = {&mixed, &okrun, &explicit_na, &filtered, &interrupted, &testhang};
+    for (size_t i = 0; i < 6; i++) {
         if (failed)
             printf("kept %s for inspection\n", all[i]->dir);
         else
