@@ -23,7 +23,10 @@
 #include "wjson.h"
 #include "wlog.h"
 
-#define SWEEP_US (500 * 1000)
+#define SWEEP_US (250 * 1000)
+#define SHUTDOWN_TICK_US (20 * 1000)
+
+volatile sig_atomic_t dashboard_stop_requested;
 
 static int64_t now_us(void)
 {
@@ -730,6 +733,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (c)
             closed(d, c);
         break;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED: /* lws_cancel_service() from the signal handler */
+        if (d && dashboard_stop_requested && !d->shutting_down)
+            dashboard_begin_shutdown(d);
+        break;
     default:
         break;
     }
@@ -749,6 +756,8 @@ static const struct lws_protocols protocols[] = {
 static void sweep_cb(lws_sorted_usec_list_t *sul)
 {
     dashboard *d = lws_container_of(sul, dashboard, sul_sweep);
+    if (dashboard_stop_requested && !d->shutting_down)
+        dashboard_begin_shutdown(d);
     int64_t idle = (int64_t)d->cfg.idle_timeout_s * 1000000;
     if (idle > 0) {
         int64_t t = now_us();
@@ -771,6 +780,14 @@ static void sweep_cb(lws_sorted_usec_list_t *sul)
         }
     }
     lws_sul_schedule(d->ctx, 0, &d->sul_sweep, sweep_cb, SWEEP_US);
+}
+
+/* libev owns SIGINT when it runs the loop: it calls this from the loop. */
+static void evlib_signal(void *handle, int signum)
+{
+    (void)handle;
+    (void)signum;
+    dashboard_stop_requested = 1;
 }
 
 static void lws_log_to_wlog(int level, const char *line)
@@ -814,11 +831,25 @@ int dashboard_start(dashboard *d, char *err, size_t errlen)
     info.protocols = protocols;
     info.user = d;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.signal_cb = evlib_signal;
     info.count_threads = 1;
     info.fd_limit_per_thread = rl.rlim_cur > 1000000 ? 1000000 : (unsigned)rl.rlim_cur;
     info.timeout_secs = 10;
     info.max_http_header_pool = 64;
-    d->ctx = lws_create_context(&info);
+    if (d->cfg.use_libev) {
+        /* lws's own loop poll()s every fd each round: O(connections) per
+         * event, which 19,000 idle subscribers make the whole cost */
+        info.options |= LWS_SERVER_OPTION_LIBEV;
+        d->ctx = lws_create_context(&info);
+        if (d->ctx)
+            d->evlib = 1;
+        else
+            wlog_warn("libev event loop unavailable (libwebsockets-evlib-ev not installed?): "
+                      "using lws's poll() loop");
+        info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBEV;
+    }
+    if (!d->ctx)
+        d->ctx = lws_create_context(&info);
     if (!d->ctx) {
         snprintf(err, errlen, "cannot listen on %s:%d", d->cfg.host ? d->cfg.host : "0.0.0.0",
                  d->cfg.port);
@@ -830,16 +861,44 @@ int dashboard_start(dashboard *d, char *err, size_t errlen)
     return 0;
 }
 
+/* Ends the drain once every connection closed or the deadline passed. */
+static void shutdown_tick(lws_sorted_usec_list_t *sul)
+{
+    dashboard *d = lws_container_of(sul, dashboard, sul_shutdown);
+    if (dashboard_conn_count(d) > 0 && now_us() < d->shutdown_deadline_us) {
+        lws_sul_schedule(d->ctx, 0, &d->sul_shutdown, shutdown_tick, SHUTDOWN_TICK_US);
+        return;
+    }
+    dashboard_journal_flush(d, 1);
+    d->finished = 1;
+    if (d->evlib)
+        lws_context_destroy(d->ctx); /* first stage: stops the libev loop */
+}
+
 void dashboard_begin_shutdown(dashboard *d)
 {
     if (d->shutting_down)
         return;
     d->shutting_down = 1;
+    d->shutdown_deadline_us = now_us() + (int64_t)d->cfg.shutdown_ms * 1000;
     wlog_info("shutting down: closing %d connections with 1001", dashboard_conn_count(d));
     dashboard_conn *lists[2] = {d->publishers, d->subscribers};
     for (int l = 0; l < 2; l++)
         for (dashboard_conn *c = lists[l]; c; c = c->next)
             dashboard_conn_close(c, 1001, "server shutting down");
+    dashboard_journal_flush(d, 1);
+    lws_sul_schedule(d->ctx, 0, &d->sul_shutdown, shutdown_tick, SHUTDOWN_TICK_US);
+}
+
+void dashboard_run(dashboard *d)
+{
+    if (d->evlib) {
+        lws_service(d->ctx, 0); /* returns when shutdown_tick stops the loop */
+        return;
+    }
+    while (!d->finished)
+        if (lws_service(d->ctx, 0) < 0)
+            break;
 }
 
 void dashboard_destroy(dashboard *d)

@@ -17,6 +17,7 @@
 #define WSB_DASHBOARD_H
 
 #include <libwebsockets.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,7 @@ typedef struct dashboard_config {
     int idle_timeout_s;      /* 0 = never */
     int max_depth;           /* JSON nesting limit */
     int shutdown_ms;         /* bound on the SIGTERM drain */
+    int use_libev;           /* epoll through lws's libev plugin, else lws's poll() loop */
 } dashboard_config;
 
 /* One history entry: an accepted envelope (as a stream frame) or a gap. */
@@ -167,15 +169,25 @@ typedef struct dashboard {
     int npublishers, nsubscribers;
 
     dashboard_stats st;
+    int evlib;               /* running on the libev loop */
     int shutting_down;
+    int finished;            /* drained (or deadline passed): the loop may end */
+    int64_t shutdown_deadline_us;
+    lws_sorted_usec_list_t sul_shutdown;
     uint8_t *scratch;        /* LWS_PRE + coalesced write buffer */
     size_t scratch_cap;
 } dashboard;
 
 /* ---- dashboard.c ---- */
+/* Set (from a signal handler) to ask for the drain; seen within one sweep. */
+extern volatile sig_atomic_t dashboard_stop_requested;
+
 /* Creates the context and listens; fills d->port. 0, or -1 with err. */
 int dashboard_start(dashboard *d, char *err, size_t errlen);
-/* Starts the SIGTERM drain: every connection is closed with 1001. */
+/* Runs the service loop until the drain after a stop request finished. */
+void dashboard_run(dashboard *d);
+/* Starts the SIGTERM drain: every connection is closed with 1001; the
+ * journal is flushed; d->finished is set when all closed or at the deadline. */
 void dashboard_begin_shutdown(dashboard *d);
 /* Total established ws connections. */
 int dashboard_conn_count(const dashboard *d);

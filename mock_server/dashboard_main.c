@@ -14,15 +14,14 @@
 #include "wjson.h"
 #include "wlog.h"
 
-static volatile sig_atomic_t stop_requested;
 static struct lws_context *signal_ctx;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    stop_requested = 1;
+    dashboard_stop_requested = 1;
     if (signal_ctx)
-        lws_cancel_service(signal_ctx);
+        lws_cancel_service(signal_ctx); /* a write() to lws's wake-up pipe */
 }
 
 static void usage(FILE *f)
@@ -51,6 +50,8 @@ static void usage(FILE *f)
             "                        0 = never (120)                        [DASHBOARD_IDLE_TIMEOUT]\n"
             "  --max-depth N         JSON nesting limit (32)                [DASHBOARD_MAX_DEPTH]\n"
             "  --shutdown-ms N       bound on the SIGTERM drain (3000)\n"
+            "  --event-loop L        libev (epoll, needs libwebsockets-evlib-ev) | poll\n"
+            "                        (libev, falling back to poll)          [DASHBOARD_EVENT_LOOP]\n"
             "  --help                this text\n"
             "Environment: LOG_LEVEL (error|warn|info|debug), WSB_SCHEMAS.\n");
 }
@@ -79,7 +80,7 @@ static const char *envor(const char *v, const char *env)
 int main(int argc, char **argv)
 {
     enum { O_HOST = 1, O_PORT, O_SECRET, O_JOURNAL, O_HISTORY, O_MAXMSG, O_SCHEMAS, O_FSYNC,
-           O_SLOW, O_MAXCONN, O_QUEUE, O_RATE, O_IDLE, O_DEPTH, O_SHUTDOWN, O_HELP, O_N };
+           O_SLOW, O_MAXCONN, O_QUEUE, O_RATE, O_IDLE, O_DEPTH, O_SHUTDOWN, O_LOOP, O_HELP, O_N };
     static const struct option opts[] = {
         {"host", required_argument, NULL, O_HOST},
         {"port", required_argument, NULL, O_PORT},
@@ -96,6 +97,7 @@ int main(int argc, char **argv)
         {"idle-timeout", required_argument, NULL, O_IDLE},
         {"max-depth", required_argument, NULL, O_DEPTH},
         {"shutdown-ms", required_argument, NULL, O_SHUTDOWN},
+        {"event-loop", required_argument, NULL, O_LOOP},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0}};
     const char *val[O_N] = {0};
@@ -166,6 +168,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "wsb-dashboard: --slow-policy must be disconnect or drop\n");
         return 2;
     }
+    const char *loop = envor(val[O_LOOP], "DASHBOARD_EVENT_LOOP");
+    if (!loop || !strcmp(loop, "libev"))
+        cfg->use_libev = 1;
+    else if (strcmp(loop, "poll")) {
+        fprintf(stderr, "wsb-dashboard: --event-loop must be libev or poll\n");
+        return 2;
+    }
     if (!cfg->jwt_secret) {
         fprintf(stderr, "wsb-dashboard: --jwt-secret or DASHBOARD_JWT_SECRET is required\n");
         return 2;
@@ -185,29 +194,19 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    if (!d.evlib)
+        sigaction(SIGINT, &sa, NULL); /* with libev, its SIGINT watcher does this */
     signal(SIGPIPE, SIG_IGN);
 
     printf("listening on port %d\n", d.port);
     fflush(stdout);
-    wlog_info("listening on %s:%d (history %zu, journal %s, max message %zu, slow policy %s)",
-              cfg->host ? cfg->host : "0.0.0.0", d.port, cfg->history,
+    wlog_info("listening on %s:%d (%s loop, history %zu, journal %s, max message %zu, "
+              "slow policy %s)",
+              cfg->host ? cfg->host : "0.0.0.0", d.port, d.evlib ? "libev" : "poll", cfg->history,
               cfg->journal ? cfg->journal : "none", cfg->max_message,
               cfg->slow_policy == DASHBOARD_SLOW_DROP ? "drop" : "disconnect");
 
-    int64_t deadline = 0;
-    for (;;) {
-        if (lws_service(d.ctx, 0) < 0)
-            break;
-        if (stop_requested && !d.shutting_down) {
-            dashboard_begin_shutdown(&d);
-            dashboard_journal_flush(&d, 1);
-            deadline = envelope_now_us() + (int64_t)cfg->shutdown_ms * 1000;
-        }
-        if (d.shutting_down &&
-            (dashboard_conn_count(&d) == 0 || envelope_now_us() >= deadline))
-            break;
-    }
+    dashboard_run(&d);
     int left = dashboard_conn_count(&d);
     signal_ctx = NULL;
     dashboard_destroy(&d);
