@@ -204,7 +204,8 @@ static double mono_now(void)
 static struct {
     int active;
     int evfd, rpcfd;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;     /* one event record at a time */
+    pthread_mutex_t rpc_lock; /* one environment request at a time */
     suite_ctx ctx;
     envdriver remote;
     envdriver_ops remote_ops;
@@ -219,7 +220,11 @@ static struct {
     CU_pTest *map_test; /* CUnit test -> suite_def index */
     int *map_idx;
     size_t nmap;
-} child = {.evfd = -1, .rpcfd = -1, .lock = PTHREAD_MUTEX_INITIALIZER, .current = -1};
+} child = {.evfd = -1,
+           .rpcfd = -1,
+           .lock = PTHREAD_MUTEX_INITIALIZER,
+           .rpc_lock = PTHREAD_MUTEX_INITIALIZER,
+           .current = -1};
 
 static void child_emit(uint32_t type, int test, const void *payload, size_t len)
 {
@@ -285,10 +290,10 @@ static int remote_call(envdriver *d, int op, env_service s, int arg, env_stats *
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    pthread_mutex_lock(&child.lock);
+    pthread_mutex_lock(&child.rpc_lock);
     int ok =
         write_all(child.rpcfd, &q, sizeof(q)) == 0 && read_all(child.rpcfd, p, sizeof(*p)) == 0;
-    pthread_mutex_unlock(&child.lock);
+    pthread_mutex_unlock(&child.rpc_lock);
     if (!ok) {
         snprintf(err, errlen, "lost the harness parent while asking it to act on %s",
                  envdriver_service_name(s));
@@ -707,15 +712,15 @@ static int handle_rpc(suite_run *sr, int fd)
             p->rc = -1;
             snprintf(e, el, "unknown environment operation %d", q.op);
         }
-        log_line(sr, "environment: %s %s -> %s%s", envdriver_service_name(s),
-                 q.op == RPC_START     ? "start"
-                 : q.op == RPC_STOP    ? "stop"
-                 : q.op == RPC_KILL    ? "kill"
-                 : q.op == RPC_PAUSE   ? "pause"
-                 : q.op == RPC_UNPAUSE ? "unpause"
-                 : q.op == RPC_STATS   ? "stats"
-                                       : "network op",
-                 p->rc == 0 ? "ok" : "failed: ", p->rc == 0 ? "" : p->err);
+        static const char *const op_names[] = {
+            "?", "start", "stop", "kill", "pause", "unpause", "disconnect", "reconnect", "stats"};
+        const char *opn = q.op > 0 && q.op <= RPC_STATS ? op_names[q.op] : "?";
+        if (q.op == RPC_KILL || q.op == RPC_STOP)
+            log_line(sr, "environment: %s %s(%d) -> %s%s", envdriver_service_name(s), opn, q.arg,
+                     p->rc == 0 ? "ok" : "failed: ", p->rc == 0 ? "" : p->err);
+        else
+            log_line(sr, "environment: %s %s -> %s%s", envdriver_service_name(s), opn,
+                     p->rc == 0 ? "ok" : "failed: ", p->rc == 0 ? "" : p->err);
         p->caps = env->caps;
         memcpy(p->dashboard_url, env->dashboard_url, sizeof(p->dashboard_url));
         memcpy(p->dashboard_http, env->dashboard_http, sizeof(p->dashboard_http));
