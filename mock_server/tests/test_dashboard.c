@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "contract.h"
 #include "jwt.h"
 #include "tws.h"
 
@@ -169,6 +170,27 @@ static void kill_all(void)
         }
 }
 
+/* ---- contract checks of what the server sends ---- */
+
+static contract *C;
+
+/* 1 when frame j passes the schema (name as for contract_check; "stream"
+ * for envelopes); prints why not. */
+static int conforms(const char *name, const cJSON *j)
+{
+    char err[256];
+    if (!j)
+        return 0;
+    int rc = !strcmp(name, "stream") ? contract_check_stream(C, j, err, sizeof err)
+                                     : contract_check(C, name, j, err, sizeof err);
+    if (rc != 0) {
+        char *t = cJSON_PrintUnformatted(j);
+        fprintf(stderr, "%s does not conform: %s: %s\n", name, err, t ? t : "");
+        free(t);
+    }
+    return rc == 0;
+}
+
 /* ---- helpers ---- */
 
 static char *token(const char *role, const char *sub)
@@ -245,7 +267,8 @@ static int wait_ack(tws *p, long long want)
         cJSON *j = recv_json(p, (int)(deadline - mono_ms()));
         if (!j)
             return 0;
-        int ok = !strcmp(jstr(j, "type"), "ack") && jint(j, "seq") >= want;
+        int ok = !strcmp(jstr(j, "type"), "ack") && jint(j, "seq") >= want &&
+                 conforms("control/ack", j);
         cJSON_Delete(j);
         if (ok)
             return 1;
@@ -257,7 +280,9 @@ static int wait_ack(tws *p, long long want)
 static long long read_welcome(tws *p)
 {
     cJSON *j = recv_json(p, WAIT_MS);
-    long long v = j && !strcmp(jstr(j, "type"), "welcome") ? jint(j, "last_seq") : -1;
+    long long v = j && !strcmp(jstr(j, "type"), "welcome") && conforms("control/welcome", j)
+                      ? jint(j, "last_seq")
+                      : -1;
     cJSON_Delete(j);
     return v;
 }
@@ -314,6 +339,12 @@ static char journal_path[300];
 
 static int suite_init(void)
 {
+    char err[256];
+    C = contract_load(NULL, err, sizeof err);
+    if (!C) {
+        fprintf(stderr, "schemas: %s\n", err);
+        return -1;
+    }
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_dashboard.XXXXXX");
     if (!mkdtemp(tmpdir))
         return -1;
@@ -323,6 +354,7 @@ static int suite_init(void)
 
 static int suite_clean(void)
 {
+    contract_free(C);
     server_stop(&S, SIGKILL, 2000);
     kill_all();
     return 0;
@@ -403,6 +435,7 @@ static void test_publish_ack_fanout(void)
             CU_ASSERT_STRING_EQUAL(jstr(j, "source"), "bot-pub");
             CU_ASSERT_EQUAL(jint(j, "seq"), i);
             CU_ASSERT(jint(j, "relay_us") > 0);
+            CU_ASSERT(conforms("stream", j));
             cJSON_Delete(j);
         }
     }
@@ -431,12 +464,14 @@ static void test_invalid_and_duplicate(void)
     CU_ASSERT_STRING_EQUAL(jstr(e, "type"), "error");
     CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "schema");
     CU_ASSERT_EQUAL(jint(e, "seq"), 2);
+    CU_ASSERT(conforms("control/error", e));
     cJSON_Delete(e);
     /* unreadable JSON: seq null */
     tws_send_text(p, "{\"v\":1,");
     e = recv_json(p, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "json");
     CU_ASSERT(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(e, "seq")));
+    CU_ASSERT(conforms("control/error", e));
     cJSON_Delete(e);
     /* duplicate keys */
     tws_send_text(p, "{\"v\":1,\"v\":1,\"type\":\"heartbeat\",\"source\":\"bot-inv\",\"seq\":2,"
@@ -490,6 +525,7 @@ static void test_gap_notice(void)
     CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "gap");
     CU_ASSERT_EQUAL(jint(j, "from"), 2);
     CU_ASSERT_EQUAL(jint(j, "to"), 4);
+    CU_ASSERT(conforms("control/gap", j));
     cJSON_Delete(j);
     j = recv_json(sub, WAIT_MS);
     CU_ASSERT_EQUAL(jint(j, "seq"), 5);
@@ -575,6 +611,75 @@ static void test_resume_from_history(void)
     tws_close(p);
 }
 
+static void test_resubscribe_replaces_filter(void)
+{
+    tws *sub = subscribe(&S, "viewer-10", "{\"type\":\"subscribe\",\"types\":[\"heartbeat\"]}");
+    tws *p = connect_as(&S, "publisher", "bot-re");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    read_welcome(p);
+    sleep_ms(50);
+    publish(p, "bot-re", 1, "BTC-USD"); /* filtered out */
+    CU_ASSERT(wait_ack(p, 1));
+    tws_send_text(sub, "{\"type\":\"subscribe\",\"types\":[\"market_data\"]}");
+    sleep_ms(50);
+    publish(p, "bot-re", 2, "BTC-USD");
+    CU_ASSERT(wait_ack(p, 2));
+    cJSON *j = recv_json(sub, WAIT_MS);
+    CU_ASSERT_EQUAL(jint(j, "seq"), 2);
+    cJSON_Delete(j);
+    CU_ASSERT_PTR_NULL(recv_json(sub, 200));
+    tws_close(sub);
+    tws_close(p);
+}
+
+static void test_history_too_short(void)
+{
+    server s;
+    CU_ASSERT_FATAL(server_start(&s, NULL, "--history", "10", NULL) == 0);
+    tws *p = connect_as(&s, "publisher", "bot-h");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    read_welcome(p);
+    for (int i = 1; i <= 30; i++)
+        publish(p, "bot-h", i, "BTC-USD");
+    CU_ASSERT(wait_ack(p, 30));
+    tws *sub = subscribe(&s, "viewer-h", "{\"type\":\"resume\",\"from\":{\"bot-h\":5}}");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
+    cJSON *j = recv_json(sub, WAIT_MS);
+    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "gap");
+    CU_ASSERT_STRING_EQUAL(jstr(j, "reason"), "history");
+    CU_ASSERT_EQUAL(jint(j, "from"), 6);
+    CU_ASSERT_EQUAL(jint(j, "to"), 20);
+    CU_ASSERT(conforms("control/gap", j));
+    cJSON_Delete(j);
+    for (int i = 21; i <= 30; i++) {
+        j = recv_json(sub, WAIT_MS);
+        CU_ASSERT_EQUAL(jint(j, "seq"), i);
+        cJSON_Delete(j);
+    }
+    tws_close(sub);
+    tws_close(p);
+    server_stop(&s, SIGKILL, 2000);
+}
+
+static void test_ack_after_fsync(void)
+{
+    char jp[300];
+    snprintf(jp, sizeof jp, "%s/slowsync.bin", tmpdir);
+    server s;
+    CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "1500", NULL) == 0);
+    tws *p = connect_as(&s, "publisher", "bot-f");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    read_welcome(p);
+    int64_t t0 = mono_ms();
+    publish(p, "bot-f", 1, "BTC-USD");
+    CU_ASSERT_PTR_NULL(recv_json(p, 700)); /* not durable yet: no ack */
+    CU_ASSERT(wait_ack(p, 1));
+    CU_ASSERT(mono_ms() - t0 >= 1000);
+    tws_close(p);
+    server_stop(&s, SIGKILL, 2000);
+}
+
 static void test_command_relay(void)
 {
     tws *sub = subscribe(&S, "viewer-9", "{\"type\":\"subscribe\"}");
@@ -595,6 +700,7 @@ static void test_command_relay(void)
     CU_ASSERT_STRING_EQUAL(jstr(j, "command_id"), "c-2");
     CU_ASSERT_STRING_EQUAL(jstr(j, "name"), "set_rate");
     CU_ASSERT_EQUAL(jint(cJSON_GetObjectItemCaseSensitive(j, "params"), "rate"), 5);
+    CU_ASSERT(conforms("control/command_relay", j));
     cJSON_Delete(j);
     /* the bot's answer comes back through the stream */
     tws_send_text(p, "{\"v\":1,\"type\":\"command_ack\",\"source\":\"bot-cmd\",\"seq\":1,"
@@ -958,6 +1064,7 @@ static void test_status_and_metrics(void)
     cJSON *j = get_status(&S);
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
     CU_ASSERT_STRING_EQUAL(jstr(j, "service"), "wsb-dashboard");
+    CU_ASSERT(conforms("status/dashboard", j));
     const cJSON *src = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "sources"),
                                                         "bot-pub");
     CU_ASSERT_EQUAL(jint(src, "received"), 5);
@@ -996,10 +1103,13 @@ int main(void)
         {"type and symbol filters", test_filters},
         {"first subscriber frame must be subscribe/resume", test_first_frame_rule},
         {"resume from history without gap or duplicate", test_resume_from_history},
+        {"a later subscribe replaces the filter", test_resubscribe_replaces_filter},
         {"command relay and no_target", test_command_relay},
         {"fragmented message reassembled", test_fragments},
         {"status and metrics agree", test_status_and_metrics},
         {"SIGKILL + restart keeps the journal", test_journal_restart},
+        {"ack only after the fsync batch", test_ack_after_fsync},
+        {"history too short: gap notice, then the rest", test_history_too_short},
         {"SIGTERM closes 1001, flushes, exits 0", test_sigterm},
         {"slow consumer: disconnect 1013", test_slow_disconnect},
         {"slow consumer: drop with gap notices", test_slow_drop},
