@@ -518,6 +518,10 @@ static void native_destroy(envdriver *d)
     if (!im)
         return;
     char err[256];
+    /* nothing stays paused (a paused dashboard would hold up the bot's flush) */
+    for (int s = 0; s < ENV_NUM_SERVICES; s++)
+        if (im->svc[s].pid > 0)
+            kill(-im->svc[s].pid, SIGCONT);
     /* the bot first, so it can flush to a dashboard that is still there */
     native_stop(d, ENV_BOT, NATIVE_DESTROY_STOP_MS, err, sizeof(err));
     native_stop(d, ENV_DASHBOARD, NATIVE_DESTROY_STOP_MS, err, sizeof(err));

@@ -49,9 +49,13 @@ void suite_log(const char *fmt, ...)
 char *suite_token(const char *role, const char *sub, long ttl_s)
 {
     const suite_ctx *c = suite_get();
-    if (c->jwt_secret && c->jwt_secret[0])
-        return jwt_sign(c->jwt_secret, sub ? sub : (c->bot_source ? c->bot_source : "bot-1"), role,
-                        ttl_s);
+    if (c->jwt_secret && c->jwt_secret[0]) {
+        /* no sub: the bot's source for a publisher, the harness for anyone else */
+        if (!sub)
+            sub = role && strcmp(role, "publisher") == 0 ? (c->bot_source ? c->bot_source : "bot-1")
+                                                         : "wsb-harness";
+        return jwt_sign(c->jwt_secret, sub, role, ttl_s);
+    }
     const char *t = NULL;
     if (role && strcmp(role, "publisher") == 0)
         t = c->publisher_token;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "histogram.h"
+#include "jwt.h"
 #include "results.h"
 #include "jsonschema.h"
 #include "wjson.h"
@@ -156,6 +157,23 @@ static void t_env(void)
     CU_ASSERT_EQUAL(envdriver_pause(c->env, ENV_BOT, err, sizeof(err)), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "not supported by the fake driver"));
     CU_ASSERT_EQUAL(envdriver_has(c->env, ENV_CAP_PROCESS), 1);
+    /* tokens minted from the run's secret */
+    jwt_claims cl;
+    char *tok = suite_token("publisher", NULL, 60);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tok);
+    CU_ASSERT_EQUAL(jwt_verify(tok, "runner-secret", 0, &cl, err, sizeof(err)), 0);
+    CU_ASSERT_STRING_EQUAL(cl.sub, "bot-1");
+    CU_ASSERT_STRING_EQUAL(cl.role, "publisher");
+    free(tok);
+    tok = suite_token("subscriber", NULL, 60);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tok);
+    CU_ASSERT_EQUAL(jwt_verify(tok, "runner-secret", 0, &cl, err, sizeof(err)), 0);
+    CU_ASSERT_STRING_EQUAL(cl.sub, "wsb-harness");
+    free(tok);
+    tok = suite_token("subscriber", "viewer-7", -10); /* expired on purpose */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tok);
+    CU_ASSERT_EQUAL(jwt_verify(tok, "runner-secret", 0, &cl, err, sizeof(err)), -1);
+    free(tok);
 }
 
 static void t_hang(void)
@@ -270,6 +288,7 @@ static void do_run(run_out *ro, const runner_entry *t, size_t n, const runner_se
     o.ctx.env = &fake_env;
     o.ctx.profile.name = "short";
     o.ctx.bot_source = "bot-1";
+    o.ctx.jwt_secret = "runner-secret";
     o.interrupted = &got_intr;
     results_run *run = results_run_new("fake", "short", ro->dir);
     double t0 = now_s();
