@@ -514,7 +514,10 @@ int bot_loop_step(bot_loop *L, bot_event *ev)
         snprintf(ev->data, sizeof(ev->data),
                  "{\"state\":\"%s\",\"uptime_s\":%.3f,\"loop_iterations\":%lld,"
                  "\"generated\":%lld,\"queued\":%lld,\"dropped\":%lld,\"connected\":%s}",
-                 atomic_load(&L->paused) ? "paused" : at == 0 ? "starting" : "running",
+                 atomic_load(&L->paused) ? "paused"
+                 : at == 0              ? "starting"
+                 : st.connected         ? "running"
+                                        : "degraded",
                  (double)at / 1e6, (long long)atomic_load(&L->iterations),
                  (long long)st.generated, (long long)st.queued, (long long)st.dropped,
                  st.connected ? "true" : "false");

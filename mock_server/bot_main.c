@@ -525,6 +525,23 @@ static void app_tick(lws_sorted_usec_list_t *sul)
         a->stopping = 1;
         bot_loop_stop(a->loop);
         a->flush_deadline_us = now + (int64_t)(a->cfg.flush_timeout_s * 1e6);
+        if (a->cfg.enabled) {
+            /* a last bot_status tells subscribers this stop was orderly */
+            char d[512];
+            int n = snprintf(d, sizeof(d),
+                             "{\"state\":\"stopping\",\"uptime_s\":%.3f,\"loop_iterations\":%lld,"
+                             "\"generated\":%lld,\"queued\":%lld,\"dropped\":%lld,"
+                             "\"connected\":%s}",
+                             (double)(now - a->started_us) / 1e6,
+                             (long long)bot_loop_iterations(a->loop), (long long)qs.generated + 1,
+                             (long long)qs.queued + 1, (long long)qs.dropped,
+                             cs.connected ? "true" : "false");
+            bot_queue_push_control(a->q, bot_msg_type_name(BOT_MSG_BOT_STATUS), now, d,
+                                   (size_t)n);
+            bot_conn_wake(a->conn);
+            bot_queue_get_stats(a->q, &qs);
+            settled = 0;
+        }
     }
     if (a->stopping) {
         if (settled || !a->cfg.enabled || now >= a->flush_deadline_us || cs.gave_up) {

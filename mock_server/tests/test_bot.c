@@ -927,9 +927,27 @@ static void test_command_round_trip(void)
     cJSON_Delete(st);
     bot_testkit_ws_close(w);
 
-    /* SIGTERM: flush and exit 0, quickly */
+    /* SIGTERM: a last bot_status "stopping" is flushed, then exit 0, quickly */
+    tok = jwt_sign(SECRET, "test-watcher", "subscriber", 600);
+    w = tok ? bot_testkit_ws_open(port, "/ws/stream", tok) : NULL;
+    free(tok);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    const char *sub2 = "{\"type\":\"subscribe\",\"types\":[\"bot_status\"]}";
+    CU_ASSERT_EQUAL(bot_testkit_ws_send(w, 1, sub2, strlen(sub2)), 0);
+    bot_testkit_nap_ms(200); /* let the subscription settle: only live frames follow */
     int64_t t0 = bot_testkit_now_ms();
     bot_testkit_child_kill(&bot, SIGTERM);
+    int stopping = 0;
+    char *m;
+    while (!stopping && bot_testkit_now_ms() - t0 < 5000) {
+        int rc = bot_testkit_ws_recv(w, 500, &m);
+        if (rc < 0)
+            break;
+        if (rc == 1 && strstr(m, "\"state\":\"stopping\""))
+            stopping = 1;
+    }
+    CU_ASSERT(stopping);
+    bot_testkit_ws_close(w);
     CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 6000), 0);
     CU_ASSERT(bot_testkit_now_ms() - t0 < 5000);
     bot_testkit_child_kill(&dash, SIGKILL);
