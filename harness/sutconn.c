@@ -46,6 +46,7 @@ wsclient *sutconn_client(const suite_ctx *ctx, char *err, size_t errlen)
     wsclient_opts o;
     memset(&o, 0, sizeof(o));
     o.ca_file = ctx->ca_file;
+    o.tls = ctx->env && !strncmp(ctx->env->dashboard_url, "wss://", 6);
     return wsclient_new(&o, err, errlen);
 }
 

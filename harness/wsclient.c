@@ -464,7 +464,9 @@ wsclient *wsclient_new(const wsclient_opts *o, char *err, size_t errlen)
     info.gid = -1;
     info.uid = -1;
     info.timeout_secs = 10;
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    /* Without TLS no client SSL_CTX (and no parse of the system CA store) */
+    if (c->o.tls || c->o.ca_file || c->o.insecure)
+        info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     if (c->o.ca_file)
         info.client_ssl_ca_filepath = c->o.ca_file;
     c->ctx = lws_create_context(&info);
@@ -495,6 +497,15 @@ void wsclient_free(wsclient *c)
 {
     if (!c)
         return;
+    /* Close what is still open and let lws finish (bounded): a context
+     * destroyed with a wsi half-way through a write or close does not free
+     * everything. */
+    for (wsconn *k = c->conns; k; k = k->next)
+        if (k->wsi && !conn_done(k))
+            wsconn_close(c, k, 1001, "client going away");
+    int64_t until = wsclient_mono_us() + 300000;
+    while (wsclient_live_count(c) && wsclient_mono_us() < until)
+        wsclient_service(c, 20);
     lws_sul_cancel(&c->wake);
     /* Destroying the context closes every wsi; the callbacks still find
      * their wsconn, so free those after. */
@@ -570,6 +581,12 @@ static int start_connect(wsclient *c, wsconn *k, char *err, size_t errlen)
     i.origin = k->host;
     i.protocol = k->protocol;
     i.local_protocol_name = "wsb-client";
+    if (k->tls && !(c->o.tls || c->o.ca_file || c->o.insecure)) {
+        snprintf(k->error, sizeof(k->error), "wss:// needs a client made with tls (or ca_file)");
+        k->state = WSCONN_FAILED;
+        seterr(err, errlen, "%s: %s", k->name, k->error);
+        return -1;
+    }
     if (k->tls) {
         i.ssl_connection = LCCSCF_USE_SSL;
         if (c->o.insecure)

@@ -35,6 +35,8 @@ typedef struct wsclient wsclient;
 typedef struct wsconn wsconn;
 
 typedef struct wsclient_opts {
+    int tls;              /* set when wss:// will be used (loads the CA store once per
+                             context; implied by ca_file or insecure) */
     const char *ca_file;  /* wss://: CA bundle to trust; NULL: the system's */
     int insecure;         /* wss://: accept any certificate (tests only) */
     size_t rx_buffer;     /* 0: WSCLIENT_DEFAULT_RX_BUFFER */

@@ -376,24 +376,56 @@ check_result connectivity_check_capacity_ramp(const suite_ctx *ctx, char *msg, s
 {
     int step = ctx->profile.ramp_step > 0 ? ctx->profile.ramp_step : 100;
     int ceiling = ctx->profile.ramp_ceiling > 0 ? ctx->profile.ramp_ceiling : 2000;
-    int last_good = 0, level;
+    char err[512];
+    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    if (!c)
+        return fail(msg, len, "client: %.400s", err);
+    char url[300];
+    sutconn_url(ctx, SUTCONN_SUBSCRIBER_PATH, url, sizeof(url));
+    char *tok = sutconn_token(ctx, "subscriber", "conn-ramp", 600);
+    wsconn_opts o = {.url = url, .token = tok, .name = "ramp", .keep_messages = -1};
+    wsconn **v = calloc((size_t)ceiling + (size_t)step, sizeof(*v));
+    int last_good = 0, level = 0, have = 0;
     double rate = 100.0;
     char first[512] = "";
-    for (level = step; level <= ceiling; level += step) {
-        int nt = 0;
-        int open = open_many(ctx, level, NULL, &nt, first, sizeof(first), 20000);
+    /* Step up while holding what is open: each level adds step connections
+     * (so the ramp costs ceiling connections, not the sum of all levels)
+     * and counts how many of all of them are open. */
+    while (v && level + step <= ceiling) {
+        level += step;
+        wsclient_connect_many(c, &o, step, v + have, 20000);
+        have += step;
+        int open = 0;
+        for (int i = 0; i < have; i++) {
+            if (v[i] && wsconn_get_state(v[i]) == WSCONN_OPEN)
+                open++;
+            else if (!first[0])
+                snprintf(first, sizeof(first), "%.400s",
+                         v[i] ? (wsconn_error(v[i])[0] ? wsconn_error(v[i])
+                                                       : wsconn_state_name(wsconn_get_state(v[i])))
+                              : "could not start");
+        }
         rate = 100.0 * open / level;
-        suite_log("capacity ramp: %d connections, %.1f%% opened", level, rate);
+        suite_log("capacity ramp: %d connections held, %.1f%% open", level, rate);
         if (rate < 90.0)
             break;
         last_good = level;
     }
+    for (int i = 0; v && i < have; i++)
+        if (v[i])
+            wsconn_close(c, v[i], 1000, NULL);
+    for (int i = 0; v && i < have; i++)
+        if (v[i])
+            wsconn_wait_closed(c, v[i], 3000, NULL, 0);
+    free(v);
+    free(tok);
+    wsclient_free(c);
     suite_metric("capacity_last_good", last_good, "conns");
     suite_metric("capacity_ceiling", ceiling, "conns");
     if (!last_good)
         return fail(msg, len, "even %d connections opened only %.1f%% (< 90%%): %s", step, rate,
                     first);
-    if (level <= ceiling)
+    if (last_good < level)
         snprintf(msg, len, "last good level %d; at %d success fell to %.1f%% (%s)", last_good,
                  level, rate, first);
     else
