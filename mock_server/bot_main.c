@@ -7,7 +7,11 @@
  *   bot_loop   the trading loop on its own thread and clock
  *   bot_queue  the bounded queue of unacked messages
  *   bot_conn   the WebSocket client to the dashboard
- *   bot_status /health, /status, /metrics */
+ *   bot_status /health, /status, /metrics
+ * The trading loop has its own thread (not an lws timer) because this lws
+ * build resolves names synchronously (no LWS_WITH_SYS_ASYNC_DNS): a connect
+ * attempt during a network outage can block the service thread for seconds,
+ * and the loop must keep its schedule meanwhile. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>

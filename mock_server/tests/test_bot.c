@@ -932,13 +932,20 @@ static void test_command_round_trip(void)
     w = tok ? bot_testkit_ws_open(port, "/ws/stream", tok) : NULL;
     free(tok);
     CU_ASSERT_PTR_NOT_NULL_FATAL(w);
-    const char *sub2 = "{\"type\":\"subscribe\",\"types\":[\"bot_status\"]}";
+    /* the replay from 0 brings the first bot_status ("starting"): once it is
+     * here the subscription is live */
+    const char *sub2 =
+        "{\"type\":\"subscribe\",\"types\":[\"bot_status\"],\"from\":{\"bot-1\":0}}";
     CU_ASSERT_EQUAL(bot_testkit_ws_send(w, 1, sub2, strlen(sub2)), 0);
-    bot_testkit_nap_ms(200); /* let the subscription settle: only live frames follow */
+    char *m;
+    int live = 0;
+    int64_t t1 = bot_testkit_now_ms();
+    while (!live && bot_testkit_now_ms() - t1 < 5000)
+        live = bot_testkit_ws_recv(w, 500, &m) == 1 && strstr(m, "\"state\":\"starting\"");
+    CU_ASSERT_FATAL(live);
     int64_t t0 = bot_testkit_now_ms();
     bot_testkit_child_kill(&bot, SIGTERM);
     int stopping = 0;
-    char *m;
     while (!stopping && bot_testkit_now_ms() - t0 < 5000) {
         int rc = bot_testkit_ws_recv(w, 500, &m);
         if (rc < 0)
