@@ -42,8 +42,8 @@ static long long cpu_ticks(pid_t pid)
 }
 
 /* Runs the bot with --count; fills the summary line. 0 on a summary. */
-static int count_run(int dport, const char *log, const char *const *extra, char *line,
-                     size_t cap, int timeout_ms)
+static int count_run(int dport, const char *log, const char *const *extra, char *line, size_t cap,
+                     int timeout_ms)
 {
     static bot_testkit_child bot;
     if (bot_testkit_start_bot(&bot, dport, log, extra) < 0)
@@ -74,9 +74,9 @@ int main(void)
     char count[32], qsize[32];
     snprintf(count, sizeof(count), "%d", DRAIN_COUNT);
     snprintf(qsize, sizeof(qsize), "%d", DRAIN_COUNT * 2);
-    const char *drain[] = {"--rate", "10000000", "--count", count, "--queue-size", qsize,
-                           "--heartbeat", "0", "--bot-status", "0", "--seed", "1",
-                           "--timeout", "60", NULL};
+    const char *drain[] = {"--rate", "10000000",    "--count",   count,          "--queue-size",
+                           qsize,    "--heartbeat", "0",         "--bot-status", "0",
+                           "--seed", "1",           "--timeout", "60",           NULL};
     if (count_run(dport, blog, drain, line, sizeof(line), 90000)) {
         fprintf(stderr, "bench_bot: drain run gave no summary (log %s)\n", blog);
         return 1;
@@ -93,9 +93,9 @@ int main(void)
         char r[32], c[32];
         snprintf(r, sizeof(r), "%.0f", rate);
         snprintf(c, sizeof(c), "%.0f", rate * SUSTAIN_S);
-        const char *sus[] = {"--rate", r, "--count", c, "--queue-size", "100000",
-                             "--heartbeat", "0", "--bot-status", "0", "--seed", "2",
-                             "--timeout", "30", NULL};
+        const char *sus[] = {
+            "--rate",       r,   "--count", c,   "--queue-size", "100000", "--heartbeat", "0",
+            "--bot-status", "0", "--seed",  "2", "--timeout",    "30",     NULL};
         if (count_run(dport, blog, sus, line, sizeof(line), 60000)) {
             fprintf(stderr, "bench_bot: sustained run gave no summary (log %s)\n", blog);
             return 1;

@@ -12,10 +12,10 @@
 #include "wjson.h"
 #include "wlog.h"
 
-#define RX_MAX (64 * 1024)          /* largest control frame we accept */
+#define RX_MAX (64 * 1024) /* largest control frame we accept */
 #define TX_MAX (64 * 1024)
-#define WRITE_BUDGET 2000           /* frames per writeable callback */
-#define BATCH_MAX (256 * 1024)      /* frames laid out for one write */
+#define WRITE_BUDGET 2000      /* frames per writeable callback */
+#define BATCH_MAX (256 * 1024) /* frames laid out for one write */
 #define HOUSEKEEP_US (100 * 1000)
 #define ALERT_MIN_GAP_US (1000 * 1000)
 #define BACKOFF_STEPS 6
@@ -36,7 +36,7 @@ struct bot_conn {
     int port;
     int tls;
 
-    char *token;      /* for the attempt under way (malloc'd) */
+    char *token; /* for the attempt under way (malloc'd) */
 
     uint32_t backoff_ms[BACKOFF_STEPS];
     lws_retry_bo_t retry;
@@ -44,8 +44,8 @@ struct bot_conn {
     lws_sorted_usec_list_t sul_retry;
     lws_sorted_usec_list_t sul_house;
 
-    int established;  /* the handshake completed */
-    int killing;      /* lws_set_timeout(KILL_ASYNC) issued for c->wsi */
+    int established; /* the handshake completed */
+    int killing;     /* lws_set_timeout(KILL_ASYNC) issued for c->wsi */
     int welcomed;
     int ever_welcomed;
     int stopping;
@@ -108,7 +108,7 @@ bot_conn *bot_conn_new(const bot_conn_config *cfg, bot_queue *q, bot_loop *loop,
     }
     c->retry.retry_ms_table = c->backoff_ms;
     c->retry.retry_ms_table_count = BACKOFF_STEPS;
-    c->retry.conceal_count = cfg->max_retries <= 0 ? LWS_RETRY_CONCEAL_ALWAYS
+    c->retry.conceal_count = cfg->max_retries <= 0        ? LWS_RETRY_CONCEAL_ALWAYS
                              : cfg->max_retries >= 0xfffe ? 0xfffe
                                                           : (uint16_t)cfg->max_retries;
     c->retry.jitter_percent = 20;
@@ -150,8 +150,7 @@ static void push_json(bot_conn *c, int type, cJSON *data)
 {
     char *txt = cJSON_PrintUnformatted(data);
     if (txt) {
-        bot_queue_push_control(c->q, bot_msg_type_name(type), envelope_now_us(), txt,
-                               strlen(txt));
+        bot_queue_push_control(c->q, bot_msg_type_name(type), envelope_now_us(), txt, strlen(txt));
         free(txt);
     }
     cJSON_Delete(data);
@@ -208,9 +207,8 @@ static void handle_command(bot_conn *c, const cJSON *root)
     } else if (!strcmp(nm, "resume")) {
         bot_loop_set_paused(c->loop, 0);
     } else if (!strcmp(nm, "set_rate")) {
-        const cJSON *rate = cJSON_IsObject(params)
-                                ? cJSON_GetObjectItemCaseSensitive(params, "rate")
-                                : NULL;
+        const cJSON *rate =
+            cJSON_IsObject(params) ? cJSON_GetObjectItemCaseSensitive(params, "rate") : NULL;
         if (!cJSON_IsNumber(rate) || bot_loop_set_rate(c->loop, rate->valuedouble) < 0) {
             status = "rejected";
             snprintf(reason, sizeof(reason), "params.rate must be a number > 0 and <= 1e7");
@@ -219,8 +217,7 @@ static void handle_command(bot_conn *c, const cJSON *root)
         status = "rejected";
         snprintf(reason, sizeof(reason), "unknown command \"%.64s\"", nm);
     }
-    wlog_info("command %s (%s): %s%s%s", nm, id->valuestring, status, *reason ? ": " : "",
-              reason);
+    wlog_info("command %s (%s): %s%s%s", nm, id->valuestring, status, *reason ? ": " : "", reason);
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "command_id", id->valuestring);
     cJSON_AddStringToObject(d, "status", status);
@@ -385,8 +382,7 @@ static void connection_lost(bot_conn *c, const char *why)
 
 static void schedule_retry(bot_conn *c)
 {
-    if (lws_retry_sul_schedule(c->ctx, 0, &c->sul_retry, &c->retry, try_connect,
-                               &c->retry_count)) {
+    if (lws_retry_sul_schedule(c->ctx, 0, &c->sul_retry, &c->retry, try_connect, &c->retry_count)) {
         c->st.gave_up = 1;
         wlog_error("giving up on the dashboard after %d retries; trading goes on, messages queue",
                    c->cfg.max_retries);
@@ -488,8 +484,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         char auth[2048];
         int n = snprintf(auth, sizeof(auth), "Bearer %s", c->token);
         if (n >= (int)sizeof(auth) ||
-            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
-                                         (unsigned char *)auth, n, pp, end))
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, (unsigned char *)auth,
+                                         n, pp, end))
             return -1;
         break;
     }

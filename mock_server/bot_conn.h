@@ -24,22 +24,22 @@
 #define BOT_CONN_ERR_MAX 256
 
 typedef struct bot_conn_config {
-    const char *url;         /* ws://host:port/path or wss:// */
-    const char *token;       /* ready bearer token, or NULL */
-    const char *jwt_secret;  /* mint a token per attempt when token is NULL */
+    const char *url;        /* ws://host:port/path or wss:// */
+    const char *token;      /* ready bearer token, or NULL */
+    const char *jwt_secret; /* mint a token per attempt when token is NULL */
     const char *source;
-    double retry_delay_s;    /* first backoff step */
-    int max_retries;         /* consecutive failed attempts before giving up; 0: forever */
-    double ping_interval_s;  /* silence before a ping */
-    double pong_timeout_s;   /* further silence before the connection counts as dead */
+    double retry_delay_s;   /* first backoff step */
+    int max_retries;        /* consecutive failed attempts before giving up; 0: forever */
+    double ping_interval_s; /* silence before a ping */
+    double pong_timeout_s;  /* further silence before the connection counts as dead */
 } bot_conn_config;
 
 typedef struct bot_conn_status {
-    int connected;           /* welcomed on a live connection */
-    int gave_up;             /* max_retries exhausted */
-    int64_t reconnects;      /* connections established after the first */
+    int connected;      /* welcomed on a live connection */
+    int gave_up;        /* max_retries exhausted */
+    int64_t reconnects; /* connections established after the first */
     int64_t attempts;
-    int64_t alerts;          /* queue_overflow alerts queued */
+    int64_t alerts; /* queue_overflow alerts queued */
     int64_t commands;
     char last_error[BOT_CONN_ERR_MAX]; /* "" when none */
 } bot_conn_status;

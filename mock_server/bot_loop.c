@@ -15,23 +15,23 @@
 
 #include "envelope.h"
 
-#define PENDING_MAX 32          /* events one simulation step can queue */
-#define MAX_POSITION 50         /* units per symbol, orders beyond are rejected */
-#define LIMIT_ORDER_TTL 20      /* steps of its symbol before a limit order is cancelled */
+#define PENDING_MAX 32     /* events one simulation step can queue */
+#define MAX_POSITION 50    /* units per symbol, orders beyond are rejected */
+#define LIMIT_ORDER_TTL 20 /* steps of its symbol before a limit order is cancelled */
 #define FEE_RATE 0.001
 #define INITIAL_BALANCE 100000.0
-#define BATCH_MAX 5000          /* events per runner batch before waking the sink */
+#define BATCH_MAX 5000 /* events per runner batch before waking the sink */
 
 static const char *const type_names[BOT_MSG_NUM_TYPES] = {
-    "market_data",   "signal",     "order_update", "trade_executed", "position_update",
+    "market_data",    "signal",     "order_update", "trade_executed", "position_update",
     "account_update", "bot_status", "heartbeat",    "alert",          "command_ack",
 };
 
 typedef struct symbol_state {
     char name[BOT_SYMBOL_MAX];
-    double price;    /* mid */
+    double price; /* mid */
     double prev_price;
-    long position;   /* signed units */
+    long position; /* signed units */
     double avg_price;
     double realized;
     /* the one resting limit order of this symbol, if any */
@@ -48,12 +48,12 @@ struct bot_loop {
     uint64_t rng;
     int nsym;
     symbol_state sym[BOT_MAX_SYMBOLS];
-    double balance;      /* initial + realised - fees */
+    double balance; /* initial + realised - fees */
     double realized_total;
     int64_t next_order, next_trade;
 
     /* schedule, in microseconds from start */
-    double next_tick;    /* fractional to keep high rates exact */
+    double next_tick; /* fractional to keep high rates exact */
     int64_t next_hb, next_status;
     int64_t start_us;
 
@@ -278,8 +278,8 @@ static bot_event *pend(bot_loop *L, int type)
 
 /* Queues an event whose data is formatted through a local buffer (the
  * arguments often point into the loop itself). */
-__attribute__((format(printf, 3, 4))) static void pend_fmt(bot_loop *L, int type,
-                                                           const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void pend_fmt(bot_loop *L, int type, const char *fmt,
+                                                           ...)
 {
     char buf[BOT_DATA_MAX];
     va_list ap;
@@ -361,15 +361,15 @@ static void pend_order_status(bot_loop *L, const symbol_state *s, const char *or
 }
 
 /* One fill of an order: trade_executed, order_update, position_update, account_update. */
-static void pend_fill(bot_loop *L, symbol_state *s, const char *order_id, int buy, const char *otype,
-                      long qty, long filled_before, long total, double price, double limit_price)
+static void pend_fill(bot_loop *L, symbol_state *s, const char *order_id, int buy,
+                      const char *otype, long qty, long filled_before, long total, double price,
+                      double limit_price)
 {
     double fee = round((double)qty * price * FEE_RATE * 1e6) / 1e6;
     pend_fmt(L, BOT_MSG_TRADE_EXECUTED,
-                 "{\"trade_id\":\"t-%lld\",\"order_id\":\"%s\",\"symbol\":\"%s\",\"side\":\"%s\","
-                 "\"quantity\":%ld,\"price\":%.2f,\"fee\":%.6f}",
-                 (long long)L->next_trade++, order_id, s->name, buy ? "buy" : "sell", qty, price,
-                 fee);
+             "{\"trade_id\":\"t-%lld\",\"order_id\":\"%s\",\"symbol\":\"%s\",\"side\":\"%s\","
+             "\"quantity\":%ld,\"price\":%.2f,\"fee\":%.6f}",
+             (long long)L->next_trade++, order_id, s->name, buy ? "buy" : "sell", qty, price, fee);
     apply_fill(L, s, buy ? qty : -qty, price, fee);
     long filled = filled_before + qty;
     pend_order_status(L, s, order_id, buy, otype, filled == total ? "filled" : "partially_filled",
@@ -391,10 +391,10 @@ static void simulate_step(bot_loop *L)
         ask = bid + 0.01;
     long volume = 1 + (long)(rng_unit(&L->rng) * 500);
     pend_fmt(L, BOT_MSG_MARKET_DATA,
-                 "{\"symbol\":\"%s\",\"price\":%.2f,\"bid\":%.2f,\"ask\":%.2f,\"volume\":%ld,"
-                 "\"change_pct\":%.6f}",
-                 s->name, s->price, bid, ask, volume,
-                 (s->price - s->prev_price) / s->prev_price * 100.0);
+             "{\"symbol\":\"%s\",\"price\":%.2f,\"bid\":%.2f,\"ask\":%.2f,\"volume\":%ld,"
+             "\"change_pct\":%.6f}",
+             s->name, s->price, bid, ask, volume,
+             (s->price - s->prev_price) / s->prev_price * 100.0);
 
     /* a resting limit order fills when the market crosses it, else ages out */
     if (s->order_open) {
@@ -419,9 +419,9 @@ static void simulate_step(bot_loop *L)
     double conf = 0.3 + 0.69 * rng_unit(&L->rng);
     static const char *const reasons[] = {"momentum", "mean_reversion", "breakout", "sentiment"};
     pend_fmt(L, BOT_MSG_SIGNAL,
-                 "{\"symbol\":\"%s\",\"action\":\"%s\",\"confidence\":%.4f,\"reason\":\"%s\","
-                 "\"model\":\"mock-ai-v1\"}",
-                 s->name, action, conf, reasons[rng_next(&L->rng) % 4]);
+             "{\"symbol\":\"%s\",\"action\":\"%s\",\"confidence\":%.4f,\"reason\":\"%s\","
+             "\"model\":\"mock-ai-v1\"}",
+             s->name, action, conf, reasons[rng_next(&L->rng) % 4]);
     if (action[0] == 'h' || conf < 0.6 || s->order_open)
         return;
 
@@ -515,12 +515,11 @@ int bot_loop_step(bot_loop *L, bot_event *ev)
                  "{\"state\":\"%s\",\"uptime_s\":%.3f,\"loop_iterations\":%lld,"
                  "\"generated\":%lld,\"queued\":%lld,\"dropped\":%lld,\"connected\":%s}",
                  atomic_load(&L->paused) ? "paused"
-                 : at == 0              ? "starting"
-                 : st.connected         ? "running"
-                                        : "degraded",
-                 (double)at / 1e6, (long long)atomic_load(&L->iterations),
-                 (long long)st.generated, (long long)st.queued, (long long)st.dropped,
-                 st.connected ? "true" : "false");
+                 : at == 0               ? "starting"
+                 : st.connected          ? "running"
+                                         : "degraded",
+                 (double)at / 1e6, (long long)atomic_load(&L->iterations), (long long)st.generated,
+                 (long long)st.queued, (long long)st.dropped, st.connected ? "true" : "false");
         return 1;
     }
     if (L->next_hb <= tick) {

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BOT_DATA_MAX 1024      /* the largest data object the loop writes */
+#define BOT_DATA_MAX 1024 /* the largest data object the loop writes */
 #define BOT_MAX_SYMBOLS 32
 #define BOT_SYMBOL_MAX 24
 
@@ -46,9 +46,9 @@ enum bot_pattern {
 const char *bot_msg_type_name(int type);
 
 typedef struct bot_event {
-    int type;          /* enum bot_msg_type */
-    int trading;       /* 1 for the six trading types (counted by --count) */
-    int64_t ts_us;     /* schedule time, microseconds since the epoch */
+    int type;                /* enum bot_msg_type */
+    int trading;             /* 1 for the six trading types (counted by --count) */
+    int64_t ts_us;           /* schedule time, microseconds since the epoch */
     char data[BOT_DATA_MAX]; /* the data object as compact JSON */
 } bot_event;
 
@@ -62,7 +62,7 @@ typedef struct bot_loop_stats {
 typedef void (*bot_loop_stats_fn)(void *ud, bot_loop_stats *out);
 
 typedef struct bot_loop_config {
-    const char *symbols;     /* comma-separated, e.g. "BTC-USD,ETH-USD"; NULL: default */
+    const char *symbols; /* comma-separated, e.g. "BTC-USD,ETH-USD"; NULL: default */
     uint64_t seed;
     double rate;             /* ticks (trading events) per second, > 0 */
     int pattern;             /* enum bot_pattern */

@@ -70,7 +70,7 @@ typedef struct bot_app {
     bot_status *status;
     lws_sorted_usec_list_t sul_app;
     int64_t started_us;
-    int stopping;      /* SIGTERM seen: flushing */
+    int stopping; /* SIGTERM seen: flushing */
     int64_t flush_deadline_us;
     int64_t count_done_us;
     int done;
@@ -128,7 +128,8 @@ static int parse_long(const char *v, long long lo, long long hi, long long *out)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: wsb-bot [options]\n"
         "The mock AI trading bot: trades on its own clock and publishes the contract's\n"
         "messages to the dashboard with at-least-once delivery and exact drop accounting.\n"
@@ -139,7 +140,8 @@ static void usage(FILE *f)
         "  --max-retries N        failed attempts in a row before giving up, 0 = forever\n"
         "                         [SYSTEM__WEBSOCKET_MAX_RETRIES] (0)\n"
         "  --retry-delay S        first backoff delay in seconds, fractional ok; doubles per\n"
-        "                         attempt up to 30 s, 20%% jitter [SYSTEM__WEBSOCKET_RETRY_DELAY] (1)\n"
+        "                         attempt up to 30 s, 20%% jitter [SYSTEM__WEBSOCKET_RETRY_DELAY] "
+        "(1)\n"
         "  --queue-size N         unacked messages kept [SYSTEM__WEBSOCKET_QUEUE_SIZE] (100)\n"
         "  --drop-policy P        oldest (drop the oldest unacked) | newest (refuse the new one)\n"
         "  --log-level L          error|warn|info|debug [LOG_LEVEL] (info)\n"
@@ -151,7 +153,8 @@ static void usage(FILE *f)
         "  --source NAME          this bot's source name [BOT_SOURCE, WSB_BOT_SOURCE] (bot-1)\n"
         "  --status-port N        HTTP /health /status /metrics; 0 = pick a free port and print\n"
         "                         \"status on port N\"; -1 = off [WSB_BOT_STATUS_PORT] (8081)\n"
-        "  --symbols LIST         comma-separated symbols [WSB_BOT_SYMBOLS] (BTC-USD,ETH-USD,SOL-USD)\n"
+        "  --symbols LIST         comma-separated symbols [WSB_BOT_SYMBOLS] "
+        "(BTC-USD,ETH-USD,SOL-USD)\n"
         "  --rate R               trading events per second [BOT_RATE, WSB_BOT_RATE] (10)\n"
         "  --pattern P            steady | bursts (0.5 s at 3x every 2 s) [WSB_BOT_PATTERN]\n"
         "  --seed N               seed of the trading stream [WSB_BOT_SEED] (time-based)\n"
@@ -175,10 +178,30 @@ static const char *env_or(const char *name, const char *def)
 }
 
 enum {
-    OPT_URL = 256, OPT_PUBLISH, OPT_MAX_RETRIES, OPT_RETRY_DELAY, OPT_QUEUE_SIZE,
-    OPT_DROP_POLICY, OPT_LOG_LEVEL, OPT_TEST_MODE, OPT_TOKEN, OPT_JWT_SECRET, OPT_SOURCE,
-    OPT_STATUS_PORT, OPT_SYMBOLS, OPT_RATE, OPT_PATTERN, OPT_SEED, OPT_COUNT, OPT_TIMEOUT,
-    OPT_FLUSH_TIMEOUT, OPT_PING, OPT_PONG, OPT_HEARTBEAT, OPT_BOT_STATUS, OPT_CA_FILE,
+    OPT_URL = 256,
+    OPT_PUBLISH,
+    OPT_MAX_RETRIES,
+    OPT_RETRY_DELAY,
+    OPT_QUEUE_SIZE,
+    OPT_DROP_POLICY,
+    OPT_LOG_LEVEL,
+    OPT_TEST_MODE,
+    OPT_TOKEN,
+    OPT_JWT_SECRET,
+    OPT_SOURCE,
+    OPT_STATUS_PORT,
+    OPT_SYMBOLS,
+    OPT_RATE,
+    OPT_PATTERN,
+    OPT_SEED,
+    OPT_COUNT,
+    OPT_TIMEOUT,
+    OPT_FLUSH_TIMEOUT,
+    OPT_PING,
+    OPT_PONG,
+    OPT_HEARTBEAT,
+    OPT_BOT_STATUS,
+    OPT_CA_FILE,
 };
 
 /* Applies one setting (from a flag or the environment). 0, or -1 with err. */
@@ -233,8 +256,10 @@ static int apply(bot_config *c, int opt, const char *v, char *err, size_t errlen
         return 0;
     case OPT_SOURCE: {
         size_t len = strlen(v);
-        if (len < 1 || len > 64 || !strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                           "0123456789", v[0]) ||
+        if (len < 1 || len > 64 ||
+            !strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                    "0123456789",
+                    v[0]) ||
             strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != len)
             goto bad;
         c->source = v;
@@ -540,8 +565,7 @@ static void app_tick(lws_sorted_usec_list_t *sul)
                              (long long)bot_loop_iterations(a->loop), (long long)qs.generated + 1,
                              (long long)qs.queued + 1, (long long)qs.dropped,
                              cs.connected ? "true" : "false");
-            bot_queue_push_control(a->q, bot_msg_type_name(BOT_MSG_BOT_STATUS), now, d,
-                                   (size_t)n);
+            bot_queue_push_control(a->q, bot_msg_type_name(BOT_MSG_BOT_STATUS), now, d, (size_t)n);
             bot_conn_wake(a->conn);
             bot_queue_get_stats(a->q, &qs);
             settled = 0;

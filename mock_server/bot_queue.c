@@ -198,8 +198,8 @@ void bot_queue_welcome(bot_queue *q, int64_t last_seq)
     if (!q->numbered) {
         int64_t s = last_seq + 1;
         if (q->unnumbered_dropped > 0) {
-            q->runs[q->nruns++] = (drop_run){s, s + q->unnumbered_dropped - 1,
-                                             q->unnumbered_dropped, 0};
+            q->runs[q->nruns++] =
+                (drop_run){s, s + q->unnumbered_dropped - 1, q->unnumbered_dropped, 0};
             s += q->unnumbered_dropped;
             q->unnumbered_dropped = 0;
         }
@@ -244,8 +244,7 @@ int64_t bot_queue_ack(bot_queue *q, int64_t seq)
     return n;
 }
 
-int bot_queue_encode_next(bot_queue *q, const char *source, char *buf, size_t cap,
-                          int64_t *seq_out)
+int bot_queue_encode_next(bot_queue *q, const char *source, char *buf, size_t cap, int64_t *seq_out)
 {
     pthread_mutex_lock(&q->mu);
     if (!q->numbered || q->send_idx >= q->len) {

@@ -12,13 +12,13 @@
 
 typedef struct bot_status_snapshot {
     const char *source;
-    const char *state;       /* starting|running|paused|stopping|degraded */
+    const char *state; /* starting|running|paused|stopping|degraded */
     int connected;
     double uptime_s;
     double rate;
     int64_t loop_iterations;
     int64_t generated, sent, acked, acked_seq, last_seq, queued, dropped, reconnects;
-    const char *last_error;  /* NULL or "" -> null */
+    const char *last_error; /* NULL or "" -> null */
 } bot_status_snapshot;
 
 typedef void (*bot_status_fn)(void *ud, bot_status_snapshot *out);

@@ -20,8 +20,6 @@
 
 #define MAX_CHILDREN 16
 
-
-
 static bot_testkit_child *children[MAX_CHILDREN];
 
 int64_t bot_testkit_now_ms(void)
@@ -184,7 +182,8 @@ int bot_testkit_tcp_connect(int port, int timeout_ms)
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
         return -1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -203,9 +202,9 @@ cJSON *bot_testkit_http_json(int port, const char *path)
     if (fd < 0)
         return NULL;
     char req[256];
-    int n = snprintf(req, sizeof(req),
-                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n",
-                     path, port);
+    int n =
+        snprintf(req, sizeof(req),
+                 "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n", path, port);
     if (write(fd, req, (size_t)n) != n) {
         close(fd);
         return NULL;
@@ -420,7 +419,8 @@ int bot_testkit_ws_recv(bot_testkit_ws *w, int timeout_ms, char **out)
 
 /* ---- starting the pieces ---- */
 
-int bot_testkit_start_dashboard(bot_testkit_child *d, int port, const char *journal, const char *log)
+int bot_testkit_start_dashboard(bot_testkit_child *d, int port, const char *journal,
+                                const char *log)
 {
     char bin[256], portbuf[16];
     snprintf(portbuf, sizeof(portbuf), "%d", port);
@@ -444,16 +444,29 @@ int bot_testkit_start_dashboard(bot_testkit_child *d, int port, const char *jour
 }
 
 /* Starts the bot with extra flags (NULL-terminated); returns its status port. */
-int bot_testkit_start_bot(bot_testkit_child *b, int dash_port, const char *log, const char *const *extra)
+int bot_testkit_start_bot(bot_testkit_child *b, int dash_port, const char *log,
+                          const char *const *extra)
 {
     char bin[256], url[128];
     snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ws", dash_port);
     char *argv[48];
     int a = 0;
     argv[a++] = (char *)bot_testkit_bin_path("wsb-bot", bin, sizeof(bin));
-    const char *base[] = {"--url", url, "--jwt-secret", BOT_TESTKIT_SECRET, "--status-port", "0",
-                          "--retry-delay", "0.1", "--ping-interval", "0.5", "--pong-timeout",
-                          "1", "--symbols", "BTC-USD,ETH-USD", NULL};
+    const char *base[] = {"--url",
+                          url,
+                          "--jwt-secret",
+                          BOT_TESTKIT_SECRET,
+                          "--status-port",
+                          "0",
+                          "--retry-delay",
+                          "0.1",
+                          "--ping-interval",
+                          "0.5",
+                          "--pong-timeout",
+                          "1",
+                          "--symbols",
+                          "BTC-USD,ETH-USD",
+                          NULL};
     for (int i = 0; base[i]; i++)
         argv[a++] = (char *)base[i];
     for (int i = 0; extra && extra[i] && a < 46; i++)
@@ -477,4 +490,3 @@ long long bot_testkit_summary_field(const char *line, const char *key)
     const char *p = strstr(line, k);
     return p ? atoll(p + strlen(k)) : -1;
 }
-

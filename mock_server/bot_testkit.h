@@ -16,15 +16,15 @@
 
 typedef struct bot_testkit_child {
     pid_t pid;
-    int out;           /* read end of its stdout */
-    char line[512];    /* the last line read */
+    int out;        /* read end of its stdout */
+    char line[512]; /* the last line read */
     char buf[4096];
     size_t blen;
 } bot_testkit_child;
 
 typedef struct bot_testkit_ws bot_testkit_ws;
 
-int64_t bot_testkit_now_ms(void);  /* CLOCK_MONOTONIC */
+int64_t bot_testkit_now_ms(void); /* CLOCK_MONOTONIC */
 void bot_testkit_nap_ms(int ms);
 /* $BUILD/bin/prog (BUILD defaults to "build"), written into buf. */
 const char *bot_testkit_bin_path(const char *prog, char *buf, size_t cap);

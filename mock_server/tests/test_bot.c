@@ -155,10 +155,10 @@ static void test_queue_outage_after_welcome(void)
 {
     bot_queue *q = bot_queue_new(4, BOT_DROP_OLDEST);
     bot_queue_welcome(q, 0);
-    push_n(q, 4);                 /* 1..4 */
+    push_n(q, 4); /* 1..4 */
     CU_ASSERT_EQUAL(send_all(q, NULL, NULL), 4);
-    bot_queue_ack(q, 2);          /* 3,4 in flight when the connection dies */
-    push_n(q, 6);                 /* 5..10: drops 3..6 (3,4 had been sent) */
+    bot_queue_ack(q, 2); /* 3,4 in flight when the connection dies */
+    push_n(q, 6);        /* 5..10: drops 3..6 (3,4 had been sent) */
     check_invariant(q);
     int64_t f, t, c;
     /* sent-then-dropped 3,4 are not settled yet; 5..8 are */
@@ -192,10 +192,10 @@ static void test_queue_sent_drop_acked_later(void)
     bot_queue_welcome(q, 0);
     push_n(q, 2);
     CU_ASSERT_EQUAL(send_all(q, NULL, NULL), 2); /* 1,2 in flight */
-    push_n(q, 1);                                 /* 3 evicts 1 (sent) */
+    push_n(q, 1);                                /* 3 evicts 1 (sent) */
     int64_t f, t, c;
     CU_ASSERT_EQUAL(bot_queue_take_overflow(q, &f, &t, &c), 0); /* not settled */
-    bot_queue_ack(q, 2);                          /* the dashboard had 1 */
+    bot_queue_ack(q, 2);                                        /* the dashboard had 1 */
     bot_queue_stats st;
     bot_queue_get_stats(q, &st);
     CU_ASSERT_EQUAL(st.acked, 2);
@@ -263,8 +263,8 @@ static bot_loop *new_loop(uint64_t seed, double rate, int pattern, int64_t count
 
 typedef struct sym_acc {
     char name[16];
-    long fills;         /* sum of signed trade quantities */
-    long pos;           /* last position_update */
+    long fills; /* sum of signed trade quantities */
+    long pos;   /* last position_update */
     double realized;
     int seen;
 } sym_acc;
@@ -461,8 +461,8 @@ static void test_loop_schedule(void)
                 in_burst++;
         }
     }
-    CU_ASSERT(total >= 395 && total <= 405);        /* 4 s at 100/s */
-    CU_ASSERT(in_burst >= 295 && in_burst <= 305);  /* 2 x 0.5 s at 300/s */
+    CU_ASSERT(total >= 395 && total <= 405);       /* 4 s at 100/s */
+    CU_ASSERT(in_burst >= 295 && in_burst <= 305); /* 2 x 0.5 s at 300/s */
     bot_loop_free(L);
 }
 
@@ -523,8 +523,7 @@ static void test_loop_bad_config(void)
  * want_seq is seen or the timeout: checks order and counts; alerts'
  * queue_overflow counts are summed into *overflow. Returns the frames seen. */
 typedef struct replay_result {
-    int64_t frames, last_seq, out_of_order, duplicates, gap_frames, gap_messages, overflow,
-        alerts;
+    int64_t frames, last_seq, out_of_order, duplicates, gap_frames, gap_messages, overflow, alerts;
 } replay_result;
 
 static void replay_from_zero(int port, int64_t want_seq, replay_result *r)
@@ -583,8 +582,9 @@ static void test_dashboard_absent_at_start(void)
     int port = bot_testkit_free_port();
     CU_ASSERT_FATAL(port > 0);
     static bot_testkit_child bot, dash;
-    const char *extra[] = {"--rate", "200", "--count", "800", "--queue-size", "5000",
-                           "--seed", "11", "--timeout", "20", NULL};
+    const char *extra[] = {"--rate",       "200",  "--count", "800",
+                           "--queue-size", "5000", "--seed",  "11",
+                           "--timeout",    "20",   NULL};
     int sport = bot_testkit_start_bot(&bot, port, blog, extra);
     CU_ASSERT_FATAL(sport > 0);
     /* the bot trades and queues while nobody listens */
@@ -632,13 +632,14 @@ static void test_dashboard_killed_and_restarted(void)
     static bot_testkit_child bot, dash;
     int port = bot_testkit_start_dashboard(&dash, 0, journal, dlog);
     CU_ASSERT_FATAL(port > 0);
-    const char *extra[] = {"--rate", "300", "--count", "1500", "--queue-size", "5000",
-                           "--seed", "12", "--timeout", "20", NULL};
+    const char *extra[] = {"--rate",       "300",  "--count", "1500",
+                           "--queue-size", "5000", "--seed",  "12",
+                           "--timeout",    "20",   NULL};
     int sport = bot_testkit_start_bot(&bot, port, blog, extra);
     CU_ASSERT_FATAL(sport > 0);
     CU_ASSERT(bot_testkit_wait_status(sport, "acked", 300, 10000) >= 300);
 
-    bot_testkit_child_kill(&dash, SIGKILL); /* mid-stream, no goodbye */
+    bot_testkit_child_kill(&dash, SIGKILL);                          /* mid-stream, no goodbye */
     int64_t q = bot_testkit_wait_status(sport, "queued", 100, 5000); /* trading goes on */
     CU_ASSERT(q >= 100);
     CU_ASSERT_FATAL(bot_testkit_start_dashboard(&dash, port, journal, dlog) == port);
@@ -684,8 +685,9 @@ static void test_outage_longer_than_queue(void)
     static bot_testkit_child bot, dash;
     int port = bot_testkit_start_dashboard(&dash, 0, journal, dlog);
     CU_ASSERT_FATAL(port > 0);
-    const char *extra[] = {"--rate", "300", "--count", "1500", "--queue-size", "100",
-                           "--seed", "13", "--timeout", "20", NULL};
+    const char *extra[] = {"--rate",       "300", "--count", "1500",
+                           "--queue-size", "100", "--seed",  "13",
+                           "--timeout",    "20",  NULL};
     int sport = bot_testkit_start_bot(&bot, port, blog, extra);
     CU_ASSERT_FATAL(sport > 0);
     CU_ASSERT(bot_testkit_wait_status(sport, "acked", 200, 10000) >= 200);
@@ -698,7 +700,8 @@ static void test_outage_longer_than_queue(void)
     char line[512];
     snprintf(line, sizeof(line), "%s", bot.line);
     CU_ASSERT(strstr(line, "result=ok") != NULL);
-    long long gen = bot_testkit_summary_field(line, "generated"), acked = bot_testkit_summary_field(line, "acked"),
+    long long gen = bot_testkit_summary_field(line, "generated"),
+              acked = bot_testkit_summary_field(line, "acked"),
               dropped = bot_testkit_summary_field(line, "dropped");
     CU_ASSERT(dropped >= 200);
     CU_ASSERT_EQUAL(acked + dropped, gen);
@@ -737,8 +740,9 @@ static void test_partition_detected_by_ping(void)
     static bot_testkit_child bot, dash;
     int port = bot_testkit_start_dashboard(&dash, 0, NULL, dlog);
     CU_ASSERT_FATAL(port > 0);
-    const char *extra[] = {"--rate", "200", "--count", "1200", "--queue-size", "5000",
-                           "--seed", "16", "--timeout", "20", NULL};
+    const char *extra[] = {"--rate",       "200",  "--count", "1200",
+                           "--queue-size", "5000", "--seed",  "16",
+                           "--timeout",    "20",   NULL};
     int sport = bot_testkit_start_bot(&bot, port, blog, extra);
     CU_ASSERT_FATAL(sport > 0);
     CU_ASSERT(bot_testkit_wait_status(sport, "acked", 200, 10000) >= 200);
@@ -752,8 +756,8 @@ static void test_partition_detected_by_ping(void)
         cJSON_Delete(st);
         bot_testkit_nap_ms(50);
     }
-    CU_ASSERT(seen > 0);       /* detected ... */
-    CU_ASSERT(seen < 4000);    /* ... within ping 0.5 s + pong 1 s + slack */
+    CU_ASSERT(seen > 0);    /* detected ... */
+    CU_ASSERT(seen < 4000); /* ... within ping 0.5 s + pong 1 s + slack */
     kill(dash.pid, SIGCONT);
 
     CU_ASSERT_FATAL(bot_testkit_child_wait_line(&bot, "wsb-bot summary", 30000));
@@ -788,8 +792,8 @@ static void test_bot_restart_continues_numbering(void)
     CU_ASSERT_FATAL(port > 0);
     long long total = 0;
     for (int run = 0; run < 2; run++) {
-        const char *extra[] = {"--rate", "500", "--count", "300", "--seed", run ? "19" : "18",
-                               "--timeout", "10", NULL};
+        const char *extra[] = {"--rate",          "500",       "--count", "300", "--seed",
+                               run ? "19" : "18", "--timeout", "10",      NULL};
         CU_ASSERT_FATAL(bot_testkit_start_bot(&bot, port, blog, extra) > 0);
         CU_ASSERT_FATAL(bot_testkit_child_wait_line(&bot, "wsb-bot summary", 20000));
         CU_ASSERT(strstr(bot.line, "result=ok") != NULL);
@@ -813,7 +817,7 @@ static void test_gives_up_after_max_retries(void)
     char blog[256];
     bot_testkit_log_path(blog, sizeof(blog), "retries-bot");
     static bot_testkit_child bot;
-    const char *extra[] = {"--rate", "50", "--seed", "17", "--max-retries", "2",
+    const char *extra[] = {"--rate",          "50",  "--seed", "17", "--max-retries", "2",
                            "--flush-timeout", "0.2", NULL};
     int sport = bot_testkit_start_bot(&bot, bot_testkit_free_port(), blog, extra);
     CU_ASSERT_FATAL(sport > 0);
@@ -836,8 +840,9 @@ static void test_gives_up_after_max_retries(void)
 }
 
 /* Sends a command from a subscriber and waits for its command_ack. */
-static int command_round_trip(bot_testkit_ws *w, const char *id, const char *name, const char *params,
-                              char *status, size_t cap, char *reason, size_t rcap)
+static int command_round_trip(bot_testkit_ws *w, const char *id, const char *name,
+                              const char *params, char *status, size_t cap, char *reason,
+                              size_t rcap)
 {
     char cmd[256];
     snprintf(cmd, sizeof(cmd),
@@ -858,7 +863,8 @@ static int command_round_trip(bot_testkit_ws *w, const char *id, const char *nam
         if (!j)
             continue;
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "data");
-        if (!strcmp(bot_testkit_jstr(j, "type"), "command_ack") && !strcmp(bot_testkit_jstr(d, "command_id"), id)) {
+        if (!strcmp(bot_testkit_jstr(j, "type"), "command_ack") &&
+            !strcmp(bot_testkit_jstr(d, "command_id"), id)) {
             snprintf(status, cap, "%s", bot_testkit_jstr(d, "status"));
             snprintf(reason, rcap, "%s", bot_testkit_jstr(d, "reason"));
             cJSON_Delete(j);
@@ -890,9 +896,9 @@ static void test_command_round_trip(void)
     CU_ASSERT_EQUAL(bot_testkit_ws_send(w, 1, sub, strlen(sub)), 0);
 
     char status[32], reason[256];
-    CU_ASSERT_EQUAL(command_round_trip(w, "c-1", "pause", "{}", status, sizeof(status), reason,
-                                       sizeof(reason)),
-                    0);
+    CU_ASSERT_EQUAL(
+        command_round_trip(w, "c-1", "pause", "{}", status, sizeof(status), reason, sizeof(reason)),
+        0);
     CU_ASSERT_STRING_EQUAL(status, "done");
     cJSON *st = bot_testkit_http_json(sport, "/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
@@ -934,8 +940,7 @@ static void test_command_round_trip(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(w);
     /* the replay from 0 brings the first bot_status ("starting"): once it is
      * here the subscription is live */
-    const char *sub2 =
-        "{\"type\":\"subscribe\",\"types\":[\"bot_status\"],\"from\":{\"bot-1\":0}}";
+    const char *sub2 = "{\"type\":\"subscribe\",\"types\":[\"bot_status\"],\"from\":{\"bot-1\":0}}";
     CU_ASSERT_EQUAL(bot_testkit_ws_send(w, 1, sub2, strlen(sub2)), 0);
     char *m;
     int live = 0;
@@ -974,13 +979,15 @@ static void test_status_endpoints(void)
     cJSON_Delete(h);
     cJSON *st = bot_testkit_http_json(sport, "/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-    const char *keys[] = {"service", "source", "state", "connected", "loop_iterations",
-                          "generated", "sent", "acked", "acked_seq", "last_seq", "queued",
-                          "dropped", "reconnects", "rate", "last_error", NULL};
+    const char *keys[] = {"service",         "source",    "state",      "connected",
+                          "loop_iterations", "generated", "sent",       "acked",
+                          "acked_seq",       "last_seq",  "queued",     "dropped",
+                          "reconnects",      "rate",      "last_error", NULL};
     for (int i = 0; keys[i]; i++)
         CU_ASSERT_PTR_NOT_NULL(cJSON_GetObjectItemCaseSensitive(st, keys[i]));
-    CU_ASSERT_EQUAL(bot_testkit_jint(st, "generated"),
-                    bot_testkit_jint(st, "acked") + bot_testkit_jint(st, "queued") + bot_testkit_jint(st, "dropped"));
+    CU_ASSERT_EQUAL(bot_testkit_jint(st, "generated"), bot_testkit_jint(st, "acked") +
+                                                           bot_testkit_jint(st, "queued") +
+                                                           bot_testkit_jint(st, "dropped"));
     contract *ct = load_contract();
     CU_ASSERT_PTR_NOT_NULL_FATAL(ct);
     char err[256] = "";
@@ -1006,10 +1013,15 @@ static void test_status_endpoints(void)
     }
     buf[len] = 0;
     close(fd);
-    const char *names[] = {"wsbridge_bot_loop_iterations_total", "wsbridge_bot_generated_total",
-                           "wsbridge_bot_sent_total", "wsbridge_bot_acked_total",
-                           "wsbridge_bot_queued", "wsbridge_bot_dropped_total",
-                           "wsbridge_bot_reconnects_total", "wsbridge_bot_connected", NULL};
+    const char *names[] = {"wsbridge_bot_loop_iterations_total",
+                           "wsbridge_bot_generated_total",
+                           "wsbridge_bot_sent_total",
+                           "wsbridge_bot_acked_total",
+                           "wsbridge_bot_queued",
+                           "wsbridge_bot_dropped_total",
+                           "wsbridge_bot_reconnects_total",
+                           "wsbridge_bot_connected",
+                           NULL};
     for (int i = 0; names[i]; i++) {
         char want[96];
         snprintf(want, sizeof(want), "\n%s ", names[i]);
