@@ -7,7 +7,9 @@
  *   2. sustained rate: 80% of that for 3 s on a schedule, checked to end with
  *      nothing dropped and every ack in within 1 s of the schedule (else the
  *      rate is halved, at most 3 tries);
- *   3. CPU of the bot at 1,000 msg/s from /proc/<pid>/stat over 5 s.
+ *   3. CPU of the bot at 1,000 msg/s from /proc/<pid>/stat over 5 s, and
+ *      meanwhile the latency from each message's schedule time (ts_us) to
+ *      the dashboard's receive time (relay_us) seen by a subscriber.
  * Bounded: each run has a timeout; every child is killed at exit. */
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +18,8 @@
 #include <unistd.h>
 
 #include "bot_testkit.h"
+#include "envelope.h"
+#include "jwt.h"
 
 #define DRAIN_COUNT 100000
 #define SUSTAIN_S 3
@@ -39,6 +43,12 @@ static long long cpu_ticks(pid_t pid)
     if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
         return -1;
     return (long long)(ut + st);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
 }
 
 /* Runs the bot with --count; fills the summary line. 0 on a summary. */
@@ -119,10 +129,33 @@ int main(void)
     }
     bot_testkit_wait_status(sport, "acked", 1000, 10000);
     long hz = sysconf(_SC_CLK_TCK);
+    /* meanwhile a subscriber measures schedule-to-dashboard latency:
+     * relay_us (the dashboard's receive time) - ts_us (the bot's schedule) */
+    char *tok = jwt_sign(BOT_TESTKIT_SECRET, "bench-subscriber", "subscriber", 600);
+    bot_testkit_ws *w = tok ? bot_testkit_ws_open(dport, "/ws/stream", tok) : NULL;
+    free(tok);
+    const char *sub = "{\"type\":\"subscribe\"}";
+    if (w)
+        bot_testkit_ws_send(w, 1, sub, strlen(sub));
+    size_t nlat = 0, cap = CPU_SAMPLE_S * 2000;
+    int64_t *lat = malloc(cap * sizeof(*lat));
     long long t0 = cpu_ticks(bot.pid);
     int64_t w0 = bot_testkit_now_ms();
     cJSON *s0 = bot_testkit_http_json(sport, "/status");
-    bot_testkit_nap_ms(CPU_SAMPLE_S * 1000);
+    while (bot_testkit_now_ms() - w0 < CPU_SAMPLE_S * 1000) {
+        char *m;
+        if (!w || !lat) {
+            bot_testkit_nap_ms(100);
+            continue;
+        }
+        int rc = bot_testkit_ws_recv(w, 200, &m);
+        if (rc < 0)
+            break;
+        envelope_peek pk;
+        if (rc == 1 && envelope_peek_fields(m, strlen(m), &pk) == 0 && pk.relay_us > 0 &&
+            nlat < cap)
+            lat[nlat++] = pk.relay_us - pk.ts_us;
+    }
     long long t1 = cpu_ticks(bot.pid);
     int64_t w1 = bot_testkit_now_ms();
     cJSON *s1 = bot_testkit_http_json(sport, "/status");
@@ -137,6 +170,15 @@ int main(void)
     } else {
         printf("cpu: could not sample /proc/%d/stat\n", (int)bot.pid);
     }
+    if (nlat > 0) {
+        qsort(lat, nlat, sizeof(*lat), cmp_i64);
+        printf("latency: schedule (ts_us) to dashboard (relay_us) at 1000 msg/s over %zu "
+               "messages: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
+               nlat, (double)lat[nlat / 2] / 1000.0, (double)lat[nlat * 99 / 100] / 1000.0,
+               (double)lat[nlat - 1] / 1000.0);
+    }
+    free(lat);
+    bot_testkit_ws_close(w);
     cJSON_Delete(s0);
     cJSON_Delete(s1);
     bot_testkit_child_kill(&bot, SIGTERM);
