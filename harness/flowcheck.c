@@ -476,6 +476,29 @@ int flowcheck_problems(const flowcheck *f, char *buf, size_t buflen)
 
 size_t flowcheck_log_len(const flowcheck *f) { return f->nlog; }
 
+int flowcheck_resume_frame(const flowcheck *f, char *buf, size_t buflen)
+{
+    size_t off = 0;
+    int w = snprintf(buf, buflen, "{\"type\":\"resume\",\"from\":{");
+    if (w < 0 || (size_t)w >= buflen)
+        return -1;
+    off = (size_t)w;
+    int n = 0;
+    for (size_t i = 0; i < f->nsrcs; i++) {
+        const flow_source *s = &f->srcs[i].s;
+        int64_t at = s->max_seq ? s->max_seq : (s->start_seq > 0 ? s->start_seq - 1 : 0);
+        w = snprintf(buf + off, buflen - off, "%s\"%s\":%lld", n++ ? "," : "", s->source,
+                     (long long)at);
+        if (w < 0 || off + (size_t)w >= buflen)
+            return -1;
+        off += (size_t)w;
+    }
+    w = snprintf(buf + off, buflen - off, "}}");
+    if (w < 0 || off + (size_t)w >= buflen)
+        return -1;
+    return (int)(off + (size_t)w);
+}
+
 int flowcheck_compare(const flowcheck *a, const flowcheck *b, char *err, size_t errlen)
 {
     size_t n = a->nlog < b->nlog ? a->nlog : b->nlog;

@@ -80,6 +80,11 @@ int flowcheck_missing_types(const flowcheck *f, char *buf, size_t buflen);
  * Returns the number of problem kinds (0: clean; buf then says "no problems"). */
 int flowcheck_problems(const flowcheck *f, char *buf, size_t buflen);
 
+/* Writes the resume frame that picks up every source where this stream left
+ * it: {"type":"resume","from":{"<source>":<highest seq received>,...}}.
+ * Returns the length, or -1 when it does not fit in buf. */
+int flowcheck_resume_frame(const flowcheck *f, char *buf, size_t buflen);
+
 /* Compares two logs (both made with FLOWCHECK_KEEP_LOG): 0 when they hold
  * the same messages in the same order, else -1 with err naming the first
  * difference ("at 17: a has bot-1#18, b has bot-1#19"). */

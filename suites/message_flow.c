@@ -661,9 +661,12 @@ check_result message_flow_check_resume(const suite_ctx *ctx, char *msg, size_t l
         r = fail(msg, len, "reconnect: %.400s", err);
         goto out;
     }
-    char res[256];
-    int rl = snprintf(res, sizeof(res), "{\"type\":\"resume\",\"from\":{\"%s\":%lld}}", bot,
-                      (long long)last);
+    char res[1024];
+    int rl = flowcheck_resume_frame(f, res, sizeof(res));
+    if (rl < 0) {
+        r = fail(msg, len, "resume frame too long");
+        goto out;
+    }
     wsconn_send_text(c, k, res, (size_t)rl, NULL, 0);
     unique_arg ub = {f, bot, 0, last + n};
     wsclient_run_until(c, unique_cond, &ub, 30000);

@@ -506,8 +506,11 @@ static void test_reconnect_resume(void)
     long long last = fs->max_seq;
     CU_ASSERT_EQUAL(wsconn_reconnect(c, s, 3000, err, sizeof(err)), 0);
     char res[128];
-    snprintf(res, sizeof(res), "{\"type\":\"resume\",\"from\":{\"bot-1\":%lld}}", last);
-    wsconn_send_text(c, s, res, strlen(res), err, sizeof(err));
+    int rl = flowcheck_resume_frame(f, res, sizeof(res));
+    char want[64];
+    snprintf(want, sizeof(want), "{\"type\":\"resume\",\"from\":{\"bot-1\":%lld}}", last);
+    CU_ASSERT_STRING_EQUAL(res, want);
+    wsconn_send_text(c, s, res, (size_t)rl, err, sizeof(err));
     uint64_t had = wsconn_received_total(s);
     CU_ASSERT(wsconn_wait_received(c, s, had + 60, 5000) >= had + 60);
     char p[1024];
