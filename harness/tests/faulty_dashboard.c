@@ -10,6 +10,7 @@
  *
  *   faulty_dashboard --port 0 --jwt-secret S [--schemas DIR] [--generate RATE]
  *                    [--fault NAME] [--fault-at SEQ] [--fault-every N]
+ *                    [--cert PEM --key PEM]   (wss:// and https://)
  * Prints "PORT <n>" on stdout once listening. The generator (source bot-1)
  * obeys subscriber commands pause, resume and set_rate with a command_ack.
  * Faults (at seq == --fault-at, and every seq divisible by --fault-every,
@@ -670,7 +671,7 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
     int port = 0;
-    const char *schemas = NULL;
+    const char *schemas = NULL, *cert = NULL, *key = NULL;
     g.secret = "test-secret";
     g.fault_at = 5;
     for (int i = 1; i < argc; i++) {
@@ -686,6 +687,12 @@ int main(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--generate") && v) {
             g.gen_rate = atof(v);
+            i++;
+        } else if (!strcmp(a, "--cert") && v) {
+            cert = v;
+            i++;
+        } else if (!strcmp(a, "--key") && v) {
+            key = v;
             i++;
         } else if (!strcmp(a, "--fault-every") && v) {
             g.fault_every = atoll(v);
@@ -727,6 +734,11 @@ int main(int argc, char **argv)
     info.gid = -1;
     info.uid = -1;
     info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    if (cert && key) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = cert;
+        info.ssl_private_key_filepath = key;
+    }
     g.ctx = lws_create_context(&info);
     struct lws_vhost *vh = g.ctx ? lws_create_vhost(g.ctx, &info) : NULL;
     if (!vh) {

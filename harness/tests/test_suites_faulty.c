@@ -104,7 +104,7 @@ static int sut_start(sut *s, const char *fault, const char *every, const char *a
     argv[a] = NULL;
     char log[256];
     snprintf(log, sizeof(log), "/tmp/test_suites_faulty_%d_%s.log", (int)getpid(), fault);
-    if (testproc_start(&s->proc, argv, log, 5000, err, sizeof(err)) < 0) {
+    if (testproc_start(&s->proc, argv, log, 15000, err, sizeof(err)) < 0) {
         fprintf(stderr, "faulty-dashboard: %s\n", err);
         return -1;
     }

@@ -49,7 +49,7 @@ static int start_server(testproc *p, const char *fault, double rate, char *err, 
                     "--generate", ratebuf, "--fault", (char *)fault, NULL};
     char log[256];
     snprintf(log, sizeof(log), "/tmp/test_wsclient_%d_%s.log", (int)getpid(), fault);
-    return testproc_start(p, argv, log, 5000, err, errlen);
+    return testproc_start(p, argv, log, 15000, err, errlen);
 }
 
 static int suite_init(void)
@@ -445,6 +445,71 @@ static void test_server_shutdown_1001(void)
     wsclient_free(c);
 }
 
+/* wss:// against faulty-dashboard serving a self-signed certificate made by
+ * the openssl command: trusted through ca_file it opens; with the system's
+ * CA store it is refused; a client made without TLS says so. */
+static void test_wss(void)
+{
+    char err[512], dir[] = "/tmp/wsclient-tls-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char cmd[1024], cert[300], key[300];
+    snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+    snprintf(key, sizeof(key), "%s/key.pem", dir);
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 1 "
+             "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1",
+             key, cert);
+    int rc = system(cmd);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    testproc p2;
+    char *argv[] = {bin, "--port", "0", "--jwt-secret", SECRET, "--schemas", "schemas",
+                    "--cert", cert, "--key", key, NULL};
+    char log[256];
+    snprintf(log, sizeof(log), "/tmp/test_wsclient_%d_tls.log", (int)getpid());
+    if (testproc_start(&p2, argv, log, 15000, err, sizeof(err)) < 0) {
+        fail_msg("tls server", err, __LINE__);
+        goto out;
+    }
+    char *subt = jwt_sign(SECRET, "t-tls", "subscriber", 60);
+    char u[128];
+    snprintf(u, sizeof(u), "wss://127.0.0.1:%d/ws/stream", p2.port);
+    wsconn_opts so = {.url = u, .token = subt};
+
+    wsclient_opts trusted = {.ca_file = cert};
+    wsclient *c = wsclient_new(&trusted, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL(c);
+    wsconn *k = c ? wsclient_open(c, &so, 5000, err, sizeof(err)) : NULL;
+    FAIL_IF(!k, "wss with ca_file", err);
+    if (k) {
+        CU_ASSERT_EQUAL(wsconn_http_status(k), 101);
+        CU_ASSERT_EQUAL(wsconn_ping(c, k, 2000, NULL, err, sizeof(err)), 0);
+    }
+    wsclient_free(c);
+
+    wsclient_opts system_ca = {.tls = 1};
+    c = wsclient_new(&system_ca, err, sizeof(err));
+    k = c ? wsclient_connect(c, &so, err, sizeof(err)) : NULL;
+    CU_ASSERT_PTR_NOT_NULL(k);
+    if (k) {
+        CU_ASSERT_EQUAL(wsconn_wait_open(c, k, 5000, err, sizeof(err)), -1);
+        CU_ASSERT_EQUAL(wsconn_get_state(k), WSCONN_FAILED);
+    }
+    wsclient_free(c);
+
+    c = wsclient_new(NULL, err, sizeof(err));
+    k = c ? wsclient_connect(c, &so, err, sizeof(err)) : NULL;
+    CU_ASSERT(k && wsconn_get_state(k) == WSCONN_FAILED);
+    if (k)
+        CU_ASSERT_PTR_NOT_NULL(strstr(wsconn_error(k), "tls"));
+    wsclient_free(c);
+    free(subt);
+    testproc_stop(&p2, 3000);
+out:
+    unlink(cert);
+    unlink(key);
+    rmdir(dir);
+}
+
 static void test_many_connections(void)
 {
     char err[512];
@@ -536,6 +601,7 @@ int main(void)
     CU_add_test(s, "publish_subscribe_ping", test_publish_subscribe_ping);
     CU_add_test(s, "sizes", test_sizes);
     CU_add_test(s, "server_shutdown_1001", test_server_shutdown_1001);
+    CU_add_test(s, "wss", test_wss);
     CU_add_test(s, "many_connections", test_many_connections);
     CU_add_test(s, "reconnect_resume", test_reconnect_resume);
     CU_basic_set_mode(CU_BRM_VERBOSE);
