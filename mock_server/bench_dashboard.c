@@ -11,7 +11,8 @@
  *      server's RSS per idle subscriber, from /proc/PID/status.
  * It prints figures; it never fails on speed. Exit 1 only when it cannot run.
  * Env: BUILD, BENCH_SECONDS (phase 1, default 4), BENCH_IDLE (default 19000),
- * BENCH_HANDSHAKES (default 5000), BENCH_ONLY (fanout|handshakes|idle). */
+ * BENCH_HANDSHAKES (default 5000), BENCH_ONLY (fanout|handshakes|idle),
+ * BENCH_LOOP (the server's --event-loop), BENCH_SERVER_LOG (keep its stderr). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -66,8 +67,12 @@ static int start_server(const char *const extra[])
     snprintf(prog, sizeof prog, "%s/bin/wsb-dashboard", build);
     const char *argv[32] = {prog, "--port", "0", "--host", "127.0.0.1", "--jwt-secret", SECRET};
     int n = 7;
-    for (int i = 0; extra && extra[i] && n < 30; i++)
+    for (int i = 0; extra && extra[i] && n < 28; i++)
         argv[n++] = extra[i];
+    if (getenv("BENCH_LOOP")) { /* libev | poll */
+        argv[n++] = "--event-loop";
+        argv[n++] = getenv("BENCH_LOOP");
+    }
     argv[n] = NULL;
     int pfd[2];
     if (pipe(pfd))
@@ -135,6 +140,24 @@ static long rss_kb(pid_t pid)
             kb = strtol(line + 6, NULL, 10);
     fclose(f);
     return kb;
+}
+
+/* The server's CPU time so far (user + system), in seconds. */
+static double cpu_s(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    unsigned long ut = 0, st = 0;
+    if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+        return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+    return 0;
 }
 
 static long status_subscribers(int port)
@@ -293,6 +316,7 @@ static int bench_fanout(void)
     uint8_t *batch = malloc(64 * 1024);
     int64_t t0 = mono_us(), tend = t0 + (int64_t)(secs * 1e6);
     long long d0 = atomic_load(&delivered);
+    double c0 = cpu_s(server_pid);
     while (mono_us() < tend) {
         long long inflight = seq - (atomic_load(&delivered) - d0) / NSUBS;
         if (inflight > WINDOW) {
@@ -312,13 +336,15 @@ static int bench_fanout(void)
     int64_t t1 = mono_us();
     long long got = atomic_load(&delivered) - d0;
     printf("fan-out at full speed: 1 publisher, %d subscribers, %lld published, %lld delivered "
-           "in %.2f s: %.0f delivered msgs/s (%.0f published/s)\n",
-           NSUBS, seq, got, (t1 - t0) / 1e6, got / ((t1 - t0) / 1e6), seq / ((t1 - t0) / 1e6));
+           "in %.2f s: %.0f delivered msgs/s (%.0f published/s, server CPU %.0f%%)\n",
+           NSUBS, seq, got, (t1 - t0) / 1e6, got / ((t1 - t0) / 1e6), seq / ((t1 - t0) / 1e6),
+           100.0 * (cpu_s(server_pid) - c0) / ((t1 - t0) / 1e6));
 
     /* 2: fixed 1,000 msg/s for 5 s */
     atomic_store(&nlat, 0);
     atomic_store(&measure_latency, 1);
     long long d1 = atomic_load(&delivered);
+    double c1 = cpu_s(server_pid);
     int64_t start = now_us();
     int nmsg = 5000;
     for (int i = 0; i < nmsg; i++) {
@@ -335,15 +361,16 @@ static int bench_fanout(void)
     while (atomic_load(&delivered) - d1 < (long long)nmsg * NSUBS && mono_us() < drain_end)
         usleep(1000);
     atomic_store(&measure_latency, 0);
+    double busy = cpu_s(server_pid) - c1;
     long n = atomic_load(&nlat);
     if (n > MAX_LAT)
         n = MAX_LAT;
     qsort(lat, (size_t)n, sizeof(uint32_t), cmp_u32);
     if (n > 0)
         printf("latency at 1,000 msg/s published (%d subscribers, %ld deliveries): p50 %u us, "
-               "p99 %u us, p99.9 %u us, max %u us\n",
+               "p99 %u us, p99.9 %u us, max %u us (server CPU %.0f us per published message)\n",
                NSUBS, n, lat[n / 2], lat[(size_t)(n * 0.99)], lat[(size_t)(n * 0.999)],
-               lat[n - 1]);
+               lat[n - 1], busy * 1e6 / nmsg);
 
     atomic_store(&stop_reader, 1);
     pthread_join(th, NULL);

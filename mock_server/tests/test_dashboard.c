@@ -260,9 +260,9 @@ static int publish(tws *p, const char *src, long long seq, const char *symbol)
 }
 
 /* Reads frames until an ack with seq >= want (1) or an error/timeout (0). */
-static int wait_ack(tws *p, long long want)
+static int wait_ack_ms(tws *p, long long want, int timeout_ms)
 {
-    int64_t deadline = mono_ms() + WAIT_MS;
+    int64_t deadline = mono_ms() + timeout_ms;
     while (mono_ms() < deadline) {
         cJSON *j = recv_json(p, (int)(deadline - mono_ms()));
         if (!j)
@@ -274,6 +274,11 @@ static int wait_ack(tws *p, long long want)
             return 1;
     }
     return 0;
+}
+
+static int wait_ack(tws *p, long long want)
+{
+    return wait_ack_ms(p, want, WAIT_MS);
 }
 
 /* The welcome: returns last_seq, -1 when the first frame is not a welcome. */
@@ -861,11 +866,14 @@ static void test_slow_disconnect(void)
                 break;
             got++;
         }
+        tws_close(fast);
+        tws_close(slow);
+        tws_close(p);
         _exit(got == total ? 0 : 1);
     }
     for (int i = 0; i < total; i += 1000)
         blast(p, "bot-s", i + 1, 1000);
-    CU_ASSERT(wait_ack(p, total));
+    CU_ASSERT(wait_ack_ms(p, total, 30000));
     CU_ASSERT(status_wait(&s, "slow_consumers", "disconnected", NULL, 1));
     int st = 0;
     int64_t deadline = mono_ms() + 20000;
@@ -899,7 +907,7 @@ static void test_slow_drop(void)
     int total = 20000;
     for (int i = 0; i < total; i += 1000)
         blast(p, "bot-d", i + 1, 1000);
-    CU_ASSERT(wait_ack(p, total));
+    CU_ASSERT(wait_ack_ms(p, total, 30000));
     long long dropped = status_num(&s, "slow_consumers", "dropped_messages", NULL);
     CU_ASSERT(dropped > 0);
     /* now read everything: messages and gap notices cover 1..total exactly once, in order */

@@ -140,10 +140,13 @@ int tws_finish_handshake(tws *t, int timeout_ms, int *http_status, char *err, si
         uint8_t *end = memmem(t->buf, t->len, "\r\n\r\n", 4);
         if (end) {
             int st = 0;
-            sscanf((char *)t->buf, "HTTP/1.%*d %d", &st);
-            *http_status = st;
+            char line[128];
             char *eol = memchr(t->buf, '\r', t->len);
-            snprintf(err, errlen, "%.*s", eol ? (int)(eol - (char *)t->buf) : 0, (char *)t->buf);
+            snprintf(line, sizeof line, "%.*s", eol ? (int)(eol - (char *)t->buf) : 0,
+                     (char *)t->buf);
+            sscanf(line, "HTTP/1.%*d %d", &st);
+            *http_status = st;
+            snprintf(err, errlen, "%s", line);
             t->off = (size_t)(end + 4 - t->buf);
             return st == 101 ? 0 : -1;
         }
