@@ -754,6 +754,38 @@ static int kill_child(pid_t pid)
     return status;
 }
 
+/* Reads what the event pipe holds and handles every complete record.
+ * Returns the bytes read, 0 at end of file, -1 on error (EAGAIN included:
+ * nothing there, for the final drain on a non-blocking descriptor). */
+static ssize_t read_events(suite_run *sr, int fd, char *ebuf, size_t *elen)
+{
+    ssize_t r;
+    do
+        r = read(fd, ebuf + *elen, sizeof(ev_header) + EV_MAX_PAYLOAD - *elen);
+    while (r < 0 && errno == EINTR);
+    if (r <= 0)
+        return r;
+    *elen += (size_t)r;
+    while (*elen >= sizeof(ev_header)) {
+        ev_header h;
+        memcpy(&h, ebuf, sizeof(h));
+        if (h.len > EV_MAX_PAYLOAD) {
+            results_suite_message(sr->rs, "runner: corrupt event stream");
+            *elen = 0;
+            break;
+        }
+        if (*elen < sizeof(h) + h.len)
+            break;
+        char save = ebuf[sizeof(h) + h.len];
+        ebuf[sizeof(h) + h.len] = 0; /* payload as a string */
+        handle_event(sr, &h, ebuf + sizeof(h));
+        ebuf[sizeof(h) + h.len] = save;
+        memmove(ebuf, ebuf + sizeof(h) + h.len, *elen - sizeof(h) - h.len);
+        *elen -= sizeof(h) + h.len;
+    }
+    return r;
+}
+
 enum child_outcome {
     CHILD_OK,
     CHILD_DIED,
@@ -848,33 +880,9 @@ static enum child_outcome run_child(suite_run *sr, size_t start, char *why, size
             show_progress(sr);
             continue;
         }
-        if (pf[0].revents) {
-            ssize_t r = read(evp[0], ebuf + elen, sizeof(ev_header) + EV_MAX_PAYLOAD - elen);
-            if (r <= 0 && !(r < 0 && errno == EINTR)) {
-                pf[0].fd = -1;
-                open_fds--;
-            } else if (r > 0) {
-                elen += (size_t)r;
-                for (;;) {
-                    if (elen < sizeof(ev_header))
-                        break;
-                    ev_header h;
-                    memcpy(&h, ebuf, sizeof(h));
-                    if (h.len > EV_MAX_PAYLOAD) {
-                        results_suite_message(sr->rs, "runner: corrupt event stream");
-                        elen = 0;
-                        break;
-                    }
-                    if (elen < sizeof(h) + h.len)
-                        break;
-                    char save = ebuf[sizeof(h) + h.len];
-                    ebuf[sizeof(h) + h.len] = 0; /* payload as a string */
-                    handle_event(sr, &h, ebuf + sizeof(h));
-                    ebuf[sizeof(h) + h.len] = save;
-                    memmove(ebuf, ebuf + sizeof(h) + h.len, elen - sizeof(h) - h.len);
-                    elen -= sizeof(h) + h.len;
-                }
-            }
+        if (pf[0].revents && read_events(sr, evp[0], ebuf, &elen) <= 0) {
+            pf[0].fd = -1;
+            open_fds--;
         }
         if (pf[1].revents) {
             char buf[8192];
@@ -897,6 +905,14 @@ static enum child_outcome run_child(suite_run *sr, size_t start, char *why, size
                 open_fds--;
             }
         }
+    }
+    if (outcome != CHILD_OK && pf[0].fd >= 0) {
+        /* stopped early (watchdog, interrupt): take in what the child already
+           reported, so the test it was in is known; a child writing on does
+           not hold this up (bounded by the pipe's content) */
+        fcntl(evp[0], F_SETFL, fcntl(evp[0], F_GETFL) | O_NONBLOCK);
+        for (int i = 0; i < 64 && read_events(sr, evp[0], ebuf, &elen) > 0; i++)
+            ;
     }
     free(ebuf);
     if (outcome == CHILD_OK) {

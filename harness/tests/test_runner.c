@@ -418,6 +418,7 @@ static void test_hang_watchdog(void)
     const results_test *h = find_test(b, "hang");
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     CU_ASSERT_EQUAL(h->status, RESULTS_FAILED);
+    CU_ASSERT_EQUAL_FATAL(h->nfailures, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(h->failures[0], "hung"));
     CU_ASSERT_PTR_NOT_NULL(strstr(h->failures[0], "watchdog"));
     const results_test *third = find_test(b, "third");
@@ -566,6 +567,7 @@ static void test_interrupt(void)
     const results_test *t = find_test(&r->suites[0], "i1");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
     CU_ASSERT_EQUAL(t->status, RESULTS_FAILED);
+    CU_ASSERT_EQUAL_FATAL(t->nfailures, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(t->failures[0], "interrupted"));
     results_run_free(r);
 }
@@ -581,6 +583,7 @@ static void test_test_timeout(void)
     const results_test *h = find_test(b, "hang");
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     CU_ASSERT_EQUAL(h->status, RESULTS_FAILED);
+    CU_ASSERT_EQUAL_FATAL(h->nfailures, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(h->failures[0], "test timeout of 1 s"));
     CU_ASSERT(h->duration_s >= 0.9 && h->duration_s < 4.0);
     /* the suite went on with the next test */
