@@ -421,6 +421,7 @@ auto)
         warn "Use --docker to make this an error, --native to silence this warning."
         warn "=================================================================="
         run_native; rc=$?
+        warn "this run was NATIVE (no Docker engine answered): $DOCKER_PROBLEM"
     fi ;;
 esac
 if [ "$MODE" != native ] && [ -n "$PROJECT" ]; then
