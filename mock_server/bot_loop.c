@@ -54,6 +54,8 @@ struct bot_loop {
 
     /* schedule, in microseconds from start */
     double next_tick; /* fractional to keep high rates exact */
+    double last_tick; /* when the previous tick was due (valid once ticked) */
+    int ticked;
     int64_t next_hb, next_status;
     int64_t start_us;
 
@@ -64,6 +66,7 @@ struct bot_loop {
     _Atomic int64_t trading;
     _Atomic int paused;
     _Atomic double rate;
+    _Atomic int rate_changed; /* set_rate since the runner last looked */
     _Atomic int finished;
 
     /* runner */
@@ -233,6 +236,11 @@ int bot_loop_set_rate(bot_loop *L, double rate)
     if (!(rate > 0) || rate > 1e7)
         return -1;
     atomic_store(&L->rate, rate);
+    atomic_store(&L->rate_changed, 1);
+    /* wake the runner: the tick it sleeps towards was planned at the old rate */
+    pthread_mutex_lock(&L->mu);
+    pthread_cond_signal(&L->cv);
+    pthread_mutex_unlock(&L->mu);
     return 0;
 }
 
@@ -472,6 +480,15 @@ static double tick_interval(const bot_loop *L, double at)
     return 1e6 / rate;
 }
 
+/* A new rate applies from the previous tick on (runner thread). */
+static void apply_rate_change(bot_loop *L)
+{
+    if (!atomic_exchange(&L->rate_changed, 0) || !L->ticked)
+        return;
+    double next = L->last_tick + tick_interval(L, L->last_tick);
+    L->next_tick = next > L->last_tick ? next : L->last_tick;
+}
+
 static int count_reached(const bot_loop *L)
 {
     return L->cfg.count > 0 && atomic_load(&((bot_loop *)L)->trading) >= L->cfg.count;
@@ -502,6 +519,7 @@ int bot_loop_step(bot_loop *L, bot_event *ev)
         atomic_store(&L->finished, 1);
         return -1;
     }
+    apply_rate_change(L);
     int64_t tick = (int64_t)L->next_tick;
     if (L->next_status <= tick && L->next_status <= L->next_hb) {
         bot_loop_stats st;
@@ -535,6 +553,8 @@ int bot_loop_step(bot_loop *L, bot_event *ev)
         return 1;
     }
     /* a tick */
+    L->last_tick = L->next_tick;
+    L->ticked = 1;
     L->next_tick += tick_interval(L, L->next_tick);
     atomic_fetch_add(&L->iterations, 1);
     if (atomic_load(&L->paused))
@@ -571,6 +591,7 @@ static void *runner(void *arg)
         return NULL;
     pthread_mutex_lock(&L->mu);
     while (!L->stop) {
+        apply_rate_change(L);
         int64_t due = bot_loop_next_due(L);
         if (due == INT64_MAX) {
             atomic_store(&L->finished, 1);

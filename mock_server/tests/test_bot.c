@@ -493,7 +493,25 @@ static void test_loop_pause_and_rate(void)
         if (bot_loop_step(L, &ev) == 1 && ev.trading)
             trading++;
     }
-    CU_ASSERT(trading >= 990 && trading <= 1001);
+    /* the new rate applies from the last tick (10 ms before start) on */
+    CU_ASSERT(trading >= 995 && trading <= 1011);
+    bot_loop_free(L);
+}
+
+static void test_loop_rate_change_applies_at_once(void)
+{
+    /* at 0.1/s the next tick is 10 s away; set_rate(100) must not wait for it */
+    bot_loop *L = new_loop(5, 0.1, BOT_PATTERN_STEADY, 0);
+    bot_event ev;
+    int r;
+    do
+        r = bot_loop_step(L, &ev);
+    while (r != 1 || !ev.trading); /* the first tick, at offset 0 */
+    CU_ASSERT_EQUAL(bot_loop_set_rate(L, 100), 0);
+    do
+        r = bot_loop_step(L, &ev);
+    while (r != 1 || !ev.trading);
+    CU_ASSERT_EQUAL(ev.ts_us - 1700000000000000LL, 10000);
     bot_loop_free(L);
 }
 
@@ -1067,6 +1085,7 @@ static CU_TestInfo unit_tests[] = {
     {"loop deterministic per seed", test_loop_deterministic},
     {"loop schedule (steady, bursts)", test_loop_schedule},
     {"loop pause and set_rate", test_loop_pause_and_rate},
+    {"loop set_rate applies from the last tick", test_loop_rate_change_applies_at_once},
     {"loop bad config", test_loop_bad_config},
     CU_TEST_INFO_NULL,
 };
