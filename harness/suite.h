@@ -43,7 +43,9 @@ typedef struct suite_ctx {
 
 const suite_ctx *suite_get(void);
 
-/* Marks the running test skipped with a reason; the test should return next. */
+/* Marks the running test skipped with a reason; the test should return next.
+ * Called from a suite's init, followed by a non-zero return, it skips every
+ * test of the suite with that reason (instead of failing the suite). */
 void suite_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Records a key figure for the running test (also shown in test_report.md). */
 void suite_metric(const char *name, double value, const char *unit);
