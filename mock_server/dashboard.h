@@ -28,6 +28,7 @@
 #define DASHBOARD_NAME_MAX JWT_SUB_MAX
 #define DASHBOARD_WRITE_CAP (256 * 1024) /* bytes per coalesced write, at least */
 #define DASHBOARD_OUT_MAX 4096       /* private frames queued before closing 1008 */
+#define DASHBOARD_MAX_SOURCES 4096   /* sources a subscriber's "from" may add */
 #define DASHBOARD_RX_BUFFER 512      /* lws rx buffer per connection */
 #define DASHBOARD_WAKE_BATCH 512     /* items pushed before subscribers are woken regardless */
 #define DASHBOARD_WAKE_MAX_US 1000   /* longest a wake-up is deferred */

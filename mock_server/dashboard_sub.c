@@ -281,7 +281,10 @@ static void apply_subscribe(dashboard *d, dashboard_conn *c, const cJSON *root)
         {
             int64_t n = 0;
             wjson_get_int64(e, &n);
-            int src = dashboard_source_get(d, e->string);
+            /* names nobody published yet are remembered, within a bound:
+             * subscribers must not grow the source table without end */
+            int src = d->nsources < DASHBOARD_MAX_SOURCES ? dashboard_source_get(d, e->string)
+                                                          : dashboard_source_find(d, e->string);
             dashboard_subpos *p = src >= 0 ? sub_pos(d, c, (uint32_t)src) : NULL;
             if (!p)
                 continue;
