@@ -368,6 +368,8 @@ static int wsc_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
             snprintf(k->error, sizeof(k->error), "%s", in ? (const char *)in : "connect failed");
         k->state = WSCONN_FAILED;
         mark_closed(k);
+        /* this wsi is finished with k (which may be reconnected or freed) */
+        lws_set_opaque_user_data(wsi, NULL);
         break;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         if (!k)

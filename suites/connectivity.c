@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "flowcheck.h"
@@ -377,6 +378,19 @@ check_result connectivity_check_capacity_ramp(const suite_ctx *ctx, char *msg, s
     int step = ctx->profile.ramp_step > 0 ? ctx->profile.ramp_step : 100;
     int ceiling = ctx->profile.ramp_ceiling > 0 ? ctx->profile.ramp_ceiling : 2000;
     char err[512];
+    /* our own descriptor limit must not be what the ramp measures: raise
+     * the soft limit to the hard one (lws sizes its table at context creation) */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (rlim_t)ceiling + 64 > rl.rlim_cur) {
+        suite_log("capacity ramp: the harness may open only %llu files; the ramp is capped there",
+                  (unsigned long long)rl.rlim_cur);
+        suite_metric("client_fd_limit", (double)rl.rlim_cur, "fds");
+    }
     wsclient *c = sutconn_client(ctx, err, sizeof(err));
     if (!c)
         return fail(msg, len, "client: %.400s", err);
