@@ -533,6 +533,7 @@ typedef struct suite_run {
     double deadline;
     double suite_t0;
     int progress_shown;
+    double progress_at; /* when the line was last drawn */
 } suite_run;
 
 static void clear_progress(suite_run *sr)
@@ -548,6 +549,7 @@ static void show_progress(suite_run *sr)
     if (!sr->o->progress)
         return;
     double now = mono_now();
+    sr->progress_at = now;
     fprintf(sr->con, "\r\033[K[%s %zu/%zu] %s %.1fs (suite %.0fs of %.0fs)", sr->def->name,
             sr->finished + (sr->cur ? 1 : 0), sr->nmatch, sr->cur ? sr->cur->name : "(setup)",
             sr->cur ? now - sr->cur_t0 : 0.0, now - sr->suite_t0, sr->o->suite_timeout_s);
@@ -876,10 +878,10 @@ static enum child_outcome run_child(suite_run *sr, size_t start, char *why, size
         int n = poll(pf, 3, tmo);
         if (n < 0 && errno != EINTR)
             break;
-        if (n <= 0) {
+        if (n <= 0 || mono_now() - sr->progress_at >= 0.2)
             show_progress(sr);
+        if (n <= 0)
             continue;
-        }
         if (pf[0].revents && read_events(sr, evp[0], ebuf, &elen) <= 0) {
             pf[0].fd = -1;
             open_fds--;
