@@ -53,7 +53,13 @@ static void usage(FILE *f)
             "  --event-loop L        libev (epoll, needs libwebsockets-evlib-ev) | poll\n"
             "                        (libev, falling back to poll)          [DASHBOARD_EVENT_LOOP]\n"
             "  --help                this text\n"
-            "Environment: LOG_LEVEL (error|warn|info|debug), WSB_SCHEMAS.\n");
+            "Environment: LOG_LEVEL (error|warn|info|debug), WSB_SCHEMAS.\n\n"
+            "Handshake: token in \"Authorization: Bearer\" or ?token=; 401 missing/invalid/\n"
+            "expired/alg not HS256, 403 role does not fit the path, 503 too many connections\n"
+            "or stopping. Close codes: 1009 too big, 1007 invalid UTF-8, 1003 binary frame,\n"
+            "1008 rate limit or a subscriber's first frame not subscribe/resume, 1013 slow\n"
+            "consumer, 1001 idle or shutting down. Deeper JSON than --max-depth: an error\n"
+            "frame (code json); the connection stays.\n");
 }
 
 static int parse_long(const char *name, const char *v, long min, long max, long *out)
