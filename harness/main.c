@@ -477,6 +477,8 @@ int main(int argc, char **argv)
     o.interrupted = &interrupted;
 
     results_run *run = results_run_new(mode, profile.name, resdir);
+    results_run_set_env(run, env ? env->dashboard_url : cfg.dashboard_url,
+                        env ? env->bot_status_url : cfg.bot_status_url, o.env_error);
     int rc = runner_run(registry_suites, registry_count, sel, &o, run);
     envdriver_free(env); /* stops what the native driver started */
 

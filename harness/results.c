@@ -82,6 +82,22 @@ results_run *results_run_new(const char *mode, const char *profile, const char *
     return r;
 }
 
+static char *dup_or_null(const char *s)
+{
+    return s && *s ? xstrdup(s) : NULL;
+}
+
+void results_run_set_env(results_run *r, const char *dashboard_url, const char *bot_status_url,
+                         const char *env_error)
+{
+    free(r->dashboard_url);
+    free(r->bot_status_url);
+    free(r->env_error);
+    r->dashboard_url = dup_or_null(dashboard_url);
+    r->bot_status_url = dup_or_null(bot_status_url);
+    r->env_error = dup_or_null(env_error);
+}
+
 void results_run_finish(results_run *r, double duration_s)
 {
     char now[40];
@@ -132,6 +148,9 @@ void results_run_free(results_run *r)
     free(r->mode);
     free(r->profile);
     free(r->results_dir);
+    free(r->dashboard_url);
+    free(r->bot_status_url);
+    free(r->env_error);
     free(r);
 }
 
@@ -329,6 +348,16 @@ cJSON *results_summary_json(const results_run *r)
     cJSON_AddStringToObject(j, "mode", r->mode);
     cJSON_AddStringToObject(j, "profile", r->profile);
     cJSON_AddStringToObject(j, "results_dir", r->results_dir);
+    cJSON *env = cJSON_AddObjectToObject(j, "environment");
+    const char *ev[3][2] = {{"dashboard_url", r->dashboard_url},
+                            {"bot_status_url", r->bot_status_url},
+                            {"error", r->env_error}};
+    for (int i = 0; i < 3; i++) {
+        if (ev[i][1])
+            cJSON_AddStringToObject(env, ev[i][0], ev[i][1]);
+        else
+            cJSON_AddNullToObject(env, ev[i][0]);
+    }
     cJSON_AddBoolToObject(j, "interrupted", r->interrupted);
     int ok = results_run_ok(r);
     cJSON_AddStringToObject(j, "status", ok ? "passed" : "failed");
@@ -493,6 +522,9 @@ results_run *results_read_summary(const char *path, char *err, size_t errlen)
         r->finished = xstrdup(jstr(j, "finished"));
     r->duration_s = jnum(j, "duration_s");
     r->interrupted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "interrupted"));
+    const cJSON *env = cJSON_GetObjectItemCaseSensitive(j, "environment");
+    results_run_set_env(r, jstr(env, "dashboard_url"), jstr(env, "bot_status_url"),
+                        jstr(env, "error"));
     const cJSON *so;
     cJSON_ArrayForEach(so, suites)
     {
@@ -805,6 +837,15 @@ static int write_report_stream(const results_run *r, FILE *f)
     fprintf(f, "| started | %s |\n| finished | %s |\n| duration | %.1f s |\n", r->started,
             r->finished ? r->finished : "(unfinished)", r->duration_s);
     fprintf(f, "| mode | %s |\n| profile | %s |\n", r->mode, r->profile);
+    if (r->dashboard_url)
+        fprintf(f, "| dashboard | %s |\n", r->dashboard_url);
+    if (r->bot_status_url)
+        fprintf(f, "| bot status | %s |\n", r->bot_status_url);
+    if (r->env_error) {
+        fprintf(f, "| environment | **could not start:** ");
+        md_cell(f, r->env_error);
+        fprintf(f, " |\n");
+    }
     fprintf(f, "| tests | %d: %d passed, %d failed, %d skipped, %d not available |\n", t.tests,
             t.passed, t.failed, t.skipped, t.not_available);
     if (r->interrupted)

@@ -66,6 +66,9 @@ typedef struct results_run {
     char *mode;    /* native | docker | external */
     char *profile; /* short | full */
     char *results_dir;
+    char *dashboard_url; /* the system under test, NULL when unknown */
+    char *bot_status_url;
+    char *env_error; /* why the environment could not start, or NULL */
     int interrupted;
     results_suite *suites;
     size_t nsuites;
@@ -78,6 +81,9 @@ int results_status_parse(const char *name);
 /* A new run (started = now). Free with results_run_free. */
 results_run *results_run_new(const char *mode, const char *profile, const char *results_dir);
 void results_run_free(results_run *r);
+/* Records where the system under test was (any may be NULL or ""). */
+void results_run_set_env(results_run *r, const char *dashboard_url, const char *bot_status_url,
+                         const char *env_error);
 /* Sets finished = now and duration_s from the start. */
 void results_run_finish(results_run *r, double duration_s);
 

@@ -42,6 +42,7 @@ static char *slurp(const char *name)
 static results_run *sample_run(void)
 {
     results_run *r = results_run_new("native", "short", dir);
+    results_run_set_env(r, "ws://127.0.0.1:4242", NULL, NULL);
     results_suite *s = results_add_suite(r, "connectivity", "handshake & friends");
     results_test *t = results_add_test(s, "handshake");
     t->status = RESULTS_PASSED;
@@ -130,6 +131,9 @@ static void test_summary_roundtrip(void)
     CU_ASSERT_EQUAL_FATAL(b->nsuites, 2);
     CU_ASSERT_STRING_EQUAL(b->mode, "native");
     CU_ASSERT_STRING_EQUAL(b->profile, "short");
+    CU_ASSERT_STRING_EQUAL(b->dashboard_url, "ws://127.0.0.1:4242");
+    CU_ASSERT_PTR_NULL(b->bot_status_url);
+    CU_ASSERT_PTR_NULL(b->env_error);
     const results_suite *s = &b->suites[0];
     CU_ASSERT_EQUAL(s->status, RESULTS_FAILED);
     CU_ASSERT_STRING_EQUAL(s->description, "handshake & friends");
@@ -215,6 +219,7 @@ static void test_report(void)
     char *md = slurp("test_report.md");
     CU_ASSERT_PTR_NOT_NULL_FATAL(md);
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "| result | **FAILED** |"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| dashboard | ws://127.0.0.1:4242 |"));
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "| connectivity | **FAIL** | 3 | 1 | 1 | 1 |"));
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "| connectivity | handshake | connect_p50 | 900 | us |"));
     /* a pipe inside a cell is escaped, a newline flattened */
