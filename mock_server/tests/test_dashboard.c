@@ -787,6 +787,54 @@ static void test_journal_restart(void)
     server_stop(&s, SIGKILL, 2000);
 }
 
+/* Subscribers saw messages the dashboard then lost (never durable, never
+ * acked); after the restart the bot resends them and a subscriber resuming
+ * from what it saw gets each message exactly once. */
+static void test_restart_exactly_once(void)
+{
+    char jp[300];
+    snprintf(jp, sizeof jp, "%s/lost.bin", tmpdir);
+    server s;
+    CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "60000", NULL) == 0);
+    tws *sub = subscribe(&s, "viewer-x", "{\"type\":\"subscribe\"}");
+    tws *p = connect_as(&s, "publisher", "bot-x");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    read_welcome(p);
+    sleep_ms(50);
+    for (int i = 1; i <= 10; i++)
+        publish(p, "bot-x", i, "BTC-USD");
+    for (int i = 1; i <= 10; i++) {
+        cJSON *j = recv_json(sub, WAIT_MS);
+        CU_ASSERT_EQUAL(jint(j, "seq"), i);
+        cJSON_Delete(j);
+    }
+    CU_ASSERT_PTR_NULL(recv_json(p, 200)); /* nothing durable: no ack */
+    tws_close(sub);
+    tws_close(p);
+    server_stop(&s, SIGKILL, 2000);
+
+    CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "5", NULL) == 0);
+    sub = subscribe(&s, "viewer-x", "{\"type\":\"resume\",\"from\":{\"bot-x\":10}}");
+    p = connect_as(&s, "publisher", "bot-x");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(read_welcome(p), 0); /* the dashboard lost them */
+    sleep_ms(50);
+    for (int i = 1; i <= 12; i++) /* the bot resends from last_seq + 1 */
+        publish(p, "bot-x", i, "BTC-USD");
+    CU_ASSERT(wait_ack(p, 12));
+    for (int i = 11; i <= 12; i++) {
+        cJSON *j = recv_json(sub, WAIT_MS);
+        CU_ASSERT_EQUAL(jint(j, "seq"), i);
+        cJSON_Delete(j);
+    }
+    CU_ASSERT_PTR_NULL(recv_json(sub, 200));
+    tws_close(sub);
+    tws_close(p);
+    server_stop(&s, SIGKILL, 2000);
+}
+
 static void test_sigterm(void)
 {
     server s;
@@ -1130,6 +1178,7 @@ int main(void)
         {"status and metrics agree", test_status_and_metrics},
         {"SIGKILL + restart keeps the journal (torn tail cut)", test_journal_restart},
         {"ack only after the fsync batch", test_ack_after_fsync},
+        {"restart that lost unacked messages: exactly once", test_restart_exactly_once},
         {"history too short: gap notice, then the rest", test_history_too_short},
         {"SIGTERM closes 1001, flushes, exits 0", test_sigterm},
         {"slow consumer: disconnect 1013", test_slow_disconnect},
