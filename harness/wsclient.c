@@ -34,6 +34,7 @@ struct wsconn {
     int token_in_query, keep_messages;
     wsconn_msg_cb on_message;
     void *on_message_arg;
+    void *user;
     /* parsed URL */
     char host[256];
     int port, tls;
@@ -995,6 +996,8 @@ int64_t wsconn_opened_mono_us(const wsconn *k) { return k->opened_mono; }
 int64_t wsconn_closed_mono_us(const wsconn *k) { return k->closed_mono; }
 const char *wsconn_name(const wsconn *k) { return k->name; }
 int wsconn_oversize_count(const wsconn *k) { return k->oversize; }
+void wsconn_set_user(wsconn *k, void *user) { k->user = user; }
+void *wsconn_get_user(const wsconn *k) { return k->user; }
 
 int64_t wsconn_connect_us(const wsconn *k)
 {

@@ -138,6 +138,10 @@ void wsconn_close(wsclient *c, wsconn *k, int code, const char *reason);
 /* Services until the connection is closed (or failed). 0, or -1 on timeout. */
 int wsconn_wait_closed(wsclient *c, wsconn *k, int timeout_ms, char *err, size_t errlen);
 
+/* A pointer of the caller's, per connection (not owned; NULL by default). */
+void wsconn_set_user(wsconn *k, void *user);
+void *wsconn_get_user(const wsconn *k);
+
 /* --- what was received ------------------------------------------------------ */
 
 /* Waits for the next message after the read cursor and advances past it.

@@ -290,61 +290,88 @@ out:
     return r;
 }
 
-/* Opens n subscriber connections at once; fills the open count and the
- * connect times (ms) of the open ones; the first failure's text in first_err. */
-static int open_many(const suite_ctx *ctx, int n, double *times, int *nt, char *first_err,
-                     size_t errlen, int timeout_ms)
+/* Per concurrent connection: when it opened, its first message, how many. */
+typedef struct conn_rec {
+    int64_t first_us;
+    int n;
+} conn_rec;
+
+static void count_cb(wsconn *k, const wsmsg *m, void *arg)
 {
-    char err[512];
-    wsclient *c = sutconn_client(ctx, err, sizeof(err));
-    if (!c) {
-        snprintf(first_err, errlen, "client: %.300s", err);
-        return 0;
-    }
-    char url[300];
-    sutconn_url(ctx, SUTCONN_SUBSCRIBER_PATH, url, sizeof(url));
-    char *tok = sutconn_token(ctx, "subscriber", "conn-many", 600);
-    wsconn_opts o = {.url = url, .token = tok, .name = "concurrent", .keep_messages = -1};
-    wsconn **v = calloc((size_t)n, sizeof(*v));
-    int open = v ? wsclient_connect_many(c, &o, n, v, timeout_ms) : 0;
-    *nt = 0;
-    first_err[0] = '\0';
-    for (int i = 0; v && i < n; i++) {
-        if (v[i] && wsconn_get_state(v[i]) == WSCONN_OPEN) {
-            if (times)
-                times[(*nt)++] = (double)wsconn_connect_us(v[i]) / 1000.0;
-        } else if (!first_err[0]) {
-            snprintf(first_err, errlen, "%s", v[i] ? (wsconn_error(v[i])[0]
-                                                          ? wsconn_error(v[i])
-                                                          : wsconn_state_name(
-                                                                wsconn_get_state(v[i])))
-                                                   : "could not start");
-        }
-    }
-    /* close politely so the server is not left with half-open sockets */
-    for (int i = 0; v && i < n; i++)
-        if (v[i])
-            wsconn_close(c, v[i], 1000, NULL);
-    for (int i = 0; v && i < n; i++)
-        if (v[i])
-            wsconn_wait_closed(c, v[i], 3000, NULL, 0);
-    free(v);
-    free(tok);
-    wsclient_free(c);
-    return open;
+    (void)arg;
+    conn_rec *r = wsconn_get_user(k);
+    if (r && !r->n++)
+        r->first_us = m->rx_mono_us - wsconn_opened_mono_us(k);
 }
+
+typedef struct target_arg {
+    wsconn **v;
+    conn_rec *rec;
+    int n, target;
+} target_arg;
+
+static int all_have_target(void *arg)
+{
+    target_arg *a = arg;
+    for (int i = 0; i < a->n; i++)
+        if (a->v[i] && wsconn_get_state(a->v[i]) == WSCONN_OPEN && a->rec[i].n < a->target)
+            return 0;
+    return 1;
+}
+
+#define TARGET_MESSAGES 5     /* seed 000: messages per connection */
+#define TARGET_TIMEOUT_MS 10000
 
 check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size_t len)
 {
     int n = ctx->profile.concurrent_conns > 0 ? ctx->profile.concurrent_conns : 500;
+    char err[512];
+    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    if (!c)
+        return fail(msg, len, "client: %.400s", err);
+    char url[300];
+    sutconn_url(ctx, SUTCONN_SUBSCRIBER_PATH, url, sizeof(url));
+    char *tok = sutconn_token(ctx, "subscriber", "conn-many", 600);
+    wsconn_opts o = {.url = url, .token = tok, .name = "concurrent", .keep_messages = -1,
+                     .on_message = count_cb};
+    wsconn **v = calloc((size_t)n, sizeof(*v));
+    conn_rec *rec = calloc((size_t)n, sizeof(*rec));
     double *t = calloc((size_t)n, sizeof(*t));
-    if (!t)
-        return fail(msg, len, "out of memory");
-    char first[512];
-    int nt = 0;
+    check_result r = CHECK_PASS;
+    if (!v || !rec || !t) {
+        r = fail(msg, len, "out of memory");
+        goto out;
+    }
     int64_t t0 = wsclient_mono_us();
-    int open = open_many(ctx, n, t, &nt, first, sizeof(first), 30000);
+    /* start them all, then service: connect times overlap as in seed 000 */
+    for (int i = 0; i < n; i++) {
+        v[i] = wsclient_connect(c, &o, NULL, 0);
+        if (v[i])
+            wsconn_set_user(v[i], &rec[i]);
+    }
+    int open = 0, nt = 0;
+    int64_t deadline = t0 + 30 * 1000000LL;
+    for (;;) {
+        int pending = 0;
+        for (int i = 0; i < n; i++)
+            pending += v[i] && wsconn_get_state(v[i]) == WSCONN_CONNECTING;
+        if (!pending || wsclient_mono_us() > deadline)
+            break;
+        wsclient_service(c, 20);
+    }
     double wall = (double)(wsclient_mono_us() - t0) / 1000.0;
+    char first[512] = "";
+    for (int i = 0; i < n; i++) {
+        if (v[i] && wsconn_get_state(v[i]) == WSCONN_OPEN) {
+            open++;
+            t[nt++] = (double)wsconn_connect_us(v[i]) / 1000.0;
+        } else if (!first[0]) {
+            snprintf(first, sizeof(first), "%.400s",
+                     v[i] ? (wsconn_error(v[i])[0] ? wsconn_error(v[i])
+                                                   : wsconn_state_name(wsconn_get_state(v[i])))
+                          : "could not start");
+        }
+    }
     double rate = 100.0 * open / n;
     suite_metric("concurrent_connections", n, "conns");
     suite_metric("concurrent_success_rate", rate, "%");
@@ -360,16 +387,50 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
         suite_metric("connect_ms_min", t[0], "ms");
         suite_metric("connect_ms_max", t[nt - 1], "ms");
     }
-    check_result r;
-    if (open < n)
+    if (open < n) {
         r = fail(msg, len, "%d of %d concurrent connections failed (success %.1f%%); first: %s",
                  n - open, n, rate, first);
-    else {
-        snprintf(msg, len, "%d/%d open, connect p50 %.1f ms, max %.1f ms", open, n,
-                 sutconn_percentile(t, (size_t)nt, 50), t[nt - 1]);
-        r = CHECK_PASS;
+        goto out;
     }
+    size_t off = (size_t)snprintf(msg, len, "%d/%d open, connect p50 %.1f ms, max %.1f ms",
+                                  open, n, sutconn_percentile(t, (size_t)nt, 50), t[nt - 1]);
+    /* seed 000: each connection gets its target messages (needs a publisher) */
+    if (!ctx->env || !envdriver_has(ctx->env, ENV_CAP_BOT)) {
+        if (off < len)
+            snprintf(msg + off, len - off, "; messages per connection not measured (no bot)");
+        goto out;
+    }
+    const char *sj = "{\"type\":\"subscribe\"}";
+    for (int i = 0; i < n; i++)
+        wsconn_send_text(c, v[i], sj, strlen(sj), NULL, 0);
+    target_arg ta = {v, rec, n, TARGET_MESSAGES};
+    wsclient_run_until(c, all_have_target, &ta, TARGET_TIMEOUT_MS);
+    int reached = 0, none = 0;
+    nt = 0;
+    for (int i = 0; i < n; i++) {
+        reached += rec[i].n >= TARGET_MESSAGES;
+        none += rec[i].n == 0;
+        if (rec[i].n)
+            t[nt++] = (double)rec[i].first_us / 1000.0;
+    }
+    suite_metric("connections_reaching_target", reached, "conns");
+    if (nt) {
+        suite_metric("first_message_ms_p50", sutconn_percentile(t, (size_t)nt, 50), "ms");
+        suite_metric("first_message_ms_p99", sutconn_percentile(t, (size_t)nt, 99), "ms");
+    }
+    if (reached < n)
+        r = fail(msg, len, "%d of %d connections got fewer than %d messages within %d s (%d got "
+                           "none)",
+                 n - reached, n, TARGET_MESSAGES, TARGET_TIMEOUT_MS / 1000, none);
+    else if (off < len)
+        snprintf(msg + off, len - off, "; all got %d messages, first after p50 %.1f ms",
+                 TARGET_MESSAGES, sutconn_percentile(t, (size_t)nt, 50));
+out:
+    free(v);
+    free(rec);
     free(t);
+    free(tok);
+    wsclient_free(c);
     return r;
 }
 
