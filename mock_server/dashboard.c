@@ -835,6 +835,12 @@ int dashboard_start(dashboard *d, char *err, size_t errlen)
     info.count_threads = 1;
     info.fd_limit_per_thread = rl.rlim_cur > 1000000 ? 1000000 : (unsigned)rl.rlim_cur;
     info.timeout_secs = 10;
+    /* No lws validity timers: each would be an O(connections) insert into
+     * lws's sorted timer list per connection and per pong; idle and ping
+     * checks are the one sweeping timer here. */
+    static const lws_retry_bo_t no_validity = {.secs_since_valid_ping = 0,
+                                               .secs_since_valid_hangup = 0};
+    info.retry_and_idle_policy = &no_validity;
     info.max_http_header_pool = 64;
     if (d->cfg.use_libev) {
         /* lws's own loop poll()s every fd each round: O(connections) per
