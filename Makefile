@@ -30,6 +30,8 @@ FINAL_CFLAGS  = $(STD) $(OPT) $(WARN) $(SAN) -Iharness -MMD -MP $(PKG_CFLAGS) $(
 FINAL_LDFLAGS = $(SAN) $(LDFLAGS)
 FINAL_LIBS    = $(PKG_LIBS) -lm -lpthread $(LIBS)
 
+.DEFAULT_GOAL := all
+
 PROGRAMS :=
 TESTS    :=
 BENCHES  :=
@@ -77,8 +79,11 @@ $(foreach b,$(BENCHES),$(eval $(call LINK_template,bench,$(b))))
 
 # Tests run from the top of the tree (they find build/bin/ and schemas/ there).
 # Every test binary runs even when one fails; the status says whether all passed.
+# Then a short native run of every built suite against the real mocks
+# (WSB_SKIP_SHORT_NATIVE=1 leaves it out, e.g. for quick iterations).
 test: all
 	@BUILD=$(BUILD) sh .ci/run-tests.sh $(TESTS)
+	@if [ -z "$$WSB_SKIP_SHORT_NATIVE" ]; then $(MAKE) --no-print-directory short-native; fi
 
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
