@@ -484,6 +484,13 @@ static void test_invalid_and_duplicate(void)
     e = recv_json(p, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "duplicate_key");
     cJSON_Delete(e);
+    /* a type the contract does not know */
+    tws_send_text(p, "{\"v\":1,\"type\":\"moon_landing\",\"source\":\"bot-inv\",\"seq\":2,"
+                     "\"ts_us\":1,\"data\":{}}");
+    e = recv_json(p, WAIT_MS);
+    CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "unknown_type");
+    CU_ASSERT_EQUAL(jint(e, "seq"), 2);
+    cJSON_Delete(e);
     /* another connection's source */
     char buf[512];
     envelope_text(buf, sizeof buf, "someone-else", 2, "ETH-USD");
@@ -506,7 +513,7 @@ static void test_invalid_and_duplicate(void)
     cJSON_Delete(j);
     CU_ASSERT_PTR_NULL(recv_json(sub, 200));
     CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-inv", "duplicates"), 1);
-    CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-inv", "invalid"), 4);
+    CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-inv", "invalid"), 5);
     CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-inv", "received"), 2);
     tws_close(sub);
     tws_close(p);
