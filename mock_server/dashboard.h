@@ -227,9 +227,12 @@ void dashboard_journal_flush(dashboard *d, int sync);
 /* ---- dashboard_sub.c ---- */
 /* A complete text message from a subscriber. */
 void dashboard_sub_message(dashboard *d, dashboard_conn *c, const char *text, size_t len);
-/* Called before the ring drops the item at index `dropping` (head-cap) and
- * after a push, for the slow-consumer policy and wake-ups. */
+/* Before each push, while the oldest item can still be read: applies the
+ * slow-consumer policy to subscribers past the queue limit or about to lose
+ * that item. */
 void dashboard_sub_before_push(dashboard *d);
+/* Asks for a writable callback on every subscribed subscriber (the batched
+ * wake-up after pushes; see publisher_settle in dashboard.c). */
 void dashboard_sub_after_push(dashboard *d);
 /* Fills buf with queued frames for subscriber c; returns bytes, sets *more. */
 size_t dashboard_sub_fill(dashboard *d, dashboard_conn *c, uint8_t *buf, size_t cap, int *more);
