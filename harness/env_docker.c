@@ -16,8 +16,8 @@
  *
  * URLs: the compose service names when they resolve (the harness runs in a
  * container on the project's networks); otherwise (the harness runs on the
- * host) the containers' addresses on their networks, which a Linux host
- * reaches directly. */
+ * host) the containers' addresses (on the control network when they have
+ * one), which a Linux host reaches directly. */
 #include "envdriver.h"
 
 #include "dockerapi.h"
@@ -247,7 +247,7 @@ static int resolves(const char *host)
 }
 
 /* Where the harness reaches service s: its compose name when that resolves,
- * else its first address on a non-control network. */
+ * else its address on the control network, else its first address. */
 static int service_host(docker_impl *im, env_service s, const char *id, char *host,
                         size_t hostlen, char *err, size_t errlen)
 {
@@ -260,9 +260,10 @@ static int service_host(docker_impl *im, env_service s, const char *id, char *ho
     if (dockerapi_endpoints(im->api, id, &eps, &n, err, errlen) < 0)
         return -1;
     host[0] = '\0';
+    /* the control network first: a partition never takes it away */
     for (int pass = 0; pass < 2 && !host[0]; pass++)
         for (int i = 0; i < n && !host[0]; i++)
-            if (eps[i].ip[0] && (pass == 1 || !is_control_network(im, eps[i].network)))
+            if (eps[i].ip[0] && (pass == 1 || is_control_network(im, eps[i].network)))
                 snprintf(host, hostlen, "%s", eps[i].ip);
     free(eps);
     if (!host[0]) {
