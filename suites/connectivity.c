@@ -558,7 +558,7 @@ check_result connectivity_check_large_messages(const suite_ctx *ctx, char *msg, 
         r = fail(msg, len, "sending the oversize message: %s", err);
         goto out;
     }
-    if (wsconn_wait_closed(c, pub, 10000, err, sizeof(err)) < 0) {
+    if (wsconn_wait_closed(c, pub, 5000, err, sizeof(err)) < 0) {
         r = fail(msg, len, "a %zu-byte message (over the 64 KiB limit) was accepted: the "
                            "connection stayed open, no close 1009 (%s)", olen, err);
         goto out;

@@ -152,8 +152,10 @@ static void expect_fail(const char *fault, const char *every, const char *at, ch
         return;
     }
     char msg[4096] = "";
+    int64_t t0 = wsclient_mono_us();
     check_result r = check(&ctx, msg, sizeof(msg));
-    printf("\n      --fault %s, %s: %s: %s", fault, name,
+    printf("\n      --fault %s, %s (%.1f s): %s: %s", fault, name,
+           (double)(wsclient_mono_us() - t0) / 1e6,
            r == CHECK_FAIL ? "FAIL" : r == CHECK_PASS ? "PASS" : "SKIP", msg);
     char m[4200];
     snprintf(m, sizeof(m), "not caught: %s did not fail under --fault %s: %s", name, fault, msg);
@@ -204,8 +206,9 @@ static void test_clean_peer_passes(void)
     };
     for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
         char msg[4096] = "";
+        int64_t t0 = wsclient_mono_us();
         check_result r = checks[i].fn(&ctx, msg, sizeof(msg));
-        printf("\n      %s: %s: %s", checks[i].name,
+        printf("\n      %s (%.1f s): %s: %s", checks[i].name, (double)(wsclient_mono_us() - t0) / 1e6,
                r == CHECK_FAIL ? "FAIL" : r == CHECK_PASS ? "PASS" : "SKIP", msg);
         char m[4300];
         snprintf(m, sizeof(m), "wrong verdict: %s against a correct peer: %s", checks[i].name,
