@@ -205,6 +205,8 @@ PY
 # ------------------------------------------------------------ native mode ----
 run_native() {
     say "native mode: local processes on 127.0.0.1"
+    # the compose service name means nothing here: the harness gives its bot the URL
+    unset SYSTEM__WEBSOCKET_DASHBOARD_URL
     if ! command -v make >/dev/null 2>&1; then
         err "make is not installed (Debian: apt-get install build-essential)"; return 2
     fi
