@@ -325,6 +325,8 @@ int main(void)
     unsigned fails = CU_get_number_of_failures();
     CU_cleanup_registry();
     testproc_stop_all();
+    if (!fails)
+        testproc_remove_logs();
     contract_free(ctr);
     return fails ? 1 : 0;
 }

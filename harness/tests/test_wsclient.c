@@ -609,5 +609,7 @@ int main(void)
     unsigned fails = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
     CU_cleanup_registry();
     testproc_stop_all();
+    if (!fails)
+        testproc_remove_logs();
     return fails ? 1 : 0;
 }

@@ -17,6 +17,8 @@
 #define MAX_PROCS 32
 static testproc *procs[MAX_PROCS];
 static int registered;
+static char **logs;
+static size_t nlogs;
 
 static long long mono_ms(void)
 {
@@ -58,6 +60,15 @@ int testproc_start(testproc *p, char *const argv[], const char *log_path, int ti
         close(pfd[0]);
         close(pfd[1]);
         return -1;
+    }
+    if (log_path && strcmp(log_path, "/dev/null")) {
+        char **nl = realloc(logs, (nlogs + 1) * sizeof(*nl));
+        if (nl) {
+            logs = nl;
+            logs[nlogs] = strdup(log_path);
+            if (logs[nlogs])
+                nlogs++;
+        }
     }
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -177,4 +188,15 @@ void testproc_stop_all(void)
     for (int i = 0; i < MAX_PROCS; i++)
         if (procs[i])
             testproc_stop(procs[i], 2000);
+}
+
+void testproc_remove_logs(void)
+{
+    for (size_t i = 0; i < nlogs; i++) {
+        unlink(logs[i]);
+        free(logs[i]);
+    }
+    free(logs);
+    logs = NULL;
+    nlogs = 0;
 }

@@ -25,6 +25,9 @@ int testproc_start(testproc *p, char *const argv[], const char *log_path, int ti
 /* SIGTERM, wait up to timeout_ms, then SIGKILL. Returns the exit status (or -1). */
 int testproc_stop(testproc *p, int timeout_ms);
 void testproc_stop_all(void);
+/* Deletes the log files of every process started (call when all passed;
+ * after a failure keep them for the reader). */
+void testproc_remove_logs(void);
 /* 1 while the process runs. */
 int testproc_alive(testproc *p);
 
