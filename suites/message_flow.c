@@ -346,6 +346,10 @@ out:
 typedef struct settle_arg {
     const suite_ctx *ctx;
     flowcheck *f;
+    wsconn *k;          /* the subscriber, whose stream carries the pause's ack */
+    const char *pause_id;
+    int acked;
+    size_t scanned;
     int64_t bot_last, dash_last, queued;
     int64_t last_poll;
 } settle_arg;
@@ -355,6 +359,12 @@ typedef struct settle_arg {
 static int settled(void *arg)
 {
     settle_arg *a = arg;
+    /* the bot has paused once its command_ack went by: nothing comes after it */
+    ack_want w = {a->pause_id};
+    for (; !a->acked && a->scanned < wsconn_count(a->k); a->scanned++)
+        a->acked = is_cmd_ack(wsconn_msg(a->k, a->scanned), &w);
+    if (!a->acked)
+        return 0;
     int64_t now = wsclient_mono_us();
     if (now - a->last_poll < 200000)
         return 0;
@@ -407,7 +417,7 @@ check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_
     flowcheck *f = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA);
     int paused = 0;
     cJSON *bs = NULL, *ds = NULL;
-    wsconn *k = subscriber_from(c, ctx, NULL, k0, f, 0, err, sizeof(err));
+    wsconn *k = subscriber_from(c, ctx, NULL, k0, f, 1, err, sizeof(err));
     if (!k) {
         r = fail(msg, len, "subscriber: %.400s", err);
         goto out;
@@ -419,17 +429,21 @@ check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_
     snprintf(id, sizeof(id), "mf-pause-%d", (int)getpid());
     send_command(c, k, bot, id, "pause", NULL);
     paused = 1;
-    settle_arg sa = {ctx, f, -1, -2, -1, 0};
+    settle_arg sa = {ctx, f, k, id, 0, 0, -1, -2, -1, 0};
     /* the ack travels through the stream like everything else */
     int64_t t0 = wsclient_mono_us();
     if (wsclient_run_until(c, settled, &sa, 10000) < 0) {
         const flow_source *s = flowcheck_find(f, bot);
-        r = fail(msg, len,
-                 "counts never agreed within 10 s after pausing the bot: bot status last_seq "
-                 "%lld (queued %lld), dashboard status last_seq %lld, subscriber last seq %lld "
-                 "(count mismatch)",
-                 (long long)sa.bot_last, (long long)sa.queued, (long long)sa.dash_last,
-                 s ? (long long)s->max_seq : -1LL);
+        if (!sa.acked)
+            r = fail(msg, len, "the bot's command_ack for pause (%s) never reached the "
+                               "subscriber within 10 s", id);
+        else
+            r = fail(msg, len,
+                     "counts never agreed within 10 s after pausing the bot: bot status "
+                     "last_seq %lld (queued %lld), dashboard status last_seq %lld, subscriber "
+                     "last seq %lld (count mismatch)",
+                     (long long)sa.bot_last, (long long)sa.queued, (long long)sa.dash_last,
+                     s ? (long long)s->max_seq : -1LL);
         goto out;
     }
     suite_metric("settle_ms", (double)(wsclient_mono_us() - t0) / 1000.0, "ms");
