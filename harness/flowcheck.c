@@ -274,6 +274,12 @@ int flowcheck_feed(flowcheck *f, const char *text, size_t len)
     }
     if (!strcmp(type, "error")) {
         f->error_frames++;
+        if ((f->flags & FLOWCHECK_SCHEMA) && f->c &&
+            contract_check(f->c, "control/error", root, err, sizeof(err)) != 0) {
+            if (!f->invalid)
+                snprintf(f->first_invalid, sizeof(f->first_invalid), "error frame %s", err);
+            f->invalid++;
+        }
         if (!f->first_error[0]) {
             const cJSON *code = cJSON_GetObjectItemCaseSensitive(root, "code");
             const cJSON *reason = cJSON_GetObjectItemCaseSensitive(root, "reason");
