@@ -66,7 +66,9 @@ Other
 Environment: .env.test supplies defaults (a variable already set wins).
   WSB_RUN_TIMEOUT (s, default 5400), WSB_HEALTH_TIMEOUT (s, default 120),
   WSB_DASHBOARD_HOST_PORT (docker: publish the dashboard on this loopback
-  port; default: a free one), DOCKER_HOST (unix:// only).
+  port; default: a free one), WSB_BUILD_NETWORK=host (image builds on the
+  host's network; tried by itself when apt-get fails in the build container),
+  DOCKER_HOST (unix:// only).
 Exit status: 0 only when every selected suite passed; 2 for a setup problem.
 EOF
 }
@@ -362,8 +364,19 @@ run_docker() {
     say "building images (cached; log: $RESULT_DIR/services/build.log)"
     local t0=$SECONDS
     if ! compose build >"$RESULT_DIR/services/build.log" 2>&1; then
-        tail -n 40 "$RESULT_DIR/services/build.log" >&2
-        err "image build failed (log: $RESULT_DIR/services/build.log)"; return 2
+        # containers on the default bridge may not reach the Debian mirror:
+        # the build stage's apt-get then fails; try once more on the host's network
+        if [ -z "${WSB_BUILD_NETWORK:-}" ] &&
+            grep -qE "Temporary failure resolving|Could not resolve|Unable to fetch|Failed to fetch|Unable to locate package" \
+                "$RESULT_DIR/services/build.log"; then
+            warn "apt-get failed inside the build container: retrying the build with WSB_BUILD_NETWORK=host"
+            export WSB_BUILD_NETWORK=host
+            compose build >>"$RESULT_DIR/services/build.log" 2>&1 && BUILD_OK=1
+        fi
+        if [ "${BUILD_OK:-0}" != 1 ]; then
+            tail -n 40 "$RESULT_DIR/services/build.log" >&2
+            err "image build failed (log: $RESULT_DIR/services/build.log)"; return 2
+        fi
     fi
     say "images ready in $((SECONDS - t0))s"
 
