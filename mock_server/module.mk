@@ -7,10 +7,10 @@ wsb-dashboard_SRCS := mock_server/dashboard_main.c $(DASHBOARD_SRCS)
 wsb-token_SRCS := mock_server/token_main.c
 
 TESTS += test-jwt
-test-jwt_SRCS := harness/tests/test_jwt.c
+test-jwt_SRCS := harness/tests/test_jwt.c harness/tests/cutest.c
 
 TESTS += test-dashboard
-test-dashboard_SRCS := mock_server/tests/test_dashboard.c mock_server/tests/tws.c
+test-dashboard_SRCS := mock_server/tests/test_dashboard.c mock_server/tests/tws.c harness/tests/cutest.c
 
 BENCHES += bench-dashboard
 bench-dashboard_SRCS := mock_server/bench_dashboard.c mock_server/tests/tws.c
@@ -24,7 +24,7 @@ PROGRAMS += wsb-bot
 wsb-bot_SRCS := mock_server/bot_main.c $(BOT_SRCS)
 
 TESTS += test-bot
-test-bot_SRCS := mock_server/tests/test_bot.c mock_server/bot_testkit.c $(BOT_SRCS)
+test-bot_SRCS := mock_server/tests/test_bot.c mock_server/bot_testkit.c $(BOT_SRCS) harness/tests/cutest.c
 
 BENCHES += bench-bot
 bench-bot_SRCS := mock_server/bench_bot.c mock_server/bot_testkit.c

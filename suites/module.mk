@@ -6,20 +6,20 @@ PROGRAMS += wsb-merge
 wsb-merge_SRCS := harness/tools/merge_main.c
 
 TESTS += test-histogram
-test-histogram_SRCS := harness/tests/test_histogram.c
+test-histogram_SRCS := harness/tests/test_histogram.c harness/tests/cutest.c
 
 TESTS += test-results
-test-results_SRCS := harness/tests/test_results.c
+test-results_SRCS := harness/tests/test_results.c harness/tests/cutest.c
 
 TESTS += test-runner
-test-runner_SRCS := harness/tests/test_runner.c
+test-runner_SRCS := harness/tests/test_runner.c harness/tests/cutest.c
 TESTS += test-env-native
-test-env-native_SRCS := harness/tests/test_env_native.c
+test-env-native_SRCS := harness/tests/test_env_native.c harness/tests/cutest.c
 TESTS += test-httpc
-test-httpc_SRCS := harness/tests/test_httpc.c
+test-httpc_SRCS := harness/tests/test_httpc.c harness/tests/cutest.c
 
 TESTS += test-merge
-test-merge_SRCS := harness/tests/test_merge.c
+test-merge_SRCS := harness/tests/test_merge.c harness/tests/cutest.c
 
 # The short native run (make test's end-to-end part): the real dashboard and
 # bot on free ports of 127.0.0.1, every built suite at CI sizes; ~30-45 s.
@@ -37,10 +37,10 @@ PROGRAMS += faulty-dashboard
 faulty-dashboard_SRCS := harness/tests/faulty_dashboard.c
 
 TESTS += test-wsclient
-test-wsclient_SRCS := harness/tests/test_wsclient.c harness/tests/testproc.c
+test-wsclient_SRCS := harness/tests/test_wsclient.c harness/tests/testproc.c harness/tests/cutest.c
 
 # the suites' checks against a dashboard that drops, duplicates, reorders, corrupts...
 TESTS += test-suites-faulty
 test-suites-faulty_SRCS := harness/tests/test_suites_faulty.c harness/tests/testproc.c \
-                           suites/connectivity.c suites/message_flow.c
+                           suites/connectivity.c suites/message_flow.c harness/tests/cutest.c
 # --- h7 end ---

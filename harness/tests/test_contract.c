@@ -16,19 +16,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "cutest.h"
 
 static char dir[64];
 
 static void put(const char *rel, const char *text)
 {
     char path[256];
-    FILE *f;
 
     snprintf(path, sizeof(path), "%s/%s", dir, rel);
-    f = fopen(path, "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs(text, f);
-    fclose(f);
+    cutest_write_file(path, text);
 }
 
 static void rm(const char *rel)
@@ -352,14 +349,5 @@ int main(void)
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"contract", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
-    unsigned failed;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    CU_register_suites(suites);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
+    return cutest_run(suites, NULL);
 }

@@ -19,6 +19,7 @@
 
 #include "httpc.h"
 #include "wjson.h"
+#include "cutest.h"
 
 static char dir[64];
 static char bin_dir[256];
@@ -250,28 +251,13 @@ static CU_SuiteInfo suites[] = {
 
 int main(void)
 {
-    const char *build = getenv("BUILD");
-    snprintf(bin_dir, sizeof(bin_dir), "%s/bin", build && *build ? build : "build");
-    snprintf(dir, sizeof(dir), "/tmp/wsb-envnative-XXXXXX");
-    if (!mkdtemp(dir))
+    snprintf(bin_dir, sizeof(bin_dir), "%s/bin", cutest_build_dir());
+    if (!cutest_mkdtemp(dir, sizeof(dir), "wsb-envnative"))
         return 2;
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    if (CU_register_suites(suites) != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    if (failed) {
+    int rc = cutest_run(suites, NULL);
+    if (rc)
         printf("kept %s for inspection\n", dir);
-    } else {
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", dir);
-    }
-    return failed ? 1 : 0;
+    else
+        cutest_rmtree(dir);
+    return rc;
 }

@@ -10,25 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "jsonschema.h"
 #include "wjson.h"
-
-/* Validates a JSON text against a schema file of harness/schemas/. */
-static int schema_check(const char *schema_path, const char *text, char *err, size_t errlen)
-{
-    jsonschema_registry *reg = jsonschema_registry_new();
-    jsonschema *s = jsonschema_add_file(reg, schema_path, err, errlen);
-    int rc = -1;
-    if (s && jsonschema_registry_resolve(reg, err, errlen) == 0) {
-        cJSON *j = wjson_parse(text, strlen(text), 64, err, errlen);
-        if (j) {
-            rc = jsonschema_validate(s, j, err, errlen);
-            cJSON_Delete(j);
-        }
-    }
-    jsonschema_registry_free(reg);
-    return rc;
-}
+#include "cutest.h"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 
@@ -158,7 +141,7 @@ static void test_json_roundtrip(void)
     cJSON *j = wjson_parse(text, strlen(text), 32, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
     CU_ASSERT_EQUAL(cJSON_GetObjectItem(j, "version")->valueint, HISTOGRAM_FORMAT_VERSION);
-    int vrc = schema_check("harness/schemas/histogram.json", text, err, sizeof(err));
+    int vrc = cutest_schema_check("harness/schemas/histogram.json", text, err, sizeof(err));
     if (vrc)
         printf("\nschema: %s\n", err);
     CU_ASSERT_EQUAL(vrc, 0);
@@ -249,15 +232,5 @@ static CU_SuiteInfo suites[] = {
 
 int main(void)
 {
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    if (CU_register_suites(suites) != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
+    return cutest_run(suites, NULL);
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "cutest.h"
 
 #define JSTS_DEFAULT_DIR "/usr/share/json-schema-test-suite/tests/draft7"
 
@@ -459,14 +460,6 @@ static void test_refs_and_ids(void)
     jsonschema_registry_free(reg);
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static void test_files(void)
 {
     char dir[] = "/tmp/wsb-test-js-XXXXXX", p1[128], p2[128], p3[128], err[512];
@@ -479,9 +472,9 @@ static void test_files(void)
     mkdir(p1, 0700);
     /* a file-relative $ref (no $id) is loaded from disk at resolve time */
     snprintf(p1, sizeof(p1), "%s/common.json", dir);
-    write_file(p1, "{\"definitions\":{\"pos\":{\"exclusiveMinimum\":0}}}");
+    cutest_write_file(p1, "{\"definitions\":{\"pos\":{\"exclusiveMinimum\":0}}}");
     snprintf(p2, sizeof(p2), "%s/sub/msg.json", dir);
-    write_file(p2, "{\"properties\":{\"p\":{\"$ref\":\"../common.json#/definitions/pos\"}}}");
+    cutest_write_file(p2, "{\"properties\":{\"p\":{\"$ref\":\"../common.json#/definitions/pos\"}}}");
     reg = jsonschema_registry_new();
     s = jsonschema_add_file(reg, p2, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
@@ -493,9 +486,9 @@ static void test_files(void)
     jsonschema_registry_free(reg);
     /* with $ids naming a web location, the sibling file is found through the
      * mapping between a loaded file's path and its $id */
-    write_file(p1, "{\"$id\":\"https://ex.test/schemas/common.json\","
+    cutest_write_file(p1, "{\"$id\":\"https://ex.test/schemas/common.json\","
                    "\"definitions\":{\"pos\":{\"exclusiveMinimum\":0}}}");
-    write_file(p2, "{\"$id\":\"https://ex.test/schemas/sub/msg.json\","
+    cutest_write_file(p2, "{\"$id\":\"https://ex.test/schemas/sub/msg.json\","
                    "\"properties\":{\"p\":{\"$ref\":\"../common.json#/definitions/pos\"}}}");
     reg = jsonschema_registry_new();
     s = jsonschema_add_file(reg, p2, err, sizeof(err));
@@ -509,7 +502,7 @@ static void test_files(void)
     jsonschema_registry_free(reg);
     /* a schema file that is not JSON */
     snprintf(p3, sizeof(p3), "%s/bad.json", dir);
-    write_file(p3, "{\"type\": \"object\",}");
+    cutest_write_file(p3, "{\"type\": \"object\",}");
     reg = jsonschema_registry_new();
     CU_ASSERT_PTR_NULL(jsonschema_add_file(reg, p3, err, sizeof(err)));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "malformed JSON"));
@@ -553,14 +546,5 @@ int main(void)
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"jsonschema", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
-    unsigned failed;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    CU_register_suites(suites);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
+    return cutest_run(suites, NULL);
 }

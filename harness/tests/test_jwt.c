@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cutest.h"
 
 static const char *SECRET = "test-secret";
 
@@ -162,20 +163,22 @@ static void test_malformed(void)
     CU_ASSERT_PTR_NULL(jwt_sign(SECRET, "0123456789012345678901234567890123456789012345678901234567890123456789", "publisher", 60));
 }
 
+static CU_TestInfo tests[] = {
+    {"round trip", test_roundtrip},
+    {"bad signature", test_bad_signature},
+    {"expired", test_expired},
+    {"alg none and others refused", test_alg_none},
+    {"claims required", test_forged_ok_and_claims},
+    {"malformed", test_malformed},
+    CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+    {"jwt", NULL, NULL, NULL, NULL, tests},
+    CU_SUITE_INFO_NULL,
+};
+
 int main(void)
 {
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("jwt", NULL, NULL);
-    CU_add_test(s, "round trip", test_roundtrip);
-    CU_add_test(s, "bad signature", test_bad_signature);
-    CU_add_test(s, "expired", test_expired);
-    CU_add_test(s, "alg none and others refused", test_alg_none);
-    CU_add_test(s, "claims required", test_forged_ok_and_claims);
-    CU_add_test(s, "malformed", test_malformed);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    return cutest_run(suites, NULL);
 }

@@ -11,6 +11,7 @@
 
 #include "histogram.h"
 #include "results.h"
+#include "cutest.h"
 
 static char dir[64];
 
@@ -77,11 +78,11 @@ static void test_wsb_merge_program(void)
         CU_ASSERT_EQUAL(histogram_write_file(h, p, err, sizeof(err)), 0);
         histogram_free(h);
     }
-    const char *build = getenv("BUILD");
+    const char *build = cutest_build_dir();
     char cmd[512];
     snprintf(cmd, sizeof(cmd),
-             "%s/bin/wsb-merge --out %s/merged %s/workers/0 %s/workers/1/ >/dev/null",
-             build && *build ? build : "build", dir, dir, dir);
+             "%s/bin/wsb-merge --out %s/merged %s/workers/0 %s/workers/1/ >/dev/null", build, dir,
+             dir, dir);
     CU_ASSERT_EQUAL(system(cmd), 0);
     snprintf(p, sizeof(p), "%s/merged/metrics/e2e_latency.json", dir);
     histogram *m = histogram_read_file(p, err, sizeof(err));
@@ -107,12 +108,12 @@ static void test_wsb_merge_program(void)
     results_write_all(bad, p, err, sizeof(err));
     results_run_free(bad);
     snprintf(cmd, sizeof(cmd),
-             "%s/bin/wsb-merge --out %s/merged2 %s/workers/0 %s/workers/2 >/dev/null",
-             build && *build ? build : "build", dir, dir, dir);
+             "%s/bin/wsb-merge --out %s/merged2 %s/workers/0 %s/workers/2 >/dev/null", build, dir,
+             dir, dir);
     int rc = system(cmd);
     CU_ASSERT(WIFEXITED(rc) && WEXITSTATUS(rc) == 1);
-    snprintf(cmd, sizeof(cmd), "%s/bin/wsb-merge --out %s/merged3 %s/nope 2>/dev/null",
-             build && *build ? build : "build", dir, dir);
+    snprintf(cmd, sizeof(cmd), "%s/bin/wsb-merge --out %s/merged3 %s/nope 2>/dev/null", build, dir,
+             dir);
     rc = system(cmd);
     CU_ASSERT(WIFEXITED(rc) && WEXITSTATUS(rc) == 2);
 }
@@ -130,22 +131,10 @@ static CU_SuiteInfo suites[] = {
 
 int main(void)
 {
-    snprintf(dir, sizeof(dir), "/tmp/wsb-merge-XXXXXX");
-    if (!mkdtemp(dir))
+    if (!cutest_mkdtemp(dir, sizeof(dir), "wsb-merge"))
         return 2;
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    if (CU_register_suites(suites) != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (!failed && system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-    return failed ? 1 : 0;
+    int rc = cutest_run(suites, NULL);
+    if (!rc)
+        cutest_rmtree(dir);
+    return rc;
 }

@@ -10,25 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "jsonschema.h"
 #include "wjson.h"
-
-/* Validates a JSON text against a schema file of harness/schemas/. */
-static int schema_check(const char *schema_path, const char *text, char *err, size_t errlen)
-{
-    jsonschema_registry *reg = jsonschema_registry_new();
-    jsonschema *s = jsonschema_add_file(reg, schema_path, err, errlen);
-    int rc = -1;
-    if (s && jsonschema_registry_resolve(reg, err, errlen) == 0) {
-        cJSON *j = wjson_parse(text, strlen(text), 64, err, errlen);
-        if (j) {
-            rc = jsonschema_validate(s, j, err, errlen);
-            cJSON_Delete(j);
-        }
-    }
-    jsonschema_registry_free(reg);
-    return rc;
-}
+#include "cutest.h"
 
 static char dir[64];
 
@@ -151,7 +134,7 @@ static void test_summary_roundtrip(void)
     CU_ASSERT_EQUAL(b->suites[1].available, 0);
     char *text = slurp("test_summary.json");
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-    int vrc = schema_check("harness/schemas/test_summary.json", text, err, sizeof(err));
+    int vrc = cutest_schema_check("harness/schemas/test_summary.json", text, err, sizeof(err));
     if (vrc)
         printf("\nschema: %s\n", err);
     CU_ASSERT_EQUAL(vrc, 0);
@@ -159,7 +142,8 @@ static void test_summary_roundtrip(void)
     char *bad = strstr(text, "\"skipped\",");
     CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
     memcpy(bad, "\"skipppd\"", 9);
-    CU_ASSERT_EQUAL(schema_check("harness/schemas/test_summary.json", text, err, sizeof(err)), 1);
+    CU_ASSERT_EQUAL(
+        cutest_schema_check("harness/schemas/test_summary.json", text, err, sizeof(err)), 1);
     free(text);
     CU_ASSERT_EQUAL(b->suites[1].status, RESULTS_NOT_AVAILABLE);
     results_totals t = results_count(b);
@@ -256,22 +240,9 @@ static CU_SuiteInfo suites[] = {
 
 int main(void)
 {
-    snprintf(dir, sizeof(dir), "/tmp/wsb-results-XXXXXX");
-    if (!mkdtemp(dir))
+    if (!cutest_mkdtemp(dir, sizeof(dir), "wsb-results"))
         return 2;
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    if (CU_register_suites(suites) != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-    return failed ? 1 : 0;
+    int rc = cutest_run(suites, NULL);
+    cutest_rmtree(dir);
+    return rc;
 }

@@ -24,25 +24,8 @@
 #include "histogram.h"
 #include "jwt.h"
 #include "results.h"
-#include "jsonschema.h"
 #include "wjson.h"
-
-/* Validates a JSON text against a schema file of harness/schemas/. */
-static int schema_check(const char *schema_path, const char *text, char *err, size_t errlen)
-{
-    jsonschema_registry *reg = jsonschema_registry_new();
-    jsonschema *s = jsonschema_add_file(reg, schema_path, err, errlen);
-    int rc = -1;
-    if (s && jsonschema_registry_resolve(reg, err, errlen) == 0) {
-        cJSON *j = wjson_parse(text, strlen(text), 64, err, errlen);
-        if (j) {
-            rc = jsonschema_validate(s, j, err, errlen);
-            cJSON_Delete(j);
-        }
-    }
-    jsonschema_registry_free(reg);
-    return rc;
-}
+#include "cutest.h"
 
 /* ---- a fake environment driver (lives in the parent) ---- */
 
@@ -273,8 +256,7 @@ static double now_s(void)
 static void do_run(run_out *ro, const runner_entry *t, size_t n, const runner_selection *sel,
                    const char *const *tests, size_t ntests, double timeout)
 {
-    snprintf(ro->dir, sizeof(ro->dir), "/tmp/wsb-runner-XXXXXX");
-    if (!mkdtemp(ro->dir)) {
+    if (!cutest_mkdtemp(ro->dir, sizeof(ro->dir), "wsb-runner")) {
         perror("mkdtemp");
         exit(2);
     }
@@ -471,7 +453,7 @@ static void test_summary_json_shape(void)
     /* alpha 7 + beta 3 + delta 2 + epsilon 1 (not run) */
     CU_ASSERT_EQUAL(cJSON_GetObjectItem(tot, "tests")->valuedouble, 13);
     CU_ASSERT_EQUAL(cJSON_GetObjectItem(tot, "not_available")->valuedouble, 1);
-    int vrc = schema_check("harness/schemas/test_summary.json", t, err, sizeof(err));
+    int vrc = cutest_schema_check("harness/schemas/test_summary.json", t, err, sizeof(err));
     if (vrc)
         printf("\nschema: %s\n", err);
     CU_ASSERT_EQUAL(vrc, 0);
@@ -651,14 +633,6 @@ static CU_SuiteInfo suites[] = {
     CU_SUITE_INFO_NULL,
 };
 
-static void rm_dir(const char *dir)
-{
-    char cmd[200];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-}
-
 int main(void)
 {
     struct rlimit nocore = {0, 0};
@@ -685,23 +659,14 @@ int main(void)
     test_timeout = 0;
     do_run(&interrupted, intr_table, 2, two, NULL, 0, 10.0);
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    if (CU_register_suites(suites) != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
+    int rc = cutest_run(suites, NULL);
     run_out *all[] = {&mixed, &okrun, &explicit_na, &filtered, &interrupted, &testhang};
     for (size_t i = 0; i < 6; i++) {
-        if (failed)
+        if (rc)
             printf("kept %s for inspection\n", all[i]->dir);
         else
-            rm_dir(all[i]->dir);
+            cutest_rmtree(all[i]->dir);
         free(all[i]->console_text);
     }
-    return failed ? 1 : 0;
+    return rc;
 }

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cutest.h"
 
 #define ERRLEN 512
 #define MAX_EXAMPLES 1024
@@ -357,23 +358,21 @@ static void test_derived(void)
     CU_ASSERT_EQUAL(contract_type_index(""), -1);
 }
 
+static CU_TestInfo tests[] = {
+    {"contract loads from schemas/", test_load},
+    {"every valid example passes", test_valid_examples},
+    {"every invalid example fails for its stated reason", test_invalid_examples},
+    {"every type and frame has examples", test_coverage},
+    {"stream, direct and cross-type checks", test_derived},
+    CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+    {"schemas", init_suite, clean_suite, NULL, NULL, tests},
+    CU_SUITE_INFO_NULL,
+};
+
 int main(void)
 {
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    CU_pSuite s = CU_add_suite("schemas", init_suite, clean_suite);
-    if (!s || !CU_add_test(s, "contract loads from schemas/", test_load) ||
-        !CU_add_test(s, "every valid example passes", test_valid_examples) ||
-        !CU_add_test(s, "every invalid example fails for its stated reason",
-                     test_invalid_examples) ||
-        !CU_add_test(s, "every type and frame has examples", test_coverage) ||
-        !CU_add_test(s, "stream, direct and cross-type checks", test_derived)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    return cutest_run(suites, NULL);
 }

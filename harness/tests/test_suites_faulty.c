@@ -23,6 +23,7 @@
 #include "../../suites/message_flow.h"
 #include "jwt.h"
 #include "testproc.h"
+#include "cutest.h"
 
 #define SECRET "faulty-test-secret"
 
@@ -283,10 +284,31 @@ static void test_status_lie(void)
     EXPECT_FAIL("status_lie", NULL, NULL, message_flow_check_integrity, "count mismatch");
 }
 
+static CU_TestInfo tests[] = {
+    {"clean_peer_passes", test_clean_peer_passes},
+    {"bad_token_accepted", test_bad_token_accepted},
+    {"corrupted_value", test_corrupted_value},
+    {"no_1009", test_no_1009},
+    {"drop", test_drop},
+    {"duplicate", test_duplicate},
+    {"reorder", test_reorder},
+    {"corrupt", test_corrupt},
+    {"invalid", test_invalid},
+    {"invalid_publish_accepted", test_invalid_publish_accepted},
+    {"filter_leak", test_filter_leak},
+    {"resume_repeat", test_resume_repeat},
+    {"status_lie", test_status_lie},
+    CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+    {"suites_vs_faulty_peer", NULL, NULL, NULL, NULL, tests},
+    CU_SUITE_INFO_NULL,
+};
+
 int main(void)
 {
-    const char *b = getenv("BUILD");
-    snprintf(bin, sizeof(bin), "%s/bin/faulty-dashboard", b && *b ? b : "build");
+    cutest_bin_path("faulty-dashboard", bin, sizeof(bin));
     char err[512];
     ctr = contract_load("schemas", err, sizeof(err));
     if (!ctr) {
@@ -304,29 +326,10 @@ int main(void)
     ctx.profile.flow_messages = 100;
     ctx.profile.flow_subscribers = 3;
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("suites_vs_faulty_peer", NULL, NULL);
-    CU_add_test(s, "clean_peer_passes", test_clean_peer_passes);
-    CU_add_test(s, "bad_token_accepted", test_bad_token_accepted);
-    CU_add_test(s, "corrupted_value", test_corrupted_value);
-    CU_add_test(s, "no_1009", test_no_1009);
-    CU_add_test(s, "drop", test_drop);
-    CU_add_test(s, "duplicate", test_duplicate);
-    CU_add_test(s, "reorder", test_reorder);
-    CU_add_test(s, "corrupt", test_corrupt);
-    CU_add_test(s, "invalid", test_invalid);
-    CU_add_test(s, "invalid_publish_accepted", test_invalid_publish_accepted);
-    CU_add_test(s, "filter_leak", test_filter_leak);
-    CU_add_test(s, "resume_repeat", test_resume_repeat);
-    CU_add_test(s, "status_lie", test_status_lie);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
+    int rc = cutest_run(suites, NULL);
     testproc_stop_all();
-    if (!fails)
+    if (!rc)
         testproc_remove_logs();
     contract_free(ctr);
-    return fails ? 1 : 0;
+    return rc;
 }

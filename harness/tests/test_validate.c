@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "cutest.h"
 
 #define DATA "harness/tests/data/"
 #define RUN_TIMEOUT_MS 10000
@@ -246,20 +247,10 @@ int main(void)
     };
     CU_SuiteInfo suites[] = {{"wsb-validate", NULL, NULL, NULL, NULL, tests},
                              CU_SUITE_INFO_NULL};
-    const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
-    unsigned failed;
-
-    snprintf(validator, sizeof(validator), "%s/bin/wsb-validate", build);
+    cutest_bin_path("wsb-validate", validator, sizeof(validator));
     if (access(validator, X_OK) != 0) {
         fprintf(stderr, "test-validate: %s not built\n", validator);
         return 1;
     }
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    CU_register_suites(suites);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
+    return cutest_run(suites, NULL);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cutest.h"
 
 /* Parses s; expects failure with a reason containing want (NULL: expects success). */
 static void expect(const char *s, size_t len, const char *want)
@@ -208,14 +209,5 @@ int main(void)
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"wjson", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
-    unsigned failed;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    CU_register_suites(suites);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
+    return cutest_run(suites, NULL);
 }

@@ -21,6 +21,7 @@
 #include "sutconn.h"
 #include "testproc.h"
 #include "wsclient.h"
+#include "cutest.h"
 
 #define SECRET "wsclient-test-secret"
 
@@ -54,8 +55,7 @@ static int start_server(testproc *p, const char *fault, double rate, char *err, 
 
 static int suite_init(void)
 {
-    const char *b = getenv("BUILD");
-    snprintf(bin, sizeof(bin), "%s/bin/faulty-dashboard", b && *b ? b : "build");
+    cutest_bin_path("faulty-dashboard", bin, sizeof(bin));
     char err[512];
     ctr = contract_load("schemas", err, sizeof(err));
     if (!ctr) {
@@ -588,28 +588,31 @@ out:
     wsclient_free(c);
 }
 
+static CU_TestInfo tests[] = {
+    {"flowcheck_clean", test_flowcheck_clean},
+    {"flowcheck_faults", test_flowcheck_faults},
+    {"flowcheck_compare", test_flowcheck_compare},
+    {"refused_port", test_refused_port},
+    {"auth_status", test_auth_status},
+    {"publish_subscribe_ping", test_publish_subscribe_ping},
+    {"sizes", test_sizes},
+    {"server_shutdown_1001", test_server_shutdown_1001},
+    {"wss", test_wss},
+    {"many_connections", test_many_connections},
+    {"reconnect_resume", test_reconnect_resume},
+    CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+    {"wsclient", suite_init, suite_clean, NULL, NULL, tests},
+    CU_SUITE_INFO_NULL,
+};
+
 int main(void)
 {
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("wsclient", suite_init, suite_clean);
-    CU_add_test(s, "flowcheck_clean", test_flowcheck_clean);
-    CU_add_test(s, "flowcheck_faults", test_flowcheck_faults);
-    CU_add_test(s, "flowcheck_compare", test_flowcheck_compare);
-    CU_add_test(s, "refused_port", test_refused_port);
-    CU_add_test(s, "auth_status", test_auth_status);
-    CU_add_test(s, "publish_subscribe_ping", test_publish_subscribe_ping);
-    CU_add_test(s, "sizes", test_sizes);
-    CU_add_test(s, "server_shutdown_1001", test_server_shutdown_1001);
-    CU_add_test(s, "wss", test_wss);
-    CU_add_test(s, "many_connections", test_many_connections);
-    CU_add_test(s, "reconnect_resume", test_reconnect_resume);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
+    int rc = cutest_run(suites, NULL);
     testproc_stop_all();
-    if (!fails)
+    if (!rc)
         testproc_remove_logs();
-    return fails ? 1 : 0;
+    return rc;
 }

@@ -33,6 +33,7 @@
 #include "envelope.h"
 #include "jwt.h"
 #include "wjson.h"
+#include "tests/cutest.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -1054,8 +1055,7 @@ static int integration_init(void)
     char bin[256];
     if (access(bot_testkit_bin_path("wsb-bot", bin, sizeof(bin)), X_OK) ||
         access(bot_testkit_bin_path("wsb-dashboard", bin, sizeof(bin)), X_OK)) {
-        fprintf(stderr, "test_bot: %s missing (build first; BUILD=%s)\n", bin,
-                getenv("BUILD") ? getenv("BUILD") : "build");
+        fprintf(stderr, "test_bot: %s missing (build first; BUILD=%s)\n", bin, cutest_build_dir());
         return 1; /* the suite fails: CUnit counts it */
     }
     signal(SIGPIPE, SIG_IGN);
@@ -1098,17 +1098,5 @@ static CU_SuiteInfo suites[] = {
 
 int main(void)
 {
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    if (CU_register_suites(suites) != CUE_SUCCESS) {
-        fprintf(stderr, "CU_register_suites: %s\n", CU_get_error_msg());
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    failed += CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
+    return cutest_run(suites, NULL);
 }

@@ -24,6 +24,7 @@
 #include "contract.h"
 #include "jwt.h"
 #include "tws.h"
+#include "tests/cutest.h"
 
 #define SECRET "test-secret-h3"
 #define WAIT_MS 3000
@@ -56,9 +57,8 @@ static void sleep_ms(int ms)
 /* Starts wsb-dashboard with the extra flags (NULL-terminated); 0 on success. */
 static int server_start(server *s, const char *journal, ...)
 {
-    const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
     char prog[256];
-    snprintf(prog, sizeof prog, "%s/bin/wsb-dashboard", build);
+    cutest_bin_path("wsb-dashboard", prog, sizeof prog);
     const char *argv[40];
     int n = 0;
     argv[n++] = prog;
@@ -376,7 +376,7 @@ static void test_health_and_help(void)
     free(body);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "%s/bin/wsb-dashboard --help | grep -q -- --max-message-bytes",
-             getenv("BUILD") ? getenv("BUILD") : "build");
+             cutest_build_dir());
     CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
@@ -1164,13 +1164,7 @@ static void test_status_and_metrics(void)
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("dashboard", suite_init, suite_clean);
-    static const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static CU_TestInfo tests[] = {
         {"health, 404, --help", test_health_and_help},
         {"auth refusals 401/403 and query token", test_auth_refusals},
         {"publish: ack and fan-out with relay_us", test_publish_ack_fanout},
@@ -1193,22 +1187,16 @@ int main(void)
         {"limits: 1009, 1007, 1003, nesting", test_limits},
         {"rate limit 1008 and max connections 503", test_rate_and_max_connections},
         {"idle timeout with pings", test_idle_timeout},
+        CU_TEST_INFO_NULL,
     };
-    const char *only = getenv("TEST_ONLY"); /* a substring of the names to run */
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-        if (!only || strstr(tests[i].name, only))
-            CU_add_test(s, tests[i].name, tests[i].fn);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
-                     CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
+    static CU_SuiteInfo suites[] = {
+        {"dashboard", suite_init, suite_clean, NULL, NULL, tests},
+        CU_SUITE_INFO_NULL,
+    };
+    /* TEST_ONLY: a substring of the names to run */
+    int rc = cutest_run(suites, getenv("TEST_ONLY"));
     kill_all();
-    if (!fails) {
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", tmpdir);
-    }
-    return fails ? 1 : 0;
+    if (!rc)
+        cutest_rmtree(tmpdir);
+    return rc;
 }

@@ -1,0 +1,99 @@
+/* cutest: the shared main and small helpers of the CUnit test programs
+ * (see cutest.h). */
+#include "cutest.h"
+
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonschema.h"
+#include "wjson.h"
+
+/* CU_register_suites with a name filter on the tests. */
+static int register_only(CU_SuiteInfo *suites, const char *only)
+{
+    for (CU_SuiteInfo *si = suites; si->pName; si++) {
+        CU_pSuite s = CU_add_suite_with_setup_and_teardown(
+            si->pName, si->pInitFunc, si->pCleanupFunc, si->pSetUpFunc, si->pTearDownFunc);
+        if (!s)
+            return -1;
+        for (CU_TestInfo *ti = si->pTests; ti && ti->pName; ti++)
+            if ((!only || strstr(ti->pName, only)) && !CU_add_test(s, ti->pName, ti->pTestFunc))
+                return -1;
+    }
+    return 0;
+}
+
+int cutest_run(CU_SuiteInfo *suites, const char *only)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS) {
+        fprintf(stderr, "CU_initialize_registry: %s\n", CU_get_error_msg());
+        return 2;
+    }
+    if (register_only(suites, only) != 0) {
+        fprintf(stderr, "registering the tests: %s\n", CU_get_error_msg());
+        CU_cleanup_registry();
+        return 2;
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
+                      CU_get_number_of_suites_failed();
+    CU_cleanup_registry();
+    return failed ? 1 : 0;
+}
+
+const char *cutest_build_dir(void)
+{
+    const char *b = getenv("BUILD");
+    return b && *b ? b : "build";
+}
+
+char *cutest_bin_path(const char *prog, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s/bin/%s", cutest_build_dir(), prog);
+    return buf;
+}
+
+char *cutest_mkdtemp(char *dir, size_t cap, const char *stem)
+{
+    if ((size_t)snprintf(dir, cap, "/tmp/%s-XXXXXX", stem) >= cap)
+        return NULL;
+    return mkdtemp(dir);
+}
+
+int cutest_rmtree(const char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "could not remove %s\n", dir);
+        return -1;
+    }
+    return 0;
+}
+
+void cutest_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+int cutest_schema_check(const char *schema_path, const char *text, char *err, size_t errlen)
+{
+    jsonschema_registry *reg = jsonschema_registry_new();
+    jsonschema *s = jsonschema_add_file(reg, schema_path, err, errlen);
+    int rc = -1;
+    if (s && jsonschema_registry_resolve(reg, err, errlen) == 0) {
+        cJSON *j = wjson_parse(text, strlen(text), 64, err, errlen);
+        if (j) {
+            rc = jsonschema_validate(s, j, err, errlen);
+            cJSON_Delete(j);
+        }
+    }
+    jsonschema_registry_free(reg);
+    return rc;
+}
