@@ -24,6 +24,37 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
+check_result sutconn_fail(char *msg, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, len, fmt, ap);
+    va_end(ap);
+    return CHECK_FAIL;
+}
+
+check_result sutconn_skip(char *msg, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, len, fmt, ap);
+    va_end(ap);
+    return CHECK_SKIP;
+}
+
+void sutconn_run_check(sutconn_check_fn fn, const char *name, const char *file, int line)
+{
+    char msg[4096] = "";
+    check_result r = fn(suite_get(), msg, sizeof(msg));
+    if (r == CHECK_SKIP) {
+        suite_skip("%s", msg);
+        return;
+    }
+    suite_log("%s %s: %s", r == CHECK_PASS ? "PASS" : "FAIL", name, msg);
+    if (r == CHECK_FAIL)
+        CU_assertImplementation(CU_FALSE, (unsigned)line, msg, file, name, CU_FALSE);
+}
+
 void sutconn_url(const suite_ctx *ctx, const char *path, char *buf, size_t len)
 {
     const char *b = ctx->env ? ctx->env->dashboard_url : "ws://127.0.0.1:8000";
@@ -48,6 +79,21 @@ wsclient *sutconn_client(const suite_ctx *ctx, char *err, size_t errlen)
     o.ca_file = ctx->ca_file;
     o.tls = ctx->env && !strncmp(ctx->env->dashboard_url, "wss://", 6);
     return wsclient_new(&o, err, errlen);
+}
+
+wsclient *sutconn_publishing_client(const suite_ctx *ctx, char *msg, size_t len, check_result *r)
+{
+    if (!ctx->jwt_secret || !ctx->jwt_secret[0]) {
+        *r = sutconn_skip(msg, len,
+                          "needs --jwt-secret to publish as a test source distinct from "
+                          "the bot");
+        return NULL;
+    }
+    char err[512];
+    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    if (!c)
+        *r = sutconn_fail(msg, len, "client: %s", err);
+    return c;
 }
 
 int sutconn_is_type(const wsmsg *m, void *type_name)

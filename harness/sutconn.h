@@ -7,7 +7,8 @@
  * and the check result convention the suites share with the harness's
  * faulty-peer tests (a check returns PASS, FAIL or SKIP with a message).
  *
- * Nothing here asserts: callers turn results into CUnit failures. Returned
+ * Nothing here asserts but sutconn_run_check, the one place where a check's
+ * result becomes a CUnit failure, a skip or a pass. Returned
  * strings and trees belong to the caller unless said otherwise. */
 #ifndef WSB_SUTCONN_H
 #define WSB_SUTCONN_H
@@ -25,6 +26,20 @@ typedef enum check_result {
     CHECK_SKIP = 2,
 } check_result;
 
+/* A check: writes its message into msg (len bytes) and returns the result. */
+typedef check_result (*sutconn_check_fn)(const suite_ctx *ctx, char *msg, size_t len);
+
+/* printf into msg, then CHECK_FAIL / CHECK_SKIP: `return sutconn_fail(msg, len, ...)`. */
+check_result sutconn_fail(char *msg, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+check_result sutconn_skip(char *msg, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The body of a suite's CUnit test: runs fn with suite_get(), logs
+ * "PASS|FAIL name: message", marks a SKIP with suite_skip, and turns a FAIL
+ * into a CUnit failure reported at file:line (the caller's). */
+void sutconn_run_check(sutconn_check_fn fn, const char *name, const char *file, int line);
+
 #define SUTCONN_PUBLISHER_PATH "/ws"
 #define SUTCONN_SUBSCRIBER_PATH "/ws/stream"
 
@@ -38,6 +53,12 @@ char *sutconn_token(const suite_ctx *ctx, const char *role, const char *sub, lon
 
 /* A client engine with the context's CA file. */
 wsclient *sutconn_client(const suite_ctx *ctx, char *err, size_t errlen);
+
+/* The start of a check that publishes as its own test source, distinct from
+ * the bot's: SKIP without a JWT secret to mint that source's token, FAIL when
+ * the client engine cannot be made. The client (caller frees), or NULL with
+ * *r set and the reason in msg. */
+wsclient *sutconn_publishing_client(const suite_ctx *ctx, char *msg, size_t len, check_result *r);
 
 /* Opens the publisher endpoint as sub (NULL: the ready token's own) and waits
  * for the welcome: its source and last_seq are returned. NULL with err. */

@@ -11,7 +11,6 @@
  * connectivity.h); the CUnit tests at the bottom only wrap them. */
 #include "connectivity.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,28 +23,6 @@
 #define OPEN_TIMEOUT_MS 5000
 #define LIMIT_BYTES (64 * 1024)
 
-static check_result fail(char *msg, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static check_result fail(char *msg, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, len, fmt, ap);
-    va_end(ap);
-    return CHECK_FAIL;
-}
-
-static check_result skip(char *msg, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static check_result skip(char *msg, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, len, fmt, ap);
-    va_end(ap);
-    return CHECK_SKIP;
-}
-
 /* The test publisher's own source, distinct from the bot's. */
 static void test_source(char *buf, size_t len)
 {
@@ -57,7 +34,7 @@ check_result connectivity_check_handshake(const suite_ctx *ctx, char *msg, size_
     char err[512];
     wsclient *c = sutconn_client(ctx, err, sizeof(err));
     if (!c)
-        return fail(msg, len, "client: %s", err);
+        return sutconn_fail(msg, len, "client: %s", err);
     check_result r = CHECK_PASS;
     const char *paths[2] = {SUTCONN_SUBSCRIBER_PATH, SUTCONN_PUBLISHER_PATH};
     const char *roles[2] = {"subscriber", "publisher"};
@@ -68,17 +45,17 @@ check_result connectivity_check_handshake(const suite_ctx *ctx, char *msg, size_
         sutconn_url(ctx, paths[i], url, sizeof(url));
         char *tok = sutconn_token(ctx, roles[i], sub, 120);
         if (!tok) {
-            r = skip(msg, len, "no %s token (give --jwt-secret or --%s-token)", roles[i],
-                     roles[i]);
+            r = sutconn_skip(msg, len, "no %s token (give --jwt-secret or --%s-token)", roles[i],
+                             roles[i]);
             break;
         }
         wsconn_opts o = {.url = url, .token = tok, .name = url};
         wsconn *k = wsclient_connect(c, &o, err, sizeof(err));
         if (!k || wsconn_wait_open(c, k, OPEN_TIMEOUT_MS, err, sizeof(err)) < 0) {
-            r = fail(msg, len, "handshake with %s failed: %s", url, err);
+            r = sutconn_fail(msg, len, "handshake with %s failed: %s", url, err);
         } else if (wsconn_http_status(k) != 101) {
-            r = fail(msg, len, "handshake with %s: HTTP %d, want 101", url,
-                     wsconn_http_status(k));
+            r = sutconn_fail(msg, len, "handshake with %s: HTTP %d, want 101", url,
+                             wsconn_http_status(k));
         } else {
             char name[64];
             snprintf(name, sizeof(name), "handshake_%s_ms", roles[i]);
@@ -99,7 +76,7 @@ check_result connectivity_check_auth(const suite_ctx *ctx, char *msg, size_t len
     char err[512];
     wsclient *c = sutconn_client(ctx, err, sizeof(err));
     if (!c)
-        return fail(msg, len, "client: %s", err);
+        return sutconn_fail(msg, len, "client: %s", err);
     const char *secret = ctx->jwt_secret && ctx->jwt_secret[0] ? ctx->jwt_secret : NULL;
     char *good = sutconn_token(ctx, "subscriber", "conn-auth", 120);
     char *badsig = NULL, *expired = NULL, *wrongrole = NULL;
@@ -162,41 +139,39 @@ check_result connectivity_check_auth(const suite_ctx *ctx, char *msg, size_t len
     if (bad)
         return CHECK_FAIL;
     if (!secret)
-        return skip(msg, len, "only no-token and malformed refusals tried: bad signature, "
-                              "expired and wrong role need --jwt-secret");
+        return sutconn_skip(msg, len,
+                            "only no-token and malformed refusals tried: bad signature, "
+                            "expired and wrong role need --jwt-secret");
     snprintf(msg, len, "%d cases answered as expected", tried);
     return CHECK_PASS;
 }
 
 check_result connectivity_check_exchange(const suite_ctx *ctx, char *msg, size_t len)
 {
-    if (!ctx->jwt_secret || !ctx->jwt_secret[0])
-        return skip(msg, len, "needs --jwt-secret to publish as a test source distinct from "
-                              "the bot");
+    check_result r = CHECK_PASS;
+    wsclient *c = sutconn_publishing_client(ctx, msg, len, &r);
+    if (!c)
+        return r;
     char err[512], source[64], mysrc[64];
     test_source(mysrc, sizeof(mysrc));
-    wsclient *c = sutconn_client(ctx, err, sizeof(err));
-    if (!c)
-        return fail(msg, len, "client: %s", err);
-    check_result r = CHECK_PASS;
     flowcheck *f = NULL;
     char **sent = calloc(CONTRACT_NUM_TYPES, sizeof(*sent));
     size_t sentlen[CONTRACT_NUM_TYPES];
     wsconn *sub = sutconn_subscriber(c, ctx, NULL, NULL, OPEN_TIMEOUT_MS, err, sizeof(err));
     if (!sub) {
-        r = fail(msg, len, "subscriber: %s", err);
+        r = sutconn_fail(msg, len, "subscriber: %s", err);
         goto out;
     }
     int64_t last = 0;
     wsconn *pub = sutconn_publisher(c, ctx, mysrc, source, sizeof(source), &last,
                                     OPEN_TIMEOUT_MS, err, sizeof(err));
     if (!pub) {
-        r = fail(msg, len, "publisher: %s", err);
+        r = sutconn_fail(msg, len, "publisher: %s", err);
         goto out;
     }
     if (strcmp(source, mysrc)) {
-        r = fail(msg, len, "welcome names source \"%s\", the token's sub is \"%s\"", source,
-                 mysrc);
+        r = sutconn_fail(msg, len, "welcome names source \"%s\", the token's sub is \"%s\"", source,
+                         mysrc);
         goto out;
     }
     /* one message of every type, each acked, each relayed unchanged */
@@ -205,8 +180,8 @@ check_result connectivity_check_exchange(const suite_ctx *ctx, char *msg, size_t
         sent[i] = sutconn_envelope(i, mysrc, seq, 0, &sentlen[i]);
         int pr = sutconn_publish(c, pub, sent[i], sentlen[i], seq, 5000, err, sizeof(err));
         if (pr != 0) {
-            r = fail(msg, len, "publish of a valid %s (seq %lld) %s: %s", contract_types[i],
-                     (long long)seq, pr > 0 ? "refused" : "not acked", err);
+            r = sutconn_fail(msg, len, "publish of a valid %s (seq %lld) %s: %s", contract_types[i],
+                             (long long)seq, pr > 0 ? "refused" : "not acked", err);
             break;
         }
         sutconn_srcseq w = {mysrc, seq};
@@ -214,14 +189,14 @@ check_result connectivity_check_exchange(const suite_ctx *ctx, char *msg, size_t
         const wsmsg *m = wsconn_expect(c, sub, sutconn_is_srcseq, &w, 5000, NULL, err,
                                        sizeof(err));
         if (!m) {
-            r = fail(msg, len, "%s#%lld (%s) never reached the subscriber (lost): %s", mysrc,
-                     (long long)seq, contract_types[i], err);
+            r = sutconn_fail(msg, len, "%s#%lld (%s) never reached the subscriber (lost): %s",
+                             mysrc, (long long)seq, contract_types[i], err);
             break;
         }
         if (flowcheck_same_envelope(sent[i], sentlen[i], m->text, m->len, err,
                                     sizeof(err)) < 0) {
-            r = fail(msg, len, "%s#%lld (%s): %s", mysrc, (long long)seq, contract_types[i],
-                     err);
+            r = sutconn_fail(msg, len, "%s#%lld (%s): %s", mysrc, (long long)seq, contract_types[i],
+                             err);
             break;
         }
     }
@@ -241,10 +216,10 @@ check_result connectivity_check_exchange(const suite_ctx *ctx, char *msg, size_t
     }
     char probs[1024];
     if (flowcheck_problems(f, probs, sizeof(probs)))
-        r = fail(msg, len, "subscriber stream of %s: %s", mysrc, probs);
+        r = sutconn_fail(msg, len, "subscriber stream of %s: %s", mysrc, probs);
     else if (flowcheck_unique(f, mysrc) != CONTRACT_NUM_TYPES)
-        r = fail(msg, len, "subscriber got %llu distinct messages of %s, want %d",
-                 (unsigned long long)flowcheck_unique(f, mysrc), mysrc, CONTRACT_NUM_TYPES);
+        r = sutconn_fail(msg, len, "subscriber got %llu distinct messages of %s, want %d",
+                         (unsigned long long)flowcheck_unique(f, mysrc), mysrc, CONTRACT_NUM_TYPES);
     else
         snprintf(msg, len, "%d messages published, acked and relayed unchanged",
                  CONTRACT_NUM_TYPES);
@@ -262,20 +237,20 @@ check_result connectivity_check_ping_pong(const suite_ctx *ctx, char *msg, size_
     char err[512];
     wsclient *c = sutconn_client(ctx, err, sizeof(err));
     if (!c)
-        return fail(msg, len, "client: %s", err);
+        return sutconn_fail(msg, len, "client: %s", err);
     check_result r = CHECK_PASS;
     enum { N = 100 };
     double rtt[N];
     wsconn_opts keep_none = {.keep_messages = -1};
     wsconn *k = sutconn_subscriber(c, ctx, NULL, &keep_none, OPEN_TIMEOUT_MS, err, sizeof(err));
     if (!k) {
-        r = fail(msg, len, "subscriber: %s", err);
+        r = sutconn_fail(msg, len, "subscriber: %s", err);
         goto out;
     }
     for (int i = 0; i < N; i++) {
         int64_t us = 0;
         if (wsconn_ping(c, k, 2000, &us, err, sizeof(err)) < 0) {
-            r = fail(msg, len, "ping %d of %d: %s", i + 1, N, err);
+            r = sutconn_fail(msg, len, "ping %d of %d: %s", i + 1, N, err);
             goto out;
         }
         rtt[i] = (double)us;
@@ -328,7 +303,7 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
     char err[512];
     wsclient *c = sutconn_client(ctx, err, sizeof(err));
     if (!c)
-        return fail(msg, len, "client: %.400s", err);
+        return sutconn_fail(msg, len, "client: %.400s", err);
     char url[300];
     sutconn_url(ctx, SUTCONN_SUBSCRIBER_PATH, url, sizeof(url));
     char *tok = sutconn_token(ctx, "subscriber", "conn-many", 600);
@@ -339,7 +314,7 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
     double *t = calloc((size_t)n, sizeof(*t));
     check_result r = CHECK_PASS;
     if (!v || !rec || !t) {
-        r = fail(msg, len, "out of memory");
+        r = sutconn_fail(msg, len, "out of memory");
         goto out;
     }
     int64_t t0 = wsclient_mono_us();
@@ -388,8 +363,9 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
         suite_metric("connect_ms_max", t[nt - 1], "ms");
     }
     if (open < n) {
-        r = fail(msg, len, "%d of %d concurrent connections failed (success %.1f%%); first: %s",
-                 n - open, n, rate, first);
+        r = sutconn_fail(msg, len,
+                         "%d of %d concurrent connections failed (success %.1f%%); first: %s",
+                         n - open, n, rate, first);
         goto out;
     }
     size_t off = (size_t)snprintf(msg, len, "%d/%d open, connect p50 %.1f ms, max %.1f ms",
@@ -419,9 +395,10 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
         suite_metric("first_message_ms_p99", sutconn_percentile(t, (size_t)nt, 99), "ms");
     }
     if (reached < n)
-        r = fail(msg, len, "%d of %d connections got fewer than %d messages within %d s (%d got "
-                           "none)",
-                 n - reached, n, TARGET_MESSAGES, TARGET_TIMEOUT_MS / 1000, none);
+        r = sutconn_fail(msg, len,
+                         "%d of %d connections got fewer than %d messages within %d s (%d got "
+                         "none)",
+                         n - reached, n, TARGET_MESSAGES, TARGET_TIMEOUT_MS / 1000, none);
     else if (off < len)
         snprintf(msg + off, len - off, "; all got %d messages, first after p50 %.1f ms",
                  TARGET_MESSAGES, sutconn_percentile(t, (size_t)nt, 50));
@@ -454,7 +431,7 @@ check_result connectivity_check_capacity_ramp(const suite_ctx *ctx, char *msg, s
     }
     wsclient *c = sutconn_client(ctx, err, sizeof(err));
     if (!c)
-        return fail(msg, len, "client: %.400s", err);
+        return sutconn_fail(msg, len, "client: %.400s", err);
     char url[300];
     sutconn_url(ctx, SUTCONN_SUBSCRIBER_PATH, url, sizeof(url));
     char *tok = sutconn_token(ctx, "subscriber", "conn-ramp", 600);
@@ -498,8 +475,8 @@ check_result connectivity_check_capacity_ramp(const suite_ctx *ctx, char *msg, s
     suite_metric("capacity_last_good", last_good, "conns");
     suite_metric("capacity_ceiling", ceiling, "conns");
     if (!last_good)
-        return fail(msg, len, "even %d connections opened only %.1f%% (< 90%%): %s", step, rate,
-                    first);
+        return sutconn_fail(msg, len, "even %d connections opened only %.1f%% (< 90%%): %s", step,
+                            rate, first);
     if (last_good < level)
         snprintf(msg, len, "last good level %d; at %d success fell to %.1f%% (%s)", last_good,
                  level, rate, first);
@@ -510,15 +487,12 @@ check_result connectivity_check_capacity_ramp(const suite_ctx *ctx, char *msg, s
 
 check_result connectivity_check_large_messages(const suite_ctx *ctx, char *msg, size_t len)
 {
-    if (!ctx->jwt_secret || !ctx->jwt_secret[0])
-        return skip(msg, len, "needs --jwt-secret to publish as a test source distinct from "
-                              "the bot");
+    check_result r = CHECK_PASS;
+    wsclient *c = sutconn_publishing_client(ctx, msg, len, &r);
+    if (!c)
+        return r;
     char err[512], src[64], mysrc[64];
     test_source(mysrc, sizeof(mysrc));
-    wsclient *c = sutconn_client(ctx, err, sizeof(err));
-    if (!c)
-        return fail(msg, len, "client: %s", err);
-    check_result r = CHECK_PASS;
     char *big = NULL, *over = NULL;
     char subf[256];
     snprintf(subf, sizeof(subf), "{\"type\":\"subscribe\",\"types\":[\"alert\"]}");
@@ -528,7 +502,7 @@ check_result connectivity_check_large_messages(const suite_ctx *ctx, char *msg, 
                                           OPEN_TIMEOUT_MS, err, sizeof(err))
                       : NULL;
     if (!sub || !pub) {
-        r = fail(msg, len, "%s: %s", sub ? "publisher" : "subscriber", err);
+        r = sutconn_fail(msg, len, "%s: %s", sub ? "publisher" : "subscriber", err);
         goto out;
     }
     /* just under the limit: a valid alert padded with JSON whitespace */
@@ -537,35 +511,39 @@ check_result connectivity_check_large_messages(const suite_ctx *ctx, char *msg, 
     big = sutconn_envelope(8, mysrc, seq, LIMIT_BYTES - 64, &blen);
     int pr = sutconn_publish(c, pub, big, blen, seq, 10000, err, sizeof(err));
     if (pr != 0) {
-        r = fail(msg, len, "a valid %zu-byte message (under the 64 KiB limit) was %s: %s", blen,
-                 pr > 0 ? "refused" : "not acked", err);
+        r = sutconn_fail(msg, len, "a valid %zu-byte message (under the 64 KiB limit) was %s: %s",
+                         blen, pr > 0 ? "refused" : "not acked", err);
         goto out;
     }
     sutconn_srcseq w = {mysrc, seq};
     const wsmsg *m = wsconn_expect(c, sub, sutconn_is_srcseq, &w, 10000, NULL, err, sizeof(err));
     if (!m) {
-        r = fail(msg, len, "the %zu-byte message never reached the subscriber: %s", blen, err);
+        r = sutconn_fail(msg, len, "the %zu-byte message never reached the subscriber: %s", blen,
+                         err);
         goto out;
     }
     if (flowcheck_same_envelope(big, blen, m->text, m->len, err, sizeof(err)) < 0) {
-        r = fail(msg, len, "the %zu-byte message: %s", blen, err);
+        r = sutconn_fail(msg, len, "the %zu-byte message: %s", blen, err);
         goto out;
     }
     suite_metric("large_message_bytes", (double)blen, "bytes");
     /* past the limit: the server must close with 1009 */
     over = sutconn_envelope(8, mysrc, seq + 1, LIMIT_BYTES + 1024, &olen);
     if (wsconn_send_text(c, pub, over, olen, err, sizeof(err)) < 0) {
-        r = fail(msg, len, "sending the oversize message: %s", err);
+        r = sutconn_fail(msg, len, "sending the oversize message: %s", err);
         goto out;
     }
     if (wsconn_wait_closed(c, pub, 5000, err, sizeof(err)) < 0) {
-        r = fail(msg, len, "a %zu-byte message (over the 64 KiB limit) was accepted: the "
-                           "connection stayed open, no close 1009 (%s)", olen, err);
+        r = sutconn_fail(msg, len,
+                         "a %zu-byte message (over the 64 KiB limit) was accepted: the "
+                         "connection stayed open, no close 1009 (%s)",
+                         olen, err);
         goto out;
     }
     if (wsconn_close_code(pub) != 1009) {
-        r = fail(msg, len, "a %zu-byte message (over the limit) got close %d \"%s\", want 1009",
-                 olen, wsconn_close_code(pub), wsconn_close_reason(pub));
+        r = sutconn_fail(msg, len,
+                         "a %zu-byte message (over the limit) got close %d \"%s\", want 1009", olen,
+                         wsconn_close_code(pub), wsconn_close_reason(pub));
         goto out;
     }
     snprintf(msg, len, "%zu bytes relayed unchanged; %zu bytes closed with 1009", blen, olen);
@@ -581,12 +559,12 @@ check_result connectivity_check_close_normal(const suite_ctx *ctx, char *msg, si
     char err[512];
     wsclient *c = sutconn_client(ctx, err, sizeof(err));
     if (!c)
-        return fail(msg, len, "client: %s", err);
+        return sutconn_fail(msg, len, "client: %s", err);
     check_result r = CHECK_PASS;
     wsconn_opts keep_none = {.keep_messages = -1};
     wsconn *k = sutconn_subscriber(c, ctx, NULL, &keep_none, OPEN_TIMEOUT_MS, err, sizeof(err));
     if (!k) {
-        r = fail(msg, len, "subscriber: %s", err);
+        r = sutconn_fail(msg, len, "subscriber: %s", err);
         goto out;
     }
     int64_t t0 = wsclient_mono_us();
@@ -594,7 +572,7 @@ check_result connectivity_check_close_normal(const suite_ctx *ctx, char *msg, si
     /* lws waits for the server's close frame; a server that never answers
      * leaves the connection closing until lws's own 5 s timeout */
     if (wsconn_wait_closed(c, k, 3000, err, sizeof(err)) < 0) {
-        r = fail(msg, len, "close 1000 not completed by the server within 3 s: %s", err);
+        r = sutconn_fail(msg, len, "close 1000 not completed by the server within 3 s: %s", err);
         goto out;
     }
     double ms = (double)(wsclient_mono_us() - t0) / 1000.0;
@@ -608,35 +586,37 @@ out:
 check_result connectivity_check_close_shutdown(const suite_ctx *ctx, char *msg, size_t len)
 {
     if (!ctx->env || !envdriver_has(ctx->env, ENV_CAP_PROCESS))
-        return skip(msg, len, "needs process control of the dashboard (the %s driver has none)",
-                    ctx->env && ctx->env->ops ? ctx->env->ops->name : "missing");
+        return sutconn_skip(msg, len,
+                            "needs process control of the dashboard (the %s driver has none)",
+                            ctx->env && ctx->env->ops ? ctx->env->ops->name : "missing");
     char err[512];
     wsclient *c = sutconn_client(ctx, err, sizeof(err));
     if (!c)
-        return fail(msg, len, "client: %s", err);
+        return sutconn_fail(msg, len, "client: %s", err);
     check_result r = CHECK_PASS;
     wsconn_opts keep_none = {.keep_messages = -1};
     wsconn *k = sutconn_subscriber(c, ctx, NULL, &keep_none, OPEN_TIMEOUT_MS, err, sizeof(err));
     if (!k) {
-        r = fail(msg, len, "subscriber: %s", err);
+        r = sutconn_fail(msg, len, "subscriber: %s", err);
         goto out;
     }
     if (envdriver_stop(ctx->env, ENV_DASHBOARD, 10000, err, sizeof(err)) < 0) {
-        r = fail(msg, len, "stopping the dashboard: %s", err);
+        r = sutconn_fail(msg, len, "stopping the dashboard: %s", err);
         goto restart;
     }
     if (wsconn_wait_closed(c, k, 5000, err, sizeof(err)) < 0)
-        r = fail(msg, len, "connection still open after the dashboard stopped: %s", err);
+        r = sutconn_fail(msg, len, "connection still open after the dashboard stopped: %s", err);
     else if (wsconn_close_code(k) != 1001)
-        r = fail(msg, len, "dashboard shutdown closed with %d \"%s\", want 1001 (going away)",
-                 wsconn_close_code(k), wsconn_close_reason(k));
+        r = sutconn_fail(msg, len,
+                         "dashboard shutdown closed with %d \"%s\", want 1001 (going away)",
+                         wsconn_close_code(k), wsconn_close_reason(k));
     else
         snprintf(msg, len, "shutdown closed with 1001 \"%s\"", wsconn_close_reason(k));
 restart:
     if (envdriver_start(ctx->env, ENV_DASHBOARD, err, sizeof(err)) < 0 ||
         envdriver_wait_healthy(ctx->env, ENV_DASHBOARD, 20000, err, sizeof(err)) < 0) {
         if (r == CHECK_PASS)
-            r = fail(msg, len, "restarting the dashboard: %s", err);
+            r = sutconn_fail(msg, len, "restarting the dashboard: %s", err);
         else {
             size_t l = strlen(msg);
             snprintf(msg + l, len - l, "; restarting the dashboard: %s", err);
@@ -662,23 +642,11 @@ out:
 
 /* ---- CUnit wrappers --------------------------------------------------------- */
 
-typedef check_result (*check_fn)(const suite_ctx *, char *, size_t);
-
-static void run_check(check_fn fn, const char *name)
-{
-    char msg[4096] = "";
-    check_result r = fn(suite_get(), msg, sizeof(msg));
-    if (r == CHECK_SKIP) {
-        suite_skip("%s", msg);
-        return;
+#define WRAP(n)                                                                                    \
+    static void test_##n(void)                                                                     \
+    {                                                                                              \
+        sutconn_run_check(connectivity_check_##n, #n, __FILE__, __LINE__);                         \
     }
-    suite_log("%s %s: %s", r == CHECK_PASS ? "PASS" : "FAIL", name, msg);
-    if (r == CHECK_FAIL)
-        CU_assertImplementation(CU_FALSE, __LINE__, msg, __FILE__, name, CU_FALSE);
-}
-
-#define WRAP(n)                                                                                \
-    static void test_##n(void) { run_check(connectivity_check_##n, #n); }
 WRAP(handshake)
 WRAP(auth)
 WRAP(exchange)

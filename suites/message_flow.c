@@ -14,7 +14,6 @@
  * (message_flow.h), the CUnit tests at the bottom only wrap them. */
 #include "message_flow.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,28 +24,6 @@
 #include "wjson.h"
 
 #define OPEN_TIMEOUT_MS 5000
-
-static check_result fail(char *msg, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static check_result fail(char *msg, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, len, fmt, ap);
-    va_end(ap);
-    return CHECK_FAIL;
-}
-
-static check_result skip(char *msg, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static check_result skip(char *msg, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, len, fmt, ap);
-    va_end(ap);
-    return CHECK_SKIP;
-}
 
 static const char *bot_of(const suite_ctx *ctx)
 {
@@ -61,6 +38,21 @@ static int flow_n(const suite_ctx *ctx)
 static int has_bot(const suite_ctx *ctx)
 {
     return ctx->env && envdriver_has(ctx->env, ENV_CAP_BOT);
+}
+
+/* The start of a check that watches the bot's stream: SKIP without a bot,
+ * FAIL without a client engine. The client, or NULL with *r and msg set. */
+static wsclient *bot_client(const suite_ctx *ctx, char *msg, size_t len, check_result *r)
+{
+    if (!has_bot(ctx)) {
+        *r = sutconn_skip(msg, len, "no bot in the system under test (give --bot-status-url)");
+        return NULL;
+    }
+    char err[512];
+    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    if (!c)
+        *r = sutconn_fail(msg, len, "client: %.400s", err);
+    return c;
 }
 
 /* Where a window starts: the dashboard's last_seq for the bot, else the seq
@@ -219,18 +211,16 @@ static void provoke_alert(const suite_ctx *ctx, wsclient *c, wsconn *k, flowchec
 
 check_result message_flow_check_schema(const suite_ctx *ctx, char *msg, size_t len)
 {
-    if (!has_bot(ctx))
-        return skip(msg, len, "no bot in the system under test (give --bot-status-url)");
-    char err[512];
-    wsclient *c = sutconn_client(ctx, err, sizeof(err));
-    if (!c)
-        return fail(msg, len, "client: %.400s", err);
     check_result r = CHECK_PASS;
+    wsclient *c = bot_client(ctx, msg, len, &r);
+    if (!c)
+        return r;
+    char err[512];
     flowcheck *f = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA);
     /* from 0: the dashboard's whole history of the bot, then live */
     wsconn *k = subscriber_from(c, ctx, NULL, 0, f, 1, err, sizeof(err));
     if (!k) {
-        r = fail(msg, len, "subscriber: %.400s", err);
+        r = sutconn_fail(msg, len, "subscriber: %.400s", err);
         goto out;
     }
     /* command_ack only answers a command: ask for something harmless */
@@ -268,17 +258,18 @@ check_result message_flow_check_schema(const suite_ctx *ctx, char *msg, size_t l
     if (flowcheck_unparsable(f) || flowcheck_invalid(f)) {
         char probs[2048];
         flowcheck_problems(f, probs, sizeof(probs));
-        r = fail(msg, len, "%llu of %llu frames broke the contract: %s",
-                 (unsigned long long)(flowcheck_unparsable(f) + flowcheck_invalid(f)),
-                 (unsigned long long)flowcheck_frames(f), probs);
+        r = sutconn_fail(msg, len, "%llu of %llu frames broke the contract: %s",
+                         (unsigned long long)(flowcheck_unparsable(f) + flowcheck_invalid(f)),
+                         (unsigned long long)flowcheck_frames(f), probs);
     } else if (nmissing && !strcmp(missing, "alert") &&
                !(ctx->env && envdriver_has(ctx->env, ENV_CAP_PROCESS))) {
-        r = skip(msg, len, "%llu frames valid, 9 of 10 types seen; alert comes only on a queue "
-                           "overflow, which needs process control to provoke",
-                 (unsigned long long)flowcheck_frames(f));
+        r = sutconn_skip(msg, len,
+                         "%llu frames valid, 9 of 10 types seen; alert comes only on a queue "
+                         "overflow, which needs process control to provoke",
+                         (unsigned long long)flowcheck_frames(f));
     } else if (nmissing) {
-        r = fail(msg, len, "types never seen in %llu frames within the time: %s",
-                 (unsigned long long)flowcheck_frames(f), missing);
+        r = sutconn_fail(msg, len, "types never seen in %llu frames within the time: %s",
+                         (unsigned long long)flowcheck_frames(f), missing);
     } else {
         snprintf(msg, len, "all %d types seen, %llu frames valid", CONTRACT_NUM_TYPES,
                  (unsigned long long)flowcheck_frames(f));
@@ -293,23 +284,21 @@ out:
 
 check_result message_flow_check_order(const suite_ctx *ctx, char *msg, size_t len)
 {
-    if (!has_bot(ctx))
-        return skip(msg, len, "no bot in the system under test (give --bot-status-url)");
-    char err[512];
-    wsclient *c = sutconn_client(ctx, err, sizeof(err));
-    if (!c)
-        return fail(msg, len, "client: %.400s", err);
     check_result r = CHECK_PASS;
+    wsclient *c = bot_client(ctx, msg, len, &r);
+    if (!c)
+        return r;
+    char err[512];
     flowcheck *f = flowcheck_new(ctx->contract, 0);
     int64_t k0 = 0;
     wsconn *k = NULL;
     if (start_point(ctx, c, &k0, err, sizeof(err)) < 0) {
-        r = fail(msg, len, "no start point: %.400s", err);
+        r = sutconn_fail(msg, len, "no start point: %.400s", err);
         goto out;
     }
     k = subscriber_from(c, ctx, NULL, k0, f, 0, err, sizeof(err));
     if (!k) {
-        r = fail(msg, len, "subscriber: %.400s", err);
+        r = sutconn_fail(msg, len, "subscriber: %.400s", err);
         goto out;
     }
     int n = flow_n(ctx);
@@ -318,20 +307,20 @@ check_result message_flow_check_order(const suite_ctx *ctx, char *msg, size_t le
     for (size_t i = 0; i < flowcheck_source_count(f); i++) {
         const flow_source *s = flowcheck_source(f, i);
         if (s->out_of_order || s->duplicates) {
-            r = fail(msg, len,
-                     "%s: seq not strictly increasing: %llu out of order (first: seq %lld "
-                     "after %lld), %llu duplicates (first seq %lld)",
-                     s->source, (unsigned long long)s->out_of_order, (long long)s->first_ooo_seq,
-                     (long long)s->first_ooo_after, (unsigned long long)s->duplicates,
-                     (long long)s->first_dup_seq);
+            r = sutconn_fail(msg, len,
+                             "%s: seq not strictly increasing: %llu out of order (first: seq %lld "
+                             "after %lld), %llu duplicates (first seq %lld)",
+                             s->source, (unsigned long long)s->out_of_order,
+                             (long long)s->first_ooo_seq, (long long)s->first_ooo_after,
+                             (unsigned long long)s->duplicates, (long long)s->first_dup_seq);
             goto out;
         }
     }
     uint64_t got = flowcheck_unique(f, bot_of(ctx));
     suite_metric("order_messages", (double)got, "msgs");
     if (got < (uint64_t)n)
-        r = fail(msg, len, "only %llu of %d messages from %s arrived within 60 s",
-                 (unsigned long long)got, n, bot_of(ctx));
+        r = sutconn_fail(msg, len, "only %llu of %d messages from %s arrived within 60 s",
+                         (unsigned long long)got, n, bot_of(ctx));
     else
         snprintf(msg, len, "%llu messages of %s in strictly increasing order",
                  (unsigned long long)got, bot_of(ctx));
@@ -388,18 +377,18 @@ static int settled(void *arg)
 check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_t len)
 {
     if (!has_bot(ctx))
-        return skip(msg, len, "no bot in the system under test (give --bot-status-url)");
+        return sutconn_skip(msg, len, "no bot in the system under test (give --bot-status-url)");
     char err[512];
     int absent = 0;
     cJSON *bs0 = sutconn_bot_status(ctx, &absent, err, sizeof(err));
     if (!bs0)
-        return absent ? skip(msg, len, "the bot has no status endpoint: %.400s", err)
-                      : fail(msg, len, "bot status: %.400s", err);
+        return absent ? sutconn_skip(msg, len, "the bot has no status endpoint: %.400s", err)
+                      : sutconn_fail(msg, len, "bot status: %.400s", err);
     cJSON *ds0 = sutconn_dashboard_status(ctx, &absent, err, sizeof(err));
     if (!ds0) {
         cJSON_Delete(bs0);
-        return absent ? skip(msg, len, "the dashboard has no status endpoint: %.400s", err)
-                      : fail(msg, len, "dashboard status: %.400s", err);
+        return absent ? sutconn_skip(msg, len, "the dashboard has no status endpoint: %.400s", err)
+                      : sutconn_fail(msg, len, "dashboard status: %.400s", err);
     }
     const char *bot = bot_of(ctx);
     int64_t k0 = 0, dropped0 = 0, gaps0 = 0, dups0 = 0;
@@ -412,14 +401,14 @@ check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_
 
     wsclient *c = sutconn_client(ctx, err, sizeof(err));
     if (!c)
-        return fail(msg, len, "client: %.400s", err);
+        return sutconn_fail(msg, len, "client: %.400s", err);
     check_result r = CHECK_PASS;
     flowcheck *f = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA);
     int paused = 0;
     cJSON *bs = NULL, *ds = NULL;
     wsconn *k = subscriber_from(c, ctx, NULL, k0, f, 1, err, sizeof(err));
     if (!k) {
-        r = fail(msg, len, "subscriber: %.400s", err);
+        r = sutconn_fail(msg, len, "subscriber: %.400s", err);
         goto out;
     }
     unique_arg ua = {f, bot, (uint64_t)(flow_n(ctx) / 2 + 1), 0};
@@ -435,22 +424,25 @@ check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_
     if (wsclient_run_until(c, settled, &sa, 10000) < 0) {
         const flow_source *s = flowcheck_find(f, bot);
         if (!sa.acked)
-            r = fail(msg, len, "the bot's command_ack for pause (%s) never reached the "
-                               "subscriber within 10 s", id);
+            r = sutconn_fail(msg, len,
+                             "the bot's command_ack for pause (%s) never reached the "
+                             "subscriber within 10 s",
+                             id);
         else
-            r = fail(msg, len,
-                     "counts never agreed within 10 s after pausing the bot: bot status "
-                     "last_seq %lld (queued %lld), dashboard status last_seq %lld, subscriber "
-                     "last seq %lld (count mismatch)",
-                     (long long)sa.bot_last, (long long)sa.queued, (long long)sa.dash_last,
-                     s ? (long long)s->max_seq : -1LL);
+            r = sutconn_fail(
+                msg, len,
+                "counts never agreed within 10 s after pausing the bot: bot status "
+                "last_seq %lld (queued %lld), dashboard status last_seq %lld, subscriber "
+                "last seq %lld (count mismatch)",
+                (long long)sa.bot_last, (long long)sa.queued, (long long)sa.dash_last,
+                s ? (long long)s->max_seq : -1LL);
         goto out;
     }
     suite_metric("settle_ms", (double)(wsclient_mono_us() - t0) / 1000.0, "ms");
     bs = sutconn_bot_status(ctx, &absent, err, sizeof(err));
     ds = sutconn_dashboard_status(ctx, &absent, err, sizeof(err));
     if (!bs || !ds) {
-        r = fail(msg, len, "status endpoint stopped answering: %.400s", err);
+        r = sutconn_fail(msg, len, "status endpoint stopped answering: %.400s", err);
         goto out;
     }
     int64_t gen = -1, acked = -1, queued = -1, dropped = -1, blast = -1, gaps = 0, dups = 0;
@@ -465,21 +457,23 @@ check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_
     uint64_t uniq = flowcheck_unique(f, bot);
     suite_metric("integrity_messages", (double)uniq, "msgs");
     if (flowcheck_problems(f, probs, sizeof(probs))) {
-        r = fail(msg, len, "subscriber stream from %lld: %s", (long long)k0, probs);
+        r = sutconn_fail(msg, len, "subscriber stream from %lld: %s", (long long)k0, probs);
     } else if (uniq != (uint64_t)(blast - k0)) {
-        r = fail(msg, len, "subscriber has %llu messages after seq %lld, the bot's last_seq %lld "
-                           "says %lld (count mismatch)",
-                 (unsigned long long)uniq, (long long)k0, (long long)blast,
-                 (long long)(blast - k0));
+        r = sutconn_fail(msg, len,
+                         "subscriber has %llu messages after seq %lld, the bot's last_seq %lld "
+                         "says %lld (count mismatch)",
+                         (unsigned long long)uniq, (long long)k0, (long long)blast,
+                         (long long)(blast - k0));
     } else if (gen != acked + queued + dropped) {
-        r = fail(msg, len, "bot status: generated %lld != acked %lld + queued %lld + dropped %lld",
-                 (long long)gen, (long long)acked, (long long)queued, (long long)dropped);
+        r = sutconn_fail(msg, len,
+                         "bot status: generated %lld != acked %lld + queued %lld + dropped %lld",
+                         (long long)gen, (long long)acked, (long long)queued, (long long)dropped);
     } else if (dropped != dropped0) {
-        r = fail(msg, len, "the bot dropped %lld messages during the window",
-                 (long long)(dropped - dropped0));
+        r = sutconn_fail(msg, len, "the bot dropped %lld messages during the window",
+                         (long long)(dropped - dropped0));
     } else if (gaps != gaps0) {
-        r = fail(msg, len, "the dashboard counted %lld new gaps for %s during the window",
-                 (long long)(gaps - gaps0), bot);
+        r = sutconn_fail(msg, len, "the dashboard counted %lld new gaps for %s during the window",
+                         (long long)(gaps - gaps0), bot);
     } else {
         snprintf(msg, len,
                  "%llu messages (%lld..%lld) without gap or duplicate; bot and dashboard agree "
@@ -576,19 +570,17 @@ static int beyond_top(void *arg)
 
 check_result message_flow_check_filters(const suite_ctx *ctx, char *msg, size_t len)
 {
-    if (!has_bot(ctx))
-        return skip(msg, len, "no bot in the system under test (give --bot-status-url)");
-    char err[512];
-    wsclient *c = sutconn_client(ctx, err, sizeof(err));
-    if (!c)
-        return fail(msg, len, "client: %.400s", err);
     check_result r = CHECK_PASS;
+    wsclient *c = bot_client(ctx, msg, len, &r);
+    if (!c)
+        return r;
+    char err[512];
     const char *bot = bot_of(ctx);
     flowcheck *fb = flowcheck_new(NULL, 0);
     int64_t k0 = 0;
     wsconn *a = NULL, *b = NULL;
     if (start_point(ctx, c, &k0, err, sizeof(err)) < 0) {
-        r = fail(msg, len, "no start point: %.400s", err);
+        r = sutconn_fail(msg, len, "no start point: %.400s", err);
         goto out;
     }
     char filt[256];
@@ -597,7 +589,7 @@ check_result message_flow_check_filters(const suite_ctx *ctx, char *msg, size_t 
     a = subscriber_from(c, ctx, filt, k0, NULL, 1, err, sizeof(err));
     b = a ? subscriber_from(c, ctx, NULL, k0, fb, 1, err, sizeof(err)) : NULL;
     if (!a || !b) {
-        r = fail(msg, len, "subscriber: %.400s", err);
+        r = sutconn_fail(msg, len, "subscriber: %.400s", err);
         goto out;
     }
     int n = flow_n(ctx);
@@ -605,8 +597,9 @@ check_result message_flow_check_filters(const suite_ctx *ctx, char *msg, size_t 
     wsclient_run_until(c, unique_cond, &ua, 60000);
     const flow_source *sb = flowcheck_find(fb, bot);
     if (!sb || flowcheck_unique(fb, bot) < (uint64_t)n) {
-        r = fail(msg, len, "the unfiltered subscriber got only %llu of %d messages within 60 s",
-                 (unsigned long long)flowcheck_unique(fb, bot), n);
+        r = sutconn_fail(msg, len,
+                         "the unfiltered subscriber got only %llu of %d messages within 60 s",
+                         (unsigned long long)flowcheck_unique(fb, bot), n);
         goto out;
     }
     int64_t top = sb->max_seq;
@@ -639,16 +632,18 @@ check_result message_flow_check_filters(const suite_ctx *ctx, char *msg, size_t 
     }
     suite_metric("filter_expected", (double)expected, "msgs");
     if (leaked || dropped)
-        r = fail(msg, len,
-                 "filter {types %s,%s,%s; symbols %s}: %llu messages leaked through (first %s), "
-                 "%llu matching messages missing (first %s)",
-                 filter_types[0], filter_types[1], filter_types[2], FILTER_SYMBOL,
-                 (unsigned long long)leaked, leaked ? first_leak : "-",
-                 (unsigned long long)dropped, dropped ? first_drop : "-");
+        r = sutconn_fail(
+            msg, len,
+            "filter {types %s,%s,%s; symbols %s}: %llu messages leaked through (first %s), "
+            "%llu matching messages missing (first %s)",
+            filter_types[0], filter_types[1], filter_types[2], FILTER_SYMBOL,
+            (unsigned long long)leaked, leaked ? first_leak : "-", (unsigned long long)dropped,
+            dropped ? first_drop : "-");
     else if (!expected)
-        r = fail(msg, len, "no message of %s between %lld and %lld matched the filter; cannot "
-                           "judge it",
-                 bot, (long long)k0 + 1, (long long)top);
+        r = sutconn_fail(msg, len,
+                         "no message of %s between %lld and %lld matched the filter; cannot "
+                         "judge it",
+                         bot, (long long)k0 + 1, (long long)top);
     else
         snprintf(msg, len, "%llu of %llu messages (%lld..%lld) passed the filter, exactly the "
                            "matching ones",
@@ -664,24 +659,22 @@ out:
 
 check_result message_flow_check_resume(const suite_ctx *ctx, char *msg, size_t len)
 {
-    if (!has_bot(ctx))
-        return skip(msg, len, "no bot in the system under test (give --bot-status-url)");
-    char err[512];
-    wsclient *c = sutconn_client(ctx, err, sizeof(err));
-    if (!c)
-        return fail(msg, len, "client: %.400s", err);
     check_result r = CHECK_PASS;
+    wsclient *c = bot_client(ctx, msg, len, &r);
+    if (!c)
+        return r;
+    char err[512];
     const char *bot = bot_of(ctx);
     flowcheck *f = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA);
     int64_t k0 = 0;
     wsconn *k = NULL;
     if (start_point(ctx, c, &k0, err, sizeof(err)) < 0) {
-        r = fail(msg, len, "no start point: %.400s", err);
+        r = sutconn_fail(msg, len, "no start point: %.400s", err);
         goto out;
     }
     k = subscriber_from(c, ctx, NULL, k0, f, 0, err, sizeof(err));
     if (!k) {
-        r = fail(msg, len, "subscriber: %.400s", err);
+        r = sutconn_fail(msg, len, "subscriber: %.400s", err);
         goto out;
     }
     int n = flow_n(ctx) / 4 + 10;
@@ -694,13 +687,13 @@ check_result message_flow_check_resume(const suite_ctx *ctx, char *msg, size_t l
     /* stay away while the bot goes on */
     wsclient_run_for(c, 1000);
     if (wsconn_reconnect(c, k, OPEN_TIMEOUT_MS, err, sizeof(err)) < 0) {
-        r = fail(msg, len, "reconnect: %.400s", err);
+        r = sutconn_fail(msg, len, "reconnect: %.400s", err);
         goto out;
     }
     char res[1024];
     int rl = flowcheck_resume_frame(f, res, sizeof(res));
     if (rl < 0) {
-        r = fail(msg, len, "resume frame too long");
+        r = sutconn_fail(msg, len, "resume frame too long");
         goto out;
     }
     wsconn_send_text(c, k, res, (size_t)rl, NULL, 0);
@@ -709,10 +702,11 @@ check_result message_flow_check_resume(const suite_ctx *ctx, char *msg, size_t l
     s = flowcheck_find(f, bot);
     char probs[2048];
     if (flowcheck_problems(f, probs, sizeof(probs)))
-        r = fail(msg, len, "across the disconnect (resume from %lld): %s", (long long)last, probs);
+        r = sutconn_fail(msg, len, "across the disconnect (resume from %lld): %s", (long long)last,
+                         probs);
     else if (!s || s->max_seq < last + n)
-        r = fail(msg, len, "after resume from %lld only up to seq %lld arrived within 30 s",
-                 (long long)last, s ? (long long)s->max_seq : -1LL);
+        r = sutconn_fail(msg, len, "after resume from %lld only up to seq %lld arrived within 30 s",
+                         (long long)last, s ? (long long)s->max_seq : -1LL);
     else
         snprintf(msg, len, "resumed after seq %lld: %lld..%lld without loss or repeat",
                  (long long)last, (long long)k0 + 1, (long long)s->max_seq);
@@ -726,15 +720,12 @@ out:
 
 check_result message_flow_check_invalid_publish(const suite_ctx *ctx, char *msg, size_t len)
 {
-    if (!ctx->jwt_secret || !ctx->jwt_secret[0])
-        return skip(msg, len, "needs --jwt-secret to publish as a test source distinct from "
-                              "the bot");
+    check_result r = CHECK_PASS;
+    wsclient *c = sutconn_publishing_client(ctx, msg, len, &r);
+    if (!c)
+        return r;
     char err[512], src[64], mysrc[64];
     snprintf(mysrc, sizeof(mysrc), "mf-test-%d", (int)getpid());
-    wsclient *c = sutconn_client(ctx, err, sizeof(err));
-    if (!c)
-        return fail(msg, len, "client: %.400s", err);
-    check_result r = CHECK_PASS;
     char *good = NULL;
     flowcheck *f = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA);
     wsconn *sub = sutconn_subscriber(c, ctx, NULL, NULL, OPEN_TIMEOUT_MS, err, sizeof(err));
@@ -743,7 +734,7 @@ check_result message_flow_check_invalid_publish(const suite_ctx *ctx, char *msg,
                                           OPEN_TIMEOUT_MS, err, sizeof(err))
                       : NULL;
     if (!sub || !pub) {
-        r = fail(msg, len, "%s: %.400s", sub ? "publisher" : "subscriber", err);
+        r = sutconn_fail(msg, len, "%s: %.400s", sub ? "publisher" : "subscriber", err);
         goto out;
     }
     int64_t seq = last + 1;
@@ -755,17 +746,18 @@ check_result message_flow_check_invalid_publish(const suite_ctx *ctx, char *msg,
                       mysrc, (long long)seq, (long long)wsclient_real_us());
     int pr = sutconn_publish(c, pub, bad, (size_t)bl, seq, 5000, err, sizeof(err));
     if (pr == 0) {
-        r = fail(msg, len, "a schema-violating publish (market_data price -1) was accepted "
-                           "(acked), not refused with an error frame");
+        r = sutconn_fail(msg, len,
+                         "a schema-violating publish (market_data price -1) was accepted "
+                         "(acked), not refused with an error frame");
         goto check_relay;
     }
     if (pr < 0) {
-        r = fail(msg, len, "a schema-violating publish got no error frame: %.400s", err);
+        r = sutconn_fail(msg, len, "a schema-violating publish got no error frame: %.400s", err);
         goto out;
     }
     if (!strstr(err, "\"schema\"")) {
-        r = fail(msg, len, "a schema-violating publish was refused with the wrong code: %.400s",
-                 err);
+        r = sutconn_fail(msg, len,
+                         "a schema-violating publish was refused with the wrong code: %.400s", err);
         goto out;
     }
     /* the same seq, now valid, is accepted: the refused one held nothing */
@@ -773,14 +765,14 @@ check_result message_flow_check_invalid_publish(const suite_ctx *ctx, char *msg,
     good = sutconn_envelope(0, mysrc, seq, 0, &gl);
     pr = sutconn_publish(c, pub, good, gl, seq, 5000, err, sizeof(err));
     if (pr != 0) {
-        r = fail(msg, len, "the valid message after the refused one was %s: %.400s",
-                 pr > 0 ? "refused" : "not acked", err);
+        r = sutconn_fail(msg, len, "the valid message after the refused one was %s: %.400s",
+                         pr > 0 ? "refused" : "not acked", err);
         goto out;
     }
     sutconn_srcseq w = {mysrc, seq};
     if (!wsconn_expect(c, sub, sutconn_is_srcseq, &w, 5000, NULL, err, sizeof(err))) {
-        r = fail(msg, len, "the valid message %s#%lld never reached the subscriber: %.400s", mysrc,
-                 (long long)seq, err);
+        r = sutconn_fail(msg, len, "the valid message %s#%lld never reached the subscriber: %.400s",
+                         mysrc, (long long)seq, err);
         goto out;
     }
 check_relay:
@@ -802,8 +794,9 @@ check_relay:
             snprintf(msg + l, len - l, "%sthe schema-violating message reached a subscriber: %s",
                      l ? "; " : "", probs);
         } else if (r == CHECK_PASS && flowcheck_unique(f, mysrc) != 1) {
-            r = fail(msg, len, "the subscriber got %llu messages of %s, want exactly the 1 valid one",
-                     (unsigned long long)flowcheck_unique(f, mysrc), mysrc);
+            r = sutconn_fail(msg, len,
+                             "the subscriber got %llu messages of %s, want exactly the 1 valid one",
+                             (unsigned long long)flowcheck_unique(f, mysrc), mysrc);
         } else if (r == CHECK_PASS) {
             snprintf(msg, len, "refused with code schema; only the valid message was relayed");
         }
@@ -849,16 +842,14 @@ static int all_reached(void *arg)
 
 check_result message_flow_check_end_to_end(const suite_ctx *ctx, char *msg, size_t len)
 {
-    if (!has_bot(ctx))
-        return skip(msg, len, "no bot in the system under test (give --bot-status-url)");
+    check_result r = CHECK_PASS;
+    wsclient *c = bot_client(ctx, msg, len, &r);
+    if (!c)
+        return r;
     int ns = ctx->profile.flow_subscribers > 1 ? ctx->profile.flow_subscribers : 3;
     int n = flow_n(ctx);
     const char *bot = bot_of(ctx);
     char err[512];
-    wsclient *c = sutconn_client(ctx, err, sizeof(err));
-    if (!c)
-        return fail(msg, len, "client: %.400s", err);
-    check_result r = CHECK_PASS;
     wsconn **subs = calloc((size_t)ns, sizeof(*subs));
     maxseq_arg *mx = calloc((size_t)ns, sizeof(*mx));
     flowcheck **fc = calloc((size_t)ns, sizeof(*fc));
@@ -866,11 +857,11 @@ check_result message_flow_check_end_to_end(const suite_ctx *ctx, char *msg, size
     size_t nlat = 0;
     int64_t k0 = 0;
     if (!subs || !mx || !fc) {
-        r = fail(msg, len, "out of memory");
+        r = sutconn_fail(msg, len, "out of memory");
         goto out;
     }
     if (start_point(ctx, c, &k0, err, sizeof(err)) < 0) {
-        r = fail(msg, len, "no start point: %.400s", err);
+        r = sutconn_fail(msg, len, "no start point: %.400s", err);
         goto out;
     }
     for (int i = 0; i < ns; i++) {
@@ -881,7 +872,7 @@ check_result message_flow_check_end_to_end(const suite_ctx *ctx, char *msg, size
         wsconn_opts o = {.on_message = maxseq_cb, .on_message_arg = &mx[i]};
         subs[i] = sutconn_subscriber(c, ctx, sj, &o, OPEN_TIMEOUT_MS, err, sizeof(err));
         if (!subs[i]) {
-            r = fail(msg, len, "subscriber %d: %.400s", i, err);
+            r = sutconn_fail(msg, len, "subscriber %d: %.400s", i, err);
             goto out;
         }
     }
@@ -890,8 +881,9 @@ check_result message_flow_check_end_to_end(const suite_ctx *ctx, char *msg, size
     if (wsclient_run_until(c, all_reached, &aa, 90000) < 0) {
         for (int i = 0; i < ns; i++)
             if (mx[i].max < target) {
-                r = fail(msg, len, "subscriber %d reached only seq %lld of %lld within 90 s", i,
-                         (long long)mx[i].max, (long long)target);
+                r = sutconn_fail(msg, len,
+                                 "subscriber %d reached only seq %lld of %lld within 90 s", i,
+                                 (long long)mx[i].max, (long long)target);
                 goto out;
             }
     }
@@ -911,17 +903,18 @@ check_result message_flow_check_end_to_end(const suite_ctx *ctx, char *msg, size
         }
         char probs[2048];
         if (flowcheck_problems(fc[i], probs, sizeof(probs))) {
-            r = fail(msg, len, "subscriber %d: %s", i, probs);
+            r = sutconn_fail(msg, len, "subscriber %d: %s", i, probs);
             goto out;
         }
         if (flowcheck_unique(fc[i], bot) != (uint64_t)n) {
-            r = fail(msg, len, "subscriber %d has %llu of the %d messages %lld..%lld", i,
-                     (unsigned long long)flowcheck_unique(fc[i], bot), n, (long long)k0 + 1,
-                     (long long)target);
+            r = sutconn_fail(msg, len, "subscriber %d has %llu of the %d messages %lld..%lld", i,
+                             (unsigned long long)flowcheck_unique(fc[i], bot), n, (long long)k0 + 1,
+                             (long long)target);
             goto out;
         }
         if (i > 0 && flowcheck_compare(fc[0], fc[i], err, sizeof(err)) < 0) {
-            r = fail(msg, len, "subscribers 0 and %d saw different streams: %.400s", i, err);
+            r = sutconn_fail(msg, len, "subscribers 0 and %d saw different streams: %.400s", i,
+                             err);
             goto out;
         }
     }
@@ -947,23 +940,11 @@ out:
 
 /* ---- CUnit wrappers ----------------------------------------------------------- */
 
-typedef check_result (*check_fn)(const suite_ctx *, char *, size_t);
-
-static void run_check(check_fn fn, const char *name)
-{
-    char msg[4096] = "";
-    check_result r = fn(suite_get(), msg, sizeof(msg));
-    if (r == CHECK_SKIP) {
-        suite_skip("%s", msg);
-        return;
+#define WRAP(n)                                                                                    \
+    static void test_##n(void)                                                                     \
+    {                                                                                              \
+        sutconn_run_check(message_flow_check_##n, #n, __FILE__, __LINE__);                         \
     }
-    suite_log("%s %s: %s", r == CHECK_PASS ? "PASS" : "FAIL", name, msg);
-    if (r == CHECK_FAIL)
-        CU_assertImplementation(CU_FALSE, __LINE__, msg, __FILE__, name, CU_FALSE);
-}
-
-#define WRAP(n)                                                                                \
-    static void test_##n(void) { run_check(message_flow_check_##n, #n); }
 WRAP(schema)
 WRAP(order)
 WRAP(integrity)
