@@ -591,6 +591,27 @@ static void replay_from_zero(int port, int64_t want_seq, replay_result *r)
     bot_testkit_ws_close(w);
 }
 
+/* A subscriber replaying everything sees 1..gen once each, in order. */
+static void assert_clean_replay(int port, int64_t gen)
+{
+    replay_result r;
+    replay_from_zero(port, gen, &r);
+    CU_ASSERT_EQUAL(r.last_seq, gen);
+    CU_ASSERT_EQUAL(r.frames, gen);
+    CU_ASSERT_EQUAL(r.duplicates, 0);
+    CU_ASSERT_EQUAL(r.out_of_order, 0);
+    CU_ASSERT_EQUAL(r.gap_frames, 0);
+}
+
+/* Waits (30 s) for the bot's summary line, copies it into line and checks
+ * that it says result=ok; no summary line ends the test. */
+static void wait_summary_ok(bot_testkit_child *bot, char *line, size_t len)
+{
+    CU_ASSERT_FATAL(bot_testkit_child_wait_line(bot, "wsb-bot summary", 30000));
+    snprintf(line, len, "%s", bot->line);
+    CU_ASSERT(strstr(line, "result=ok") != NULL);
+}
+
 /* ---- the integration tests ---- */
 
 static void test_dashboard_absent_at_start(void)
@@ -619,10 +640,8 @@ static void test_dashboard_absent_at_start(void)
     CU_ASSERT(bot_testkit_wait_status(sport, "loop_iterations", it1 + 20, 3000) >= it1 + 20);
 
     CU_ASSERT_FATAL(bot_testkit_start_dashboard(&dash, port, NULL, dlog) == port);
-    CU_ASSERT_FATAL(bot_testkit_child_wait_line(&bot, "wsb-bot summary", 30000));
     char line[512];
-    snprintf(line, sizeof(line), "%s", bot.line);
-    CU_ASSERT(strstr(line, "result=ok") != NULL);
+    wait_summary_ok(&bot, line, sizeof(line));
     long long gen = bot_testkit_summary_field(line, "generated");
     CU_ASSERT(gen >= 800);
     CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "acked"), gen);
@@ -663,10 +682,8 @@ static void test_dashboard_killed_and_restarted(void)
     CU_ASSERT(q >= 100);
     CU_ASSERT_FATAL(bot_testkit_start_dashboard(&dash, port, journal, dlog) == port);
 
-    CU_ASSERT_FATAL(bot_testkit_child_wait_line(&bot, "wsb-bot summary", 30000));
     char line[512];
-    snprintf(line, sizeof(line), "%s", bot.line);
-    CU_ASSERT(strstr(line, "result=ok") != NULL);
+    wait_summary_ok(&bot, line, sizeof(line));
     long long gen = bot_testkit_summary_field(line, "generated");
     CU_ASSERT(gen >= 1500);
     CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "acked"), gen);
@@ -683,13 +700,7 @@ static void test_dashboard_killed_and_restarted(void)
     cJSON_Delete(ds);
 
     /* a subscriber replaying everything sees 1..gen once each, in order */
-    replay_result r;
-    replay_from_zero(port, gen, &r);
-    CU_ASSERT_EQUAL(r.last_seq, gen);
-    CU_ASSERT_EQUAL(r.frames, gen);
-    CU_ASSERT_EQUAL(r.duplicates, 0);
-    CU_ASSERT_EQUAL(r.out_of_order, 0);
-    CU_ASSERT_EQUAL(r.gap_frames, 0);
+    assert_clean_replay(port, gen);
     bot_testkit_child_kill(&dash, SIGKILL);
     unlink(journal);
 }
@@ -715,10 +726,8 @@ static void test_outage_longer_than_queue(void)
     CU_ASSERT(bot_testkit_wait_status(sport, "dropped", 200, 10000) >= 200);
     CU_ASSERT_FATAL(bot_testkit_start_dashboard(&dash, port, journal, dlog) == port);
 
-    CU_ASSERT_FATAL(bot_testkit_child_wait_line(&bot, "wsb-bot summary", 30000));
     char line[512];
-    snprintf(line, sizeof(line), "%s", bot.line);
-    CU_ASSERT(strstr(line, "result=ok") != NULL);
+    wait_summary_ok(&bot, line, sizeof(line));
     long long gen = bot_testkit_summary_field(line, "generated"),
               acked = bot_testkit_summary_field(line, "acked"),
               dropped = bot_testkit_summary_field(line, "dropped");
@@ -779,23 +788,15 @@ static void test_partition_detected_by_ping(void)
     CU_ASSERT(seen < 4000); /* ... within ping 0.5 s + pong 1 s + slack */
     kill(dash.pid, SIGCONT);
 
-    CU_ASSERT_FATAL(bot_testkit_child_wait_line(&bot, "wsb-bot summary", 30000));
     char line[512];
-    snprintf(line, sizeof(line), "%s", bot.line);
-    CU_ASSERT(strstr(line, "result=ok") != NULL);
+    wait_summary_ok(&bot, line, sizeof(line));
     long long gen = bot_testkit_summary_field(line, "generated");
     CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "dropped"), 0);
     CU_ASSERT(bot_testkit_summary_field(line, "reconnects") >= 1);
     CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 5000), 0);
     /* what the stopped dashboard read late may arrive twice; it is
      * deduplicated, so subscribers still see each seq once, in order */
-    replay_result r;
-    replay_from_zero(port, gen, &r);
-    CU_ASSERT_EQUAL(r.last_seq, gen);
-    CU_ASSERT_EQUAL(r.frames, gen);
-    CU_ASSERT_EQUAL(r.duplicates, 0);
-    CU_ASSERT_EQUAL(r.out_of_order, 0);
-    CU_ASSERT_EQUAL(r.gap_frames, 0);
+    assert_clean_replay(port, gen);
     bot_testkit_child_kill(&dash, SIGKILL);
 }
 
