@@ -102,23 +102,7 @@ static int start_server(const char *const extra[])
         _exit(127);
     }
     close(pfd[1]);
-    char line[256];
-    size_t len = 0;
-    int port = 0;
-    int64_t deadline = mono_us() + 10000000;
-    while (!port && mono_us() < deadline) {
-        struct pollfd pf = {pfd[0], POLLIN, 0};
-        if (poll(&pf, 1, 200) <= 0)
-            continue;
-        ssize_t r = read(pfd[0], line + len, sizeof line - 1 - len);
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-        line[len] = 0;
-        char *p = strstr(line, "listening on port ");
-        if (p && strchr(p, '\n'))
-            port = atoi(p + 18);
-    }
+    int port = tws_read_port(pfd[0], 10000);
     close(pfd[0]);
     server_pid = pid;
     if (!port) {

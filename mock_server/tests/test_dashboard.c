@@ -100,23 +100,7 @@ static int server_start(server *s, const char *journal, ...)
     }
     close(pfd[1]);
     s->pid = pid;
-    s->port = 0;
-    char line[256];
-    size_t len = 0;
-    int64_t deadline = mono_ms() + 10000;
-    while (!s->port && mono_ms() < deadline) {
-        struct pollfd pf = {pfd[0], POLLIN, 0};
-        if (poll(&pf, 1, 200) <= 0)
-            continue;
-        ssize_t r = read(pfd[0], line + len, sizeof line - 1 - len);
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-        line[len] = 0;
-        char *p = strstr(line, "listening on port ");
-        if (p && strchr(p, '\n'))
-            s->port = atoi(p + 18);
-    }
+    s->port = tws_read_port(pfd[0], 10000);
     close(pfd[0]);
     for (int i = 0; i < MAX_SERVERS; i++)
         if (!live[i]) {

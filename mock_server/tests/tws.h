@@ -28,6 +28,10 @@ tws *tws_connect(int port, const char *path, const char *token, int timeout_ms, 
 tws *tws_start(int port, const char *path, const char *token, char *err, size_t errlen);
 int tws_finish_handshake(tws *t, int timeout_ms, int *http_status, char *err, size_t errlen);
 
+/* Reads what a just started server prints on fd (its stdout) until the line
+ * "... listening on port N" or timeout_ms: N, or 0 when it never came. */
+int tws_read_port(int fd, int timeout_ms);
+
 int tws_fd(const tws *t);
 /* Sends one masked frame (fin set unless fin == 0). 0 or -1. */
 int tws_send_frame(tws *t, int opcode, int fin, const void *payload, size_t len);
