@@ -13,47 +13,40 @@
 
 static const char *SECRET = "test-secret";
 
+/* Appends the base64url text (no padding) of n bytes to out at *o. */
+static void b64url_append(char *out, size_t *o, const unsigned char *s, size_t n)
+{
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        acc = (acc << 8) | s[i];
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out[(*o)++] = tbl[(acc >> bits) & 63];
+        }
+    }
+    if (bits)
+        out[(*o)++] = tbl[(acc << (6 - bits)) & 63];
+}
+
 /* Builds a token from raw header/payload JSON, signed with secret (or with an
  * empty signature when secret is NULL). Caller frees. */
 static char *forge(const char *header, const char *payload, const char *secret)
 {
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     const char *parts[2] = {header, payload};
     char *out = calloc(1, 4096);
     size_t o = 0;
     for (int p = 0; p < 2; p++) {
-        const unsigned char *s = (const unsigned char *)parts[p];
-        size_t n = strlen(parts[p]);
-        unsigned acc = 0;
-        int bits = 0;
-        for (size_t i = 0; i < n; i++) {
-            acc = (acc << 8) | s[i];
-            bits += 8;
-            while (bits >= 6) {
-                bits -= 6;
-                out[o++] = tbl[(acc >> bits) & 63];
-            }
-        }
-        if (bits)
-            out[o++] = tbl[(acc << (6 - bits)) & 63];
+        b64url_append(out, &o, (const unsigned char *)parts[p], strlen(parts[p]));
         out[o++] = '.';
     }
     if (secret) {
         unsigned char mac[64];
         unsigned int ml = 0;
         HMAC(EVP_sha256(), secret, (int)strlen(secret), (unsigned char *)out, o - 1, mac, &ml);
-        unsigned acc = 0;
-        int bits = 0;
-        for (unsigned i = 0; i < ml; i++) {
-            acc = (acc << 8) | mac[i];
-            bits += 8;
-            while (bits >= 6) {
-                bits -= 6;
-                out[o++] = tbl[(acc >> bits) & 63];
-            }
-        }
-        if (bits)
-            out[o++] = tbl[(acc << (6 - bits)) & 63];
+        b64url_append(out, &o, mac, ml);
     }
     return out;
 }
