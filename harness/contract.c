@@ -9,11 +9,11 @@
  * envelope.json, stream.json and messages/<type>.json for the ten types must
  * exist. contract_check_envelope() picks messages/<type>.json by "type". */
 #include "contract.h"
+#include "wlog.h"
 #include "jsonschema.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,20 +39,6 @@ struct contract {
     const jsonschema *types[CONTRACT_NUM_TYPES];
     const jsonschema *stream;
 };
-
-static void contract_seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void contract_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 const char *contract_default_dir(const char *dir)
 {
@@ -106,14 +92,14 @@ static int contract_add_entry(contract *c, const char *dir, const char *sub, con
     if (!S_ISREG(st.st_mode) || len < 6 || strcmp(name + len - 5, ".json") != 0)
         return 0;
     if (c->nentries >= CONTRACT_MAX_FILES) {
-        contract_seterr(err, errlen, "%s: more than %d schema files", dir, CONTRACT_MAX_FILES);
+        wlog_seterr(err, errlen, "%s: more than %d schema files", dir, CONTRACT_MAX_FILES);
         return -1;
     }
     if (c->nentries == c->cap) {
         size_t ncap = c->cap ? c->cap * 2 : 32;
         contract_entry *ne = realloc(c->entries, ncap * sizeof(*ne));
         if (ne == NULL) {
-            contract_seterr(err, errlen, "out of memory");
+            wlog_seterr(err, errlen, "out of memory");
             return -1;
         }
         c->entries = ne;
@@ -125,7 +111,7 @@ static int contract_add_entry(contract *c, const char *dir, const char *sub, con
         return -1;
     e->name = strndup(sub, strlen(sub) - 5);
     if (e->name == NULL) {
-        contract_seterr(err, errlen, "out of memory");
+        wlog_seterr(err, errlen, "out of memory");
         return -1;
     }
     c->nentries++;
@@ -144,13 +130,13 @@ static int contract_scan(contract *c, const char *dir, const char *rel, int dept
     int rc = 0;
 
     if (depth > CONTRACT_MAX_DEPTH) {
-        contract_seterr(err, errlen, "%s/%s: folders nested too deep", dir, rel);
+        wlog_seterr(err, errlen, "%s/%s: folders nested too deep", dir, rel);
         return -1;
     }
     snprintf(path, sizeof(path), "%s%s%s", dir, *rel ? "/" : "", rel);
     d = opendir(path);
     if (d == NULL) {
-        contract_seterr(err, errlen, "cannot open schema directory %s: %s", path,
+        wlog_seterr(err, errlen, "cannot open schema directory %s: %s", path,
                         strerror(errno));
         return -1;
     }
@@ -162,7 +148,7 @@ static int contract_scan(contract *c, const char *dir, const char *rel, int dept
             char **nn = realloc(names, ncap * sizeof(*nn));
             if (nn == NULL) {
                 rc = -1;
-                contract_seterr(err, errlen, "out of memory");
+                wlog_seterr(err, errlen, "out of memory");
                 break;
             }
             names = nn;
@@ -170,7 +156,7 @@ static int contract_scan(contract *c, const char *dir, const char *rel, int dept
         }
         if ((names[n] = strdup(de->d_name)) == NULL) {
             rc = -1;
-            contract_seterr(err, errlen, "out of memory");
+            wlog_seterr(err, errlen, "out of memory");
             break;
         }
         n++;
@@ -186,7 +172,7 @@ static int contract_scan(contract *c, const char *dir, const char *rel, int dept
             sub = NULL;
         if (sub == NULL || asprintf(&full, "%s/%s", dir, sub) < 0) {
             free(sub);
-            contract_seterr(err, errlen, "out of memory");
+            wlog_seterr(err, errlen, "out of memory");
             rc = -1;
             break;
         }
@@ -230,7 +216,7 @@ contract *contract_load(const char *dir, char *err, size_t errlen)
     dir = contract_default_dir(dir);
     if (c == NULL || (c->reg = jsonschema_registry_new()) == NULL) {
         free(c);
-        contract_seterr(err, errlen, "out of memory");
+        wlog_seterr(err, errlen, "out of memory");
         return NULL;
     }
     if (contract_scan(c, dir, "", 0, err, errlen) != 0)
@@ -240,17 +226,17 @@ contract *contract_load(const char *dir, char *err, size_t errlen)
     if (jsonschema_registry_resolve(c->reg, err, errlen) != 0)
         goto fail;
     if (contract_find(c, "envelope") == NULL) {
-        contract_seterr(err, errlen, "%s/envelope.json is missing", dir);
+        wlog_seterr(err, errlen, "%s/envelope.json is missing", dir);
         goto fail;
     }
     if ((c->stream = contract_find(c, "stream")) == NULL) {
-        contract_seterr(err, errlen, "%s/stream.json is missing", dir);
+        wlog_seterr(err, errlen, "%s/stream.json is missing", dir);
         goto fail;
     }
     for (int i = 0; i < CONTRACT_NUM_TYPES; i++) {
         snprintf(name, sizeof(name), "messages/%s", contract_types[i]);
         if ((c->types[i] = contract_find(c, name)) == NULL) {
-            contract_seterr(err, errlen, "%s/%s.json is missing", dir, name);
+            wlog_seterr(err, errlen, "%s/%s.json is missing", dir, name);
             goto fail;
         }
     }
@@ -266,25 +252,25 @@ int contract_check_envelope(const contract *c, const cJSON *msg, char *err, size
     int idx;
 
     if (c == NULL || msg == NULL) {
-        contract_seterr(err, errlen, "no contract or no message");
+        wlog_seterr(err, errlen, "no contract or no message");
         return -1;
     }
     if (!cJSON_IsObject(msg)) {
-        contract_seterr(err, errlen, "/: must be object");
+        wlog_seterr(err, errlen, "/: must be object");
         return 1;
     }
     type = cJSON_GetObjectItemCaseSensitive(msg, "type");
     if (type == NULL) {
-        contract_seterr(err, errlen, "/: missing required property \"type\"");
+        wlog_seterr(err, errlen, "/: missing required property \"type\"");
         return 1;
     }
     if (!cJSON_IsString(type)) {
-        contract_seterr(err, errlen, "/type: must be string");
+        wlog_seterr(err, errlen, "/type: must be string");
         return 1;
     }
     idx = contract_type_index(type->valuestring);
     if (idx < 0) {
-        contract_seterr(err, errlen, "/type: unknown message type \"%.40s\"", type->valuestring);
+        wlog_seterr(err, errlen, "/type: unknown message type \"%.40s\"", type->valuestring);
         return 1;
     }
     return jsonschema_validate(c->types[idx], msg, err, errlen);
@@ -293,7 +279,7 @@ int contract_check_envelope(const contract *c, const cJSON *msg, char *err, size
 int contract_check_stream(const contract *c, const cJSON *msg, char *err, size_t errlen)
 {
     if (c == NULL || msg == NULL) {
-        contract_seterr(err, errlen, "no contract or no message");
+        wlog_seterr(err, errlen, "no contract or no message");
         return -1;
     }
     return jsonschema_validate(c->stream, msg, err, errlen);
@@ -305,12 +291,12 @@ int contract_check(const contract *c, const char *name, const cJSON *msg, char *
     const jsonschema *s;
 
     if (c == NULL || name == NULL || msg == NULL) {
-        contract_seterr(err, errlen, "no contract, name or message");
+        wlog_seterr(err, errlen, "no contract, name or message");
         return -1;
     }
     s = contract_find(c, name);
     if (s == NULL) {
-        contract_seterr(err, errlen, "no schema \"%s\" in the contract", name);
+        wlog_seterr(err, errlen, "no schema \"%s\" in the contract", name);
         return -1;
     }
     return jsonschema_validate(s, msg, err, errlen);

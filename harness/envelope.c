@@ -7,28 +7,14 @@
  * the top-level type/source/seq/ts_us/relay_us without building a tree, for
  * the load and latency readers. */
 #include "envelope.h"
+#include "wlog.h"
 #include "wjson.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static void envelope_seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void envelope_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static int envelope_get_string(const cJSON *root, const char *name, char *dst, size_t cap,
                                char *err, size_t errlen)
@@ -37,16 +23,16 @@ static int envelope_get_string(const cJSON *root, const char *name, char *dst, s
     size_t n;
 
     if (it == NULL) {
-        envelope_seterr(err, errlen, "/: missing required property \"%s\"", name);
+        wlog_seterr(err, errlen, "/: missing required property \"%s\"", name);
         return -1;
     }
     if (!cJSON_IsString(it) || it->valuestring == NULL) {
-        envelope_seterr(err, errlen, "/%s: must be a string", name);
+        wlog_seterr(err, errlen, "/%s: must be a string", name);
         return -1;
     }
     n = strlen(it->valuestring);
     if (n == 0 || n >= cap) {
-        envelope_seterr(err, errlen, "/%s: length must be 1..%zu", name, cap - 1);
+        wlog_seterr(err, errlen, "/%s: length must be 1..%zu", name, cap - 1);
         return -1;
     }
     memcpy(dst, it->valuestring, n + 1);
@@ -62,11 +48,11 @@ static int envelope_get_int(const cJSON *root, const char *name, int required, i
     if (it == NULL) {
         if (!required)
             return 0;
-        envelope_seterr(err, errlen, "/: missing required property \"%s\"", name);
+        wlog_seterr(err, errlen, "/: missing required property \"%s\"", name);
         return -1;
     }
     if (!wjson_get_int64(it, out)) {
-        envelope_seterr(err, errlen, "/%s: must be an integer", name);
+        wlog_seterr(err, errlen, "/%s: must be an integer", name);
         return -1;
     }
     return 0;
@@ -79,13 +65,13 @@ int envelope_decode(const cJSON *root, envelope *out, char *err, size_t errlen)
 
     memset(out, 0, sizeof(*out));
     if (!cJSON_IsObject(root)) {
-        envelope_seterr(err, errlen, "/: must be an object");
+        wlog_seterr(err, errlen, "/: must be an object");
         return -1;
     }
     if (envelope_get_int(root, "v", 1, &v, err, errlen) != 0)
         return -1;
     if (v != ENVELOPE_VERSION) {
-        envelope_seterr(err, errlen, "/v: must be %d", ENVELOPE_VERSION);
+        wlog_seterr(err, errlen, "/v: must be %d", ENVELOPE_VERSION);
         return -1;
     }
     out->v = (int)v;
@@ -97,11 +83,11 @@ int envelope_decode(const cJSON *root, envelope *out, char *err, size_t errlen)
         return -1;
     data = cJSON_GetObjectItemCaseSensitive(root, "data");
     if (data == NULL) {
-        envelope_seterr(err, errlen, "/: missing required property \"data\"");
+        wlog_seterr(err, errlen, "/: missing required property \"data\"");
         return -1;
     }
     if (!cJSON_IsObject(data)) {
-        envelope_seterr(err, errlen, "/data: must be an object");
+        wlog_seterr(err, errlen, "/data: must be an object");
         return -1;
     }
     out->data = data;

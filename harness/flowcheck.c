@@ -2,6 +2,7 @@
  * See flowcheck.h. Each source keeps a bitmap of the sequence numbers
  * received, based at the lowest number expected or seen. */
 #include "flowcheck.h"
+#include "wlog.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,18 +40,6 @@ struct flowcheck {
     log_entry *log;
     size_t nlog, log_cap;
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 flowcheck *flowcheck_new(const contract *c, unsigned flags)
 {
@@ -512,18 +501,18 @@ int flowcheck_compare(const flowcheck *a, const flowcheck *b, char *err, size_t 
         const log_entry *x = &a->log[i], *y = &b->log[i];
         const char *sx = a->srcs[x->src].s.source, *sy = b->srcs[y->src].s.source;
         if (strcmp(sx, sy) || x->seq != y->seq) {
-            seterr(err, errlen, "message %zu differs: one has %s#%lld, the other %s#%lld", i, sx,
+            wlog_seterr(err, errlen, "message %zu differs: one has %s#%lld, the other %s#%lld", i, sx,
                    (long long)x->seq, sy, (long long)y->seq);
             return -1;
         }
         if (x->hash != y->hash) {
-            seterr(err, errlen, "message %zu (%s#%lld) has different content", i, sx,
+            wlog_seterr(err, errlen, "message %zu (%s#%lld) has different content", i, sx,
                    (long long)x->seq);
             return -1;
         }
     }
     if (a->nlog != b->nlog) {
-        seterr(err, errlen, "one stream has %zu messages, the other %zu", a->nlog, b->nlog);
+        wlog_seterr(err, errlen, "one stream has %zu messages, the other %zu", a->nlog, b->nlog);
         return -1;
     }
     return 0;
@@ -579,12 +568,12 @@ int flowcheck_same_envelope(const char *published, size_t plen, const char *rece
     char perr[200];
     cJSON *a = wjson_parse(published, plen, WJSON_DEFAULT_MAX_DEPTH, perr, sizeof(perr));
     if (!a) {
-        seterr(err, errlen, "published message unparsable: %s", perr);
+        wlog_seterr(err, errlen, "published message unparsable: %s", perr);
         return -1;
     }
     cJSON *b = wjson_parse(received, rlen, WJSON_DEFAULT_MAX_DEPTH, perr, sizeof(perr));
     if (!b) {
-        seterr(err, errlen, "received message unparsable (corrupt): %s", perr);
+        wlog_seterr(err, errlen, "received message unparsable (corrupt): %s", perr);
         cJSON_Delete(a);
         return -1;
     }
@@ -593,7 +582,7 @@ int flowcheck_same_envelope(const char *published, size_t plen, const char *rece
     char path[256] = "";
     int r = json_diff(a, b, path, sizeof(path), 0);
     if (r < 0) {
-        seterr(err, errlen, "received message differs from the published one (corrupted) at %s",
+        wlog_seterr(err, errlen, "received message differs from the published one (corrupted) at %s",
                path[0] ? path : "/");
     }
     cJSON_Delete(a);

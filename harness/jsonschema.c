@@ -35,6 +35,7 @@
  * dependentRequired, prefixItems, ...) are refused so a schema is never
  * silently weaker than its author meant. */
 #include "jsonschema.h"
+#include "wlog.h"
 #include "wjson.h"
 
 #include <ctype.h>
@@ -175,20 +176,6 @@ struct jsonschema_registry {
     int failed;
     int resolved;
 };
-
-static void js_seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void js_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static void *js_grow(void *ptr, size_t *cap, size_t n, size_t elem)
 {
@@ -518,7 +505,7 @@ static int js_id_add(jsonschema_registry *reg, const char *uri, const cJSON *nod
     const js_id *old;
 
     if (norm == NULL) {
-        js_seterr(err, errlen, "out of memory");
+        wlog_seterr(err, errlen, "out of memory");
         return -1;
     }
     old = js_id_find(reg, norm);
@@ -526,13 +513,13 @@ static int js_id_add(jsonschema_registry *reg, const char *uri, const cJSON *nod
         free(norm);
         if (old->node == node)
             return 0;
-        js_seterr(err, errlen, "two schemas with the same id \"%s\"", uri);
+        wlog_seterr(err, errlen, "two schemas with the same id \"%s\"", uri);
         return -1;
     }
     js_id *ids = js_grow(reg->ids, &reg->capids, reg->nids, sizeof(*ids));
     if (ids == NULL) {
         free(norm);
-        js_seterr(err, errlen, "out of memory");
+        wlog_seterr(err, errlen, "out of memory");
         return -1;
     }
     reg->ids = ids;
@@ -631,7 +618,7 @@ static int js_char_escape(const char *p, char *out, size_t *outn, char *err, siz
             return 0;
         cp = (unsigned long)(js_hexval(p[1]) * 16 + js_hexval(p[2]));
         if (cp == 0) {
-            js_seterr(err, errlen, "\\x00 cannot be expressed");
+            wlog_seterr(err, errlen, "\\x00 cannot be expressed");
             return -1;
         }
         *outn = js_utf8_encode(cp, out);
@@ -658,7 +645,7 @@ static int js_char_escape(const char *p, char *out, size_t *outn, char *err, siz
             }
         }
         if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) {
-            js_seterr(err, errlen, "\\u escape for NUL or a lone surrogate cannot be expressed");
+            wlog_seterr(err, errlen, "\\u escape for NUL or a lone surrogate cannot be expressed");
             return -1;
         }
         *outn = js_utf8_encode(cp, out);
@@ -672,19 +659,19 @@ static int js_char_escape(const char *p, char *out, size_t *outn, char *err, siz
         *outn = 1;
         return 2;
     case '0':
-        js_seterr(err, errlen, "\\0 (NUL) cannot be expressed");
+        wlog_seterr(err, errlen, "\\0 (NUL) cannot be expressed");
         return -1;
     default:
         if (*p >= '1' && *p <= '9') {
-            js_seterr(err, errlen, "backreferences are not supported");
+            wlog_seterr(err, errlen, "backreferences are not supported");
             return -1;
         }
         if (*p == 'k') {
-            js_seterr(err, errlen, "named backreferences are not supported");
+            wlog_seterr(err, errlen, "named backreferences are not supported");
             return -1;
         }
         if (*p == 'p' || *p == 'P') {
-            js_seterr(err, errlen, "unicode property escapes are not supported");
+            wlog_seterr(err, errlen, "unicode property escapes are not supported");
             return -1;
         }
         if (isalnum((unsigned char)*p))
@@ -746,7 +733,7 @@ static int js_translate_class(const char **pp, js_buf *b, char *err, size_t errl
         p++;
     }
     if (*p == ']') {
-        js_seterr(err, errlen, "empty classes [] and [^] are not supported");
+        wlog_seterr(err, errlen, "empty classes [] and [^] are not supported");
         return -1;
     }
     while (*p && *p != ']') {
@@ -762,7 +749,7 @@ static int js_translate_class(const char **pp, js_buf *b, char *err, size_t errl
                 items++;
                 is_class = 1;
             } else if (*p == 'D' || *p == 'W' || *p == 'S') {
-                js_seterr(err, errlen, "negated class escape \\%c inside [] is not supported",
+                wlog_seterr(err, errlen, "negated class escape \\%c inside [] is not supported",
                           *p);
                 free(body.s);
                 return -1;
@@ -781,7 +768,7 @@ static int js_translate_class(const char **pp, js_buf *b, char *err, size_t errl
                     return -1;
                 }
                 if (used == 0) {
-                    js_seterr(err, errlen, "unsupported escape \\%c in a class", *p);
+                    wlog_seterr(err, errlen, "unsupported escape \\%c in a class", *p);
                     free(body.s);
                     return -1;
                 }
@@ -800,7 +787,7 @@ static int js_translate_class(const char **pp, js_buf *b, char *err, size_t errl
             if (*q == '\\') {
                 q++;
                 if (strchr("dwsDWS", *q) != NULL) {
-                    js_seterr(err, errlen, "class escape as a range end is not supported");
+                    wlog_seterr(err, errlen, "class escape as a range end is not supported");
                     free(body.s);
                     return -1;
                 }
@@ -818,7 +805,7 @@ static int js_translate_class(const char **pp, js_buf *b, char *err, size_t errl
                 }
                 if (used <= 0) {
                     if (used == 0)
-                        js_seterr(err, errlen, "unsupported escape in a class range");
+                        wlog_seterr(err, errlen, "unsupported escape in a class range");
                     free(body.s);
                     return -1;
                 }
@@ -838,7 +825,7 @@ static int js_translate_class(const char **pp, js_buf *b, char *err, size_t errl
         items++;
     }
     if (*p != ']') {
-        js_seterr(err, errlen, "unterminated class");
+        wlog_seterr(err, errlen, "unterminated class");
         free(body.s);
         return -1;
     }
@@ -896,7 +883,7 @@ static char *js_translate(const char *src, char *err, size_t errlen)
             case 'b': js_buf_puts(&b, "\\b"); p++; continue;
             case 'B': js_buf_puts(&b, "\\B"); p++; continue;
             case '\0':
-                js_seterr(err, errlen, "pattern ends with a backslash");
+                wlog_seterr(err, errlen, "pattern ends with a backslash");
                 free(b.s);
                 return NULL;
             default: {
@@ -906,7 +893,7 @@ static char *js_translate(const char *src, char *err, size_t errlen)
                     return NULL;
                 }
                 if (used == 0) {
-                    js_seterr(err, errlen, "unsupported escape \\%c", *p);
+                    wlog_seterr(err, errlen, "unsupported escape \\%c", *p);
                     free(b.s);
                     return NULL;
                 }
@@ -928,19 +915,19 @@ static char *js_translate(const char *src, char *err, size_t errlen)
                     p += 3;
                 } else if (p[2] == '=' || p[2] == '!'
                            || (p[2] == '<' && (p[3] == '=' || p[3] == '!'))) {
-                    js_seterr(err, errlen, "lookarounds are not supported by POSIX regex");
+                    wlog_seterr(err, errlen, "lookarounds are not supported by POSIX regex");
                     free(b.s);
                     return NULL;
                 } else if (p[2] == '<') {
                     const char *q = strchr(p + 3, '>');
                     if (q == NULL) {
-                        js_seterr(err, errlen, "malformed named group");
+                        wlog_seterr(err, errlen, "malformed named group");
                         free(b.s);
                         return NULL;
                     }
                     p = q + 1;
                 } else {
-                    js_seterr(err, errlen, "unsupported group (?%c", p[2]);
+                    wlog_seterr(err, errlen, "unsupported group (?%c", p[2]);
                     free(b.s);
                     return NULL;
                 }
@@ -992,7 +979,7 @@ static char *js_translate(const char *src, char *err, size_t errlen)
     }
     if (b.oom) {
         free(b.s);
-        js_seterr(err, errlen, "out of memory");
+        wlog_seterr(err, errlen, "out of memory");
         return NULL;
     }
     return b.s;
@@ -1355,14 +1342,14 @@ static js_regex *js_regex_compile(jsonschema_registry *reg, const char *src, cha
     int rc;
 
     if (ere == NULL) {
-        js_seterr(err, errlen, "pattern \"%.100s\": %s", src, why);
+        wlog_seterr(err, errlen, "pattern \"%.100s\": %s", src, why);
         return NULL;
     }
     r = calloc(1, sizeof(*r));
     if (r == NULL || (r->src = strdup(src)) == NULL) {
         free(r);
         free(ere);
-        js_seterr(err, errlen, "out of memory");
+        wlog_seterr(err, errlen, "out of memory");
         return NULL;
     }
     locale_t old = uselocale(reg->loc);
@@ -1370,7 +1357,7 @@ static js_regex *js_regex_compile(jsonschema_registry *reg, const char *src, cha
     uselocale(old);
     if (rc != 0) {
         regerror(rc, &r->re, why, sizeof(why));
-        js_seterr(err, errlen, "pattern \"%.100s\": %s", src, why);
+        wlog_seterr(err, errlen, "pattern \"%.100s\": %s", src, why);
         free(ere);
         free(r->src);
         free(r);
@@ -1430,7 +1417,7 @@ static int js_fail(js_cc *cc, const char *where, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    js_seterr(cc->err, cc->errlen, "schema %s: %s", where, msg);
+    wlog_seterr(cc->err, cc->errlen, "schema %s: %s", where, msg);
     return -1;
 }
 
@@ -1940,13 +1927,13 @@ jsonschema *jsonschema_add(jsonschema_registry *reg, cJSON *doc, const char *uri
     jsonschema *root;
 
     if (doc == NULL) {
-        js_seterr(err, errlen, "no schema document");
+        wlog_seterr(err, errlen, "no schema document");
         return NULL;
     }
     docs = js_grow(reg->docs, &reg->capdocs, reg->ndocs, sizeof(*docs));
     if (docs == NULL) {
         cJSON_Delete(doc);
-        js_seterr(err, errlen, "out of memory");
+        wlog_seterr(err, errlen, "out of memory");
         return NULL;
     }
     reg->docs = docs;
@@ -1957,7 +1944,7 @@ jsonschema *jsonschema_add(jsonschema_registry *reg, cJSON *doc, const char *uri
     }
     if ((norm = js_uri_norm(uri)) == NULL) {
         cJSON_Delete(doc);
-        js_seterr(err, errlen, "out of memory");
+        wlog_seterr(err, errlen, "out of memory");
         return NULL;
     }
     docs[reg->ndocs].root = doc;
@@ -1973,7 +1960,7 @@ jsonschema *jsonschema_add(jsonschema_registry *reg, cJSON *doc, const char *uri
         if (uri != anon && err != NULL) {
             char tmp[512];
             snprintf(tmp, sizeof(tmp), "%s: %s", uri, err);
-            js_seterr(err, errlen, "%s", tmp);
+            wlog_seterr(err, errlen, "%s", tmp);
         }
         reg->failed = 1;
     }
@@ -2164,7 +2151,7 @@ static jsonschema *js_resolve_one(jsonschema_registry *reg, const char *ref, cha
         cJSON *doc = path ? wjson_parse_file(path, JS_SCHEMA_MAX_DEPTH, why, sizeof(why)) : NULL;
         if (doc != NULL) {
             if (jsonschema_add(reg, doc, path, why, sizeof(why)) == NULL) {
-                js_seterr(err, errlen, "%s", why);
+                wlog_seterr(err, errlen, "%s", why);
                 free(mapped);
                 free(norm);
                 return NULL;
@@ -2174,7 +2161,7 @@ static jsonschema *js_resolve_one(jsonschema_registry *reg, const char *ref, cha
         free(mapped);
     }
     if (id == NULL) {
-        js_seterr(err, errlen, "unresolvable $ref \"%s\": no schema \"%s\"", ref, docuri);
+        wlog_seterr(err, errlen, "unresolvable $ref \"%s\": no schema \"%s\"", ref, docuri);
         free(norm);
         return NULL;
     }
@@ -2184,12 +2171,12 @@ static jsonschema *js_resolve_one(jsonschema_registry *reg, const char *ref, cha
         base = strdup(id->base);
         target = base ? js_pointer(id->node, frag, &base) : NULL;
         if (target == NULL)
-            js_seterr(err, errlen, "unresolvable $ref \"%s\": no such location", ref);
+            wlog_seterr(err, errlen, "unresolvable $ref \"%s\": no such location", ref);
         else
             s = js_compile(&cc, target, base, ref, 1);
         free(base);
     } else {
-        js_seterr(err, errlen, "unresolvable $ref \"%s\"", ref);
+        wlog_seterr(err, errlen, "unresolvable $ref \"%s\"", ref);
     }
     free(norm);
     return s;
@@ -2198,7 +2185,7 @@ static jsonschema *js_resolve_one(jsonschema_registry *reg, const char *ref, cha
 int jsonschema_registry_resolve(jsonschema_registry *reg, char *err, size_t errlen)
 {
     if (reg->failed) {
-        js_seterr(err, errlen, "a schema document failed to load");
+        wlog_seterr(err, errlen, "a schema document failed to load");
         return -1;
     }
     /* nodes may be appended while resolving: index loop */
@@ -2221,7 +2208,7 @@ int jsonschema_registry_resolve(jsonschema_registry *reg, char *err, size_t errl
             steps++;
         }
         if (s->ref != NULL) {
-            js_seterr(err, errlen, "circular $ref \"%s\"", reg->nodes[i]->ref_uri);
+            wlog_seterr(err, errlen, "circular $ref \"%s\"", reg->nodes[i]->ref_uri);
             reg->failed = 1;
             return -1;
         }
@@ -2298,7 +2285,7 @@ static void js_report(js_ctx *ctx, const js_path *path, const char *fmt, ...)
     if (ctx->cb != NULL)
         ctx->cb(ctx->user, p, msg);
     if (!ctx->reported && ctx->err != NULL)
-        js_seterr(ctx->err, ctx->errlen, "%s: %s", p, msg);
+        wlog_seterr(ctx->err, ctx->errlen, "%s: %s", p, msg);
     ctx->reported = 1;
 }
 
@@ -2648,7 +2635,7 @@ static int js_validate(js_ctx *ctx, const jsonschema *s, const cJSON *v, const j
     while (s->ref != NULL)
         s = s->ref;
     if (s->ref_uri != NULL) {
-        js_seterr(ctx->err, ctx->errlen, "unresolved $ref \"%s\" (call jsonschema_registry_resolve)",
+        wlog_seterr(ctx->err, ctx->errlen, "unresolved $ref \"%s\" (call jsonschema_registry_resolve)",
                   s->ref_uri);
         ctx->internal = 1;
         return -1;
@@ -2661,7 +2648,7 @@ static int js_validate(js_ctx *ctx, const jsonschema *s, const cJSON *v, const j
         return 1;
     }
     if (++ctx->depth > JS_MAX_EVAL_DEPTH) {
-        js_seterr(ctx->err, ctx->errlen, "schema recursion too deep");
+        wlog_seterr(ctx->err, ctx->errlen, "schema recursion too deep");
         ctx->internal = 1;
         ctx->depth--;
         return -1;
@@ -2822,7 +2809,7 @@ static int js_run(const jsonschema *s, const cJSON *instance, js_ctx *ctx)
     int r;
 
     if (s == NULL || instance == NULL) {
-        js_seterr(ctx->err, ctx->errlen, "no schema or no instance");
+        wlog_seterr(ctx->err, ctx->errlen, "no schema or no instance");
         return -1;
     }
     old = uselocale(s->reg->loc);
@@ -2831,7 +2818,7 @@ static int js_run(const jsonschema *s, const cJSON *instance, js_ctx *ctx)
     if (r < 0 || ctx->internal)
         return -1;
     if (r == 0 && !ctx->reported)
-        js_seterr(ctx->err, ctx->errlen, "/: invalid");
+        wlog_seterr(ctx->err, ctx->errlen, "/: invalid");
     return r ? 0 : 1;
 }
 

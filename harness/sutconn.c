@@ -1,6 +1,7 @@
 /* sutconn: endpoints, tokens, publisher/subscriber set-up and status reads
  * for the suites (see sutconn.h). */
 #include "sutconn.h"
+#include "wlog.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,18 +12,6 @@
 #include "httpc.h"
 #include "jwt.h"
 #include "wjson.h"
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 check_result sutconn_fail(char *msg, size_t len, const char *fmt, ...)
 {
@@ -125,7 +114,7 @@ wsconn *sutconn_publisher(wsclient *c, const suite_ctx *ctx, const char *sub, ch
     sutconn_url(ctx, SUTCONN_PUBLISHER_PATH, url, sizeof(url));
     char *tok = sutconn_token(ctx, "publisher", sub, 600);
     if (!tok) {
-        seterr(err, errlen, "no publisher token (give --jwt-secret or --publisher-token)");
+        wlog_seterr(err, errlen, "no publisher token (give --jwt-secret or --publisher-token)");
         return NULL;
     }
     wsconn_opts o;
@@ -141,7 +130,7 @@ wsconn *sutconn_publisher(wsclient *c, const suite_ctx *ctx, const char *sub, ch
     const wsmsg *w = wsconn_expect(c, k, sutconn_is_type, "welcome", timeout_ms, NULL, e2,
                                    sizeof(e2));
     if (!w) {
-        seterr(err, errlen, "no welcome frame: %s", e2);
+        wlog_seterr(err, errlen, "no welcome frame: %s", e2);
         wsconn_free(c, k);
         return NULL;
     }
@@ -150,7 +139,7 @@ wsconn *sutconn_publisher(wsclient *c, const suite_ctx *ctx, const char *sub, ch
     int64_t ls = -1;
     if (!cJSON_IsString(s) ||
         !wjson_get_int64(cJSON_GetObjectItemCaseSensitive(r, "last_seq"), &ls)) {
-        seterr(err, errlen, "malformed welcome frame: %.200s", w->text);
+        wlog_seterr(err, errlen, "malformed welcome frame: %.200s", w->text);
         cJSON_Delete(r);
         wsconn_free(c, k);
         return NULL;
@@ -170,7 +159,7 @@ wsconn *sutconn_subscriber(wsclient *c, const suite_ctx *ctx, const char *subscr
     sutconn_url(ctx, SUTCONN_SUBSCRIBER_PATH, url, sizeof(url));
     char *tok = sutconn_token(ctx, "subscriber", "wsb-harness", 600);
     if (!tok) {
-        seterr(err, errlen, "no subscriber token (give --jwt-secret or --subscriber-token)");
+        wlog_seterr(err, errlen, "no subscriber token (give --jwt-secret or --subscriber-token)");
         return NULL;
     }
     wsconn_opts o;
@@ -226,11 +215,11 @@ int sutconn_publish(wsclient *c, wsconn *pub, const char *text, size_t len, int6
     char e2[512];
     const wsmsg *m = wsconn_expect(c, pub, ack_or_error, &a, timeout_ms, NULL, e2, sizeof(e2));
     if (!m) {
-        seterr(err, errlen, "neither ack nor error for seq %lld: %s", (long long)seq, e2);
+        wlog_seterr(err, errlen, "neither ack nor error for seq %lld: %s", (long long)seq, e2);
         return -1;
     }
     if (strstr(m->text, "\"error\"")) {
-        seterr(err, errlen, "%.400s", m->text);
+        wlog_seterr(err, errlen, "%.400s", m->text);
         return 1;
     }
     return 0;
@@ -242,7 +231,7 @@ static cJSON *get_status(const char *base, const char *path, int *absent, char *
     *absent = 0;
     if (!base || !base[0]) {
         *absent = 1;
-        seterr(err, errlen, "no URL for %s", path);
+        wlog_seterr(err, errlen, "no URL for %s", path);
         return NULL;
     }
     char url[400];
@@ -255,19 +244,19 @@ static cJSON *get_status(const char *base, const char *path, int *absent, char *
     }
     if (r.status == 404 || r.status == 405 || r.status == 501) {
         *absent = 1;
-        seterr(err, errlen, "%s answered HTTP %ld", url, r.status);
+        wlog_seterr(err, errlen, "%s answered HTTP %ld", url, r.status);
         httpc_response_free(&r);
         return NULL;
     }
     if (r.status != 200) {
-        seterr(err, errlen, "%s answered HTTP %ld", url, r.status);
+        wlog_seterr(err, errlen, "%s answered HTTP %ld", url, r.status);
         httpc_response_free(&r);
         return NULL;
     }
     char e2[256];
     cJSON *j = wjson_parse(r.body, r.len, WJSON_DEFAULT_MAX_DEPTH, e2, sizeof(e2));
     if (!j)
-        seterr(err, errlen, "%s: not JSON: %s", url, e2);
+        wlog_seterr(err, errlen, "%s: not JSON: %s", url, e2);
     httpc_response_free(&r);
     return j;
 }

@@ -8,30 +8,16 @@
  * refuses duplicate keys and numbers that overflowed to infinity.
  * Integers are read from valuedouble (wjson_get_int64), never valueint. */
 #include "wjson.h"
+#include "wlog.h"
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define WJSON_MAX_FILE_BYTES (256L * 1024 * 1024) /* files larger than this are refused */
 #define WJSON_SMALL_OBJECT 16 /* objects up to this many members are checked pairwise */
-
-static void wjson_seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void wjson_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Length of the UTF-8 sequence starting at s (at most n bytes), 0 when malformed. */
 static size_t wjson_utf8_seq(const unsigned char *s, size_t n)
@@ -145,7 +131,7 @@ static int wjson_prescan(const char *text, size_t len, int max_depth, char *err,
             i++;
             for (;;) {
                 if (i >= len) {
-                    wjson_seterr(err, errlen, "unterminated string at byte %zu", i);
+                    wlog_seterr(err, errlen, "unterminated string at byte %zu", i);
                     return -1;
                 }
                 c = p[i];
@@ -155,17 +141,17 @@ static int wjson_prescan(const char *text, size_t len, int max_depth, char *err,
                 }
                 if (c == '\\') {
                     if (i + 1 >= len) {
-                        wjson_seterr(err, errlen, "unterminated string at byte %zu", i);
+                        wlog_seterr(err, errlen, "unterminated string at byte %zu", i);
                         return -1;
                     }
                     if (p[i + 1] == 'u') {
                         if (i + 5 >= len || !wjson_is_hex(p[i + 2]) || !wjson_is_hex(p[i + 3])
                             || !wjson_is_hex(p[i + 4]) || !wjson_is_hex(p[i + 5])) {
-                            wjson_seterr(err, errlen, "malformed \\u escape at byte %zu", i);
+                            wlog_seterr(err, errlen, "malformed \\u escape at byte %zu", i);
                             return -1;
                         }
                         if (memcmp(p + i + 2, "0000", 4) == 0) {
-                            wjson_seterr(err, errlen, "\\u0000 in a string at byte %zu", i);
+                            wlog_seterr(err, errlen, "\\u0000 in a string at byte %zu", i);
                             return -1;
                         }
                         i += 6;
@@ -176,9 +162,9 @@ static int wjson_prescan(const char *text, size_t len, int max_depth, char *err,
                 }
                 if (c < 0x20) {
                     if (c == 0)
-                        wjson_seterr(err, errlen, "NUL byte at byte %zu", i);
+                        wlog_seterr(err, errlen, "NUL byte at byte %zu", i);
                     else
-                        wjson_seterr(err, errlen, "control character 0x%02x in a string at byte %zu",
+                        wlog_seterr(err, errlen, "control character 0x%02x in a string at byte %zu",
                                      c, i);
                     return -1;
                 }
@@ -188,7 +174,7 @@ static int wjson_prescan(const char *text, size_t len, int max_depth, char *err,
                 }
                 size_t n = wjson_utf8_seq(p + i, len - i);
                 if (n == 0) {
-                    wjson_seterr(err, errlen, "invalid UTF-8 at byte %zu", i);
+                    wlog_seterr(err, errlen, "invalid UTF-8 at byte %zu", i);
                     return -1;
                 }
                 i += n;
@@ -197,7 +183,7 @@ static int wjson_prescan(const char *text, size_t len, int max_depth, char *err,
         }
         if (c == '{' || c == '[') {
             if (++depth > max_depth) {
-                wjson_seterr(err, errlen, "nesting deeper than %d", max_depth);
+                wlog_seterr(err, errlen, "nesting deeper than %d", max_depth);
                 return -1;
             }
         } else if (c == '}' || c == ']') {
@@ -205,19 +191,19 @@ static int wjson_prescan(const char *text, size_t len, int max_depth, char *err,
         } else if (c == '-' || wjson_is_digit(c)) {
             size_t end = wjson_scan_number(p, len, i);
             if (end == 0) {
-                wjson_seterr(err, errlen, "malformed number at byte %zu", i);
+                wlog_seterr(err, errlen, "malformed number at byte %zu", i);
                 return -1;
             }
             i = end;
             continue;
         } else if (c == 0) {
-            wjson_seterr(err, errlen, "NUL byte at byte %zu", i);
+            wlog_seterr(err, errlen, "NUL byte at byte %zu", i);
             return -1;
         } else if (c >= 0x80) {
             if (wjson_utf8_seq(p + i, len - i) == 0)
-                wjson_seterr(err, errlen, "invalid UTF-8 at byte %zu", i);
+                wlog_seterr(err, errlen, "invalid UTF-8 at byte %zu", i);
             else
-                wjson_seterr(err, errlen, "malformed JSON near byte %zu", i);
+                wlog_seterr(err, errlen, "malformed JSON near byte %zu", i);
             return -1;
         }
         i++;
@@ -235,7 +221,7 @@ static int wjson_check_tree(const cJSON *node, char *err, size_t errlen)
 {
     if (cJSON_IsNumber(node)) {
         if (!isfinite(node->valuedouble)) {
-            wjson_seterr(err, errlen, "number out of range");
+            wlog_seterr(err, errlen, "number out of range");
             return -1;
         }
         return 0;
@@ -253,7 +239,7 @@ static int wjson_check_tree(const cJSON *node, char *err, size_t errlen)
                 const cJSON *d;
                 for (d = c->next; d != NULL; d = d->next) {
                     if (c->string[0] == d->string[0] && strcmp(c->string, d->string) == 0) {
-                        wjson_seterr(err, errlen, "duplicate key \"%.64s\"", c->string);
+                        wlog_seterr(err, errlen, "duplicate key \"%.64s\"", c->string);
                         return -1;
                     }
                 }
@@ -263,7 +249,7 @@ static int wjson_check_tree(const cJSON *node, char *err, size_t errlen)
             size_t i = 0;
 
             if (names == NULL) {
-                wjson_seterr(err, errlen, "out of memory");
+                wlog_seterr(err, errlen, "out of memory");
                 return -1;
             }
             for (c = node->child; c != NULL; c = c->next)
@@ -271,7 +257,7 @@ static int wjson_check_tree(const cJSON *node, char *err, size_t errlen)
             qsort(names, n, sizeof(*names), wjson_cmp_names);
             for (i = 1; i < n; i++) {
                 if (strcmp(names[i - 1], names[i]) == 0) {
-                    wjson_seterr(err, errlen, "duplicate key \"%.64s\"", names[i]);
+                    wlog_seterr(err, errlen, "duplicate key \"%.64s\"", names[i]);
                     free(names);
                     return -1;
                 }
@@ -293,7 +279,7 @@ cJSON *wjson_parse(const char *text, size_t len, int max_depth, char *err, size_
     size_t i;
 
     if (text == NULL) {
-        wjson_seterr(err, errlen, "no input");
+        wlog_seterr(err, errlen, "no input");
         return NULL;
     }
     if (max_depth <= 0)
@@ -303,14 +289,14 @@ cJSON *wjson_parse(const char *text, size_t len, int max_depth, char *err, size_
     root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (root == NULL) {
         size_t at = (end != NULL && end >= text && end <= text + len) ? (size_t)(end - text) : 0;
-        wjson_seterr(err, errlen, "malformed JSON near byte %zu", at);
+        wlog_seterr(err, errlen, "malformed JSON near byte %zu", at);
         return NULL;
     }
     i = (end != NULL && end >= text) ? (size_t)(end - text) : len;
     while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
         i++;
     if (i < len) {
-        wjson_seterr(err, errlen, "malformed JSON near byte %zu (text after the value)", i);
+        wlog_seterr(err, errlen, "malformed JSON near byte %zu (text after the value)", i);
         cJSON_Delete(root);
         return NULL;
     }
@@ -343,7 +329,7 @@ char *wjson_read_file(const char *path, size_t *len, char *err, size_t errlen)
 
     f = fopen(path, "rb");
     if (f == NULL) {
-        wjson_seterr(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        wlog_seterr(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return NULL;
     }
     for (;;) {
@@ -351,13 +337,13 @@ char *wjson_read_file(const char *path, size_t *len, char *err, size_t errlen)
             size_t ncap = cap ? cap * 2 : 8192;
             char *nb;
             if (ncap > (size_t)WJSON_MAX_FILE_BYTES + 8192) {
-                wjson_seterr(err, errlen, "%s: larger than %ld bytes", path,
+                wlog_seterr(err, errlen, "%s: larger than %ld bytes", path,
                              (long)WJSON_MAX_FILE_BYTES);
                 goto fail;
             }
             nb = realloc(buf, ncap);
             if (nb == NULL) {
-                wjson_seterr(err, errlen, "%s: out of memory", path);
+                wlog_seterr(err, errlen, "%s: out of memory", path);
                 goto fail;
             }
             buf = nb;
@@ -367,7 +353,7 @@ char *wjson_read_file(const char *path, size_t *len, char *err, size_t errlen)
         n += got;
         if (got == 0) {
             if (ferror(f)) {
-                wjson_seterr(err, errlen, "cannot read %s: %s", path, strerror(errno));
+                wlog_seterr(err, errlen, "cannot read %s: %s", path, strerror(errno));
                 goto fail;
             }
             break;
@@ -395,7 +381,7 @@ cJSON *wjson_parse_file(const char *path, int max_depth, char *err, size_t errle
         return NULL;
     root = wjson_parse(text, len, max_depth, why, sizeof(why));
     if (root == NULL)
-        wjson_seterr(err, errlen, "%s: %s", path, why);
+        wlog_seterr(err, errlen, "%s: %s", path, why);
     free(text);
     return root;
 }

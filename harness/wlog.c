@@ -73,3 +73,14 @@ void wlog_msg(enum wlog_level level, const char *fmt, ...)
         line[--n] = '\0';
     fprintf(stderr, "%s\n", line);
 }
+
+void wlog_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err || !errlen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}

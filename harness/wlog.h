@@ -6,6 +6,8 @@
 #ifndef WSB_WLOG_H
 #define WSB_WLOG_H
 
+#include <stddef.h>
+
 enum wlog_level {
     WLOG_ERROR = 0,
     WLOG_WARN = 1,
@@ -20,6 +22,12 @@ enum wlog_level wlog_get_level(void);
 /* Parses "error", "warn"/"warning", "info", "debug" (any case); -1 when unknown. */
 int wlog_parse_level(const char *name);
 void wlog_msg(enum wlog_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Writes a formatted one-line error into a caller's buffer (nothing when err
+ * is NULL or errlen 0): the "char *err, size_t errlen" convention every
+ * wsbridge module uses to hand error text to its caller. */
+void wlog_seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #define wlog_error(...) wlog_msg(WLOG_ERROR, __VA_ARGS__)
 #define wlog_warn(...) wlog_msg(WLOG_WARN, __VA_ARGS__)

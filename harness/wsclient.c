@@ -6,10 +6,10 @@
  * (wsclient_run_until and friends); a single lws_sul timer bounds each
  * lws_service() pass so no wait can overrun its deadline. See wsclient.h. */
 #include "wsclient.h"
+#include "wlog.h"
 
 #include <errno.h>
 #include <libwebsockets.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,18 +77,6 @@ struct wsclient {
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 int64_t wsclient_mono_us(void)
 {
     struct timespec ts;
@@ -138,12 +126,12 @@ static int parse_url(wsconn *k, const char *url, char *err, size_t errlen)
         p = url + 6;
         k->port = 443;
     } else {
-        seterr(err, errlen, "bad URL \"%s\": want ws:// or wss://", url);
+        wlog_seterr(err, errlen, "bad URL \"%s\": want ws:// or wss://", url);
         return -1;
     }
     size_t hl = strcspn(p, ":/?");
     if (hl == 0 || hl >= sizeof(k->host)) {
-        seterr(err, errlen, "bad URL \"%s\": no host", url);
+        wlog_seterr(err, errlen, "bad URL \"%s\": no host", url);
         return -1;
     }
     memcpy(k->host, p, hl);
@@ -153,7 +141,7 @@ static int parse_url(wsconn *k, const char *url, char *err, size_t errlen)
         char *end;
         long port = strtol(p + 1, &end, 10);
         if (end == p + 1 || port <= 0 || port > 65535) {
-            seterr(err, errlen, "bad URL \"%s\": bad port", url);
+            wlog_seterr(err, errlen, "bad URL \"%s\": bad port", url);
             return -1;
         }
         k->port = (int)port;
@@ -168,7 +156,7 @@ static int parse_url(wsconn *k, const char *url, char *err, size_t errlen)
     else
         n = snprintf(buf, sizeof(buf), "%s%s", *path == '?' ? "/" : "", path);
     if (n < 0 || (size_t)n >= sizeof(buf)) {
-        seterr(err, errlen, "URL too long");
+        wlog_seterr(err, errlen, "URL too long");
         return -1;
     }
     k->path = strdup(buf);
@@ -441,7 +429,7 @@ wsclient *wsclient_new(const wsclient_opts *o, char *err, size_t errlen)
 {
     wsclient *c = calloc(1, sizeof(*c));
     if (!c) {
-        seterr(err, errlen, "out of memory");
+        wlog_seterr(err, errlen, "out of memory");
         return NULL;
     }
     if (o)
@@ -474,7 +462,7 @@ wsclient *wsclient_new(const wsclient_opts *o, char *err, size_t errlen)
         info.client_ssl_ca_filepath = c->o.ca_file;
     c->ctx = lws_create_context(&info);
     if (!c->ctx) {
-        seterr(err, errlen, "lws_create_context failed");
+        wlog_seterr(err, errlen, "lws_create_context failed");
         free(c);
         return NULL;
     }
@@ -587,7 +575,7 @@ static int start_connect(wsclient *c, wsconn *k, char *err, size_t errlen)
     if (k->tls && !(c->o.tls || c->o.ca_file || c->o.insecure)) {
         snprintf(k->error, sizeof(k->error), "wss:// needs a client made with tls (or ca_file)");
         k->state = WSCONN_FAILED;
-        seterr(err, errlen, "%s: %s", k->name, k->error);
+        wlog_seterr(err, errlen, "%s: %s", k->name, k->error);
         return -1;
     }
     if (k->tls) {
@@ -626,7 +614,7 @@ static int start_connect(wsclient *c, wsconn *k, char *err, size_t errlen)
                 snprintf(k->error, sizeof(k->error), "connect to %.200s:%d failed at once", k->host,
                          k->port);
         }
-        seterr(err, errlen, "%s: %s", k->name, k->error);
+        wlog_seterr(err, errlen, "%s: %s", k->name, k->error);
         return -1;
     }
     return 0;
@@ -635,12 +623,12 @@ static int start_connect(wsclient *c, wsconn *k, char *err, size_t errlen)
 wsconn *wsclient_connect(wsclient *c, const wsconn_opts *o, char *err, size_t errlen)
 {
     if (!o || !o->url) {
-        seterr(err, errlen, "no URL");
+        wlog_seterr(err, errlen, "no URL");
         return NULL;
     }
     wsconn *k = calloc(1, sizeof(*k));
     if (!k) {
-        seterr(err, errlen, "out of memory");
+        wlog_seterr(err, errlen, "out of memory");
         return NULL;
     }
     k->c = c;
@@ -655,7 +643,7 @@ wsconn *wsclient_connect(wsclient *c, const wsconn_opts *o, char *err, size_t er
     k->on_message_arg = o->on_message_arg;
     if (!k->url || !k->name || parse_url(k, o->url, err, errlen) < 0) {
         if (err && errlen && !err[0])
-            seterr(err, errlen, "out of memory");
+            wlog_seterr(err, errlen, "out of memory");
         conn_release(k);
         return NULL;
     }
@@ -681,11 +669,11 @@ int wsconn_wait_open(wsclient *c, wsconn *k, int timeout_ms, char *err, size_t e
     if (k->state == WSCONN_OPEN)
         return 0;
     if (k->state == WSCONN_CONNECTING)
-        seterr(err, errlen, "%s: not open after %d ms", k->name, timeout_ms);
+        wlog_seterr(err, errlen, "%s: not open after %d ms", k->name, timeout_ms);
     else if (k->state == WSCONN_FAILED)
-        seterr(err, errlen, "%s: %s", k->name, k->error[0] ? k->error : "connect failed");
+        wlog_seterr(err, errlen, "%s: %s", k->name, k->error[0] ? k->error : "connect failed");
     else
-        seterr(err, errlen, "%s: %s (close %d %s)", k->name, wsconn_state_name(k->state),
+        wlog_seterr(err, errlen, "%s: %s (close %d %s)", k->name, wsconn_state_name(k->state),
                k->close_code, k->close_reason);
     return -1;
 }
@@ -732,7 +720,7 @@ int wsclient_connect_many(wsclient *c, const wsconn_opts *o, int n, wsconn **out
 int wsconn_reconnect(wsclient *c, wsconn *k, int timeout_ms, char *err, size_t errlen)
 {
     if (k->wsi && !conn_done(k)) {
-        seterr(err, errlen, "%s: still %s", k->name, wsconn_state_name(k->state));
+        wlog_seterr(err, errlen, "%s: still %s", k->name, wsconn_state_name(k->state));
         return -1;
     }
     if (start_connect(c, k, err, errlen) < 0)
@@ -767,13 +755,13 @@ static int queue_tx(wsclient *c, wsconn *k, tx_kind kind, const void *data, size
 {
     (void)c;
     if (k->state != WSCONN_OPEN || !k->wsi) {
-        seterr(err, errlen, "%s: cannot send, connection %s", k->name,
+        wlog_seterr(err, errlen, "%s: cannot send, connection %s", k->name,
                wsconn_state_name(k->state));
         return -1;
     }
     txmsg *t = malloc(sizeof(*t) + LWS_PRE + len);
     if (!t) {
-        seterr(err, errlen, "out of memory queueing %zu bytes", len);
+        wlog_seterr(err, errlen, "out of memory queueing %zu bytes", len);
         return -1;
     }
     t->next = NULL;
@@ -812,12 +800,12 @@ static int tx_drained(void *arg)
 int wsconn_flush(wsclient *c, wsconn *k, int timeout_ms, char *err, size_t errlen)
 {
     if (wsclient_run_until(c, tx_drained, k, timeout_ms) < 0) {
-        seterr(err, errlen, "%s: %zu messages still unsent after %d ms", k->name, k->tx_queued,
+        wlog_seterr(err, errlen, "%s: %zu messages still unsent after %d ms", k->name, k->tx_queued,
                timeout_ms);
         return -1;
     }
     if (k->tx_head) {
-        seterr(err, errlen, "%s: connection %s with %zu messages unsent", k->name,
+        wlog_seterr(err, errlen, "%s: connection %s with %zu messages unsent", k->name,
                wsconn_state_name(k->state), k->tx_queued);
         return -1;
     }
@@ -834,7 +822,7 @@ int wsconn_ping(wsclient *c, wsconn *k, int timeout_ms, int64_t *rtt_us, char *e
                 size_t errlen)
 {
     if (k->state != WSCONN_OPEN || !k->wsi) {
-        seterr(err, errlen, "%s: cannot ping, connection %s", k->name,
+        wlog_seterr(err, errlen, "%s: cannot ping, connection %s", k->name,
                wsconn_state_name(k->state));
         return -1;
     }
@@ -845,7 +833,7 @@ int wsconn_ping(wsclient *c, wsconn *k, int timeout_ms, int64_t *rtt_us, char *e
     lws_callback_on_writable(k->wsi);
     wsclient_run_until(c, pong_or_done, k, timeout_ms);
     if (!k->pong_got) {
-        seterr(err, errlen, "%s: no pong within %d ms (%s)", k->name, timeout_ms,
+        wlog_seterr(err, errlen, "%s: no pong within %d ms (%s)", k->name, timeout_ms,
                wsconn_state_name(k->state));
         return -1;
     }
@@ -880,7 +868,7 @@ static int closed_cond(void *arg)
 int wsconn_wait_closed(wsclient *c, wsconn *k, int timeout_ms, char *err, size_t errlen)
 {
     if (wsclient_run_until(c, closed_cond, k, timeout_ms) < 0) {
-        seterr(err, errlen, "%s: still %s after %d ms", k->name, wsconn_state_name(k->state),
+        wlog_seterr(err, errlen, "%s: still %s after %d ms", k->name, wsconn_state_name(k->state),
                timeout_ms);
         return -1;
     }
@@ -907,10 +895,10 @@ const wsmsg *wsconn_next(wsclient *c, wsconn *k, int timeout_ms, char *err, size
     if (k->cursor < k->nmsgs)
         return &k->msgs[k->cursor++];
     if (conn_done(k))
-        seterr(err, errlen, "%s: connection %s (close %d \"%s\") with no message left", k->name,
+        wlog_seterr(err, errlen, "%s: connection %s (close %d \"%s\") with no message left", k->name,
                wsconn_state_name(k->state), k->close_code, k->close_reason);
     else
-        seterr(err, errlen, "%s: no message within %d ms", k->name, timeout_ms);
+        wlog_seterr(err, errlen, "%s: no message within %d ms", k->name, timeout_ms);
     return NULL;
 }
 
@@ -938,11 +926,11 @@ const wsmsg *wsconn_expect(wsclient *c, wsconn *k, wsmsg_pred pred, void *arg, i
     if (skipped)
         *skipped = skip;
     if (conn_done(k))
-        seterr(err, errlen,
+        wlog_seterr(err, errlen,
                "%s: connection %s (close %d \"%s\") before a matching message (%d others seen)",
                k->name, wsconn_state_name(k->state), k->close_code, k->close_reason, skip);
     else
-        seterr(err, errlen, "%s: no matching message within %d ms (%d others seen)", k->name,
+        wlog_seterr(err, errlen, "%s: no matching message within %d ms (%d others seen)", k->name,
                timeout_ms, skip);
     return NULL;
 }
