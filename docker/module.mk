@@ -3,7 +3,7 @@
 # test-dockerapi runs against the real engine; it is skipped (exit 0, says so)
 # when no engine answers, and fails then when WSB_REQUIRE_DOCKER=1 (.ci/run).
 TESTS += test-dockerapi
-test-dockerapi_SRCS := harness/tests/test_dockerapi.c
+test-dockerapi_SRCS := harness/tests/test_dockerapi.c harness/tests/cutest.c
 # --- end of the Docker block ---
 
 # `make programs`: only the programs (no tests, no benchmarks): what the

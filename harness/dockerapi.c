@@ -5,11 +5,11 @@
  * by the engine. Answers are read into a capped buffer and parsed with cJSON;
  * on an HTTP error the engine's {"message": ...} becomes the error text. */
 #include "dockerapi.h"
+#include "wlog.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,18 +33,6 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
 }
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -76,14 +64,14 @@ dockerapi *dockerapi_new(const char *socket_path, char *err, size_t errlen)
     pthread_once(&curl_once, curl_init_once);
     dockerapi *d = calloc(1, sizeof *d);
     if (!d) {
-        seterr(err, errlen, "out of memory");
+        wlog_seterr(err, errlen, "out of memory");
         return NULL;
     }
     const char *path = socket_path;
     const char *host = getenv("DOCKER_HOST");
     if (!path && host && *host) {
         if (strncmp(host, "unix://", 7) != 0) {
-            seterr(err, errlen, "DOCKER_HOST=%s: only unix:// sockets are supported", host);
+            wlog_seterr(err, errlen, "DOCKER_HOST=%s: only unix:// sockets are supported", host);
             free(d);
             return NULL;
         }
@@ -92,7 +80,7 @@ dockerapi *dockerapi_new(const char *socket_path, char *err, size_t errlen)
     if (!path)
         path = DOCKERAPI_DEFAULT_SOCKET;
     if (strlen(path) >= sizeof d->socket_path) {
-        seterr(err, errlen, "socket path too long");
+        wlog_seterr(err, errlen, "socket path too long");
         free(d);
         return NULL;
     }
@@ -100,7 +88,7 @@ dockerapi *dockerapi_new(const char *socket_path, char *err, size_t errlen)
     d->timeout_ms = 10000;
     d->curl = curl_easy_init();
     if (!d->curl) {
-        seterr(err, errlen, "curl_easy_init failed");
+        wlog_seterr(err, errlen, "curl_easy_init failed");
         free(d);
         return NULL;
     }
@@ -151,11 +139,11 @@ static void engine_message(const char *body, long status, const char *what, char
     cJSON *j = body ? cJSON_Parse(body) : NULL;
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
     if (cJSON_IsString(m))
-        seterr(err, errlen, "%s: HTTP %ld: %s", what, status, m->valuestring);
+        wlog_seterr(err, errlen, "%s: HTTP %ld: %s", what, status, m->valuestring);
     else if (body && *body)
-        seterr(err, errlen, "%s: HTTP %ld: %.200s", what, status, body);
+        wlog_seterr(err, errlen, "%s: HTTP %ld: %.200s", what, status, body);
     else
-        seterr(err, errlen, "%s: HTTP %ld", what, status);
+        wlog_seterr(err, errlen, "%s: HTTP %ld", what, status);
     cJSON_Delete(j);
 }
 
@@ -192,11 +180,11 @@ static long request(dockerapi *d, const char *method, const char *path, const ch
     long status = 0;
     if (rc != CURLE_OK) {
         if (b.overflow)
-            seterr(err, errlen, "%s %s: answer larger than %d bytes", method, path,
-                   DOCKERAPI_MAX_RESPONSE);
+            wlog_seterr(err, errlen, "%s %s: answer larger than %d bytes", method, path,
+                        DOCKERAPI_MAX_RESPONSE);
         else
-            seterr(err, errlen, "%s %s on %s: %s", method, path, d->socket_path,
-                   curl_easy_strerror(rc));
+            wlog_seterr(err, errlen, "%s %s on %s: %s", method, path, d->socket_path,
+                        curl_easy_strerror(rc));
         free(b.data);
         return -1;
     }
@@ -226,8 +214,8 @@ static int simple(dockerapi *d, const char *method, const char *path, const char
 }
 
 /* GET returning parsed JSON (caller deletes) or NULL with err. */
-static cJSON *get_json(dockerapi *d, const char *path, int timeout_ms, const char *what,
-                       char *err, size_t errlen)
+static cJSON *get_json(dockerapi *d, const char *path, int timeout_ms, const char *what, char *err,
+                       size_t errlen)
 {
     char *resp = NULL;
     long st = request(d, "GET", path, NULL, timeout_ms, &resp, err, errlen);
@@ -240,7 +228,7 @@ static cJSON *get_json(dockerapi *d, const char *path, int timeout_ms, const cha
     }
     cJSON *j = cJSON_Parse(resp);
     if (!j)
-        seterr(err, errlen, "%s: unreadable JSON answer", what);
+        wlog_seterr(err, errlen, "%s: unreadable JSON answer", what);
     free(resp);
     return j;
 }
@@ -298,7 +286,7 @@ int dockerapi_list(dockerapi *d, const char *project, const char *service,
     dockerapi_container *v = calloc((size_t)(count ? count : 1), sizeof *v);
     if (!v) {
         cJSON_Delete(j);
-        seterr(err, errlen, "out of memory");
+        wlog_seterr(err, errlen, "out of memory");
         return -1;
     }
     int i = 0;
@@ -322,8 +310,8 @@ int dockerapi_list(dockerapi *d, const char *project, const char *service,
     return 0;
 }
 
-int dockerapi_find(dockerapi *d, const char *project, const char *service,
-                   dockerapi_container *out, char *err, size_t errlen)
+int dockerapi_find(dockerapi *d, const char *project, const char *service, dockerapi_container *out,
+                   char *err, size_t errlen)
 {
     dockerapi_container *v;
     int n;
@@ -331,10 +319,11 @@ int dockerapi_find(dockerapi *d, const char *project, const char *service,
         return -1;
     int rc = -1;
     if (n == 0)
-        seterr(err, errlen, "no container of service %s in compose project %s", service, project);
+        wlog_seterr(err, errlen, "no container of service %s in compose project %s", service,
+                    project);
     else if (n > 1)
-        seterr(err, errlen, "%d containers of service %s in compose project %s (scaled)", n,
-               service, project);
+        wlog_seterr(err, errlen, "%d containers of service %s in compose project %s (scaled)", n,
+                    service, project);
     else {
         *out = v[0];
         rc = 0;
@@ -347,14 +336,14 @@ int dockerapi_find(dockerapi *d, const char *project, const char *service,
 static int check_id(const char *id, char *err, size_t errlen)
 {
     if (!id || !*id || strlen(id) > 128) {
-        seterr(err, errlen, "bad container id");
+        wlog_seterr(err, errlen, "bad container id");
         return -1;
     }
     for (const char *p = id; *p; p++) {
         char c = *p;
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '_' || c == '-' || c == '.')) {
-            seterr(err, errlen, "bad container id \"%s\"", id);
+            wlog_seterr(err, errlen, "bad container id \"%s\"", id);
             return -1;
         }
     }
@@ -393,8 +382,7 @@ static int container_action(dockerapi *d, const char *id, const char *action, co
     char path[300], what[64];
     snprintf(path, sizeof path, "/containers/%s/%s%s", id, action, query ? query : "");
     snprintf(what, sizeof what, "%s container", action);
-    return simple(d, "POST", path, NULL, timeout_ms, 204, accept_304 ? 304 : 0, what, err,
-                  errlen);
+    return simple(d, "POST", path, NULL, timeout_ms, 204, accept_304 ? 304 : 0, what, err, errlen);
 }
 
 int dockerapi_start(dockerapi *d, const char *id, char *err, size_t errlen)
@@ -424,7 +412,7 @@ int dockerapi_kill(dockerapi *d, const char *id, int sig, char *err, size_t errl
 {
     char q[32];
     if (sig <= 0 || sig > 64) {
-        seterr(err, errlen, "bad signal %d", sig);
+        wlog_seterr(err, errlen, "bad signal %d", sig);
         return -1;
     }
     snprintf(q, sizeof q, "?signal=%d", sig);
@@ -441,8 +429,8 @@ int dockerapi_unpause(dockerapi *d, const char *id, char *err, size_t errlen)
     return container_action(d, id, "unpause", NULL, 0, 0, err, errlen);
 }
 
-int dockerapi_endpoints(dockerapi *d, const char *id, dockerapi_endpoint **out, int *n,
-                        char *err, size_t errlen)
+int dockerapi_endpoints(dockerapi *d, const char *id, dockerapi_endpoint **out, int *n, char *err,
+                        size_t errlen)
 {
     *out = NULL;
     *n = 0;
@@ -459,7 +447,7 @@ int dockerapi_endpoints(dockerapi *d, const char *id, dockerapi_endpoint **out, 
     dockerapi_endpoint *v = calloc((size_t)(count ? count : 1), sizeof *v);
     if (!v) {
         cJSON_Delete(j);
-        seterr(err, errlen, "out of memory");
+        wlog_seterr(err, errlen, "out of memory");
         return -1;
     }
     int i = 0;
@@ -563,7 +551,7 @@ int dockerapi_stats_read(dockerapi *d, const char *id, dockerapi_stats *out, cha
     int running = cJSON_GetObjectItemCaseSensitive(mem, "usage") != NULL;
     cJSON_Delete(j);
     if (!running) {
-        seterr(err, errlen, "no memory figures (container %.12s not running?)", id);
+        wlog_seterr(err, errlen, "no memory figures (container %.12s not running?)", id);
         return -1;
     }
     return 0;
@@ -623,7 +611,7 @@ int dockerapi_create(dockerapi *d, const char *name, const char *image, const ch
     const cJSON *jid = cJSON_GetObjectItemCaseSensitive(j, "Id");
     if (!cJSON_IsString(jid)) {
         cJSON_Delete(j);
-        seterr(err, errlen, "create container: no Id in the answer");
+        wlog_seterr(err, errlen, "create container: no Id in the answer");
         return -1;
     }
     snprintf(id, DOCKERAPI_ID_LEN, "%s", jid->valuestring);
@@ -640,8 +628,8 @@ int dockerapi_remove(dockerapi *d, const char *id, int force, char *err, size_t 
     return simple(d, "DELETE", path, NULL, 30000, 204, 0, "remove container", err, errlen);
 }
 
-int dockerapi_network_create(dockerapi *d, const char *name, char id[DOCKERAPI_ID_LEN],
-                             char *err, size_t errlen)
+int dockerapi_network_create(dockerapi *d, const char *name, char id[DOCKERAPI_ID_LEN], char *err,
+                             size_t errlen)
 {
     if (check_id(name, err, errlen) < 0)
         return -1;

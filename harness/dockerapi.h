@@ -17,29 +17,29 @@
 #include <stddef.h>
 
 #define DOCKERAPI_DEFAULT_SOCKET "/var/run/docker.sock"
-#define DOCKERAPI_ID_LEN 65     /* 64 hex digits + NUL */
+#define DOCKERAPI_ID_LEN 65 /* 64 hex digits + NUL */
 #define DOCKERAPI_MAX_ALIASES 8
 
 typedef struct dockerapi dockerapi;
 
 typedef struct dockerapi_container {
     char id[DOCKERAPI_ID_LEN];
-    char name[128];     /* without the leading '/' */
-    char service[64];   /* com.docker.compose.service label, "" when absent */
-    char state[32];     /* created, running, paused, restarting, exited, dead */
+    char name[128];   /* without the leading '/' */
+    char service[64]; /* com.docker.compose.service label, "" when absent */
+    char state[32];   /* created, running, paused, restarting, exited, dead */
 } dockerapi_container;
 
 /* One network a container is attached to, as saved before a disconnect. */
 typedef struct dockerapi_endpoint {
-    char network[128];  /* network name */
-    char ip[64];        /* IPv4 address on that network, "" when none */
+    char network[128]; /* network name */
+    char ip[64];       /* IPv4 address on that network, "" when none */
     int naliases;
     char aliases[DOCKERAPI_MAX_ALIASES][128];
 } dockerapi_endpoint;
 
 typedef struct dockerapi_stats {
-    double cpu_percent;   /* of one core x online CPUs, as `docker stats` shows */
-    long long mem_bytes;  /* usage minus page cache, as `docker stats` shows */
+    double cpu_percent;  /* of one core x online CPUs, as `docker stats` shows */
+    long long mem_bytes; /* usage minus page cache, as `docker stats` shows */
     long long mem_limit;
 } dockerapi_stats;
 
@@ -61,13 +61,13 @@ int dockerapi_list(dockerapi *d, const char *project, const char *service,
                    dockerapi_container **out, int *n, char *err, size_t errlen);
 /* The one container of project/service; -1 when none or (with a message)
  * when several exist (a scaled service needs dockerapi_list). */
-int dockerapi_find(dockerapi *d, const char *project, const char *service,
-                   dockerapi_container *out, char *err, size_t errlen);
+int dockerapi_find(dockerapi *d, const char *project, const char *service, dockerapi_container *out,
+                   char *err, size_t errlen);
 
 /* Container state: state[] as in dockerapi_container, running/paused flags
  * and the exit code of its last run (each output may be NULL). */
-int dockerapi_state(dockerapi *d, const char *id, char *state, size_t statelen,
-                    int *running, int *paused, int *exit_code, char *err, size_t errlen);
+int dockerapi_state(dockerapi *d, const char *id, char *state, size_t statelen, int *running,
+                    int *paused, int *exit_code, char *err, size_t errlen);
 
 int dockerapi_start(dockerapi *d, const char *id, char *err, size_t errlen);
 /* SIGTERM, then SIGKILL after timeout_s seconds (the call waits for it). */
@@ -80,8 +80,8 @@ int dockerapi_unpause(dockerapi *d, const char *id, char *err, size_t errlen);
 
 /* The networks a container is attached to, with their aliases. *out is
  * malloc'd (caller frees). */
-int dockerapi_endpoints(dockerapi *d, const char *id, dockerapi_endpoint **out, int *n,
-                        char *err, size_t errlen);
+int dockerapi_endpoints(dockerapi *d, const char *id, dockerapi_endpoint **out, int *n, char *err,
+                        size_t errlen);
 int dockerapi_network_disconnect(dockerapi *d, const char *network, const char *id, int force,
                                  char *err, size_t errlen);
 /* Connects again; aliases (may be NULL/0) restore the DNS names the container
@@ -102,8 +102,8 @@ int dockerapi_create(dockerapi *d, const char *name, const char *image, const ch
                      char id[DOCKERAPI_ID_LEN], char *err, size_t errlen);
 /* Removes a container (force: even when running), with its anonymous volumes. */
 int dockerapi_remove(dockerapi *d, const char *id, int force, char *err, size_t errlen);
-int dockerapi_network_create(dockerapi *d, const char *name, char id[DOCKERAPI_ID_LEN],
-                             char *err, size_t errlen);
+int dockerapi_network_create(dockerapi *d, const char *name, char id[DOCKERAPI_ID_LEN], char *err,
+                             size_t errlen);
 int dockerapi_network_remove(dockerapi *d, const char *name, char *err, size_t errlen);
 /* 1 when the image exists locally, 0 when not, -1 on error. */
 int dockerapi_image_exists(dockerapi *d, const char *image, char *err, size_t errlen);

@@ -21,9 +21,9 @@
 #include "envdriver.h"
 
 #include "dockerapi.h"
+#include "wlog.h"
 
 #include <netdb.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,18 +40,6 @@ typedef struct docker_impl {
     int nsaved[ENV_NUM_SERVICES];
 } docker_impl;
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static docker_impl *impl_of(envdriver *d)
 {
     return d->impl;
@@ -63,7 +51,7 @@ static int container_of(envdriver *d, env_service s, char id[DOCKERAPI_ID_LEN], 
 {
     docker_impl *im = impl_of(d);
     if ((int)s < 0 || s >= ENV_NUM_SERVICES) {
-        seterr(err, errlen, "unknown service %d", (int)s);
+        wlog_seterr(err, errlen, "unknown service %d", (int)s);
         return -1;
     }
     dockerapi_container c;
@@ -129,7 +117,7 @@ static int op_disconnect(envdriver *d, env_service s, char *err, size_t errlen)
     if (container_of(d, s, id, err, errlen) < 0)
         return -1;
     if (im->saved[s]) {
-        seterr(err, errlen, "%s is already disconnected", im->service[s]);
+        wlog_seterr(err, errlen, "%s is already disconnected", im->service[s]);
         return -1;
     }
     dockerapi_endpoint *eps;
@@ -143,7 +131,7 @@ static int op_disconnect(envdriver *d, env_service s, char *err, size_t errlen)
             eps[k++] = eps[i];
     if (k == 0) {
         free(eps);
-        seterr(err, errlen, "%s is on no network that can be disconnected", im->service[s]);
+        wlog_seterr(err, errlen, "%s is on no network that can be disconnected", im->service[s]);
         return -1;
     }
     im->saved[s] = eps;
@@ -166,11 +154,11 @@ static int op_reconnect(envdriver *d, env_service s, char *err, size_t errlen)
 {
     docker_impl *im = impl_of(d);
     if ((int)s < 0 || s >= ENV_NUM_SERVICES) {
-        seterr(err, errlen, "unknown service %d", (int)s);
+        wlog_seterr(err, errlen, "unknown service %d", (int)s);
         return -1;
     }
     if (!im->saved[s]) {
-        seterr(err, errlen, "%s is not disconnected", im->service[s]);
+        wlog_seterr(err, errlen, "%s is not disconnected", im->service[s]);
         return -1;
     }
     char id[DOCKERAPI_ID_LEN];
@@ -180,11 +168,10 @@ static int op_reconnect(envdriver *d, env_service s, char *err, size_t errlen)
     char e1[256] = "";
     for (int i = 0; i < im->nsaved[s]; i++) {
         const dockerapi_endpoint *e = &im->saved[s][i];
-        if (dockerapi_network_connect(im->api, e->network, id,
-                                      (const char(*)[128])e->aliases, e->naliases, e1,
-                                      sizeof e1) < 0) {
+        if (dockerapi_network_connect(im->api, e->network, id, (const char(*)[128])e->aliases,
+                                      e->naliases, e1, sizeof e1) < 0) {
             if (rc == 0)
-                seterr(err, errlen, "%s", e1);
+                wlog_seterr(err, errlen, "%s", e1);
             rc = -1;
         }
     }
@@ -248,8 +235,8 @@ static int resolves(const char *host)
 
 /* Where the harness reaches service s: its compose name when that resolves,
  * else its address on the control network, else its first address. */
-static int service_host(docker_impl *im, env_service s, const char *id, char *host,
-                        size_t hostlen, char *err, size_t errlen)
+static int service_host(docker_impl *im, env_service s, const char *id, char *host, size_t hostlen,
+                        char *err, size_t errlen)
 {
     if (resolves(im->service[s])) {
         snprintf(host, hostlen, "%s", im->service[s]);
@@ -267,8 +254,9 @@ static int service_host(docker_impl *im, env_service s, const char *id, char *ho
                 snprintf(host, hostlen, "%s", eps[i].ip);
     free(eps);
     if (!host[0]) {
-        seterr(err, errlen, "%s does not resolve and its container has no address (not running?)",
-               im->service[s]);
+        wlog_seterr(err, errlen,
+                    "%s does not resolve and its container has no address (not running?)",
+                    im->service[s]);
         return -1;
     }
     return 0;
@@ -281,7 +269,7 @@ envdriver *envdriver_docker_new(const env_config *cfg, char *err, size_t errlen)
     if (!d || !im) {
         free(d);
         free(im);
-        seterr(err, errlen, "out of memory");
+        wlog_seterr(err, errlen, "out of memory");
         return NULL;
     }
     d->ops = &docker_ops;
@@ -291,8 +279,9 @@ envdriver *envdriver_docker_new(const env_config *cfg, char *err, size_t errlen)
     if (!project || !*project)
         project = getenv("COMPOSE_PROJECT_NAME");
     if (!project || !*project) {
-        seterr(err, errlen, "docker driver: no compose project (--compose-project or "
-                            "COMPOSE_PROJECT_NAME)");
+        wlog_seterr(err, errlen,
+                    "docker driver: no compose project (--compose-project or "
+                    "COMPOSE_PROJECT_NAME)");
         goto fail;
     }
     snprintf(im->project, sizeof im->project, "%s", project);
@@ -308,7 +297,7 @@ envdriver *envdriver_docker_new(const env_config *cfg, char *err, size_t errlen)
         goto fail;
     char e2[256];
     if (dockerapi_ping(im->api, NULL, 0, e2, sizeof e2) < 0) {
-        seterr(err, errlen, "docker driver: the Docker engine does not answer (%s)", e2);
+        wlog_seterr(err, errlen, "docker driver: the Docker engine does not answer (%s)", e2);
         goto fail;
     }
     dockerapi_container c;
@@ -330,8 +319,8 @@ envdriver *envdriver_docker_new(const env_config *cfg, char *err, size_t errlen)
              strncmp(d->dashboard_url, "wss", 3) == 0 ? "https" : "http",
              rest ? rest : "://localhost");
     dockerapi_container b;
-    int have_bot = dockerapi_find(im->api, im->project, im->service[ENV_BOT], &b, e2,
-                                  sizeof e2) == 0;
+    int have_bot =
+        dockerapi_find(im->api, im->project, im->service[ENV_BOT], &b, e2, sizeof e2) == 0;
     if (cfg->bot_status_url && *cfg->bot_status_url) {
         snprintf(d->bot_status_url, sizeof d->bot_status_url, "%s", cfg->bot_status_url);
     } else if (have_bot) {

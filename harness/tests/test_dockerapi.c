@@ -10,6 +10,7 @@
  *
  * When no engine answers, or the image is missing, it says so and exits 0
  * (skipped) unless WSB_REQUIRE_DOCKER=1, which makes that a failure. */
+#include "cutest.h"
 #include "dockerapi.h"
 #include "envdriver.h"
 
@@ -28,8 +29,7 @@ static char err[512];
 
 /* The service: exits 0 on TERM, 42 on USR1 (PID 1 ignores signals it does not trap). */
 static const char *const svc_argv[] = {
-    "sh", "-c",
-    "trap 'exit 0' TERM; trap 'exit 42' USR1; while :; do sleep 0.2; done", NULL};
+    "sh", "-c", "trap 'exit 0' TERM; trap 'exit 42' USR1; while :; do sleep 0.2; done", NULL};
 
 static double now_s(void)
 {
@@ -64,7 +64,8 @@ static int probe_resolves(const char *name)
     if (dockerapi_create(api, pname, image, argv, NULL, netname, NULL, pid_, err, sizeof err) < 0)
         return -1;
     int code = -1;
-    if (dockerapi_start(api, pid_, err, sizeof err) == 0 && wait_state(pid_, "exited", 20, &code) < 0)
+    if (dockerapi_start(api, pid_, err, sizeof err) == 0 &&
+        wait_state(pid_, "exited", 20, &code) < 0)
         code = -1;
     dockerapi_remove(api, pid_, 1, err, sizeof err);
     return code;
@@ -210,8 +211,7 @@ static void test_network_disconnect_reconnect(void)
     CU_ASSERT_EQUAL(has_network(cid, netname, NULL), 0);
     CU_ASSERT_NOT_EQUAL(probe_resolves("svc-alias"), 0); /* partitioned: the name is gone */
 
-    CU_ASSERT_EQUAL(dockerapi_network_connect(api, netname, cid,
-                                              (const char(*)[128])eps[0].aliases,
+    CU_ASSERT_EQUAL(dockerapi_network_connect(api, netname, cid, (const char(*)[128])eps[0].aliases,
                                               eps[0].naliases, err, sizeof err),
                     0);
     CU_ASSERT_EQUAL(has_network(cid, netname, "svc-alias"), 1);
@@ -313,6 +313,24 @@ static int skip(const char *why)
     return required ? 1 : 0;
 }
 
+static CU_TestInfo tests[] = {
+    {"ping and image", test_ping_and_image},
+    {"find by compose labels", test_find_by_labels},
+    {"stop, start, restart", test_stop_start_restart},
+    {"pause, unpause", test_pause_unpause},
+    {"stats", test_stats},
+    {"network disconnect and reconnect with aliases", test_network_disconnect_reconnect},
+    {"docker environment driver", test_env_driver},
+    {"kill with a signal", test_kill_with_signal},
+    {"bad socket and bad id", test_bad_socket},
+    CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+    {"dockerapi", suite_init, suite_cleanup, NULL, NULL, tests},
+    CU_SUITE_INFO_NULL,
+};
+
 int main(void)
 {
     image = getenv("WSB_TEST_IMAGE") ? getenv("WSB_TEST_IMAGE") : "debian:bookworm-slim";
@@ -328,23 +346,7 @@ int main(void)
         snprintf(why, sizeof why, "image %s is not present (run docker/bootstrap-base.sh)", image);
         return skip(why);
     }
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("dockerapi", suite_init, suite_cleanup);
-    CU_add_test(s, "ping and image", test_ping_and_image);
-    CU_add_test(s, "find by compose labels", test_find_by_labels);
-    CU_add_test(s, "stop, start, restart", test_stop_start_restart);
-    CU_add_test(s, "pause, unpause", test_pause_unpause);
-    CU_add_test(s, "stats", test_stats);
-    CU_add_test(s, "network disconnect and reconnect with aliases",
-                test_network_disconnect_reconnect);
-    CU_add_test(s, "docker environment driver", test_env_driver);
-    CU_add_test(s, "kill with a signal", test_kill_with_signal);
-    CU_add_test(s, "bad socket and bad id", test_bad_socket);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
+    int rc = cutest_run(suites, NULL);
     dockerapi_free(api);
-    return fails ? 1 : 0;
+    return rc;
 }
