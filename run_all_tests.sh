@@ -232,7 +232,7 @@ run_native() {
 # ------------------------------------------------------------ docker mode ----
 PROJECT=""
 CLEANED=0
-compose() { "${COMPOSE[@]}" -f "$TOP/docker-compose.yml" --env-file "$TOP/.env.test" -p "$PROJECT" "$@"; }
+compose() { "${COMPOSE[@]}" -f "$TOP/docker-compose.yml" --env-file "$TOP/.env.test" -p "$PROJECT" --profile test "$@"; }
 
 # Every container of the project (service name and id), one-off runs included.
 project_containers() {
@@ -270,7 +270,7 @@ teardown() {
         local port
         port=$(compose port dashboard-backend 8000 2>/dev/null | tail -n 1)
         [ -n "$port" ] && say "  dashboard: ws://$port/ws  http://$port/health"
-        say "  remove them with: ${COMPOSE[*]} -f docker-compose.yml --env-file .env.test -p $PROJECT down -v"
+        say "  remove them with: ${COMPOSE[*]} -f docker-compose.yml --env-file .env.test -p $PROJECT --profile test down -v"
         return
     fi
     say "tearing down compose project $PROJECT (down -v)"
@@ -402,7 +402,7 @@ run_docker() {
     say "running the harness: --docker --compose-project $PROJECT --results /results/$RESULT_NAME ${COMMON_ARGS[*]}"
     timeout --foreground -k 30 "$RUN_TIMEOUT" \
         "${COMPOSE[@]}" -f "$TOP/docker-compose.yml" --env-file "$TOP/.env.test" -p "$PROJECT" \
-        run --rm --no-deps "${tty[@]}" "${run_env[@]}" harness \
+        --profile test run --rm --no-deps "${tty[@]}" "${run_env[@]}" harness \
         --docker --compose-project "$PROJECT" --results "/results/$RESULT_NAME" "${COMMON_ARGS[@]}" \
         2>&1 | tee "$RESULT_DIR/services/harness.log"
     local rc=${PIPESTATUS[0]}
