@@ -183,6 +183,11 @@ static atomic_int stop_reader;
 static atomic_int measure_latency;
 static uint32_t *lat;      /* microseconds */
 static atomic_long nlat;
+/* per latency-phase message (index seq - lat_seq0 - 1): scheduled send time,
+ * actual send time, first and last arrival over the subscribers */
+#define LAT_MSGS 5000
+static long long lat_seq0;
+static int64_t msg_sched[LAT_MSGS], msg_sent[LAT_MSGS], msg_first[LAT_MSGS], msg_last[LAT_MSGS];
 
 static void parse_frames(reader_conn *c, int count)
 {
@@ -213,9 +218,17 @@ static void parse_frames(reader_conn *c, int count)
                 if (ts) {
                     int64_t t = strtoll((char *)ts + 8, NULL, 10);
                     long i = atomic_fetch_add(&nlat, 1);
-                    int64_t d = now_us() - t;
+                    int64_t rt = now_us(), d = rt - t;
                     if (i < MAX_LAT)
                         lat[i] = d < 0 ? 0 : (uint32_t)d;
+                    uint8_t *sq = memmem(p + h, pl, "\"seq\":", 6);
+                    long long k = sq ? strtoll((char *)sq + 6, NULL, 10) - lat_seq0 - 1 : -1;
+                    if (k >= 0 && k < LAT_MSGS) { /* one reader thread: no race */
+                        if (!msg_first[k] || rt < msg_first[k])
+                            msg_first[k] = rt;
+                        if (rt > msg_last[k])
+                            msg_last[k] = rt;
+                    }
                 }
             }
         }
@@ -251,6 +264,27 @@ static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Prints p50/p99 of to[i] - from[i] over the n messages where both are set. */
+static void print_spread(const char *what, const int64_t *from, const int64_t *to, int n)
+{
+    static int64_t v[LAT_MSGS];
+    int k = 0;
+    for (int i = 0; i < n && i < LAT_MSGS; i++)
+        if (from[i] && to[i])
+            v[k++] = to[i] - from[i];
+    if (!k)
+        return;
+    qsort(v, (size_t)k, sizeof v[0], cmp_i64);
+    printf("  %s: p50 %lld us, p99 %lld us\n", what, (long long)v[k / 2],
+           (long long)v[(size_t)(k * 0.99)]);
 }
 
 static size_t encode_env(uint8_t *out, size_t cap, long long seq, int64_t ts)
@@ -341,15 +375,25 @@ static int bench_fanout(void)
     atomic_store(&measure_latency, 1);
     long long d1 = atomic_load(&delivered);
     double c1 = cpu_s(server_pid);
+    /* the default 50 us timer slack would be counted as latency (ts_us is
+     * the scheduled time) */
+    prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+    lat_seq0 = seq;
+    memset(msg_first, 0, sizeof msg_first);
+    memset(msg_last, 0, sizeof msg_last);
     int64_t start = now_us();
-    int nmsg = 5000;
+    int nmsg = LAT_MSGS;
     for (int i = 0; i < nmsg; i++) {
         int64_t sched = start + (int64_t)i * 1000;
-        int64_t w = sched - now_us();
-        if (w > 0)
-            usleep((useconds_t)w);
+        if (sched > now_us()) { /* absolute: no drift from loop overhead */
+            struct timespec at = {(time_t)(sched / 1000000), (long)(sched % 1000000) * 1000};
+            while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &at, NULL) == EINTR)
+                ;
+        }
         uint8_t one[512];
         size_t len = encode_env(one, sizeof one, ++seq, sched);
+        msg_sched[i] = sched;
+        msg_sent[i] = now_us();
         if (tws_send_raw(pub, one, len))
             break;
     }
@@ -367,6 +411,12 @@ static int bench_fanout(void)
                "p99 %u us, p99.9 %u us, max %u us (server CPU %.0f us per published message)\n",
                NSUBS, n, lat[n / 2], lat[(size_t)(n * 0.99)], lat[(size_t)(n * 0.999)],
                lat[n - 1], busy * 1e6 / nmsg);
+    /* where it goes: the publisher's timer, the first subscriber (publisher
+     * -> server -> one send -> read), and the spread over the 100 sends */
+    print_spread("publisher late on its schedule", msg_sched, msg_sent, nmsg);
+    print_spread("sent -> first subscriber received", msg_sent, msg_first, nmsg);
+    print_spread("first -> last subscriber received", msg_first, msg_last, nmsg);
+    print_spread("scheduled -> last subscriber received", msg_sched, msg_last, nmsg);
 
     atomic_store(&stop_reader, 1);
     pthread_join(th, NULL);
