@@ -42,7 +42,7 @@ CORE_LIB  := $(BUILD)/lib/libwsbcore.a
 
 include $(sort $(wildcard */module.mk))
 
-.PHONY: all deps test asan bench clean help valgrind
+.PHONY: all deps test-deps test asan bench clean help valgrind
 
 all: deps $(PROGRAMS:%=$(BUILD)/bin/%) $(TESTS:%=$(BUILD)/test/%) $(BENCHES:%=$(BUILD)/bench/%)
 
@@ -55,15 +55,23 @@ help:
 	@echo "make deps       check (and install when possible) the build dependencies"
 
 # A fresh machine: install what is missing (or say what to install) first.
+# deps: the libraries to build; test-deps: also what the tests read or run
+# (the JSON-Schema-Test-Suite, valgrind, curl). Both install through
+# .ci/deps.sh (apt-get, sudo when not root) or say what to install.
 deps:
 	@$(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || sh .ci/deps.sh
+
+test-deps:
+	@sh .ci/deps.sh
 
 $(CORE_LIB): $(CORE_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/obj/%.o: %.c
+# deps is order-only: it runs before the first compile (also under -j) and
+# never makes an object out of date.
+$(BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(FINAL_CFLAGS) -c $< -o $@
 
@@ -81,7 +89,7 @@ $(foreach b,$(BENCHES),$(eval $(call LINK_template,bench,$(b))))
 # Every test binary runs even when one fails; the status says whether all passed.
 # Then a short native run of every built suite against the real mocks
 # (WSB_SKIP_SHORT_NATIVE=1 leaves it out, e.g. for quick iterations).
-test: all
+test: test-deps all
 	@BUILD=$(BUILD) sh .ci/run-tests.sh $(TESTS)
 	@if [ -z "$$WSB_SKIP_SHORT_NATIVE" ]; then $(MAKE) --no-print-directory short-native; fi
 
@@ -89,7 +97,7 @@ asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
 
-valgrind: all
+valgrind: test-deps all
 	@BUILD=$(BUILD) WSB_VALGRIND=1 sh .ci/run-tests.sh $(TESTS)
 
 bench: all

@@ -3,6 +3,13 @@
 # root), or says exactly what to install and stops.
 set -e
 PKGS="build-essential pkg-config libwebsockets-dev libcjson-dev libcunit1-dev libcurl4-openssl-dev libssl-dev json-schema-test-suite curl valgrind"
+if ! command -v dpkg-query >/dev/null 2>&1; then
+    # not Debian: pkg-config is the only judge we have
+    pkg-config --exists libwebsockets libcjson cunit libcurl libcrypto 2>/dev/null && exit 0
+    echo "wsbridge: missing build dependencies: libwebsockets (>= 4.1), cJSON, CUnit, libcurl," \
+        "OpenSSL development files and pkg-config; on Debian/Ubuntu: apt-get install $PKGS" >&2
+    exit 1
+fi
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
