@@ -13,17 +13,30 @@
  *
  * Measured 2026-11-22 on this 2-core VM (other sessions sharing it, load ~1.3),
  * `make && build/bench/bench-dashboard` (libev loop), two runs:
- *   fan-out, 100 subscribers: 591,000 - 1,210,000 delivered msgs/s (server
- *     at 99% of a core; target 400,000)
- *   latency at 1,000 msg/s (100,000 deliveries/s): p50 0.82 - 1.04 ms,
- *     p99 3.6 - 4.1 ms (target p99 < 1 ms: missed; each message costs the
- *     server ~0.85 ms of CPU, 100 loopback sends of ~8 us each, kernel TCP
- *     and conntrack inline; the last subscriber written waits for all)
  *   handshakes: 14,950 - 15,270/s (target 10,000)
  *   idle subscribers: 19,000 of 19,000 held, 2,250 bytes RSS each (target
  *     19,000 under 4 KiB)
+ * Fan-out and latency after subscribers were written at once on a push
+ * (dashboard_write_now), `BUILD=build BENCH_ONLY=fanout build/bench/bench-dashboard`,
+ * median of 3 (before -> after, the same bench, the same sitting):
+ *   fan-out, 100 subscribers: 1,030,000 -> 3,070,000 delivered msgs/s
+ *     (target 400,000)
+ *   latency at 1,000 msg/s (100,000 deliveries/s): p50 663 -> 518 us,
+ *     p99 2,116 -> 3,480 us (noise: other sessions' tests; target p99 < 1 ms
+ *     missed); server CPU per published message 898 -> 758 us.
+ *   Where it goes (after, p50): the publisher's timer fires ~40 us late; sent
+ *     -> first subscriber ~118 us; first -> last subscriber ~680 us, i.e. 100
+ *     loopback sends at ~6.8 us (91% of the server's CPU is in send(): kernel
+ *     TCP, the receiver's softirq and wake-up, conntrack), near the ~5.5 us
+ *     floor of bench/README.md. So the last subscriber's p50 is ~850 us and
+ *     p99 over all deliveries needs every message through in ~1 ms: only the
+ *     tails (scheduling on 2 shared cores: sent -> first p99 1.1 - 2.9 ms)
+ *     decide it. BENCH_SPIN=1 (the reader polls instead of being woken by
+ *     each send) takes the wake-ups off the server: ~620 us CPU per message,
+ *     p50 ~480 us, but a spinning core makes the tails worse here.
  * Env: BUILD, BENCH_SECONDS (phase 1, default 4), BENCH_IDLE (default 19000),
- * BENCH_HANDSHAKES (default 5000), BENCH_ONLY (fanout|handshakes|idle),
+ * BENCH_HANDSHAKES (default 5000), BENCH_ONLY (fanout|handshakes|idle: fanout
+ * runs phases 1 and 2), BENCH_SPIN (1: the reader polls during phase 2),
  * BENCH_LOOP (the server's --event-loop), BENCH_SERVER_LOG (keep its stderr). */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -182,6 +195,7 @@ static atomic_llong delivered;
 static atomic_int stop_reader;
 static atomic_int measure_latency;
 static uint32_t *lat;      /* microseconds */
+static uint32_t *lat_sent; /* the same, from the moment the publisher sent */
 static atomic_long nlat;
 /* per latency-phase message (index seq - lat_seq0 - 1): scheduled send time,
  * actual send time, first and last arrival over the subscribers */
@@ -224,6 +238,9 @@ static void parse_frames(reader_conn *c, int count)
                     uint8_t *sq = memmem(p + h, pl, "\"seq\":", 6);
                     long long k = sq ? strtoll((char *)sq + 6, NULL, 10) - lat_seq0 - 1 : -1;
                     if (k >= 0 && k < LAT_MSGS) { /* one reader thread: no race */
+                        int64_t sent = __atomic_load_n(&msg_sent[k], __ATOMIC_ACQUIRE);
+                        if (sent && i < MAX_LAT)
+                            lat_sent[i] = rt < sent ? 0 : (uint32_t)(rt - sent);
                         if (!msg_first[k] || rt < msg_first[k])
                             msg_first[k] = rt;
                         if (rt > msg_last[k])
@@ -238,12 +255,18 @@ static void parse_frames(reader_conn *c, int count)
     c->len -= off;
 }
 
+static int spin_reader;
+
 static void *reader(void *arg)
 {
     int ep = *(int *)arg;
     struct epoll_event ev[64];
     while (!atomic_load(&stop_reader)) {
-        int n = epoll_wait(ep, ev, 64, 100);
+        /* while measuring latency, poll without sleeping: each of the 100
+         * sends of a message would otherwise wake this thread, a loopback
+         * cost (wake-up and preemption) charged to the server's send */
+        int spin = spin_reader && atomic_load_explicit(&measure_latency, memory_order_relaxed);
+        int n = epoll_wait(ep, ev, 64, spin ? 0 : 100);
         for (int i = 0; i < n; i++) {
             reader_conn *c = ev[i].data.ptr;
             for (;;) {
@@ -334,6 +357,8 @@ static int bench_fanout(void)
         epoll_ctl(ep, EPOLL_CTL_ADD, rconn[i].fd, &ev);
     }
     lat = malloc(sizeof(uint32_t) * MAX_LAT);
+    lat_sent = calloc(MAX_LAT, sizeof(uint32_t));
+    spin_reader = getenv("BENCH_SPIN") && atoi(getenv("BENCH_SPIN"));
     pthread_t th;
     pthread_create(&th, NULL, reader, &ep);
     usleep(100000); /* subscriptions applied (status polled below would cost the same) */
@@ -381,6 +406,7 @@ static int bench_fanout(void)
     lat_seq0 = seq;
     memset(msg_first, 0, sizeof msg_first);
     memset(msg_last, 0, sizeof msg_last);
+    memset(msg_sent, 0, sizeof msg_sent);
     int64_t start = now_us();
     int nmsg = LAT_MSGS;
     for (int i = 0; i < nmsg; i++) {
@@ -393,7 +419,7 @@ static int bench_fanout(void)
         uint8_t one[512];
         size_t len = encode_env(one, sizeof one, ++seq, sched);
         msg_sched[i] = sched;
-        msg_sent[i] = now_us();
+        __atomic_store_n(&msg_sent[i], now_us(), __ATOMIC_RELEASE);
         if (tws_send_raw(pub, one, len))
             break;
     }
@@ -411,6 +437,12 @@ static int bench_fanout(void)
                "p99 %u us, p99.9 %u us, max %u us (server CPU %.0f us per published message)\n",
                NSUBS, n, lat[n / 2], lat[(size_t)(n * 0.99)], lat[(size_t)(n * 0.999)],
                lat[n - 1], busy * 1e6 / nmsg);
+    if (n > 0) {
+        /* the same without the publisher's own timer lateness */
+        qsort(lat_sent, (size_t)n, sizeof(uint32_t), cmp_u32);
+        printf("  from the publisher's actual send: p50 %u us, p99 %u us, p99.9 %u us\n",
+               lat_sent[n / 2], lat_sent[(size_t)(n * 0.99)], lat_sent[(size_t)(n * 0.999)]);
+    }
     /* where it goes: the publisher's timer, the first subscriber (publisher
      * -> server -> one send -> read), and the spread over the 100 sends */
     print_spread("publisher late on its schedule", msg_sched, msg_sent, nmsg);
@@ -427,6 +459,7 @@ static int bench_fanout(void)
         free(rconn[i].buf);
     close(ep);
     free(lat);
+    free(lat_sent);
     free(batch);
     free(st);
     free(pt);
