@@ -260,6 +260,28 @@ static size_t envelope_skip_value(const char *t, size_t len, size_t i)
     return i > start ? i : 0;
 }
 
+/* The slow path of envelope_peek_int: a number with a fraction or an exponent
+ * (cJSON prints 1763822739818900 as 1.7638227398189e+15) is an integer when
+ * its value is exact, as wjson_get_int64 reads it. Index after it, 0 if not. */
+static size_t envelope_peek_real_int(const char *t, size_t len, size_t i, int64_t *out)
+{
+    char num[64];
+    size_t n = 0;
+    char *end;
+    double d;
+
+    while (i + n < len && n < sizeof(num) - 1 && strchr("+-0123456789.eE", t[i + n]))
+        n++;
+    memcpy(num, t + i, n);
+    num[n] = '\0';
+    d = strtod(num, &end);
+    if (end != num + n || !(d <= (double)WJSON_MAX_EXACT_INT && d >= -(double)WJSON_MAX_EXACT_INT) ||
+        d != (double)(int64_t)d)
+        return 0;
+    *out = (int64_t)d;
+    return i + n;
+}
+
 /* Reads an integer value at t[i] into *out; index after it, 0 when not an exact integer. */
 static size_t envelope_peek_int(const char *t, size_t len, size_t i, int64_t *out)
 {
@@ -278,8 +300,10 @@ static size_t envelope_peek_int(const char *t, size_t len, size_t i, int64_t *ou
             return 0;
         i++;
     }
-    if (i == start || (i < len && (t[i] == '.' || t[i] == 'e' || t[i] == 'E')))
+    if (i == start)
         return 0;
+    if (i < len && (t[i] == '.' || t[i] == 'e' || t[i] == 'E'))
+        return envelope_peek_real_int(t, len, start - (size_t)neg, out);
     *out = neg ? -(int64_t)v : (int64_t)v;
     return i;
 }

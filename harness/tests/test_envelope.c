@@ -185,6 +185,15 @@ static void test_peek(void)
     CU_ASSERT_EQUAL(p.seq, 0);
     CU_ASSERT_STRING_EQUAL(p.source, "");
 
+    /* Integers printed with a fraction or an exponent (cJSON prints
+     * 1763822739818900 as 1.7638227398189e+15) are read when exact. */
+    CU_ASSERT_EQUAL(peek("{\"relay_us\":1.7638227398189e+15,\"seq\":3.0,\"ts_us\":-2E1}", &p), 0);
+    CU_ASSERT_EQUAL(p.relay_us, 1763822739818900LL);
+    CU_ASSERT_EQUAL(p.seq, 3);
+    CU_ASSERT_EQUAL(p.ts_us, -20);
+    CU_ASSERT_EQUAL(peek("{\"seq\":1e400}", &p), -1);
+    CU_ASSERT_EQUAL(peek("{\"seq\":2.5e0}", &p), -1);
+
     CU_ASSERT_EQUAL(peek("[1]", &p), -1);
     CU_ASSERT_EQUAL(peek("", &p), -1);
     CU_ASSERT_EQUAL(peek("{\"seq\":1.5}", &p), -1);
