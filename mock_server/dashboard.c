@@ -685,21 +685,6 @@ static int writeable(dashboard *d, dashboard_conn *c, struct lws *wsi)
     return 0;
 }
 
-/* Latency: waiting for a writable callback costs a poll round and two
- * epoll_ctl per subscriber per message; a loopback socket with nothing
- * buffered takes the write at once (lws keeps and flushes what it does not). */
-void dashboard_write_now(dashboard *d, dashboard_conn *c)
-{
-    if (c->writable_pending)
-        return; /* a writable callback is coming */
-    if (!c->wsi || !c->established || c->close_code || lws_partial_buffered(c->wsi)) {
-        dashboard_request_write(c);
-        return;
-    }
-    if (writeable(d, c, c->wsi) < 0)
-        lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
-}
-
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
 {

@@ -201,10 +201,6 @@ void dashboard_conn_error(dashboard *d, dashboard_conn *c, int64_t seq, const ch
 /* Marks c to be closed with code at its next writable callback. */
 void dashboard_conn_close(dashboard_conn *c, int code, const char *reason);
 void dashboard_request_write(dashboard_conn *c);
-/* Writes what c may be sent now, from the caller's callback (no poll round,
- * no POLLOUT toggled on and off); asks for a writable callback instead when
- * lws still holds part of an earlier write or c is closing. */
-void dashboard_write_now(dashboard *d, dashboard_conn *c);
 /* Writes a server (unmasked) ws text frame header for len bytes; returns its size (2, 4 or 10). */
 size_t dashboard_frame_header(uint8_t *hdr, size_t len, int opcode);
 
@@ -235,7 +231,7 @@ void dashboard_sub_message(dashboard *d, dashboard_conn *c, const char *text, si
  * slow-consumer policy to subscribers past the queue limit or about to lose
  * that item. */
 void dashboard_sub_before_push(dashboard *d);
-/* Writes to every subscribed subscriber what it may now be sent (the batched
+/* Asks for a writable callback on every subscribed subscriber (the batched
  * wake-up after pushes; see publisher_settle in dashboard.c). */
 void dashboard_sub_after_push(dashboard *d);
 /* Fills buf with queued frames for subscriber c; returns bytes, sets *more. */

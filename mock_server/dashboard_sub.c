@@ -1,8 +1,8 @@
 /* dashboard_sub: subscribers of the mock dashboard.
  *
  * A subscriber is a read position in the history ring (see dashboard.h):
- * fan-out costs one write per subscriber per batch of pushes, done at once
- * (dashboard_write_now), and each write copies every frame it may send (its
+ * fan-out costs one flag and one lws_callback_on_writable per subscriber per
+ * message, and each writable callback copies every frame it may send (its
  * private control frames first, then ring frames that pass its filters) into
  * one buffer written once. Items older than the subscribe ("start") are sent
  * only to replay a source named in "from"; per source the highest seq sent
@@ -150,7 +150,7 @@ void dashboard_sub_after_push(dashboard *d)
 {
     for (dashboard_conn *c = d->subscribers; c; c = c->next)
         if (c->subscribed && !c->writable_pending && !c->close_code)
-            dashboard_write_now(d, c);
+            dashboard_request_write(c);
 }
 
 size_t dashboard_sub_fill(dashboard *d, dashboard_conn *c, uint8_t *buf, size_t cap, int *more)
