@@ -16,24 +16,27 @@
  *   handshakes: 14,950 - 15,270/s (target 10,000)
  *   idle subscribers: 19,000 of 19,000 held, 2,250 bytes RSS each (target
  *     19,000 under 4 KiB)
- * Fan-out and latency after subscribers were written at once on a push
- * (dashboard_write_now), `BUILD=build BENCH_ONLY=fanout build/bench/bench-dashboard`,
- * median of 3 (before -> after, the same bench, the same sitting):
- *   fan-out, 100 subscribers: 1,030,000 -> 3,070,000 delivered msgs/s
- *     (target 400,000)
- *   latency at 1,000 msg/s (100,000 deliveries/s): p50 663 -> 518 us,
- *     p99 2,116 -> 3,480 us (noise: other sessions' tests; target p99 < 1 ms
- *     missed); server CPU per published message 898 -> 758 us.
- *   Where it goes (after, p50): the publisher's timer fires ~40 us late; sent
- *     -> first subscriber ~118 us; first -> last subscriber ~680 us, i.e. 100
- *     loopback sends at ~6.8 us (91% of the server's CPU is in send(): kernel
- *     TCP, the receiver's softirq and wake-up, conntrack), near the ~5.5 us
- *     floor of bench/README.md. So the last subscriber's p50 is ~850 us and
- *     p99 over all deliveries needs every message through in ~1 ms: only the
- *     tails (scheduling on 2 shared cores: sent -> first p99 1.1 - 2.9 ms)
- *     decide it. BENCH_SPIN=1 (the reader polls instead of being woken by
- *     each send) takes the wake-ups off the server: ~620 us CPU per message,
- *     p50 ~480 us, but a spinning core makes the tails worse here.
+ * Fan-out and latency, `BUILD=build BENCH_ONLY=fanout build/bench/bench-dashboard`:
+ *   fan-out, 100 subscribers: 0.67 - 1.58 million delivered msgs/s (15 runs,
+ *     median ~1.27 million; target
+ *     400,000)
+ *   latency at 1,000 msg/s (100,000 deliveries/s), median of 12 runs in
+ *     calm-ish sittings: p50 ~630 us, p99 ~2.0 ms (1.6 - 4.6 ms); under load
+ *     from other sessions p99 reaches 4 - 6 ms, once 93 ms. Target p99 < 1 ms
+ *     missed. Where it goes (p50, the breakdown lines): the publisher's timer
+ *     fires ~40 us late; sent -> first subscriber ~200 us; first -> last
+ *     subscriber ~730 us: 100 loopback sends at ~7.3 us, 91% of the server's
+ *     CPU in send() (kernel TCP, the receiver's softirq and wake-up,
+ *     conntrack), near the ~5.5 us floor of bench/README.md. So even a median
+ *     message reaches its 99th subscriber ~950 us after its scheduled time:
+ *     p99 < 1 ms needs fewer microseconds per send (more cores doing sends),
+ *     not less work in our code. Writing subscribers at once from the
+ *     publisher's callback instead of in writable rounds (commit db86a58,
+ *     reverted) cut server CPU to ~760 us per message, p50 to ~520 us and
+ *     tripled full-speed fan-out, but its p99 was worse in 10 of 12 A/B pairs.
+ *     BENCH_SPIN=1 (the reader polls instead of being woken by each send)
+ *     takes ~100 us of wake-ups per message off the server, but a spinning
+ *     core makes the tails worse on 2 shared cores.
  * Env: BUILD, BENCH_SECONDS (phase 1, default 4), BENCH_IDLE (default 19000),
  * BENCH_HANDSHAKES (default 5000), BENCH_ONLY (fanout|handshakes|idle: fanout
  * runs phases 1 and 2), BENCH_SPIN (1: the reader polls during phase 2),
