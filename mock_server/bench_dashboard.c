@@ -17,9 +17,8 @@
  *   idle subscribers: 19,000 of 19,000 held, 2,250 bytes RSS each (target
  *     19,000 under 4 KiB)
  * Fan-out and latency, `BUILD=build BENCH_ONLY=fanout build/bench/bench-dashboard`:
- *   fan-out, 100 subscribers: 0.67 - 1.58 million delivered msgs/s (15 runs,
- *     median ~1.27 million; target
- *     400,000)
+ *   fan-out, 100 subscribers: 0.67 - 1.58 million delivered msgs/s (12 runs,
+ *     median ~1.2 million; target 400,000)
  *   latency at 1,000 msg/s (100,000 deliveries/s), median of 12 runs in
  *     calm-ish sittings: p50 ~630 us, p99 ~2.0 ms (1.6 - 4.6 ms); under load
  *     from other sessions p99 reaches 4 - 6 ms, once 93 ms. Target p99 < 1 ms
