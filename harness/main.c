@@ -483,13 +483,14 @@ int main(int argc, char **argv)
     envdriver_free(env); /* stops what the native driver started */
 
     results_totals t = results_count(run);
-    int suites_failed = 0;
+    int suites_by[RESULTS_NOT_AVAILABLE + 1] = {0};
     for (size_t i = 0; i < run->nsuites; i++)
-        suites_failed += run->suites[i].status == RESULTS_FAILED;
-    printf("wsb-harness: %s: %d of %zu suites failed; %d tests: %d passed, %d failed, %d skipped, "
-           "%d not available (%.1f s)\n",
-           rc == 0 ? "PASSED" : "FAILED", suites_failed, run->nsuites, t.tests, t.passed, t.failed,
-           t.skipped, t.not_available, run->duration_s);
+        if (run->suites[i].status <= RESULTS_NOT_AVAILABLE)
+            suites_by[run->suites[i].status]++;
+    printf("wsb-harness: %s: suites %d passed, %d failed, %d not available; "
+           "tests %d passed, %d failed, %d skipped (%.1f s)\n",
+           rc == 0 ? "PASSED" : "FAILED", suites_by[RESULTS_PASSED], suites_by[RESULTS_FAILED],
+           suites_by[RESULTS_NOT_AVAILABLE], t.passed, t.failed, t.skipped, run->duration_s);
     printf("wsb-harness: results in %s\n", resdir);
     int was_interrupted = run->interrupted || interrupted;
     results_run_free(run);
