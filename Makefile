@@ -87,10 +87,13 @@ $(foreach b,$(BENCHES),$(eval $(call LINK_template,bench,$(b))))
 
 # Tests run from the top of the tree (they find build/bin/ and schemas/ there).
 # Every test binary runs even when one fails; the status says whether all passed.
-# Then a short native run of every built suite against the real mocks
+# Then an interop check with a client nobody here wrote (Python websockets)
+# and a short native run of every built suite against the real mocks
 # (WSB_SKIP_SHORT_NATIVE=1 leaves it out, e.g. for quick iterations).
 test: test-deps all
 	@BUILD=$(BUILD) sh .ci/run-tests.sh $(TESTS)
+	@echo "== interop (Python websockets against wsb-dashboard)"
+	@sh mock_server/tests/interop.sh $(BUILD)
 	@if [ -z "$$WSB_SKIP_SHORT_NATIVE" ]; then $(MAKE) --no-print-directory short-native; fi
 
 asan:

@@ -2,7 +2,7 @@
 # Installs wsbridge's build dependencies on Debian/Ubuntu (through sudo when not
 # root), or says exactly what to install and stops.
 set -e
-PKGS="build-essential pkg-config libwebsockets-dev libcjson-dev libcunit1-dev libcurl4-openssl-dev libssl-dev json-schema-test-suite curl valgrind"
+PKGS="build-essential pkg-config libwebsockets-dev libcjson-dev libcunit1-dev libcurl4-openssl-dev libssl-dev json-schema-test-suite curl valgrind python3 python3-websockets"
 if ! command -v dpkg-query >/dev/null 2>&1; then
     # not Debian: pkg-config is the only judge we have
     pkg-config --exists libwebsockets libcjson cunit libcurl libcrypto 2>/dev/null && exit 0

@@ -131,7 +131,7 @@ int dashboard_conn_count(const dashboard *d)
 /* ---- HTTP ---- */
 
 static int http_reply(struct lws *wsi, unsigned status, const char *ctype, const char *body,
-                      size_t blen, int bearer_challenge)
+                      size_t blen)
 {
     size_t cap = LWS_PRE + 1024 + blen;
     uint8_t *buf = malloc(cap);
@@ -145,9 +145,6 @@ static int http_reply(struct lws *wsi, unsigned status, const char *ctype, const
                                      (int)strlen(ctype), &p, end) ||
         lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, (const uint8_t *)clen,
                                      cl, &p, end) ||
-        (bearer_challenge &&
-         lws_add_http_header_by_name(wsi, (const uint8_t *)"www-authenticate:",
-                                     (const uint8_t *)"Bearer", 6, &p, end)) ||
         lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
                                      (const uint8_t *)"no-store", 8, &p, end) ||
         lws_finalize_http_header(wsi, &p, end)) {
@@ -162,14 +159,47 @@ static int http_reply(struct lws *wsi, unsigned status, const char *ctype, const
     return m == n ? 0 : -1;
 }
 
+static const char *http_reason_phrase(unsigned status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    default: return "Service Unavailable";
+    }
+}
+
+/* Refuses an upgrade from LWS_CALLBACK_HTTP_CONFIRM_UPGRADE. The response is
+ * written by hand: at this point lws 4.1.6 has not recorded the request's
+ * HTTP version, so lws_add_http_header_status() would answer "HTTP/1.0",
+ * which strict clients (Python's websockets) reject as "not a valid HTTP
+ * response" instead of seeing the 401. */
 static int http_refuse(struct lws *wsi, unsigned status, const char *reason)
 {
-    char body[256];
-    int n = snprintf(body, sizeof body, "{\"error\":%u,\"reason\":\"%s\"}\n", status, reason);
+    char body[256], safe[160];
+    size_t j = 0;
+    for (const char *r = reason; *r && j + 1 < sizeof safe; r++)
+        safe[j++] = (*r == '"' || *r == '\\' || (unsigned char)*r < 0x20) ? '\'' : *r;
+    safe[j] = '\0';
+    int blen = snprintf(body, sizeof body, "{\"error\":%u,\"reason\":\"%s\"}\n", status, safe);
+    uint8_t buf[LWS_PRE + 768];
+    char *start = (char *)buf + LWS_PRE;
+    int n = snprintf(start, sizeof buf - LWS_PRE,
+                     "HTTP/1.1 %u %s\r\n"
+                     "content-type: application/json\r\n"
+                     "content-length: %d\r\n"
+                     "%s"
+                     "cache-control: no-store\r\n"
+                     "connection: close\r\n"
+                     "\r\n%s",
+                     status, http_reason_phrase(status), blen,
+                     status == 401 ? "www-authenticate: Bearer\r\n" : "", body);
     wlog_info("handshake refused %u: %s", status, reason);
-    if (http_reply(wsi, status, "application/json", body, (size_t)n, status == 401))
+    if (n <= 0 || (size_t)n >= sizeof buf - LWS_PRE ||
+        lws_write(wsi, (uint8_t *)start, (size_t)n, LWS_WRITE_HTTP) != n)
         return -1;
-    return 1; /* headers sent: lws completes the transaction, no upgrade */
+    return 1; /* response sent: lws completes the transaction, no upgrade */
 }
 
 static int serve_http(dashboard *d, struct lws *wsi, const char *uri)
@@ -180,16 +210,16 @@ static int serve_http(dashboard *d, struct lws *wsi, const char *uri)
     int rc;
     if (!strcmp(uri, "/health")) {
         const char *b = d->shutting_down ? "{\"status\":\"stopping\"}\n" : "{\"status\":\"ok\"}\n";
-        rc = http_reply(wsi, d->shutting_down ? 503 : 200, ctype, b, strlen(b), 0);
+        rc = http_reply(wsi, d->shutting_down ? 503 : 200, ctype, b, strlen(b));
     } else if (!strcmp(uri, "/api/websocket/status")) {
         body = dashboard_status_json(d, &len);
-        rc = body ? http_reply(wsi, 200, ctype, body, len, 0) : -1;
+        rc = body ? http_reply(wsi, 200, ctype, body, len) : -1;
     } else if (!strcmp(uri, "/metrics")) {
         body = dashboard_metrics_text(d, &len);
-        rc = body ? http_reply(wsi, 200, "text/plain; version=0.0.4", body, len, 0) : -1;
+        rc = body ? http_reply(wsi, 200, "text/plain; version=0.0.4", body, len) : -1;
     } else {
         const char *b = "{\"error\":404,\"reason\":\"not found\"}\n";
-        rc = http_reply(wsi, 404, ctype, b, strlen(b), 0);
+        rc = http_reply(wsi, 404, ctype, b, strlen(b));
     }
     free(body);
     if (rc)
