@@ -246,7 +246,11 @@ void dashboard_journal_flush(dashboard *d, int sync)
 static int replay_record(dashboard *d, const char *payload, size_t len)
 {
     char err[160];
-    cJSON *root = wjson_parse(payload, len, d->cfg.max_depth, err, sizeof err);
+    /* the record passed the ingress limits of the run that wrote it, which
+     * may have allowed deeper JSON than this one */
+    int depth = d->cfg.max_depth > WJSON_DEFAULT_MAX_DEPTH ? d->cfg.max_depth
+                                                           : WJSON_DEFAULT_MAX_DEPTH;
+    cJSON *root = wjson_parse(payload, len, depth, err, sizeof err);
     if (!root)
         return -1;
     int rc = -1;
@@ -321,7 +325,7 @@ int dashboard_journal_open(dashboard *d, char *err, size_t errlen)
         }
         size = got;
     }
-    uint64_t records = 0;
+    uint64_t records = 0, skipped = 0;
     while (off + JOURNAL_HDR <= size) {
         uint32_t len = get_u32(buf + off + 1);
         if (buf[off] != JOURNAL_MAGIC || len > size - off - JOURNAL_HDR)
@@ -329,13 +333,28 @@ int dashboard_journal_open(dashboard *d, char *err, size_t errlen)
         const uint8_t *p = buf + off + JOURNAL_HDR;
         if (crc32_buf(p, len) != get_u32(buf + off + 5))
             break;
-        if (replay_record(d, (const char *)p, len) != 0)
-            break;
+        /* a complete record (its checksum holds) is not a torn tail: one
+         * this run cannot replay is skipped, never cut with all after it */
+        if (replay_record(d, (const char *)p, len) != 0) {
+            skipped++;
+            wlog_warn("journal %s: record at byte %zu cannot be replayed: skipped",
+                      d->cfg.journal, off);
+        }
         off += JOURNAL_HDR + len;
         good = off;
         records++;
     }
+    /* A crash can only leave a prefix of a record (or zeros) where a record
+     * starts; anything else means the path names some other file: refuse it
+     * rather than truncate it. */
+    int foreign = good == 0 && size > 0 && buf[0] != JOURNAL_MAGIC && buf[0] != 0;
     free(buf);
+    if (foreign) {
+        snprintf(err, errlen, "journal %s: not a wsb-dashboard journal (refusing to truncate it)",
+                 d->cfg.journal);
+        close(fd);
+        return -1;
+    }
     if (good < (size_t)st.st_size) {
         wlog_warn("journal %s: cutting a torn or corrupt tail at byte %zu of %lld",
                   d->cfg.journal, good, (long long)st.st_size);
@@ -353,7 +372,8 @@ int dashboard_journal_open(dashboard *d, char *err, size_t errlen)
     d->journal_fd = fd;
     d->journal_bytes = good;
     d->journal_records = records;
-    wlog_info("journal %s: replayed %llu records (%zu bytes), %zu sources", d->cfg.journal,
-              (unsigned long long)records, good, d->nsources);
+    wlog_info("journal %s: replayed %llu records (%llu skipped, %zu bytes), %zu sources",
+              d->cfg.journal, (unsigned long long)(records - skipped),
+              (unsigned long long)skipped, good, d->nsources);
     return 0;
 }

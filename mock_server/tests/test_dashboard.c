@@ -321,6 +321,26 @@ static tws *subscribe(server *s, const char *name, const char *frame)
     return c;
 }
 
+/* Returns once the dashboard has applied every frame sub sent before (1), or
+ * 0 on timeout or when any other frame comes first. One connection's frames
+ * are handled in order, so the answer to a command for a target nobody
+ * publishes as proves the subscribe before it took effect: a publish after
+ * this cannot overtake it (no sleep-and-hope). */
+static int sub_sync(tws *sub)
+{
+    if (!sub || tws_send_text(sub, "{\"type\":\"command\",\"target\":\"nobody-sync\","
+                                   "\"command_id\":\"sync\",\"name\":\"sync\"}"))
+        return 0;
+    cJSON *j = recv_json(sub, WAIT_MS);
+    int ok = j && !strcmp(jstr(j, "type"), "error") && !strcmp(jstr(j, "code"), "no_target");
+    if (j && !ok) {
+        char *t = cJSON_PrintUnformatted(j);
+        fprintf(stderr, "sub_sync: unexpected frame before the sync answer: %s\n", t ? t : "");
+        free(t);
+    }
+    cJSON_Delete(j);
+    return ok;
+}
 /* ---- the shared server ---- */
 
 static server S;
@@ -409,10 +429,8 @@ static void test_publish_ack_fanout(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub2);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     CU_ASSERT_EQUAL(read_welcome(p), 0);
-    /* subscriptions are applied in order with the publish: give them a moment */
-    CU_ASSERT(status_wait(&S, "connections", "subscribers", NULL,
-                          status_num(&S, "connections", "subscribers", NULL)));
-    sleep_ms(50);
+    CU_ASSERT(sub_sync(sub));
+    CU_ASSERT(sub_sync(sub2));
     for (int i = 1; i <= 5; i++)
         CU_ASSERT_EQUAL(publish(p, "bot-pub", i, "BTC-USD"), 0);
     CU_ASSERT(wait_ack(p, 5));
@@ -442,7 +460,7 @@ static void test_invalid_and_duplicate(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     CU_ASSERT_EQUAL(read_welcome(p), 0);
-    sleep_ms(50);
+    CU_ASSERT(sub_sync(sub));
     CU_ASSERT_EQUAL(publish(p, "bot-inv", 1, "ETH-USD"), 0);
     CU_ASSERT(wait_ack(p, 1));
     /* schema: price must be > 0 */
@@ -510,7 +528,7 @@ static void test_gap_notice(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     read_welcome(p);
-    sleep_ms(50);
+    CU_ASSERT(sub_sync(sub));
     publish(p, "bot-gap", 1, "SOL-USD");
     publish(p, "bot-gap", 5, "SOL-USD");
     CU_ASSERT(wait_ack(p, 5));
@@ -541,7 +559,8 @@ static void test_filters(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub_s);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     read_welcome(p);
-    sleep_ms(50);
+    CU_ASSERT(sub_sync(sub_t));
+    CU_ASSERT(sub_sync(sub_s));
     publish(p, "bot-flt", 1, "MSFT");
     publish(p, "bot-flt", 2, "AAPL");
     tws_send_text(p, "{\"v\":1,\"type\":\"heartbeat\",\"source\":\"bot-flt\",\"seq\":3,"
@@ -614,11 +633,11 @@ static void test_resubscribe_replaces_filter(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     read_welcome(p);
-    sleep_ms(50);
+    CU_ASSERT(sub_sync(sub));
     publish(p, "bot-re", 1, "BTC-USD"); /* filtered out */
     CU_ASSERT(wait_ack(p, 1));
     tws_send_text(sub, "{\"type\":\"subscribe\",\"types\":[\"market_data\"]}");
-    sleep_ms(50);
+    CU_ASSERT(sub_sync(sub));
     publish(p, "bot-re", 2, "BTC-USD");
     CU_ASSERT(wait_ack(p, 2));
     cJSON *j = recv_json(sub, WAIT_MS);
@@ -778,6 +797,90 @@ static void test_journal_restart(void)
     server_stop(&s, SIGKILL, 2000);
 }
 
+/* CRC-32 (IEEE), written here from the polynomial: the journal's record check. */
+static uint32_t crc32_ieee(const void *data, size_t n)
+{
+    const uint8_t *p = data;
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    }
+    return c ^ 0xFFFFFFFFu;
+}
+
+/* Appends one well-formed journal record ('W', u32 len, u32 crc, payload). */
+static void journal_put(FILE *f, const char *payload)
+{
+    uint32_t len = (uint32_t)strlen(payload), crc = crc32_ieee(payload, len);
+    uint8_t h[9] = {'W'};
+    for (int i = 0; i < 4; i++) {
+        h[1 + i] = (uint8_t)(len >> (8 * i));
+        h[5 + i] = (uint8_t)(crc >> (8 * i));
+    }
+    fwrite(h, 1, sizeof h, f);
+    fwrite(payload, 1, len, f);
+}
+
+/* A complete record (its checksum holds) that cannot be replayed is not a
+ * torn tail: the acked records after it must survive the restart. */
+static void test_journal_keeps_records_after_unreadable(void)
+{
+    char jp[300];
+    snprintf(jp, sizeof jp, "%s/unreadable.bin", tmpdir);
+    server s;
+    CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "2", NULL) == 0);
+    tws *p = connect_as(&s, "publisher", "bot-u");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(read_welcome(p), 0);
+    for (int i = 1; i <= 3; i++)
+        publish(p, "bot-u", i, "BTC-USD");
+    CU_ASSERT(wait_ack(p, 3));
+    tws_close(p);
+    CU_ASSERT(WIFSIGNALED(server_stop(&s, SIGKILL, 2000)));
+    FILE *f = fopen(jp, "ab");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    journal_put(f, "{\"type\":\"from_a_newer_contract\"}");
+    char e[512];
+    envelope_text(e, sizeof e - 20, "bot-u", 4, "BTC-USD");
+    e[strlen(e) - 1] = '\0';
+    strcat(e, ",\"relay_us\":1}");
+    journal_put(f, e);
+    fclose(f);
+
+    CU_ASSERT_FATAL(server_start(&s, jp, NULL) == 0);
+    p = connect_as(&s, "publisher", "bot-u");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(read_welcome(p), 4);
+    tws_close(p);
+    server_stop(&s, SIGKILL, 2000);
+}
+
+/* --journal naming a file that is not a journal: refuse to start rather than
+ * "cut the corrupt tail" (all of it) and destroy the file. */
+static void test_journal_foreign_file(void)
+{
+    char jp[300];
+    snprintf(jp, sizeof jp, "%s/notes.txt", tmpdir);
+    const char *text = "my notes, not a journal\n";
+    FILE *f = fopen(jp, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+    server s;
+    CU_ASSERT(server_start(&s, jp, NULL) != 0);
+    if (s.pid)
+        server_stop(&s, SIGKILL, 2000);
+    char got[128] = "";
+    f = fopen(jp, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    size_t n = fread(got, 1, sizeof got - 1, f);
+    got[n] = '\0';
+    fclose(f);
+    CU_ASSERT_STRING_EQUAL(got, text);
+}
+
 /* Subscribers saw messages the dashboard then lost (never durable, never
  * acked); after the restart the bot resends them and a subscriber resuming
  * from what it saw gets each message exactly once. */
@@ -792,7 +895,7 @@ static void test_restart_exactly_once(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     read_welcome(p);
-    sleep_ms(50);
+    CU_ASSERT(sub_sync(sub));
     for (int i = 1; i <= 10; i++)
         publish(p, "bot-x", i, "BTC-USD");
     for (int i = 1; i <= 10; i++) {
@@ -811,7 +914,7 @@ static void test_restart_exactly_once(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     CU_ASSERT_EQUAL(read_welcome(p), 0); /* the dashboard lost them */
-    sleep_ms(50);
+    CU_ASSERT(sub_sync(sub));
     for (int i = 1; i <= 12; i++) /* the bot resends from last_seq + 1 */
         publish(p, "bot-x", i, "BTC-USD");
     CU_ASSERT(wait_ack(p, 12));
@@ -903,8 +1006,8 @@ static void test_slow_disconnect(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(fast);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     read_welcome(p);
-    CU_ASSERT(status_wait(&s, "connections", "subscribers", NULL, 2));
-    sleep_ms(50);
+    CU_ASSERT(sub_sync(slow)); /* nothing flows yet: reading this answer is all it reads */
+    CU_ASSERT(sub_sync(fast));
     int total = 20000;
     /* the fast one reads in a child so the publish is not held up */
     pid_t kid = fork();
@@ -954,8 +1057,7 @@ static void test_slow_drop(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(slow);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     read_welcome(p);
-    CU_ASSERT(status_wait(&s, "connections", "subscribers", NULL, 1));
-    sleep_ms(50);
+    CU_ASSERT(sub_sync(slow)); /* nothing flows yet: reading this answer is all it reads */
     int total = 20000;
     for (int i = 0; i < total; i += 1000)
         blast(p, "bot-d", i + 1, 1000);
@@ -1162,6 +1264,9 @@ int main(void)
         {"fragmented message reassembled", test_fragments},
         {"status and metrics agree", test_status_and_metrics},
         {"SIGKILL + restart keeps the journal (torn tail cut)", test_journal_restart},
+        {"journal: a readable-CRC record that does not replay is skipped, not cut",
+         test_journal_keeps_records_after_unreadable},
+        {"journal: a file that is not a journal is refused, left intact", test_journal_foreign_file},
         {"ack only after the fsync batch", test_ack_after_fsync},
         {"restart that lost unacked messages: exactly once", test_restart_exactly_once},
         {"history too short: gap notice, then the rest", test_history_too_short},
