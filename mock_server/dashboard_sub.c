@@ -123,6 +123,28 @@ static void drop_behind(dashboard *d, dashboard_conn *c)
     free(hi);
 }
 
+/* A subscriber replaying history (within the queue limit of the live head)
+ * whose cursor is at the oldest item, which the push is about to overwrite:
+ * that is history running out under the replay, not a slow consumer. An item
+ * it would not send is simply stepped past; one it would send is told as a
+ * "history" gap (counted with the dropped messages). */
+static void skip_oldest(dashboard *d, dashboard_conn *c, uint64_t tail)
+{
+    dashboard_item *it = dashboard_ring_at(d, tail);
+    if (item_wanted(d, c, tail, it)) {
+        dashboard_subpos *p = sub_pos(d, c, it->src);
+        int64_t from = it->type < 0 ? it->gap_from : it->seq;
+        if (p && p->delivered >= from)
+            from = p->delivered + 1;
+        send_gap(d, c, d->sources[it->src].name, from, it->seq, "history");
+        if (p)
+            p->delivered = it->seq;
+        if (it->type >= 0)
+            d->st.slow_dropped++;
+    }
+    c->cursor = tail + 1;
+}
+
 void dashboard_sub_before_push(dashboard *d)
 {
     uint64_t tail = dashboard_ring_tail(d);
@@ -132,8 +154,14 @@ void dashboard_sub_before_push(dashboard *d)
         if (!c->subscribed || c->close_code)
             continue;
         int lose_oldest = full && c->cursor <= tail;
-        if (!lose_oldest && dashboard_sub_depth(d, c) < limit)
+        size_t depth = dashboard_sub_depth(d, c);
+        if (depth < limit) {
+            /* within the limit, the cursor can be at the tail only while
+             * replaying (items before start): not a slow consumer */
+            if (lose_oldest)
+                skip_oldest(d, c, tail);
             continue;
+        }
         if (d->cfg.slow_policy == DASHBOARD_SLOW_DISCONNECT) {
             d->st.slow_disconnected++;
             wlog_info("subscriber %s: slow consumer (%zu behind), closing 1013", c->name,

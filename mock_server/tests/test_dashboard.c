@@ -677,6 +677,59 @@ static void test_history_too_short(void)
     server_stop(&s, SIGKILL, 2000);
 }
 
+/* A resume against a full history while the publisher goes on: every push
+ * evicts the oldest item, which the replaying subscriber's cursor starts at.
+ * That is history running out under the replay (a "history" gap at most), not
+ * a slow consumer: no 1013, and the replay then live arrive in order. */
+static void test_resume_full_history_live(void)
+{
+    server s;
+    CU_ASSERT_FATAL(server_start(&s, NULL, "--history", "50", "--slow-policy", "disconnect",
+                                 NULL) == 0);
+    tws *p = connect_as(&s, "publisher", "bot-z");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    read_welcome(p);
+    long long last = 0;
+    for (; last < 60; last++)
+        publish(p, "bot-z", last + 1, "BTC-USD");
+    CU_ASSERT(wait_ack(p, last));
+    for (int round = 0; round < 10; round++) {
+        char name[32], frame[128];
+        snprintf(name, sizeof name, "viewer-z%d", round);
+        /* odd rounds ask from the oldest item held: the evicted one is wanted */
+        long long from = round % 2 ? last - 50 : last - 20;
+        snprintf(frame, sizeof frame, "{\"type\":\"resume\",\"from\":{\"bot-z\":%lld}}", from);
+        tws *sub = subscribe(&s, name, frame);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
+        for (int i = 0; i < 5; i++) /* live, at once: races the replay's first write */
+            publish(p, "bot-z", ++last, "BTC-USD");
+        CU_ASSERT(wait_ack(p, last));
+        long long next = from + 1;
+        while (next <= last) {
+            cJSON *j = recv_json(sub, WAIT_MS);
+            if (!j) {
+                fprintf(stderr, "round %d: stream ended at %lld (close %d)\n", round, next,
+                        tws_close_code(sub));
+                break;
+            }
+            if (!strcmp(jstr(j, "type"), "gap")) {
+                CU_ASSERT_EQUAL(jint(j, "from"), next);
+                CU_ASSERT_STRING_EQUAL(jstr(j, "reason"), "history");
+                next = jint(j, "to") + 1;
+            } else {
+                CU_ASSERT_EQUAL(jint(j, "seq"), next);
+                next = jint(j, "seq") + 1;
+            }
+            cJSON_Delete(j);
+        }
+        CU_ASSERT_EQUAL(next, last + 1);
+        tws_close(sub);
+    }
+    CU_ASSERT_EQUAL(status_num(&s, "slow_consumers", "disconnected", NULL), 0);
+    tws_close(p);
+    server_stop(&s, SIGKILL, 2000);
+}
+
 static void test_ack_after_fsync(void)
 {
     char jp[300];
@@ -1270,6 +1323,8 @@ int main(void)
         {"ack only after the fsync batch", test_ack_after_fsync},
         {"restart that lost unacked messages: exactly once", test_restart_exactly_once},
         {"history too short: gap notice, then the rest", test_history_too_short},
+        {"resume against a full history with live publishing: no 1013",
+         test_resume_full_history_live},
         {"SIGTERM closes 1001, flushes, exits 0", test_sigterm},
         {"slow consumer: disconnect 1013", test_slow_disconnect},
         {"slow consumer: drop with gap notices", test_slow_drop},
