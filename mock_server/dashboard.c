@@ -344,7 +344,7 @@ static void established(dashboard *d, struct lws *wsi, dashboard_conn *c)
     c->wsi = wsi;
     c->established = 1;
     c->last_rx_us = now_us();
-    c->tokens = d->cfg.rate_limit;
+    c->tokens = d->cfg.rate_limit > 1.0 ? d->cfg.rate_limit : 1.0;
     c->tokens_us = c->last_rx_us;
     c->acked_sent = -1;
     c->src = -1;
@@ -452,10 +452,13 @@ static int rate_ok(dashboard *d, dashboard_conn *c)
     if (d->cfg.rate_limit <= 0)
         return 1;
     int64_t t = now_us();
+    /* the bucket holds a second's worth, and at least one message (a rate
+     * under 1/s would otherwise never reach a whole token) */
+    double burst = d->cfg.rate_limit > 1.0 ? d->cfg.rate_limit : 1.0;
     c->tokens += (double)(t - c->tokens_us) * d->cfg.rate_limit / 1e6;
     c->tokens_us = t;
-    if (c->tokens > d->cfg.rate_limit)
-        c->tokens = d->cfg.rate_limit;
+    if (c->tokens > burst)
+        c->tokens = burst;
     if (c->tokens < 1.0)
         return 0;
     c->tokens -= 1.0;

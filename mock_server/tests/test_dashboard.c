@@ -1246,6 +1246,26 @@ static void test_rate_and_max_connections(void)
     server_stop(&s, SIGKILL, 2000);
 }
 
+/* A rate limit under 1 message/s still lets one message through per 1/R s
+ * (the bucket holds at least one message), then refuses the next at once. */
+static void test_fractional_rate_limit(void)
+{
+    server s;
+    CU_ASSERT_FATAL(server_start(&s, NULL, "--rate-limit", "0.5", NULL) == 0);
+    tws *p = connect_as(&s, "publisher", "bot-slowrate");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    read_welcome(p);
+    CU_ASSERT_EQUAL(publish(p, "bot-slowrate", 1, "BTC-USD"), 0);
+    CU_ASSERT(wait_ack(p, 1));
+    CU_ASSERT_EQUAL(publish(p, "bot-slowrate", 2, "BTC-USD"), 0);
+    cJSON *j = recv_json(p, WAIT_MS);
+    CU_ASSERT_STRING_EQUAL(jstr(j, "code"), "rate");
+    cJSON_Delete(j);
+    CU_ASSERT_EQUAL(tws_wait_close(p, WAIT_MS), 1008);
+    tws_close(p);
+    server_stop(&s, SIGKILL, 2000);
+}
+
 static void test_idle_timeout(void)
 {
     server s;
@@ -1330,6 +1350,7 @@ int main(void)
         {"slow consumer: drop with gap notices", test_slow_drop},
         {"limits: 1009, 1007, 1003, nesting", test_limits},
         {"rate limit 1008 and max connections 503", test_rate_and_max_connections},
+        {"rate limit below 1/s lets one message through", test_fractional_rate_limit},
         {"idle timeout with pings", test_idle_timeout},
         CU_TEST_INFO_NULL,
     };
