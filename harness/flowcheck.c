@@ -113,6 +113,11 @@ static int bit_get(const src_track *t, int64_t seq)
 static int bit_room(src_track *t, int64_t seq)
 {
     if (!t->bits) {
+        /* with an expected start, the window (and the missing count, which
+           runs from start_seq) begins there: a first seq far past it is
+           beyond the span like any later one */
+        if (t->expected && seq - t->s.start_seq >= FLOWCHECK_MAX_SPAN)
+            return -1;
         t->base = seq;
         t->nbits = 1024;
         t->bits = calloc(t->nbits / 8, 1);

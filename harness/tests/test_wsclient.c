@@ -170,6 +170,19 @@ static void test_flowcheck_faults(void)
     CU_ASSERT_EQUAL(fm, 11);
     CU_ASSERT_EQUAL(flowcheck_find(f, "b")->duplicates, 1);
     flowcheck_free(f);
+    /* a first seq far past the expected start (a corrupted seq) is beyond the
+       span, not a window of 10^12 to count missing messages over */
+    f = flowcheck_new(NULL, 0);
+    flowcheck_expect_from(f, "b", 10);
+    feed_seq(f, "b", 1000000000000LL);
+    feed_seq(f, "b", 11);
+    int64_t t0 = wsclient_mono_us();
+    CU_ASSERT_EQUAL(flowcheck_problems(f, p, sizeof(p)), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(p, "1 seqs jumped beyond"));
+    CU_ASSERT_EQUAL(flowcheck_missing(f, "b", NULL), 0);
+    CU_ASSERT_EQUAL(flowcheck_find(f, "b")->max_seq, 11);
+    CU_ASSERT(wsclient_mono_us() - t0 < 1000000);
+    flowcheck_free(f);
     /* a seq far below the first one rebases the bitmap */
     f = flowcheck_new(NULL, 0);
     feed_seq(f, "b", 5000);
