@@ -24,6 +24,7 @@
 #include "wjson.h"
 
 #define OPEN_TIMEOUT_MS 5000
+#define START_POINT_WAIT_MS 10000
 
 static const char *bot_of(const suite_ctx *ctx)
 {
@@ -71,9 +72,19 @@ static int start_point(const suite_ctx *ctx, wsclient *c, int64_t *k0, char *err
     wsconn *k = sutconn_subscriber(c, ctx, NULL, NULL, OPEN_TIMEOUT_MS, err, errlen);
     if (!k)
         return -1;
+    /* bounded as a whole: other sources' frames must not keep it waiting */
+    int64_t deadline = wsclient_mono_us() + START_POINT_WAIT_MS * 1000LL;
+    int others = 0;
     for (;;) {
-        const wsmsg *m = wsconn_next(c, k, 10000, err, errlen);
+        int64_t left_ms = (deadline - wsclient_mono_us()) / 1000;
+        const wsmsg *m = left_ms > 0 ? wsconn_next(c, k, (int)left_ms, err, errlen) : NULL;
         if (!m) {
+            wsconn_state ks = wsconn_get_state(k);
+            if (ks != WSCONN_CLOSED && ks != WSCONN_FAILED)
+                snprintf(err, errlen,
+                         "no message from %s within %d ms (%d from other sources) and no "
+                         "last_seq for it in the dashboard's status",
+                         bot_of(ctx), START_POINT_WAIT_MS, others);
             wsconn_free(c, k);
             return -1;
         }
@@ -83,6 +94,7 @@ static int start_point(const suite_ctx *ctx, wsclient *c, int64_t *k0, char *err
             *k0 = p.seq - 1;
             break;
         }
+        others++;
     }
     wsconn_free(c, k);
     return 0;

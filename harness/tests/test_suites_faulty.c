@@ -284,8 +284,34 @@ static void test_status_lie(void)
     EXPECT_FAIL("status_lie", NULL, NULL, message_flow_check_integrity, "count mismatch");
 }
 
+/* A bot source the dashboard never saw (a wrong WSB_BOT_SOURCE): the
+ * start-point search must give up within its bound while other sources keep
+ * the stream busy, and fail naming the problem, not wait for the watchdog. */
+static void test_unknown_bot_source_bounded(void)
+{
+    sut s;
+    if (sut_start(&s, "none", NULL, NULL) < 0) {
+        report("none", "could not start faulty-dashboard", __LINE__);
+        return;
+    }
+    const char *saved = ctx.bot_source;
+    ctx.bot_source = "no-such-bot";
+    char msg[4096] = "";
+    int64_t t0 = wsclient_mono_us();
+    check_result r = message_flow_check_order(&ctx, msg, sizeof(msg));
+    double took = (double)(wsclient_mono_us() - t0) / 1e6;
+    ctx.bot_source = saved;
+    printf("\n      order, bot source no-such-bot (%.1f s): %s: %s", took,
+           r == CHECK_FAIL ? "FAIL" : r == CHECK_PASS ? "PASS" : "SKIP", msg);
+    CU_ASSERT_EQUAL(r, CHECK_FAIL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "no-such-bot"));
+    CU_ASSERT(took < 30.0);
+    sut_stop(&s);
+}
+
 static CU_TestInfo tests[] = {
     {"clean_peer_passes", test_clean_peer_passes},
+    {"unknown_bot_source_bounded", test_unknown_bot_source_bounded},
     {"bad_token_accepted", test_bad_token_accepted},
     {"corrupted_value", test_corrupted_value},
     {"no_1009", test_no_1009},
