@@ -33,12 +33,50 @@ int results_status_parse(const char *name)
     return -1;
 }
 
+/* Replaces, in place, each byte that does not start a well-formed UTF-8
+ * sequence with '?': failure messages quote what the system under test sent,
+ * often cut mid-character (%.60s), and one bad byte makes junit.xml and
+ * test_summary.json unreadable as a whole. */
+static char *utf8_clean(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        unsigned char c = *p, lo = 0x80, hi = 0xBF;
+        int n;
+        if (c < 0x80) {
+            p++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            lo = c == 0xE0 ? 0xA0 : 0x80;
+            hi = c == 0xED ? 0x9F : 0xBF;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            lo = c == 0xF0 ? 0x90 : 0x80;
+            hi = c == 0xF4 ? 0x8F : 0xBF;
+        } else {
+            *p++ = '?';
+            continue;
+        }
+        int ok = p[1] >= lo && p[1] <= hi;
+        for (int i = 2; ok && i <= n; i++)
+            ok = p[i] >= 0x80 && p[i] <= 0xBF;
+        if (ok)
+            p += n + 1;
+        else
+            *p++ = '?';
+    }
+    return s;
+}
+
 static char *xstrdup(const char *s)
 {
     char *d = strdup(s ? s : "");
     if (!d)
         abort(); /* out of memory in a test harness: nothing sensible to do */
-    return d;
+    return utf8_clean(d);
 }
 
 static void *xrealloc(void *p, size_t n)
@@ -54,7 +92,7 @@ static char *vformat(const char *fmt, va_list ap)
     char *s = NULL;
     if (vasprintf(&s, fmt, ap) < 0)
         abort();
-    return s;
+    return utf8_clean(s);
 }
 
 void results_iso_now(char *buf, size_t len)

@@ -194,6 +194,74 @@ static void test_junit_escaping(void)
     free(x);
 }
 
+/* 1 when s is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+static int valid_utf8(const unsigned char *s)
+{
+    while (*s) {
+        unsigned char c = *s;
+        int n;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c < 0x80) {
+            s++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            if (c == 0xE0)
+                lo = 0xA0;
+            if (c == 0xED)
+                hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            if (c == 0xF0)
+                lo = 0x90;
+            if (c == 0xF4)
+                hi = 0x8F;
+        } else {
+            return 0;
+        }
+        s++;
+        for (int i = 0; i < n; i++, s++) {
+            if (*s < (i ? 0x80 : lo) || *s > (i ? 0xBF : hi))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/* A failure message quoting a frame cut mid-character (%.60s of a corrupt
+ * frame) must not make junit.xml or test_summary.json invalid UTF-8, which
+ * XML parsers and CI reporters reject as a whole; valid characters stay. */
+static void test_invalid_utf8(void)
+{
+    results_run *r = results_run_new("native", "short", dir);
+    results_suite *s = results_add_suite(r, "message_flow", "flow \xc2\xb5s");
+    results_test *t = results_add_test(s, "schema");
+    results_test_fail(t, "first unparsable: {\"price\":\"12 \xe2\x82");
+    results_test_fail(t, "lone \xff and \xc0\xaf overlong, 5 \xc2\xb5s fine");
+    results_test_skip(results_add_test(s, "resume"), "cut \xf0\x9f");
+    results_suite_message(s, "suite \xed\xa0\x80 surrogate");
+    results_suite_settle(s);
+    results_run_finish(r, 1.0);
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(results_write_all(r, dir, err, sizeof(err)), 0);
+    results_run_free(r);
+    const char *files[] = {"junit.xml", "test_summary.json", "test_report.md"};
+    for (size_t i = 0; i < 3; i++) {
+        char *x = slurp(files[i]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+        CU_ASSERT(valid_utf8((const unsigned char *)x));
+        CU_ASSERT_PTR_NOT_NULL(strstr(x, "5 \xc2\xb5s fine"));
+        free(x);
+    }
+    char p[128];
+    snprintf(p, sizeof(p), "%s/test_summary.json", dir);
+    results_run *b = results_read_summary(p, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL(b);
+    results_run_free(b);
+}
+
 static void test_report(void)
 {
     results_run *r = sample_run();
@@ -228,6 +296,7 @@ static CU_TestInfo tests[] = {
     {"status_rules", test_status_rules},
     {"summary_roundtrip", test_summary_roundtrip},
     {"junit_escaping", test_junit_escaping},
+    {"invalid_utf8", test_invalid_utf8},
     {"report", test_report},
     {"mkdirs", test_mkdirs},
     CU_TEST_INFO_NULL,
