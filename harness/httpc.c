@@ -14,6 +14,13 @@
 #include "wjson.h"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static char *ca_file; /* httpc_set_ca_file; NULL: the system's store */
+
+void httpc_set_ca_file(const char *path)
+{
+    free(ca_file);
+    ca_file = path && *path ? strdup(path) : NULL;
+}
 
 static void curl_init_once(void)
 {
@@ -73,6 +80,8 @@ int httpc_request(const char *method, const char *url, const char *body, const c
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
     curl_easy_setopt(c, CURLOPT_PROXY, ""); /* never through an environment proxy */
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    if (ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
     if (method && strcmp(method, "GET") != 0)
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     if (body) {

@@ -28,6 +28,12 @@ int httpc_request(const char *method, const char *url, const char *body, const c
 
 void httpc_response_free(httpc_response *r);
 
+/* Trust the CA certificate(s) in path (PEM) for https:// instead of the
+ * system's store, as --ca-file does for wss://; NULL: the system's again.
+ * Process-wide; set it before requests start (not thread-safe against them).
+ * The string is copied. */
+void httpc_set_ca_file(const char *path);
+
 /* GET and parse a JSON body strictly (wjson). Requires status 200. The tree
  * is the caller's (cJSON_Delete); NULL with err otherwise. */
 cJSON *httpc_get_json(const char *url, int timeout_ms, char *err, size_t errlen);

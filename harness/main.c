@@ -18,6 +18,7 @@
 
 #include "contract.h"
 #include "envdriver.h"
+#include "httpc.h"
 #include "jwt.h"
 #include "../suites/registry.h"
 #include "results.h"
@@ -399,6 +400,8 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+
+    httpc_set_ca_file(ca_file); /* /health and the status endpoints over https:// too */
 
     const char *schemas_dir = contract_default_dir(schemas);
     contract *ct = contract_load(schemas_dir, err, sizeof(err));

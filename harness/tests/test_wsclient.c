@@ -17,6 +17,7 @@
 
 #include "contract.h"
 #include "flowcheck.h"
+#include "httpc.h"
 #include "jwt.h"
 #include "sutconn.h"
 #include "testproc.h"
@@ -524,6 +525,20 @@ static void test_wss(void)
         CU_ASSERT_PTR_NOT_NULL(strstr(wsconn_error(k), "tls"));
     wsclient_free(c);
     free(subt);
+
+    /* the status endpoints over https:// trust the same --ca-file */
+    char hu[128];
+    snprintf(hu, sizeof(hu), "https://127.0.0.1:%d/health", p2.port);
+    httpc_response hr;
+    CU_ASSERT_EQUAL(httpc_get(hu, 5000, &hr, err, sizeof(err)), -1); /* system CAs */
+    httpc_set_ca_file(cert);
+    int hrc = httpc_get(hu, 5000, &hr, err, sizeof(err));
+    FAIL_IF(hrc != 0, "https with httpc_set_ca_file", err);
+    if (hrc == 0) {
+        CU_ASSERT_EQUAL(hr.status, 200);
+        httpc_response_free(&hr);
+    }
+    httpc_set_ca_file(NULL);
     testproc_stop(&p2, 3000);
 out:
     unlink(cert);
