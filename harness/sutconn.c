@@ -238,10 +238,8 @@ static cJSON *get_status(const char *base, const char *path, int *absent, char *
     snprintf(url, sizeof(url), "%s%s", base, path);
     httpc_response r;
     memset(&r, 0, sizeof(r));
-    if (httpc_get(url, 5000, &r, err, errlen) < 0) {
-        *absent = 1;
-        return NULL;
-    }
+    if (httpc_get(url, 5000, &r, err, errlen) < 0)
+        return NULL; /* configured but silent: the service is down or hung, not absent */
     if (r.status == 404 || r.status == 405 || r.status == 501) {
         *absent = 1;
         wlog_seterr(err, errlen, "%s answered HTTP %ld", url, r.status);

@@ -79,7 +79,8 @@ int sutconn_publish(wsclient *c, wsconn *pub, const char *text, size_t len, int6
 
 /* GET <dashboard http>/api/websocket/status and <bot status>/status as JSON.
  * NULL with err when absent or not JSON (*absent set when there is no such
- * endpoint: no URL, 404, or no answer). */
+ * endpoint: no URL, or HTTP 404/405/501; a configured URL that does not
+ * answer is a failure, not absent). */
 cJSON *sutconn_dashboard_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen);
 cJSON *sutconn_bot_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen);
 /* Reads an integer at a path of keys ("sources", "bot-1", "received", NULL). */

@@ -309,9 +309,42 @@ static void test_unknown_bot_source_bounded(void)
     sut_stop(&s);
 }
 
+/* A bot whose status endpoint is configured but does not answer (the bot
+ * died) is a failure of the system under test, not a system without a
+ * status endpoint: integrity must fail, not skip. */
+static void test_bot_status_dead_fails(void)
+{
+    sut s;
+    if (sut_start(&s, "none", NULL, NULL) < 0) {
+        report("none", "could not start faulty-dashboard", __LINE__);
+        return;
+    }
+    char ws[64], err[512];
+    snprintf(ws, sizeof(ws), "ws://127.0.0.1:%d", s.proc.port);
+    env_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.dashboard_url = ws;
+    cfg.bot_status_url = "http://127.0.0.1:1"; /* refused */
+    cfg.jwt_secret = SECRET;
+    cfg.bot_source = "bot-1";
+    envdriver *dead = envdriver_external_new(&cfg, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dead);
+    ctx.env = dead;
+    char msg[4096] = "";
+    check_result r = message_flow_check_integrity(&ctx, msg, sizeof(msg));
+    printf("\n      integrity, bot status refused: %s: %s",
+           r == CHECK_FAIL ? "FAIL" : r == CHECK_PASS ? "PASS" : "SKIP", msg);
+    CU_ASSERT_EQUAL(r, CHECK_FAIL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "127.0.0.1:1"));
+    envdriver_free(dead);
+    ctx.env = s.env;
+    sut_stop(&s);
+}
+
 static CU_TestInfo tests[] = {
     {"clean_peer_passes", test_clean_peer_passes},
     {"unknown_bot_source_bounded", test_unknown_bot_source_bounded},
+    {"bot_status_dead_fails", test_bot_status_dead_fails},
     {"bad_token_accepted", test_bad_token_accepted},
     {"corrupted_value", test_corrupted_value},
     {"no_1009", test_no_1009},
