@@ -181,16 +181,15 @@ print_summary() {
         python3 - "$RESULT_DIR/test_summary.json" <<'PY' || true
 import json, sys
 s = json.load(open(sys.argv[1]))
-suites = s.get("suites", [])
-if isinstance(suites, dict):
-    suites = [dict(v, name=k) for k, v in suites.items()]
-for su in suites:
-    counts = su.get("counts") or su
-    parts = [f"{k} {counts[k]}" for k in ("passed", "failed", "skipped", "errors") if isinstance(counts.get(k), int)]
-    print(f"  {su.get('name', '?'):<16} {su.get('status', '?'):<14} {', '.join(parts)}")
-tot = s.get("totals") or s.get("summary") or {}
-if isinstance(tot, dict) and tot:
-    print("  total: " + ", ".join(f"{k} {v}" for k, v in tot.items() if not isinstance(v, (dict, list))))
+for su in s["suites"]:
+    n = {}
+    for t in su.get("tests", []):
+        n[t["status"]] = n.get(t["status"], 0) + 1
+    parts = ", ".join(f"{n[k]} {k}" for k in ("passed", "failed", "skipped") if k in n)
+    print(f"  {su['name']:<16} {su['status']:<14} {parts}  {su.get('duration_s', 0):.1f} s")
+t = s["totals"]
+print(f"  total: suites {t['suites']}, tests {t['tests']}: {t['passed']} passed, "
+      f"{t['failed']} failed, {t['skipped']} skipped; {t['not_available']} suites not available")
 PY
     elif [ -r "$RESULT_DIR/test_report.md" ]; then
         sed -n '1,30p' "$RESULT_DIR/test_report.md"
