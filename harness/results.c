@@ -836,12 +836,19 @@ int results_write_junit(const results_run *r, const char *path, char *err, size_
 
 /* ---- test_report.md ---- */
 
-/* Markdown table cells: no newlines, escaped pipes. */
+/* Markdown table cells: no newlines, escaped pipes, and < > & as entities
+ * (GitHub's job summary renders HTML: "<ok>" would vanish). */
 static void md_cell(FILE *f, const char *s)
 {
     for (; s && *s; s++) {
         if (*s == '|')
             fputs("\\|", f);
+        else if (*s == '<')
+            fputs("&lt;", f);
+        else if (*s == '>')
+            fputs("&gt;", f);
+        else if (*s == '&')
+            fputs("&amp;", f);
         else if (*s == '\n' || *s == '\r')
             fputc(' ', f);
         else

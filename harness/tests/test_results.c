@@ -276,6 +276,8 @@ static void test_report(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "| connectivity | handshake | connect_p50 | 900 | us |"));
     /* a pipe inside a cell is escaped, a newline flattened */
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "expected 401 \\| "));
+    /* markup a job summary would render is escaped */
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "got 200 &lt;ok&gt; &amp; expected"));
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "second line"));
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "| security | n/a (not built yet)"));
     free(md);
