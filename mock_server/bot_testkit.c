@@ -3,6 +3,7 @@
  * HTTP GET, and a small blocking RFC 6455 client for the subscriber side.
  * No lws here, so the bot is judged by code that shares nothing with it. */
 #include "bot_testkit.h"
+#include "tests/tws.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -195,44 +196,14 @@ int bot_testkit_tcp_connect(int port, int timeout_ms)
     return fd;
 }
 
-/* GET http://127.0.0.1:port/path and parse the JSON body (NULL on any failure). */
+/* GET http://127.0.0.1:port/path and parse the JSON body of a 200 (NULL otherwise). */
 cJSON *bot_testkit_http_json(int port, const char *path)
 {
-    int fd = bot_testkit_tcp_connect(port, 2000);
-    if (fd < 0)
-        return NULL;
-    char req[256];
-    int n =
-        snprintf(req, sizeof(req),
-                 "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n", path, port);
-    if (write(fd, req, (size_t)n) != n) {
-        close(fd);
-        return NULL;
-    }
-    size_t cap = 1 << 20, len = 0;
-    char *buf = malloc(cap + 1);
-    int64_t end = bot_testkit_now_ms() + 3000;
-    while (buf && len < cap && bot_testkit_now_ms() < end) {
-        ssize_t r = read(fd, buf + len, cap - len);
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-        buf[len] = '\0';
-        /* stop once the announced body is complete (keep-alive servers) */
-        char *hdr_end = strstr(buf, "\r\n\r\n");
-        const char *cl = hdr_end ? strcasestr(buf, "content-length:") : NULL;
-        if (cl && cl < hdr_end && len >= (size_t)(hdr_end + 4 - buf) + (size_t)atol(cl + 15))
-            break;
-    }
-    close(fd);
+    char *body = NULL;
     cJSON *j = NULL;
-    if (buf) {
-        buf[len] = '\0';
-        char *body = strstr(buf, "\r\n\r\n");
-        if (body && strstr(buf, " 200 "))
-            j = cJSON_Parse(body + 4);
-        free(buf);
-    }
+    if (tws_http_get(port, path, &body, 3000) == 200 && body)
+        j = cJSON_Parse(body);
+    free(body);
     return j;
 }
 
@@ -271,149 +242,42 @@ int64_t bot_testkit_wait_status(int port, const char *field, int64_t min, int ti
     return v;
 }
 
-/* ---- a minimal WebSocket client (RFC 6455) for the subscriber side ---- */
-
-struct bot_testkit_ws {
-    int fd;
-    unsigned char buf[1 << 16];
-    size_t len;
-    char *msg;
-    size_t msgcap;
-};
-
-int bot_testkit_ws_send(bot_testkit_ws *w, int opcode, const char *p, size_t n)
-{
-    unsigned char h[14];
-    size_t hl = 0;
-    h[hl++] = (unsigned char)(0x80 | opcode);
-    if (n < 126)
-        h[hl++] = (unsigned char)(0x80 | n);
-    else {
-        h[hl++] = 0x80 | 126;
-        h[hl++] = (unsigned char)(n >> 8);
-        h[hl++] = (unsigned char)n;
-    }
-    unsigned char mask[4] = {0x12, 0x34, 0x56, 0x78};
-    memcpy(h + hl, mask, 4);
-    hl += 4;
-    unsigned char *f = malloc(hl + n);
-    if (!f)
-        return -1;
-    memcpy(f, h, hl);
-    for (size_t i = 0; i < n; i++)
-        f[hl + i] = (unsigned char)p[i] ^ mask[i & 3];
-    ssize_t r = write(w->fd, f, hl + n);
-    free(f);
-    return r == (ssize_t)(hl + n) ? 0 : -1;
-}
+/* ---- the subscriber side: tws, the tests' RFC 6455 client ---- */
 
 bot_testkit_ws *bot_testkit_ws_open(int port, const char *path, const char *token)
 {
-    int fd = bot_testkit_tcp_connect(port, 3000);
-    if (fd < 0)
-        return NULL;
-    char req[1024];
-    int n = snprintf(req, sizeof(req),
-                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
-                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer %s\r\n\r\n",
-                     path, port, token);
-    bot_testkit_ws *w = calloc(1, sizeof(*w));
-    if (!w || write(fd, req, (size_t)n) != n) {
-        free(w);
-        close(fd);
-        return NULL;
-    }
-    w->fd = fd;
-    int64_t end = bot_testkit_now_ms() + 3000;
-    while (bot_testkit_now_ms() < end && w->len < sizeof(w->buf) - 1) {
-        ssize_t r = read(fd, w->buf + w->len, sizeof(w->buf) - 1 - w->len);
-        if (r <= 0)
-            break;
-        w->len += (size_t)r;
-        w->buf[w->len] = 0;
-        char *e = strstr((char *)w->buf, "\r\n\r\n");
-        if (e) {
-            if (!strstr((char *)w->buf, " 101 "))
-                break;
-            size_t hl = (size_t)(e + 4 - (char *)w->buf);
-            memmove(w->buf, w->buf + hl, w->len - hl);
-            w->len -= hl;
-            return w;
-        }
-    }
-    close(fd);
-    free(w);
-    return NULL;
+    int status = 0;
+    char err[256];
+    return tws_connect(port, path, token, 3000, &status, err, sizeof(err));
+}
+
+int bot_testkit_ws_send(bot_testkit_ws *w, int opcode, const char *p, size_t n)
+{
+    return tws_send_frame(w, opcode, 1, p, n);
 }
 
 void bot_testkit_ws_close(bot_testkit_ws *w)
 {
-    if (!w)
-        return;
-    close(w->fd);
-    free(w->msg);
-    free(w);
+    tws_close(w);
 }
 
 /* Next text message within timeout_ms (NUL-terminated, valid until the next
- * call): 1, 0 on timeout, -1 on close/error. Answers pings. */
+ * call): 1, 0 on timeout, -1 on close/error. tws answers pings; other
+ * non-text frames are skipped. */
 int bot_testkit_ws_recv(bot_testkit_ws *w, int timeout_ms, char **out)
 {
     int64_t end = bot_testkit_now_ms() + timeout_ms;
     for (;;) {
-        if (w->len >= 2) {
-            size_t need = 2, plen = w->buf[1] & 0x7f;
-            if (plen == 126) {
-                need = 4;
-                if (w->len >= 4)
-                    plen = ((size_t)w->buf[2] << 8) | w->buf[3];
-            } else if (plen == 127) {
-                need = 10;
-                if (w->len >= 10) {
-                    plen = 0;
-                    for (int i = 0; i < 8; i++)
-                        plen = (plen << 8) | w->buf[2 + i];
-                }
-            }
-            if (need + plen > sizeof(w->buf))
-                return -1;
-            if (w->len >= need && w->len >= need + plen) {
-                int op = w->buf[0] & 0x0f;
-                if (plen + 1 > w->msgcap) {
-                    free(w->msg);
-                    w->msgcap = plen + 1;
-                    w->msg = malloc(w->msgcap);
-                    if (!w->msg)
-                        return -1;
-                }
-                memcpy(w->msg, w->buf + need, plen);
-                w->msg[plen] = 0;
-                memmove(w->buf, w->buf + need + plen, w->len - need - plen);
-                w->len -= need + plen;
-                if (op == 0x9) {
-                    bot_testkit_ws_send(w, 0xA, w->msg, plen);
-                    continue;
-                }
-                if (op == 0x8)
-                    return -1;
-                if (op == 0x1) {
-                    *out = w->msg;
-                    return 1;
-                }
-                continue;
-            }
-        }
         int64_t left = end - bot_testkit_now_ms();
-        if (left <= 0)
-            return 0;
-        struct pollfd p = {w->fd, POLLIN, 0};
-        if (poll(&p, 1, (int)left) <= 0)
-            return 0;
-        ssize_t r = read(w->fd, w->buf + w->len, sizeof(w->buf) - w->len);
+        int op = 0;
+        size_t len = 0;
+        int r = tws_recv(w, left > 0 ? (int)left : 0, &op, out, &len);
         if (r <= 0)
+            return r;
+        if (op == TWS_OP_TEXT)
+            return 1;
+        if (op == TWS_OP_CLOSE)
             return -1;
-        w->len += (size_t)r;
     }
 }
 

@@ -24,8 +24,8 @@ PROGRAMS += wsb-bot
 wsb-bot_SRCS := mock_server/bot_main.c $(BOT_SRCS)
 
 TESTS += test-bot
-test-bot_SRCS := mock_server/tests/test_bot.c mock_server/bot_testkit.c $(BOT_SRCS) harness/tests/cutest.c
+test-bot_SRCS := mock_server/tests/test_bot.c mock_server/bot_testkit.c mock_server/tests/tws.c $(BOT_SRCS) harness/tests/cutest.c
 
 BENCHES += bench-bot
-bench-bot_SRCS := mock_server/bench_bot.c mock_server/bot_testkit.c
+bench-bot_SRCS := mock_server/bench_bot.c mock_server/bot_testkit.c mock_server/tests/tws.c
 # --- end of the mock trading bot block ---
