@@ -402,3 +402,12 @@ int64_t envelope_now_us(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
+
+int envelope_source_ok(const char *s)
+{
+    static const char first[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    static const char rest[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+    size_t len = s ? strlen(s) : 0;
+
+    return len >= 1 && len <= 64 && strchr(first, s[0]) && strspn(s, rest) == len;
+}

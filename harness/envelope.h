@@ -51,6 +51,10 @@ typedef struct envelope_peek {
 } envelope_peek;
 int envelope_peek_fields(const char *text, size_t len, envelope_peek *out);
 
+/* 1 when s is a valid source name, the envelope schema's pattern
+ * ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$ (a publisher's token sub must be one). */
+int envelope_source_ok(const char *s);
+
 /* Microseconds since the Unix epoch (CLOCK_REALTIME). */
 int64_t envelope_now_us(void);
 

@@ -254,17 +254,11 @@ static int apply(bot_config *c, int opt, const char *v, char *err, size_t errlen
     case OPT_JWT_SECRET:
         c->jwt_secret = *v ? v : NULL;
         return 0;
-    case OPT_SOURCE: {
-        size_t len = strlen(v);
-        if (len < 1 || len > 64 ||
-            !strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                    "0123456789",
-                    v[0]) ||
-            strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != len)
+    case OPT_SOURCE:
+        if (!envelope_source_ok(v))
             goto bad;
         c->source = v;
         return 0;
-    }
     case OPT_STATUS_PORT:
         if (parse_long(v, -1, 65535, &n))
             goto bad;

@@ -11,7 +11,6 @@
  * writable callback. One sweeping timer does idle and ping checks. */
 #include "dashboard.h"
 
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,18 +228,6 @@ static int serve_http(dashboard *d, struct lws *wsi, const char *uri)
 
 /* ---- handshake ---- */
 
-static int source_name_ok(const char *s)
-{
-    static regex_t re;
-    static int compiled;
-    if (!compiled) {
-        if (regcomp(&re, "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", REG_EXTENDED | REG_NOSUB))
-            return 0;
-        compiled = 1;
-    }
-    return regexec(&re, s, 0, NULL, 0) == 0;
-}
-
 /* What the handshake decided, kept until LWS_CALLBACK_ESTABLISHED. */
 typedef struct dashboard_auth {
     int role;
@@ -303,7 +290,7 @@ static int confirm_upgrade(dashboard *d, struct lws *wsi)
         d->st.refused_forbidden++;
         return http_refuse(wsi, 403, "token role does not match the endpoint");
     }
-    if (role == DASHBOARD_ROLE_PUBLISHER && !source_name_ok(cl.sub)) {
+    if (role == DASHBOARD_ROLE_PUBLISHER && !envelope_source_ok(cl.sub)) {
         d->st.refused_forbidden++;
         return http_refuse(wsi, 403, "token sub is not a valid source name");
     }

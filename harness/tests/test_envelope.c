@@ -290,6 +290,26 @@ static void test_now(void)
     CU_ASSERT_TRUE(b >= a);
 }
 
+static void test_source_ok(void)
+{
+    char max[66];
+
+    CU_ASSERT(envelope_source_ok("bot-1"));
+    CU_ASSERT(envelope_source_ok("A"));
+    CU_ASSERT(envelope_source_ok("eu.bot_2-x"));
+    CU_ASSERT(!envelope_source_ok(""));
+    CU_ASSERT(!envelope_source_ok(NULL));
+    CU_ASSERT(!envelope_source_ok("-bot"));
+    CU_ASSERT(!envelope_source_ok("bot 1"));
+    CU_ASSERT(!envelope_source_ok("bot/1"));
+    memset(max, 'a', 64);
+    max[64] = '\0';
+    CU_ASSERT(envelope_source_ok(max)); /* ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$ */
+    max[64] = 'a';
+    max[65] = '\0';
+    CU_ASSERT(!envelope_source_ok(max));
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {
@@ -300,6 +320,7 @@ int main(void)
         {"peek picks fields without a tree", test_peek},
         {"mutated frames: no crash, peek agrees", test_mutations},
         {"now_us is epoch microseconds", test_now},
+        {"source names follow the schema's pattern", test_source_ok},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"envelope", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
