@@ -40,6 +40,14 @@ check_result sutconn_skip(char *msg, size_t len, const char *fmt, ...)
  * into a CUnit failure reported at file:line (the caller's). */
 void sutconn_run_check(sutconn_check_fn fn, const char *name, const char *file, int line);
 
+/* Defines the CUnit test function test_<name> that runs <prefix>_check_<name>
+ * through sutconn_run_check: SUTCONN_TEST(connectivity, handshake). */
+#define SUTCONN_TEST(prefix, name)                                                                 \
+    static void test_##name(void)                                                                  \
+    {                                                                                              \
+        sutconn_run_check(prefix##_check_##name, #name, __FILE__, __LINE__);                       \
+    }
+
 #define SUTCONN_PUBLISHER_PATH "/ws"
 #define SUTCONN_SUBSCRIBER_PATH "/ws/stream"
 

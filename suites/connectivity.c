@@ -642,20 +642,15 @@ out:
 
 /* ---- CUnit wrappers --------------------------------------------------------- */
 
-#define WRAP(n)                                                                                    \
-    static void test_##n(void)                                                                     \
-    {                                                                                              \
-        sutconn_run_check(connectivity_check_##n, #n, __FILE__, __LINE__);                         \
-    }
-WRAP(handshake)
-WRAP(auth)
-WRAP(exchange)
-WRAP(ping_pong)
-WRAP(concurrent)
-WRAP(capacity_ramp)
-WRAP(large_messages)
-WRAP(close_normal)
-WRAP(close_shutdown)
+SUTCONN_TEST(connectivity, handshake)
+SUTCONN_TEST(connectivity, auth)
+SUTCONN_TEST(connectivity, exchange)
+SUTCONN_TEST(connectivity, ping_pong)
+SUTCONN_TEST(connectivity, concurrent)
+SUTCONN_TEST(connectivity, capacity_ramp)
+SUTCONN_TEST(connectivity, large_messages)
+SUTCONN_TEST(connectivity, close_normal)
+SUTCONN_TEST(connectivity, close_shutdown)
 
 static CU_TestInfo tests[] = {
     {"handshake", test_handshake},

@@ -952,18 +952,13 @@ out:
 
 /* ---- CUnit wrappers ----------------------------------------------------------- */
 
-#define WRAP(n)                                                                                    \
-    static void test_##n(void)                                                                     \
-    {                                                                                              \
-        sutconn_run_check(message_flow_check_##n, #n, __FILE__, __LINE__);                         \
-    }
-WRAP(schema)
-WRAP(order)
-WRAP(integrity)
-WRAP(filters)
-WRAP(resume)
-WRAP(invalid_publish)
-WRAP(end_to_end)
+SUTCONN_TEST(message_flow, schema)
+SUTCONN_TEST(message_flow, order)
+SUTCONN_TEST(message_flow, integrity)
+SUTCONN_TEST(message_flow, filters)
+SUTCONN_TEST(message_flow, resume)
+SUTCONN_TEST(message_flow, invalid_publish)
+SUTCONN_TEST(message_flow, end_to_end)
 
 static CU_TestInfo tests[] = {
     {"schema", test_schema},
