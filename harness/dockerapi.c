@@ -1,67 +1,25 @@
 /* dockerapi: Docker Engine API over the unix socket (see dockerapi.h).
  *
- * Each call is one HTTP request through a reused libcurl easy handle bound to
- * the socket (CURLOPT_UNIX_SOCKET_PATH); the host part of the URL is ignored
- * by the engine. Answers are read into a capped buffer and parsed with cJSON;
+ * Each call is one HTTP request through httpc's unix-socket transport
+ * (libcurl, CURLOPT_UNIX_SOCKET_PATH); the host part of the URL is ignored by
+ * the engine. Answers (capped at HTTPC_MAX_BODY) are parsed with cJSON;
  * on an HTTP error the engine's {"message": ...} becomes the error text. */
 #include "dockerapi.h"
+#include "httpc.h"
 #include "wlog.h"
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define DOCKERAPI_MAX_RESPONSE (16 * 1024 * 1024) /* hard cap on a response body */
-
 struct dockerapi {
-    CURL *curl;
     char socket_path[512];
     int timeout_ms;
 };
 
-typedef struct buf {
-    char *data;
-    size_t len, cap;
-    int overflow;
-} buf;
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_init_once(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    buf *b = userdata;
-    size_t n = size * nmemb;
-    if (b->len + n + 1 > DOCKERAPI_MAX_RESPONSE) {
-        b->overflow = 1;
-        return 0;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->data, cap);
-        if (!p)
-            return 0;
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
-
 dockerapi *dockerapi_new(const char *socket_path, char *err, size_t errlen)
 {
-    pthread_once(&curl_once, curl_init_once);
     dockerapi *d = calloc(1, sizeof *d);
     if (!d) {
         wlog_seterr(err, errlen, "out of memory");
@@ -86,20 +44,11 @@ dockerapi *dockerapi_new(const char *socket_path, char *err, size_t errlen)
     }
     snprintf(d->socket_path, sizeof d->socket_path, "%s", path);
     d->timeout_ms = 10000;
-    d->curl = curl_easy_init();
-    if (!d->curl) {
-        wlog_seterr(err, errlen, "curl_easy_init failed");
-        free(d);
-        return NULL;
-    }
     return d;
 }
 
 void dockerapi_free(dockerapi *d)
 {
-    if (!d)
-        return;
-    curl_easy_cleanup(d->curl);
     free(d);
 }
 
@@ -152,48 +101,19 @@ static void engine_message(const char *body, long status, const char *what, char
 static long request(dockerapi *d, const char *method, const char *path, const char *json_body,
                     int timeout_ms, char **resp, char *err, size_t errlen)
 {
-    char url[2048];
+    char url[2048], e[512];
+    httpc_response r;
     snprintf(url, sizeof url, "http://localhost%s", path);
-    buf b = {0};
-    CURL *c = d->curl;
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, d->socket_path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms > 0 ? timeout_ms : d->timeout_ms));
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    struct curl_slist *hdr = NULL;
-    if (json_body) {
-        hdr = curl_slist_append(hdr, "Content-Type: application/json");
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json_body));
-    } else if (strcmp(method, "POST") == 0) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
-    }
-    CURLcode rc = curl_easy_perform(c);
-    curl_slist_free_all(hdr);
-    long status = 0;
-    if (rc != CURLE_OK) {
-        if (b.overflow)
-            wlog_seterr(err, errlen, "%s %s: answer larger than %d bytes", method, path,
-                        DOCKERAPI_MAX_RESPONSE);
-        else
-            wlog_seterr(err, errlen, "%s %s on %s: %s", method, path, d->socket_path,
-                        curl_easy_strerror(rc));
-        free(b.data);
+    if (httpc_request_unix(d->socket_path, method, url, json_body,
+                           timeout_ms > 0 ? timeout_ms : d->timeout_ms, &r, e, sizeof e) < 0) {
+        wlog_seterr(err, errlen, "%s %s on %s: %s", method, path, d->socket_path, e);
         return -1;
     }
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (resp)
-        *resp = b.data ? b.data : calloc(1, 1);
+        *resp = r.body;
     else
-        free(b.data);
-    return status;
+        free(r.body);
+    return r.status;
 }
 
 /* A request whose success is one of the listed statuses (ok2 may be 0). */

@@ -57,8 +57,10 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-int httpc_request(const char *method, const char *url, const char *body, const char *bearer,
-                  int timeout_ms, httpc_response *out, char *err, size_t errlen)
+/* One request, over TCP or (unix_socket non-NULL) a unix socket. */
+static int httpc_perform(const char *unix_socket, const char *method, const char *url,
+                         const char *body, const char *bearer, int timeout_ms,
+                         httpc_response *out, char *err, size_t errlen)
 {
     pthread_once(&curl_once, curl_init_once);
     memset(out, 0, sizeof(*out));
@@ -82,12 +84,17 @@ int httpc_request(const char *method, const char *url, const char *body, const c
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     if (ca_file)
         curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
+    if (unix_socket)
+        curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, unix_socket);
     if (method && strcmp(method, "GET") != 0)
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
         hdr = curl_slist_append(hdr, "Content-Type: application/json");
+    } else if (method && strcmp(method, "POST") == 0) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, ""); /* Content-Length: 0 */
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
     }
     if (bearer) {
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
@@ -112,6 +119,19 @@ int httpc_request(const char *method, const char *url, const char *body, const c
     curl_slist_free_all(hdr);
     curl_easy_cleanup(c);
     return ret;
+}
+
+int httpc_request(const char *method, const char *url, const char *body, const char *bearer,
+                  int timeout_ms, httpc_response *out, char *err, size_t errlen)
+{
+    return httpc_perform(NULL, method, url, body, bearer, timeout_ms, out, err, errlen);
+}
+
+int httpc_request_unix(const char *socket_path, const char *method, const char *url,
+                       const char *body, int timeout_ms, httpc_response *out, char *err,
+                       size_t errlen)
+{
+    return httpc_perform(socket_path, method, url, body, NULL, timeout_ms, out, err, errlen);
 }
 
 int httpc_get(const char *url, int timeout_ms, httpc_response *out, char *err, size_t errlen)

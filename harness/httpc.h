@@ -26,6 +26,11 @@ int httpc_get(const char *url, int timeout_ms, httpc_response *out, char *err, s
 int httpc_request(const char *method, const char *url, const char *body, const char *bearer,
                   int timeout_ms, httpc_response *out, char *err, size_t errlen);
 
+/* The same over a unix socket (the Docker Engine API): url's host is ignored. */
+int httpc_request_unix(const char *socket_path, const char *method, const char *url,
+                       const char *body, int timeout_ms, httpc_response *out, char *err,
+                       size_t errlen);
+
 void httpc_response_free(httpc_response *r);
 
 /* Trust the CA certificate(s) in path (PEM) for https:// instead of the
