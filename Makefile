@@ -1,16 +1,19 @@
 # wsbridge build: native build through pkg-config, tests, sanitizers, benchmarks.
 #
-# Flags are built once here. Each directory adds its programs, tests and
-# benchmarks through its own fragment (`*/module.mk`), so the top level never
-# needs editing when a module grows:
+# Flags are built once here. Every folder that holds code has a `module.mk`
+# that builds what lives in that folder and nothing else:
 #
-#   PROGRAMS += wsb-foo            ; wsb-foo_SRCS := dir/foo_main.c dir/foo.c
-#   TESTS    += test-foo           ; test-foo_SRCS := dir/tests/test_foo.c
-#   BENCHES  += bench-foo          ; bench-foo_SRCS := dir/bench_foo.c
+#   LIBRARIES     += wsbfoo       ; wsbfoo_SRCS += dir/foo.c      (build/lib/libwsbfoo.a)
+#   PROGRAMS      += wsb-foo      ; wsb-foo_SRCS := dir/foo_main.c (build/bin/: shipped)
+#   TEST_PROGRAMS += faulty-foo   ; ...                            (build/test/: never shipped)
+#   TESTS         += test-foo     ; test-foo_SRCS := dir/test_foo.c (build/test/, run by make test)
+#   BENCHES       += bench-foo    ; bench-foo_SRCS := dir/bench_foo.c (build/bench/)
 #
-# Every program, test and benchmark links the core library built from
-# harness/*.c (all of it but harness/main.c): the contract code the mocks
-# and the harness share lives there exactly once.
+# A target links its own objects, then <target>_ARCHIVES (default: the
+# suites, the harness core and the contract), then the pkg-config packages
+# <target>_PKGS (default: all of $(PKGS)). The mocks set both: they link the
+# contract library and libwebsockets only. ARCHITECTURE.md has the layers and
+# the include rules (checked by .ci/check-walls.sh in make test).
 
 PKG_CONFIG ?= pkg-config
 PKGS       := libwebsockets libcjson cunit libcurl libcrypto
@@ -24,34 +27,37 @@ STD     := -std=gnu11 -D_GNU_SOURCE
 
 # Checked lazily so that `make help` works without the libraries.
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
-
-FINAL_CFLAGS  = $(STD) $(OPT) $(WARN) $(SAN) -Iharness -MMD -MP $(PKG_CFLAGS) $(CFLAGS)
-FINAL_LDFLAGS = $(SAN) $(LDFLAGS)
-FINAL_LIBS    = $(PKG_LIBS) -lm -lpthread $(LIBS)
 
 .DEFAULT_GOAL := all
 
-PROGRAMS :=
-TESTS    :=
-BENCHES  :=
+LIBRARIES     :=
+PROGRAMS      :=
+TEST_PROGRAMS :=
+TESTS         :=
+BENCHES       :=
+INCDIRS       :=
+lib = $(BUILD)/lib/lib$(1).a
 
-CORE_SRCS := $(filter-out harness/main.c,$(wildcard harness/*.c))
-CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/obj/%.o)
-CORE_LIB  := $(BUILD)/lib/libwsbcore.a
+include $(sort $(shell find harness mock_server suites -name module.mk))
 
-include $(sort $(wildcard */module.mk))
+FINAL_CFLAGS  = $(STD) $(OPT) $(WARN) $(SAN) $(INCDIRS:%=-I%) -MMD -MP $(PKG_CFLAGS) $(CFLAGS)
+FINAL_LDFLAGS = $(SAN) $(LDFLAGS)
 
-.PHONY: all deps test-deps test asan bench clean help valgrind
+DEFAULT_ARCHIVES = $(call lib,wsbsuites) $(call lib,wsbharness) $(call lib,wsbcontract)
 
-all: deps $(PROGRAMS:%=$(BUILD)/bin/%) $(TESTS:%=$(BUILD)/test/%) $(BENCHES:%=$(BUILD)/bench/%)
+.PHONY: all deps test-deps test asan bench clean help valgrind programs short-native walls
+
+all: deps $(PROGRAMS:%=$(BUILD)/bin/%) $(TEST_PROGRAMS:%=$(BUILD)/test/%) \
+     $(TESTS:%=$(BUILD)/test/%) $(BENCHES:%=$(BUILD)/bench/%)
 
 help:
-	@echo "make            build every program into $(BUILD)/bin/"
-	@echo "make test       build and run the tests (unit, conformance, a short native run)"
+	@echo "make            build every program into $(BUILD)/bin/ (and the tests)"
+	@echo "make programs   only the shipped programs (what the Docker build stage runs)"
+	@echo "make test       build and run the tests (walls, unit, conformance, a short native run)"
 	@echo "make asan       the same under AddressSanitizer + UndefinedBehaviorSanitizer"
 	@echo "make valgrind   the unit tests under valgrind memcheck"
 	@echo "make bench      benchmarks; they print figures, they never fail on speed"
+	@echo "make walls      only the include-rule check (.ci/check-walls.sh)"
 	@echo "make deps       check (and install when possible) the build dependencies"
 
 # A fresh machine: install what is missing (or say what to install) first.
@@ -64,37 +70,59 @@ deps:
 test-deps:
 	@sh .ci/deps.sh
 
-$(CORE_LIB): $(CORE_OBJS)
-	@mkdir -p $(@D)
-	rm -f $@
-	$(AR) rcs $@ $^
-
 # deps is order-only: it runs before the first compile (also under -j) and
 # never makes an object out of date.
 $(BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(FINAL_CFLAGS) -c $< -o $@
 
+define LIB_template
+$(call lib,$(1)): $$($(1)_SRCS:%.c=$(BUILD)/obj/%.o)
+	@mkdir -p $$(@D)
+	rm -f $$@
+	$$(AR) rcs $$@ $$^
+endef
+$(foreach l,$(LIBRARIES),$(eval $(call LIB_template,$(l))))
+
 # One link rule per program, test and benchmark, generated from the fragments.
 define LINK_template
-$(BUILD)/$(1)/$(2): $$($(2)_SRCS:%.c=$(BUILD)/obj/%.o) $(CORE_LIB)
+$(2)_ARCHIVES ?= $$(DEFAULT_ARCHIVES)
+$(2)_PKGS ?= $$(PKGS)
+$(BUILD)/$(1)/$(2): $$($(2)_SRCS:%.c=$(BUILD)/obj/%.o) $$($(2)_ARCHIVES)
 	@mkdir -p $$(@D)
-	$$(CC) $$(FINAL_LDFLAGS) -o $$@ $$^ $$(FINAL_LIBS)
+	$$(CC) $$(FINAL_LDFLAGS) -o $$@ $$^ $$(shell $$(PKG_CONFIG) --libs $$($(2)_PKGS)) -lm -lpthread $$(LIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call LINK_template,bin,$(p))))
+$(foreach p,$(TEST_PROGRAMS),$(eval $(call LINK_template,test,$(p))))
 $(foreach t,$(TESTS),$(eval $(call LINK_template,test,$(t))))
 $(foreach b,$(BENCHES),$(eval $(call LINK_template,bench,$(b))))
 
-# Tests run from the top of the tree (they find build/bin/ and schemas/ there).
-# Every test binary runs even when one fails; the status says whether all passed.
-# Then an interop check with a client nobody here wrote (Python websockets)
-# and a short native run of every built suite against the real mocks
-# (WSB_SKIP_SHORT_NATIVE=1 leaves it out, e.g. for quick iterations).
-test: test-deps all
+# Only the shipped programs (no tests, no test peers, no benchmarks): what the
+# Docker build stage runs and copies into the images.
+programs: deps $(PROGRAMS:%=$(BUILD)/bin/%)
+
+# The include rules between the layers (ARCHITECTURE.md), checked on the tree.
+walls:
+	@sh .ci/check-walls.sh
+
+# Tests run from the top of the tree (they find build/ and schemas/ there).
+# First the walls, then every test binary (each under a time bound; all run
+# even when one fails; the status says whether all passed), then an interop
+# check with a client nobody here wrote (Python websockets) and a short native
+# run of every built suite against the real mocks (WSB_SKIP_SHORT_NATIVE=1
+# leaves it out, e.g. for quick iterations).
+test: test-deps all walls
 	@BUILD=$(BUILD) sh .ci/run-tests.sh $(TESTS)
 	@echo "== interop (Python websockets against wsb-dashboard)"
 	@sh mock_server/tests/interop.sh $(BUILD)
 	@if [ -z "$$WSB_SKIP_SHORT_NATIVE" ]; then $(MAKE) --no-print-directory short-native; fi
+
+# The short native run (make test's end-to-end part): the real dashboard and
+# bot on free ports of 127.0.0.1, every built suite at CI sizes; ~30-45 s.
+short-native: $(BUILD)/bin/wsb-harness $(BUILD)/bin/wsb-dashboard $(BUILD)/bin/wsb-bot
+	rm -rf $(BUILD)/short-native
+	$(BUILD)/bin/wsb-harness --native --profile short --bin-dir $(BUILD)/bin \
+	    --results $(BUILD)/short-native --suite-timeout 300
 
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \

@@ -1,25 +1,7 @@
-# harness: programs, tests and benchmarks of the harness core.
-# One block per program/test/benchmark; main files live in subfolders
-# (harness/tools/, harness/tests/, harness/bench/) so the core library
-# wildcard harness/*.c does not pick them up.
-
-TESTS += test-wjson
-test-wjson_SRCS := harness/tests/test_wjson.c harness/tests/cutest.c
-
-TESTS += test-envelope
-test-envelope_SRCS := harness/tests/test_envelope.c harness/tests/cutest.c
-
-TESTS += test-jsonschema
-test-jsonschema_SRCS := harness/tests/test_jsonschema.c harness/tests/cutest.c
-
-TESTS += test-contract
-test-contract_SRCS := harness/tests/test_contract.c harness/tests/cutest.c
-
-PROGRAMS += wsb-validate
-wsb-validate_SRCS := harness/tools/validate_main.c
-
-TESTS += test-validate
-test-validate_SRCS := harness/tests/test_validate.c harness/tests/cutest.c
-
-BENCHES += bench-contract
-bench-contract_SRCS := harness/bench/bench_contract.c
+# harness: the harness core library (libwsbharness.a) that the suites are
+# written on: the WebSocket client engine, the flow checks, histograms, the
+# HTTP client, the bridge (reaching the system under test) and the suite API.
+# Its subfolders env/, results/ and runner/ add their files to the same library.
+INCDIRS   += harness
+LIBRARIES += wsbharness
+wsbharness_SRCS += $(wildcard harness/*.c)

@@ -32,29 +32,29 @@ static void test_source(char *buf, size_t len)
 check_result connectivity_check_handshake(const suite_ctx *ctx, char *msg, size_t len)
 {
     char err[512];
-    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    wsclient *c = bridge_client(ctx, err, sizeof(err));
     if (!c)
-        return sutconn_fail(msg, len, "client: %s", err);
+        return bridge_fail(msg, len, "client: %s", err);
     check_result r = CHECK_PASS;
-    const char *paths[2] = {SUTCONN_SUBSCRIBER_PATH, SUTCONN_PUBLISHER_PATH};
+    const char *paths[2] = {BRIDGE_SUBSCRIBER_PATH, BRIDGE_PUBLISHER_PATH};
     const char *roles[2] = {"subscriber", "publisher"};
     char sub[64];
     test_source(sub, sizeof(sub));
     for (int i = 0; i < 2 && r == CHECK_PASS; i++) {
         char url[300];
-        sutconn_url(ctx, paths[i], url, sizeof(url));
-        char *tok = sutconn_token(ctx, roles[i], sub, 120);
+        bridge_url(ctx, paths[i], url, sizeof(url));
+        char *tok = bridge_token(ctx, roles[i], sub, 120);
         if (!tok) {
-            r = sutconn_skip(msg, len, "no %s token (give --jwt-secret or --%s-token)", roles[i],
+            r = bridge_skip(msg, len, "no %s token (give --jwt-secret or --%s-token)", roles[i],
                              roles[i]);
             break;
         }
         wsconn_opts o = {.url = url, .token = tok, .name = url};
         wsconn *k = wsclient_connect(c, &o, err, sizeof(err));
         if (!k || wsconn_wait_open(c, k, OPEN_TIMEOUT_MS, err, sizeof(err)) < 0) {
-            r = sutconn_fail(msg, len, "handshake with %s failed: %s", url, err);
+            r = bridge_fail(msg, len, "handshake with %s failed: %s", url, err);
         } else if (wsconn_http_status(k) != 101) {
-            r = sutconn_fail(msg, len, "handshake with %s: HTTP %d, want 101", url,
+            r = bridge_fail(msg, len, "handshake with %s: HTTP %d, want 101", url,
                              wsconn_http_status(k));
         } else {
             char name[64];
@@ -74,11 +74,11 @@ check_result connectivity_check_handshake(const suite_ctx *ctx, char *msg, size_
 check_result connectivity_check_auth(const suite_ctx *ctx, char *msg, size_t len)
 {
     char err[512];
-    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    wsclient *c = bridge_client(ctx, err, sizeof(err));
     if (!c)
-        return sutconn_fail(msg, len, "client: %s", err);
+        return bridge_fail(msg, len, "client: %s", err);
     const char *secret = ctx->jwt_secret && ctx->jwt_secret[0] ? ctx->jwt_secret : NULL;
-    char *good = sutconn_token(ctx, "subscriber", "conn-auth", 120);
+    char *good = bridge_token(ctx, "subscriber", "conn-auth", 120);
     char *badsig = NULL, *expired = NULL, *wrongrole = NULL;
     if (secret) {
         char other[512];
@@ -99,7 +99,7 @@ check_result connectivity_check_auth(const suite_ctx *ctx, char *msg, size_t len
         {"valid token", good, 101},
     };
     char url[300];
-    sutconn_url(ctx, SUTCONN_SUBSCRIBER_PATH, url, sizeof(url));
+    bridge_url(ctx, BRIDGE_SUBSCRIBER_PATH, url, sizeof(url));
     size_t off = 0;
     int bad = 0, tried = 0;
     msg[0] = '\0';
@@ -139,7 +139,7 @@ check_result connectivity_check_auth(const suite_ctx *ctx, char *msg, size_t len
     if (bad)
         return CHECK_FAIL;
     if (!secret)
-        return sutconn_skip(msg, len,
+        return bridge_skip(msg, len,
                             "only no-token and malformed refusals tried: bad signature, "
                             "expired and wrong role need --jwt-secret");
     snprintf(msg, len, "%d cases answered as expected", tried);
@@ -149,7 +149,7 @@ check_result connectivity_check_auth(const suite_ctx *ctx, char *msg, size_t len
 check_result connectivity_check_exchange(const suite_ctx *ctx, char *msg, size_t len)
 {
     check_result r = CHECK_PASS;
-    wsclient *c = sutconn_publishing_client(ctx, msg, len, &r);
+    wsclient *c = bridge_publishing_client(ctx, msg, len, &r);
     if (!c)
         return r;
     char err[512], source[64], mysrc[64];
@@ -157,45 +157,45 @@ check_result connectivity_check_exchange(const suite_ctx *ctx, char *msg, size_t
     flowcheck *f = NULL;
     char **sent = calloc(CONTRACT_NUM_TYPES, sizeof(*sent));
     size_t sentlen[CONTRACT_NUM_TYPES];
-    wsconn *sub = sutconn_subscriber(c, ctx, NULL, NULL, OPEN_TIMEOUT_MS, err, sizeof(err));
+    wsconn *sub = bridge_subscriber(c, ctx, NULL, NULL, OPEN_TIMEOUT_MS, err, sizeof(err));
     if (!sub) {
-        r = sutconn_fail(msg, len, "subscriber: %s", err);
+        r = bridge_fail(msg, len, "subscriber: %s", err);
         goto out;
     }
     int64_t last = 0;
-    wsconn *pub = sutconn_publisher(c, ctx, mysrc, source, sizeof(source), &last,
+    wsconn *pub = bridge_publisher(c, ctx, mysrc, source, sizeof(source), &last,
                                     OPEN_TIMEOUT_MS, err, sizeof(err));
     if (!pub) {
-        r = sutconn_fail(msg, len, "publisher: %s", err);
+        r = bridge_fail(msg, len, "publisher: %s", err);
         goto out;
     }
     if (strcmp(source, mysrc)) {
-        r = sutconn_fail(msg, len, "welcome names source \"%s\", the token's sub is \"%s\"", source,
+        r = bridge_fail(msg, len, "welcome names source \"%s\", the token's sub is \"%s\"", source,
                          mysrc);
         goto out;
     }
     /* one message of every type, each acked, each relayed unchanged */
     for (int i = 0; i < CONTRACT_NUM_TYPES && r == CHECK_PASS; i++) {
         int64_t seq = last + 1 + i;
-        sent[i] = sutconn_envelope(i, mysrc, seq, 0, &sentlen[i]);
-        int pr = sutconn_publish(c, pub, sent[i], sentlen[i], seq, 5000, err, sizeof(err));
+        sent[i] = bridge_envelope(i, mysrc, seq, 0, &sentlen[i]);
+        int pr = bridge_publish(c, pub, sent[i], sentlen[i], seq, 5000, err, sizeof(err));
         if (pr != 0) {
-            r = sutconn_fail(msg, len, "publish of a valid %s (seq %lld) %s: %s", contract_types[i],
+            r = bridge_fail(msg, len, "publish of a valid %s (seq %lld) %s: %s", contract_types[i],
                              (long long)seq, pr > 0 ? "refused" : "not acked", err);
             break;
         }
-        sutconn_srcseq w = {mysrc, seq};
+        bridge_srcseq w = {mysrc, seq};
         wsconn_set_cursor(sub, 0);
-        const wsmsg *m = wsconn_expect(c, sub, sutconn_is_srcseq, &w, 5000, NULL, err,
+        const wsmsg *m = wsconn_expect(c, sub, bridge_is_srcseq, &w, 5000, NULL, err,
                                        sizeof(err));
         if (!m) {
-            r = sutconn_fail(msg, len, "%s#%lld (%s) never reached the subscriber (lost): %s",
+            r = bridge_fail(msg, len, "%s#%lld (%s) never reached the subscriber (lost): %s",
                              mysrc, (long long)seq, contract_types[i], err);
             break;
         }
         if (flowcheck_same_envelope(sent[i], sentlen[i], m->text, m->len, err,
                                     sizeof(err)) < 0) {
-            r = sutconn_fail(msg, len, "%s#%lld (%s): %s", mysrc, (long long)seq, contract_types[i],
+            r = bridge_fail(msg, len, "%s#%lld (%s): %s", mysrc, (long long)seq, contract_types[i],
                              err);
             break;
         }
@@ -216,9 +216,9 @@ check_result connectivity_check_exchange(const suite_ctx *ctx, char *msg, size_t
     }
     char probs[1024];
     if (flowcheck_problems(f, probs, sizeof(probs)))
-        r = sutconn_fail(msg, len, "subscriber stream of %s: %s", mysrc, probs);
+        r = bridge_fail(msg, len, "subscriber stream of %s: %s", mysrc, probs);
     else if (flowcheck_unique(f, mysrc) != CONTRACT_NUM_TYPES)
-        r = sutconn_fail(msg, len, "subscriber got %llu distinct messages of %s, want %d",
+        r = bridge_fail(msg, len, "subscriber got %llu distinct messages of %s, want %d",
                          (unsigned long long)flowcheck_unique(f, mysrc), mysrc, CONTRACT_NUM_TYPES);
     else
         snprintf(msg, len, "%d messages published, acked and relayed unchanged",
@@ -235,27 +235,27 @@ out:
 check_result connectivity_check_ping_pong(const suite_ctx *ctx, char *msg, size_t len)
 {
     char err[512];
-    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    wsclient *c = bridge_client(ctx, err, sizeof(err));
     if (!c)
-        return sutconn_fail(msg, len, "client: %s", err);
+        return bridge_fail(msg, len, "client: %s", err);
     check_result r = CHECK_PASS;
     enum { N = 100 };
     double rtt[N];
     wsconn_opts keep_none = {.keep_messages = -1};
-    wsconn *k = sutconn_subscriber(c, ctx, NULL, &keep_none, OPEN_TIMEOUT_MS, err, sizeof(err));
+    wsconn *k = bridge_subscriber(c, ctx, NULL, &keep_none, OPEN_TIMEOUT_MS, err, sizeof(err));
     if (!k) {
-        r = sutconn_fail(msg, len, "subscriber: %s", err);
+        r = bridge_fail(msg, len, "subscriber: %s", err);
         goto out;
     }
     for (int i = 0; i < N; i++) {
         int64_t us = 0;
         if (wsconn_ping(c, k, 2000, &us, err, sizeof(err)) < 0) {
-            r = sutconn_fail(msg, len, "ping %d of %d: %s", i + 1, N, err);
+            r = bridge_fail(msg, len, "ping %d of %d: %s", i + 1, N, err);
             goto out;
         }
         rtt[i] = (double)us;
     }
-    double p50 = sutconn_percentile(rtt, N, 50), p99 = sutconn_percentile(rtt, N, 99);
+    double p50 = bridge_percentile(rtt, N, 50), p99 = bridge_percentile(rtt, N, 99);
     suite_metric("ping_rtt_p50_us", p50, "us");
     suite_metric("ping_rtt_p99_us", p99, "us");
     suite_metric("ping_rtt_max_us", rtt[N - 1], "us");
@@ -301,12 +301,12 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
 {
     int n = ctx->profile.concurrent_conns > 0 ? ctx->profile.concurrent_conns : 500;
     char err[512];
-    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    wsclient *c = bridge_client(ctx, err, sizeof(err));
     if (!c)
-        return sutconn_fail(msg, len, "client: %.400s", err);
+        return bridge_fail(msg, len, "client: %.400s", err);
     char url[300];
-    sutconn_url(ctx, SUTCONN_SUBSCRIBER_PATH, url, sizeof(url));
-    char *tok = sutconn_token(ctx, "subscriber", "conn-many", 600);
+    bridge_url(ctx, BRIDGE_SUBSCRIBER_PATH, url, sizeof(url));
+    char *tok = bridge_token(ctx, "subscriber", "conn-many", 600);
     wsconn_opts o = {.url = url, .token = tok, .name = "concurrent", .keep_messages = -1,
                      .on_message = count_cb};
     wsconn **v = calloc((size_t)n, sizeof(*v));
@@ -314,7 +314,7 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
     double *t = calloc((size_t)n, sizeof(*t));
     check_result r = CHECK_PASS;
     if (!v || !rec || !t) {
-        r = sutconn_fail(msg, len, "out of memory");
+        r = bridge_fail(msg, len, "out of memory");
         goto out;
     }
     int64_t t0 = wsclient_mono_us();
@@ -356,20 +356,20 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
         for (int i = 0; i < nt; i++)
             sum += t[i];
         suite_metric("connect_ms_avg", sum / nt, "ms");
-        suite_metric("connect_ms_p50", sutconn_percentile(t, (size_t)nt, 50), "ms");
-        suite_metric("connect_ms_p95", sutconn_percentile(t, (size_t)nt, 95), "ms");
-        suite_metric("connect_ms_p99", sutconn_percentile(t, (size_t)nt, 99), "ms");
+        suite_metric("connect_ms_p50", bridge_percentile(t, (size_t)nt, 50), "ms");
+        suite_metric("connect_ms_p95", bridge_percentile(t, (size_t)nt, 95), "ms");
+        suite_metric("connect_ms_p99", bridge_percentile(t, (size_t)nt, 99), "ms");
         suite_metric("connect_ms_min", t[0], "ms");
         suite_metric("connect_ms_max", t[nt - 1], "ms");
     }
     if (open < n) {
-        r = sutconn_fail(msg, len,
+        r = bridge_fail(msg, len,
                          "%d of %d concurrent connections failed (success %.1f%%); first: %s",
                          n - open, n, rate, first);
         goto out;
     }
     size_t off = (size_t)snprintf(msg, len, "%d/%d open, connect p50 %.1f ms, max %.1f ms",
-                                  open, n, sutconn_percentile(t, (size_t)nt, 50), t[nt - 1]);
+                                  open, n, bridge_percentile(t, (size_t)nt, 50), t[nt - 1]);
     /* seed 000: each connection gets its target messages (needs a publisher) */
     if (!ctx->env || !envdriver_has(ctx->env, ENV_CAP_BOT)) {
         if (off < len)
@@ -391,17 +391,17 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
     }
     suite_metric("connections_reaching_target", reached, "conns");
     if (nt) {
-        suite_metric("first_message_ms_p50", sutconn_percentile(t, (size_t)nt, 50), "ms");
-        suite_metric("first_message_ms_p99", sutconn_percentile(t, (size_t)nt, 99), "ms");
+        suite_metric("first_message_ms_p50", bridge_percentile(t, (size_t)nt, 50), "ms");
+        suite_metric("first_message_ms_p99", bridge_percentile(t, (size_t)nt, 99), "ms");
     }
     if (reached < n)
-        r = sutconn_fail(msg, len,
+        r = bridge_fail(msg, len,
                          "%d of %d connections got fewer than %d messages within %d s (%d got "
                          "none)",
                          n - reached, n, TARGET_MESSAGES, TARGET_TIMEOUT_MS / 1000, none);
     else if (off < len)
         snprintf(msg + off, len - off, "; all got %d messages, first after p50 %.1f ms",
-                 TARGET_MESSAGES, sutconn_percentile(t, (size_t)nt, 50));
+                 TARGET_MESSAGES, bridge_percentile(t, (size_t)nt, 50));
 out:
     free(v);
     free(rec);
@@ -429,12 +429,12 @@ check_result connectivity_check_capacity_ramp(const suite_ctx *ctx, char *msg, s
                   (unsigned long long)rl.rlim_cur);
         suite_metric("client_fd_limit", (double)rl.rlim_cur, "fds");
     }
-    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    wsclient *c = bridge_client(ctx, err, sizeof(err));
     if (!c)
-        return sutconn_fail(msg, len, "client: %.400s", err);
+        return bridge_fail(msg, len, "client: %.400s", err);
     char url[300];
-    sutconn_url(ctx, SUTCONN_SUBSCRIBER_PATH, url, sizeof(url));
-    char *tok = sutconn_token(ctx, "subscriber", "conn-ramp", 600);
+    bridge_url(ctx, BRIDGE_SUBSCRIBER_PATH, url, sizeof(url));
+    char *tok = bridge_token(ctx, "subscriber", "conn-ramp", 600);
     wsconn_opts o = {.url = url, .token = tok, .name = "ramp", .keep_messages = -1};
     wsconn **v = calloc((size_t)ceiling + (size_t)step, sizeof(*v));
     int last_good = 0, level = 0, have = 0;
@@ -475,7 +475,7 @@ check_result connectivity_check_capacity_ramp(const suite_ctx *ctx, char *msg, s
     suite_metric("capacity_last_good", last_good, "conns");
     suite_metric("capacity_ceiling", ceiling, "conns");
     if (!last_good)
-        return sutconn_fail(msg, len, "even %d connections opened only %.1f%% (< 90%%): %s", step,
+        return bridge_fail(msg, len, "even %d connections opened only %.1f%% (< 90%%): %s", step,
                             rate, first);
     if (last_good < level)
         snprintf(msg, len, "last good level %d; at %d success fell to %.1f%% (%s)", last_good,
@@ -488,7 +488,7 @@ check_result connectivity_check_capacity_ramp(const suite_ctx *ctx, char *msg, s
 check_result connectivity_check_large_messages(const suite_ctx *ctx, char *msg, size_t len)
 {
     check_result r = CHECK_PASS;
-    wsclient *c = sutconn_publishing_client(ctx, msg, len, &r);
+    wsclient *c = bridge_publishing_client(ctx, msg, len, &r);
     if (!c)
         return r;
     char err[512], src[64], mysrc[64];
@@ -496,52 +496,52 @@ check_result connectivity_check_large_messages(const suite_ctx *ctx, char *msg, 
     char *big = NULL, *over = NULL;
     char subf[256];
     snprintf(subf, sizeof(subf), "{\"type\":\"subscribe\",\"types\":[\"alert\"]}");
-    wsconn *sub = sutconn_subscriber(c, ctx, subf, NULL, OPEN_TIMEOUT_MS, err, sizeof(err));
+    wsconn *sub = bridge_subscriber(c, ctx, subf, NULL, OPEN_TIMEOUT_MS, err, sizeof(err));
     int64_t last = 0;
-    wsconn *pub = sub ? sutconn_publisher(c, ctx, mysrc, src, sizeof(src), &last,
+    wsconn *pub = sub ? bridge_publisher(c, ctx, mysrc, src, sizeof(src), &last,
                                           OPEN_TIMEOUT_MS, err, sizeof(err))
                       : NULL;
     if (!sub || !pub) {
-        r = sutconn_fail(msg, len, "%s: %s", sub ? "publisher" : "subscriber", err);
+        r = bridge_fail(msg, len, "%s: %s", sub ? "publisher" : "subscriber", err);
         goto out;
     }
     /* just under the limit: a valid alert padded with JSON whitespace */
     size_t blen = 0, olen = 0;
     int64_t seq = last + 1;
-    big = sutconn_envelope(8, mysrc, seq, LIMIT_BYTES - 64, &blen);
-    int pr = sutconn_publish(c, pub, big, blen, seq, 10000, err, sizeof(err));
+    big = bridge_envelope(8, mysrc, seq, LIMIT_BYTES - 64, &blen);
+    int pr = bridge_publish(c, pub, big, blen, seq, 10000, err, sizeof(err));
     if (pr != 0) {
-        r = sutconn_fail(msg, len, "a valid %zu-byte message (under the 64 KiB limit) was %s: %s",
+        r = bridge_fail(msg, len, "a valid %zu-byte message (under the 64 KiB limit) was %s: %s",
                          blen, pr > 0 ? "refused" : "not acked", err);
         goto out;
     }
-    sutconn_srcseq w = {mysrc, seq};
-    const wsmsg *m = wsconn_expect(c, sub, sutconn_is_srcseq, &w, 10000, NULL, err, sizeof(err));
+    bridge_srcseq w = {mysrc, seq};
+    const wsmsg *m = wsconn_expect(c, sub, bridge_is_srcseq, &w, 10000, NULL, err, sizeof(err));
     if (!m) {
-        r = sutconn_fail(msg, len, "the %zu-byte message never reached the subscriber: %s", blen,
+        r = bridge_fail(msg, len, "the %zu-byte message never reached the subscriber: %s", blen,
                          err);
         goto out;
     }
     if (flowcheck_same_envelope(big, blen, m->text, m->len, err, sizeof(err)) < 0) {
-        r = sutconn_fail(msg, len, "the %zu-byte message: %s", blen, err);
+        r = bridge_fail(msg, len, "the %zu-byte message: %s", blen, err);
         goto out;
     }
     suite_metric("large_message_bytes", (double)blen, "bytes");
     /* past the limit: the server must close with 1009 */
-    over = sutconn_envelope(8, mysrc, seq + 1, LIMIT_BYTES + 1024, &olen);
+    over = bridge_envelope(8, mysrc, seq + 1, LIMIT_BYTES + 1024, &olen);
     if (wsconn_send_text(c, pub, over, olen, err, sizeof(err)) < 0) {
-        r = sutconn_fail(msg, len, "sending the oversize message: %s", err);
+        r = bridge_fail(msg, len, "sending the oversize message: %s", err);
         goto out;
     }
     if (wsconn_wait_closed(c, pub, 5000, err, sizeof(err)) < 0) {
-        r = sutconn_fail(msg, len,
+        r = bridge_fail(msg, len,
                          "a %zu-byte message (over the 64 KiB limit) was accepted: the "
                          "connection stayed open, no close 1009 (%s)",
                          olen, err);
         goto out;
     }
     if (wsconn_close_code(pub) != 1009) {
-        r = sutconn_fail(msg, len,
+        r = bridge_fail(msg, len,
                          "a %zu-byte message (over the limit) got close %d \"%s\", want 1009", olen,
                          wsconn_close_code(pub), wsconn_close_reason(pub));
         goto out;
@@ -557,14 +557,14 @@ out:
 check_result connectivity_check_close_normal(const suite_ctx *ctx, char *msg, size_t len)
 {
     char err[512];
-    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    wsclient *c = bridge_client(ctx, err, sizeof(err));
     if (!c)
-        return sutconn_fail(msg, len, "client: %s", err);
+        return bridge_fail(msg, len, "client: %s", err);
     check_result r = CHECK_PASS;
     wsconn_opts keep_none = {.keep_messages = -1};
-    wsconn *k = sutconn_subscriber(c, ctx, NULL, &keep_none, OPEN_TIMEOUT_MS, err, sizeof(err));
+    wsconn *k = bridge_subscriber(c, ctx, NULL, &keep_none, OPEN_TIMEOUT_MS, err, sizeof(err));
     if (!k) {
-        r = sutconn_fail(msg, len, "subscriber: %s", err);
+        r = bridge_fail(msg, len, "subscriber: %s", err);
         goto out;
     }
     int64_t t0 = wsclient_mono_us();
@@ -572,7 +572,7 @@ check_result connectivity_check_close_normal(const suite_ctx *ctx, char *msg, si
     /* lws waits for the server's close frame; a server that never answers
      * leaves the connection closing until lws's own 5 s timeout */
     if (wsconn_wait_closed(c, k, 3000, err, sizeof(err)) < 0) {
-        r = sutconn_fail(msg, len, "close 1000 not completed by the server within 3 s: %s", err);
+        r = bridge_fail(msg, len, "close 1000 not completed by the server within 3 s: %s", err);
         goto out;
     }
     double ms = (double)(wsclient_mono_us() - t0) / 1000.0;
@@ -586,28 +586,28 @@ out:
 check_result connectivity_check_close_shutdown(const suite_ctx *ctx, char *msg, size_t len)
 {
     if (!ctx->env || !envdriver_has(ctx->env, ENV_CAP_PROCESS))
-        return sutconn_skip(msg, len,
+        return bridge_skip(msg, len,
                             "needs process control of the dashboard (the %s driver has none)",
                             ctx->env && ctx->env->ops ? ctx->env->ops->name : "missing");
     char err[512];
-    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    wsclient *c = bridge_client(ctx, err, sizeof(err));
     if (!c)
-        return sutconn_fail(msg, len, "client: %s", err);
+        return bridge_fail(msg, len, "client: %s", err);
     check_result r = CHECK_PASS;
     wsconn_opts keep_none = {.keep_messages = -1};
-    wsconn *k = sutconn_subscriber(c, ctx, NULL, &keep_none, OPEN_TIMEOUT_MS, err, sizeof(err));
+    wsconn *k = bridge_subscriber(c, ctx, NULL, &keep_none, OPEN_TIMEOUT_MS, err, sizeof(err));
     if (!k) {
-        r = sutconn_fail(msg, len, "subscriber: %s", err);
+        r = bridge_fail(msg, len, "subscriber: %s", err);
         goto out;
     }
     if (envdriver_stop(ctx->env, ENV_DASHBOARD, 10000, err, sizeof(err)) < 0) {
-        r = sutconn_fail(msg, len, "stopping the dashboard: %s", err);
+        r = bridge_fail(msg, len, "stopping the dashboard: %s", err);
         goto restart;
     }
     if (wsconn_wait_closed(c, k, 5000, err, sizeof(err)) < 0)
-        r = sutconn_fail(msg, len, "connection still open after the dashboard stopped: %s", err);
+        r = bridge_fail(msg, len, "connection still open after the dashboard stopped: %s", err);
     else if (wsconn_close_code(k) != 1001)
-        r = sutconn_fail(msg, len,
+        r = bridge_fail(msg, len,
                          "dashboard shutdown closed with %d \"%s\", want 1001 (going away)",
                          wsconn_close_code(k), wsconn_close_reason(k));
     else
@@ -616,7 +616,7 @@ restart:
     if (envdriver_start(ctx->env, ENV_DASHBOARD, err, sizeof(err)) < 0 ||
         envdriver_wait_healthy(ctx->env, ENV_DASHBOARD, 20000, err, sizeof(err)) < 0) {
         if (r == CHECK_PASS)
-            r = sutconn_fail(msg, len, "restarting the dashboard: %s", err);
+            r = bridge_fail(msg, len, "restarting the dashboard: %s", err);
         else {
             size_t l = strlen(msg);
             snprintf(msg + l, len - l, "; restarting the dashboard: %s", err);
@@ -626,7 +626,7 @@ restart:
         int64_t until = wsclient_mono_us() + 20 * 1000000LL;
         while (wsclient_mono_us() < until) {
             int absent = 0;
-            cJSON *bs = sutconn_bot_status(ctx, &absent, err, sizeof(err));
+            cJSON *bs = bridge_bot_status(ctx, &absent, err, sizeof(err));
             const cJSON *cn = bs ? cJSON_GetObjectItemCaseSensitive(bs, "connected") : NULL;
             int up = cJSON_IsTrue(cn);
             cJSON_Delete(bs);
@@ -642,15 +642,15 @@ out:
 
 /* ---- CUnit wrappers --------------------------------------------------------- */
 
-SUTCONN_TEST(connectivity, handshake)
-SUTCONN_TEST(connectivity, auth)
-SUTCONN_TEST(connectivity, exchange)
-SUTCONN_TEST(connectivity, ping_pong)
-SUTCONN_TEST(connectivity, concurrent)
-SUTCONN_TEST(connectivity, capacity_ramp)
-SUTCONN_TEST(connectivity, large_messages)
-SUTCONN_TEST(connectivity, close_normal)
-SUTCONN_TEST(connectivity, close_shutdown)
+BRIDGE_TEST(connectivity, handshake)
+BRIDGE_TEST(connectivity, auth)
+BRIDGE_TEST(connectivity, exchange)
+BRIDGE_TEST(connectivity, ping_pong)
+BRIDGE_TEST(connectivity, concurrent)
+BRIDGE_TEST(connectivity, capacity_ramp)
+BRIDGE_TEST(connectivity, large_messages)
+BRIDGE_TEST(connectivity, close_normal)
+BRIDGE_TEST(connectivity, close_shutdown)
 
 static CU_TestInfo tests[] = {
     {"handshake", test_handshake},

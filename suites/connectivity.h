@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "sutconn.h"
+#include "bridge.h"
 
 check_result connectivity_check_handshake(const suite_ctx *ctx, char *msg, size_t len);
 check_result connectivity_check_auth(const suite_ctx *ctx, char *msg, size_t len);

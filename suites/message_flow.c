@@ -46,13 +46,13 @@ static int has_bot(const suite_ctx *ctx)
 static wsclient *bot_client(const suite_ctx *ctx, char *msg, size_t len, check_result *r)
 {
     if (!has_bot(ctx)) {
-        *r = sutconn_skip(msg, len, "no bot in the system under test (give --bot-status-url)");
+        *r = bridge_skip(msg, len, "no bot in the system under test (give --bot-status-url)");
         return NULL;
     }
     char err[512];
-    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    wsclient *c = bridge_client(ctx, err, sizeof(err));
     if (!c)
-        *r = sutconn_fail(msg, len, "client: %.400s", err);
+        *r = bridge_fail(msg, len, "client: %.400s", err);
     return c;
 }
 
@@ -62,14 +62,14 @@ static int start_point(const suite_ctx *ctx, wsclient *c, int64_t *k0, char *err
 {
     int absent = 0;
     char e2[512];
-    cJSON *st = sutconn_dashboard_status(ctx, &absent, e2, sizeof(e2));
+    cJSON *st = bridge_dashboard_status(ctx, &absent, e2, sizeof(e2));
     if (st) {
-        int r = sutconn_json_int(st, k0, "sources", bot_of(ctx), "last_seq", NULL);
+        int r = bridge_json_int(st, k0, "sources", bot_of(ctx), "last_seq", NULL);
         cJSON_Delete(st);
         if (r == 0)
             return 0;
     }
-    wsconn *k = sutconn_subscriber(c, ctx, NULL, NULL, OPEN_TIMEOUT_MS, err, errlen);
+    wsconn *k = bridge_subscriber(c, ctx, NULL, NULL, OPEN_TIMEOUT_MS, err, errlen);
     if (!k)
         return -1;
     /* bounded as a whole: other sources' frames must not keep it waiting */
@@ -121,7 +121,7 @@ static wsconn *subscriber_from(wsclient *c, const suite_ctx *ctx, const char *fi
         o.on_message_arg = f;
         flowcheck_expect_from(f, bot_of(ctx), from);
     }
-    return sutconn_subscriber(c, ctx, sj, &o, OPEN_TIMEOUT_MS, err, errlen);
+    return bridge_subscriber(c, ctx, sj, &o, OPEN_TIMEOUT_MS, err, errlen);
 }
 
 typedef struct unique_arg {
@@ -175,7 +175,7 @@ static void provoke_alert(const suite_ctx *ctx, wsclient *c, wsconn *k, flowchec
     const char *bot = bot_of(ctx);
     double rate0 = ctx->env->cfg.bot_rate > 0 ? ctx->env->cfg.bot_rate : 10;
     int absent;
-    cJSON *bs = sutconn_bot_status(ctx, &absent, err, sizeof(err));
+    cJSON *bs = bridge_bot_status(ctx, &absent, err, sizeof(err));
     const cJSON *jr = bs ? cJSON_GetObjectItemCaseSensitive(bs, "rate") : NULL;
     if (cJSON_IsNumber(jr) && jr->valuedouble > 0)
         rate0 = jr->valuedouble;
@@ -232,7 +232,7 @@ check_result message_flow_check_schema(const suite_ctx *ctx, char *msg, size_t l
     /* from 0: the dashboard's whole history of the bot, then live */
     wsconn *k = subscriber_from(c, ctx, NULL, 0, f, 1, err, sizeof(err));
     if (!k) {
-        r = sutconn_fail(msg, len, "subscriber: %.400s", err);
+        r = bridge_fail(msg, len, "subscriber: %.400s", err);
         goto out;
     }
     /* command_ack only answers a command: ask for something harmless */
@@ -270,17 +270,17 @@ check_result message_flow_check_schema(const suite_ctx *ctx, char *msg, size_t l
     if (flowcheck_unparsable(f) || flowcheck_invalid(f)) {
         char probs[2048];
         flowcheck_problems(f, probs, sizeof(probs));
-        r = sutconn_fail(msg, len, "%llu of %llu frames broke the contract: %s",
+        r = bridge_fail(msg, len, "%llu of %llu frames broke the contract: %s",
                          (unsigned long long)(flowcheck_unparsable(f) + flowcheck_invalid(f)),
                          (unsigned long long)flowcheck_frames(f), probs);
     } else if (nmissing && !strcmp(missing, "alert") &&
                !(ctx->env && envdriver_has(ctx->env, ENV_CAP_PROCESS))) {
-        r = sutconn_skip(msg, len,
+        r = bridge_skip(msg, len,
                          "%llu frames valid, 9 of 10 types seen; alert comes only on a queue "
                          "overflow, which needs process control to provoke",
                          (unsigned long long)flowcheck_frames(f));
     } else if (nmissing) {
-        r = sutconn_fail(msg, len, "types never seen in %llu frames within the time: %s",
+        r = bridge_fail(msg, len, "types never seen in %llu frames within the time: %s",
                          (unsigned long long)flowcheck_frames(f), missing);
     } else {
         snprintf(msg, len, "all %d types seen, %llu frames valid", CONTRACT_NUM_TYPES,
@@ -305,12 +305,12 @@ check_result message_flow_check_order(const suite_ctx *ctx, char *msg, size_t le
     int64_t k0 = 0;
     wsconn *k = NULL;
     if (start_point(ctx, c, &k0, err, sizeof(err)) < 0) {
-        r = sutconn_fail(msg, len, "no start point: %.400s", err);
+        r = bridge_fail(msg, len, "no start point: %.400s", err);
         goto out;
     }
     k = subscriber_from(c, ctx, NULL, k0, f, 0, err, sizeof(err));
     if (!k) {
-        r = sutconn_fail(msg, len, "subscriber: %.400s", err);
+        r = bridge_fail(msg, len, "subscriber: %.400s", err);
         goto out;
     }
     int n = flow_n(ctx);
@@ -319,7 +319,7 @@ check_result message_flow_check_order(const suite_ctx *ctx, char *msg, size_t le
     for (size_t i = 0; i < flowcheck_source_count(f); i++) {
         const flow_source *s = flowcheck_source(f, i);
         if (s->out_of_order || s->duplicates) {
-            r = sutconn_fail(msg, len,
+            r = bridge_fail(msg, len,
                              "%s: seq not strictly increasing: %llu out of order (first: seq %lld "
                              "after %lld), %llu duplicates (first seq %lld)",
                              s->source, (unsigned long long)s->out_of_order,
@@ -331,7 +331,7 @@ check_result message_flow_check_order(const suite_ctx *ctx, char *msg, size_t le
     uint64_t got = flowcheck_unique(f, bot_of(ctx));
     suite_metric("order_messages", (double)got, "msgs");
     if (got < (uint64_t)n)
-        r = sutconn_fail(msg, len, "only %llu of %d messages from %s arrived within 60 s",
+        r = bridge_fail(msg, len, "only %llu of %d messages from %s arrived within 60 s",
                          (unsigned long long)got, n, bot_of(ctx));
     else
         snprintf(msg, len, "%llu messages of %s in strictly increasing order",
@@ -372,14 +372,14 @@ static int settled(void *arg)
     a->last_poll = now;
     int absent;
     char err[256];
-    cJSON *bs = sutconn_bot_status(a->ctx, &absent, err, sizeof(err));
-    cJSON *ds = sutconn_dashboard_status(a->ctx, &absent, err, sizeof(err));
+    cJSON *bs = bridge_bot_status(a->ctx, &absent, err, sizeof(err));
+    cJSON *ds = bridge_dashboard_status(a->ctx, &absent, err, sizeof(err));
     if (bs) {
-        sutconn_json_int(bs, &a->bot_last, "last_seq", NULL);
-        sutconn_json_int(bs, &a->queued, "queued", NULL);
+        bridge_json_int(bs, &a->bot_last, "last_seq", NULL);
+        bridge_json_int(bs, &a->queued, "queued", NULL);
     }
     if (ds)
-        sutconn_json_int(ds, &a->dash_last, "sources", bot_of(a->ctx), "last_seq", NULL);
+        bridge_json_int(ds, &a->dash_last, "sources", bot_of(a->ctx), "last_seq", NULL);
     cJSON_Delete(bs);
     cJSON_Delete(ds);
     const flow_source *s = flowcheck_find(a->f, bot_of(a->ctx));
@@ -389,38 +389,38 @@ static int settled(void *arg)
 check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_t len)
 {
     if (!has_bot(ctx))
-        return sutconn_skip(msg, len, "no bot in the system under test (give --bot-status-url)");
+        return bridge_skip(msg, len, "no bot in the system under test (give --bot-status-url)");
     char err[512];
     int absent = 0;
-    cJSON *bs0 = sutconn_bot_status(ctx, &absent, err, sizeof(err));
+    cJSON *bs0 = bridge_bot_status(ctx, &absent, err, sizeof(err));
     if (!bs0)
-        return absent ? sutconn_skip(msg, len, "the bot has no status endpoint: %.400s", err)
-                      : sutconn_fail(msg, len, "bot status: %.400s", err);
-    cJSON *ds0 = sutconn_dashboard_status(ctx, &absent, err, sizeof(err));
+        return absent ? bridge_skip(msg, len, "the bot has no status endpoint: %.400s", err)
+                      : bridge_fail(msg, len, "bot status: %.400s", err);
+    cJSON *ds0 = bridge_dashboard_status(ctx, &absent, err, sizeof(err));
     if (!ds0) {
         cJSON_Delete(bs0);
-        return absent ? sutconn_skip(msg, len, "the dashboard has no status endpoint: %.400s", err)
-                      : sutconn_fail(msg, len, "dashboard status: %.400s", err);
+        return absent ? bridge_skip(msg, len, "the dashboard has no status endpoint: %.400s", err)
+                      : bridge_fail(msg, len, "dashboard status: %.400s", err);
     }
     const char *bot = bot_of(ctx);
     int64_t k0 = 0, dropped0 = 0, gaps0 = 0, dups0 = 0;
-    sutconn_json_int(ds0, &k0, "sources", bot, "last_seq", NULL);
-    sutconn_json_int(ds0, &gaps0, "sources", bot, "gaps", NULL);
-    sutconn_json_int(ds0, &dups0, "sources", bot, "duplicates", NULL);
-    sutconn_json_int(bs0, &dropped0, "dropped", NULL);
+    bridge_json_int(ds0, &k0, "sources", bot, "last_seq", NULL);
+    bridge_json_int(ds0, &gaps0, "sources", bot, "gaps", NULL);
+    bridge_json_int(ds0, &dups0, "sources", bot, "duplicates", NULL);
+    bridge_json_int(bs0, &dropped0, "dropped", NULL);
     cJSON_Delete(bs0);
     cJSON_Delete(ds0);
 
-    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    wsclient *c = bridge_client(ctx, err, sizeof(err));
     if (!c)
-        return sutconn_fail(msg, len, "client: %.400s", err);
+        return bridge_fail(msg, len, "client: %.400s", err);
     check_result r = CHECK_PASS;
     flowcheck *f = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA);
     int paused = 0;
     cJSON *bs = NULL, *ds = NULL;
     wsconn *k = subscriber_from(c, ctx, NULL, k0, f, 1, err, sizeof(err));
     if (!k) {
-        r = sutconn_fail(msg, len, "subscriber: %.400s", err);
+        r = bridge_fail(msg, len, "subscriber: %.400s", err);
         goto out;
     }
     unique_arg ua = {f, bot, (uint64_t)(flow_n(ctx) / 2 + 1), 0};
@@ -436,12 +436,12 @@ check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_
     if (wsclient_run_until(c, settled, &sa, 10000) < 0) {
         const flow_source *s = flowcheck_find(f, bot);
         if (!sa.acked)
-            r = sutconn_fail(msg, len,
+            r = bridge_fail(msg, len,
                              "the bot's command_ack for pause (%s) never reached the "
                              "subscriber within 10 s",
                              id);
         else
-            r = sutconn_fail(
+            r = bridge_fail(
                 msg, len,
                 "counts never agreed within 10 s after pausing the bot: bot status "
                 "last_seq %lld (queued %lld), dashboard status last_seq %lld, subscriber "
@@ -451,40 +451,40 @@ check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_
         goto out;
     }
     suite_metric("settle_ms", (double)(wsclient_mono_us() - t0) / 1000.0, "ms");
-    bs = sutconn_bot_status(ctx, &absent, err, sizeof(err));
-    ds = sutconn_dashboard_status(ctx, &absent, err, sizeof(err));
+    bs = bridge_bot_status(ctx, &absent, err, sizeof(err));
+    ds = bridge_dashboard_status(ctx, &absent, err, sizeof(err));
     if (!bs || !ds) {
-        r = sutconn_fail(msg, len, "status endpoint stopped answering: %.400s", err);
+        r = bridge_fail(msg, len, "status endpoint stopped answering: %.400s", err);
         goto out;
     }
     int64_t gen = -1, acked = -1, queued = -1, dropped = -1, blast = -1, gaps = 0, dups = 0;
-    sutconn_json_int(bs, &gen, "generated", NULL);
-    sutconn_json_int(bs, &acked, "acked", NULL);
-    sutconn_json_int(bs, &queued, "queued", NULL);
-    sutconn_json_int(bs, &dropped, "dropped", NULL);
-    sutconn_json_int(bs, &blast, "last_seq", NULL);
-    sutconn_json_int(ds, &gaps, "sources", bot, "gaps", NULL);
-    sutconn_json_int(ds, &dups, "sources", bot, "duplicates", NULL);
+    bridge_json_int(bs, &gen, "generated", NULL);
+    bridge_json_int(bs, &acked, "acked", NULL);
+    bridge_json_int(bs, &queued, "queued", NULL);
+    bridge_json_int(bs, &dropped, "dropped", NULL);
+    bridge_json_int(bs, &blast, "last_seq", NULL);
+    bridge_json_int(ds, &gaps, "sources", bot, "gaps", NULL);
+    bridge_json_int(ds, &dups, "sources", bot, "duplicates", NULL);
     char probs[2048];
     uint64_t uniq = flowcheck_unique(f, bot);
     suite_metric("integrity_messages", (double)uniq, "msgs");
     if (flowcheck_problems(f, probs, sizeof(probs))) {
-        r = sutconn_fail(msg, len, "subscriber stream from %lld: %s", (long long)k0, probs);
+        r = bridge_fail(msg, len, "subscriber stream from %lld: %s", (long long)k0, probs);
     } else if (uniq != (uint64_t)(blast - k0)) {
-        r = sutconn_fail(msg, len,
+        r = bridge_fail(msg, len,
                          "subscriber has %llu messages after seq %lld, the bot's last_seq %lld "
                          "says %lld (count mismatch)",
                          (unsigned long long)uniq, (long long)k0, (long long)blast,
                          (long long)(blast - k0));
     } else if (gen != acked + queued + dropped) {
-        r = sutconn_fail(msg, len,
+        r = bridge_fail(msg, len,
                          "bot status: generated %lld != acked %lld + queued %lld + dropped %lld",
                          (long long)gen, (long long)acked, (long long)queued, (long long)dropped);
     } else if (dropped != dropped0) {
-        r = sutconn_fail(msg, len, "the bot dropped %lld messages during the window",
+        r = bridge_fail(msg, len, "the bot dropped %lld messages during the window",
                          (long long)(dropped - dropped0));
     } else if (gaps != gaps0) {
-        r = sutconn_fail(msg, len, "the dashboard counted %lld new gaps for %s during the window",
+        r = bridge_fail(msg, len, "the dashboard counted %lld new gaps for %s during the window",
                          (long long)(gaps - gaps0), bot);
     } else {
         snprintf(msg, len,
@@ -592,7 +592,7 @@ check_result message_flow_check_filters(const suite_ctx *ctx, char *msg, size_t 
     int64_t k0 = 0;
     wsconn *a = NULL, *b = NULL;
     if (start_point(ctx, c, &k0, err, sizeof(err)) < 0) {
-        r = sutconn_fail(msg, len, "no start point: %.400s", err);
+        r = bridge_fail(msg, len, "no start point: %.400s", err);
         goto out;
     }
     char filt[256];
@@ -601,7 +601,7 @@ check_result message_flow_check_filters(const suite_ctx *ctx, char *msg, size_t 
     a = subscriber_from(c, ctx, filt, k0, NULL, 1, err, sizeof(err));
     b = a ? subscriber_from(c, ctx, NULL, k0, fb, 1, err, sizeof(err)) : NULL;
     if (!a || !b) {
-        r = sutconn_fail(msg, len, "subscriber: %.400s", err);
+        r = bridge_fail(msg, len, "subscriber: %.400s", err);
         goto out;
     }
     int n = flow_n(ctx);
@@ -609,7 +609,7 @@ check_result message_flow_check_filters(const suite_ctx *ctx, char *msg, size_t 
     wsclient_run_until(c, unique_cond, &ua, 60000);
     const flow_source *sb = flowcheck_find(fb, bot);
     if (!sb || flowcheck_unique(fb, bot) < (uint64_t)n) {
-        r = sutconn_fail(msg, len,
+        r = bridge_fail(msg, len,
                          "the unfiltered subscriber got only %llu of %d messages within 60 s",
                          (unsigned long long)flowcheck_unique(fb, bot), n);
         goto out;
@@ -644,7 +644,7 @@ check_result message_flow_check_filters(const suite_ctx *ctx, char *msg, size_t 
     }
     suite_metric("filter_expected", (double)expected, "msgs");
     if (leaked || dropped)
-        r = sutconn_fail(
+        r = bridge_fail(
             msg, len,
             "filter {types %s,%s,%s; symbols %s}: %llu messages leaked through (first %s), "
             "%llu matching messages missing (first %s)",
@@ -652,7 +652,7 @@ check_result message_flow_check_filters(const suite_ctx *ctx, char *msg, size_t 
             (unsigned long long)leaked, leaked ? first_leak : "-", (unsigned long long)dropped,
             dropped ? first_drop : "-");
     else if (!expected)
-        r = sutconn_fail(msg, len,
+        r = bridge_fail(msg, len,
                          "no message of %s between %lld and %lld matched the filter; cannot "
                          "judge it",
                          bot, (long long)k0 + 1, (long long)top);
@@ -681,12 +681,12 @@ check_result message_flow_check_resume(const suite_ctx *ctx, char *msg, size_t l
     int64_t k0 = 0;
     wsconn *k = NULL;
     if (start_point(ctx, c, &k0, err, sizeof(err)) < 0) {
-        r = sutconn_fail(msg, len, "no start point: %.400s", err);
+        r = bridge_fail(msg, len, "no start point: %.400s", err);
         goto out;
     }
     k = subscriber_from(c, ctx, NULL, k0, f, 0, err, sizeof(err));
     if (!k) {
-        r = sutconn_fail(msg, len, "subscriber: %.400s", err);
+        r = bridge_fail(msg, len, "subscriber: %.400s", err);
         goto out;
     }
     int n = flow_n(ctx) / 4 + 10;
@@ -699,13 +699,13 @@ check_result message_flow_check_resume(const suite_ctx *ctx, char *msg, size_t l
     /* stay away while the bot goes on */
     wsclient_run_for(c, 1000);
     if (wsconn_reconnect(c, k, OPEN_TIMEOUT_MS, err, sizeof(err)) < 0) {
-        r = sutconn_fail(msg, len, "reconnect: %.400s", err);
+        r = bridge_fail(msg, len, "reconnect: %.400s", err);
         goto out;
     }
     char res[1024];
     int rl = flowcheck_resume_frame(f, res, sizeof(res));
     if (rl < 0) {
-        r = sutconn_fail(msg, len, "resume frame too long");
+        r = bridge_fail(msg, len, "resume frame too long");
         goto out;
     }
     wsconn_send_text(c, k, res, (size_t)rl, NULL, 0);
@@ -714,10 +714,10 @@ check_result message_flow_check_resume(const suite_ctx *ctx, char *msg, size_t l
     s = flowcheck_find(f, bot);
     char probs[2048];
     if (flowcheck_problems(f, probs, sizeof(probs)))
-        r = sutconn_fail(msg, len, "across the disconnect (resume from %lld): %s", (long long)last,
+        r = bridge_fail(msg, len, "across the disconnect (resume from %lld): %s", (long long)last,
                          probs);
     else if (!s || s->max_seq < last + n)
-        r = sutconn_fail(msg, len, "after resume from %lld only up to seq %lld arrived within 30 s",
+        r = bridge_fail(msg, len, "after resume from %lld only up to seq %lld arrived within 30 s",
                          (long long)last, s ? (long long)s->max_seq : -1LL);
     else
         snprintf(msg, len, "resumed after seq %lld: %lld..%lld without loss or repeat",
@@ -733,20 +733,20 @@ out:
 check_result message_flow_check_invalid_publish(const suite_ctx *ctx, char *msg, size_t len)
 {
     check_result r = CHECK_PASS;
-    wsclient *c = sutconn_publishing_client(ctx, msg, len, &r);
+    wsclient *c = bridge_publishing_client(ctx, msg, len, &r);
     if (!c)
         return r;
     char err[512], src[64], mysrc[64];
     snprintf(mysrc, sizeof(mysrc), "mf-test-%d", (int)getpid());
     char *good = NULL;
     flowcheck *f = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA);
-    wsconn *sub = sutconn_subscriber(c, ctx, NULL, NULL, OPEN_TIMEOUT_MS, err, sizeof(err));
+    wsconn *sub = bridge_subscriber(c, ctx, NULL, NULL, OPEN_TIMEOUT_MS, err, sizeof(err));
     int64_t last = 0;
-    wsconn *pub = sub ? sutconn_publisher(c, ctx, mysrc, src, sizeof(src), &last,
+    wsconn *pub = sub ? bridge_publisher(c, ctx, mysrc, src, sizeof(src), &last,
                                           OPEN_TIMEOUT_MS, err, sizeof(err))
                       : NULL;
     if (!sub || !pub) {
-        r = sutconn_fail(msg, len, "%s: %.400s", sub ? "publisher" : "subscriber", err);
+        r = bridge_fail(msg, len, "%s: %.400s", sub ? "publisher" : "subscriber", err);
         goto out;
     }
     int64_t seq = last + 1;
@@ -756,34 +756,34 @@ check_result message_flow_check_invalid_publish(const suite_ctx *ctx, char *msg,
                       "\"ts_us\":%lld,\"data\":{\"symbol\":\"BTC-USD\",\"price\":-1,\"bid\":1,"
                       "\"ask\":1,\"volume\":1}}",
                       mysrc, (long long)seq, (long long)wsclient_real_us());
-    int pr = sutconn_publish(c, pub, bad, (size_t)bl, seq, 5000, err, sizeof(err));
+    int pr = bridge_publish(c, pub, bad, (size_t)bl, seq, 5000, err, sizeof(err));
     if (pr == 0) {
-        r = sutconn_fail(msg, len,
+        r = bridge_fail(msg, len,
                          "a schema-violating publish (market_data price -1) was accepted "
                          "(acked), not refused with an error frame");
         goto check_relay;
     }
     if (pr < 0) {
-        r = sutconn_fail(msg, len, "a schema-violating publish got no error frame: %.400s", err);
+        r = bridge_fail(msg, len, "a schema-violating publish got no error frame: %.400s", err);
         goto out;
     }
     if (!strstr(err, "\"schema\"")) {
-        r = sutconn_fail(msg, len,
+        r = bridge_fail(msg, len,
                          "a schema-violating publish was refused with the wrong code: %.400s", err);
         goto out;
     }
     /* the same seq, now valid, is accepted: the refused one held nothing */
     size_t gl = 0;
-    good = sutconn_envelope(0, mysrc, seq, 0, &gl);
-    pr = sutconn_publish(c, pub, good, gl, seq, 5000, err, sizeof(err));
+    good = bridge_envelope(0, mysrc, seq, 0, &gl);
+    pr = bridge_publish(c, pub, good, gl, seq, 5000, err, sizeof(err));
     if (pr != 0) {
-        r = sutconn_fail(msg, len, "the valid message after the refused one was %s: %.400s",
+        r = bridge_fail(msg, len, "the valid message after the refused one was %s: %.400s",
                          pr > 0 ? "refused" : "not acked", err);
         goto out;
     }
-    sutconn_srcseq w = {mysrc, seq};
-    if (!wsconn_expect(c, sub, sutconn_is_srcseq, &w, 5000, NULL, err, sizeof(err))) {
-        r = sutconn_fail(msg, len, "the valid message %s#%lld never reached the subscriber: %.400s",
+    bridge_srcseq w = {mysrc, seq};
+    if (!wsconn_expect(c, sub, bridge_is_srcseq, &w, 5000, NULL, err, sizeof(err))) {
+        r = bridge_fail(msg, len, "the valid message %s#%lld never reached the subscriber: %.400s",
                          mysrc, (long long)seq, err);
         goto out;
     }
@@ -806,7 +806,7 @@ check_relay:
             snprintf(msg + l, len - l, "%sthe schema-violating message reached a subscriber: %s",
                      l ? "; " : "", probs);
         } else if (r == CHECK_PASS && flowcheck_unique(f, mysrc) != 1) {
-            r = sutconn_fail(msg, len,
+            r = bridge_fail(msg, len,
                              "the subscriber got %llu messages of %s, want exactly the 1 valid one",
                              (unsigned long long)flowcheck_unique(f, mysrc), mysrc);
         } else if (r == CHECK_PASS) {
@@ -869,11 +869,11 @@ check_result message_flow_check_end_to_end(const suite_ctx *ctx, char *msg, size
     size_t nlat = 0;
     int64_t k0 = 0;
     if (!subs || !mx || !fc) {
-        r = sutconn_fail(msg, len, "out of memory");
+        r = bridge_fail(msg, len, "out of memory");
         goto out;
     }
     if (start_point(ctx, c, &k0, err, sizeof(err)) < 0) {
-        r = sutconn_fail(msg, len, "no start point: %.400s", err);
+        r = bridge_fail(msg, len, "no start point: %.400s", err);
         goto out;
     }
     for (int i = 0; i < ns; i++) {
@@ -882,9 +882,9 @@ check_result message_flow_check_end_to_end(const suite_ctx *ctx, char *msg, size
                  (long long)k0);
         mx[i].src = bot;
         wsconn_opts o = {.on_message = maxseq_cb, .on_message_arg = &mx[i]};
-        subs[i] = sutconn_subscriber(c, ctx, sj, &o, OPEN_TIMEOUT_MS, err, sizeof(err));
+        subs[i] = bridge_subscriber(c, ctx, sj, &o, OPEN_TIMEOUT_MS, err, sizeof(err));
         if (!subs[i]) {
-            r = sutconn_fail(msg, len, "subscriber %d: %.400s", i, err);
+            r = bridge_fail(msg, len, "subscriber %d: %.400s", i, err);
             goto out;
         }
     }
@@ -893,7 +893,7 @@ check_result message_flow_check_end_to_end(const suite_ctx *ctx, char *msg, size
     if (wsclient_run_until(c, all_reached, &aa, 90000) < 0) {
         for (int i = 0; i < ns; i++)
             if (mx[i].max < target) {
-                r = sutconn_fail(msg, len,
+                r = bridge_fail(msg, len,
                                  "subscriber %d reached only seq %lld of %lld within 90 s", i,
                                  (long long)mx[i].max, (long long)target);
                 goto out;
@@ -915,24 +915,24 @@ check_result message_flow_check_end_to_end(const suite_ctx *ctx, char *msg, size
         }
         char probs[2048];
         if (flowcheck_problems(fc[i], probs, sizeof(probs))) {
-            r = sutconn_fail(msg, len, "subscriber %d: %s", i, probs);
+            r = bridge_fail(msg, len, "subscriber %d: %s", i, probs);
             goto out;
         }
         if (flowcheck_unique(fc[i], bot) != (uint64_t)n) {
-            r = sutconn_fail(msg, len, "subscriber %d has %llu of the %d messages %lld..%lld", i,
+            r = bridge_fail(msg, len, "subscriber %d has %llu of the %d messages %lld..%lld", i,
                              (unsigned long long)flowcheck_unique(fc[i], bot), n, (long long)k0 + 1,
                              (long long)target);
             goto out;
         }
         if (i > 0 && flowcheck_compare(fc[0], fc[i], err, sizeof(err)) < 0) {
-            r = sutconn_fail(msg, len, "subscribers 0 and %d saw different streams: %.400s", i,
+            r = bridge_fail(msg, len, "subscribers 0 and %d saw different streams: %.400s", i,
                              err);
             goto out;
         }
     }
     if (nlat) {
-        suite_metric("e2e_latency_p50_ms", sutconn_percentile(lat, nlat, 50), "ms");
-        suite_metric("e2e_latency_p99_ms", sutconn_percentile(lat, nlat, 99), "ms");
+        suite_metric("e2e_latency_p50_ms", bridge_percentile(lat, nlat, 50), "ms");
+        suite_metric("e2e_latency_p99_ms", bridge_percentile(lat, nlat, 99), "ms");
         suite_metric("e2e_latency_max_ms", lat[nlat - 1], "ms");
     }
     suite_metric("e2e_subscribers", ns, "subs");
@@ -952,13 +952,13 @@ out:
 
 /* ---- CUnit wrappers ----------------------------------------------------------- */
 
-SUTCONN_TEST(message_flow, schema)
-SUTCONN_TEST(message_flow, order)
-SUTCONN_TEST(message_flow, integrity)
-SUTCONN_TEST(message_flow, filters)
-SUTCONN_TEST(message_flow, resume)
-SUTCONN_TEST(message_flow, invalid_publish)
-SUTCONN_TEST(message_flow, end_to_end)
+BRIDGE_TEST(message_flow, schema)
+BRIDGE_TEST(message_flow, order)
+BRIDGE_TEST(message_flow, integrity)
+BRIDGE_TEST(message_flow, filters)
+BRIDGE_TEST(message_flow, resume)
+BRIDGE_TEST(message_flow, invalid_publish)
+BRIDGE_TEST(message_flow, end_to_end)
 
 static CU_TestInfo tests[] = {
     {"schema", test_schema},

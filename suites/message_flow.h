@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "sutconn.h"
+#include "bridge.h"
 
 check_result message_flow_check_schema(const suite_ctx *ctx, char *msg, size_t len);
 check_result message_flow_check_order(const suite_ctx *ctx, char *msg, size_t len);

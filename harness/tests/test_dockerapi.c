@@ -10,7 +10,7 @@
  *
  * When no engine answers, or the image is missing, it says so and exits 0
  * (skipped) unless WSB_REQUIRE_DOCKER=1, which makes that a failure. */
-#include "cutest.h"
+#include "testkit.h"
 #include "dockerapi.h"
 #include "envdriver.h"
 
@@ -346,7 +346,7 @@ int main(void)
         snprintf(why, sizeof why, "image %s is not present (run docker/bootstrap-base.sh)", image);
         return skip(why);
     }
-    int rc = cutest_run(suites, NULL);
+    int rc = testkit_run(suites, NULL);
     dockerapi_free(api);
     return rc;
 }

@@ -19,7 +19,7 @@
 
 #include "httpc.h"
 #include "wjson.h"
-#include "cutest.h"
+#include "testkit.h"
 
 static char dir[64];
 static char bin_dir[256];
@@ -251,13 +251,13 @@ static CU_SuiteInfo suites[] = {
 
 int main(void)
 {
-    snprintf(bin_dir, sizeof(bin_dir), "%s/bin", cutest_build_dir());
-    if (!cutest_mkdtemp(dir, sizeof(dir), "wsb-envnative"))
+    snprintf(bin_dir, sizeof(bin_dir), "%s/bin", testkit_build_dir());
+    if (!testkit_mkdtemp(dir, sizeof(dir), "wsb-envnative"))
         return 2;
-    int rc = cutest_run(suites, NULL);
+    int rc = testkit_run(suites, NULL);
     if (rc)
         printf("kept %s for inspection\n", dir);
     else
-        cutest_rmtree(dir);
+        testkit_rmtree(dir);
     return rc;
 }

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "wjson.h"
-#include "cutest.h"
+#include "testkit.h"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 
@@ -141,7 +141,7 @@ static void test_json_roundtrip(void)
     cJSON *j = wjson_parse(text, strlen(text), 32, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
     CU_ASSERT_EQUAL(cJSON_GetObjectItem(j, "version")->valueint, HISTOGRAM_FORMAT_VERSION);
-    int vrc = cutest_schema_check("harness/schemas/histogram.json", text, err, sizeof(err));
+    int vrc = testkit_schema_check("harness/results/schemas/histogram.json", text, err, sizeof(err));
     if (vrc)
         printf("\nschema: %s\n", err);
     CU_ASSERT_EQUAL(vrc, 0);
@@ -232,5 +232,5 @@ static CU_SuiteInfo suites[] = {
 
 int main(void)
 {
-    return cutest_run(suites, NULL);
+    return testkit_run(suites, NULL);
 }

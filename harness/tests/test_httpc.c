@@ -7,7 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include "cutest.h"
+#include "testkit.h"
 
 static const char *sample = "# HELP wsb_messages_total Messages received\n"
                             "# TYPE wsb_messages_total counter\n"
@@ -96,5 +96,5 @@ static CU_SuiteInfo suites[] = {
 
 int main(void)
 {
-    return cutest_run(suites, NULL);
+    return testkit_run(suites, NULL);
 }

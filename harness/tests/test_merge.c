@@ -11,7 +11,7 @@
 
 #include "histogram.h"
 #include "results.h"
-#include "cutest.h"
+#include "testkit.h"
 
 static char dir[64];
 
@@ -78,7 +78,7 @@ static void test_wsb_merge_program(void)
         CU_ASSERT_EQUAL(histogram_write_file(h, p, err, sizeof(err)), 0);
         histogram_free(h);
     }
-    const char *build = cutest_build_dir();
+    const char *build = testkit_build_dir();
     char cmd[512];
     snprintf(cmd, sizeof(cmd),
              "%s/bin/wsb-merge --out %s/merged %s/workers/0 %s/workers/1/ >/dev/null", build, dir,
@@ -131,10 +131,10 @@ static CU_SuiteInfo suites[] = {
 
 int main(void)
 {
-    if (!cutest_mkdtemp(dir, sizeof(dir), "wsb-merge"))
+    if (!testkit_mkdtemp(dir, sizeof(dir), "wsb-merge"))
         return 2;
-    int rc = cutest_run(suites, NULL);
+    int rc = testkit_run(suites, NULL);
     if (!rc)
-        cutest_rmtree(dir);
+        testkit_rmtree(dir);
     return rc;
 }

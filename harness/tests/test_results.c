@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "wjson.h"
-#include "cutest.h"
+#include "testkit.h"
 
 static char dir[64];
 
@@ -134,7 +134,7 @@ static void test_summary_roundtrip(void)
     CU_ASSERT_EQUAL(b->suites[1].available, 0);
     char *text = slurp("test_summary.json");
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-    int vrc = cutest_schema_check("harness/schemas/test_summary.json", text, err, sizeof(err));
+    int vrc = testkit_schema_check("harness/results/schemas/test_summary.json", text, err, sizeof(err));
     if (vrc)
         printf("\nschema: %s\n", err);
     CU_ASSERT_EQUAL(vrc, 0);
@@ -143,7 +143,7 @@ static void test_summary_roundtrip(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
     memcpy(bad, "\"skipppd\"", 9);
     CU_ASSERT_EQUAL(
-        cutest_schema_check("harness/schemas/test_summary.json", text, err, sizeof(err)), 1);
+        testkit_schema_check("harness/results/schemas/test_summary.json", text, err, sizeof(err)), 1);
     free(text);
     CU_ASSERT_EQUAL(b->suites[1].status, RESULTS_NOT_AVAILABLE);
     results_totals t = results_count(b);
@@ -311,9 +311,9 @@ static CU_SuiteInfo suites[] = {
 
 int main(void)
 {
-    if (!cutest_mkdtemp(dir, sizeof(dir), "wsb-results"))
+    if (!testkit_mkdtemp(dir, sizeof(dir), "wsb-results"))
         return 2;
-    int rc = cutest_run(suites, NULL);
-    cutest_rmtree(dir);
+    int rc = testkit_run(suites, NULL);
+    testkit_rmtree(dir);
     return rc;
 }

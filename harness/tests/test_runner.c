@@ -25,7 +25,7 @@
 #include "jwt.h"
 #include "results.h"
 #include "wjson.h"
-#include "cutest.h"
+#include "testkit.h"
 
 /* ---- a fake environment driver (lives in the parent) ---- */
 
@@ -256,7 +256,7 @@ static double now_s(void)
 static void do_run(run_out *ro, const runner_entry *t, size_t n, const runner_selection *sel,
                    const char *const *tests, size_t ntests, double timeout)
 {
-    if (!cutest_mkdtemp(ro->dir, sizeof(ro->dir), "wsb-runner")) {
+    if (!testkit_mkdtemp(ro->dir, sizeof(ro->dir), "wsb-runner")) {
         perror("mkdtemp");
         exit(2);
     }
@@ -453,7 +453,7 @@ static void test_summary_json_shape(void)
     /* alpha 7 + beta 3 + delta 2 + epsilon 1 (not run) */
     CU_ASSERT_EQUAL(cJSON_GetObjectItem(tot, "tests")->valuedouble, 13);
     CU_ASSERT_EQUAL(cJSON_GetObjectItem(tot, "not_available")->valuedouble, 1);
-    int vrc = cutest_schema_check("harness/schemas/test_summary.json", t, err, sizeof(err));
+    int vrc = testkit_schema_check("harness/results/schemas/test_summary.json", t, err, sizeof(err));
     if (vrc)
         printf("\nschema: %s\n", err);
     CU_ASSERT_EQUAL(vrc, 0);
@@ -659,13 +659,13 @@ int main(void)
     test_timeout = 0;
     do_run(&interrupted, intr_table, 2, two, NULL, 0, 10.0);
 
-    int rc = cutest_run(suites, NULL);
+    int rc = testkit_run(suites, NULL);
     run_out *all[] = {&mixed, &okrun, &explicit_na, &filtered, &interrupted, &testhang};
     for (size_t i = 0; i < 6; i++) {
         if (rc)
             printf("kept %s for inspection\n", all[i]->dir);
         else
-            cutest_rmtree(all[i]->dir);
+            testkit_rmtree(all[i]->dir);
         free(all[i]->console_text);
     }
     return rc;

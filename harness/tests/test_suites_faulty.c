@@ -19,11 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../suites/connectivity.h"
-#include "../../suites/message_flow.h"
+#include "connectivity.h"
+#include "message_flow.h"
 #include "jwt.h"
 #include "testproc.h"
-#include "cutest.h"
+#include "testkit.h"
 
 #define SECRET "faulty-test-secret"
 
@@ -367,7 +367,7 @@ static CU_SuiteInfo suites[] = {
 
 int main(void)
 {
-    cutest_bin_path("faulty-dashboard", bin, sizeof(bin));
+    testkit_test_bin_path("faulty-dashboard", bin, sizeof(bin));
     char err[512];
     ctr = contract_load("schemas", err, sizeof(err));
     if (!ctr) {
@@ -385,7 +385,7 @@ int main(void)
     ctx.profile.flow_messages = 100;
     ctx.profile.flow_subscribers = 3;
 
-    int rc = cutest_run(suites, NULL);
+    int rc = testkit_run(suites, NULL);
     testproc_stop_all();
     if (!rc)
         testproc_remove_logs();

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "cutest.h"
+#include "testkit.h"
 
 #define DATA "harness/tests/data/"
 #define RUN_TIMEOUT_MS 10000
@@ -247,10 +247,10 @@ int main(void)
     };
     CU_SuiteInfo suites[] = {{"wsb-validate", NULL, NULL, NULL, NULL, tests},
                              CU_SUITE_INFO_NULL};
-    cutest_bin_path("wsb-validate", validator, sizeof(validator));
+    testkit_bin_path("wsb-validate", validator, sizeof(validator));
     if (access(validator, X_OK) != 0) {
         fprintf(stderr, "test-validate: %s not built\n", validator);
         return 1;
     }
-    return cutest_run(suites, NULL);
+    return testkit_run(suites, NULL);
 }

@@ -19,10 +19,10 @@
 #include "flowcheck.h"
 #include "httpc.h"
 #include "jwt.h"
-#include "sutconn.h"
+#include "bridge.h"
 #include "testproc.h"
 #include "wsclient.h"
-#include "cutest.h"
+#include "testkit.h"
 
 #define SECRET "wsclient-test-secret"
 
@@ -56,7 +56,7 @@ static int start_server(testproc *p, const char *fault, double rate, char *err, 
 
 static int suite_init(void)
 {
-    cutest_bin_path("faulty-dashboard", bin, sizeof(bin));
+    testkit_test_bin_path("faulty-dashboard", bin, sizeof(bin));
     char err[512];
     ctr = contract_load("schemas", err, sizeof(err));
     if (!ctr) {
@@ -408,8 +408,8 @@ static void test_sizes(void)
     CU_ASSERT_EQUAL(wsconn_send_text(c, p, msg, big, err, sizeof(err)), 0);
     const wsmsg *a = wsconn_expect(c, p, is_type, "ack", 5000, NULL, err, sizeof(err));
     FAIL_IF(!a, "ack of the big message", err);
-    sutconn_srcseq want = {"wsc-big", 1};
-    const wsmsg *m = wsconn_expect(c, s, sutconn_is_srcseq, &want, 5000, NULL, err, sizeof(err));
+    bridge_srcseq want = {"wsc-big", 1};
+    const wsmsg *m = wsconn_expect(c, s, bridge_is_srcseq, &want, 5000, NULL, err, sizeof(err));
     FAIL_IF(!m, "big relayed", err);
     if (m) {
         CU_ASSERT_EQUAL(flowcheck_same_envelope(msg, big, m->text, m->len, err, sizeof(err)), 0);
@@ -646,7 +646,7 @@ static CU_SuiteInfo suites[] = {
 
 int main(void)
 {
-    int rc = cutest_run(suites, NULL);
+    int rc = testkit_run(suites, NULL);
     testproc_stop_all();
     if (!rc)
         testproc_remove_logs();

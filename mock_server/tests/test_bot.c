@@ -26,14 +26,14 @@
 
 #include <cjson/cJSON.h>
 
-#include "../bot_loop.h"
-#include "../bot_queue.h"
-#include "../bot_testkit.h"
+#include "bot_loop.h"
+#include "bot_queue.h"
+#include "bot_testkit.h"
 #include "contract.h"
 #include "envelope.h"
 #include "jwt.h"
 #include "wjson.h"
-#include "tests/cutest.h"
+#include "testkit.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -1058,7 +1058,7 @@ static int integration_init(void)
     char bin[256];
     if (access(bot_testkit_bin_path("wsb-bot", bin, sizeof(bin)), X_OK) ||
         access(bot_testkit_bin_path("wsb-dashboard", bin, sizeof(bin)), X_OK)) {
-        fprintf(stderr, "test_bot: %s missing (build first; BUILD=%s)\n", bin, cutest_build_dir());
+        fprintf(stderr, "test_bot: %s missing (build first; BUILD=%s)\n", bin, testkit_build_dir());
         return 1; /* the suite fails: CUnit counts it */
     }
     signal(SIGPIPE, SIG_IGN);
@@ -1101,5 +1101,5 @@ static CU_SuiteInfo suites[] = {
 
 int main(void)
 {
-    return cutest_run(suites, NULL);
+    return testkit_run(suites, NULL);
 }

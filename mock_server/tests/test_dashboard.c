@@ -2,7 +2,7 @@
  *
  * Each test starts the real server on a free port (--port 0, the port read
  * from its "listening on port N" line) with a temporary journal where it
- * matters, and drives it with tws, a WebSocket client written from RFC 6455
+ * matters, and drives it with testws, a WebSocket client written from RFC 6455
  * that shares no code with the server. Every wait has a timeout; every
  * server started is killed at the end, even when an assertion fails. */
 #include <CUnit/Basic.h>
@@ -23,8 +23,8 @@
 
 #include "contract.h"
 #include "jwt.h"
-#include "tws.h"
-#include "tests/cutest.h"
+#include "testws.h"
+#include "testkit.h"
 
 #define SECRET "test-secret-h3"
 #define WAIT_MS 3000
@@ -58,7 +58,7 @@ static void sleep_ms(int ms)
 static int server_start(server *s, const char *journal, ...)
 {
     char prog[256];
-    cutest_bin_path("wsb-dashboard", prog, sizeof prog);
+    testkit_bin_path("wsb-dashboard", prog, sizeof prog);
     const char *argv[40];
     int n = 0;
     argv[n++] = prog;
@@ -100,7 +100,7 @@ static int server_start(server *s, const char *journal, ...)
     }
     close(pfd[1]);
     s->pid = pid;
-    s->port = tws_read_port(pfd[0], 10000);
+    s->port = testws_read_port(pfd[0], 10000);
     close(pfd[0]);
     for (int i = 0; i < MAX_SERVERS; i++)
         if (!live[i]) {
@@ -182,12 +182,12 @@ static char *token(const char *role, const char *sub)
     return jwt_sign(SECRET, sub, role, 600);
 }
 
-static tws *connect_as(server *s, const char *role, const char *sub)
+static testws *connect_as(server *s, const char *role, const char *sub)
 {
     char *t = token(role, sub);
     int st;
     char err[256];
-    tws *c = tws_connect(s->port, !strcmp(role, "publisher") ? "/ws" : "/ws/stream", t, WAIT_MS,
+    testws *c = testws_connect(s->port, !strcmp(role, "publisher") ? "/ws" : "/ws/stream", t, WAIT_MS,
                          &st, err, sizeof err);
     if (!c)
         fprintf(stderr, "connect %s %s: %d %s\n", role, sub, st, err);
@@ -200,17 +200,17 @@ static int handshake_status(server *s, const char *path, const char *tok)
 {
     int st;
     char err[256];
-    tws *c = tws_connect(s->port, path, tok, WAIT_MS, &st, err, sizeof err);
-    tws_close(c);
+    testws *c = testws_connect(s->port, path, tok, WAIT_MS, &st, err, sizeof err);
+    testws_close(c);
     return st;
 }
 
 /* Next text frame parsed as JSON (caller deletes), NULL on timeout/close. */
-static cJSON *recv_json(tws *c, int timeout_ms)
+static cJSON *recv_json(testws *c, int timeout_ms)
 {
     char *p;
     size_t n;
-    if (tws_recv_text(c, timeout_ms, &p, &n) != 1)
+    if (testws_recv_text(c, timeout_ms, &p, &n) != 1)
         return NULL;
     return cJSON_ParseWithLength(p, n);
 }
@@ -236,15 +236,15 @@ static void envelope_text(char *buf, size_t cap, const char *src, long long seq,
              src, seq, (long long)time(NULL) * 1000000, symbol);
 }
 
-static int publish(tws *p, const char *src, long long seq, const char *symbol)
+static int publish(testws *p, const char *src, long long seq, const char *symbol)
 {
     char buf[512];
     envelope_text(buf, sizeof buf, src, seq, symbol);
-    return tws_send_text(p, buf);
+    return testws_send_text(p, buf);
 }
 
 /* Reads frames until an ack with seq >= want (1) or an error/timeout (0). */
-static int wait_ack_ms(tws *p, long long want, int timeout_ms)
+static int wait_ack_ms(testws *p, long long want, int timeout_ms)
 {
     int64_t deadline = mono_ms() + timeout_ms;
     while (mono_ms() < deadline) {
@@ -260,13 +260,13 @@ static int wait_ack_ms(tws *p, long long want, int timeout_ms)
     return 0;
 }
 
-static int wait_ack(tws *p, long long want)
+static int wait_ack(testws *p, long long want)
 {
     return wait_ack_ms(p, want, WAIT_MS);
 }
 
 /* The welcome: returns last_seq, -1 when the first frame is not a welcome. */
-static long long read_welcome(tws *p)
+static long long read_welcome(testws *p)
 {
     cJSON *j = recv_json(p, WAIT_MS);
     long long v = j && !strcmp(jstr(j, "type"), "welcome") && conforms("control/welcome", j)
@@ -279,7 +279,7 @@ static long long read_welcome(tws *p)
 static cJSON *get_status(server *s)
 {
     char *body;
-    int st = tws_http_get(s->port, "/api/websocket/status", &body, WAIT_MS);
+    int st = testws_http_get(s->port, "/api/websocket/status", &body, WAIT_MS);
     cJSON *j = st == 200 ? cJSON_Parse(body) : NULL;
     free(body);
     return j;
@@ -311,11 +311,11 @@ static int status_wait(server *s, const char *a, const char *b, const char *c, l
     return 0;
 }
 
-static tws *subscribe(server *s, const char *name, const char *frame)
+static testws *subscribe(server *s, const char *name, const char *frame)
 {
-    tws *c = connect_as(s, "subscriber", name);
-    if (c && tws_send_text(c, frame)) {
-        tws_close(c);
+    testws *c = connect_as(s, "subscriber", name);
+    if (c && testws_send_text(c, frame)) {
+        testws_close(c);
         return NULL;
     }
     return c;
@@ -326,9 +326,9 @@ static tws *subscribe(server *s, const char *name, const char *frame)
  * are handled in order, so the answer to a command for a target nobody
  * publishes as proves the subscribe before it took effect: a publish after
  * this cannot overtake it (no sleep-and-hope). */
-static int sub_sync(tws *sub)
+static int sub_sync(testws *sub)
 {
-    if (!sub || tws_send_text(sub, "{\"type\":\"command\",\"target\":\"nobody-sync\","
+    if (!sub || testws_send_text(sub, "{\"type\":\"command\",\"target\":\"nobody-sync\","
                                    "\"command_id\":\"sync\",\"name\":\"sync\"}"))
         return 0;
     cJSON *j = recv_json(sub, WAIT_MS);
@@ -374,13 +374,13 @@ static int suite_clean(void)
 static void test_health_and_help(void)
 {
     char *body;
-    CU_ASSERT_EQUAL(tws_http_get(S.port, "/health", &body, WAIT_MS), 200);
+    CU_ASSERT_EQUAL(testws_http_get(S.port, "/health", &body, WAIT_MS), 200);
     free(body);
-    CU_ASSERT_EQUAL(tws_http_get(S.port, "/nope", &body, WAIT_MS), 404);
+    CU_ASSERT_EQUAL(testws_http_get(S.port, "/nope", &body, WAIT_MS), 404);
     free(body);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "%s/bin/wsb-dashboard --help | grep -q -- --max-message-bytes",
-             cutest_build_dir());
+             testkit_build_dir());
     CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
@@ -422,9 +422,9 @@ static void test_auth_refusals(void)
 
 static void test_publish_ack_fanout(void)
 {
-    tws *sub = subscribe(&S, "viewer-1", "{\"type\":\"subscribe\"}");
-    tws *sub2 = subscribe(&S, "viewer-2", "{\"type\":\"subscribe\"}");
-    tws *p = connect_as(&S, "publisher", "bot-pub");
+    testws *sub = subscribe(&S, "viewer-1", "{\"type\":\"subscribe\"}");
+    testws *sub2 = subscribe(&S, "viewer-2", "{\"type\":\"subscribe\"}");
+    testws *p = connect_as(&S, "publisher", "bot-pub");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub2);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
@@ -434,7 +434,7 @@ static void test_publish_ack_fanout(void)
     for (int i = 1; i <= 5; i++)
         CU_ASSERT_EQUAL(publish(p, "bot-pub", i, "BTC-USD"), 0);
     CU_ASSERT(wait_ack(p, 5));
-    tws *subs[2] = {sub, sub2};
+    testws *subs[2] = {sub, sub2};
     for (int k = 0; k < 2; k++) {
         for (int i = 1; i <= 5; i++) {
             cJSON *j = recv_json(subs[k], WAIT_MS);
@@ -448,15 +448,15 @@ static void test_publish_ack_fanout(void)
     }
     CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-pub", "received"), 5);
     CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-pub", "last_seq"), 5);
-    tws_close(sub);
-    tws_close(sub2);
-    tws_close(p);
+    testws_close(sub);
+    testws_close(sub2);
+    testws_close(p);
 }
 
 static void test_invalid_and_duplicate(void)
 {
-    tws *sub = subscribe(&S, "viewer-3", "{\"type\":\"subscribe\"}");
-    tws *p = connect_as(&S, "publisher", "bot-inv");
+    testws *sub = subscribe(&S, "viewer-3", "{\"type\":\"subscribe\"}");
+    testws *p = connect_as(&S, "publisher", "bot-inv");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     CU_ASSERT_EQUAL(read_welcome(p), 0);
@@ -464,7 +464,7 @@ static void test_invalid_and_duplicate(void)
     CU_ASSERT_EQUAL(publish(p, "bot-inv", 1, "ETH-USD"), 0);
     CU_ASSERT(wait_ack(p, 1));
     /* schema: price must be > 0 */
-    tws_send_text(p, "{\"v\":1,\"type\":\"market_data\",\"source\":\"bot-inv\",\"seq\":2,"
+    testws_send_text(p, "{\"v\":1,\"type\":\"market_data\",\"source\":\"bot-inv\",\"seq\":2,"
                      "\"ts_us\":1,\"data\":{\"symbol\":\"ETH-USD\",\"price\":-1,\"bid\":1,"
                      "\"ask\":1,\"volume\":1}}");
     cJSON *e = recv_json(p, WAIT_MS);
@@ -474,20 +474,20 @@ static void test_invalid_and_duplicate(void)
     CU_ASSERT(conforms("control/error", e));
     cJSON_Delete(e);
     /* unreadable JSON: seq null */
-    tws_send_text(p, "{\"v\":1,");
+    testws_send_text(p, "{\"v\":1,");
     e = recv_json(p, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "json");
     CU_ASSERT(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(e, "seq")));
     CU_ASSERT(conforms("control/error", e));
     cJSON_Delete(e);
     /* duplicate keys */
-    tws_send_text(p, "{\"v\":1,\"v\":1,\"type\":\"heartbeat\",\"source\":\"bot-inv\",\"seq\":2,"
+    testws_send_text(p, "{\"v\":1,\"v\":1,\"type\":\"heartbeat\",\"source\":\"bot-inv\",\"seq\":2,"
                      "\"ts_us\":1,\"data\":{\"loop_iterations\":1}}");
     e = recv_json(p, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "duplicate_key");
     cJSON_Delete(e);
     /* a type the contract does not know */
-    tws_send_text(p, "{\"v\":1,\"type\":\"moon_landing\",\"source\":\"bot-inv\",\"seq\":2,"
+    testws_send_text(p, "{\"v\":1,\"type\":\"moon_landing\",\"source\":\"bot-inv\",\"seq\":2,"
                      "\"ts_us\":1,\"data\":{}}");
     e = recv_json(p, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "unknown_type");
@@ -496,7 +496,7 @@ static void test_invalid_and_duplicate(void)
     /* another connection's source */
     char buf[512];
     envelope_text(buf, sizeof buf, "someone-else", 2, "ETH-USD");
-    tws_send_text(p, buf);
+    testws_send_text(p, buf);
     e = recv_json(p, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "source");
     cJSON_Delete(e);
@@ -517,14 +517,14 @@ static void test_invalid_and_duplicate(void)
     CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-inv", "duplicates"), 1);
     CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-inv", "invalid"), 5);
     CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-inv", "received"), 2);
-    tws_close(sub);
-    tws_close(p);
+    testws_close(sub);
+    testws_close(p);
 }
 
 static void test_gap_notice(void)
 {
-    tws *sub = subscribe(&S, "viewer-4", "{\"type\":\"subscribe\"}");
-    tws *p = connect_as(&S, "publisher", "bot-gap");
+    testws *sub = subscribe(&S, "viewer-4", "{\"type\":\"subscribe\"}");
+    testws *p = connect_as(&S, "publisher", "bot-gap");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     read_welcome(p);
@@ -546,15 +546,15 @@ static void test_gap_notice(void)
     cJSON_Delete(j);
     CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-gap", "gaps"), 1);
     CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-gap", "gap_messages"), 3);
-    tws_close(sub);
-    tws_close(p);
+    testws_close(sub);
+    testws_close(p);
 }
 
 static void test_filters(void)
 {
-    tws *sub_t = subscribe(&S, "viewer-5", "{\"type\":\"subscribe\",\"types\":[\"heartbeat\"]}");
-    tws *sub_s = subscribe(&S, "viewer-6", "{\"type\":\"subscribe\",\"symbols\":[\"AAPL\"]}");
-    tws *p = connect_as(&S, "publisher", "bot-flt");
+    testws *sub_t = subscribe(&S, "viewer-5", "{\"type\":\"subscribe\",\"types\":[\"heartbeat\"]}");
+    testws *sub_s = subscribe(&S, "viewer-6", "{\"type\":\"subscribe\",\"symbols\":[\"AAPL\"]}");
+    testws *p = connect_as(&S, "publisher", "bot-flt");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub_t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub_s);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
@@ -563,7 +563,7 @@ static void test_filters(void)
     CU_ASSERT(sub_sync(sub_s));
     publish(p, "bot-flt", 1, "MSFT");
     publish(p, "bot-flt", 2, "AAPL");
-    tws_send_text(p, "{\"v\":1,\"type\":\"heartbeat\",\"source\":\"bot-flt\",\"seq\":3,"
+    testws_send_text(p, "{\"v\":1,\"type\":\"heartbeat\",\"source\":\"bot-flt\",\"seq\":3,"
                      "\"ts_us\":1,\"data\":{\"loop_iterations\":7}}");
     CU_ASSERT(wait_ack(p, 3));
     cJSON *j = recv_json(sub_t, WAIT_MS);
@@ -578,34 +578,34 @@ static void test_filters(void)
     CU_ASSERT_EQUAL(jint(j, "seq"), 3);
     cJSON_Delete(j);
     CU_ASSERT_PTR_NULL(recv_json(sub_s, 200));
-    tws_close(sub_t);
-    tws_close(sub_s);
-    tws_close(p);
+    testws_close(sub_t);
+    testws_close(sub_s);
+    testws_close(p);
 }
 
 static void test_first_frame_rule(void)
 {
-    tws *c = connect_as(&S, "subscriber", "viewer-7");
+    testws *c = connect_as(&S, "subscriber", "viewer-7");
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-    tws_send_text(c, "{\"type\":\"command\",\"target\":\"x\",\"command_id\":\"c1\",\"name\":\"pause\"}");
+    testws_send_text(c, "{\"type\":\"command\",\"target\":\"x\",\"command_id\":\"c1\",\"name\":\"pause\"}");
     cJSON *j = recv_json(c, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "error");
     CU_ASSERT_STRING_EQUAL(jstr(j, "code"), "protocol");
     cJSON_Delete(j);
-    CU_ASSERT_EQUAL(tws_wait_close(c, WAIT_MS), 1008);
-    tws_close(c);
+    CU_ASSERT_EQUAL(testws_wait_close(c, WAIT_MS), 1008);
+    testws_close(c);
 }
 
 static void test_resume_from_history(void)
 {
-    tws *p = connect_as(&S, "publisher", "bot-res");
+    testws *p = connect_as(&S, "publisher", "bot-res");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     read_welcome(p);
     for (int i = 1; i <= 20; i++)
         publish(p, "bot-res", i, "BTC-USD");
     CU_ASSERT(wait_ack(p, 20));
     /* a subscriber that saw up to 12 resumes; live 21..25 follow */
-    tws *sub = subscribe(&S, "viewer-8", "{\"type\":\"resume\",\"from\":{\"bot-res\":12}}");
+    testws *sub = subscribe(&S, "viewer-8", "{\"type\":\"resume\",\"from\":{\"bot-res\":12}}");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     for (int i = 21; i <= 25; i++)
         publish(p, "bot-res", i, "BTC-USD");
@@ -622,21 +622,21 @@ static void test_resume_from_history(void)
     }
     CU_ASSERT_EQUAL(expect, 26);
     CU_ASSERT_PTR_NULL(recv_json(sub, 200));
-    tws_close(sub);
-    tws_close(p);
+    testws_close(sub);
+    testws_close(p);
 }
 
 static void test_resubscribe_replaces_filter(void)
 {
-    tws *sub = subscribe(&S, "viewer-10", "{\"type\":\"subscribe\",\"types\":[\"heartbeat\"]}");
-    tws *p = connect_as(&S, "publisher", "bot-re");
+    testws *sub = subscribe(&S, "viewer-10", "{\"type\":\"subscribe\",\"types\":[\"heartbeat\"]}");
+    testws *p = connect_as(&S, "publisher", "bot-re");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     read_welcome(p);
     CU_ASSERT(sub_sync(sub));
     publish(p, "bot-re", 1, "BTC-USD"); /* filtered out */
     CU_ASSERT(wait_ack(p, 1));
-    tws_send_text(sub, "{\"type\":\"subscribe\",\"types\":[\"market_data\"]}");
+    testws_send_text(sub, "{\"type\":\"subscribe\",\"types\":[\"market_data\"]}");
     CU_ASSERT(sub_sync(sub));
     publish(p, "bot-re", 2, "BTC-USD");
     CU_ASSERT(wait_ack(p, 2));
@@ -644,21 +644,21 @@ static void test_resubscribe_replaces_filter(void)
     CU_ASSERT_EQUAL(jint(j, "seq"), 2);
     cJSON_Delete(j);
     CU_ASSERT_PTR_NULL(recv_json(sub, 200));
-    tws_close(sub);
-    tws_close(p);
+    testws_close(sub);
+    testws_close(p);
 }
 
 static void test_history_too_short(void)
 {
     server s;
     CU_ASSERT_FATAL(server_start(&s, NULL, "--history", "10", NULL) == 0);
-    tws *p = connect_as(&s, "publisher", "bot-h");
+    testws *p = connect_as(&s, "publisher", "bot-h");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     read_welcome(p);
     for (int i = 1; i <= 30; i++)
         publish(p, "bot-h", i, "BTC-USD");
     CU_ASSERT(wait_ack(p, 30));
-    tws *sub = subscribe(&s, "viewer-h", "{\"type\":\"resume\",\"from\":{\"bot-h\":5}}");
+    testws *sub = subscribe(&s, "viewer-h", "{\"type\":\"resume\",\"from\":{\"bot-h\":5}}");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     cJSON *j = recv_json(sub, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "gap");
@@ -672,8 +672,8 @@ static void test_history_too_short(void)
         CU_ASSERT_EQUAL(jint(j, "seq"), i);
         cJSON_Delete(j);
     }
-    tws_close(sub);
-    tws_close(p);
+    testws_close(sub);
+    testws_close(p);
     server_stop(&s, SIGKILL, 2000);
 }
 
@@ -686,7 +686,7 @@ static void test_resume_full_history_live(void)
     server s;
     CU_ASSERT_FATAL(server_start(&s, NULL, "--history", "50", "--slow-policy", "disconnect",
                                  NULL) == 0);
-    tws *p = connect_as(&s, "publisher", "bot-z");
+    testws *p = connect_as(&s, "publisher", "bot-z");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     read_welcome(p);
     long long last = 0;
@@ -699,7 +699,7 @@ static void test_resume_full_history_live(void)
         /* odd rounds ask from the oldest item held: the evicted one is wanted */
         long long from = round % 2 ? last - 50 : last - 20;
         snprintf(frame, sizeof frame, "{\"type\":\"resume\",\"from\":{\"bot-z\":%lld}}", from);
-        tws *sub = subscribe(&s, name, frame);
+        testws *sub = subscribe(&s, name, frame);
         CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
         for (int i = 0; i < 5; i++) /* live, at once: races the replay's first write */
             publish(p, "bot-z", ++last, "BTC-USD");
@@ -709,7 +709,7 @@ static void test_resume_full_history_live(void)
             cJSON *j = recv_json(sub, WAIT_MS);
             if (!j) {
                 fprintf(stderr, "round %d: stream ended at %lld (close %d)\n", round, next,
-                        tws_close_code(sub));
+                        testws_close_code(sub));
                 break;
             }
             if (!strcmp(jstr(j, "type"), "gap")) {
@@ -723,10 +723,10 @@ static void test_resume_full_history_live(void)
             cJSON_Delete(j);
         }
         CU_ASSERT_EQUAL(next, last + 1);
-        tws_close(sub);
+        testws_close(sub);
     }
     CU_ASSERT_EQUAL(status_num(&s, "slow_consumers", "disconnected", NULL), 0);
-    tws_close(p);
+    testws_close(p);
     server_stop(&s, SIGKILL, 2000);
 }
 
@@ -736,7 +736,7 @@ static void test_ack_after_fsync(void)
     snprintf(jp, sizeof jp, "%s/slowsync.bin", tmpdir);
     server s;
     CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "1500", NULL) == 0);
-    tws *p = connect_as(&s, "publisher", "bot-f");
+    testws *p = connect_as(&s, "publisher", "bot-f");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     read_welcome(p);
     int64_t t0 = mono_ms();
@@ -744,24 +744,24 @@ static void test_ack_after_fsync(void)
     CU_ASSERT_PTR_NULL(recv_json(p, 700)); /* not durable yet: no ack */
     CU_ASSERT(wait_ack(p, 1));
     CU_ASSERT(mono_ms() - t0 >= 1000);
-    tws_close(p);
+    testws_close(p);
     server_stop(&s, SIGKILL, 2000);
 }
 
 static void test_command_relay(void)
 {
-    tws *sub = subscribe(&S, "viewer-9", "{\"type\":\"subscribe\"}");
+    testws *sub = subscribe(&S, "viewer-9", "{\"type\":\"subscribe\"}");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
-    tws_send_text(sub, "{\"type\":\"command\",\"target\":\"bot-absent\",\"command_id\":\"c-1\","
+    testws_send_text(sub, "{\"type\":\"command\",\"target\":\"bot-absent\",\"command_id\":\"c-1\","
                        "\"name\":\"pause\",\"params\":{}}");
     cJSON *j = recv_json(sub, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "error");
     CU_ASSERT_STRING_EQUAL(jstr(j, "code"), "no_target");
     cJSON_Delete(j);
-    tws *p = connect_as(&S, "publisher", "bot-cmd");
+    testws *p = connect_as(&S, "publisher", "bot-cmd");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     read_welcome(p);
-    tws_send_text(sub, "{\"type\":\"command\",\"target\":\"bot-cmd\",\"command_id\":\"c-2\","
+    testws_send_text(sub, "{\"type\":\"command\",\"target\":\"bot-cmd\",\"command_id\":\"c-2\","
                        "\"name\":\"set_rate\",\"params\":{\"rate\":5}}");
     j = recv_json(p, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "command");
@@ -771,30 +771,30 @@ static void test_command_relay(void)
     CU_ASSERT(conforms("control/command_relay", j));
     cJSON_Delete(j);
     /* the bot's answer comes back through the stream */
-    tws_send_text(p, "{\"v\":1,\"type\":\"command_ack\",\"source\":\"bot-cmd\",\"seq\":1,"
+    testws_send_text(p, "{\"v\":1,\"type\":\"command_ack\",\"source\":\"bot-cmd\",\"seq\":1,"
                      "\"ts_us\":1,\"data\":{\"command_id\":\"c-2\",\"status\":\"done\"}}");
     j = recv_json(sub, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "command_ack");
     CU_ASSERT_STRING_EQUAL(jstr(cJSON_GetObjectItemCaseSensitive(j, "data"), "command_id"), "c-2");
     cJSON_Delete(j);
-    tws_close(sub);
-    tws_close(p);
+    testws_close(sub);
+    testws_close(p);
 }
 
 static void test_fragments(void)
 {
-    tws *p = connect_as(&S, "publisher", "bot-frag");
+    testws *p = connect_as(&S, "publisher", "bot-frag");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     read_welcome(p);
     char buf[512];
     envelope_text(buf, sizeof buf, "bot-frag", 1, "BTC-USD");
     size_t n = strlen(buf);
-    tws_send_frame(p, TWS_OP_TEXT, 0, buf, 10);
-    tws_send_frame(p, TWS_OP_PING, 1, "x", 1); /* a control frame in between */
-    tws_send_frame(p, TWS_OP_CONT, 0, buf + 10, 100);
-    tws_send_frame(p, TWS_OP_CONT, 1, buf + 110, n - 110);
+    testws_send_frame(p, TESTWS_OP_TEXT, 0, buf, 10);
+    testws_send_frame(p, TESTWS_OP_PING, 1, "x", 1); /* a control frame in between */
+    testws_send_frame(p, TESTWS_OP_CONT, 0, buf + 10, 100);
+    testws_send_frame(p, TESTWS_OP_CONT, 1, buf + 110, n - 110);
     CU_ASSERT(wait_ack(p, 1));
-    tws_close(p);
+    testws_close(p);
 }
 
 static void test_journal_restart(void)
@@ -803,13 +803,13 @@ static void test_journal_restart(void)
     snprintf(jp, sizeof jp, "%s/restart.bin", tmpdir);
     server s;
     CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "5", NULL) == 0);
-    tws *p = connect_as(&s, "publisher", "bot-j");
+    testws *p = connect_as(&s, "publisher", "bot-j");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     CU_ASSERT_EQUAL(read_welcome(p), 0);
     for (int i = 1; i <= 50; i++)
         publish(p, "bot-j", i, "BTC-USD");
     CU_ASSERT(wait_ack(p, 50)); /* acked = durable */
-    tws_close(p);
+    testws_close(p);
     CU_ASSERT(WIFSIGNALED(server_stop(&s, SIGKILL, 2000)));
     /* a crash in the middle of a write leaves a torn record: it is cut off */
     FILE *f = fopen(jp, "ab");
@@ -826,7 +826,7 @@ static void test_journal_restart(void)
     CU_ASSERT_EQUAL(status_num(&s, "sources", "bot-j", "duplicates"), 1);
     CU_ASSERT_EQUAL(status_num(&s, "journal", "records", NULL), 50);
     /* the history came back too: a resume replays it */
-    tws *sub = subscribe(&s, "viewer-j", "{\"type\":\"resume\",\"from\":{\"bot-j\":45}}");
+    testws *sub = subscribe(&s, "viewer-j", "{\"type\":\"resume\",\"from\":{\"bot-j\":45}}");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     for (int i = 46; i <= 50; i++) {
         cJSON *j = recv_json(sub, WAIT_MS);
@@ -838,15 +838,15 @@ static void test_journal_restart(void)
     CU_ASSERT_EQUAL(jint(j, "seq"), 51);
     cJSON_Delete(j);
     CU_ASSERT(wait_ack(p, 51));
-    tws_close(sub);
-    tws_close(p);
+    testws_close(sub);
+    testws_close(p);
     server_stop(&s, SIGKILL, 2000);
     /* appends after the cut are readable: a third start holds 51 */
     CU_ASSERT_FATAL(server_start(&s, jp, NULL) == 0);
     p = connect_as(&s, "publisher", "bot-j");
     CU_ASSERT_EQUAL(read_welcome(p), 51);
     CU_ASSERT_EQUAL(status_num(&s, "journal", "records", NULL), 51);
-    tws_close(p);
+    testws_close(p);
     server_stop(&s, SIGKILL, 2000);
 }
 
@@ -884,13 +884,13 @@ static void test_journal_keeps_records_after_unreadable(void)
     snprintf(jp, sizeof jp, "%s/unreadable.bin", tmpdir);
     server s;
     CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "2", NULL) == 0);
-    tws *p = connect_as(&s, "publisher", "bot-u");
+    testws *p = connect_as(&s, "publisher", "bot-u");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     CU_ASSERT_EQUAL(read_welcome(p), 0);
     for (int i = 1; i <= 3; i++)
         publish(p, "bot-u", i, "BTC-USD");
     CU_ASSERT(wait_ack(p, 3));
-    tws_close(p);
+    testws_close(p);
     CU_ASSERT(WIFSIGNALED(server_stop(&s, SIGKILL, 2000)));
     FILE *f = fopen(jp, "ab");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
@@ -906,7 +906,7 @@ static void test_journal_keeps_records_after_unreadable(void)
     p = connect_as(&s, "publisher", "bot-u");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     CU_ASSERT_EQUAL(read_welcome(p), 4);
-    tws_close(p);
+    testws_close(p);
     server_stop(&s, SIGKILL, 2000);
 }
 
@@ -943,8 +943,8 @@ static void test_restart_exactly_once(void)
     snprintf(jp, sizeof jp, "%s/lost.bin", tmpdir);
     server s;
     CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "60000", NULL) == 0);
-    tws *sub = subscribe(&s, "viewer-x", "{\"type\":\"subscribe\"}");
-    tws *p = connect_as(&s, "publisher", "bot-x");
+    testws *sub = subscribe(&s, "viewer-x", "{\"type\":\"subscribe\"}");
+    testws *p = connect_as(&s, "publisher", "bot-x");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     read_welcome(p);
@@ -957,8 +957,8 @@ static void test_restart_exactly_once(void)
         cJSON_Delete(j);
     }
     CU_ASSERT_PTR_NULL(recv_json(p, 200)); /* nothing durable: no ack */
-    tws_close(sub);
-    tws_close(p);
+    testws_close(sub);
+    testws_close(p);
     server_stop(&s, SIGKILL, 2000);
 
     CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "5", NULL) == 0);
@@ -977,8 +977,8 @@ static void test_restart_exactly_once(void)
         cJSON_Delete(j);
     }
     CU_ASSERT_PTR_NULL(recv_json(sub, 200));
-    tws_close(sub);
-    tws_close(p);
+    testws_close(sub);
+    testws_close(p);
     server_stop(&s, SIGKILL, 2000);
 }
 
@@ -988,8 +988,8 @@ static void test_sigterm(void)
     char jp[300];
     snprintf(jp, sizeof jp, "%s/term.bin", tmpdir);
     CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "1000", NULL) == 0);
-    tws *p = connect_as(&s, "publisher", "bot-t");
-    tws *sub = subscribe(&s, "viewer-t", "{\"type\":\"subscribe\"}");
+    testws *p = connect_as(&s, "publisher", "bot-t");
+    testws *sub = subscribe(&s, "viewer-t", "{\"type\":\"subscribe\"}");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     read_welcome(p);
@@ -999,24 +999,24 @@ static void test_sigterm(void)
     int64_t t0 = mono_ms();
     kill(s.pid, SIGTERM);
     /* the publisher may get its ack before the close */
-    int code = tws_wait_close(p, WAIT_MS);
+    int code = testws_wait_close(p, WAIT_MS);
     CU_ASSERT_EQUAL(code, 1001);
-    CU_ASSERT_EQUAL(tws_wait_close(sub, WAIT_MS), 1001);
+    CU_ASSERT_EQUAL(testws_wait_close(sub, WAIT_MS), 1001);
     int st = server_stop(&s, 0, 5000);
     CU_ASSERT(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     CU_ASSERT(mono_ms() - t0 < 5000);
-    tws_close(p);
-    tws_close(sub);
+    testws_close(p);
+    testws_close(sub);
     /* the journal was flushed: a restart holds all ten */
     CU_ASSERT_FATAL(server_start(&s, jp, NULL) == 0);
     p = connect_as(&s, "publisher", "bot-t");
     CU_ASSERT_EQUAL(read_welcome(p), 10);
-    tws_close(p);
+    testws_close(p);
     server_stop(&s, SIGKILL, 2000);
 }
 
 /* Publishes n alert envelopes with long messages as one batch write. */
-static void blast(tws *p, const char *src, int from, int n)
+static void blast(testws *p, const char *src, int from, int n)
 {
     char msg[400];
     memset(msg, 'x', sizeof msg - 1);
@@ -1029,9 +1029,9 @@ static void blast(tws *p, const char *src, int from, int n)
                          "{\"v\":1,\"type\":\"alert\",\"source\":\"%s\",\"seq\":%d,\"ts_us\":1,"
                          "\"data\":{\"level\":\"info\",\"code\":\"test\",\"message\":\"%s\"}}",
                          src, from + i, msg);
-        len += tws_encode_text(buf + len, cap - len, e, (size_t)m);
+        len += testws_encode_text(buf + len, cap - len, e, (size_t)m);
     }
-    tws_send_raw(p, buf, len);
+    testws_send_raw(p, buf, len);
     free(buf);
 }
 
@@ -1039,11 +1039,11 @@ static void blast(tws *p, const char *src, int from, int n)
  * bytes the slow tests publish (13 MB) are far more than the kernel's socket
  * buffers hold (wmem max 4 MB + the unread receive window), so it falls
  * behind the queue limit. (Shrinking SO_RCVBUF instead cripples TCP itself.) */
-static tws *nonreading_subscriber(server *s, const char *name)
+static testws *nonreading_subscriber(server *s, const char *name)
 {
-    tws *c = connect_as(s, "subscriber", name);
+    testws *c = connect_as(s, "subscriber", name);
     if (c)
-        tws_send_text(c, "{\"type\":\"subscribe\"}");
+        testws_send_text(c, "{\"type\":\"subscribe\"}");
     return c;
 }
 
@@ -1052,9 +1052,9 @@ static void test_slow_disconnect(void)
     server s;
     CU_ASSERT_FATAL(server_start(&s, NULL, "--queue-limit", "200", "--slow-policy", "disconnect",
                                  NULL) == 0);
-    tws *slow = nonreading_subscriber(&s, "slowpoke");
-    tws *fast = subscribe(&s, "quick", "{\"type\":\"subscribe\"}");
-    tws *p = connect_as(&s, "publisher", "bot-s");
+    testws *slow = nonreading_subscriber(&s, "slowpoke");
+    testws *fast = subscribe(&s, "quick", "{\"type\":\"subscribe\"}");
+    testws *p = connect_as(&s, "publisher", "bot-s");
     CU_ASSERT_PTR_NOT_NULL_FATAL(slow);
     CU_ASSERT_PTR_NOT_NULL_FATAL(fast);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
@@ -1070,13 +1070,13 @@ static void test_slow_disconnect(void)
         while (got < total && mono_ms() < deadline) {
             char *pl;
             size_t n;
-            if (tws_recv_text(fast, 2000, &pl, &n) != 1)
+            if (testws_recv_text(fast, 2000, &pl, &n) != 1)
                 break;
             got++;
         }
-        tws_close(fast);
-        tws_close(slow);
-        tws_close(p);
+        testws_close(fast);
+        testws_close(slow);
+        testws_close(p);
         _exit(got == total ? 0 : 1);
     }
     for (int i = 0; i < total; i += 1000)
@@ -1093,10 +1093,10 @@ static void test_slow_disconnect(void)
     }
     CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0); /* the fast one got everything */
     /* the slow one finds a close 1013 after what was in flight */
-    CU_ASSERT_EQUAL(tws_wait_close(slow, 10000), 1013);
-    tws_close(slow);
-    tws_close(fast);
-    tws_close(p);
+    CU_ASSERT_EQUAL(testws_wait_close(slow, 10000), 1013);
+    testws_close(slow);
+    testws_close(fast);
+    testws_close(p);
     server_stop(&s, SIGKILL, 2000);
 }
 
@@ -1105,8 +1105,8 @@ static void test_slow_drop(void)
     server s;
     CU_ASSERT_FATAL(server_start(&s, NULL, "--queue-limit", "200", "--slow-policy", "drop", NULL) ==
                     0);
-    tws *slow = nonreading_subscriber(&s, "slowpoke");
-    tws *p = connect_as(&s, "publisher", "bot-d");
+    testws *slow = nonreading_subscriber(&s, "slowpoke");
+    testws *p = connect_as(&s, "publisher", "bot-d");
     CU_ASSERT_PTR_NOT_NULL_FATAL(slow);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     read_welcome(p);
@@ -1124,7 +1124,7 @@ static void test_slow_drop(void)
         cJSON *j = recv_json(slow, 2000);
         if (!j) {
             fprintf(stderr, "drop test: stream ended at %lld (close code %d)\n", next,
-                    tws_close_code(slow));
+                    testws_close_code(slow));
             break;
         }
         if (!strcmp(jstr(j, "type"), "gap")) {
@@ -1149,8 +1149,8 @@ static void test_slow_drop(void)
     CU_ASSERT_EQUAL(next, total + 1);
     CU_ASSERT_EQUAL(seen + gapped, total);
     CU_ASSERT_EQUAL(gapped, dropped);
-    tws_close(slow);
-    tws_close(p);
+    testws_close(slow);
+    testws_close(p);
     server_stop(&s, SIGKILL, 2000);
 }
 
@@ -1160,45 +1160,45 @@ static void test_limits(void)
     CU_ASSERT_FATAL(server_start(&s, NULL, "--max-message-bytes", "1024", "--max-depth", "8",
                                  NULL) == 0);
     /* oversize: 1009, also when it comes in small fragments */
-    tws *p = connect_as(&s, "publisher", "bot-l");
+    testws *p = connect_as(&s, "publisher", "bot-l");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     read_welcome(p);
     char big[2000];
     memset(big, ' ', sizeof big);
     big[0] = '{';
     big[sizeof big - 1] = '}';
-    tws_send_frame(p, TWS_OP_TEXT, 1, big, sizeof big);
-    CU_ASSERT_EQUAL(tws_wait_close(p, WAIT_MS), 1009);
-    tws_close(p);
+    testws_send_frame(p, TESTWS_OP_TEXT, 1, big, sizeof big);
+    CU_ASSERT_EQUAL(testws_wait_close(p, WAIT_MS), 1009);
+    testws_close(p);
     p = connect_as(&s, "publisher", "bot-l");
     read_welcome(p);
     for (int i = 0; i < 5; i++)
-        tws_send_frame(p, i ? TWS_OP_CONT : TWS_OP_TEXT, 0, big, 300);
-    CU_ASSERT_EQUAL(tws_wait_close(p, WAIT_MS), 1009);
-    tws_close(p);
+        testws_send_frame(p, i ? TESTWS_OP_CONT : TESTWS_OP_TEXT, 0, big, 300);
+    CU_ASSERT_EQUAL(testws_wait_close(p, WAIT_MS), 1009);
+    testws_close(p);
     /* invalid UTF-8: 1007 */
     p = connect_as(&s, "publisher", "bot-l");
     read_welcome(p);
-    tws_send_frame(p, TWS_OP_TEXT, 1, "{\"a\":\"\xc3\x28\"}", 9);
-    CU_ASSERT_EQUAL(tws_wait_close(p, WAIT_MS), 1007);
-    tws_close(p);
+    testws_send_frame(p, TESTWS_OP_TEXT, 1, "{\"a\":\"\xc3\x28\"}", 9);
+    CU_ASSERT_EQUAL(testws_wait_close(p, WAIT_MS), 1007);
+    testws_close(p);
     /* binary: 1003 */
     p = connect_as(&s, "publisher", "bot-l");
     read_welcome(p);
-    tws_send_frame(p, TWS_OP_BINARY, 1, "\x01\x02", 2);
-    CU_ASSERT_EQUAL(tws_wait_close(p, WAIT_MS), 1003);
-    tws_close(p);
+    testws_send_frame(p, TESTWS_OP_BINARY, 1, "\x01\x02", 2);
+    CU_ASSERT_EQUAL(testws_wait_close(p, WAIT_MS), 1003);
+    testws_close(p);
     /* too deep: an error frame, the connection stays */
     p = connect_as(&s, "publisher", "bot-l");
     read_welcome(p);
-    tws_send_text(p, "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]");
+    testws_send_text(p, "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]");
     cJSON *j = recv_json(p, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "error");
     CU_ASSERT_STRING_EQUAL(jstr(j, "code"), "json");
     cJSON_Delete(j);
     CU_ASSERT_EQUAL(publish(p, "bot-l", 1, "BTC-USD"), 0);
     CU_ASSERT(wait_ack(p, 1));
-    tws_close(p);
+    testws_close(p);
     CU_ASSERT_EQUAL(status_num(&s, "refused", "too_large", NULL), 2);
     CU_ASSERT_EQUAL(status_num(&s, "refused", "bad_utf8", NULL), 1);
     CU_ASSERT_EQUAL(status_num(&s, "refused", "binary", NULL), 1);
@@ -1211,8 +1211,8 @@ static void test_rate_and_max_connections(void)
     server s;
     CU_ASSERT_FATAL(server_start(&s, NULL, "--rate-limit", "20", "--max-connections", "2",
                                  NULL) == 0);
-    tws *p = connect_as(&s, "publisher", "bot-r");
-    tws *sub = subscribe(&s, "viewer-r", "{\"type\":\"subscribe\"}");
+    testws *p = connect_as(&s, "publisher", "bot-r");
+    testws *sub = subscribe(&s, "viewer-r", "{\"type\":\"subscribe\"}");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     read_welcome(p);
@@ -1229,10 +1229,10 @@ static void test_rate_and_max_connections(void)
         int op;
         char *pl;
         size_t n;
-        if (tws_recv(p, WAIT_MS, &op, &pl, &n) != 1)
+        if (testws_recv(p, WAIT_MS, &op, &pl, &n) != 1)
             break;
-        if (op == TWS_OP_CLOSE) {
-            code = tws_close_code(p);
+        if (op == TESTWS_OP_CLOSE) {
+            code = testws_close_code(p);
             break;
         }
         if (strstr(pl, "\"code\":\"rate\""))
@@ -1241,8 +1241,8 @@ static void test_rate_and_max_connections(void)
     CU_ASSERT(saw_rate);
     CU_ASSERT_EQUAL(code, 1008);
     CU_ASSERT(status_num(&s, "refused", "rate", NULL) >= 1);
-    tws_close(p);
-    tws_close(sub);
+    testws_close(p);
+    testws_close(sub);
     server_stop(&s, SIGKILL, 2000);
 }
 
@@ -1252,7 +1252,7 @@ static void test_fractional_rate_limit(void)
 {
     server s;
     CU_ASSERT_FATAL(server_start(&s, NULL, "--rate-limit", "0.5", NULL) == 0);
-    tws *p = connect_as(&s, "publisher", "bot-slowrate");
+    testws *p = connect_as(&s, "publisher", "bot-slowrate");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     read_welcome(p);
     CU_ASSERT_EQUAL(publish(p, "bot-slowrate", 1, "BTC-USD"), 0);
@@ -1261,8 +1261,8 @@ static void test_fractional_rate_limit(void)
     cJSON *j = recv_json(p, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(jstr(j, "code"), "rate");
     cJSON_Delete(j);
-    CU_ASSERT_EQUAL(tws_wait_close(p, WAIT_MS), 1008);
-    tws_close(p);
+    CU_ASSERT_EQUAL(testws_wait_close(p, WAIT_MS), 1008);
+    testws_close(p);
     server_stop(&s, SIGKILL, 2000);
 }
 
@@ -1270,11 +1270,11 @@ static void test_idle_timeout(void)
 {
     server s;
     CU_ASSERT_FATAL(server_start(&s, NULL, "--idle-timeout", "2", NULL) == 0);
-    tws *quiet = connect_as(&s, "subscriber", "sleeper");
-    tws *alive = connect_as(&s, "subscriber", "ponger");
+    testws *quiet = connect_as(&s, "subscriber", "sleeper");
+    testws *alive = connect_as(&s, "subscriber", "ponger");
     CU_ASSERT_PTR_NOT_NULL_FATAL(quiet);
     CU_ASSERT_PTR_NOT_NULL_FATAL(alive);
-    tws_send_text(alive, "{\"type\":\"subscribe\"}");
+    testws_send_text(alive, "{\"type\":\"subscribe\"}");
     /* alive reads (and so answers pings) for 4.5 s; quiet reads nothing */
     int64_t end = mono_ms() + 4500;
     int alive_closed = 0;
@@ -1282,15 +1282,15 @@ static void test_idle_timeout(void)
         int op;
         char *pl;
         size_t n;
-        int r = tws_recv(alive, 100, &op, &pl, &n);
-        if (r < 0 || (r == 1 && op == TWS_OP_CLOSE))
+        int r = testws_recv(alive, 100, &op, &pl, &n);
+        if (r < 0 || (r == 1 && op == TESTWS_OP_CLOSE))
             alive_closed = 1;
     }
     CU_ASSERT_FALSE(alive_closed);
     CU_ASSERT_EQUAL(status_num(&s, "refused", "idle", NULL), 1);
-    CU_ASSERT_EQUAL(tws_wait_close(quiet, WAIT_MS), 1001);
-    tws_close(quiet);
-    tws_close(alive);
+    CU_ASSERT_EQUAL(testws_wait_close(quiet, WAIT_MS), 1001);
+    testws_close(quiet);
+    testws_close(alive);
     server_stop(&s, SIGKILL, 2000);
 }
 
@@ -1308,7 +1308,7 @@ static void test_status_and_metrics(void)
     long long auth = jint(cJSON_GetObjectItemCaseSensitive(j, "refused"), "auth");
     cJSON_Delete(j);
     char *body;
-    CU_ASSERT_EQUAL(tws_http_get(S.port, "/metrics", &body, WAIT_MS), 200);
+    CU_ASSERT_EQUAL(testws_http_get(S.port, "/metrics", &body, WAIT_MS), 200);
     CU_ASSERT_PTR_NOT_NULL(strstr(body, "# TYPE wsbridge_messages_received_total counter"));
     CU_ASSERT_PTR_NOT_NULL(strstr(body, "wsbridge_messages_received_total{source=\"bot-pub\"} 5\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(body, "wsbridge_messages_duplicate_total{source=\"bot-inv\"} 1\n"));
@@ -1359,9 +1359,9 @@ int main(void)
         CU_SUITE_INFO_NULL,
     };
     /* TEST_ONLY: a substring of the names to run */
-    int rc = cutest_run(suites, getenv("TEST_ONLY"));
+    int rc = testkit_run(suites, getenv("TEST_ONLY"));
     kill_all();
     if (!rc)
-        cutest_rmtree(tmpdir);
+        testkit_rmtree(tmpdir);
     return rc;
 }

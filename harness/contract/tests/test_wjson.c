@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "cutest.h"
+#include "testkit.h"
 
 /* Parses s; expects failure with a reason containing want (NULL: expects success). */
 static void expect(const char *s, size_t len, const char *want)
@@ -209,5 +209,5 @@ int main(void)
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"wjson", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
-    return cutest_run(suites, NULL);
+    return testkit_run(suites, NULL);
 }

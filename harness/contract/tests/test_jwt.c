@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cutest.h"
+#include "testkit.h"
 
 static const char *SECRET = "test-secret";
 
@@ -173,5 +173,5 @@ static CU_SuiteInfo suites[] = {
 
 int main(void)
 {
-    return cutest_run(suites, NULL);
+    return testkit_run(suites, NULL);
 }

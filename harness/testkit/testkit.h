@@ -1,13 +1,13 @@
-/* cutest: what every CUnit test program of the tree shares.
+/* testkit: what every CUnit test program of the tree shares.
  *
- * cutest_run() is a test program's main in one call: registry, the suites of
+ * testkit_run() is a test program's main in one call: registry, the suites of
  * a CU_SuiteInfo table, CUnit's basic verbose run with its summary, and the
  * failure count turned into an exit status. The other helpers are the small
  * pieces the test files kept writing again: where the built programs are
  * (BUILD), a temporary folder and its removal, a file written from a string,
  * and a JSON text checked against a schema file. */
-#ifndef WSB_CUTEST_H
-#define WSB_CUTEST_H
+#ifndef WSB_TESTKIT_H
+#define WSB_TESTKIT_H
 
 #include <CUnit/CUnit.h>
 #include <stddef.h>
@@ -17,24 +17,27 @@
  * registry. Returns the exit status for main: 0 when all passed, 1 on any
  * failed assertion, test or suite init/cleanup, 2 when the registry could not
  * be set up (the reason on stderr). */
-int cutest_run(CU_SuiteInfo *suites, const char *only);
+int testkit_run(CU_SuiteInfo *suites, const char *only);
 
 /* The build folder: $BUILD, or "build" when it is unset or empty. Static. */
-const char *cutest_build_dir(void);
+const char *testkit_build_dir(void);
 /* Fills buf with "<build>/bin/<prog>" and returns buf. */
-char *cutest_bin_path(const char *prog, char *buf, size_t cap);
+char *testkit_bin_path(const char *prog, char *buf, size_t cap);
+/* Fills buf with "<build>/test/<prog>" (a test-only program such as
+ * faulty-dashboard, never shipped) and returns buf. */
+char *testkit_test_bin_path(const char *prog, char *buf, size_t cap);
 
 /* Creates "/tmp/<stem>-XXXXXX" into dir (cap bytes). Returns dir, or NULL. */
-char *cutest_mkdtemp(char *dir, size_t cap, const char *stem);
+char *testkit_mkdtemp(char *dir, size_t cap, const char *stem);
 /* rm -rf dir; says so on stderr when it could not. 0, or -1. */
-int cutest_rmtree(const char *dir);
+int testkit_rmtree(const char *dir);
 
 /* Writes text to path (created or truncated); a failed open is a fatal
  * CUnit assertion. */
-void cutest_write_file(const char *path, const char *text);
+void testkit_write_file(const char *path, const char *text);
 
-/* Validates a JSON text against a schema file (e.g. harness/schemas/...).
+/* Validates a JSON text against a schema file (e.g. harness/results/schemas/...).
  * 0 when valid, -1 with the reason in err. */
-int cutest_schema_check(const char *schema_path, const char *text, char *err, size_t errlen);
+int testkit_schema_check(const char *schema_path, const char *text, char *err, size_t errlen);
 
 #endif

@@ -1,5 +1,5 @@
-/* tws: the blocking RFC 6455 test client (see tws.h). */
-#include "tws.h"
+/* testws: the blocking RFC 6455 test client (see testws.h). */
+#include "testws.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-struct tws {
+struct testws {
     int fd;
     uint8_t *buf;
     size_t len, off, cap;
@@ -31,7 +31,7 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int tws_read_port(int fd, int timeout_ms)
+int testws_read_port(int fd, int timeout_ms)
 {
     char line[256];
     size_t len = 0;
@@ -92,7 +92,7 @@ static int tcp_connect(int port)
     return fd;
 }
 
-tws *tws_start(int port, const char *path, const char *token, char *err, size_t errlen)
+testws *testws_start(int port, const char *path, const char *token, char *err, size_t errlen)
 {
     int fd = tcp_connect(port);
     if (fd < 0) {
@@ -111,7 +111,7 @@ tws *tws_start(int port, const char *path, const char *token, char *err, size_t 
         close(fd);
         return NULL;
     }
-    tws *t = calloc(1, sizeof(*t));
+    testws *t = calloc(1, sizeof(*t));
     t->fd = fd;
     t->cap = 1 << 16;
     t->buf = malloc(t->cap);
@@ -120,7 +120,7 @@ tws *tws_start(int port, const char *path, const char *token, char *err, size_t 
 }
 
 /* Reads more bytes into the buffer within the deadline: >0, 0 timeout, -1 EOF. */
-static int fill(tws *t, int64_t deadline)
+static int fill(testws *t, int64_t deadline)
 {
     if (t->off && t->off == t->len)
         t->off = t->len = 0;
@@ -154,7 +154,7 @@ static int fill(tws *t, int64_t deadline)
     }
 }
 
-int tws_finish_handshake(tws *t, int timeout_ms, int *http_status, char *err, size_t errlen)
+int testws_finish_handshake(testws *t, int timeout_ms, int *http_status, char *err, size_t errlen)
 {
     int64_t deadline = mono_ms() + timeout_ms;
     *http_status = 0;
@@ -181,21 +181,21 @@ int tws_finish_handshake(tws *t, int timeout_ms, int *http_status, char *err, si
     }
 }
 
-tws *tws_connect(int port, const char *path, const char *token, int timeout_ms, int *http_status,
+testws *testws_connect(int port, const char *path, const char *token, int timeout_ms, int *http_status,
                  char *err, size_t errlen)
 {
     *http_status = 0;
-    tws *t = tws_start(port, path, token, err, errlen);
+    testws *t = testws_start(port, path, token, err, errlen);
     if (!t)
         return NULL;
-    if (tws_finish_handshake(t, timeout_ms, http_status, err, errlen) != 0) {
-        tws_close(t);
+    if (testws_finish_handshake(t, timeout_ms, http_status, err, errlen) != 0) {
+        testws_close(t);
         return NULL;
     }
     return t;
 }
 
-int tws_fd(const tws *t)
+int testws_fd(const testws *t)
 {
     return t->fd;
 }
@@ -226,16 +226,16 @@ static size_t encode(uint8_t *out, int opcode, int fin, const void *payload, siz
     return h + len;
 }
 
-size_t tws_encode_text(uint8_t *out, size_t cap, const char *text, size_t len)
+size_t testws_encode_text(uint8_t *out, size_t cap, const char *text, size_t len)
 {
     if (len + 14 > cap)
         return 0;
     static uint32_t r = 0x9e3779b9u;
     r = r * 1664525u + 1013904223u;
-    return encode(out, TWS_OP_TEXT, 1, text, len, r);
+    return encode(out, TESTWS_OP_TEXT, 1, text, len, r);
 }
 
-int tws_send_frame(tws *t, int opcode, int fin, const void *payload, size_t len)
+int testws_send_frame(testws *t, int opcode, int fin, const void *payload, size_t len)
 {
     uint8_t stackbuf[1024];
     uint8_t *out = len + 14 <= sizeof stackbuf ? stackbuf : malloc(len + 14);
@@ -249,17 +249,17 @@ int tws_send_frame(tws *t, int opcode, int fin, const void *payload, size_t len)
     return rc;
 }
 
-int tws_send_text(tws *t, const char *text)
+int testws_send_text(testws *t, const char *text)
 {
-    return tws_send_frame(t, TWS_OP_TEXT, 1, text, strlen(text));
+    return testws_send_frame(t, TESTWS_OP_TEXT, 1, text, strlen(text));
 }
 
-int tws_send_raw(tws *t, const void *buf, size_t len)
+int testws_send_raw(testws *t, const void *buf, size_t len)
 {
     return write_all(t->fd, buf, len);
 }
 
-int tws_recv(tws *t, int timeout_ms, int *opcode, char **payload, size_t *len)
+int testws_recv(testws *t, int timeout_ms, int *opcode, char **payload, size_t *len)
 {
     int64_t deadline = mono_ms() + timeout_ms;
     for (;;) {
@@ -302,21 +302,21 @@ int tws_recv(tws *t, int timeout_ms, int *opcode, char **payload, size_t *len)
                 for (uint64_t i = 0; i < pl; i++)
                     data[i] ^= p[h - 4 + (i & 3)];
             t->off += h + pl;
-            if (op == TWS_OP_PING) {
-                tws_send_frame(t, TWS_OP_PONG, 1, data, pl);
+            if (op == TESTWS_OP_PING) {
+                testws_send_frame(t, TESTWS_OP_PONG, 1, data, pl);
                 continue;
             }
-            if (op == TWS_OP_PONG)
+            if (op == TESTWS_OP_PONG)
                 continue; /* answers to our pings carry nothing for the caller */
-            if (op == TWS_OP_CLOSE) {
+            if (op == TESTWS_OP_CLOSE) {
                 t->close_code = pl >= 2 ? data[0] << 8 | data[1] : 1005;
                 *opcode = op;
                 *payload = (char *)data;
                 *len = pl;
                 return 1;
             }
-            if (op == TWS_OP_CONT || !fin) {
-                if (op != TWS_OP_CONT)
+            if (op == TESTWS_OP_CONT || !fin) {
+                if (op != TESTWS_OP_CONT)
                     t->frag_op = op;
                 t->frag = realloc(t->frag, t->frag_len + pl + 1);
                 memcpy(t->frag + t->frag_len, data, pl);
@@ -358,12 +358,12 @@ int tws_recv(tws *t, int timeout_ms, int *opcode, char **payload, size_t *len)
     }
 }
 
-int tws_close_code(const tws *t)
+int testws_close_code(const testws *t)
 {
     return t->close_code;
 }
 
-int tws_wait_close(tws *t, int timeout_ms)
+int testws_wait_close(testws *t, int timeout_ms)
 {
     int64_t deadline = mono_ms() + timeout_ms;
     for (;;) {
@@ -373,26 +373,26 @@ int tws_wait_close(tws *t, int timeout_ms)
         int64_t left = deadline - mono_ms();
         if (left <= 0)
             return -1;
-        int r = tws_recv(t, (int)left, &op, &p, &n);
+        int r = testws_recv(t, (int)left, &op, &p, &n);
         if (r < 0)
             return 1006;
         if (r == 0)
             return -1;
-        if (op == TWS_OP_CLOSE)
+        if (op == TESTWS_OP_CLOSE)
             return t->close_code;
     }
 }
 
-int tws_recv_text(tws *t, int timeout_ms, char **payload, size_t *len)
+int testws_recv_text(testws *t, int timeout_ms, char **payload, size_t *len)
 {
     int op;
-    int r = tws_recv(t, timeout_ms, &op, payload, len);
+    int r = testws_recv(t, timeout_ms, &op, payload, len);
     if (r <= 0)
         return r;
-    return op == TWS_OP_TEXT ? 1 : -1;
+    return op == TESTWS_OP_TEXT ? 1 : -1;
 }
 
-void tws_close(tws *t)
+void testws_close(testws *t)
 {
     if (!t)
         return;
@@ -402,7 +402,7 @@ void tws_close(tws *t)
     free(t);
 }
 
-int tws_http_get(int port, const char *path, char **body, int timeout_ms)
+int testws_http_get(int port, const char *path, char **body, int timeout_ms)
 {
     *body = NULL;
     int fd = tcp_connect(port);

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "cutest.h"
+#include "testkit.h"
 
 #define JSTS_DEFAULT_DIR "/usr/share/json-schema-test-suite/tests/draft7"
 
@@ -472,9 +472,9 @@ static void test_files(void)
     mkdir(p1, 0700);
     /* a file-relative $ref (no $id) is loaded from disk at resolve time */
     snprintf(p1, sizeof(p1), "%s/common.json", dir);
-    cutest_write_file(p1, "{\"definitions\":{\"pos\":{\"exclusiveMinimum\":0}}}");
+    testkit_write_file(p1, "{\"definitions\":{\"pos\":{\"exclusiveMinimum\":0}}}");
     snprintf(p2, sizeof(p2), "%s/sub/msg.json", dir);
-    cutest_write_file(p2, "{\"properties\":{\"p\":{\"$ref\":\"../common.json#/definitions/pos\"}}}");
+    testkit_write_file(p2, "{\"properties\":{\"p\":{\"$ref\":\"../common.json#/definitions/pos\"}}}");
     reg = jsonschema_registry_new();
     s = jsonschema_add_file(reg, p2, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
@@ -486,9 +486,9 @@ static void test_files(void)
     jsonschema_registry_free(reg);
     /* with $ids naming a web location, the sibling file is found through the
      * mapping between a loaded file's path and its $id */
-    cutest_write_file(p1, "{\"$id\":\"https://ex.test/schemas/common.json\","
+    testkit_write_file(p1, "{\"$id\":\"https://ex.test/schemas/common.json\","
                    "\"definitions\":{\"pos\":{\"exclusiveMinimum\":0}}}");
-    cutest_write_file(p2, "{\"$id\":\"https://ex.test/schemas/sub/msg.json\","
+    testkit_write_file(p2, "{\"$id\":\"https://ex.test/schemas/sub/msg.json\","
                    "\"properties\":{\"p\":{\"$ref\":\"../common.json#/definitions/pos\"}}}");
     reg = jsonschema_registry_new();
     s = jsonschema_add_file(reg, p2, err, sizeof(err));
@@ -502,7 +502,7 @@ static void test_files(void)
     jsonschema_registry_free(reg);
     /* a schema file that is not JSON */
     snprintf(p3, sizeof(p3), "%s/bad.json", dir);
-    cutest_write_file(p3, "{\"type\": \"object\",}");
+    testkit_write_file(p3, "{\"type\": \"object\",}");
     reg = jsonschema_registry_new();
     CU_ASSERT_PTR_NULL(jsonschema_add_file(reg, p3, err, sizeof(err)));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "malformed JSON"));
@@ -546,5 +546,5 @@ int main(void)
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"jsonschema", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
-    return cutest_run(suites, NULL);
+    return testkit_run(suites, NULL);
 }

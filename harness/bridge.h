@@ -1,4 +1,4 @@
-/* sutconn: reaching the system under test from a suite, on top of wsclient.
+/* bridge: reaching the system under test from a suite, on top of wsclient.
  *
  * What the connectivity and message-flow suites (and later ones) repeat:
  * the endpoint URLs from the environment driver, tokens (minted from the JWT
@@ -7,11 +7,11 @@
  * and the check result convention the suites share with the harness's
  * faulty-peer tests (a check returns PASS, FAIL or SKIP with a message).
  *
- * Nothing here asserts but sutconn_run_check, the one place where a check's
+ * Nothing here asserts but bridge_run_check, the one place where a check's
  * result becomes a CUnit failure, a skip or a pass. Returned
  * strings and trees belong to the caller unless said otherwise. */
-#ifndef WSB_SUTCONN_H
-#define WSB_SUTCONN_H
+#ifndef WSB_BRIDGE_H
+#define WSB_BRIDGE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -27,87 +27,87 @@ typedef enum check_result {
 } check_result;
 
 /* A check: writes its message into msg (len bytes) and returns the result. */
-typedef check_result (*sutconn_check_fn)(const suite_ctx *ctx, char *msg, size_t len);
+typedef check_result (*bridge_check_fn)(const suite_ctx *ctx, char *msg, size_t len);
 
-/* printf into msg, then CHECK_FAIL / CHECK_SKIP: `return sutconn_fail(msg, len, ...)`. */
-check_result sutconn_fail(char *msg, size_t len, const char *fmt, ...)
+/* printf into msg, then CHECK_FAIL / CHECK_SKIP: `return bridge_fail(msg, len, ...)`. */
+check_result bridge_fail(char *msg, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-check_result sutconn_skip(char *msg, size_t len, const char *fmt, ...)
+check_result bridge_skip(char *msg, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* The body of a suite's CUnit test: runs fn with suite_get(), logs
  * "PASS|FAIL name: message", marks a SKIP with suite_skip, and turns a FAIL
  * into a CUnit failure reported at file:line (the caller's). */
-void sutconn_run_check(sutconn_check_fn fn, const char *name, const char *file, int line);
+void bridge_run_check(bridge_check_fn fn, const char *name, const char *file, int line);
 
 /* Defines the CUnit test function test_<name> that runs <prefix>_check_<name>
- * through sutconn_run_check: SUTCONN_TEST(connectivity, handshake). */
-#define SUTCONN_TEST(prefix, name)                                                                 \
+ * through bridge_run_check: BRIDGE_TEST(connectivity, handshake). */
+#define BRIDGE_TEST(prefix, name)                                                                 \
     static void test_##name(void)                                                                  \
     {                                                                                              \
-        sutconn_run_check(prefix##_check_##name, #name, __FILE__, __LINE__);                       \
+        bridge_run_check(prefix##_check_##name, #name, __FILE__, __LINE__);                       \
     }
 
-#define SUTCONN_PUBLISHER_PATH "/ws"
-#define SUTCONN_SUBSCRIBER_PATH "/ws/stream"
+#define BRIDGE_PUBLISHER_PATH "/ws"
+#define BRIDGE_SUBSCRIBER_PATH "/ws/stream"
 
 /* "ws://host:port" + path into buf. */
-void sutconn_url(const suite_ctx *ctx, const char *path, char *buf, size_t len);
+void bridge_url(const suite_ctx *ctx, const char *path, char *buf, size_t len);
 
 /* A token for role ("publisher" | "subscriber") and sub, valid ttl_s seconds:
  * minted from ctx->jwt_secret, else the ready token of that role (sub is then
  * whatever that token says). NULL when neither exists. Caller frees. */
-char *sutconn_token(const suite_ctx *ctx, const char *role, const char *sub, long ttl_s);
+char *bridge_token(const suite_ctx *ctx, const char *role, const char *sub, long ttl_s);
 
 /* A client engine with the context's CA file. */
-wsclient *sutconn_client(const suite_ctx *ctx, char *err, size_t errlen);
+wsclient *bridge_client(const suite_ctx *ctx, char *err, size_t errlen);
 
 /* The start of a check that publishes as its own test source, distinct from
  * the bot's: SKIP without a JWT secret to mint that source's token, FAIL when
  * the client engine cannot be made. The client (caller frees), or NULL with
  * *r set and the reason in msg. */
-wsclient *sutconn_publishing_client(const suite_ctx *ctx, char *msg, size_t len, check_result *r);
+wsclient *bridge_publishing_client(const suite_ctx *ctx, char *msg, size_t len, check_result *r);
 
 /* Opens the publisher endpoint as sub (NULL: the ready token's own) and waits
  * for the welcome: its source and last_seq are returned. NULL with err. */
-wsconn *sutconn_publisher(wsclient *c, const suite_ctx *ctx, const char *sub, char *source,
+wsconn *bridge_publisher(wsclient *c, const suite_ctx *ctx, const char *sub, char *source,
                           size_t srclen, int64_t *last_seq, int timeout_ms, char *err,
                           size_t errlen);
 
 /* Opens the subscriber endpoint, sends subscribe_json (NULL: {"type":"subscribe"})
  * and round-trips a ping so the subscription is in effect when it returns. */
-wsconn *sutconn_subscriber(wsclient *c, const suite_ctx *ctx, const char *subscribe_json,
+wsconn *bridge_subscriber(wsclient *c, const suite_ctx *ctx, const char *subscribe_json,
                            const wsconn_opts *extra, int timeout_ms, char *err, size_t errlen);
 
 /* Sends text and waits for the matching ack (seq >= the given seq) or error
  * frame on a publisher connection. 0 acked; 1 refused (err holds the error
  * frame); -1 neither (closed or timeout; err says which). */
-int sutconn_publish(wsclient *c, wsconn *pub, const char *text, size_t len, int64_t seq,
+int bridge_publish(wsclient *c, wsconn *pub, const char *text, size_t len, int64_t seq,
                     int timeout_ms, char *err, size_t errlen);
 
 /* GET <dashboard http>/api/websocket/status and <bot status>/status as JSON.
  * NULL with err when absent or not JSON (*absent set when there is no such
  * endpoint: no URL, or HTTP 404/405/501; a configured URL that does not
  * answer is a failure, not absent). */
-cJSON *sutconn_dashboard_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen);
-cJSON *sutconn_bot_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen);
+cJSON *bridge_dashboard_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen);
+cJSON *bridge_bot_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen);
 /* Reads an integer at a path of keys ("sources", "bot-1", "received", NULL). */
-int sutconn_json_int(const cJSON *root, int64_t *out, ...);
+int bridge_json_int(const cJSON *root, int64_t *out, ...);
 
 /* A valid envelope of type index ti (contract_types order) from source with
  * seq, padded with JSON whitespace to pad_to bytes when pad_to is larger.
  * Returns malloc'd text and its length. */
-char *sutconn_envelope(int ti, const char *source, int64_t seq, size_t pad_to, size_t *len);
+char *bridge_envelope(int ti, const char *source, int64_t seq, size_t pad_to, size_t *len);
 
 /* Percentile (0..100) of n values, sorting them in place. */
-double sutconn_percentile(double *v, size_t n, double pct);
+double bridge_percentile(double *v, size_t n, double pct);
 
 /* Predicates for wsconn_expect: frame "type" equals arg; frame from source+seq. */
-int sutconn_is_type(const wsmsg *m, void *type_name);
-typedef struct sutconn_srcseq {
+int bridge_is_type(const wsmsg *m, void *type_name);
+typedef struct bridge_srcseq {
     const char *source;
     int64_t seq;
-} sutconn_srcseq;
-int sutconn_is_srcseq(const wsmsg *m, void *srcseq);
+} bridge_srcseq;
+int bridge_is_srcseq(const wsmsg *m, void *srcseq);
 
 #endif

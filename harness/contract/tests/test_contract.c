@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "cutest.h"
+#include "testkit.h"
 
 static char dir[64];
 
@@ -25,7 +25,7 @@ static void put(const char *rel, const char *text)
     char path[256];
 
     snprintf(path, sizeof(path), "%s/%s", dir, rel);
-    cutest_write_file(path, text);
+    testkit_write_file(path, text);
 }
 
 static void rm(const char *rel)
@@ -349,5 +349,5 @@ int main(void)
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"contract", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
-    return cutest_run(suites, NULL);
+    return testkit_run(suites, NULL);
 }

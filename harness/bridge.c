@@ -1,6 +1,6 @@
-/* sutconn: endpoints, tokens, publisher/subscriber set-up and status reads
- * for the suites (see sutconn.h). */
-#include "sutconn.h"
+/* bridge: endpoints, tokens, publisher/subscriber set-up and status reads
+ * for the suites (see bridge.h). */
+#include "bridge.h"
 #include "wlog.h"
 
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 #include "jwt.h"
 #include "wjson.h"
 
-check_result sutconn_fail(char *msg, size_t len, const char *fmt, ...)
+check_result bridge_fail(char *msg, size_t len, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -22,7 +22,7 @@ check_result sutconn_fail(char *msg, size_t len, const char *fmt, ...)
     return CHECK_FAIL;
 }
 
-check_result sutconn_skip(char *msg, size_t len, const char *fmt, ...)
+check_result bridge_skip(char *msg, size_t len, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -31,7 +31,7 @@ check_result sutconn_skip(char *msg, size_t len, const char *fmt, ...)
     return CHECK_SKIP;
 }
 
-void sutconn_run_check(sutconn_check_fn fn, const char *name, const char *file, int line)
+void bridge_run_check(bridge_check_fn fn, const char *name, const char *file, int line)
 {
     char msg[4096] = "";
     check_result r = fn(suite_get(), msg, sizeof(msg));
@@ -44,7 +44,7 @@ void sutconn_run_check(sutconn_check_fn fn, const char *name, const char *file, 
         CU_assertImplementation(CU_FALSE, (unsigned)line, msg, file, name, CU_FALSE);
 }
 
-void sutconn_url(const suite_ctx *ctx, const char *path, char *buf, size_t len)
+void bridge_url(const suite_ctx *ctx, const char *path, char *buf, size_t len)
 {
     const char *b = ctx->env ? ctx->env->dashboard_url : "ws://127.0.0.1:8000";
     size_t bl = strlen(b);
@@ -53,7 +53,7 @@ void sutconn_url(const suite_ctx *ctx, const char *path, char *buf, size_t len)
     snprintf(buf, len, "%.*s%s", (int)bl, b, path);
 }
 
-char *sutconn_token(const suite_ctx *ctx, const char *role, const char *sub, long ttl_s)
+char *bridge_token(const suite_ctx *ctx, const char *role, const char *sub, long ttl_s)
 {
     if (ctx->jwt_secret && ctx->jwt_secret[0])
         return jwt_sign(ctx->jwt_secret, sub ? sub : "wsb-harness", role, ttl_s);
@@ -61,7 +61,7 @@ char *sutconn_token(const suite_ctx *ctx, const char *role, const char *sub, lon
     return t ? strdup(t) : NULL;
 }
 
-wsclient *sutconn_client(const suite_ctx *ctx, char *err, size_t errlen)
+wsclient *bridge_client(const suite_ctx *ctx, char *err, size_t errlen)
 {
     wsclient_opts o;
     memset(&o, 0, sizeof(o));
@@ -70,22 +70,22 @@ wsclient *sutconn_client(const suite_ctx *ctx, char *err, size_t errlen)
     return wsclient_new(&o, err, errlen);
 }
 
-wsclient *sutconn_publishing_client(const suite_ctx *ctx, char *msg, size_t len, check_result *r)
+wsclient *bridge_publishing_client(const suite_ctx *ctx, char *msg, size_t len, check_result *r)
 {
     if (!ctx->jwt_secret || !ctx->jwt_secret[0]) {
-        *r = sutconn_skip(msg, len,
+        *r = bridge_skip(msg, len,
                           "needs --jwt-secret to publish as a test source distinct from "
                           "the bot");
         return NULL;
     }
     char err[512];
-    wsclient *c = sutconn_client(ctx, err, sizeof(err));
+    wsclient *c = bridge_client(ctx, err, sizeof(err));
     if (!c)
-        *r = sutconn_fail(msg, len, "client: %s", err);
+        *r = bridge_fail(msg, len, "client: %s", err);
     return c;
 }
 
-int sutconn_is_type(const wsmsg *m, void *type_name)
+int bridge_is_type(const wsmsg *m, void *type_name)
 {
     cJSON *r = cJSON_ParseWithLength(m->text, m->len);
     const cJSON *t = r ? cJSON_GetObjectItemCaseSensitive(r, "type") : NULL;
@@ -94,9 +94,9 @@ int sutconn_is_type(const wsmsg *m, void *type_name)
     return ok;
 }
 
-int sutconn_is_srcseq(const wsmsg *m, void *arg)
+int bridge_is_srcseq(const wsmsg *m, void *arg)
 {
-    const sutconn_srcseq *w = arg;
+    const bridge_srcseq *w = arg;
     cJSON *r = cJSON_ParseWithLength(m->text, m->len);
     const cJSON *s = r ? cJSON_GetObjectItemCaseSensitive(r, "source") : NULL;
     int64_t seq = 0;
@@ -106,13 +106,13 @@ int sutconn_is_srcseq(const wsmsg *m, void *arg)
     return ok;
 }
 
-wsconn *sutconn_publisher(wsclient *c, const suite_ctx *ctx, const char *sub, char *source,
+wsconn *bridge_publisher(wsclient *c, const suite_ctx *ctx, const char *sub, char *source,
                           size_t srclen, int64_t *last_seq, int timeout_ms, char *err,
                           size_t errlen)
 {
     char url[300];
-    sutconn_url(ctx, SUTCONN_PUBLISHER_PATH, url, sizeof(url));
-    char *tok = sutconn_token(ctx, "publisher", sub, 600);
+    bridge_url(ctx, BRIDGE_PUBLISHER_PATH, url, sizeof(url));
+    char *tok = bridge_token(ctx, "publisher", sub, 600);
     if (!tok) {
         wlog_seterr(err, errlen, "no publisher token (give --jwt-secret or --publisher-token)");
         return NULL;
@@ -127,7 +127,7 @@ wsconn *sutconn_publisher(wsclient *c, const suite_ctx *ctx, const char *sub, ch
     if (!k)
         return NULL;
     char e2[256];
-    const wsmsg *w = wsconn_expect(c, k, sutconn_is_type, "welcome", timeout_ms, NULL, e2,
+    const wsmsg *w = wsconn_expect(c, k, bridge_is_type, "welcome", timeout_ms, NULL, e2,
                                    sizeof(e2));
     if (!w) {
         wlog_seterr(err, errlen, "no welcome frame: %s", e2);
@@ -152,12 +152,12 @@ wsconn *sutconn_publisher(wsclient *c, const suite_ctx *ctx, const char *sub, ch
     return k;
 }
 
-wsconn *sutconn_subscriber(wsclient *c, const suite_ctx *ctx, const char *subscribe_json,
+wsconn *bridge_subscriber(wsclient *c, const suite_ctx *ctx, const char *subscribe_json,
                            const wsconn_opts *extra, int timeout_ms, char *err, size_t errlen)
 {
     char url[300];
-    sutconn_url(ctx, SUTCONN_SUBSCRIBER_PATH, url, sizeof(url));
-    char *tok = sutconn_token(ctx, "subscriber", "wsb-harness", 600);
+    bridge_url(ctx, BRIDGE_SUBSCRIBER_PATH, url, sizeof(url));
+    char *tok = bridge_token(ctx, "subscriber", "wsb-harness", 600);
     if (!tok) {
         wlog_seterr(err, errlen, "no subscriber token (give --jwt-secret or --subscriber-token)");
         return NULL;
@@ -206,7 +206,7 @@ static int ack_or_error(const wsmsg *m, void *arg)
     return ok;
 }
 
-int sutconn_publish(wsclient *c, wsconn *pub, const char *text, size_t len, int64_t seq,
+int bridge_publish(wsclient *c, wsconn *pub, const char *text, size_t len, int64_t seq,
                     int timeout_ms, char *err, size_t errlen)
 {
     if (wsconn_send_text(c, pub, text, len, err, errlen) < 0)
@@ -259,19 +259,19 @@ static cJSON *get_status(const char *base, const char *path, int *absent, char *
     return j;
 }
 
-cJSON *sutconn_dashboard_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen)
+cJSON *bridge_dashboard_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen)
 {
     return get_status(ctx->env ? ctx->env->dashboard_http : NULL, "/api/websocket/status",
                       absent, err, errlen);
 }
 
-cJSON *sutconn_bot_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen)
+cJSON *bridge_bot_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen)
 {
     return get_status(ctx->env ? ctx->env->bot_status_url : NULL, "/status", absent, err,
                       errlen);
 }
 
-int sutconn_json_int(const cJSON *root, int64_t *out, ...)
+int bridge_json_int(const cJSON *root, int64_t *out, ...)
 {
     va_list ap;
     va_start(ap, out);
@@ -301,7 +301,7 @@ static const char *const sample_data[CONTRACT_NUM_TYPES] = {
     "{\"command_id\":\"c-test\",\"status\":\"done\"}",
 };
 
-char *sutconn_envelope(int ti, const char *source, int64_t seq, size_t pad_to, size_t *len)
+char *bridge_envelope(int ti, const char *source, int64_t seq, size_t pad_to, size_t *len)
 {
     if (ti < 0 || ti >= CONTRACT_NUM_TYPES)
         return NULL;
@@ -334,7 +334,7 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-double sutconn_percentile(double *v, size_t n, double pct)
+double bridge_percentile(double *v, size_t n, double pct)
 {
     if (!n)
         return 0;

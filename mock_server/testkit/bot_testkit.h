@@ -22,7 +22,7 @@ typedef struct bot_testkit_child {
     size_t blen;
 } bot_testkit_child;
 
-typedef struct tws bot_testkit_ws; /* mock_server/tests/tws.h */
+typedef struct testws bot_testkit_ws; /* mock_server/tests/testws.h */
 
 int64_t bot_testkit_now_ms(void); /* CLOCK_MONOTONIC */
 void bot_testkit_nap_ms(int ms);
@@ -53,7 +53,7 @@ const char *bot_testkit_jstr(const cJSON *o, const char *k);
 /* Polls the bot's /status until field >= min; the last value read. */
 int64_t bot_testkit_wait_status(int port, const char *field, int64_t min, int timeout_ms);
 
-/* Subscriber-side WebSocket client: thin calls into tws (masked frames; answers pings). */
+/* Subscriber-side WebSocket client: thin calls into testws (masked frames; answers pings). */
 bot_testkit_ws *bot_testkit_ws_open(int port, const char *path, const char *token);
 int bot_testkit_ws_send(bot_testkit_ws *w, int opcode, const char *p, size_t n);
 /* 1 with *out (valid until the next call), 0 on timeout, -1 on close/error. */

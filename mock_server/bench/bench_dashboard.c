@@ -61,7 +61,7 @@
 #include <unistd.h>
 
 #include "jwt.h"
-#include "tests/tws.h"
+#include "testws.h"
 
 #define SECRET "bench-secret"
 #define NSUBS 100
@@ -117,7 +117,7 @@ static int start_server(const char *const extra[])
         _exit(127);
     }
     close(pfd[1]);
-    int port = tws_read_port(pfd[0], 10000);
+    int port = testws_read_port(pfd[0], 10000);
     close(pfd[0]);
     server_pid = pid;
     if (!port) {
@@ -175,7 +175,7 @@ static long status_subscribers(int port)
 {
     char *body = NULL;
     long n = -1;
-    if (tws_http_get(port, "/api/websocket/status", &body, 5000) == 200 && body) {
+    if (testws_http_get(port, "/api/websocket/status", &body, 5000) == 200 && body) {
         char *p = strstr(body, "\"subscribers\":{\"count\":");
         if (p)
             n = strtol(p + 23, NULL, 10);
@@ -227,7 +227,7 @@ static void parse_frames(reader_conn *c, int count)
         }
         if (c->len - off < h + pl)
             break;
-        if (count && (p[0] & 0x0f) == TWS_OP_TEXT) {
+        if (count && (p[0] & 0x0f) == TESTWS_OP_TEXT) {
             atomic_fetch_add_explicit(&delivered, 1, memory_order_relaxed);
             if (atomic_load_explicit(&measure_latency, memory_order_relaxed)) {
                 uint8_t *ts = memmem(p + h, pl, "\"ts_us\":", 8);
@@ -320,7 +320,7 @@ static size_t encode_env(uint8_t *out, size_t cap, long long seq, int64_t ts)
                      "\"ts_us\":%lld,\"data\":{\"symbol\":\"BTC-USD\",\"price\":64123.5,"
                      "\"bid\":64123,\"ask\":64124,\"volume\":12.5}}",
                      seq, (long long)ts);
-    return tws_encode_text(out, cap, e, (size_t)n);
+    return testws_encode_text(out, cap, e, (size_t)n);
 }
 
 /* Phases 1 and 2. */
@@ -333,25 +333,25 @@ static int bench_fanout(void)
         return -1;
     char *st = jwt_sign(SECRET, "bench-viewer", "subscriber", 3600);
     char *pt = jwt_sign(SECRET, "bench-bot", "publisher", 3600);
-    tws *subs[NSUBS];
+    testws *subs[NSUBS];
     int ep = epoll_create1(0);
     char err[256];
     int code;
     for (int i = 0; i < NSUBS; i++) {
-        subs[i] = tws_connect(port, "/ws/stream", st, 5000, &code, err, sizeof err);
+        subs[i] = testws_connect(port, "/ws/stream", st, 5000, &code, err, sizeof err);
         if (!subs[i]) {
             fprintf(stderr, "bench: subscriber %d: %s\n", i, err);
             return -1;
         }
-        tws_send_text(subs[i], "{\"type\":\"subscribe\"}");
+        testws_send_text(subs[i], "{\"type\":\"subscribe\"}");
     }
-    tws *pub = tws_connect(port, "/ws", pt, 5000, &code, err, sizeof err);
+    testws *pub = testws_connect(port, "/ws", pt, 5000, &code, err, sizeof err);
     if (!pub) {
         fprintf(stderr, "bench: publisher: %s\n", err);
         return -1;
     }
     for (int i = 0; i <= NSUBS; i++) {
-        rconn[i].fd = i < NSUBS ? tws_fd(subs[i]) : tws_fd(pub);
+        rconn[i].fd = i < NSUBS ? testws_fd(subs[i]) : testws_fd(pub);
         rconn[i].buf = malloc(RBUF);
         rconn[i].len = 0;
         fcntl(rconn[i].fd, F_SETFL, fcntl(rconn[i].fd, F_GETFL) | O_NONBLOCK);
@@ -383,7 +383,7 @@ static int bench_fanout(void)
         size_t len = 0;
         for (int k = 0; k < 100; k++)
             len += encode_env(batch + len, 64 * 1024 - len, ++seq, now_us());
-        if (tws_send_raw(pub, batch, len))
+        if (testws_send_raw(pub, batch, len))
             break;
     }
     /* let the in-flight window land (bounded) */
@@ -422,7 +422,7 @@ static int bench_fanout(void)
         size_t len = encode_env(one, sizeof one, ++seq, sched);
         msg_sched[i] = sched;
         __atomic_store_n(&msg_sent[i], now_us(), __ATOMIC_RELEASE);
-        if (tws_send_raw(pub, one, len))
+        if (testws_send_raw(pub, one, len))
             break;
     }
     drain_end = mono_us() + 3000000;
@@ -455,8 +455,8 @@ static int bench_fanout(void)
     atomic_store(&stop_reader, 1);
     pthread_join(th, NULL);
     for (int i = 0; i < NSUBS; i++)
-        tws_close(subs[i]);
-    tws_close(pub);
+        testws_close(subs[i]);
+    testws_close(pub);
     for (int i = 0; i <= NSUBS; i++)
         free(rconn[i].buf);
     close(ep);
@@ -517,7 +517,7 @@ static int handshakes(int port, const char *src_ip, const char *token, int count
                       "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer %s\r\n\r\n",
                       token);
     uint8_t sub[64];
-    size_t sl = tws_encode_text(sub, sizeof sub, "{\"type\":\"subscribe\"}", 20);
+    size_t sl = testws_encode_text(sub, sizeof sub, "{\"type\":\"subscribe\"}", 20);
     int ep = epoll_create1(0);
     int started = 0, done = 0, ok = 0, active = 0;
     int64_t deadline = mono_us() + (int64_t)(max_s * 1e6);

@@ -1,6 +1,6 @@
-/* cutest: the shared main and small helpers of the CUnit test programs
- * (see cutest.h). */
-#include "cutest.h"
+/* testkit: the shared main and small helpers of the CUnit test programs
+ * (see testkit.h). */
+#include "testkit.h"
 
 #include <CUnit/Basic.h>
 #include <stdio.h>
@@ -25,7 +25,7 @@ static int register_only(CU_SuiteInfo *suites, const char *only)
     return 0;
 }
 
-int cutest_run(CU_SuiteInfo *suites, const char *only)
+int testkit_run(CU_SuiteInfo *suites, const char *only)
 {
     if (CU_initialize_registry() != CUE_SUCCESS) {
         fprintf(stderr, "CU_initialize_registry: %s\n", CU_get_error_msg());
@@ -44,26 +44,32 @@ int cutest_run(CU_SuiteInfo *suites, const char *only)
     return failed ? 1 : 0;
 }
 
-const char *cutest_build_dir(void)
+const char *testkit_build_dir(void)
 {
     const char *b = getenv("BUILD");
     return b && *b ? b : "build";
 }
 
-char *cutest_bin_path(const char *prog, char *buf, size_t cap)
+char *testkit_bin_path(const char *prog, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%s/bin/%s", cutest_build_dir(), prog);
+    snprintf(buf, cap, "%s/bin/%s", testkit_build_dir(), prog);
     return buf;
 }
 
-char *cutest_mkdtemp(char *dir, size_t cap, const char *stem)
+char *testkit_test_bin_path(const char *prog, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s/test/%s", testkit_build_dir(), prog);
+    return buf;
+}
+
+char *testkit_mkdtemp(char *dir, size_t cap, const char *stem)
 {
     if ((size_t)snprintf(dir, cap, "/tmp/%s-XXXXXX", stem) >= cap)
         return NULL;
     return mkdtemp(dir);
 }
 
-int cutest_rmtree(const char *dir)
+int testkit_rmtree(const char *dir)
 {
     char cmd[512];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
@@ -74,7 +80,7 @@ int cutest_rmtree(const char *dir)
     return 0;
 }
 
-void cutest_write_file(const char *path, const char *text)
+void testkit_write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
@@ -82,7 +88,7 @@ void cutest_write_file(const char *path, const char *text)
     fclose(f);
 }
 
-int cutest_schema_check(const char *schema_path, const char *text, char *err, size_t errlen)
+int testkit_schema_check(const char *schema_path, const char *text, char *err, size_t errlen)
 {
     jsonschema_registry *reg = jsonschema_registry_new();
     jsonschema *s = jsonschema_add_file(reg, schema_path, err, errlen);

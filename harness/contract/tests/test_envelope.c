@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cutest.h"
+#include "testkit.h"
 
 static const char *GOOD = "{\"v\":1,\"type\":\"trade_executed\",\"source\":\"bot-1\",\"seq\":42,"
                           "\"ts_us\":1763822739818918,\"data\":{\"trade_id\":\"t-1\",\"price\":"
@@ -324,5 +324,5 @@ int main(void)
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"envelope", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
-    return cutest_run(suites, NULL);
+    return testkit_run(suites, NULL);
 }

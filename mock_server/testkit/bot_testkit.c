@@ -3,7 +3,7 @@
  * HTTP GET, and a small blocking RFC 6455 client for the subscriber side.
  * No lws here, so the bot is judged by code that shares nothing with it. */
 #include "bot_testkit.h"
-#include "tests/tws.h"
+#include "testws.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -201,7 +201,7 @@ cJSON *bot_testkit_http_json(int port, const char *path)
 {
     char *body = NULL;
     cJSON *j = NULL;
-    if (tws_http_get(port, path, &body, 3000) == 200 && body)
+    if (testws_http_get(port, path, &body, 3000) == 200 && body)
         j = cJSON_Parse(body);
     free(body);
     return j;
@@ -242,27 +242,27 @@ int64_t bot_testkit_wait_status(int port, const char *field, int64_t min, int ti
     return v;
 }
 
-/* ---- the subscriber side: tws, the tests' RFC 6455 client ---- */
+/* ---- the subscriber side: testws, the tests' RFC 6455 client ---- */
 
 bot_testkit_ws *bot_testkit_ws_open(int port, const char *path, const char *token)
 {
     int status = 0;
     char err[256];
-    return tws_connect(port, path, token, 3000, &status, err, sizeof(err));
+    return testws_connect(port, path, token, 3000, &status, err, sizeof(err));
 }
 
 int bot_testkit_ws_send(bot_testkit_ws *w, int opcode, const char *p, size_t n)
 {
-    return tws_send_frame(w, opcode, 1, p, n);
+    return testws_send_frame(w, opcode, 1, p, n);
 }
 
 void bot_testkit_ws_close(bot_testkit_ws *w)
 {
-    tws_close(w);
+    testws_close(w);
 }
 
 /* Next text message within timeout_ms (NUL-terminated, valid until the next
- * call): 1, 0 on timeout, -1 on close/error. tws answers pings; other
+ * call): 1, 0 on timeout, -1 on close/error. testws answers pings; other
  * non-text frames are skipped. */
 int bot_testkit_ws_recv(bot_testkit_ws *w, int timeout_ms, char **out)
 {
@@ -271,12 +271,12 @@ int bot_testkit_ws_recv(bot_testkit_ws *w, int timeout_ms, char **out)
         int64_t left = end - bot_testkit_now_ms();
         int op = 0;
         size_t len = 0;
-        int r = tws_recv(w, left > 0 ? (int)left : 0, &op, out, &len);
+        int r = testws_recv(w, left > 0 ? (int)left : 0, &op, out, &len);
         if (r <= 0)
             return r;
-        if (op == TWS_OP_TEXT)
+        if (op == TESTWS_OP_TEXT)
             return 1;
-        if (op == TWS_OP_CLOSE)
+        if (op == TESTWS_OP_CLOSE)
             return -1;
     }
 }

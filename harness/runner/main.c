@@ -20,7 +20,7 @@
 #include "envdriver.h"
 #include "httpc.h"
 #include "jwt.h"
-#include "../suites/registry.h"
+#include "registry.h"
 #include "results.h"
 #include "runner.h"
 #include "wlog.h"

@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cutest.h"
+#include "testkit.h"
 
 #define ERRLEN 512
 #define MAX_EXAMPLES 1024
@@ -374,5 +374,5 @@ static CU_SuiteInfo suites[] = {
 
 int main(void)
 {
-    return cutest_run(suites, NULL);
+    return testkit_run(suites, NULL);
 }

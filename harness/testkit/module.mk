@@ -1,0 +1,7 @@
+# harness/testkit: what the test programs share (testkit.c: CUnit main, paths,
+# temporary folders; testproc.c: helper processes) and faulty-dashboard, a
+# dashboard that misbehaves on purpose (--fault NAME). Test-only: nothing here
+# is shipped in an image.
+INCDIRS += harness/testkit
+TEST_PROGRAMS += faulty-dashboard
+faulty-dashboard_SRCS := harness/testkit/faulty_dashboard.c
