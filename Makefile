@@ -45,7 +45,8 @@ FINAL_LDFLAGS = $(SAN) $(LDFLAGS)
 
 DEFAULT_ARCHIVES = $(call lib,wsbsuites) $(call lib,wsbharness) $(call lib,wsbcontract)
 
-.PHONY: all deps test-deps test asan bench clean help valgrind programs short-native walls
+.PHONY: all deps test-deps test asan bench clean help valgrind programs short-native walls \
+        list-programs
 
 all: deps $(PROGRAMS:%=$(BUILD)/bin/%) $(TEST_PROGRAMS:%=$(BUILD)/test/%) \
      $(TESTS:%=$(BUILD)/test/%) $(BENCHES:%=$(BUILD)/bench/%)
@@ -104,6 +105,11 @@ programs: deps $(PROGRAMS:%=$(BUILD)/bin/%)
 # The include rules between the layers (ARCHITECTURE.md), checked on the tree.
 walls:
 	@sh .ci/check-walls.sh
+	@sh .ci/check-walls.sh --self-test
+
+# What check-walls.sh reads: each shipped program and its sources.
+list-programs:
+	@$(foreach p,$(PROGRAMS),echo "$(p): $($(p)_SRCS)";)
 
 # Tests run from the top of the tree (they find build/ and schemas/ there).
 # First the walls, then every test binary (each under a time bound; all run
