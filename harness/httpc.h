@@ -1,6 +1,6 @@
 /* httpc: a small HTTP client on libcurl for the services' status endpoints
- * (/health, /api/websocket/status, bot status) and /metrics, plus a parser of
- * the Prometheus text exposition format into "name{labels}" -> value.
+ * (/health, /api/websocket/status, bot status) and /metrics (parsed by
+ * promtext.h).
  *
  * Every request has a timeout. Bodies are capped at HTTPC_MAX_BODY. */
 #ifndef WSB_HTTPC_H
@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 #include <cjson/cJSON.h>
+
+#include "promtext.h"
 
 #define HTTPC_MAX_BODY (16 * 1024 * 1024)
 
@@ -43,28 +45,8 @@ void httpc_set_ca_file(const char *path);
  * is the caller's (cJSON_Delete); NULL with err otherwise. */
 cJSON *httpc_get_json(const char *url, int timeout_ms, char *err, size_t errlen);
 
-/* ---- Prometheus text format ---- */
-
-typedef struct httpc_metrics httpc_metrics;
-
-/* Parses exposition text: comments and blank lines ignored, each sample
- * "name{l1="v1",l2="v2"} value [timestamp]". Labels are kept in sorted
- * order, so a lookup key does not depend on the order a server wrote them.
- * NULL with err on a malformed line ("line 7: ..."). */
-httpc_metrics *httpc_metrics_parse(const char *text, char *err, size_t errlen);
-void httpc_metrics_free(httpc_metrics *m);
-
-/* Looks up "name" or "name{a=\"x\",b=\"y\"}" (labels in any order). 0 and
- * *out set when found, -1 when absent. */
-int httpc_metrics_get(const httpc_metrics *m, const char *key, double *out);
-/* The sum over every label set of a metric name, and how many there were
- * (0: absent, *sum untouched). */
-int httpc_metrics_sum(const httpc_metrics *m, const char *name, double *sum);
-size_t httpc_metrics_count(const httpc_metrics *m);
-/* The i-th sample's normalised key ("name{a=\"x\"}") and value. */
-const char *httpc_metrics_key(const httpc_metrics *m, size_t i, double *value);
-
-/* GET url and parse it (status must be 200). */
-httpc_metrics *httpc_get_metrics(const char *url, int timeout_ms, char *err, size_t errlen);
+/* GET url and parse it as Prometheus text (promtext.h; status must be 200).
+ * The samples are the caller's (promtext_free); NULL with err otherwise. */
+promtext *httpc_get_metrics(const char *url, int timeout_ms, char *err, size_t errlen);
 
 #endif

@@ -5,12 +5,18 @@
  * as test_summary.json (RESULTS_FORMAT_VERSION), test_report.md (tables and
  * the key figures) and junit.xml (our own, never CUnit's automated output:
  * skipped tests are <skipped message="..."/>, a suite that is not available
- * is one skipped test case, or a failed one when it was asked for).
+ * is one skipped test case, or a failed one when it was asked for), reads a
+ * summary back and merges the runs of parallel workers.
  *
  * Statuses: passed | failed | skipped | not_available. A suite passes when
  * none of its tests failed and it did not crash, hang or fail to start; a
  * suite whose every test was skipped is "skipped" (it does not fail a run).
- * All strings are copied in; results_run_free() frees everything. */
+ * All strings are copied in; results_run_free() frees everything.
+ *
+ * Files: results.c (the model and the status rules), results_json.c
+ * (test_summary.json, metrics/<suite>.json), results_junit.c, results_report.c
+ * (test_report.md), results_read.c, results_merge.c, results_files.c (atomic
+ * writes, the result directory, mkdir -p); results_int.h is what they share. */
 #ifndef WSB_RESULTS_H
 #define WSB_RESULTS_H
 
@@ -74,6 +80,8 @@ typedef struct results_run {
     size_t nsuites;
 } results_run;
 
+/* ---- the model (results.c) ---- */
+
 const char *results_status_name(results_status s);
 /* -1 when the name is unknown. */
 int results_status_parse(const char *name);
@@ -111,17 +119,24 @@ typedef struct results_totals {
 } results_totals;
 results_totals results_count(const results_run *r);
 
-/* Writers: 0, or -1 with err. */
+/* ---- writers: 0, or -1 with err ---- */
+
+/* test_summary.json (results_json.c). */
 cJSON *results_summary_json(const results_run *r);
 int results_write_summary(const results_run *r, const char *path, char *err, size_t errlen);
-int results_write_junit(const results_run *r, const char *path, char *err, size_t errlen);
-int results_write_report(const results_run *r, const char *path, char *err, size_t errlen);
 /* <dir>/metrics/<suite>.json: {"version":1,"suite":NAME,"status":..,
  * "metrics":{name:{value,unit}},"tests":{test:{name:{value,unit}}}}, the
- * figures of one suite for tools that plot or compare runs. */
+ * figures of one suite for tools that plot or compare runs (results_json.c). */
 int results_write_suite_metrics(const results_suite *s, const char *dir, char *err, size_t errlen);
-/* All three into dir (test_summary.json, junit.xml, test_report.md). */
+/* junit.xml (results_junit.c). */
+int results_write_junit(const results_run *r, const char *path, char *err, size_t errlen);
+/* test_report.md (results_report.c). */
+int results_write_report(const results_run *r, const char *path, char *err, size_t errlen);
+/* All three into dir: test_summary.json, junit.xml, test_report.md
+ * (results_files.c). */
 int results_write_all(const results_run *r, const char *dir, char *err, size_t errlen);
+
+/* ---- merge (results_merge.c) ---- */
 
 /* Adds src's suites into dst (a merge of parallel workers): a suite already
  * in dst gets src's tests appended, each named "<test> [label]", its
@@ -130,11 +145,16 @@ int results_write_all(const results_run *r, const char *dir, char *err, size_t e
  * duration becomes the longest; an interrupted worker interrupts dst. */
 void results_merge(results_run *dst, const results_run *src, const char *label);
 
+/* ---- reader (results_read.c) ---- */
+
 /* Reads a test_summary.json back (for merge steps and tests); NULL with err. */
 results_run *results_read_summary(const char *path, char *err, size_t errlen);
 
-/* Helpers: mkdir -p (0 / -1 with err); the UTC time as ISO 8601 into buf. */
+/* ---- helpers, also used by the runner, the environments and the suites ---- */
+
+/* mkdir -p: 0, or -1 with err (results_files.c). */
 int results_mkdirs(const char *path, char *err, size_t errlen);
+/* The UTC time as ISO 8601 with milliseconds into buf (results.c). */
 void results_iso_now(char *buf, size_t len);
 
 #endif

@@ -129,13 +129,13 @@ static void test_lifecycle(void)
     /* /metrics parses */
     char url[300];
     snprintf(url, sizeof(url), "%s/metrics", d->dashboard_http);
-    httpc_metrics *m = httpc_get_metrics(url, 2000, err, sizeof(err));
+    promtext *m = httpc_get_metrics(url, 2000, err, sizeof(err));
     if (!m)
         printf("\n%s\n", err);
     CU_ASSERT_PTR_NOT_NULL(m);
     if (m)
-        CU_ASSERT(httpc_metrics_count(m) > 0);
-    httpc_metrics_free(m);
+        CU_ASSERT(promtext_count(m) > 0);
+    promtext_free(m);
 
     /* stats from /proc */
     env_stats st = {0};

@@ -1,77 +1,12 @@
-/* test_httpc: CUnit tests of the Prometheus text parser in harness/httpc.c
- * (label order, escapes, special values, comments, malformed lines) and of
- * httpc_get's error path (nothing listening, with a timeout). */
+/* test_httpc: CUnit tests of harness/httpc.c: httpc_get's error path
+ * (nothing listening, with a timeout). The Prometheus text parser it uses
+ * for /metrics has its own program, test_promtext. */
 #include "httpc.h"
 
 #include <CUnit/Basic.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "testkit.h"
-
-static const char *sample = "# HELP wsb_messages_total Messages received\n"
-                            "# TYPE wsb_messages_total counter\n"
-                            "wsb_messages_total{source=\"bot-1\",type=\"trade_executed\"} 42\n"
-                            "wsb_messages_total{type=\"heartbeat\",source=\"bot-1\"} 8\n"
-                            "wsb_connections 3\n"
-                            "\n"
-                            "wsb_latency_seconds_bucket{le=\"+Inf\"} 1.5e3 1700000000000\n"
-                            "wsb_odd{path=\"a\\\"b\\\\c\\nd\"} -Inf\n"
-                            "wsb_nan NaN\r\n";
-
-static void test_parse(void)
-{
-    char err[256];
-    httpc_metrics *m = httpc_metrics_parse(sample, err, sizeof(err));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-    CU_ASSERT_EQUAL(httpc_metrics_count(m), 6);
-    double v = 0;
-    /* labels in any order find the same sample */
-    CU_ASSERT_EQUAL(httpc_metrics_get(m,
-                                      "wsb_messages_total{type=\"trade_executed\","
-                                      "source=\"bot-1\"}",
-                                      &v),
-                    0);
-    CU_ASSERT_DOUBLE_EQUAL(v, 42, 0);
-    CU_ASSERT_EQUAL(httpc_metrics_get(m,
-                                      "wsb_messages_total{source=\"bot-1\","
-                                      "type=\"heartbeat\"}",
-                                      &v),
-                    0);
-    CU_ASSERT_DOUBLE_EQUAL(v, 8, 0);
-    CU_ASSERT_EQUAL(httpc_metrics_get(m, "wsb_connections", &v), 0);
-    CU_ASSERT_DOUBLE_EQUAL(v, 3, 0);
-    CU_ASSERT_EQUAL(httpc_metrics_get(m, "wsb_connections{x=\"1\"}", &v), -1);
-    CU_ASSERT_EQUAL(httpc_metrics_get(m, "wsb_latency_seconds_bucket{le=\"+Inf\"}", &v), 0);
-    CU_ASSERT_DOUBLE_EQUAL(v, 1500, 0);
-    CU_ASSERT_EQUAL(httpc_metrics_get(m, "wsb_odd{path=\"a\\\"b\\\\c\\nd\"}", &v), 0);
-    CU_ASSERT_TRUE(isinf(v) && v < 0);
-    CU_ASSERT_EQUAL(httpc_metrics_get(m, "wsb_nan", &v), 0);
-    CU_ASSERT_TRUE(isnan(v));
-    double sum = 0;
-    CU_ASSERT_EQUAL(httpc_metrics_sum(m, "wsb_messages_total", &sum), 2);
-    CU_ASSERT_DOUBLE_EQUAL(sum, 50, 0);
-    CU_ASSERT_EQUAL(httpc_metrics_sum(m, "wsb_messages", &sum), 0); /* a prefix is not a name */
-    double kv;
-    CU_ASSERT_STRING_EQUAL(httpc_metrics_key(m, 1, &kv),
-                           "wsb_messages_total{source=\"bot-1\",type=\"heartbeat\"}");
-    httpc_metrics_free(m);
-}
-
-static void test_malformed(void)
-{
-    char err[256];
-    CU_ASSERT_PTR_NULL(httpc_metrics_parse("ok 1\nbad{x=\"1\" 2\n", err, sizeof(err)));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "line 2"));
-    CU_ASSERT_PTR_NULL(httpc_metrics_parse("name notanumber\n", err, sizeof(err)));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "line 1"));
-    CU_ASSERT_PTR_NULL(httpc_metrics_parse("9name 1\n", err, sizeof(err)));
-    CU_ASSERT_PTR_NULL(httpc_metrics_parse("n{x=\"unterminated} 1\n", err, sizeof(err)));
-    httpc_metrics *m = httpc_metrics_parse("", err, sizeof(err));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-    CU_ASSERT_EQUAL(httpc_metrics_count(m), 0);
-    httpc_metrics_free(m);
-}
 
 static void test_get_refused(void)
 {
@@ -83,8 +18,6 @@ static void test_get_refused(void)
 }
 
 static CU_TestInfo tests[] = {
-    {"parse", test_parse},
-    {"malformed", test_malformed},
     {"get_refused", test_get_refused},
     CU_TEST_INFO_NULL,
 };

@@ -1,4 +1,4 @@
-/* test_results: CUnit tests of harness/results.c: status rules (settle,
+/* test_results: CUnit tests of harness/results/: status rules (settle,
  * run_ok, explicit not-available), the summary's JSON round trip, escaping in
  * junit.xml and test_report.md, non-finite metrics, mkdirs. */
 #include "results.h"
