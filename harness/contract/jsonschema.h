@@ -6,8 +6,8 @@
  * required, additionalProperties, patternProperties, propertyNames, items,
  * additionalItems, contains, min/maxItems, uniqueItems, min/maxProperties,
  * minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf,
- * min/maxLength (code points), pattern (POSIX ERE, see jsonschema.c for the
- * differences from ECMA-262), allOf, anyOf, oneOf, not, if/then/else,
+ * min/maxLength (code points), pattern (POSIX ERE, see jsonschema_regex.c for
+ * the differences from ECMA-262), allOf, anyOf, oneOf, not, if/then/else,
  * dependencies, definitions, boolean schemas, $ref (JSON pointers, $id).
  * Loading fails, with a message, on an unsupported keyword's value of the
  * wrong shape, an unresolvable $ref or a pattern POSIX cannot express.

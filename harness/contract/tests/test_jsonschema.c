@@ -1,4 +1,4 @@
-/* test_jsonschema: the draft-07 validator (harness/jsonschema.c).
+/* test_jsonschema: the draft-07 validator (harness/contract/jsonschema*.c).
  *
  * 1. Conformance: every case of the official JSON-Schema-Test-Suite
  *    (/usr/share/json-schema-test-suite/tests/draft7/ files, or
