@@ -446,13 +446,10 @@ int main(int argc, char **argv)
         fprintf(stdout, "wsb-harness: %s environment, profile %s, results in %s\n", mode,
                 profile.name, resdir);
         fflush(stdout);
-        if (strcmp(mode, "docker") == 0)
-            env = envdriver_docker_new(&cfg, env_err, sizeof(env_err));
-        else if (strcmp(mode, "external") == 0)
-            env = envdriver_external_new(&cfg, env_err, sizeof(env_err));
-        else
-            env = envdriver_native_new(&cfg, env_err, sizeof(env_err));
-        if (env && strcmp(mode, "native") != 0) {
+        env_mode em = ENV_MODE_NATIVE;
+        env_mode_parse(mode, &em);
+        env = envdriver_new(em, &cfg, env_err, sizeof(env_err));
+        if (env && em != ENV_MODE_NATIVE) {
             /* a system we did not start: make sure it answers before judging it */
             int tmo = env_int("WSB_HEALTH_TIMEOUT", 30);
             char herr[700];
@@ -465,8 +462,9 @@ int main(int argc, char **argv)
         if (!env)
             wlog_error("environment: %s", env_err);
         else
-            fprintf(stdout, "wsb-harness: dashboard %s%s%s\n", env->dashboard_url,
-                    env->bot_status_url[0] ? ", bot status " : "", env->bot_status_url);
+            fprintf(stdout, "wsb-harness: dashboard %s%s%s\n", envdriver_dashboard_url(env),
+                    envdriver_bot_status_url(env)[0] ? ", bot status " : "",
+                    envdriver_bot_status_url(env));
     }
 
     runner_opts o = {0};
@@ -491,8 +489,8 @@ int main(int argc, char **argv)
     o.interrupted = &interrupted;
 
     results_run *run = results_run_new(mode, profile.name, resdir);
-    results_run_set_env(run, env ? env->dashboard_url : cfg.dashboard_url,
-                        env ? env->bot_status_url : cfg.bot_status_url, o.env_error);
+    results_run_set_env(run, env ? envdriver_dashboard_url(env) : cfg.dashboard_url,
+                        env ? envdriver_bot_status_url(env) : cfg.bot_status_url, o.env_error);
     int rc = runner_run(registry_suites, registry_count, sel, &o, run);
     envdriver_free(env); /* stops what the native driver started */
 

@@ -20,6 +20,7 @@
 
 #include <CUnit/TestRun.h>
 
+#include "env_remote.h"
 #include "wlog.h"
 
 /* ---- selection ---- */
@@ -131,33 +132,6 @@ typedef struct ev_header {
 
 #define EV_MAX_PAYLOAD 8192
 
-enum rpc_op {
-    RPC_START = 1,
-    RPC_STOP,
-    RPC_KILL,
-    RPC_PAUSE,
-    RPC_UNPAUSE,
-    RPC_DISCONNECT,
-    RPC_RECONNECT,
-    RPC_STATS,
-};
-
-typedef struct rpc_req {
-    int32_t op;
-    int32_t service;
-    int32_t arg;
-} rpc_req;
-
-typedef struct rpc_rep {
-    int32_t rc;
-    uint32_t caps;
-    env_stats stats;
-    char err[512];
-    char dashboard_url[256];
-    char dashboard_http[256];
-    char bot_status_url[256];
-} rpc_rep;
-
 static int write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
@@ -207,10 +181,9 @@ static struct {
     pthread_mutex_t lock;     /* one event record at a time */
     pthread_mutex_t rpc_lock; /* one environment request at a time */
     suite_ctx ctx;
-    envdriver remote;
-    envdriver_ops remote_ops;
-    int current; /* index in the suite_def of the running test, -1 outside */
-    int skipped; /* suite_skip() called in the running test */
+    envdriver *remote; /* the proxy to the parent's driver, in ctx.env */
+    int current;       /* index in the suite_def of the running test, -1 outside */
+    int skipped;       /* suite_skip() called in the running test */
     char skip_reason[1024];
     int in_init;
     int init_skipped;
@@ -280,94 +253,16 @@ void runner_child_metric(const char *name, double value, const char *unit)
     child_emit(EV_METRIC, child.current, buf, len);
 }
 
-/* The proxy driver: each operation is performed by the parent. */
-static int remote_call(envdriver *d, int op, env_service s, int arg, env_stats *st, char *err,
-                       size_t errlen)
+/* The remote driver's transport (env_remote.h): one request and its reply
+ * on the environment socket, one at a time. */
+static int child_env_call(void *ud, const env_remote_req *q, env_remote_rep *p)
 {
-    rpc_req q = {op, (int32_t)s, arg};
-    rpc_rep *p = calloc(1, sizeof(*p));
-    if (!p) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
+    (void)ud;
     pthread_mutex_lock(&child.rpc_lock);
     int ok =
-        write_all(child.rpcfd, &q, sizeof(q)) == 0 && read_all(child.rpcfd, p, sizeof(*p)) == 0;
+        write_all(child.rpcfd, q, sizeof(*q)) == 0 && read_all(child.rpcfd, p, sizeof(*p)) == 0;
     pthread_mutex_unlock(&child.rpc_lock);
-    if (!ok) {
-        snprintf(err, errlen, "lost the harness parent while asking it to act on %s",
-                 envdriver_service_name(s));
-        free(p);
-        return -1;
-    }
-    p->err[sizeof(p->err) - 1] = 0;
-    p->dashboard_url[sizeof(p->dashboard_url) - 1] = 0;
-    p->dashboard_http[sizeof(p->dashboard_http) - 1] = 0;
-    p->bot_status_url[sizeof(p->bot_status_url) - 1] = 0;
-    memcpy(d->dashboard_url, p->dashboard_url, sizeof(d->dashboard_url));
-    memcpy(d->dashboard_http, p->dashboard_http, sizeof(d->dashboard_http));
-    memcpy(d->bot_status_url, p->bot_status_url, sizeof(d->bot_status_url));
-    d->caps = p->caps;
-    int rc = p->rc;
-    if (rc < 0)
-        snprintf(err, errlen, "%s", p->err);
-    if (st)
-        *st = p->stats;
-    free(p);
-    return rc;
-}
-
-static int r_start(envdriver *d, env_service s, char *e, size_t el)
-{
-    return remote_call(d, RPC_START, s, 0, NULL, e, el);
-}
-static int r_stop(envdriver *d, env_service s, int t, char *e, size_t el)
-{
-    return remote_call(d, RPC_STOP, s, t, NULL, e, el);
-}
-static int r_kill(envdriver *d, env_service s, int sig, char *e, size_t el)
-{
-    return remote_call(d, RPC_KILL, s, sig, NULL, e, el);
-}
-static int r_pause(envdriver *d, env_service s, char *e, size_t el)
-{
-    return remote_call(d, RPC_PAUSE, s, 0, NULL, e, el);
-}
-static int r_unpause(envdriver *d, env_service s, char *e, size_t el)
-{
-    return remote_call(d, RPC_UNPAUSE, s, 0, NULL, e, el);
-}
-static int r_disconnect(envdriver *d, env_service s, char *e, size_t el)
-{
-    return remote_call(d, RPC_DISCONNECT, s, 0, NULL, e, el);
-}
-static int r_reconnect(envdriver *d, env_service s, char *e, size_t el)
-{
-    return remote_call(d, RPC_RECONNECT, s, 0, NULL, e, el);
-}
-static int r_stats(envdriver *d, env_service s, env_stats *o, char *e, size_t el)
-{
-    return remote_call(d, RPC_STATS, s, 0, o, e, el);
-}
-
-static void child_make_remote(const envdriver *real)
-{
-    child.remote = *real;
-    child.remote.impl = NULL;
-    const envdriver_ops *ro = real->ops;
-    envdriver_ops *o = &child.remote_ops;
-    memset(o, 0, sizeof(*o));
-    o->name = ro->name;
-    o->start = ro->start ? r_start : NULL;
-    o->stop = ro->stop ? r_stop : NULL;
-    o->kill = ro->kill ? r_kill : NULL;
-    o->pause = ro->pause ? r_pause : NULL;
-    o->unpause = ro->unpause ? r_unpause : NULL;
-    o->disconnect = ro->disconnect ? r_disconnect : NULL;
-    o->reconnect = ro->reconnect ? r_reconnect : NULL;
-    o->stats = ro->stats ? r_stats : NULL;
-    o->destroy = NULL; /* the parent owns the environment */
-    child.remote.ops = o;
+    return ok ? 0 : -1;
 }
 
 static int map_index(CU_pTest t)
@@ -472,8 +367,13 @@ child_main(const suite_def *def, size_t start, const runner_opts *o, pid_t paren
     child.ctx.suite_name = def->name;
     child.ctx.results_dir = o->results_dir;
     if (o->ctx.env) {
-        child_make_remote(o->ctx.env);
-        child.ctx.env = &child.remote;
+        char err[256];
+        child.remote = env_remote_new(o->ctx.env, child_env_call, NULL, err, sizeof(err));
+        if (!child.remote) {
+            child_emit_str(EV_SUITE_MSG, -1, err);
+            _exit(4);
+        }
+        child.ctx.env = child.remote;
     }
 
     if (CU_initialize_registry() != CUE_SUCCESS) {
@@ -669,64 +569,21 @@ static void handle_event(suite_run *sr, const ev_header *h, const char *p)
     }
 }
 
+/* One environment request from the child's remote driver: carried out on
+ * the real driver (env_remote_serve), logged, answered. -1 when the socket
+ * is closed or broken. */
 static int handle_rpc(suite_run *sr, int fd)
 {
-    rpc_req q;
+    env_remote_req q;
     if (read_all(fd, &q, sizeof(q)) < 0)
         return -1;
-    rpc_rep *p = calloc(1, sizeof(*p));
+    env_remote_rep *p = calloc(1, sizeof(*p));
     if (!p)
         abort();
-    envdriver *env = sr->o->ctx.env;
-    env_service s = (env_service)q.service;
-    if (!env || q.service < 0 || q.service >= ENV_NUM_SERVICES) {
-        p->rc = -1;
-        snprintf(p->err, sizeof(p->err), "no environment driver, or bad service %d", q.service);
-    } else {
-        char *e = p->err;
-        size_t el = sizeof(p->err);
-        switch (q.op) {
-        case RPC_START:
-            p->rc = envdriver_start(env, s, e, el);
-            break;
-        case RPC_STOP:
-            p->rc = envdriver_stop(env, s, q.arg, e, el);
-            break;
-        case RPC_KILL:
-            p->rc = envdriver_kill(env, s, q.arg, e, el);
-            break;
-        case RPC_PAUSE:
-            p->rc = envdriver_pause(env, s, e, el);
-            break;
-        case RPC_UNPAUSE:
-            p->rc = envdriver_unpause(env, s, e, el);
-            break;
-        case RPC_DISCONNECT:
-            p->rc = envdriver_disconnect(env, s, e, el);
-            break;
-        case RPC_RECONNECT:
-            p->rc = envdriver_reconnect(env, s, e, el);
-            break;
-        case RPC_STATS:
-            p->rc = envdriver_stats(env, s, &p->stats, e, el);
-            break;
-        default:
-            p->rc = -1;
-            snprintf(e, el, "unknown environment operation %d", q.op);
-        }
-        static const char *const op_names[] = {
-            "?", "start", "stop", "kill", "pause", "unpause", "disconnect", "reconnect", "stats"};
-        const char *opn = q.op > 0 && q.op <= RPC_STATS ? op_names[q.op] : "?";
-        if (q.op == RPC_KILL || q.op == RPC_STOP)
-            log_line(sr, "environment: %s %s(%d) -> %s%s", envdriver_service_name(s), opn, q.arg,
-                     p->rc == 0 ? "ok" : "failed: ", p->rc == 0 ? "" : p->err);
-        else
-            log_line(sr, "environment: %s %s -> %s%s", envdriver_service_name(s), opn,
-                     p->rc == 0 ? "ok" : "failed: ", p->rc == 0 ? "" : p->err);
-        p->caps = env->caps;
-        memcpy(p->dashboard_url, env->dashboard_url, sizeof(p->dashboard_url));
-        memcpy(p->dashboard_http, env->dashboard_http, sizeof(p->dashboard_http));
-        memcpy(p->bot_status_url, env->bot_status_url, sizeof(p->bot_status_url));
+    if (env_remote_serve(sr->o->ctx.env, &q, p) == 0) {
+        char what[1024];
+        env_remote_describe(&q, p, what, sizeof(what));
+        log_line(sr, "environment: %s", what);
     }
     int rc = write_all(fd, p, sizeof(*p));
     free(p);
