@@ -17,7 +17,8 @@
 #   3. a suite (suites/*.[ch]) includes only the suites' API (SUITE_API below),
 #      other suites' headers, and nothing private; registry.[ch], the runner's
 #      table of suites, may include runner.h as well;
-#   4. a private header (*_int.h) is included only from its own folder;
+#   4. a private header (*_int.h) is included only from its own folder (and
+#      that folder's tests/, for test doubles such as harness/env/tests/);
 #   5. no test-only program is shipped: PROGRAMS (what `make programs` builds
 #      and the images copy) are added only by module.mk files outside tests/,
 #      testkit/ and bench/ folders, and none of their sources lives in one.
@@ -123,7 +124,8 @@ function out(msg) { printf "%s:%d: %s\n", FILENAME, FNR, msg }
 /^[ \t]*#[ \t]*include[ \t]*["<]/ {
     s = $0; sub(/^[^"<]*["<]/, "", s); kind = ($0 ~ /include[ \t]*"/) ? "q" : "a"; sub(/[">].*$/, "", s)
     hdr = s; sub(/^.*\//, "", hdr)
-    if (hdr ~ /_int\.h$/ && !((dir "/" hdr) in have))
+    parent = dir; sub(/\/[^\/]*$/, "", parent)
+    if (hdr ~ /_int\.h$/ && !((dir "/" hdr) in have) && !(dir ~ /\/tests$/ && (parent "/" hdr) in have))
         out("includes the private header " s " of another folder")
     if (dir == "harness/contract") {
         if (kind == "q" && !((dir "/" s) in have))

@@ -46,7 +46,7 @@ void bridge_run_check(bridge_check_fn fn, const char *name, const char *file, in
 
 void bridge_url(const suite_ctx *ctx, const char *path, char *buf, size_t len)
 {
-    const char *b = ctx->env ? ctx->env->dashboard_url : "ws://127.0.0.1:8000";
+    const char *b = ctx->env ? envdriver_dashboard_url(ctx->env) : "ws://127.0.0.1:8000";
     size_t bl = strlen(b);
     while (bl && b[bl - 1] == '/')
         bl--;
@@ -66,7 +66,7 @@ wsclient *bridge_client(const suite_ctx *ctx, char *err, size_t errlen)
     wsclient_opts o;
     memset(&o, 0, sizeof(o));
     o.ca_file = ctx->ca_file;
-    o.tls = ctx->env && !strncmp(ctx->env->dashboard_url, "wss://", 6);
+    o.tls = ctx->env && !strncmp(envdriver_dashboard_url(ctx->env), "wss://", 6);
     return wsclient_new(&o, err, errlen);
 }
 
@@ -261,13 +261,13 @@ static cJSON *get_status(const char *base, const char *path, int *absent, char *
 
 cJSON *bridge_dashboard_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen)
 {
-    return get_status(ctx->env ? ctx->env->dashboard_http : NULL, "/api/websocket/status",
+    return get_status(ctx->env ? envdriver_dashboard_http(ctx->env) : NULL, "/api/websocket/status",
                       absent, err, errlen);
 }
 
 cJSON *bridge_bot_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen)
 {
-    return get_status(ctx->env ? ctx->env->bot_status_url : NULL, "/status", absent, err,
+    return get_status(ctx->env ? envdriver_bot_status_url(ctx->env) : NULL, "/status", absent, err,
                       errlen);
 }
 

@@ -3,9 +3,9 @@
  * A suite is a CUnit suite plus a little more: tests can be skipped with a
  * reason (CUnit has no skip), record key figures ("metrics") that go into
  * test_summary.json and test_report.md, and write to the suite's own log
- * (<results>/<suite>.log). The runner (harness/main.c, runner.c) runs each
- * selected suite in a forked child under a watchdog; the child streams its
- * results to the parent, so a crash or hang still leaves a summary.
+ * (<results>/<suite>.log). The runner (harness/runner/) runs each selected
+ * suite in a forked child under a watchdog; the child streams its results to
+ * the parent, so a crash or hang still leaves a summary.
  *
  * Suites use only the harness API (envdriver.h, wsclient.h, httpc.h,
  * histogram.h, contract.h, envelope.h, jwt.h and this file). */

@@ -588,7 +588,7 @@ check_result connectivity_check_close_shutdown(const suite_ctx *ctx, char *msg, 
     if (!ctx->env || !envdriver_has(ctx->env, ENV_CAP_PROCESS))
         return bridge_skip(msg, len,
                             "needs process control of the dashboard (the %s driver has none)",
-                            ctx->env && ctx->env->ops ? ctx->env->ops->name : "missing");
+                            ctx->env ? envdriver_name(ctx->env) : "missing");
     char err[512];
     wsclient *c = bridge_client(ctx, err, sizeof(err));
     if (!c)

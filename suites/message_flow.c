@@ -173,14 +173,14 @@ static void provoke_alert(const suite_ctx *ctx, wsclient *c, wsconn *k, flowchec
 {
     char err[512];
     const char *bot = bot_of(ctx);
-    double rate0 = ctx->env->cfg.bot_rate > 0 ? ctx->env->cfg.bot_rate : 10;
+    double rate0 = envdriver_bot_rate(ctx->env) > 0 ? envdriver_bot_rate(ctx->env) : 10;
     int absent;
     cJSON *bs = bridge_bot_status(ctx, &absent, err, sizeof(err));
     const cJSON *jr = bs ? cJSON_GetObjectItemCaseSensitive(bs, "rate") : NULL;
     if (cJSON_IsNumber(jr) && jr->valuedouble > 0)
         rate0 = jr->valuedouble;
     cJSON_Delete(bs);
-    int q = ctx->env->cfg.bot_queue_size > 0 ? ctx->env->cfg.bot_queue_size : 10000;
+    int q = envdriver_bot_queue_size(ctx->env) > 0 ? envdriver_bot_queue_size(ctx->env) : 10000;
     double fast = 10000;
     int down_ms = (int)(1.5 * q / fast * 1000) + 500;
     down_ms = down_ms < 1000 ? 1000 : down_ms > 5000 ? 5000 : down_ms;

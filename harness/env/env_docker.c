@@ -1,4 +1,4 @@
-/* env_docker: the Docker environment driver (envdriver_docker_new).
+/* env_docker: the Docker environment driver (env_docker_new, through envdriver_new).
  *
  * Drives the containers of one compose project through the Docker Engine API
  * (dockerapi.c). Services are found by their com.docker.compose.project and
@@ -18,7 +18,7 @@
  * container on the project's networks); otherwise (the harness runs on the
  * host) the containers' addresses (on the control network when they have
  * one), which a Linux host reaches directly. */
-#include "envdriver.h"
+#include "envdriver_int.h"
 
 #include "dockerapi.h"
 #include "wlog.h"
@@ -262,7 +262,7 @@ static int service_host(docker_impl *im, env_service s, const char *id, char *ho
     return 0;
 }
 
-envdriver *envdriver_docker_new(const env_config *cfg, char *err, size_t errlen)
+envdriver *env_docker_new(const env_config *cfg, char *err, size_t errlen)
 {
     envdriver *d = calloc(1, sizeof *d);
     docker_impl *im = calloc(1, sizeof *im);

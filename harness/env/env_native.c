@@ -1,4 +1,4 @@
-/* env_native: the native environment driver (envdriver_native_new).
+/* env_native: the native environment driver (env_native_new, through envdriver_new).
  *
  * Starts wsb-dashboard and wsb-bot from bin_dir as child processes on
  * 127.0.0.1, each in its own process group and with PR_SET_PDEATHSIG, so a
@@ -12,7 +12,7 @@
  * DASHBOARD_JWT_SECRET and WSB_JWT_SECRET, not argv (ps shows argv). destroy
  * stops everything (SIGTERM, then SIGKILL after a bound). Network partitions
  * need the fault proxy and are not offered here. */
-#include "envdriver.h"
+#include "envdriver_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -540,7 +540,7 @@ static const envdriver_ops native_ops = {
     .destroy = native_destroy,
 };
 
-envdriver *envdriver_native_new(const env_config *cfg, char *err, size_t errlen)
+envdriver *env_native_new(const env_config *cfg, char *err, size_t errlen)
 {
     if (!cfg->results_dir || !cfg->results_dir[0]) {
         snprintf(err, errlen, "native driver: no results directory");

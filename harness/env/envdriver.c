@@ -1,7 +1,9 @@
-/* envdriver: the dispatchers every driver shares, waiting for health, and
- * the external driver (a system already running, given by URLs, with no
- * process control). The native driver is env_native.c, docker env_docker.c. */
-#include "envdriver.h"
+/* envdriver: what every driver shares: envdriver_new() (picks the driver
+ * by mode), the accessors, the operation dispatchers (one per slot of the
+ * ops table; "not supported by the <name> driver" for an empty slot) and
+ * waiting for a service's /health. The drivers are env_native.c,
+ * env_docker.c, env_external.c and env_remote.c. */
+#include "envdriver_int.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -13,6 +15,38 @@
 #include "httpc.h"
 
 static const char *const service_names[ENV_NUM_SERVICES] = {"dashboard", "bot", "proxy"};
+static const char *const mode_names[] = {"native", "docker", "external"};
+#define NUM_MODES (sizeof(mode_names) / sizeof(mode_names[0]))
+
+int env_mode_parse(const char *name, env_mode *out)
+{
+    for (size_t i = 0; name && i < NUM_MODES; i++) {
+        if (strcmp(name, mode_names[i]) == 0) {
+            *out = (env_mode)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *env_mode_name(env_mode mode)
+{
+    return (unsigned)mode < NUM_MODES ? mode_names[mode] : "unknown";
+}
+
+envdriver *envdriver_new(env_mode mode, const env_config *cfg, char *err, size_t errlen)
+{
+    switch (mode) {
+    case ENV_MODE_NATIVE:
+        return env_native_new(cfg, err, errlen);
+    case ENV_MODE_DOCKER:
+        return env_docker_new(cfg, err, errlen);
+    case ENV_MODE_EXTERNAL:
+        return env_external_new(cfg, err, errlen);
+    }
+    snprintf(err, errlen, "unknown environment mode %d", (int)mode);
+    return NULL;
+}
 
 const char *envdriver_service_name(env_service s)
 {
@@ -162,9 +196,46 @@ int envdriver_wait_healthy(envdriver *d, env_service s, int timeout_ms, char *er
     return -1;
 }
 
+/* ---- accessors ---- */
+
+const char *envdriver_name(const envdriver *d)
+{
+    return d->ops && d->ops->name ? d->ops->name : "(none)";
+}
+
+const char *envdriver_dashboard_url(const envdriver *d)
+{
+    return d->dashboard_url;
+}
+
+const char *envdriver_dashboard_http(const envdriver *d)
+{
+    return d->dashboard_http;
+}
+
+const char *envdriver_bot_status_url(const envdriver *d)
+{
+    return d->bot_status_url;
+}
+
+unsigned envdriver_caps(const envdriver *d)
+{
+    return d->caps;
+}
+
 int envdriver_has(const envdriver *d, unsigned caps)
 {
     return d && (d->caps & caps) == caps;
+}
+
+double envdriver_bot_rate(const envdriver *d)
+{
+    return d->cfg.bot_rate;
+}
+
+int envdriver_bot_queue_size(const envdriver *d)
+{
+    return d->cfg.bot_queue_size;
 }
 
 void envdriver_free(envdriver *d)
@@ -174,72 +245,4 @@ void envdriver_free(envdriver *d)
     if (d->ops && d->ops->destroy)
         d->ops->destroy(d);
     free(d);
-}
-
-/* ---- external: a running system given by URLs ---- */
-
-static const envdriver_ops external_ops = {
-    .name = "external",
-};
-
-/* "ws://h:p[/path]" -> "ws://h:p" and "http://h:p"; wss -> https. */
-static int split_ws_url(const char *url, char *ws, size_t wslen, char *http, size_t httplen,
-                        char *err, size_t errlen)
-{
-    const char *rest;
-    const char *scheme;
-    if (strncmp(url, "ws://", 5) == 0) {
-        rest = url + 5;
-        scheme = "http://";
-    } else if (strncmp(url, "wss://", 6) == 0) {
-        rest = url + 6;
-        scheme = "https://";
-    } else if (strncmp(url, "http://", 7) == 0) {
-        rest = url + 7;
-        scheme = "http://";
-    } else if (strncmp(url, "https://", 8) == 0) {
-        rest = url + 8;
-        scheme = "https://";
-    } else {
-        snprintf(err, errlen, "dashboard URL \"%s\": expected ws://, wss://, http:// or https://",
-                 url);
-        return -1;
-    }
-    size_t hl = strcspn(rest, "/?#");
-    if (hl == 0) {
-        snprintf(err, errlen, "dashboard URL \"%s\": no host", url);
-        return -1;
-    }
-    int tls = strcmp(scheme, "https://") == 0;
-    snprintf(ws, wslen, "%s%.*s", tls ? "wss://" : "ws://", (int)hl, rest);
-    snprintf(http, httplen, "%s%.*s", scheme, (int)hl, rest);
-    return 0;
-}
-
-envdriver *envdriver_external_new(const env_config *cfg, char *err, size_t errlen)
-{
-    if (!cfg->dashboard_url || !cfg->dashboard_url[0]) {
-        snprintf(err, errlen, "external driver: no dashboard URL (--dashboard-url)");
-        return NULL;
-    }
-    envdriver *d = calloc(1, sizeof(*d));
-    if (!d) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    d->ops = &external_ops;
-    d->cfg = *cfg;
-    if (split_ws_url(cfg->dashboard_url, d->dashboard_url, sizeof(d->dashboard_url),
-                     d->dashboard_http, sizeof(d->dashboard_http), err, errlen) < 0) {
-        free(d);
-        return NULL;
-    }
-    if (cfg->bot_status_url && cfg->bot_status_url[0]) {
-        size_t l = strlen(cfg->bot_status_url);
-        while (l > 0 && cfg->bot_status_url[l - 1] == '/')
-            l--;
-        snprintf(d->bot_status_url, sizeof(d->bot_status_url), "%.*s", (int)l, cfg->bot_status_url);
-        d->caps |= ENV_CAP_BOT;
-    }
-    return d;
 }

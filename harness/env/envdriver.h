@@ -1,19 +1,35 @@
 /* envdriver: how the harness reaches and controls the system under test.
  *
- * One interface, three implementations:
- *   native   (env_native.c)  starts wsb-dashboard and wsb-bot as local processes
- *                            on free ports of 127.0.0.1; faults through signals
- *   docker   (env_docker.c)  the compose project's containers, found by their
- *                            com.docker.compose.project/service labels, controlled
- *                            through the Docker Engine API (dockerapi.c)
- *   external (envdriver.c)   an already running system given by URLs; no process
- *                            control (tests that need it are skipped with the reason)
+ * One opaque handle, four drivers behind it:
+ *   native   (env_native.c)   starts wsb-dashboard and wsb-bot as local processes
+ *                             on free ports of 127.0.0.1; faults through signals
+ *   docker   (env_docker.c)   the compose project's containers, found by their
+ *                             com.docker.compose.project/service labels, controlled
+ *                             through the Docker Engine API (dockerapi.c)
+ *   external (env_external.c) an already running system given by URLs; no process
+ *                             control (tests that need it are skipped with the reason)
+ *   remote   (env_remote.c)   inside a suite child: a proxy whose every operation
+ *                             the runner's parent carries out on its real driver
+ *                             (built by the runner through env_remote.h, not here)
+ * envdriver_new() builds the first three; callers see only this header: the
+ * accessors below and the operation dispatchers. The struct and the table of
+ * operations are in envdriver_int.h, private to harness/env/.
+ *
+ * Adding an operation (e.g. the fault proxy's toxics and partitions) touches
+ * only harness/env/ and this header: a slot in the ops table, a dispatcher in
+ * envdriver.c, the drivers that can do it, and its forwarding in env_remote.c.
+ * No suite and nothing in the runner changes. A driver without the operation
+ * needs no code: its dispatcher fails with "<op>: not supported by the <name>
+ * driver".
+ *
  * Every operation has a timeout and returns 0, or -1 with a message in err.
  * envdriver_free() always cleans up what the driver started (no orphans). */
 #ifndef WSB_ENVDRIVER_H
 #define WSB_ENVDRIVER_H
 
 #include <stddef.h>
+
+typedef struct envdriver envdriver;
 
 typedef enum env_service {
     ENV_DASHBOARD = 0,
@@ -30,13 +46,20 @@ enum env_capability {
     ENV_CAP_BOT = 1 << 3,     /* a bot is part of the system under test */
 };
 
+/* Which driver envdriver_new() builds. */
+typedef enum env_mode {
+    ENV_MODE_NATIVE = 0,
+    ENV_MODE_DOCKER,
+    ENV_MODE_EXTERNAL,
+} env_mode;
+
 typedef struct env_config {
-    const char *results_dir;  /* service logs go to <results_dir>/services/<name>.log */
-    const char *bin_dir;      /* native: where wsb-dashboard and wsb-bot are (build/bin) */
+    const char *results_dir; /* service logs go to <results_dir>/services/<name>.log */
+    const char *bin_dir;     /* native: where wsb-dashboard and wsb-bot are (build/bin) */
     const char *schemas_dir;
     const char *jwt_secret;
-    const char *bot_source;   /* default "bot-1" */
-    double bot_rate;          /* trading events per second */
+    const char *bot_source; /* default "bot-1" */
+    double bot_rate;        /* trading events per second */
     int bot_queue_size;
     int history_size;
     const char *dashboard_url;   /* external/docker: ws://host:port (no path) */
@@ -49,37 +72,32 @@ typedef struct env_stats {
     long long mem_bytes;
 } env_stats;
 
-typedef struct envdriver envdriver;
+/* "native", "docker", "external" -> *out; 0, or -1 for any other name. */
+int env_mode_parse(const char *name, env_mode *out);
+/* The mode's name as env_mode_parse() takes it; "unknown" when out of range. */
+const char *env_mode_name(env_mode mode);
 
-/* The operations an implementation provides (NULL when it cannot). */
-typedef struct envdriver_ops {
-    const char *name;
-    int (*start)(envdriver *d, env_service s, char *err, size_t errlen);
-    int (*stop)(envdriver *d, env_service s, int timeout_ms, char *err, size_t errlen);
-    int (*kill)(envdriver *d, env_service s, int sig, char *err, size_t errlen);
-    int (*pause)(envdriver *d, env_service s, char *err, size_t errlen);
-    int (*unpause)(envdriver *d, env_service s, char *err, size_t errlen);
-    int (*disconnect)(envdriver *d, env_service s, char *err, size_t errlen);
-    int (*reconnect)(envdriver *d, env_service s, char *err, size_t errlen);
-    int (*stats)(envdriver *d, env_service s, env_stats *out, char *err, size_t errlen);
-    void (*destroy)(envdriver *d);
-} envdriver_ops;
+/* Builds the driver of that mode from cfg (copied; the strings it points to
+ * must outlive the driver). The native driver starts the services before it
+ * returns. NULL with a message in err when it cannot. */
+envdriver *envdriver_new(env_mode mode, const env_config *cfg, char *err, size_t errlen);
+void envdriver_free(envdriver *d);
 
-struct envdriver {
-    const envdriver_ops *ops;
-    env_config cfg;
-    unsigned caps;
-    char dashboard_url[256];  /* ws://host:port, no path */
-    char dashboard_http[256]; /* http://host:port */
-    char bot_status_url[256]; /* http://host:port or "" */
-    void *impl;
-};
+/* ---- what a driver knows (d must not be NULL) ---- */
+const char *envdriver_name(const envdriver *d);           /* "native", "docker", "external" */
+const char *envdriver_dashboard_url(const envdriver *d);  /* ws://host:port, no path */
+const char *envdriver_dashboard_http(const envdriver *d); /* http://host:port, same host */
+const char *envdriver_bot_status_url(const envdriver *d); /* http://host:port, "" when none */
+unsigned envdriver_caps(const envdriver *d);              /* ENV_CAP_* bits */
+/* 1 when the driver has every capability in caps; 0 otherwise or when d is NULL. */
+int envdriver_has(const envdriver *d, unsigned caps);
+/* The bot's configured rate (events per second) and queue size, as in env_config:
+ * 0 when not set (the bot's own default then). */
+double envdriver_bot_rate(const envdriver *d);
+int envdriver_bot_queue_size(const envdriver *d);
 
-envdriver *envdriver_native_new(const env_config *cfg, char *err, size_t errlen);
-envdriver *envdriver_docker_new(const env_config *cfg, char *err, size_t errlen);
-envdriver *envdriver_external_new(const env_config *cfg, char *err, size_t errlen);
-
-/* Dispatchers: -1 with "not supported by the <name> driver" when ops lack it. */
+/* ---- operations: -1 with "<op>: not supported by the <name> driver" when the
+ * driver lacks one ---- */
 int envdriver_start(envdriver *d, env_service s, char *err, size_t errlen);
 int envdriver_stop(envdriver *d, env_service s, int timeout_ms, char *err, size_t errlen);
 int envdriver_kill(envdriver *d, env_service s, int sig, char *err, size_t errlen);
@@ -91,8 +109,6 @@ int envdriver_reconnect(envdriver *d, env_service s, char *err, size_t errlen);
 int envdriver_stats(envdriver *d, env_service s, env_stats *out, char *err, size_t errlen);
 /* Polls the service's /health until 200 or timeout. */
 int envdriver_wait_healthy(envdriver *d, env_service s, int timeout_ms, char *err, size_t errlen);
-int envdriver_has(const envdriver *d, unsigned caps);
 const char *envdriver_service_name(env_service s); /* "dashboard", "bot", "proxy" */
-void envdriver_free(envdriver *d);
 
 #endif

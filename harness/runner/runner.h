@@ -6,18 +6,22 @@
  *           running when the child crashed or hung;
  *   output  the child's stdout and stderr (suite_log() lines, library logs),
  *           appended by the parent to <results>/<suite>.log;
- *   env     the child's envdriver is a proxy: every operation (start, stop,
- *           kill, pause, stats...) is carried out by the parent's real driver,
- *           so the processes it starts outlive the child and stay owned by
- *           the one driver that cleans them up.
+ *   env     the child's envdriver is a proxy (env_remote.h): every operation
+ *           (start, stop, kill, pause, stats...) is carried out by the
+ *           parent's real driver, so the processes it starts outlive the
+ *           child and stay owned by the one driver that cleans them up.
  * The CUnit registry is built in the child from the suite_def; results come
  * from our own CUnit start/complete handlers. A crash in a test fails that
  * test and the child is started again from the next test while the suite's
  * time lasts, and so after a test that outlives the per-test timeout; when
  * the suite's own watchdog expires the child is killed and the rest is not
- * run. Each suite child
- * runs in its own process group, so a terminal's Ctrl-C reaches only the
- * harness, which stops the child itself. */
+ * run. Each suite child runs in its own process group, so a terminal's
+ * Ctrl-C reaches only the harness, which stops the child itself.
+ *
+ * Files: runner_select.c (selection, --list), runner.c (the parent: children,
+ * watchdog, restarts), runner_child.c (the child: CUnit glue, the suite's
+ * context), runner_wire.c (the records between them), runner_console.c (what
+ * the parent prints); runner_int.h is what they share. */
 #ifndef WSB_RUNNER_H
 #define WSB_RUNNER_H
 

@@ -4,6 +4,8 @@
 HARNESS_TESTS := histogram results runner env-native httpc promtext merge dockerapi validate
 TESTS += $(HARNESS_TESTS:%=test-%)
 $(foreach t,$(HARNESS_TESTS),$(eval test-$(t)_SRCS := harness/tests/test_$(subst -,_,$(t)).c harness/testkit/testkit.c))
+# the runner's tests drive a scripted environment driver
+test-runner_SRCS += harness/env/tests/env_fake.c
 
 TESTS += test-wsclient
 test-wsclient_SRCS := harness/tests/test_wsclient.c harness/testkit/testproc.c harness/testkit/testkit.c

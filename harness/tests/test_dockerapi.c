@@ -225,54 +225,53 @@ static void test_env_driver(void)
     setenv("WSB_BOT_SERVICE", "nobot", 1);
     env_config cfg = {0};
     cfg.compose_project = project;
-    envdriver *d = envdriver_docker_new(&cfg, err, sizeof err);
+    envdriver *d = envdriver_new(ENV_MODE_DOCKER, &cfg, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-    CU_ASSERT_STRING_EQUAL(d->ops->name, "docker");
-    CU_ASSERT(d->caps & ENV_CAP_PROCESS);
-    CU_ASSERT(d->caps & ENV_CAP_NETWORK);
-    CU_ASSERT(d->caps & ENV_CAP_STATS);
-    CU_ASSERT_FALSE(d->caps & ENV_CAP_BOT); /* no bot container in this project */
-    CU_ASSERT_EQUAL(strncmp(d->dashboard_url, "ws://", 5), 0);
-    CU_ASSERT(strstr(d->dashboard_url, ":8000") != NULL);
-    CU_ASSERT_EQUAL(strncmp(d->dashboard_http, "http://", 7), 0);
-    CU_ASSERT_STRING_EQUAL(d->bot_status_url, "");
+    CU_ASSERT_STRING_EQUAL(envdriver_name(d), "docker");
+    CU_ASSERT(envdriver_caps(d) & ENV_CAP_PROCESS);
+    CU_ASSERT(envdriver_caps(d) & ENV_CAP_NETWORK);
+    CU_ASSERT(envdriver_caps(d) & ENV_CAP_STATS);
+    CU_ASSERT_FALSE(envdriver_caps(d) & ENV_CAP_BOT); /* no bot container in this project */
+    CU_ASSERT_EQUAL(strncmp(envdriver_dashboard_url(d), "ws://", 5), 0);
+    CU_ASSERT(strstr(envdriver_dashboard_url(d), ":8000") != NULL);
+    CU_ASSERT_EQUAL(strncmp(envdriver_dashboard_http(d), "http://", 7), 0);
+    CU_ASSERT_STRING_EQUAL(envdriver_bot_status_url(d), "");
 
     env_stats st;
-    CU_ASSERT_EQUAL(d->ops->stats(d, ENV_DASHBOARD, &st, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(envdriver_stats(d, ENV_DASHBOARD, &st, err, sizeof err), 0);
     CU_ASSERT(st.mem_bytes > 0);
     /* a service that does not exist is an error with a message */
-    CU_ASSERT_EQUAL(d->ops->pause(d, ENV_BOT, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(envdriver_pause(d, ENV_BOT, err, sizeof err), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "nobot"));
 
     /* partition and heal; a second disconnect is refused */
-    CU_ASSERT_EQUAL(d->ops->disconnect(d, ENV_DASHBOARD, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(envdriver_disconnect(d, ENV_DASHBOARD, err, sizeof err), 0);
     CU_ASSERT_EQUAL(has_network(cid, netname, NULL), 0);
-    CU_ASSERT_EQUAL(d->ops->disconnect(d, ENV_DASHBOARD, err, sizeof err), -1);
-    CU_ASSERT_EQUAL(d->ops->reconnect(d, ENV_DASHBOARD, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(envdriver_disconnect(d, ENV_DASHBOARD, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(envdriver_reconnect(d, ENV_DASHBOARD, err, sizeof err), 0);
     CU_ASSERT_EQUAL(has_network(cid, netname, "svc-alias"), 1);
-    CU_ASSERT_EQUAL(d->ops->reconnect(d, ENV_DASHBOARD, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(envdriver_reconnect(d, ENV_DASHBOARD, err, sizeof err), -1);
 
     /* pause/unpause, stop/start through the driver */
     int paused = 0, running = 0;
-    CU_ASSERT_EQUAL(d->ops->pause(d, ENV_DASHBOARD, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(envdriver_pause(d, ENV_DASHBOARD, err, sizeof err), 0);
     dockerapi_state(api, cid, NULL, 0, NULL, &paused, NULL, err, sizeof err);
     CU_ASSERT_EQUAL(paused, 1);
-    CU_ASSERT_EQUAL(d->ops->unpause(d, ENV_DASHBOARD, err, sizeof err), 0);
-    CU_ASSERT_EQUAL(d->ops->stop(d, ENV_DASHBOARD, 5000, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(envdriver_unpause(d, ENV_DASHBOARD, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(envdriver_stop(d, ENV_DASHBOARD, 5000, err, sizeof err), 0);
     CU_ASSERT_EQUAL(wait_state(cid, "exited", 5, NULL), 0);
-    CU_ASSERT_EQUAL(d->ops->start(d, ENV_DASHBOARD, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(envdriver_start(d, ENV_DASHBOARD, err, sizeof err), 0);
     dockerapi_state(api, cid, NULL, 0, &running, NULL, NULL, err, sizeof err);
     CU_ASSERT_EQUAL(running, 1);
 
     /* a partition left behind is healed when the driver is freed */
-    CU_ASSERT_EQUAL(d->ops->disconnect(d, ENV_DASHBOARD, err, sizeof err), 0);
-    d->ops->destroy(d);
-    free(d);
+    CU_ASSERT_EQUAL(envdriver_disconnect(d, ENV_DASHBOARD, err, sizeof err), 0);
+    envdriver_free(d);
     CU_ASSERT_EQUAL(has_network(cid, netname, "svc-alias"), 1);
 
     /* no such project: a clear error */
     cfg.compose_project = "wsbtest-no-such-project";
-    d = envdriver_docker_new(&cfg, err, sizeof err);
+    d = envdriver_new(ENV_MODE_DOCKER, &cfg, err, sizeof err);
     CU_ASSERT_PTR_NULL(d);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "no container"));
 }

@@ -1,10 +1,10 @@
 /* test_env_native: CUnit tests of the native environment driver
- * (harness/env_native.c) against the real $BUILD/bin/wsb-dashboard and
+ * (harness/env/env_native.c) against the real $BUILD/bin/wsb-dashboard and
  * wsb-bot: start on free ports and wait healthy, logs in services/, restart
  * on the same port, SIGKILL and start again, pause/unpause (health stops and
  * comes back), /proc stats, start-up failures with the reason, and no
- * process left behind after envdriver_free. Also the external driver's URL
- * handling and httpc against a live /metrics. */
+ * process left behind after envdriver_free. Also the mode names, the
+ * external driver's URL handling and httpc against a live /metrics. */
 #include "envdriver.h"
 
 #include <CUnit/Basic.h>
@@ -81,16 +81,16 @@ static void test_lifecycle(void)
 {
     char err[1024];
     env_config cfg = base_cfg();
-    envdriver *d = envdriver_native_new(&cfg, err, sizeof(err));
+    envdriver *d = envdriver_new(ENV_MODE_NATIVE, &cfg, err, sizeof(err));
     if (!d)
         printf("\n%s\n", err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     CU_ASSERT_TRUE(envdriver_has(d, ENV_CAP_PROCESS | ENV_CAP_STATS | ENV_CAP_BOT));
     CU_ASSERT_FALSE(envdriver_has(d, ENV_CAP_NETWORK));
-    CU_ASSERT_EQUAL(strncmp(d->dashboard_url, "ws://127.0.0.1:", 15), 0);
-    CU_ASSERT_EQUAL(strncmp(d->bot_status_url, "http://127.0.0.1:", 17), 0);
-    CU_ASSERT_EQUAL(health(d->dashboard_http, 2000), 200);
-    CU_ASSERT_EQUAL(health(d->bot_status_url, 2000), 200);
+    CU_ASSERT_EQUAL(strncmp(envdriver_dashboard_url(d), "ws://127.0.0.1:", 15), 0);
+    CU_ASSERT_EQUAL(strncmp(envdriver_bot_status_url(d), "http://127.0.0.1:", 17), 0);
+    CU_ASSERT_EQUAL(health(envdriver_dashboard_http(d), 2000), 200);
+    CU_ASSERT_EQUAL(health(envdriver_bot_status_url(d), 2000), 200);
     pid_t kids[16];
     int nkids = children(kids, 16);
     CU_ASSERT_EQUAL(nkids, 2);
@@ -98,7 +98,7 @@ static void test_lifecycle(void)
     /* the bot got the secret too: it connects and its messages are acked
        (polled: the first ack follows the first trading event) */
     char surl[300];
-    snprintf(surl, sizeof(surl), "%s/status", d->bot_status_url);
+    snprintf(surl, sizeof(surl), "%s/status", envdriver_bot_status_url(d));
     int acked = 0;
     for (int i = 0; i < 100 && !acked; i++) {
         cJSON *j = httpc_get_json(surl, 1000, err, sizeof(err));
@@ -128,7 +128,7 @@ static void test_lifecycle(void)
 
     /* /metrics parses */
     char url[300];
-    snprintf(url, sizeof(url), "%s/metrics", d->dashboard_http);
+    snprintf(url, sizeof(url), "%s/metrics", envdriver_dashboard_http(d));
     promtext *m = httpc_get_metrics(url, 2000, err, sizeof(err));
     if (!m)
         printf("\n%s\n", err);
@@ -145,33 +145,33 @@ static void test_lifecycle(void)
 
     /* restart keeps the port */
     char before[256];
-    snprintf(before, sizeof(before), "%s", d->dashboard_url);
+    snprintf(before, sizeof(before), "%s", envdriver_dashboard_url(d));
     int rc = envdriver_restart(d, ENV_DASHBOARD, 5000, err, sizeof(err));
     if (rc)
         printf("\n%s\n", err);
     CU_ASSERT_EQUAL(rc, 0);
-    CU_ASSERT_STRING_EQUAL(d->dashboard_url, before);
-    CU_ASSERT_EQUAL(health(d->dashboard_http, 2000), 200);
+    CU_ASSERT_STRING_EQUAL(envdriver_dashboard_url(d), before);
+    CU_ASSERT_EQUAL(health(envdriver_dashboard_http(d), 2000), 200);
 
     /* SIGKILL, then start again on the same status port */
-    snprintf(before, sizeof(before), "%s", d->bot_status_url);
+    snprintf(before, sizeof(before), "%s", envdriver_bot_status_url(d));
     CU_ASSERT_EQUAL(envdriver_kill(d, ENV_BOT, SIGKILL, err, sizeof(err)), 0);
-    CU_ASSERT_EQUAL(health(d->bot_status_url, 300), 0);
+    CU_ASSERT_EQUAL(health(envdriver_bot_status_url(d), 300), 0);
     CU_ASSERT_EQUAL(envdriver_kill(d, ENV_BOT, SIGTERM, err, sizeof(err)), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "not running"));
     rc = envdriver_start(d, ENV_BOT, err, sizeof(err));
     if (rc)
         printf("\n%s\n", err);
     CU_ASSERT_EQUAL(rc, 0);
-    CU_ASSERT_STRING_EQUAL(d->bot_status_url, before);
-    CU_ASSERT_EQUAL(health(d->bot_status_url, 2000), 200);
+    CU_ASSERT_STRING_EQUAL(envdriver_bot_status_url(d), before);
+    CU_ASSERT_EQUAL(health(envdriver_bot_status_url(d), 2000), 200);
     /* starting a running service is refused (after the bounded wait) */
 
     /* pause: no answer; unpause: answers again */
     CU_ASSERT_EQUAL(envdriver_pause(d, ENV_DASHBOARD, err, sizeof(err)), 0);
-    CU_ASSERT_EQUAL(health(d->dashboard_http, 300), 0);
+    CU_ASSERT_EQUAL(health(envdriver_dashboard_http(d), 300), 0);
     CU_ASSERT_EQUAL(envdriver_unpause(d, ENV_DASHBOARD, err, sizeof(err)), 0);
-    CU_ASSERT_EQUAL(health(d->dashboard_http, 2000), 200);
+    CU_ASSERT_EQUAL(health(envdriver_dashboard_http(d), 2000), 200);
 
     /* no network faults natively */
     CU_ASSERT_EQUAL(envdriver_disconnect(d, ENV_BOT, err, sizeof(err)), -1);
@@ -192,19 +192,19 @@ static void test_start_failures(void)
     char err[1024];
     env_config cfg = base_cfg();
     cfg.bin_dir = "/nonexistent";
-    CU_ASSERT_PTR_NULL(envdriver_native_new(&cfg, err, sizeof(err)));
+    CU_ASSERT_PTR_NULL(envdriver_new(ENV_MODE_NATIVE, &cfg, err, sizeof(err)));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "wsb-dashboard is missing"));
 
     cfg = base_cfg();
     cfg.schemas_dir = "/nonexistent-schemas";
-    CU_ASSERT_PTR_NULL(envdriver_native_new(&cfg, err, sizeof(err)));
+    CU_ASSERT_PTR_NULL(envdriver_new(ENV_MODE_NATIVE, &cfg, err, sizeof(err)));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "wsb-dashboard exited"));
     pid_t kids[4];
     CU_ASSERT_EQUAL(children(kids, 4), 0);
 
     cfg = base_cfg();
     cfg.jwt_secret = NULL;
-    CU_ASSERT_PTR_NULL(envdriver_native_new(&cfg, err, sizeof(err)));
+    CU_ASSERT_PTR_NULL(envdriver_new(ENV_MODE_NATIVE, &cfg, err, sizeof(err)));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "secret"));
 }
 
@@ -214,11 +214,13 @@ static void test_external(void)
     env_config cfg = {0};
     cfg.dashboard_url = "wss://example.test:8443/ws";
     cfg.bot_status_url = "http://bot:8081/";
-    envdriver *d = envdriver_external_new(&cfg, err, sizeof(err));
+    envdriver *d = envdriver_new(ENV_MODE_EXTERNAL, &cfg, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-    CU_ASSERT_STRING_EQUAL(d->dashboard_url, "wss://example.test:8443");
-    CU_ASSERT_STRING_EQUAL(d->dashboard_http, "https://example.test:8443");
-    CU_ASSERT_STRING_EQUAL(d->bot_status_url, "http://bot:8081");
+    CU_ASSERT_STRING_EQUAL(envdriver_dashboard_url(d), "wss://example.test:8443");
+    CU_ASSERT_STRING_EQUAL(envdriver_dashboard_http(d), "https://example.test:8443");
+    CU_ASSERT_STRING_EQUAL(envdriver_bot_status_url(d), "http://bot:8081");
+    CU_ASSERT_STRING_EQUAL(envdriver_name(d), "external");
+    CU_ASSERT_EQUAL(envdriver_caps(d), ENV_CAP_BOT);
     CU_ASSERT_TRUE(envdriver_has(d, ENV_CAP_BOT));
     CU_ASSERT_FALSE(envdriver_has(d, ENV_CAP_PROCESS));
     CU_ASSERT_EQUAL(envdriver_kill(d, ENV_DASHBOARD, SIGKILL, err, sizeof(err)), -1);
@@ -226,10 +228,10 @@ static void test_external(void)
     CU_ASSERT_EQUAL(envdriver_restart(d, ENV_DASHBOARD, 100, err, sizeof(err)), -1);
     envdriver_free(d);
     cfg.dashboard_url = "ftp://x";
-    CU_ASSERT_PTR_NULL(envdriver_external_new(&cfg, err, sizeof(err)));
+    CU_ASSERT_PTR_NULL(envdriver_new(ENV_MODE_EXTERNAL, &cfg, err, sizeof(err)));
     /* a closed port: wait_healthy gives up after its timeout with the reason */
     cfg.dashboard_url = "ws://127.0.0.1:1";
-    d = envdriver_external_new(&cfg, err, sizeof(err));
+    d = envdriver_new(ENV_MODE_EXTERNAL, &cfg, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     CU_ASSERT_EQUAL(envdriver_wait_healthy(d, ENV_DASHBOARD, 300, err, sizeof(err)), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "not healthy after 300 ms"));
@@ -237,7 +239,26 @@ static void test_external(void)
     envdriver_free(d);
 }
 
+static void test_modes(void)
+{
+    env_mode m = ENV_MODE_NATIVE;
+    CU_ASSERT_EQUAL(env_mode_parse("docker", &m), 0);
+    CU_ASSERT_EQUAL(m, ENV_MODE_DOCKER);
+    CU_ASSERT_EQUAL(env_mode_parse("external", &m), 0);
+    CU_ASSERT_EQUAL(m, ENV_MODE_EXTERNAL);
+    CU_ASSERT_EQUAL(env_mode_parse("native", &m), 0);
+    CU_ASSERT_EQUAL(m, ENV_MODE_NATIVE);
+    CU_ASSERT_EQUAL(env_mode_parse("remote", &m), -1);
+    CU_ASSERT_EQUAL(env_mode_parse(NULL, &m), -1);
+    CU_ASSERT_STRING_EQUAL(env_mode_name(ENV_MODE_DOCKER), "docker");
+    CU_ASSERT_STRING_EQUAL(env_mode_name((env_mode)42), "unknown");
+    char err[256];
+    CU_ASSERT_PTR_NULL(envdriver_new((env_mode)42, NULL, err, sizeof(err)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown environment mode"));
+}
+
 static CU_TestInfo tests[] = {
+    {"modes", test_modes},
     {"lifecycle", test_lifecycle},
     {"start_failures", test_start_failures},
     {"external", test_external},

@@ -1,4 +1,4 @@
-/* test_runner: CUnit tests of harness/runner.c with tiny fake suites: pass,
+/* test_runner: CUnit tests of the runner (harness/runner/) with tiny fake suites: pass,
  * fail, skip, crash (abort) and hang (watchdog), a suite skipped from its
  * init, one whose init fails, one not built, the environment proxy (a suite
  * child's envdriver calls carried out by the parent's driver), --test
@@ -21,62 +21,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "env_fake.h"
 #include "histogram.h"
 #include "jwt.h"
 #include "results.h"
 #include "wjson.h"
 #include "testkit.h"
 
-/* ---- a fake environment driver (lives in the parent) ---- */
+/* ---- a fake environment driver (lives in the parent; see env_fake.h) ---- */
 
-static int fake_kills, fake_last_sig = -1, fake_last_service = -1, fake_starts;
-
-static int fake_kill(envdriver *d, env_service s, int sig, char *err, size_t errlen)
-{
-    (void)d;
-    if (s == ENV_PROXY) {
-        snprintf(err, errlen, "no proxy here");
-        return -1;
-    }
-    fake_kills++;
-    fake_last_sig = sig;
-    fake_last_service = (int)s;
-    return 0;
-}
-
-static int fake_start(envdriver *d, env_service s, char *err, size_t errlen)
-{
-    (void)s;
-    (void)err;
-    (void)errlen;
-    fake_starts++;
-    snprintf(d->dashboard_url, sizeof(d->dashboard_url), "ws://127.0.0.1:5678");
-    return 0;
-}
-
-static int fake_stats(envdriver *d, env_service s, env_stats *out, char *err, size_t errlen)
-{
-    (void)d;
-    (void)s;
-    (void)err;
-    (void)errlen;
-    out->cpu_percent = 12.5;
-    out->mem_bytes = 4096;
-    return 0;
-}
-
-static const envdriver_ops fake_ops = {
-    .name = "fake",
-    .start = fake_start,
-    .kill = fake_kill,
-    .stats = fake_stats,
-};
-
-static envdriver fake_env = {
-    .ops = &fake_ops,
-    .caps = ENV_CAP_PROCESS,
-    .dashboard_url = "ws://127.0.0.1:1234",
-};
+static env_fake_calls fake_calls;
+static envdriver *fake_env;
 
 /* ---- fake suites (their tests run in suite children) ---- */
 
@@ -124,7 +79,7 @@ static void t_env(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(c->env);
     CU_ASSERT_STRING_EQUAL(c->suite_name, "alpha");
     CU_ASSERT_STRING_EQUAL(c->profile.name, "short");
-    CU_ASSERT_STRING_EQUAL(c->env->dashboard_url, "ws://127.0.0.1:1234");
+    CU_ASSERT_STRING_EQUAL(envdriver_dashboard_url(c->env), "ws://127.0.0.1:1234");
     char err[256];
     CU_ASSERT_EQUAL(envdriver_kill(c->env, ENV_BOT, SIGUSR1, err, sizeof(err)), 0);
     CU_ASSERT_EQUAL(envdriver_kill(c->env, ENV_PROXY, SIGUSR1, err, sizeof(err)), -1);
@@ -135,7 +90,7 @@ static void t_env(void)
     CU_ASSERT_EQUAL(st.mem_bytes, 4096);
     /* the parent's URL change reaches the child */
     CU_ASSERT_EQUAL(envdriver_start(c->env, ENV_DASHBOARD, err, sizeof(err)), 0);
-    CU_ASSERT_STRING_EQUAL(c->env->dashboard_url, "ws://127.0.0.1:5678");
+    CU_ASSERT_STRING_EQUAL(envdriver_dashboard_url(c->env), "ws://127.0.0.1:5678");
     /* what the real driver lacks, the proxy lacks too */
     CU_ASSERT_EQUAL(envdriver_pause(c->env, ENV_BOT, err, sizeof(err)), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "not supported by the fake driver"));
@@ -268,7 +223,7 @@ static void do_run(run_out *ro, const runner_entry *t, size_t n, const runner_se
     o.suite_timeout_s = timeout;
     o.test_timeout_s = test_timeout;
     o.console = ro->console;
-    o.ctx.env = &fake_env;
+    o.ctx.env = fake_env;
     o.ctx.profile.name = "short";
     o.ctx.bot_source = "bot-1";
     o.ctx.jwt_secret = "runner-secret";
@@ -382,12 +337,12 @@ static void test_mixed_statuses(void)
 
 static void test_env_proxy_reached_parent(void)
 {
-    CU_ASSERT_EQUAL(fake_kills, 1);
-    CU_ASSERT_EQUAL(fake_last_sig, SIGUSR1);
-    CU_ASSERT_EQUAL(fake_last_service, ENV_BOT);
-    CU_ASSERT_EQUAL(fake_starts, 1);
+    CU_ASSERT_EQUAL(fake_calls.kills, 1);
+    CU_ASSERT_EQUAL(fake_calls.last_sig, SIGUSR1);
+    CU_ASSERT_EQUAL(fake_calls.last_service, ENV_BOT);
+    CU_ASSERT_EQUAL(fake_calls.starts, 1);
     /* the parent's driver holds the change the child asked for */
-    CU_ASSERT_STRING_EQUAL(fake_env.dashboard_url, "ws://127.0.0.1:5678");
+    CU_ASSERT_STRING_EQUAL(envdriver_dashboard_url(fake_env), "ws://127.0.0.1:5678");
 }
 
 static void test_hang_watchdog(void)
@@ -640,6 +595,9 @@ int main(void)
     signal(SIGUSR1, on_usr1);
     if (getenv("WSB_VALGRIND"))
         slow = 5.0;
+    fake_env = env_fake_new("ws://127.0.0.1:1234", &fake_calls);
+    if (!fake_env)
+        return 2;
 
     runner_selection all5[5] = {RUNNER_DEFAULT, RUNNER_DEFAULT, RUNNER_DEFAULT, RUNNER_DEFAULT,
                                 RUNNER_DEFAULT};
@@ -668,5 +626,6 @@ int main(void)
             testkit_rmtree(all[i]->dir);
         free(all[i]->console_text);
     }
+    envdriver_free(fake_env);
     return rc;
 }

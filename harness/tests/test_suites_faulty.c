@@ -118,7 +118,7 @@ static int sut_start(sut *s, const char *fault, const char *every, const char *a
     cfg.bot_status_url = http;
     cfg.jwt_secret = SECRET;
     cfg.bot_source = "bot-1";
-    s->env = envdriver_external_new(&cfg, err, sizeof(err));
+    s->env = envdriver_new(ENV_MODE_EXTERNAL, &cfg, err, sizeof(err));
     if (!s->env) {
         fprintf(stderr, "external driver: %s\n", err);
         testproc_stop(&s->proc, 2000);
@@ -327,7 +327,7 @@ static void test_bot_status_dead_fails(void)
     cfg.bot_status_url = "http://127.0.0.1:1"; /* refused */
     cfg.jwt_secret = SECRET;
     cfg.bot_source = "bot-1";
-    envdriver *dead = envdriver_external_new(&cfg, err, sizeof(err));
+    envdriver *dead = envdriver_new(ENV_MODE_EXTERNAL, &cfg, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(dead);
     ctx.env = dead;
     char msg[4096] = "";

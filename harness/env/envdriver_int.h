@@ -1,0 +1,47 @@
+/* envdriver_int: the inside of an environment driver.
+ *
+ * PRIVATE to harness/env/. Included only by envdriver.c (constructor,
+ * accessors, dispatchers), the drivers env_native.c, env_docker.c,
+ * env_external.c and env_remote.c, and the test double
+ * harness/env/tests/env_fake.c. Everything outside harness/env/ uses
+ * envdriver.h (and the runner also env_remote.h).
+ *
+ * A driver fills an envdriver: its ops table (static, one per driver kind;
+ * NULL slots for what it cannot do), a copy of the config, its capabilities,
+ * the URLs it found or made, and impl, its own state. destroy frees impl and
+ * stops what the driver started; envdriver_free() then frees the envdriver. */
+#ifndef WSB_ENVDRIVER_INT_H
+#define WSB_ENVDRIVER_INT_H
+
+#include "envdriver.h"
+
+/* The operations a driver provides (NULL when it cannot). */
+typedef struct envdriver_ops {
+    const char *name;
+    int (*start)(envdriver *d, env_service s, char *err, size_t errlen);
+    int (*stop)(envdriver *d, env_service s, int timeout_ms, char *err, size_t errlen);
+    int (*kill)(envdriver *d, env_service s, int sig, char *err, size_t errlen);
+    int (*pause)(envdriver *d, env_service s, char *err, size_t errlen);
+    int (*unpause)(envdriver *d, env_service s, char *err, size_t errlen);
+    int (*disconnect)(envdriver *d, env_service s, char *err, size_t errlen);
+    int (*reconnect)(envdriver *d, env_service s, char *err, size_t errlen);
+    int (*stats)(envdriver *d, env_service s, env_stats *out, char *err, size_t errlen);
+    void (*destroy)(envdriver *d);
+} envdriver_ops;
+
+struct envdriver {
+    const envdriver_ops *ops;
+    env_config cfg;
+    unsigned caps;
+    char dashboard_url[256];  /* ws://host:port, no path */
+    char dashboard_http[256]; /* http://host:port */
+    char bot_status_url[256]; /* http://host:port or "" */
+    void *impl;
+};
+
+/* The constructors behind envdriver_new(), one per driver file. */
+envdriver *env_native_new(const env_config *cfg, char *err, size_t errlen);
+envdriver *env_docker_new(const env_config *cfg, char *err, size_t errlen);
+envdriver *env_external_new(const env_config *cfg, char *err, size_t errlen);
+
+#endif

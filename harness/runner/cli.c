@@ -1,0 +1,242 @@
+/* cli: wsb-harness's options, their --help text and their checks, and
+ * positive numbers from environment variables (see cli.h). */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wlog.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: wsb-harness [options]\n"
+            "Runs the wsbridge test suites and writes a result directory.\n\n"
+            "Environment (one of):\n"
+            "  --native                start wsb-dashboard and wsb-bot locally on free ports\n"
+            "                          (the default without --docker or --dashboard-url)\n"
+            "  --docker                the compose project's containers (Docker Engine API);\n"
+            "  --compose-project NAME  [COMPOSE_PROJECT_NAME]\n"
+            "  --dashboard-url ws://H:P  --bot-status-url http://H:P   an already running system\n"
+            "Selection:\n"
+            "  --suite NAME            repeatable; else RUN_CONNECTIVITY, RUN_MESSAGE_FLOW,\n"
+            "                          RUN_FAULT_TOLERANCE, RUN_LOAD_TESTS, RUN_INTEGRATION,\n"
+            "                          RUN_PERFORMANCE, RUN_SECURITY (true by default)\n"
+            "  --test NAME             only tests matching (glob; name, suite/name); repeatable\n"
+            "  --list                  list suites and tests\n"
+            "  --profile short|full    suite sizes [WSB_PROFILE] (full)\n"
+            "Output:\n"
+            "  --results DIR           result directory (default results/full_suite_<UTC time>)\n"
+            "  -v, --verbose           suite output on the console too\n"
+            "Auth and files:\n"
+            "  --jwt-secret S          [WSB_JWT_SECRET, DASHBOARD_JWT_SECRET] mint tokens\n"
+            "  --publisher-token T --subscriber-token T   ready tokens instead\n"
+            "  --ca-file F             CA for wss://\n"
+            "  --schemas DIR           [WSB_SCHEMAS] (schemas)\n"
+            "  --bin-dir DIR           where wsb-dashboard and wsb-bot are (build/bin)\n"
+            "  --suite-timeout S       watchdog per suite in seconds (600)\n"
+            "  --test-timeout S        a test running longer is killed and failed, and its\n"
+            "                          suite goes on with the next test (0: off, default)\n"
+            "Sizes (environment): WSB_CONCURRENT_CONNECTIONS, WSB_RAMP_CEILING, WSB_RAMP_STEP,\n"
+            "  WSB_FLOW_MESSAGES, WSB_FLOW_SUBSCRIBERS, WSB_DURATION_S, WSB_BOT_SOURCE (bot-1)\n"
+            "Native services (environment): WSB_BOT_RATE (100/s), WSB_BOT_QUEUE_SIZE (10000),\n"
+            "  WSB_HISTORY_SIZE; SYSTEM__WEBSOCKET_* and LOG_LEVEL pass through to the bot\n"
+            "  WSB_HEALTH_TIMEOUT (s, 30): how long an external or docker dashboard may take\n"
+            "  to answer /health before the run fails\n"
+            "Exit status: 0 when every selected suite passed, 1 when one failed, 2 on usage\n"
+            "errors, 130 when interrupted.\n");
+}
+
+enum {
+    O_NATIVE = 256,
+    O_DOCKER,
+    O_COMPOSE,
+    O_DASH_URL,
+    O_BOT_URL,
+    O_RESULTS,
+    O_SUITE,
+    O_TEST,
+    O_LIST,
+    O_PROFILE,
+    O_SECRET,
+    O_PUB_TOKEN,
+    O_SUB_TOKEN,
+    O_CA,
+    O_SCHEMAS,
+    O_BIN,
+    O_TIMEOUT,
+    O_TEST_TIMEOUT,
+    O_HELP,
+};
+
+static const struct option long_opts[] = {
+    {"native", no_argument, NULL, O_NATIVE},
+    {"docker", no_argument, NULL, O_DOCKER},
+    {"compose-project", required_argument, NULL, O_COMPOSE},
+    {"dashboard-url", required_argument, NULL, O_DASH_URL},
+    {"bot-status-url", required_argument, NULL, O_BOT_URL},
+    {"results", required_argument, NULL, O_RESULTS},
+    {"suite", required_argument, NULL, O_SUITE},
+    {"test", required_argument, NULL, O_TEST},
+    {"list", no_argument, NULL, O_LIST},
+    {"profile", required_argument, NULL, O_PROFILE},
+    {"jwt-secret", required_argument, NULL, O_SECRET},
+    {"publisher-token", required_argument, NULL, O_PUB_TOKEN},
+    {"subscriber-token", required_argument, NULL, O_SUB_TOKEN},
+    {"ca-file", required_argument, NULL, O_CA},
+    {"schemas", required_argument, NULL, O_SCHEMAS},
+    {"bin-dir", required_argument, NULL, O_BIN},
+    {"suite-timeout", required_argument, NULL, O_TIMEOUT},
+    {"test-timeout", required_argument, NULL, O_TEST_TIMEOUT},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+int cli_env_int(const char *name, int def)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return def;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end || n <= 0 || n > 100000000) {
+        wlog_warn("%s=\"%s\" ignored: expected a positive integer", name, v);
+        return def;
+    }
+    return (int)n;
+}
+
+double cli_env_double(const char *name, double def)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return def;
+    char *end;
+    double n = strtod(v, &end);
+    if (*end || !(n > 0)) {
+        wlog_warn("%s=\"%s\" ignored: expected a positive number", name, v);
+        return def;
+    }
+    return n;
+}
+
+int cli_parse(int argc, char **argv, cli_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->profile_name = getenv("WSB_PROFILE");
+    o->bin_dir = "build/bin";
+    o->suite_timeout = 600;
+    o->test_timeout = 0;
+
+    int c;
+    while ((c = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
+        switch (c) {
+        case O_NATIVE:
+            o->mode_native = 1;
+            break;
+        case O_DOCKER:
+            o->mode_docker = 1;
+            break;
+        case O_COMPOSE:
+            o->compose = optarg;
+            break;
+        case O_DASH_URL:
+            o->dash_url = optarg;
+            break;
+        case O_BOT_URL:
+            o->bot_url = optarg;
+            break;
+        case O_RESULTS:
+            o->results_arg = optarg;
+            break;
+        case O_SUITE:
+            if (o->nsuites == CLI_MAX_LIST) {
+                fprintf(stderr, "wsb-harness: too many --suite\n");
+                return 2;
+            }
+            o->suites[o->nsuites++] = optarg;
+            break;
+        case O_TEST:
+            if (o->ntests == CLI_MAX_LIST) {
+                fprintf(stderr, "wsb-harness: too many --test\n");
+                return 2;
+            }
+            o->tests[o->ntests++] = optarg;
+            break;
+        case O_LIST:
+            o->list = 1;
+            break;
+        case O_PROFILE:
+            o->profile_name = optarg;
+            break;
+        case O_SECRET:
+            o->secret = optarg;
+            break;
+        case O_PUB_TOKEN:
+            o->pub_token = optarg;
+            break;
+        case O_SUB_TOKEN:
+            o->sub_token = optarg;
+            break;
+        case O_CA:
+            o->ca_file = optarg;
+            break;
+        case O_SCHEMAS:
+            o->schemas = optarg;
+            break;
+        case O_BIN:
+            o->bin_dir = optarg;
+            break;
+        case O_TIMEOUT: {
+            char *end;
+            o->suite_timeout = strtod(optarg, &end);
+            if (*end || !(o->suite_timeout > 0)) {
+                fprintf(stderr, "wsb-harness: --suite-timeout: expected seconds > 0\n");
+                return 2;
+            }
+            break;
+        }
+        case O_TEST_TIMEOUT: {
+            char *end;
+            o->test_timeout = strtod(optarg, &end);
+            if (*end || !(o->test_timeout >= 0)) {
+                fprintf(stderr, "wsb-harness: --test-timeout: expected seconds >= 0\n");
+                return 2;
+            }
+            break;
+        }
+        case 'v':
+            o->verbose = 1;
+            break;
+        case 'h':
+        case O_HELP:
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "wsb-harness: unexpected argument \"%s\"\n", argv[optind]);
+        return 2;
+    }
+    return -1;
+}
+
+int cli_mode(const cli_opts *o, env_mode *mode)
+{
+    if (o->mode_native + o->mode_docker > 1) {
+        fprintf(stderr, "wsb-harness: --native and --docker exclude each other\n");
+        return 2;
+    }
+    if (o->mode_native && o->dash_url) {
+        fprintf(stderr, "wsb-harness: --native starts its own dashboard: drop --dashboard-url\n");
+        return 2;
+    }
+    *mode = o->mode_docker ? ENV_MODE_DOCKER : (o->dash_url ? ENV_MODE_EXTERNAL : ENV_MODE_NATIVE);
+    return -1;
+}

@@ -1,0 +1,40 @@
+/* cli: wsb-harness's command line. The options (cli_parse, usage text of
+ * --help) and the checks between them (cli_mode), and reading a positive
+ * number from an environment variable (cli_env_int, cli_env_double), which
+ * the sizes, the native services' settings and the health timeout use. */
+#ifndef WSB_CLI_H
+#define WSB_CLI_H
+
+#include <stddef.h>
+
+#include "envdriver.h"
+
+#define CLI_MAX_LIST 64 /* --suite and --test each */
+
+typedef struct cli_opts {
+    int mode_native, mode_docker; /* --native, --docker */
+    int list, verbose;
+    const char *compose, *dash_url, *bot_url, *results_arg;
+    const char *profile_name; /* --profile, else WSB_PROFILE */
+    const char *secret, *pub_token, *sub_token, *ca_file;
+    const char *schemas, *bin_dir;
+    double suite_timeout, test_timeout;
+    const char *suites[CLI_MAX_LIST], *tests[CLI_MAX_LIST];
+    size_t nsuites, ntests;
+} cli_opts;
+
+/* Fills o from the defaults and argv. -1 when the run goes on; else the exit
+ * status: 0 after --help, 2 on a usage error (said on stderr). */
+int cli_parse(int argc, char **argv, cli_opts *o);
+
+/* The environment the options ask for: --docker, else external with
+ * --dashboard-url, else native. -1 when it goes on; 2 when the options
+ * contradict each other (said on stderr). */
+int cli_mode(const cli_opts *o, env_mode *mode);
+
+/* A positive integer (number) from the environment variable name; def when
+ * it is unset or empty, and with a warning when it is not one. */
+int cli_env_int(const char *name, int def);
+double cli_env_double(const char *name, double def);
+
+#endif
