@@ -7,8 +7,10 @@
  * suite in a forked child under a watchdog; the child streams its results to
  * the parent, so a crash or hang still leaves a summary.
  *
- * Suites use only the harness API (envdriver.h, wsclient.h, httpc.h,
- * histogram.h, contract.h, envelope.h, jwt.h and this file). */
+ * Suites include only the suites' API: this file, bridge.h, envdriver.h,
+ * wsclient.h, flowcheck.h, histogram.h, httpc.h, promtext.h and the contract's
+ * contract.h, envelope.h, wjson.h, jwt.h, wclock.h. ARCHITECTURE.md says what
+ * each gives; .ci/check-walls.sh (make test) refuses any other include. */
 #ifndef WSB_SUITE_H
 #define WSB_SUITE_H
 

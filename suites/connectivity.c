@@ -1,4 +1,4 @@
-/* connectivity: the connectivity suite (seed 003 §2, seed 000).
+/* connectivity: the connectivity suite.
  *
  * Handshake; authentication accepted and each refusal (no token, malformed,
  * bad signature, expired -> 401; wrong role -> 403); a message exchange
@@ -294,7 +294,7 @@ static int all_have_target(void *arg)
     return 1;
 }
 
-#define TARGET_MESSAGES 5     /* seed 000: messages per connection */
+#define TARGET_MESSAGES 5     /* messages each concurrent connection must receive */
 #define TARGET_TIMEOUT_MS 10000
 
 check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size_t len)
@@ -318,7 +318,7 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
         goto out;
     }
     int64_t t0 = wsclient_mono_us();
-    /* start them all, then service: connect times overlap as in seed 000 */
+    /* start them all, then service: the connect times overlap */
     for (int i = 0; i < n; i++) {
         v[i] = wsclient_connect(c, &o, NULL, 0);
         if (v[i])
@@ -370,7 +370,7 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
     }
     size_t off = (size_t)snprintf(msg, len, "%d/%d open, connect p50 %.1f ms, max %.1f ms",
                                   open, n, bridge_percentile(t, (size_t)nt, 50), t[nt - 1]);
-    /* seed 000: each connection gets its target messages (needs a publisher) */
+    /* each connection gets its target messages (needs a publisher) */
     if (!ctx->env || !envdriver_has(ctx->env, ENV_CAP_BOT)) {
         if (off < len)
             snprintf(msg + off, len - off, "; messages per connection not measured (no bot)");

@@ -1,4 +1,4 @@
-/* connectivity: the checks of the connectivity suite (seed 003 §2, seed 000),
+/* connectivity: the checks of the connectivity suite,
  * callable on their own so the harness's faulty-peer tests run exactly the
  * code the suite runs. Each returns CHECK_PASS, CHECK_FAIL or CHECK_SKIP with
  * a one-line message in msg naming what was wrong (or why skipped), and

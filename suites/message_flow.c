@@ -1,4 +1,4 @@
-/* message_flow: the message-flow suite (seed 003 §3).
+/* message_flow: the message-flow suite.
  *
  * Every message type the bot sends validates against schemas/; per-source
  * order is strictly increasing; integrity (no gap, no duplicate, counts equal

@@ -1,4 +1,4 @@
-/* message_flow: the checks of the message-flow suite (seed 003 §3), callable
+/* message_flow: the checks of the message-flow suite, callable
  * on their own so the harness's faulty-peer tests run exactly the code the
  * suite runs. Each returns CHECK_PASS, CHECK_FAIL or CHECK_SKIP with a
  * one-line message naming the problem (or the reason for the skip). The

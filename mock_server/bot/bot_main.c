@@ -1,7 +1,7 @@
 /* wsb-bot: the mock AI trading bot that publishes to the dashboard.
  *
  * This file is the program around the modules: configuration from the
- * seed's environment names and flags, --help, the lws context (one vhost
+ * environment names a real bot deployment uses (SYSTEM__WEBSOCKET_*) and flags, --help, the lws context (one vhost
  * serving the status endpoints and carrying the client connection),
  * signals, --count runs and the bounded flush on SIGTERM.
  *   bot_loop   the trading loop on its own thread and clock
