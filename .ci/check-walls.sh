@@ -12,7 +12,8 @@
 # The rules:
 #   1. the contract (harness/contract/*.[ch]) includes only its own headers,
 #      and none of libwebsockets, CUnit or libcurl;
-#   2. the mocks' product code (mock_server/{dashboard,bot,token}/) includes
+#   2. the mocks' product code (mock_server/<name>/ but tests/, testkit/ and
+#      bench/: dashboard, bot, token, faultproxy) includes
 #      only contract headers and its own folder's, and none of CUnit or libcurl;
 #   3. a suite (suites/*.[ch]) includes only the suites' API (SUITE_API below),
 #      other suites' headers, and nothing private; registry.[ch], the runner's
@@ -132,7 +133,7 @@ function out(msg) { printf "%s:%d: %s\n", FILENAME, FNR, msg }
             out("the contract includes \"" s "\", which is not in harness/contract/")
         if (kind == "a" && (s == "libwebsockets.h" || s ~ /^CUnit\// || s ~ /^curl\//))
             out("the contract includes <" s "> (it depends on cJSON, libc, regex and OpenSSL only)")
-    } else if (dir ~ /^mock_server\/(dashboard|bot|token)$/) {
+    } else if (dir ~ /^mock_server\/[^\/]+$/ && dir !~ /\/(tests|testkit|bench)$/) {
         if (kind == "q" && !((dir "/" s) in have) && !(("harness/contract/" s) in have))
             out("mock product code includes \"" s "\" (only harness/contract/ and its own folder)")
         if (kind == "a" && (s ~ /^CUnit\// || s ~ /^curl\//))
