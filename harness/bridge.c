@@ -11,6 +11,7 @@
 #include "contract.h"
 #include "httpc.h"
 #include "jwt.h"
+#include "wclock.h"
 #include "wjson.h"
 
 check_result bridge_fail(char *msg, size_t len, const char *fmt, ...)
@@ -310,7 +311,7 @@ char *bridge_envelope(int ti, const char *source, int64_t seq, size_t pad_to, si
                      "{\"v\":1,\"type\":\"%s\",\"source\":\"%s\",\"seq\":%lld,\"ts_us\":%lld,"
                      "\"data\":%s",
                      contract_types[ti], source, (long long)seq,
-                     (long long)wsclient_real_us(), sample_data[ti]);
+                     (long long)wclock_real_us(), sample_data[ti]);
     if (n < 0 || (size_t)n >= sizeof(head))
         return NULL;
     size_t total = (size_t)n + 1;

@@ -21,6 +21,7 @@
 
 #include "envelope.h"
 #include "flowcheck.h"
+#include "wclock.h"
 #include "wjson.h"
 
 #define OPEN_TIMEOUT_MS 5000
@@ -73,10 +74,10 @@ static int start_point(const suite_ctx *ctx, wsclient *c, int64_t *k0, char *err
     if (!k)
         return -1;
     /* bounded as a whole: other sources' frames must not keep it waiting */
-    int64_t deadline = wsclient_mono_us() + START_POINT_WAIT_MS * 1000LL;
+    int64_t deadline = wclock_mono_us() + START_POINT_WAIT_MS * 1000LL;
     int others = 0;
     for (;;) {
-        int64_t left_ms = (deadline - wsclient_mono_us()) / 1000;
+        int64_t left_ms = (deadline - wclock_mono_us()) / 1000;
         const wsmsg *m = left_ms > 0 ? wsconn_next(c, k, (int)left_ms, err, errlen) : NULL;
         if (!m) {
             wsconn_state ks = wsconn_get_state(k);
@@ -208,8 +209,8 @@ static void provoke_alert(const suite_ctx *ctx, wsclient *c, wsconn *k, flowchec
     /* restore the rate once the bot is back (its ack comes through the stream) */
     char params[64];
     snprintf(params, sizeof(params), "{\"rate\":%g}", rate0);
-    int64_t until = wsclient_mono_us() + 20 * 1000000LL;
-    for (int i = 0; wsclient_mono_us() < until; i++) {
+    int64_t until = wclock_mono_us() + 20 * 1000000LL;
+    for (int i = 0; wclock_mono_us() < until; i++) {
         char id[64];
         snprintf(id, sizeof(id), "mf-restore-%d-%d", (int)getpid(), i);
         send_command(c, k, bot, id, "set_rate", params);
@@ -240,28 +241,28 @@ check_result message_flow_check_schema(const suite_ctx *ctx, char *msg, size_t l
     snprintf(id, sizeof(id), "mf-schema-%d", (int)getpid());
     send_command(c, k, bot_of(ctx), id, "resume", NULL);
     char missing[512];
-    int64_t deadline = wsclient_mono_us() + 30 * 1000000LL;
+    int64_t deadline = wclock_mono_us() + 30 * 1000000LL;
     int provoked = 0;
-    int64_t last_cmd = wsclient_mono_us();
+    int64_t last_cmd = wclock_mono_us();
     int ncmd = 1;
     while (flowcheck_missing_types(f, missing, sizeof(missing)) > 0 &&
-           wsclient_mono_us() < deadline) {
+           wclock_mono_us() < deadline) {
         wsclient_run_for(c, 100);
         /* the bot may be (re)connecting: ask again until it answers */
         if (!flowcheck_type_count(f, contract_type_index("command_ack")) &&
-            wsclient_mono_us() - last_cmd > 3000000) {
+            wclock_mono_us() - last_cmd > 3000000) {
             snprintf(id, sizeof(id), "mf-schema-%d-%d", (int)getpid(), ++ncmd);
             send_command(c, k, bot_of(ctx), id, "resume", NULL);
-            last_cmd = wsclient_mono_us();
+            last_cmd = wclock_mono_us();
         }
         /* alert comes only when the bot loses messages: with process
          * control, provoke one (see provoke_alert) */
         if (!provoked && !strcmp(missing, "alert") && ctx->env &&
             envdriver_has(ctx->env, ENV_CAP_PROCESS) &&
-            wsclient_mono_us() > deadline - 25 * 1000000LL) {
+            wclock_mono_us() > deadline - 25 * 1000000LL) {
             provoked = 1;
             provoke_alert(ctx, c, k, f);
-            deadline = wsclient_mono_us() + 20 * 1000000LL;
+            deadline = wclock_mono_us() + 20 * 1000000LL;
         }
     }
     int nmissing = flowcheck_missing_types(f, missing, sizeof(missing));
@@ -366,7 +367,7 @@ static int settled(void *arg)
         a->acked = is_cmd_ack(wsconn_msg(a->k, a->scanned), &w);
     if (!a->acked)
         return 0;
-    int64_t now = wsclient_mono_us();
+    int64_t now = wclock_mono_us();
     if (now - a->last_poll < 200000)
         return 0;
     a->last_poll = now;
@@ -432,7 +433,7 @@ check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_
     paused = 1;
     settle_arg sa = {ctx, f, k, id, 0, 0, -1, -2, -1, 0};
     /* the ack travels through the stream like everything else */
-    int64_t t0 = wsclient_mono_us();
+    int64_t t0 = wclock_mono_us();
     if (wsclient_run_until(c, settled, &sa, 10000) < 0) {
         const flow_source *s = flowcheck_find(f, bot);
         if (!sa.acked)
@@ -450,7 +451,7 @@ check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_
                 s ? (long long)s->max_seq : -1LL);
         goto out;
     }
-    suite_metric("settle_ms", (double)(wsclient_mono_us() - t0) / 1000.0, "ms");
+    suite_metric("settle_ms", (double)(wclock_mono_us() - t0) / 1000.0, "ms");
     bs = bridge_bot_status(ctx, &absent, err, sizeof(err));
     ds = bridge_dashboard_status(ctx, &absent, err, sizeof(err));
     if (!bs || !ds) {
@@ -755,7 +756,7 @@ check_result message_flow_check_invalid_publish(const suite_ctx *ctx, char *msg,
                       "{\"v\":1,\"type\":\"market_data\",\"source\":\"%s\",\"seq\":%lld,"
                       "\"ts_us\":%lld,\"data\":{\"symbol\":\"BTC-USD\",\"price\":-1,\"bid\":1,"
                       "\"ask\":1,\"volume\":1}}",
-                      mysrc, (long long)seq, (long long)wsclient_real_us());
+                      mysrc, (long long)seq, (long long)wclock_real_us());
     int pr = bridge_publish(c, pub, bad, (size_t)bl, seq, 5000, err, sizeof(err));
     if (pr == 0) {
         r = bridge_fail(msg, len,

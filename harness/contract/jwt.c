@@ -6,6 +6,7 @@
  * after the signature matched. Nothing here keeps state: both functions are
  * safe to call from any thread. */
 #include "jwt.h"
+#include "wclock.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -15,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define JWT_MAX_TOKEN 4096 /* longer tokens are refused as malformed */
 
@@ -90,13 +90,6 @@ static long b64url_decode(const char *in, size_t len, unsigned char *out)
     return (long)o;
 }
 
-static int64_t now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec;
-}
-
 static void set_err(char *err, size_t errlen, const char *msg)
 {
     if (err && errlen)
@@ -108,7 +101,7 @@ char *jwt_sign(const char *secret, const char *sub, const char *role, int64_t tt
     if (!secret || !sub || !role || strlen(sub) >= JWT_SUB_MAX || strlen(role) >= JWT_ROLE_MAX)
         return NULL;
     static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
-    int64_t iat = now_seconds();
+    int64_t iat = wclock_real_us() / 1000000;
 
     cJSON *claims = cJSON_CreateObject();
     if (!claims)
@@ -259,7 +252,7 @@ int jwt_verify(const char *token, const char *secret, int64_t now_s, jwt_claims 
         goto done;
     }
     if (now_s == 0)
-        now_s = now_seconds();
+        now_s = wclock_real_us() / 1000000;
     if (exp <= now_s) {
         set_err(err, errlen, "expired");
         goto done;

@@ -20,6 +20,7 @@
 
 #include <CUnit/TestRun.h>
 
+#include "wclock.h"
 #include "wlog.h"
 
 /* ---- selection ---- */
@@ -194,9 +195,7 @@ static int read_all(int fd, void *buf, size_t len)
 
 static double mono_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return wclock_mono_s();
 }
 
 /* ---- the child side ---- */

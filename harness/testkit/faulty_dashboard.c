@@ -34,6 +34,7 @@
 
 #include "contract.h"
 #include "jwt.h"
+#include "wclock.h"
 #include "wjson.h"
 
 #define MAX_MSG (64 * 1024)
@@ -108,13 +109,6 @@ static struct {
     volatile sig_atomic_t stop;
     int stopping;
 } g;
-
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static src_state *get_src(const char *name)
 {
@@ -236,7 +230,7 @@ static void relay(const cJSON *root, const char *source, long long seq)
     if (g.nhist >= HISTORY_MAX)
         return;
     cJSON *copy = cJSON_Duplicate(root, 1);
-    cJSON_AddNumberToObject(copy, "relay_us", (double)now_us());
+    cJSON_AddNumberToObject(copy, "relay_us", (double)wclock_real_us());
     char *t = cJSON_PrintUnformatted(copy);
     hmsg *m = &g.hist[g.nhist++];
     memset(m, 0, sizeof(*m));
@@ -423,7 +417,7 @@ static void gen_emit(int ti, const char *data)
     snprintf(buf, sizeof(buf),
              "{\"v\":1,\"type\":\"%s\",\"source\":\"bot-1\",\"seq\":%lld,\"ts_us\":%lld,"
              "\"data\":%s}",
-             contract_types[ti], seq, (long long)now_us(), data);
+             contract_types[ti], seq, (long long)wclock_real_us(), data);
     cJSON *root = cJSON_Parse(buf);
     src_state *s = get_src("bot-1");
     if (root && s) {
@@ -484,7 +478,7 @@ static int http_status(struct lws *wsi, const char *uri)
             body, sizeof(body),
             "{\"service\":\"wsb-dashboard\",\"uptime_s\":%.3f,\"connections\":{\"publishers\":%d,"
             "\"subscribers\":%d,\"total\":%d},\"sources\":{",
-            (double)(now_us() - g.start_us) / 1e6, pubs, subs, pubs + subs);
+            (double)(wclock_real_us() - g.start_us) / 1e6, pubs, subs, pubs + subs);
         for (int i = 0; i < g.nsrcs && off < sizeof(body) - 300; i++)
             off += (size_t)snprintf(body + off, sizeof(body) - off,
                                     "%s\"%s\":{\"last_seq\":%lld,\"received\":%lld,"
@@ -724,7 +718,7 @@ int main(int argc, char **argv)
         return 1;
     }
     g.hist = calloc(HISTORY_MAX, sizeof(*g.hist));
-    g.start_us = now_us();
+    g.start_us = wclock_real_us();
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
@@ -756,12 +750,10 @@ int main(int argc, char **argv)
     /* going away: every WebSocket gets a 1001 close frame first */
     g.stopping = 1;
     lws_callback_on_writable_all_protocol(g.ctx, &protocols[0]);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    do {
+    int64_t t0 = wclock_mono_ms();
+    do
         lws_service(g.ctx, 0);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-    } while (g.conns && (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 500);
+    while (g.conns && wclock_mono_ms() - t0 < 500);
     lws_context_destroy(g.ctx);
     for (size_t i = 0; i < g.nhist; i++)
         free(g.hist[i].text);

@@ -22,6 +22,7 @@
 #include "connectivity.h"
 #include "message_flow.h"
 #include "jwt.h"
+#include "wclock.h"
 #include "testproc.h"
 #include "testkit.h"
 
@@ -153,10 +154,10 @@ static void expect_fail(const char *fault, const char *every, const char *at, ch
         return;
     }
     char msg[4096] = "";
-    int64_t t0 = wsclient_mono_us();
+    int64_t t0 = wclock_mono_us();
     check_result r = check(&ctx, msg, sizeof(msg));
     printf("\n      --fault %s, %s (%.1f s): %s: %s", fault, name,
-           (double)(wsclient_mono_us() - t0) / 1e6,
+           (double)(wclock_mono_us() - t0) / 1e6,
            r == CHECK_FAIL ? "FAIL" : r == CHECK_PASS ? "PASS" : "SKIP", msg);
     char m[4200];
     snprintf(m, sizeof(m), "not caught: %s did not fail under --fault %s: %s", name, fault, msg);
@@ -207,9 +208,9 @@ static void test_clean_peer_passes(void)
     };
     for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
         char msg[4096] = "";
-        int64_t t0 = wsclient_mono_us();
+        int64_t t0 = wclock_mono_us();
         check_result r = checks[i].fn(&ctx, msg, sizeof(msg));
-        printf("\n      %s (%.1f s): %s: %s", checks[i].name, (double)(wsclient_mono_us() - t0) / 1e6,
+        printf("\n      %s (%.1f s): %s: %s", checks[i].name, (double)(wclock_mono_us() - t0) / 1e6,
                r == CHECK_FAIL ? "FAIL" : r == CHECK_PASS ? "PASS" : "SKIP", msg);
         char m[4300];
         snprintf(m, sizeof(m), "wrong verdict: %s against a correct peer: %s", checks[i].name,
@@ -297,9 +298,9 @@ static void test_unknown_bot_source_bounded(void)
     const char *saved = ctx.bot_source;
     ctx.bot_source = "no-such-bot";
     char msg[4096] = "";
-    int64_t t0 = wsclient_mono_us();
+    int64_t t0 = wclock_mono_us();
     check_result r = message_flow_check_order(&ctx, msg, sizeof(msg));
-    double took = (double)(wsclient_mono_us() - t0) / 1e6;
+    double took = (double)(wclock_mono_us() - t0) / 1e6;
     ctx.bot_source = saved;
     printf("\n      order, bot source no-such-bot (%.1f s): %s: %s", took,
            r == CHECK_FAIL ? "FAIL" : r == CHECK_PASS ? "PASS" : "SKIP", msg);

@@ -21,6 +21,7 @@
 #include "jwt.h"
 #include "bridge.h"
 #include "testproc.h"
+#include "wclock.h"
 #include "wsclient.h"
 #include "testkit.h"
 
@@ -177,12 +178,12 @@ static void test_flowcheck_faults(void)
     flowcheck_expect_from(f, "b", 10);
     feed_seq(f, "b", 1000000000000LL);
     feed_seq(f, "b", 11);
-    int64_t t0 = wsclient_mono_us();
+    int64_t t0 = wclock_mono_us();
     CU_ASSERT_EQUAL(flowcheck_problems(f, p, sizeof(p)), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(p, "1 seqs jumped beyond"));
     CU_ASSERT_EQUAL(flowcheck_missing(f, "b", NULL), 0);
     CU_ASSERT_EQUAL(flowcheck_find(f, "b")->max_seq, 11);
-    CU_ASSERT(wsclient_mono_us() - t0 < 1000000);
+    CU_ASSERT(wclock_mono_us() - t0 < 1000000);
     flowcheck_free(f);
     /* a seq far below the first one rebases the bitmap */
     f = flowcheck_new(NULL, 0);
@@ -332,7 +333,7 @@ static void test_publish_subscribe_ping(void)
     CU_ASSERT_EQUAL(wsconn_ping(c, s, 2000, &rtt, err, sizeof(err)), 0);
     CU_ASSERT(rtt > 0 && rtt < 2000000);
     char env[512];
-    int64_t before = wsclient_real_us();
+    int64_t before = wclock_real_us();
     int n = snprintf(env, sizeof(env),
                      "{\"v\":1,\"type\":\"alert\",\"source\":\"wsc-test\",\"seq\":1,"
                      "\"ts_us\":%lld,\"data\":{\"level\":\"info\",\"code\":\"t\","
@@ -345,7 +346,7 @@ static void test_publish_subscribe_ping(void)
     FAIL_IF(!m, "relayed alert", err);
     if (m) {
         CU_ASSERT_PTR_NOT_NULL(strstr(m->text, "hello engine"));
-        CU_ASSERT(m->rx_real_us >= before && m->rx_real_us <= wsclient_real_us());
+        CU_ASSERT(m->rx_real_us >= before && m->rx_real_us <= wclock_real_us());
         CU_ASSERT(m->rx_mono_us > 0);
         CU_ASSERT_EQUAL(flowcheck_same_envelope(env, (size_t)n, m->text, m->len, err,
                                                 sizeof(err)), 0);
@@ -555,9 +556,9 @@ static void test_many_connections(void)
     enum { N = 400 };
     wsconn **v = calloc(N, sizeof(*v));
     wsconn_opts so = {.url = url("/ws/stream"), .token = subt};
-    int64_t t0 = wsclient_mono_us();
+    int64_t t0 = wclock_mono_us();
     int open = wsclient_connect_many(c, &so, N, v, 15000);
-    int64_t t1 = wsclient_mono_us();
+    int64_t t1 = wclock_mono_us();
     printf("\n    %d/%d connections open in %.1f ms\n", open, N, (t1 - t0) / 1000.0);
     CU_ASSERT_EQUAL(open, N);
     CU_ASSERT_EQUAL(wsclient_live_count(c), N);

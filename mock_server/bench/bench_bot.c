@@ -20,6 +20,7 @@
 #include "bot_testkit.h"
 #include "envelope.h"
 #include "jwt.h"
+#include "wclock.h"
 
 #define DRAIN_COUNT 100000
 #define SUSTAIN_S 3
@@ -140,12 +141,12 @@ int main(void)
     size_t nlat = 0, cap = CPU_SAMPLE_S * 2000;
     int64_t *lat = malloc(cap * sizeof(*lat));
     long long t0 = cpu_ticks(bot.pid);
-    int64_t w0 = bot_testkit_now_ms();
+    int64_t w0 = wclock_mono_ms();
     cJSON *s0 = bot_testkit_http_json(sport, "/status");
-    while (bot_testkit_now_ms() - w0 < CPU_SAMPLE_S * 1000) {
+    while (wclock_mono_ms() - w0 < CPU_SAMPLE_S * 1000) {
         char *m;
         if (!w || !lat) {
-            bot_testkit_nap_ms(100);
+            wclock_sleep_ms(100);
             continue;
         }
         int rc = bot_testkit_ws_recv(w, 200, &m);
@@ -157,7 +158,7 @@ int main(void)
             lat[nlat++] = pk.relay_us - pk.ts_us;
     }
     long long t1 = cpu_ticks(bot.pid);
-    int64_t w1 = bot_testkit_now_ms();
+    int64_t w1 = wclock_mono_ms();
     cJSON *s1 = bot_testkit_http_json(sport, "/status");
     if (t0 >= 0 && t1 >= 0 && s0 && s1) {
         double wall = (double)(w1 - w0) / 1000.0;

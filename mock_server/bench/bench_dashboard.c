@@ -62,26 +62,13 @@
 
 #include "jwt.h"
 #include "testws.h"
+#include "wclock.h"
 
 #define SECRET "bench-secret"
 #define NSUBS 100
 #define RBUF (256 * 1024)
 #define WINDOW 4000         /* publisher messages in flight (full speed) */
 #define MAX_LAT (2000000)   /* latency samples kept */
-
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* ---- the server process ---- */
 
@@ -234,7 +221,7 @@ static void parse_frames(reader_conn *c, int count)
                 if (ts) {
                     int64_t t = strtoll((char *)ts + 8, NULL, 10);
                     long i = atomic_fetch_add(&nlat, 1);
-                    int64_t rt = now_us(), d = rt - t;
+                    int64_t rt = wclock_real_us(), d = rt - t;
                     if (i < MAX_LAT)
                         lat[i] = d < 0 ? 0 : (uint32_t)d;
                     uint8_t *sq = memmem(p + h, pl, "\"seq\":", 6);
@@ -371,10 +358,10 @@ static int bench_fanout(void)
         secs = 4.0;
     long long seq = 0;
     uint8_t *batch = malloc(64 * 1024);
-    int64_t t0 = mono_us(), tend = t0 + (int64_t)(secs * 1e6);
+    int64_t t0 = wclock_mono_us(), tend = t0 + (int64_t)(secs * 1e6);
     long long d0 = atomic_load(&delivered);
     double c0 = cpu_s(server_pid);
-    while (mono_us() < tend) {
+    while (wclock_mono_us() < tend) {
         long long inflight = seq - (atomic_load(&delivered) - d0) / NSUBS;
         if (inflight > WINDOW) {
             usleep(200);
@@ -382,15 +369,15 @@ static int bench_fanout(void)
         }
         size_t len = 0;
         for (int k = 0; k < 100; k++)
-            len += encode_env(batch + len, 64 * 1024 - len, ++seq, now_us());
+            len += encode_env(batch + len, 64 * 1024 - len, ++seq, wclock_real_us());
         if (testws_send_raw(pub, batch, len))
             break;
     }
     /* let the in-flight window land (bounded) */
-    int64_t drain_end = mono_us() + 3000000;
-    while (atomic_load(&delivered) - d0 < seq * NSUBS && mono_us() < drain_end)
+    int64_t drain_end = wclock_mono_us() + 3000000;
+    while (atomic_load(&delivered) - d0 < seq * NSUBS && wclock_mono_us() < drain_end)
         usleep(1000);
-    int64_t t1 = mono_us();
+    int64_t t1 = wclock_mono_us();
     long long got = atomic_load(&delivered) - d0;
     printf("fan-out at full speed: 1 publisher, %d subscribers, %lld published, %lld delivered "
            "in %.2f s: %.0f delivered msgs/s (%.0f published/s, server CPU %.0f%%)\n",
@@ -409,11 +396,11 @@ static int bench_fanout(void)
     memset(msg_first, 0, sizeof msg_first);
     memset(msg_last, 0, sizeof msg_last);
     memset(msg_sent, 0, sizeof msg_sent);
-    int64_t start = now_us();
+    int64_t start = wclock_real_us();
     int nmsg = LAT_MSGS;
     for (int i = 0; i < nmsg; i++) {
         int64_t sched = start + (int64_t)i * 1000;
-        if (sched > now_us()) { /* absolute: no drift from loop overhead */
+        if (sched > wclock_real_us()) { /* absolute: no drift from loop overhead */
             struct timespec at = {(time_t)(sched / 1000000), (long)(sched % 1000000) * 1000};
             while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &at, NULL) == EINTR)
                 ;
@@ -421,12 +408,12 @@ static int bench_fanout(void)
         uint8_t one[512];
         size_t len = encode_env(one, sizeof one, ++seq, sched);
         msg_sched[i] = sched;
-        __atomic_store_n(&msg_sent[i], now_us(), __ATOMIC_RELEASE);
+        __atomic_store_n(&msg_sent[i], wclock_real_us(), __ATOMIC_RELEASE);
         if (testws_send_raw(pub, one, len))
             break;
     }
-    drain_end = mono_us() + 3000000;
-    while (atomic_load(&delivered) - d1 < (long long)nmsg * NSUBS && mono_us() < drain_end)
+    drain_end = wclock_mono_us() + 3000000;
+    while (atomic_load(&delivered) - d1 < (long long)nmsg * NSUBS && wclock_mono_us() < drain_end)
         usleep(1000);
     atomic_store(&measure_latency, 0);
     double busy = cpu_s(server_pid) - c1;
@@ -520,13 +507,13 @@ static int handshakes(int port, const char *src_ip, const char *token, int count
     size_t sl = testws_encode_text(sub, sizeof sub, "{\"type\":\"subscribe\"}", 20);
     int ep = epoll_create1(0);
     int started = 0, done = 0, ok = 0, active = 0;
-    int64_t deadline = mono_us() + (int64_t)(max_s * 1e6);
+    int64_t deadline = wclock_mono_us() + (int64_t)(max_s * 1e6);
     typedef struct hs {
         int fd, sent;
     } hs;
     hs *slots = calloc((size_t)inflight, sizeof(hs));
     struct epoll_event *evs = calloc((size_t)inflight, sizeof(*evs));
-    while (done < count && mono_us() < deadline) {
+    while (done < count && wclock_mono_us() < deadline) {
         while (active < inflight && started < count) {
             int fd = nb_connect(port, src_ip);
             started++;
@@ -599,9 +586,9 @@ static void bench_handshakes(void)
     if (port < 0)
         return;
     char *tok = jwt_sign(SECRET, "bench-viewer", "subscriber", 3600);
-    int64_t t0 = mono_us();
+    int64_t t0 = wclock_mono_us();
     int ok = handshakes(port, "127.0.0.3", tok, count, 200, 0, NULL, 20.0);
-    double s = (mono_us() - t0) / 1e6;
+    double s = (wclock_mono_us() - t0) / 1e6;
     printf("handshakes: %d of %d upgraded (token checked each time) in %.2f s: %.0f handshakes/s\n",
            ok, count, s, ok / s);
     free(tok);
@@ -625,13 +612,13 @@ static void bench_idle(void)
     long base = rss_kb(server_pid);
     char *tok = jwt_sign(SECRET, "idle-viewer", "subscriber", 3600);
     int *fds = calloc((size_t)want, sizeof(int));
-    int64_t t0 = mono_us();
+    int64_t t0 = wclock_mono_us();
     int held = handshakes(port, "127.0.0.4", tok, want, 500, 1, fds, 60.0);
-    double s = (mono_us() - t0) / 1e6;
+    double s = (wclock_mono_us() - t0) / 1e6;
     /* wait until the server counts them (bounded) */
-    int64_t deadline = mono_us() + 10000000;
+    int64_t deadline = wclock_mono_us() + 10000000;
     long counted = 0;
-    while (mono_us() < deadline && (counted = status_subscribers(port)) < held)
+    while (wclock_mono_us() < deadline && (counted = status_subscribers(port)) < held)
         usleep(100000);
     usleep(300000);
     long after = rss_kb(server_pid);

@@ -29,6 +29,7 @@
 #include "bot_queue.h"
 #include "bot_status.h"
 #include "envelope.h"
+#include "wclock.h"
 #include "wlog.h"
 
 #define APP_TICK_US (50 * 1000)
@@ -475,7 +476,7 @@ static void status_snapshot(void *ud, bot_status_snapshot *s)
     static char last_error[BOT_CONN_ERR_MAX];
     snprintf(last_error, sizeof(last_error), "%s", cs.last_error);
     s->source = a->cfg.source;
-    s->uptime_s = (double)(envelope_now_us() - a->started_us) / 1e6;
+    s->uptime_s = (double)(wclock_real_us() - a->started_us) / 1e6;
     s->connected = cs.connected;
     if (a->stopping)
         s->state = "stopping";
@@ -513,7 +514,7 @@ static void print_summary(bot_app *a, const char *result)
            a->cfg.source, (long long)bot_loop_trading_events(a->loop), (long long)qs.generated,
            (long long)qs.acked, (long long)qs.dropped, (long long)qs.queued, (long long)qs.sent,
            (long long)qs.last_seq, (long long)cs.reconnects,
-           (double)(envelope_now_us() - a->started_us) / 1e6, result);
+           (double)(wclock_real_us() - a->started_us) / 1e6, result);
     fflush(stdout);
 }
 
@@ -532,7 +533,7 @@ static void finish(bot_app *a, int code)
 static void app_tick(lws_sorted_usec_list_t *sul)
 {
     bot_app *a = lws_container_of(sul, bot_app, sul_app);
-    int64_t now = envelope_now_us();
+    int64_t now = wclock_real_us();
     bot_queue_stats qs;
     bot_queue_get_stats(a->q, &qs);
     bot_conn_status cs;
@@ -613,7 +614,7 @@ int main(int argc, char **argv)
                       lws_log_to_wlog);
     signal(SIGPIPE, SIG_IGN);
 
-    a->started_us = envelope_now_us();
+    a->started_us = wclock_real_us();
     a->q = bot_queue_new((size_t)a->cfg.queue_size, a->cfg.drop_policy);
     if (!a->q) {
         wlog_error("out of memory for a queue of %ld", a->cfg.queue_size);

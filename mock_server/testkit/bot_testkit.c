@@ -4,6 +4,7 @@
  * No lws here, so the bot is judged by code that shares nothing with it. */
 #include "bot_testkit.h"
 #include "testws.h"
+#include "wclock.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -22,19 +23,6 @@
 #define MAX_CHILDREN 16
 
 static bot_testkit_child *children[MAX_CHILDREN];
-
-int64_t bot_testkit_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void bot_testkit_nap_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 const char *bot_testkit_bin_path(const char *prog, char *buf, size_t cap)
 {
@@ -97,7 +85,7 @@ int bot_testkit_child_start(bot_testkit_child *c, char *const argv[], const char
  * on timeout/EOF. */
 int bot_testkit_child_wait_line(bot_testkit_child *c, const char *want, int timeout_ms)
 {
-    int64_t end = bot_testkit_now_ms() + timeout_ms;
+    int64_t end = wclock_mono_ms() + timeout_ms;
     for (;;) {
         char *nl;
         while ((nl = memchr(c->buf, '\n', c->blen))) {
@@ -108,7 +96,7 @@ int bot_testkit_child_wait_line(bot_testkit_child *c, const char *want, int time
             if (strstr(c->line, want))
                 return 1;
         }
-        int64_t left = end - bot_testkit_now_ms();
+        int64_t left = end - wclock_mono_ms();
         if (left <= 0 || c->blen == sizeof(c->buf))
             return 0;
         struct pollfd p = {c->out, POLLIN, 0};
@@ -132,15 +120,15 @@ int bot_testkit_child_port(bot_testkit_child *c, const char *prefix, int timeout
 /* Waits for the bot_testkit_child to exit: its exit status, -2 on timeout (then killed). */
 int bot_testkit_child_wait_exit(bot_testkit_child *c, int timeout_ms)
 {
-    int64_t end = bot_testkit_now_ms() + timeout_ms;
+    int64_t end = wclock_mono_ms() + timeout_ms;
     int st;
-    while (bot_testkit_now_ms() < end) {
+    while (wclock_mono_ms() < end) {
         pid_t r = waitpid(c->pid, &st, WNOHANG);
         if (r == c->pid) {
             c->pid = -1;
             return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         }
-        bot_testkit_nap_ms(20);
+        wclock_sleep_ms(20);
     }
     kill(c->pid, SIGKILL);
     waitpid(c->pid, NULL, 0);
@@ -228,8 +216,8 @@ const char *bot_testkit_jstr(const cJSON *o, const char *k)
 /* Polls the bot's /status until field >= min; returns the last value. */
 int64_t bot_testkit_wait_status(int port, const char *field, int64_t min, int timeout_ms)
 {
-    int64_t end = bot_testkit_now_ms() + timeout_ms, v = -1;
-    while (bot_testkit_now_ms() < end) {
+    int64_t end = wclock_mono_ms() + timeout_ms, v = -1;
+    while (wclock_mono_ms() < end) {
         cJSON *j = bot_testkit_http_json(port, "/status");
         if (j) {
             v = bot_testkit_jint(j, field);
@@ -237,7 +225,7 @@ int64_t bot_testkit_wait_status(int port, const char *field, int64_t min, int ti
             if (v >= min)
                 return v;
         }
-        bot_testkit_nap_ms(50);
+        wclock_sleep_ms(50);
     }
     return v;
 }
@@ -266,9 +254,9 @@ void bot_testkit_ws_close(bot_testkit_ws *w)
  * non-text frames are skipped. */
 int bot_testkit_ws_recv(bot_testkit_ws *w, int timeout_ms, char **out)
 {
-    int64_t end = bot_testkit_now_ms() + timeout_ms;
+    int64_t end = wclock_mono_ms() + timeout_ms;
     for (;;) {
-        int64_t left = end - bot_testkit_now_ms();
+        int64_t left = end - wclock_mono_ms();
         int op = 0;
         size_t len = 0;
         int r = testws_recv(w, left > 0 ? (int)left : 0, &op, out, &len);

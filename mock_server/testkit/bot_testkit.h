@@ -24,8 +24,6 @@ typedef struct bot_testkit_child {
 
 typedef struct testws bot_testkit_ws; /* mock_server/tests/testws.h */
 
-int64_t bot_testkit_now_ms(void); /* CLOCK_MONOTONIC */
-void bot_testkit_nap_ms(int ms);
 /* $BUILD/bin/prog (BUILD defaults to "build"), written into buf. */
 const char *bot_testkit_bin_path(const char *prog, char *buf, size_t cap);
 

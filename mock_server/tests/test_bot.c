@@ -32,6 +32,7 @@
 #include "contract.h"
 #include "envelope.h"
 #include "jwt.h"
+#include "wclock.h"
 #include "wjson.h"
 #include "testkit.h"
 
@@ -554,9 +555,9 @@ static void replay_from_zero(int port, int64_t want_seq, replay_result *r)
     CU_ASSERT_PTR_NOT_NULL_FATAL(w);
     const char *sub = "{\"type\":\"subscribe\",\"from\":{\"bot-1\":0}}";
     CU_ASSERT_EQUAL(bot_testkit_ws_send(w, 1, sub, strlen(sub)), 0);
-    int64_t end = bot_testkit_now_ms() + 20000;
+    int64_t end = wclock_mono_ms() + 20000;
     char *m;
-    while (r->last_seq < want_seq && bot_testkit_now_ms() < end) {
+    while (r->last_seq < want_seq && wclock_mono_ms() < end) {
         int rc = bot_testkit_ws_recv(w, 1000, &m);
         if (rc < 0)
             break;
@@ -775,16 +776,16 @@ static void test_partition_detected_by_ping(void)
     CU_ASSERT_FATAL(sport > 0);
     CU_ASSERT(bot_testkit_wait_status(sport, "acked", 200, 10000) >= 200);
     kill(dash.pid, SIGSTOP);
-    int64_t t0 = bot_testkit_now_ms(), seen = 0;
+    int64_t t0 = wclock_mono_ms(), seen = 0;
     /* ping 0.5 s + pong 1 s should tell within ~2 s; 10 s is only the
      * bound of the wait (TCP alone would not tell for minutes) */
-    while (bot_testkit_now_ms() - t0 < 10000 && !seen) {
+    while (wclock_mono_ms() - t0 < 10000 && !seen) {
         cJSON *st = bot_testkit_http_json(sport, "/status");
         if (st && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(st, "connected")) &&
             strstr(bot_testkit_jstr(st, "last_error"), "pong timeout"))
-            seen = bot_testkit_now_ms() - t0;
+            seen = wclock_mono_ms() - t0;
         cJSON_Delete(st);
-        bot_testkit_nap_ms(50);
+        wclock_sleep_ms(50);
     }
     CU_ASSERT(seen > 0); /* detected by the pong timeout, connection marked down */
     printf("\n    partition detected after %lld ms\n", (long long)seen);
@@ -843,15 +844,15 @@ static void test_gives_up_after_max_retries(void)
                            "--flush-timeout", "0.2", NULL};
     int sport = bot_testkit_start_bot(&bot, bot_testkit_free_port(), blog, extra);
     CU_ASSERT_FATAL(sport > 0);
-    int64_t t0 = bot_testkit_now_ms();
+    int64_t t0 = wclock_mono_ms();
     int gave_up = 0;
-    while (!gave_up && bot_testkit_now_ms() - t0 < 5000) {
+    while (!gave_up && wclock_mono_ms() - t0 < 5000) {
         cJSON *st = bot_testkit_http_json(sport, "/status");
         gave_up = st && strstr(bot_testkit_jstr(st, "last_error"), "gave up") != NULL &&
                   !strcmp(bot_testkit_jstr(st, "state"), "degraded");
         cJSON_Delete(st);
         if (!gave_up)
-            bot_testkit_nap_ms(50);
+            wclock_sleep_ms(50);
     }
     CU_ASSERT(gave_up);
     /* trading goes on regardless */
@@ -873,9 +874,9 @@ static int command_round_trip(bot_testkit_ws *w, const char *id, const char *nam
              id, name, params);
     if (bot_testkit_ws_send(w, 1, cmd, strlen(cmd)))
         return -1;
-    int64_t end = bot_testkit_now_ms() + 5000;
+    int64_t end = wclock_mono_ms() + 5000;
     char *m;
-    while (bot_testkit_now_ms() < end) {
+    while (wclock_mono_ms() < end) {
         int rc = bot_testkit_ws_recv(w, 500, &m);
         if (rc < 0)
             return -1;
@@ -966,14 +967,14 @@ static void test_command_round_trip(void)
     CU_ASSERT_EQUAL(bot_testkit_ws_send(w, 1, sub2, strlen(sub2)), 0);
     char *m;
     int live = 0;
-    int64_t t1 = bot_testkit_now_ms();
-    while (!live && bot_testkit_now_ms() - t1 < 5000)
+    int64_t t1 = wclock_mono_ms();
+    while (!live && wclock_mono_ms() - t1 < 5000)
         live = bot_testkit_ws_recv(w, 500, &m) == 1 && strstr(m, "\"state\":\"starting\"");
     CU_ASSERT_FATAL(live);
-    int64_t t0 = bot_testkit_now_ms();
+    int64_t t0 = wclock_mono_ms();
     bot_testkit_child_kill(&bot, SIGTERM);
     int stopping = 0;
-    while (!stopping && bot_testkit_now_ms() - t0 < 5000) {
+    while (!stopping && wclock_mono_ms() - t0 < 5000) {
         int rc = bot_testkit_ws_recv(w, 500, &m);
         if (rc < 0)
             break;
@@ -983,7 +984,7 @@ static void test_command_round_trip(void)
     CU_ASSERT(stopping);
     bot_testkit_ws_close(w);
     CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 6000), 0);
-    CU_ASSERT(bot_testkit_now_ms() - t0 < 5000);
+    CU_ASSERT(wclock_mono_ms() - t0 < 5000);
     bot_testkit_child_kill(&dash, SIGKILL);
 }
 

@@ -24,6 +24,7 @@
 #include "contract.h"
 #include "jwt.h"
 #include "testws.h"
+#include "wclock.h"
 #include "testkit.h"
 
 #define SECRET "test-secret-h3"
@@ -40,19 +41,6 @@ typedef struct server {
 #define MAX_SERVERS 8
 static server *live[MAX_SERVERS];
 static char tmpdir[128];
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-}
 
 /* Starts wsb-dashboard with the extra flags (NULL-terminated); 0 on success. */
 static int server_start(server *s, const char *journal, ...)
@@ -124,18 +112,18 @@ static int server_stop(server *s, int sig, int timeout_ms)
         return -1;
     kill(s->pid, sig);
     int st = 0;
-    int64_t deadline = mono_ms() + timeout_ms;
+    int64_t deadline = wclock_mono_ms() + timeout_ms;
     for (;;) {
         pid_t r = waitpid(s->pid, &st, WNOHANG);
         if (r == s->pid)
             break;
-        if (mono_ms() > deadline) {
+        if (wclock_mono_ms() > deadline) {
             kill(s->pid, SIGKILL);
             waitpid(s->pid, &st, 0);
             st = -1;
             break;
         }
-        sleep_ms(10);
+        wclock_sleep_ms(10);
     }
     for (int i = 0; i < MAX_SERVERS; i++)
         if (live[i] == s)
@@ -246,9 +234,9 @@ static int publish(testws *p, const char *src, long long seq, const char *symbol
 /* Reads frames until an ack with seq >= want (1) or an error/timeout (0). */
 static int wait_ack_ms(testws *p, long long want, int timeout_ms)
 {
-    int64_t deadline = mono_ms() + timeout_ms;
-    while (mono_ms() < deadline) {
-        cJSON *j = recv_json(p, (int)(deadline - mono_ms()));
+    int64_t deadline = wclock_mono_ms() + timeout_ms;
+    while (wclock_mono_ms() < deadline) {
+        cJSON *j = recv_json(p, (int)(deadline - wclock_mono_ms()));
         if (!j)
             return 0;
         int ok = !strcmp(jstr(j, "type"), "ack") && jint(j, "seq") >= want &&
@@ -302,11 +290,11 @@ static long long status_num(server *s, const char *a, const char *b, const char 
 /* Polls the status until the value equals want (timeout WAIT_MS). */
 static int status_wait(server *s, const char *a, const char *b, const char *c, long long want)
 {
-    int64_t deadline = mono_ms() + WAIT_MS;
-    while (mono_ms() < deadline) {
+    int64_t deadline = wclock_mono_ms() + WAIT_MS;
+    while (wclock_mono_ms() < deadline) {
         if (status_num(s, a, b, c) == want)
             return 1;
-        sleep_ms(20);
+        wclock_sleep_ms(20);
     }
     return 0;
 }
@@ -610,8 +598,8 @@ static void test_resume_from_history(void)
     for (int i = 21; i <= 25; i++)
         publish(p, "bot-res", i, "BTC-USD");
     long long expect = 13;
-    int64_t deadline = mono_ms() + WAIT_MS;
-    while (expect <= 25 && mono_ms() < deadline) {
+    int64_t deadline = wclock_mono_ms() + WAIT_MS;
+    while (expect <= 25 && wclock_mono_ms() < deadline) {
         cJSON *j = recv_json(sub, WAIT_MS);
         if (!j)
             break;
@@ -739,11 +727,11 @@ static void test_ack_after_fsync(void)
     testws *p = connect_as(&s, "publisher", "bot-f");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     read_welcome(p);
-    int64_t t0 = mono_ms();
+    int64_t t0 = wclock_mono_ms();
     publish(p, "bot-f", 1, "BTC-USD");
     CU_ASSERT_PTR_NULL(recv_json(p, 700)); /* not durable yet: no ack */
     CU_ASSERT(wait_ack(p, 1));
-    CU_ASSERT(mono_ms() - t0 >= 1000);
+    CU_ASSERT(wclock_mono_ms() - t0 >= 1000);
     testws_close(p);
     server_stop(&s, SIGKILL, 2000);
 }
@@ -996,7 +984,7 @@ static void test_sigterm(void)
     for (int i = 1; i <= 10; i++)
         publish(p, "bot-t", i, "BTC-USD");
     CU_ASSERT(status_wait(&s, "sources", "bot-t", "last_seq", 10));
-    int64_t t0 = mono_ms();
+    int64_t t0 = wclock_mono_ms();
     kill(s.pid, SIGTERM);
     /* the publisher may get its ack before the close */
     int code = testws_wait_close(p, WAIT_MS);
@@ -1004,7 +992,7 @@ static void test_sigterm(void)
     CU_ASSERT_EQUAL(testws_wait_close(sub, WAIT_MS), 1001);
     int st = server_stop(&s, 0, 5000);
     CU_ASSERT(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    CU_ASSERT(mono_ms() - t0 < 5000);
+    CU_ASSERT(wclock_mono_ms() - t0 < 5000);
     testws_close(p);
     testws_close(sub);
     /* the journal was flushed: a restart holds all ten */
@@ -1066,8 +1054,8 @@ static void test_slow_disconnect(void)
     pid_t kid = fork();
     if (kid == 0) {
         int got = 0;
-        int64_t deadline = mono_ms() + 15000;
-        while (got < total && mono_ms() < deadline) {
+        int64_t deadline = wclock_mono_ms() + 15000;
+        while (got < total && wclock_mono_ms() < deadline) {
             char *pl;
             size_t n;
             if (testws_recv_text(fast, 2000, &pl, &n) != 1)
@@ -1084,10 +1072,10 @@ static void test_slow_disconnect(void)
     CU_ASSERT(wait_ack_ms(p, total, 30000));
     CU_ASSERT(status_wait(&s, "slow_consumers", "disconnected", NULL, 1));
     int st = 0;
-    int64_t deadline = mono_ms() + 20000;
-    while (waitpid(kid, &st, WNOHANG) != kid && mono_ms() < deadline)
-        sleep_ms(20);
-    if (mono_ms() >= deadline) {
+    int64_t deadline = wclock_mono_ms() + 20000;
+    while (waitpid(kid, &st, WNOHANG) != kid && wclock_mono_ms() < deadline)
+        wclock_sleep_ms(20);
+    if (wclock_mono_ms() >= deadline) {
         kill(kid, SIGKILL);
         waitpid(kid, &st, 0);
     }
@@ -1119,8 +1107,8 @@ static void test_slow_drop(void)
     CU_ASSERT(dropped > 0);
     /* now read everything: messages and gap notices cover 1..total exactly once, in order */
     long long next = 1, seen = 0, gapped = 0;
-    int64_t deadline = mono_ms() + 20000;
-    while (next <= total && mono_ms() < deadline) {
+    int64_t deadline = wclock_mono_ms() + 20000;
+    while (next <= total && wclock_mono_ms() < deadline) {
         cJSON *j = recv_json(slow, 2000);
         if (!j) {
             fprintf(stderr, "drop test: stream ended at %lld (close code %d)\n", next,
@@ -1142,7 +1130,7 @@ static void test_slow_drop(void)
             next = jint(j, "seq") + 1;
             seen++;
             if (getenv("TEST_TRACE") && seen % 500 == 0)
-                fprintf(stderr, "t=%lld seen %lld next %lld\n", (long long)mono_ms(), seen, next);
+                fprintf(stderr, "t=%lld seen %lld next %lld\n", (long long)wclock_mono_ms(), seen, next);
         }
         cJSON_Delete(j);
     }
@@ -1224,8 +1212,8 @@ static void test_rate_and_max_connections(void)
     for (int i = 1; i <= 100; i++)
         publish(p, "bot-r", i, "BTC-USD");
     int saw_rate = 0, code = -1;
-    int64_t deadline = mono_ms() + WAIT_MS;
-    while (mono_ms() < deadline) {
+    int64_t deadline = wclock_mono_ms() + WAIT_MS;
+    while (wclock_mono_ms() < deadline) {
         int op;
         char *pl;
         size_t n;
@@ -1276,9 +1264,9 @@ static void test_idle_timeout(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(alive);
     testws_send_text(alive, "{\"type\":\"subscribe\"}");
     /* alive reads (and so answers pings) for 4.5 s; quiet reads nothing */
-    int64_t end = mono_ms() + 4500;
+    int64_t end = wclock_mono_ms() + 4500;
     int alive_closed = 0;
-    while (mono_ms() < end) {
+    while (wclock_mono_ms() < end) {
         int op;
         char *pl;
         size_t n;
