@@ -5,6 +5,7 @@
  * directory: test_summary.json, test_report.md, junit.xml, one log per suite,
  * services/ and metrics/. Exit 0 only when every selected suite passed. */
 #include <errno.h>
+#include <float.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "results.h"
 #include "runner.h"
 #include "wlog.h"
+#include "wparse.h"
 
 #define MAX_LIST 64
 #define NATIVE_BOT_RATE 100.0 /* trading events per second, native mode */
@@ -144,9 +146,8 @@ static int env_int(const char *name, int def)
     const char *v = getenv(name);
     if (!v || !*v)
         return def;
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (*end || n <= 0 || n > 100000000) {
+    long long n;
+    if (wparse_long(v, 1, 100000000, &n, NULL, 0) < 0) {
         wlog_warn("%s=\"%s\" ignored: expected a positive integer", name, v);
         return def;
     }
@@ -158,9 +159,8 @@ static double env_double(const char *name, double def)
     const char *v = getenv(name);
     if (!v || !*v)
         return def;
-    char *end;
-    double n = strtod(v, &end);
-    if (*end || !(n > 0)) {
+    double n;
+    if (wparse_double(v, DBL_MIN, DBL_MAX, &n, NULL, 0) < 0) {
         wlog_warn("%s=\"%s\" ignored: expected a positive number", name, v);
         return def;
     }
@@ -283,24 +283,18 @@ int main(int argc, char **argv)
         case O_BIN:
             bin_dir = optarg;
             break;
-        case O_TIMEOUT: {
-            char *end;
-            suite_timeout = strtod(optarg, &end);
-            if (*end || !(suite_timeout > 0)) {
+        case O_TIMEOUT:
+            if (wparse_double(optarg, DBL_MIN, DBL_MAX, &suite_timeout, NULL, 0) < 0) {
                 fprintf(stderr, "wsb-harness: --suite-timeout: expected seconds > 0\n");
                 return 2;
             }
             break;
-        }
-        case O_TEST_TIMEOUT: {
-            char *end;
-            test_timeout = strtod(optarg, &end);
-            if (*end || !(test_timeout >= 0)) {
+        case O_TEST_TIMEOUT:
+            if (wparse_double(optarg, 0, DBL_MAX, &test_timeout, NULL, 0) < 0) {
                 fprintf(stderr, "wsb-harness: --test-timeout: expected seconds >= 0\n");
                 return 2;
             }
             break;
-        }
         case 'v':
             verbose = 1;
             break;
