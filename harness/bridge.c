@@ -272,18 +272,6 @@ cJSON *bridge_bot_status(const suite_ctx *ctx, int *absent, char *err, size_t er
                       errlen);
 }
 
-int bridge_json_int(const cJSON *root, int64_t *out, ...)
-{
-    va_list ap;
-    va_start(ap, out);
-    const cJSON *j = root;
-    const char *k;
-    while (j && (k = va_arg(ap, const char *)) != NULL)
-        j = cJSON_GetObjectItemCaseSensitive(j, k);
-    va_end(ap);
-    return j && wjson_get_int64(j, out) ? 0 : -1;
-}
-
 static const char *const sample_data[CONTRACT_NUM_TYPES] = {
     "{\"symbol\":\"BTC-USD\",\"price\":64250.5,\"bid\":64250.0,\"ask\":64251.0,\"volume\":12.75}",
     "{\"symbol\":\"ETH/USDT\",\"action\":\"buy\",\"confidence\":0.87,\"model\":\"conn-test\"}",

@@ -65,9 +65,9 @@ static int start_point(const suite_ctx *ctx, wsclient *c, int64_t *k0, char *err
     char e2[512];
     cJSON *st = bridge_dashboard_status(ctx, &absent, e2, sizeof(e2));
     if (st) {
-        int r = bridge_json_int(st, k0, "sources", bot_of(ctx), "last_seq", NULL);
+        int r = wjson_get_int64(wjson_getv(st, "sources", bot_of(ctx), "last_seq", NULL), k0);
         cJSON_Delete(st);
-        if (r == 0)
+        if (r)
             return 0;
     }
     wsconn *k = bridge_subscriber(c, ctx, NULL, NULL, OPEN_TIMEOUT_MS, err, errlen);
@@ -376,11 +376,12 @@ static int settled(void *arg)
     cJSON *bs = bridge_bot_status(a->ctx, &absent, err, sizeof(err));
     cJSON *ds = bridge_dashboard_status(a->ctx, &absent, err, sizeof(err));
     if (bs) {
-        bridge_json_int(bs, &a->bot_last, "last_seq", NULL);
-        bridge_json_int(bs, &a->queued, "queued", NULL);
+        wjson_get_int64(wjson_get(bs, "last_seq"), &a->bot_last);
+        wjson_get_int64(wjson_get(bs, "queued"), &a->queued);
     }
     if (ds)
-        bridge_json_int(ds, &a->dash_last, "sources", bot_of(a->ctx), "last_seq", NULL);
+        wjson_get_int64(wjson_getv(ds, "sources", bot_of(a->ctx), "last_seq", NULL),
+                        &a->dash_last);
     cJSON_Delete(bs);
     cJSON_Delete(ds);
     const flow_source *s = flowcheck_find(a->f, bot_of(a->ctx));
@@ -405,10 +406,10 @@ check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_
     }
     const char *bot = bot_of(ctx);
     int64_t k0 = 0, dropped0 = 0, gaps0 = 0, dups0 = 0;
-    bridge_json_int(ds0, &k0, "sources", bot, "last_seq", NULL);
-    bridge_json_int(ds0, &gaps0, "sources", bot, "gaps", NULL);
-    bridge_json_int(ds0, &dups0, "sources", bot, "duplicates", NULL);
-    bridge_json_int(bs0, &dropped0, "dropped", NULL);
+    wjson_get_int64(wjson_getv(ds0, "sources", bot, "last_seq", NULL), &k0);
+    wjson_get_int64(wjson_getv(ds0, "sources", bot, "gaps", NULL), &gaps0);
+    wjson_get_int64(wjson_getv(ds0, "sources", bot, "duplicates", NULL), &dups0);
+    wjson_get_int64(wjson_get(bs0, "dropped"), &dropped0);
     cJSON_Delete(bs0);
     cJSON_Delete(ds0);
 
@@ -459,13 +460,13 @@ check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_
         goto out;
     }
     int64_t gen = -1, acked = -1, queued = -1, dropped = -1, blast = -1, gaps = 0, dups = 0;
-    bridge_json_int(bs, &gen, "generated", NULL);
-    bridge_json_int(bs, &acked, "acked", NULL);
-    bridge_json_int(bs, &queued, "queued", NULL);
-    bridge_json_int(bs, &dropped, "dropped", NULL);
-    bridge_json_int(bs, &blast, "last_seq", NULL);
-    bridge_json_int(ds, &gaps, "sources", bot, "gaps", NULL);
-    bridge_json_int(ds, &dups, "sources", bot, "duplicates", NULL);
+    wjson_get_int64(wjson_get(bs, "generated"), &gen);
+    wjson_get_int64(wjson_get(bs, "acked"), &acked);
+    wjson_get_int64(wjson_get(bs, "queued"), &queued);
+    wjson_get_int64(wjson_get(bs, "dropped"), &dropped);
+    wjson_get_int64(wjson_get(bs, "last_seq"), &blast);
+    wjson_get_int64(wjson_getv(ds, "sources", bot, "gaps", NULL), &gaps);
+    wjson_get_int64(wjson_getv(ds, "sources", bot, "duplicates", NULL), &dups);
     char probs[2048];
     uint64_t uniq = flowcheck_unique(f, bot);
     suite_metric("integrity_messages", (double)uniq, "msgs");

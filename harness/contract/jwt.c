@@ -7,9 +7,9 @@
  * safe to call from any thread. */
 #include "jwt.h"
 #include "wclock.h"
+#include "wjson.h"
 
 #include <cjson/cJSON.h>
-#include <math.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -139,19 +139,6 @@ char *jwt_sign(const char *secret, const char *sub, const char *role, int64_t tt
     return tok;
 }
 
-/* Reads a claim that must be an integral number. */
-static int claim_int(const cJSON *obj, const char *name, int64_t *out)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (!cJSON_IsNumber(it))
-        return -1;
-    double d = it->valuedouble;
-    if (!isfinite(d) || d != floor(d) || fabs(d) > 9007199254740992.0)
-        return -1;
-    *out = (int64_t)d;
-    return 0;
-}
-
 int jwt_verify(const char *token, const char *secret, int64_t now_s, jwt_claims *out, char *err,
                size_t errlen)
 {
@@ -243,11 +230,11 @@ int jwt_verify(const char *token, const char *secret, int64_t now_s, jwt_claims 
         set_err(err, errlen, "malformed token: sub and role required");
         goto done;
     }
-    if (claim_int(claims, "exp", &exp) != 0) {
+    if (!wjson_get_int64(wjson_get(claims, "exp"), &exp)) {
         set_err(err, errlen, "malformed token: exp required");
         goto done;
     }
-    if (cJSON_GetObjectItemCaseSensitive(claims, "iat") && claim_int(claims, "iat", &iat) != 0) {
+    if (wjson_get(claims, "iat") && !wjson_get_int64(wjson_get(claims, "iat"), &iat)) {
         set_err(err, errlen, "malformed token: iat not an integer");
         goto done;
     }

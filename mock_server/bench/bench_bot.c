@@ -21,6 +21,7 @@
 #include "envelope.h"
 #include "jwt.h"
 #include "wclock.h"
+#include "wjson.h"
 
 #define DRAIN_COUNT 100000
 #define SUSTAIN_S 3
@@ -164,7 +165,7 @@ int main(void)
         double wall = (double)(w1 - w0) / 1000.0;
         double pct = (double)(t1 - t0) / (double)hz / wall * 100.0;
         double acked_rate =
-            (double)(bot_testkit_jint(s1, "acked") - bot_testkit_jint(s0, "acked")) / wall;
+            (double)(wjson_int(s1, "acked", -1) - wjson_int(s0, "acked", -1)) / wall;
         printf("cpu: wsb-bot at 1000 msg/s: %.1f%% of one core over %.1f s "
                "(%.0f msg/s acked meanwhile)\n",
                pct, wall, acked_rate);

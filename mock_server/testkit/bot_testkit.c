@@ -5,6 +5,7 @@
 #include "bot_testkit.h"
 #include "testws.h"
 #include "wclock.h"
+#include "wjson.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -195,24 +196,6 @@ cJSON *bot_testkit_http_json(int port, const char *path)
     return j;
 }
 
-int64_t bot_testkit_jint(const cJSON *o, const char *path)
-{
-    /* "a.b.c" */
-    char tmp[128];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    const cJSON *cur = o;
-    for (char *save = NULL, *k = strtok_r(tmp, ".", &save); k && cur;
-         k = strtok_r(NULL, ".", &save))
-        cur = cJSON_GetObjectItemCaseSensitive(cur, k);
-    return cJSON_IsNumber(cur) ? (int64_t)cur->valuedouble : -1;
-}
-
-const char *bot_testkit_jstr(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 /* Polls the bot's /status until field >= min; returns the last value. */
 int64_t bot_testkit_wait_status(int port, const char *field, int64_t min, int timeout_ms)
 {
@@ -220,7 +203,7 @@ int64_t bot_testkit_wait_status(int port, const char *field, int64_t min, int ti
     while (wclock_mono_ms() < end) {
         cJSON *j = bot_testkit_http_json(port, "/status");
         if (j) {
-            v = bot_testkit_jint(j, field);
+            v = wjson_int(j, field, -1);
             cJSON_Delete(j);
             if (v >= min)
                 return v;

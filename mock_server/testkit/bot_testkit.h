@@ -44,10 +44,6 @@ int bot_testkit_tcp_connect(int port, int timeout_ms);
 /* GET http://127.0.0.1:port/path; the parsed JSON of a 200 answer (caller
  * frees), NULL otherwise. */
 cJSON *bot_testkit_http_json(int port, const char *path);
-/* A number by dotted path ("sources.bot-1.last_seq"); -1 when absent. */
-int64_t bot_testkit_jint(const cJSON *o, const char *path);
-/* A string member, "" when absent (borrowed). */
-const char *bot_testkit_jstr(const cJSON *o, const char *k);
 /* Polls the bot's /status until field >= min; the last value read. */
 int64_t bot_testkit_wait_status(int port, const char *field, int64_t min, int timeout_ms);
 

@@ -280,18 +280,17 @@ static sym_acc *acc_for(sym_acc *a, int *n, const char *name)
     return &a[(*n)++];
 }
 
+/* A number / string member that must be there (asserted). */
 static double num(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    CU_ASSERT(cJSON_IsNumber(v));
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    CU_ASSERT(cJSON_IsNumber(wjson_get(o, k)));
+    return wjson_num(o, k, NAN);
 }
 
 static const char *str(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    CU_ASSERT(cJSON_IsString(v));
-    return cJSON_IsString(v) ? v->valuestring : "";
+    CU_ASSERT(cJSON_IsString(wjson_get(o, k)));
+    return wjson_str(o, k, "");
 }
 
 static contract *load_contract(void)
@@ -566,12 +565,12 @@ static void replay_from_zero(int port, int64_t want_seq, replay_result *r)
         cJSON *j = cJSON_Parse(m);
         if (!j)
             continue;
-        const char *type = bot_testkit_jstr(j, "type");
+        const char *type = wjson_str(j, "type", "");
         if (!strcmp(type, "gap")) {
             r->gap_frames++;
-            r->gap_messages += bot_testkit_jint(j, "to") - bot_testkit_jint(j, "from") + 1;
-        } else if (!strcmp(bot_testkit_jstr(j, "source"), "bot-1")) {
-            int64_t seq = bot_testkit_jint(j, "seq");
+            r->gap_messages += wjson_int(j, "to", -1) - wjson_int(j, "from", -1) + 1;
+        } else if (!strcmp(wjson_str(j, "source", ""), "bot-1")) {
+            int64_t seq = wjson_int(j, "seq", -1);
             r->frames++;
             if (seq <= r->last_seq)
                 r->duplicates++;
@@ -581,9 +580,9 @@ static void replay_from_zero(int port, int64_t want_seq, replay_result *r)
                 r->last_seq = seq;
             if (!strcmp(type, "alert")) {
                 const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "data");
-                if (!strcmp(bot_testkit_jstr(d, "code"), "queue_overflow")) {
+                if (!strcmp(wjson_str(d, "code", ""), "queue_overflow")) {
                     r->alerts++;
-                    r->overflow += bot_testkit_jint(d, "count");
+                    r->overflow += wjson_int(d, "count", -1);
                 }
             }
         }
@@ -634,9 +633,9 @@ static void test_dashboard_absent_at_start(void)
     cJSON *st = bot_testkit_http_json(sport, "/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
     CU_ASSERT(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(st, "connected")));
-    CU_ASSERT_EQUAL(bot_testkit_jint(st, "sent"), 0);
-    CU_ASSERT_EQUAL(bot_testkit_jint(st, "last_seq"), 0); /* unnumbered until the first welcome */
-    int64_t it1 = bot_testkit_jint(st, "loop_iterations");
+    CU_ASSERT_EQUAL(wjson_int(st, "sent", -1), 0);
+    CU_ASSERT_EQUAL(wjson_int(st, "last_seq", -1), 0); /* unnumbered until the first welcome */
+    int64_t it1 = wjson_int(st, "loop_iterations", -1);
     cJSON_Delete(st);
     CU_ASSERT(bot_testkit_wait_status(sport, "loop_iterations", it1 + 20, 3000) >= it1 + 20);
 
@@ -652,11 +651,11 @@ static void test_dashboard_absent_at_start(void)
 
     cJSON *ds = bot_testkit_http_json(port, "/api/websocket/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.last_seq"), gen);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.received"), gen);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.duplicates"), 0);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.invalid"), 0);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.gaps"), 0);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.last_seq", -1), gen);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.received", -1), gen);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.duplicates", -1), 0);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.invalid", -1), 0);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.gaps", -1), 0);
     cJSON_Delete(ds);
     bot_testkit_child_kill(&dash, SIGKILL);
 }
@@ -694,10 +693,10 @@ static void test_dashboard_killed_and_restarted(void)
 
     cJSON *ds = bot_testkit_http_json(port, "/api/websocket/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.last_seq"), gen);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.duplicates"), 0);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.invalid"), 0);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.gaps"), 0);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.last_seq", -1), gen);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.duplicates", -1), 0);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.invalid", -1), 0);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.gaps", -1), 0);
     cJSON_Delete(ds);
 
     /* a subscriber replaying everything sees 1..gen once each, in order */
@@ -741,11 +740,11 @@ static void test_outage_longer_than_queue(void)
     cJSON *ds = bot_testkit_http_json(port, "/api/websocket/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
     long long last = bot_testkit_summary_field(line, "last_seq");
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.last_seq"), last);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.duplicates"), 0);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.invalid"), 0);
-    CU_ASSERT(bot_testkit_jint(ds, "sources.bot-1.gaps") >= 1);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.gap_messages"), dropped);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.last_seq", -1), last);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.duplicates", -1), 0);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.invalid", -1), 0);
+    CU_ASSERT(wjson_int(ds, "sources.bot-1.gaps", -1) >= 1);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.gap_messages", -1), dropped);
     cJSON_Delete(ds);
     replay_result r;
     replay_from_zero(port, last, &r);
@@ -782,7 +781,7 @@ static void test_partition_detected_by_ping(void)
     while (wclock_mono_ms() - t0 < 10000 && !seen) {
         cJSON *st = bot_testkit_http_json(sport, "/status");
         if (st && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(st, "connected")) &&
-            strstr(bot_testkit_jstr(st, "last_error"), "pong timeout"))
+            strstr(wjson_str(st, "last_error", ""), "pong timeout"))
             seen = wclock_mono_ms() - t0;
         cJSON_Delete(st);
         wclock_sleep_ms(50);
@@ -827,10 +826,10 @@ static void test_bot_restart_continues_numbering(void)
     }
     cJSON *ds = bot_testkit_http_json(port, "/api/websocket/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.last_seq"), total);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.received"), total);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.duplicates"), 0);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.gaps"), 0);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.last_seq", -1), total);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.received", -1), total);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.duplicates", -1), 0);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.gaps", -1), 0);
     cJSON_Delete(ds);
     bot_testkit_child_kill(&dash, SIGKILL);
 }
@@ -848,8 +847,8 @@ static void test_gives_up_after_max_retries(void)
     int gave_up = 0;
     while (!gave_up && wclock_mono_ms() - t0 < 5000) {
         cJSON *st = bot_testkit_http_json(sport, "/status");
-        gave_up = st && strstr(bot_testkit_jstr(st, "last_error"), "gave up") != NULL &&
-                  !strcmp(bot_testkit_jstr(st, "state"), "degraded");
+        gave_up = st && strstr(wjson_str(st, "last_error", ""), "gave up") != NULL &&
+                  !strcmp(wjson_str(st, "state", ""), "degraded");
         cJSON_Delete(st);
         if (!gave_up)
             wclock_sleep_ms(50);
@@ -886,10 +885,10 @@ static int command_round_trip(bot_testkit_ws *w, const char *id, const char *nam
         if (!j)
             continue;
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "data");
-        if (!strcmp(bot_testkit_jstr(j, "type"), "command_ack") &&
-            !strcmp(bot_testkit_jstr(d, "command_id"), id)) {
-            snprintf(status, cap, "%s", bot_testkit_jstr(d, "status"));
-            snprintf(reason, rcap, "%s", bot_testkit_jstr(d, "reason"));
+        if (!strcmp(wjson_str(j, "type", ""), "command_ack") &&
+            !strcmp(wjson_str(d, "command_id", ""), id)) {
+            snprintf(status, cap, "%s", wjson_str(d, "status", ""));
+            snprintf(reason, rcap, "%s", wjson_str(d, "reason", ""));
             cJSON_Delete(j);
             return 0;
         }
@@ -925,8 +924,8 @@ static void test_command_round_trip(void)
     CU_ASSERT_STRING_EQUAL(status, "done");
     cJSON *st = bot_testkit_http_json(sport, "/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-    CU_ASSERT_STRING_EQUAL(bot_testkit_jstr(st, "state"), "paused");
-    int64_t it = bot_testkit_jint(st, "loop_iterations");
+    CU_ASSERT_STRING_EQUAL(wjson_str(st, "state", ""), "paused");
+    int64_t it = wjson_int(st, "loop_iterations", -1);
     cJSON_Delete(st);
     /* paused: the loop keeps turning */
     CU_ASSERT(bot_testkit_wait_status(sport, "loop_iterations", it + 10, 3000) >= it + 10);
@@ -951,7 +950,7 @@ static void test_command_round_trip(void)
     CU_ASSERT_STRING_EQUAL(status, "done");
     st = bot_testkit_http_json(sport, "/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-    CU_ASSERT_STRING_EQUAL(bot_testkit_jstr(st, "state"), "running");
+    CU_ASSERT_STRING_EQUAL(wjson_str(st, "state", ""), "running");
     CU_ASSERT(fabs(cJSON_GetObjectItemCaseSensitive(st, "rate")->valuedouble - 123) < 1e-9);
     cJSON_Delete(st);
     bot_testkit_ws_close(w);
@@ -998,7 +997,7 @@ static void test_status_endpoints(void)
     CU_ASSERT_FATAL(sport > 0);
     cJSON *h = bot_testkit_http_json(sport, "/health");
     CU_ASSERT_PTR_NOT_NULL(h);
-    CU_ASSERT_STRING_EQUAL(bot_testkit_jstr(h, "status"), "ok");
+    CU_ASSERT_STRING_EQUAL(wjson_str(h, "status", ""), "ok");
     cJSON_Delete(h);
     cJSON *st = bot_testkit_http_json(sport, "/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
@@ -1008,9 +1007,9 @@ static void test_status_endpoints(void)
                           "reconnects",      "rate",      "last_error", NULL};
     for (int i = 0; keys[i]; i++)
         CU_ASSERT_PTR_NOT_NULL(cJSON_GetObjectItemCaseSensitive(st, keys[i]));
-    CU_ASSERT_EQUAL(bot_testkit_jint(st, "generated"), bot_testkit_jint(st, "acked") +
-                                                           bot_testkit_jint(st, "queued") +
-                                                           bot_testkit_jint(st, "dropped"));
+    CU_ASSERT_EQUAL(wjson_int(st, "generated", -1), wjson_int(st, "acked", -1) +
+                                                           wjson_int(st, "queued", -1) +
+                                                           wjson_int(st, "dropped", -1));
     contract *ct = load_contract();
     CU_ASSERT_PTR_NOT_NULL_FATAL(ct);
     char err[256] = "";

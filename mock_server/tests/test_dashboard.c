@@ -24,6 +24,7 @@
 #include "contract.h"
 #include "jwt.h"
 #include "testws.h"
+#include "wjson.h"
 #include "wclock.h"
 #include "testkit.h"
 
@@ -203,18 +204,6 @@ static cJSON *recv_json(testws *c, int timeout_ms)
     return cJSON_ParseWithLength(p, n);
 }
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static long long jint(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
-}
-
 static void envelope_text(char *buf, size_t cap, const char *src, long long seq,
                           const char *symbol)
 {
@@ -239,7 +228,7 @@ static int wait_ack_ms(testws *p, long long want, int timeout_ms)
         cJSON *j = recv_json(p, (int)(deadline - wclock_mono_ms()));
         if (!j)
             return 0;
-        int ok = !strcmp(jstr(j, "type"), "ack") && jint(j, "seq") >= want &&
+        int ok = !strcmp(wjson_str(j, "type", ""), "ack") && wjson_int(j, "seq", -1) >= want &&
                  conforms("control/ack", j);
         cJSON_Delete(j);
         if (ok)
@@ -257,9 +246,10 @@ static int wait_ack(testws *p, long long want)
 static long long read_welcome(testws *p)
 {
     cJSON *j = recv_json(p, WAIT_MS);
-    long long v = j && !strcmp(jstr(j, "type"), "welcome") && conforms("control/welcome", j)
-                      ? jint(j, "last_seq")
-                      : -1;
+    long long v =
+        j && !strcmp(wjson_str(j, "type", ""), "welcome") && conforms("control/welcome", j)
+            ? wjson_int(j, "last_seq", -1)
+            : -1;
     cJSON_Delete(j);
     return v;
 }
@@ -277,12 +267,8 @@ static cJSON *get_status(server *s)
 static long long status_num(server *s, const char *a, const char *b, const char *c)
 {
     cJSON *j = get_status(s);
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, a);
-    if (b)
-        v = cJSON_GetObjectItemCaseSensitive(v, b);
-    if (c)
-        v = cJSON_GetObjectItemCaseSensitive(v, c);
-    long long r = cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
+    int64_t r = -1;
+    wjson_get_int64(wjson_getv(j, a, b, c, NULL), &r); /* b and c may be NULL: a shorter path */
     cJSON_Delete(j);
     return r;
 }
@@ -320,7 +306,8 @@ static int sub_sync(testws *sub)
                                    "\"command_id\":\"sync\",\"name\":\"sync\"}"))
         return 0;
     cJSON *j = recv_json(sub, WAIT_MS);
-    int ok = j && !strcmp(jstr(j, "type"), "error") && !strcmp(jstr(j, "code"), "no_target");
+    int ok = j && !strcmp(wjson_str(j, "type", ""), "error") &&
+             !strcmp(wjson_str(j, "code", ""), "no_target");
     if (j && !ok) {
         char *t = cJSON_PrintUnformatted(j);
         fprintf(stderr, "sub_sync: unexpected frame before the sync answer: %s\n", t ? t : "");
@@ -427,9 +414,9 @@ static void test_publish_ack_fanout(void)
         for (int i = 1; i <= 5; i++) {
             cJSON *j = recv_json(subs[k], WAIT_MS);
             CU_ASSERT_PTR_NOT_NULL(j);
-            CU_ASSERT_STRING_EQUAL(jstr(j, "source"), "bot-pub");
-            CU_ASSERT_EQUAL(jint(j, "seq"), i);
-            CU_ASSERT(jint(j, "relay_us") > 0);
+            CU_ASSERT_STRING_EQUAL(wjson_str(j, "source", ""), "bot-pub");
+            CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), i);
+            CU_ASSERT(wjson_int(j, "relay_us", -1) > 0);
             CU_ASSERT(conforms("stream", j));
             cJSON_Delete(j);
         }
@@ -456,15 +443,15 @@ static void test_invalid_and_duplicate(void)
                      "\"ts_us\":1,\"data\":{\"symbol\":\"ETH-USD\",\"price\":-1,\"bid\":1,"
                      "\"ask\":1,\"volume\":1}}");
     cJSON *e = recv_json(p, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(e, "type"), "error");
-    CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "schema");
-    CU_ASSERT_EQUAL(jint(e, "seq"), 2);
+    CU_ASSERT_STRING_EQUAL(wjson_str(e, "type", ""), "error");
+    CU_ASSERT_STRING_EQUAL(wjson_str(e, "code", ""), "schema");
+    CU_ASSERT_EQUAL(wjson_int(e, "seq", -1), 2);
     CU_ASSERT(conforms("control/error", e));
     cJSON_Delete(e);
     /* unreadable JSON: seq null */
     testws_send_text(p, "{\"v\":1,");
     e = recv_json(p, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "json");
+    CU_ASSERT_STRING_EQUAL(wjson_str(e, "code", ""), "json");
     CU_ASSERT(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(e, "seq")));
     CU_ASSERT(conforms("control/error", e));
     cJSON_Delete(e);
@@ -472,21 +459,21 @@ static void test_invalid_and_duplicate(void)
     testws_send_text(p, "{\"v\":1,\"v\":1,\"type\":\"heartbeat\",\"source\":\"bot-inv\",\"seq\":2,"
                      "\"ts_us\":1,\"data\":{\"loop_iterations\":1}}");
     e = recv_json(p, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "duplicate_key");
+    CU_ASSERT_STRING_EQUAL(wjson_str(e, "code", ""), "duplicate_key");
     cJSON_Delete(e);
     /* a type the contract does not know */
     testws_send_text(p, "{\"v\":1,\"type\":\"moon_landing\",\"source\":\"bot-inv\",\"seq\":2,"
                      "\"ts_us\":1,\"data\":{}}");
     e = recv_json(p, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "unknown_type");
-    CU_ASSERT_EQUAL(jint(e, "seq"), 2);
+    CU_ASSERT_STRING_EQUAL(wjson_str(e, "code", ""), "unknown_type");
+    CU_ASSERT_EQUAL(wjson_int(e, "seq", -1), 2);
     cJSON_Delete(e);
     /* another connection's source */
     char buf[512];
     envelope_text(buf, sizeof buf, "someone-else", 2, "ETH-USD");
     testws_send_text(p, buf);
     e = recv_json(p, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "source");
+    CU_ASSERT_STRING_EQUAL(wjson_str(e, "code", ""), "source");
     cJSON_Delete(e);
     /* duplicate: re-acked, not forwarded */
     CU_ASSERT_EQUAL(publish(p, "bot-inv", 1, "ETH-USD"), 0);
@@ -495,10 +482,10 @@ static void test_invalid_and_duplicate(void)
     CU_ASSERT(wait_ack(p, 2));
     /* the subscriber saw 1 then 2, nothing invalid, no duplicate */
     cJSON *j = recv_json(sub, WAIT_MS);
-    CU_ASSERT_EQUAL(jint(j, "seq"), 1);
+    CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 1);
     cJSON_Delete(j);
     j = recv_json(sub, WAIT_MS);
-    CU_ASSERT_EQUAL(jint(j, "seq"), 2);
+    CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 2);
     CU_ASSERT_PTR_NULL(cJSON_GetObjectItemCaseSensitive(j, "code"));
     cJSON_Delete(j);
     CU_ASSERT_PTR_NULL(recv_json(sub, 200));
@@ -521,16 +508,16 @@ static void test_gap_notice(void)
     publish(p, "bot-gap", 5, "SOL-USD");
     CU_ASSERT(wait_ack(p, 5));
     cJSON *j = recv_json(sub, WAIT_MS);
-    CU_ASSERT_EQUAL(jint(j, "seq"), 1);
+    CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 1);
     cJSON_Delete(j);
     j = recv_json(sub, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "gap");
-    CU_ASSERT_EQUAL(jint(j, "from"), 2);
-    CU_ASSERT_EQUAL(jint(j, "to"), 4);
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "gap");
+    CU_ASSERT_EQUAL(wjson_int(j, "from", -1), 2);
+    CU_ASSERT_EQUAL(wjson_int(j, "to", -1), 4);
     CU_ASSERT(conforms("control/gap", j));
     cJSON_Delete(j);
     j = recv_json(sub, WAIT_MS);
-    CU_ASSERT_EQUAL(jint(j, "seq"), 5);
+    CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 5);
     cJSON_Delete(j);
     CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-gap", "gaps"), 1);
     CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-gap", "gap_messages"), 3);
@@ -555,15 +542,15 @@ static void test_filters(void)
                      "\"ts_us\":1,\"data\":{\"loop_iterations\":7}}");
     CU_ASSERT(wait_ack(p, 3));
     cJSON *j = recv_json(sub_t, WAIT_MS);
-    CU_ASSERT_EQUAL(jint(j, "seq"), 3);
+    CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 3);
     cJSON_Delete(j);
     CU_ASSERT_PTR_NULL(recv_json(sub_t, 200));
     /* symbols: AAPL, and the heartbeat that has no symbol */
     j = recv_json(sub_s, WAIT_MS);
-    CU_ASSERT_EQUAL(jint(j, "seq"), 2);
+    CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 2);
     cJSON_Delete(j);
     j = recv_json(sub_s, WAIT_MS);
-    CU_ASSERT_EQUAL(jint(j, "seq"), 3);
+    CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 3);
     cJSON_Delete(j);
     CU_ASSERT_PTR_NULL(recv_json(sub_s, 200));
     testws_close(sub_t);
@@ -577,8 +564,8 @@ static void test_first_frame_rule(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     testws_send_text(c, "{\"type\":\"command\",\"target\":\"x\",\"command_id\":\"c1\",\"name\":\"pause\"}");
     cJSON *j = recv_json(c, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "error");
-    CU_ASSERT_STRING_EQUAL(jstr(j, "code"), "protocol");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "error");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "code", ""), "protocol");
     cJSON_Delete(j);
     CU_ASSERT_EQUAL(testws_wait_close(c, WAIT_MS), 1008);
     testws_close(c);
@@ -603,8 +590,8 @@ static void test_resume_from_history(void)
         cJSON *j = recv_json(sub, WAIT_MS);
         if (!j)
             break;
-        CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "market_data");
-        CU_ASSERT_EQUAL(jint(j, "seq"), expect);
+        CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "market_data");
+        CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), expect);
         expect++;
         cJSON_Delete(j);
     }
@@ -629,7 +616,7 @@ static void test_resubscribe_replaces_filter(void)
     publish(p, "bot-re", 2, "BTC-USD");
     CU_ASSERT(wait_ack(p, 2));
     cJSON *j = recv_json(sub, WAIT_MS);
-    CU_ASSERT_EQUAL(jint(j, "seq"), 2);
+    CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 2);
     cJSON_Delete(j);
     CU_ASSERT_PTR_NULL(recv_json(sub, 200));
     testws_close(sub);
@@ -649,15 +636,15 @@ static void test_history_too_short(void)
     testws *sub = subscribe(&s, "viewer-h", "{\"type\":\"resume\",\"from\":{\"bot-h\":5}}");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     cJSON *j = recv_json(sub, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "gap");
-    CU_ASSERT_STRING_EQUAL(jstr(j, "reason"), "history");
-    CU_ASSERT_EQUAL(jint(j, "from"), 6);
-    CU_ASSERT_EQUAL(jint(j, "to"), 20);
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "gap");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "reason", ""), "history");
+    CU_ASSERT_EQUAL(wjson_int(j, "from", -1), 6);
+    CU_ASSERT_EQUAL(wjson_int(j, "to", -1), 20);
     CU_ASSERT(conforms("control/gap", j));
     cJSON_Delete(j);
     for (int i = 21; i <= 30; i++) {
         j = recv_json(sub, WAIT_MS);
-        CU_ASSERT_EQUAL(jint(j, "seq"), i);
+        CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), i);
         cJSON_Delete(j);
     }
     testws_close(sub);
@@ -700,13 +687,13 @@ static void test_resume_full_history_live(void)
                         testws_close_code(sub));
                 break;
             }
-            if (!strcmp(jstr(j, "type"), "gap")) {
-                CU_ASSERT_EQUAL(jint(j, "from"), next);
-                CU_ASSERT_STRING_EQUAL(jstr(j, "reason"), "history");
-                next = jint(j, "to") + 1;
+            if (!strcmp(wjson_str(j, "type", ""), "gap")) {
+                CU_ASSERT_EQUAL(wjson_int(j, "from", -1), next);
+                CU_ASSERT_STRING_EQUAL(wjson_str(j, "reason", ""), "history");
+                next = wjson_int(j, "to", -1) + 1;
             } else {
-                CU_ASSERT_EQUAL(jint(j, "seq"), next);
-                next = jint(j, "seq") + 1;
+                CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), next);
+                next = wjson_int(j, "seq", -1) + 1;
             }
             cJSON_Delete(j);
         }
@@ -743,8 +730,8 @@ static void test_command_relay(void)
     testws_send_text(sub, "{\"type\":\"command\",\"target\":\"bot-absent\",\"command_id\":\"c-1\","
                        "\"name\":\"pause\",\"params\":{}}");
     cJSON *j = recv_json(sub, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "error");
-    CU_ASSERT_STRING_EQUAL(jstr(j, "code"), "no_target");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "error");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "code", ""), "no_target");
     cJSON_Delete(j);
     testws *p = connect_as(&S, "publisher", "bot-cmd");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
@@ -752,18 +739,18 @@ static void test_command_relay(void)
     testws_send_text(sub, "{\"type\":\"command\",\"target\":\"bot-cmd\",\"command_id\":\"c-2\","
                        "\"name\":\"set_rate\",\"params\":{\"rate\":5}}");
     j = recv_json(p, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "command");
-    CU_ASSERT_STRING_EQUAL(jstr(j, "command_id"), "c-2");
-    CU_ASSERT_STRING_EQUAL(jstr(j, "name"), "set_rate");
-    CU_ASSERT_EQUAL(jint(cJSON_GetObjectItemCaseSensitive(j, "params"), "rate"), 5);
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "command");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "command_id", ""), "c-2");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "name", ""), "set_rate");
+    CU_ASSERT_EQUAL(wjson_int(j, "params.rate", -1), 5);
     CU_ASSERT(conforms("control/command_relay", j));
     cJSON_Delete(j);
     /* the bot's answer comes back through the stream */
     testws_send_text(p, "{\"v\":1,\"type\":\"command_ack\",\"source\":\"bot-cmd\",\"seq\":1,"
                      "\"ts_us\":1,\"data\":{\"command_id\":\"c-2\",\"status\":\"done\"}}");
     j = recv_json(sub, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "command_ack");
-    CU_ASSERT_STRING_EQUAL(jstr(cJSON_GetObjectItemCaseSensitive(j, "data"), "command_id"), "c-2");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "command_ack");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "data.command_id", ""), "c-2");
     cJSON_Delete(j);
     testws_close(sub);
     testws_close(p);
@@ -818,12 +805,12 @@ static void test_journal_restart(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     for (int i = 46; i <= 50; i++) {
         cJSON *j = recv_json(sub, WAIT_MS);
-        CU_ASSERT_EQUAL(jint(j, "seq"), i);
+        CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), i);
         cJSON_Delete(j);
     }
     publish(p, "bot-j", 51, "BTC-USD");
     cJSON *j = recv_json(sub, WAIT_MS);
-    CU_ASSERT_EQUAL(jint(j, "seq"), 51);
+    CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 51);
     cJSON_Delete(j);
     CU_ASSERT(wait_ack(p, 51));
     testws_close(sub);
@@ -941,7 +928,7 @@ static void test_restart_exactly_once(void)
         publish(p, "bot-x", i, "BTC-USD");
     for (int i = 1; i <= 10; i++) {
         cJSON *j = recv_json(sub, WAIT_MS);
-        CU_ASSERT_EQUAL(jint(j, "seq"), i);
+        CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), i);
         cJSON_Delete(j);
     }
     CU_ASSERT_PTR_NULL(recv_json(p, 200)); /* nothing durable: no ack */
@@ -961,7 +948,7 @@ static void test_restart_exactly_once(void)
     CU_ASSERT(wait_ack(p, 12));
     for (int i = 11; i <= 12; i++) {
         cJSON *j = recv_json(sub, WAIT_MS);
-        CU_ASSERT_EQUAL(jint(j, "seq"), i);
+        CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), i);
         cJSON_Delete(j);
     }
     CU_ASSERT_PTR_NULL(recv_json(sub, 200));
@@ -1115,19 +1102,21 @@ static void test_slow_drop(void)
                     testws_close_code(slow));
             break;
         }
-        if (!strcmp(jstr(j, "type"), "gap")) {
-            if (jint(j, "from") != next)
-                fprintf(stderr, "gap %lld..%lld, expected from %lld\n", jint(j, "from"),
-                        jint(j, "to"), next);
-            CU_ASSERT_EQUAL(jint(j, "from"), next);
-            CU_ASSERT_STRING_EQUAL(jstr(j, "reason"), "slow_consumer");
-            gapped += jint(j, "to") - jint(j, "from") + 1;
-            next = jint(j, "to") + 1;
+        if (!strcmp(wjson_str(j, "type", ""), "gap")) {
+            if (wjson_int(j, "from", -1) != next)
+                fprintf(stderr, "gap %lld..%lld, expected from %lld\n",
+                        (long long)wjson_int(j, "from", -1), (long long)wjson_int(j, "to", -1),
+                        next);
+            CU_ASSERT_EQUAL(wjson_int(j, "from", -1), next);
+            CU_ASSERT_STRING_EQUAL(wjson_str(j, "reason", ""), "slow_consumer");
+            gapped += wjson_int(j, "to", -1) - wjson_int(j, "from", -1) + 1;
+            next = wjson_int(j, "to", -1) + 1;
         } else {
-            if (jint(j, "seq") != next)
-                fprintf(stderr, "seq %lld, expected %lld\n", jint(j, "seq"), next);
-            CU_ASSERT_EQUAL(jint(j, "seq"), next);
-            next = jint(j, "seq") + 1;
+            if (wjson_int(j, "seq", -1) != next)
+                fprintf(stderr, "seq %lld, expected %lld\n", (long long)wjson_int(j, "seq", -1),
+                        next);
+            CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), next);
+            next = wjson_int(j, "seq", -1) + 1;
             seen++;
             if (getenv("TEST_TRACE") && seen % 500 == 0)
                 fprintf(stderr, "t=%lld seen %lld next %lld\n", (long long)wclock_mono_ms(), seen, next);
@@ -1181,8 +1170,8 @@ static void test_limits(void)
     read_welcome(p);
     testws_send_text(p, "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]");
     cJSON *j = recv_json(p, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "error");
-    CU_ASSERT_STRING_EQUAL(jstr(j, "code"), "json");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "error");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "code", ""), "json");
     cJSON_Delete(j);
     CU_ASSERT_EQUAL(publish(p, "bot-l", 1, "BTC-USD"), 0);
     CU_ASSERT(wait_ack(p, 1));
@@ -1247,7 +1236,7 @@ static void test_fractional_rate_limit(void)
     CU_ASSERT(wait_ack(p, 1));
     CU_ASSERT_EQUAL(publish(p, "bot-slowrate", 2, "BTC-USD"), 0);
     cJSON *j = recv_json(p, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(j, "code"), "rate");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "code", ""), "rate");
     cJSON_Delete(j);
     CU_ASSERT_EQUAL(testws_wait_close(p, WAIT_MS), 1008);
     testws_close(p);
@@ -1286,14 +1275,14 @@ static void test_status_and_metrics(void)
 {
     cJSON *j = get_status(&S);
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-    CU_ASSERT_STRING_EQUAL(jstr(j, "service"), "wsb-dashboard");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "service", ""), "wsb-dashboard");
     CU_ASSERT(conforms("status/dashboard", j));
     const cJSON *src = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "sources"),
                                                         "bot-pub");
-    CU_ASSERT_EQUAL(jint(src, "received"), 5);
-    CU_ASSERT_EQUAL(jint(cJSON_GetObjectItemCaseSensitive(j, "journal"), "records") > 0, 1);
-    long long delivered = jint(cJSON_GetObjectItemCaseSensitive(j, "messages"), "delivered");
-    long long auth = jint(cJSON_GetObjectItemCaseSensitive(j, "refused"), "auth");
+    CU_ASSERT_EQUAL(wjson_int(src, "received", -1), 5);
+    CU_ASSERT_EQUAL(wjson_int(j, "journal.records", -1) > 0, 1);
+    long long delivered = wjson_int(j, "messages.delivered", -1);
+    long long auth = wjson_int(j, "refused.auth", -1);
     cJSON_Delete(j);
     char *body;
     CU_ASSERT_EQUAL(testws_http_get(S.port, "/metrics", &body, WAIT_MS), 200);
