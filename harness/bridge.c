@@ -272,24 +272,6 @@ cJSON *bridge_bot_status(const suite_ctx *ctx, int *absent, char *err, size_t er
                       errlen);
 }
 
-static const char *const sample_data[CONTRACT_NUM_TYPES] = {
-    "{\"symbol\":\"BTC-USD\",\"price\":64250.5,\"bid\":64250.0,\"ask\":64251.0,\"volume\":12.75}",
-    "{\"symbol\":\"ETH/USDT\",\"action\":\"buy\",\"confidence\":0.87,\"model\":\"conn-test\"}",
-    "{\"order_id\":\"ord-t1\",\"symbol\":\"BTC-USD\",\"side\":\"buy\",\"order_type\":\"market\","
-    "\"status\":\"filled\",\"quantity\":0.5,\"filled_quantity\":0.5}",
-    "{\"trade_id\":\"t-1\",\"order_id\":\"ord-t1\",\"symbol\":\"BTC-USD\",\"side\":\"buy\","
-    "\"quantity\":0.5,\"price\":64250.5,\"fee\":0.1}",
-    "{\"symbol\":\"AAPL\",\"quantity\":-10,\"avg_price\":189.3,\"unrealized_pnl\":-12.5,"
-    "\"realized_pnl\":40.0}",
-    "{\"balance\":100000.0,\"equity\":100027.5,\"unrealized_pnl\":-12.5,\"realized_pnl\":40.0,"
-    "\"open_positions\":2}",
-    "{\"state\":\"running\",\"uptime_s\":1.5,\"loop_iterations\":10,\"generated\":7,\"queued\":0,"
-    "\"dropped\":0,\"connected\":true}",
-    "{\"loop_iterations\":10}",
-    "{\"level\":\"info\",\"code\":\"conn_test\",\"message\":\"hello from the harness\"}",
-    "{\"command_id\":\"c-test\",\"status\":\"done\"}",
-};
-
 char *bridge_envelope(int ti, const char *source, int64_t seq, size_t pad_to, size_t *len)
 {
     if (ti < 0 || ti >= CONTRACT_NUM_TYPES)
@@ -299,7 +281,7 @@ char *bridge_envelope(int ti, const char *source, int64_t seq, size_t pad_to, si
                      "{\"v\":1,\"type\":\"%s\",\"source\":\"%s\",\"seq\":%lld,\"ts_us\":%lld,"
                      "\"data\":%s",
                      contract_types[ti], source, (long long)seq,
-                     (long long)wclock_real_us(), sample_data[ti]);
+                     (long long)wclock_real_us(), contract_sample_data(ti));
     if (n < 0 || (size_t)n >= sizeof(head))
         return NULL;
     size_t total = (size_t)n + 1;

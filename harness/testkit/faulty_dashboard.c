@@ -392,24 +392,6 @@ static void subscriber_frame(pss *p, const char *text, size_t len)
 
 /* --- the built-in generator (source bot-1) ------------------------------- */
 
-static const char *const gen_data[CONTRACT_NUM_TYPES] = {
-    "{\"symbol\":\"BTC-USD\",\"price\":64250.5,\"bid\":64250.0,\"ask\":64251.0,\"volume\":12.75}",
-    "{\"symbol\":\"ETH/USDT\",\"action\":\"buy\",\"confidence\":0.87,\"model\":\"m1\"}",
-    "{\"order_id\":\"ord-1\",\"symbol\":\"BTC-USD\",\"side\":\"buy\",\"order_type\":\"market\","
-    "\"status\":\"filled\",\"quantity\":0.5,\"filled_quantity\":0.5}",
-    "{\"trade_id\":\"t-1\",\"order_id\":\"ord-1\",\"symbol\":\"BTC-USD\",\"side\":\"buy\","
-    "\"quantity\":0.5,\"price\":64250.5,\"fee\":0.1}",
-    "{\"symbol\":\"AAPL\",\"quantity\":-10,\"avg_price\":189.3,\"unrealized_pnl\":-12.5,"
-    "\"realized_pnl\":40.0}",
-    "{\"balance\":100000.0,\"equity\":100027.5,\"unrealized_pnl\":-12.5,\"realized_pnl\":40.0,"
-    "\"open_positions\":2}",
-    "{\"state\":\"running\",\"uptime_s\":1.5,\"loop_iterations\":10,\"generated\":7,\"queued\":0,"
-    "\"dropped\":0,\"connected\":true}",
-    "{\"loop_iterations\":10}",
-    "{\"level\":\"info\",\"code\":\"test_alert\",\"message\":\"hello\"}",
-    "{\"command_id\":\"c-1\",\"status\":\"done\"}",
-};
-
 static void gen_emit(int ti, const char *data)
 {
     char buf[1024];
@@ -437,7 +419,7 @@ static void gen_cb(lws_sorted_usec_list_t *sul)
     if (!g.gen_paused) {
         /* cycle through the types; command_ack only answers commands */
         int ti = (int)(tick++ % (CONTRACT_NUM_TYPES - 1));
-        gen_emit(ti, gen_data[ti]);
+        gen_emit(ti, contract_sample_data(ti));
     }
     lws_sul_schedule(g.ctx, 0, &g.gen_sul, gen_cb, (lws_usec_t)(1e6 / g.gen_rate));
 }
