@@ -545,8 +545,7 @@ static void pub_message(dashboard *d, dashboard_conn *c, const char *text, size_
     publisher_settle(d, c);
 }
 
-/* Fills a publisher's batch: private frames, then the cumulative ack. */
-static size_t pub_fill(dashboard *d, dashboard_conn *c, uint8_t *buf, size_t cap, int *more)
+size_t dashboard_out_fill(dashboard_conn *c, uint8_t *buf, size_t cap, int *more)
 {
     size_t n = 0;
     *more = 0;
@@ -564,6 +563,15 @@ static size_t pub_fill(dashboard *d, dashboard_conn *c, uint8_t *buf, size_t cap
         c->out_count--;
         free(o);
     }
+    return n;
+}
+
+/* Fills a publisher's batch: private frames, then the cumulative ack. */
+static size_t pub_fill(dashboard *d, dashboard_conn *c, uint8_t *buf, size_t cap, int *more)
+{
+    size_t n = dashboard_out_fill(c, buf, cap, more);
+    if (*more)
+        return n;
     if (c->src >= 0) {
         int64_t dur = d->sources[c->src].durable_seq;
         if (dur > c->acked_sent || c->ack_wanted) {
@@ -664,17 +672,7 @@ static int writeable(dashboard *d, dashboard_conn *c, struct lws *wsi)
     int more = 0;
     if (c->close_code) {
         /* the frames that explain the close (an error) go first */
-        size_t n = 0;
-        while (c->out_head && n + c->out_head->len <= DASHBOARD_WRITE_CAP) {
-            dashboard_out *o = c->out_head;
-            memcpy(buf + n, o->data, o->len);
-            n += o->len;
-            c->out_head = o->next;
-            c->out_count--;
-            free(o);
-        }
-        if (!c->out_head)
-            c->out_tail = NULL;
+        size_t n = dashboard_out_fill(c, buf, DASHBOARD_WRITE_CAP, &more);
         if (n && lws_write(wsi, buf, n, LWS_WRITE_RAW) < (int)n)
             return -1;
         return close_now(wsi, c->close_code, c->close_reason);
