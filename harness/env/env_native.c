@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "procstat.h"
 #include "results.h"
 #include "wlog.h"
 
@@ -435,43 +436,6 @@ static int native_unpause(envdriver *d, env_service s, char *err, size_t errlen)
     return native_kill(d, s, SIGCONT, err, errlen);
 }
 
-/* utime + stime of pid in seconds, -1 when unreadable */
-static double proc_cpu(pid_t pid)
-{
-    char path[64], buf[2048];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *p = strrchr(buf, ')'); /* the command name may hold spaces */
-    if (!p)
-        return -1;
-    unsigned long long ut = 0, st = 0;
-    /* after ')': state(3) ... utime is field 14, stime 15 */
-    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return -1;
-    long hz = sysconf(_SC_CLK_TCK);
-    return (double)(ut + st) / (double)(hz > 0 ? hz : 100);
-}
-
-static long long proc_rss(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return -1;
-    long long kb = -1;
-    while (fgets(line, sizeof(line), f))
-        if (sscanf(line, "VmRSS: %lld kB", &kb) == 1)
-            break;
-    fclose(f);
-    return kb < 0 ? -1 : kb * 1024;
-}
-
 static int native_stats(envdriver *d, env_service s, env_stats *out, char *err, size_t errlen)
 {
     native_impl *im = d->impl;
@@ -481,7 +445,7 @@ static int native_stats(envdriver *d, env_service s, env_stats *out, char *err, 
         return -1;
     }
     double wall = now_s();
-    double cpu = proc_cpu(sv->pid);
+    double cpu = procstat_cpu_seconds(sv->pid);
     if (cpu < 0) {
         snprintf(err, errlen, "cannot read /proc/%d/stat", (int)sv->pid);
         return -1;
@@ -489,7 +453,7 @@ static int native_stats(envdriver *d, env_service s, env_stats *out, char *err, 
     if (!sv->have_sample || wall - sv->wall_last < 0.1) {
         /* no recent baseline: measure over a 200 ms window */
         poll(NULL, 0, 200);
-        double c1 = proc_cpu(sv->pid);
+        double c1 = procstat_cpu_seconds(sv->pid);
         double w1 = now_s();
         if (c1 < 0) {
             snprintf(err, errlen, "%s ended while being measured", sv->prog);
@@ -504,7 +468,7 @@ static int native_stats(envdriver *d, env_service s, env_stats *out, char *err, 
     sv->cpu_last = cpu;
     sv->wall_last = wall;
     sv->have_sample = 1;
-    out->mem_bytes = proc_rss(sv->pid);
+    out->mem_bytes = procstat_rss_bytes(sv->pid);
     if (out->mem_bytes < 0) {
         snprintf(err, errlen, "cannot read /proc/%d/status", (int)sv->pid);
         return -1;

@@ -1,7 +1,7 @@
 # harness/tests: the harness core's unit and integration tests. test-dockerapi
 # runs against the real engine; it is skipped (exit 0, says so) when no engine
 # answers, and fails then when WSB_REQUIRE_DOCKER=1 (.ci/run).
-HARNESS_TESTS := histogram results runner env-native httpc merge dockerapi validate
+HARNESS_TESTS := histogram results runner env-native httpc merge dockerapi validate procstat
 TESTS += $(HARNESS_TESTS:%=test-%)
 $(foreach t,$(HARNESS_TESTS),$(eval test-$(t)_SRCS := harness/tests/test_$(subst -,_,$(t)).c harness/testkit/testkit.c))
 

@@ -20,32 +20,13 @@
 #include "bot_testkit.h"
 #include "envelope.h"
 #include "jwt.h"
+#include "procstat.h"
 #include "wclock.h"
 #include "wjson.h"
 
 #define DRAIN_COUNT 100000
 #define SUSTAIN_S 3
 #define CPU_SAMPLE_S 5
-
-static long long cpu_ticks(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    /* fields after the ")" of comm: state is field 3; utime 14, stime 15 */
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return -1;
-    unsigned long long ut = 0, st = 0;
-    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return -1;
-    return (long long)(ut + st);
-}
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -141,7 +122,7 @@ int main(void)
         bot_testkit_ws_send(w, 1, sub, strlen(sub));
     size_t nlat = 0, cap = CPU_SAMPLE_S * 2000;
     int64_t *lat = malloc(cap * sizeof(*lat));
-    long long t0 = cpu_ticks(bot.pid);
+    long long t0 = procstat_cpu_ticks(bot.pid);
     int64_t w0 = wclock_mono_ms();
     cJSON *s0 = bot_testkit_http_json(sport, "/status");
     while (wclock_mono_ms() - w0 < CPU_SAMPLE_S * 1000) {
@@ -158,7 +139,7 @@ int main(void)
             nlat < cap)
             lat[nlat++] = pk.relay_us - pk.ts_us;
     }
-    long long t1 = cpu_ticks(bot.pid);
+    long long t1 = procstat_cpu_ticks(bot.pid);
     int64_t w1 = wclock_mono_ms();
     cJSON *s1 = bot_testkit_http_json(sport, "/status");
     if (t0 >= 0 && t1 >= 0 && s0 && s1) {

@@ -61,6 +61,7 @@
 #include <unistd.h>
 
 #include "jwt.h"
+#include "procstat.h"
 #include "testws.h"
 #include "wclock.h"
 
@@ -123,39 +124,6 @@ static void stop_server(void)
         waitpid(server_pid, NULL, 0);
         server_pid = 0;
     }
-}
-
-static long rss_kb(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long kb = -1;
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmRSS:", 6))
-            kb = strtol(line + 6, NULL, 10);
-    fclose(f);
-    return kb;
-}
-
-/* The server's CPU time so far (user + system), in seconds. */
-static double cpu_s(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    unsigned long ut = 0, st = 0;
-    if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
-        return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-    return 0;
 }
 
 static long status_subscribers(int port)
@@ -360,7 +328,7 @@ static int bench_fanout(void)
     uint8_t *batch = malloc(64 * 1024);
     int64_t t0 = wclock_mono_us(), tend = t0 + (int64_t)(secs * 1e6);
     long long d0 = atomic_load(&delivered);
-    double c0 = cpu_s(server_pid);
+    double c0 = procstat_cpu_seconds(server_pid);
     while (wclock_mono_us() < tend) {
         long long inflight = seq - (atomic_load(&delivered) - d0) / NSUBS;
         if (inflight > WINDOW) {
@@ -382,13 +350,13 @@ static int bench_fanout(void)
     printf("fan-out at full speed: 1 publisher, %d subscribers, %lld published, %lld delivered "
            "in %.2f s: %.0f delivered msgs/s (%.0f published/s, server CPU %.0f%%)\n",
            NSUBS, seq, got, (t1 - t0) / 1e6, got / ((t1 - t0) / 1e6), seq / ((t1 - t0) / 1e6),
-           100.0 * (cpu_s(server_pid) - c0) / ((t1 - t0) / 1e6));
+           100.0 * (procstat_cpu_seconds(server_pid) - c0) / ((t1 - t0) / 1e6));
 
     /* 2: fixed 1,000 msg/s for 5 s */
     atomic_store(&nlat, 0);
     atomic_store(&measure_latency, 1);
     long long d1 = atomic_load(&delivered);
-    double c1 = cpu_s(server_pid);
+    double c1 = procstat_cpu_seconds(server_pid);
     /* the default 50 us timer slack would be counted as latency (ts_us is
      * the scheduled time) */
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
@@ -416,7 +384,7 @@ static int bench_fanout(void)
     while (atomic_load(&delivered) - d1 < (long long)nmsg * NSUBS && wclock_mono_us() < drain_end)
         usleep(1000);
     atomic_store(&measure_latency, 0);
-    double busy = cpu_s(server_pid) - c1;
+    double busy = procstat_cpu_seconds(server_pid) - c1;
     long n = atomic_load(&nlat);
     if (n > MAX_LAT)
         n = MAX_LAT;
@@ -609,7 +577,7 @@ static void bench_idle(void)
     if (port < 0)
         return;
     usleep(200000);
-    long base = rss_kb(server_pid);
+    long base = (long)(procstat_rss_bytes(server_pid) / 1024);
     char *tok = jwt_sign(SECRET, "idle-viewer", "subscriber", 3600);
     int *fds = calloc((size_t)want, sizeof(int));
     int64_t t0 = wclock_mono_us();
@@ -621,7 +589,7 @@ static void bench_idle(void)
     while (wclock_mono_us() < deadline && (counted = status_subscribers(port)) < held)
         usleep(100000);
     usleep(300000);
-    long after = rss_kb(server_pid);
+    long after = (long)(procstat_rss_bytes(server_pid) / 1024);
     printf("idle subscribers: %d of %d held (server counts %ld) after %.2f s; server RSS %ld KB -> "
            "%ld KB: %.0f bytes per idle subscriber\n",
            held, want, counted, s, base, after,
