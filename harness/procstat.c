@@ -65,3 +65,20 @@ pid_t procstat_ppid(pid_t pid)
         return -1;
     return (pid_t)ppid;
 }
+
+pid_t procstat_pgrp(pid_t pid)
+{
+    char buf[2048];
+    const char *p = procstat_stat_fields(pid, buf, sizeof(buf));
+    int pgrp;
+    if (!p || sscanf(p, "%*c %*d %d", &pgrp) != 1)
+        return -1;
+    return (pid_t)pgrp;
+}
+
+char procstat_state(pid_t pid)
+{
+    char buf[2048];
+    const char *p = procstat_stat_fields(pid, buf, sizeof(buf));
+    return p ? p[0] : 0;
+}

@@ -18,5 +18,9 @@ double procstat_cpu_seconds(pid_t pid);
 long long procstat_rss_bytes(pid_t pid);
 /* The parent's pid, or -1. */
 pid_t procstat_ppid(pid_t pid);
+/* The process group, or -1. */
+pid_t procstat_pgrp(pid_t pid);
+/* The state letter ('R', 'S', 'T', 'Z' for a zombie...), or 0. */
+char procstat_state(pid_t pid);
 
 #endif

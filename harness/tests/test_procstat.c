@@ -1,6 +1,7 @@
 /* test_procstat: CUnit tests of the /proc readers (harness/procstat.c) on
  * this process and on one that does not exist: CPU time grows with work,
- * the RSS is plausible, the parent is getppid(), and a gone pid reads -1. */
+ * the RSS is plausible, the parent, group and state are right, and a gone
+ * pid reads -1. */
 #include "procstat.h"
 
 #include <CUnit/Basic.h>
@@ -22,6 +23,8 @@ static void test_self(void)
     long long rss = procstat_rss_bytes(me);
     CU_ASSERT_TRUE(rss > 64 * 1024 && rss < 4LL * 1024 * 1024 * 1024);
     CU_ASSERT_EQUAL(procstat_ppid(me), getppid());
+    CU_ASSERT_EQUAL(procstat_pgrp(me), getpgrp());
+    CU_ASSERT_EQUAL(procstat_state(me), 'R'); /* it is reading its own state */
 }
 
 static void test_gone(void)
@@ -31,6 +34,8 @@ static void test_gone(void)
     CU_ASSERT_TRUE(procstat_cpu_seconds(none) < 0);
     CU_ASSERT_EQUAL(procstat_rss_bytes(none), -1);
     CU_ASSERT_EQUAL(procstat_ppid(none), -1);
+    CU_ASSERT_EQUAL(procstat_pgrp(none), -1);
+    CU_ASSERT_EQUAL(procstat_state(none), 0);
 }
 
 int main(void)

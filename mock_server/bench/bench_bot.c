@@ -38,13 +38,13 @@ static int cmp_i64(const void *a, const void *b)
 static int count_run(int dport, const char *log, const char *const *extra, char *line, size_t cap,
                      int timeout_ms)
 {
-    static bot_testkit_child bot;
+    static spawn_proc bot;
     if (bot_testkit_start_bot(&bot, dport, log, extra) < 0)
         return -1;
-    int ok = bot_testkit_child_wait_line(&bot, "wsb-bot summary", timeout_ms);
+    int ok = spawn_wait_line(&bot, "wsb-bot summary", timeout_ms);
     if (ok)
         snprintf(line, cap, "%s", bot.line);
-    bot_testkit_child_wait_exit(&bot, 5000);
+    spawn_stop(&bot, 0, 5000);
     return ok ? 0 : -1;
 }
 
@@ -54,7 +54,7 @@ int main(void)
     bot_testkit_log_path(dlog, sizeof(dlog), "bench-dashboard");
     bot_testkit_log_path(blog, sizeof(blog), "bench-bot");
     signal(SIGPIPE, SIG_IGN);
-    static bot_testkit_child dash;
+    static spawn_proc dash;
     int dport = bot_testkit_start_dashboard(&dash, 0, NULL, dlog);
     if (dport <= 0) {
         fprintf(stderr, "bench_bot: cannot start the dashboard (log %s)\n", dlog);
@@ -103,7 +103,7 @@ int main(void)
     }
 
     /* 3. CPU at 1,000 msg/s */
-    static bot_testkit_child bot;
+    static spawn_proc bot;
     const char *cpu[] = {"--rate", "1000", "--seed", "3", "--flush-timeout", "1", NULL};
     int sport = bot_testkit_start_bot(&bot, dport, blog, cpu);
     if (sport <= 0) {
@@ -164,8 +164,8 @@ int main(void)
     bot_testkit_ws_close(w);
     cJSON_Delete(s0);
     cJSON_Delete(s1);
-    bot_testkit_child_kill(&bot, SIGTERM);
-    bot_testkit_child_wait_exit(&bot, 5000);
-    bot_testkit_child_kill(&dash, SIGKILL);
+    spawn_signal(&bot, SIGTERM);
+    spawn_stop(&bot, 0, 5000);
+    spawn_stop(&dash, SIGKILL, 5000);
     return 0;
 }

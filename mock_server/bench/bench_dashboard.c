@@ -62,6 +62,8 @@
 
 #include "jwt.h"
 #include "procstat.h"
+#include "spawn.h"
+#include "testkit.h"
 #include "testws.h"
 #include "wclock.h"
 
@@ -73,13 +75,12 @@
 
 /* ---- the server process ---- */
 
-static pid_t server_pid;
+static spawn_proc server;
 
 static int start_server(const char *const extra[])
 {
-    const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
     char prog[256];
-    snprintf(prog, sizeof prog, "%s/bin/wsb-dashboard", build);
+    testkit_bin_path("wsb-dashboard", prog, sizeof prog);
     const char *argv[32] = {prog, "--port", "0", "--host", "127.0.0.1", "--jwt-secret", SECRET};
     int n = 7;
     for (int i = 0; extra && extra[i] && n < 28; i++)
@@ -89,41 +90,23 @@ static int start_server(const char *const extra[])
         argv[n++] = getenv("BENCH_LOOP");
     }
     argv[n] = NULL;
-    int pfd[2];
-    if (pipe(pfd))
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        dup2(pfd[1], 1);
-        int null = open("/dev/null", O_WRONLY);
-        if (null >= 0 && !getenv("BENCH_SERVER_LOG"))
-            dup2(null, 2);
-        close(pfd[0]);
-        setenv("LOG_LEVEL", "warn", 0);
-        execv(prog, (char *const *)argv);
-        _exit(127);
+    /* its stderr is dropped unless BENCH_SERVER_LOG; LOG_LEVEL defaults to warn */
+    const char *const env[] = {getenv("LOG_LEVEL") ? NULL : "LOG_LEVEL=warn", NULL};
+    spawn_opts o = {.log_path = getenv("BENCH_SERVER_LOG") ? "/dev/stderr" : NULL, .env = env};
+    char err[600];
+    int port = -1;
+    if (spawn_start(&server, (char *const *)argv, &o, err, sizeof err) == 0)
+        port = spawn_wait_port(&server, "listening on port ", 10000, err, sizeof err);
+    if (port < 0) {
+        fprintf(stderr, "bench: %s did not start: %s\n", prog, err);
+        spawn_stop(&server, SIGKILL, 5000);
     }
-    close(pfd[1]);
-    int port = testws_read_port(pfd[0], 10000);
-    close(pfd[0]);
-    server_pid = pid;
-    if (!port) {
-        fprintf(stderr, "bench: %s did not start\n", prog);
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        server_pid = 0;
-    }
-    return port ? port : -1;
+    return port;
 }
 
 static void stop_server(void)
 {
-    if (server_pid > 0) {
-        kill(server_pid, SIGKILL);
-        waitpid(server_pid, NULL, 0);
-        server_pid = 0;
-    }
+    spawn_stop(&server, SIGKILL, 5000);
 }
 
 static long status_subscribers(int port)
@@ -328,7 +311,7 @@ static int bench_fanout(void)
     uint8_t *batch = malloc(64 * 1024);
     int64_t t0 = wclock_mono_us(), tend = t0 + (int64_t)(secs * 1e6);
     long long d0 = atomic_load(&delivered);
-    double c0 = procstat_cpu_seconds(server_pid);
+    double c0 = procstat_cpu_seconds(server.pid);
     while (wclock_mono_us() < tend) {
         long long inflight = seq - (atomic_load(&delivered) - d0) / NSUBS;
         if (inflight > WINDOW) {
@@ -350,13 +333,13 @@ static int bench_fanout(void)
     printf("fan-out at full speed: 1 publisher, %d subscribers, %lld published, %lld delivered "
            "in %.2f s: %.0f delivered msgs/s (%.0f published/s, server CPU %.0f%%)\n",
            NSUBS, seq, got, (t1 - t0) / 1e6, got / ((t1 - t0) / 1e6), seq / ((t1 - t0) / 1e6),
-           100.0 * (procstat_cpu_seconds(server_pid) - c0) / ((t1 - t0) / 1e6));
+           100.0 * (procstat_cpu_seconds(server.pid) - c0) / ((t1 - t0) / 1e6));
 
     /* 2: fixed 1,000 msg/s for 5 s */
     atomic_store(&nlat, 0);
     atomic_store(&measure_latency, 1);
     long long d1 = atomic_load(&delivered);
-    double c1 = procstat_cpu_seconds(server_pid);
+    double c1 = procstat_cpu_seconds(server.pid);
     /* the default 50 us timer slack would be counted as latency (ts_us is
      * the scheduled time) */
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
@@ -384,7 +367,7 @@ static int bench_fanout(void)
     while (atomic_load(&delivered) - d1 < (long long)nmsg * NSUBS && wclock_mono_us() < drain_end)
         usleep(1000);
     atomic_store(&measure_latency, 0);
-    double busy = procstat_cpu_seconds(server_pid) - c1;
+    double busy = procstat_cpu_seconds(server.pid) - c1;
     long n = atomic_load(&nlat);
     if (n > MAX_LAT)
         n = MAX_LAT;
@@ -577,7 +560,7 @@ static void bench_idle(void)
     if (port < 0)
         return;
     usleep(200000);
-    long base = (long)(procstat_rss_bytes(server_pid) / 1024);
+    long base = (long)(procstat_rss_bytes(server.pid) / 1024);
     char *tok = jwt_sign(SECRET, "idle-viewer", "subscriber", 3600);
     int *fds = calloc((size_t)want, sizeof(int));
     int64_t t0 = wclock_mono_us();
@@ -589,7 +572,7 @@ static void bench_idle(void)
     while (wclock_mono_us() < deadline && (counted = status_subscribers(port)) < held)
         usleep(100000);
     usleep(300000);
-    long after = (long)(procstat_rss_bytes(server_pid) / 1024);
+    long after = (long)(procstat_rss_bytes(server.pid) / 1024);
     printf("idle subscribers: %d of %d held (server counts %ld) after %.2f s; server RSS %ld KB -> "
            "%ld KB: %.0f bytes per idle subscriber\n",
            held, want, counted, s, base, after,

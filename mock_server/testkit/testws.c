@@ -25,28 +25,6 @@ struct testws {
     uint32_t rnd;
 };
 
-int testws_read_port(int fd, int timeout_ms)
-{
-    char line[256];
-    size_t len = 0;
-    int port = 0;
-    int64_t deadline = wclock_mono_ms() + timeout_ms;
-    while (!port && wclock_mono_ms() < deadline) {
-        struct pollfd pf = {fd, POLLIN, 0};
-        if (poll(&pf, 1, 200) <= 0)
-            continue;
-        ssize_t r = read(fd, line + len, sizeof line - 1 - len);
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-        line[len] = 0;
-        char *p = strstr(line, "listening on port ");
-        if (p && strchr(p, '\n'))
-            port = atoi(p + 18);
-    }
-    return port;
-}
-
 static int write_all(int fd, const void *p, size_t n)
 {
     const uint8_t *b = p;

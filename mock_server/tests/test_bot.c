@@ -605,9 +605,9 @@ static void assert_clean_replay(int port, int64_t gen)
 
 /* Waits (30 s) for the bot's summary line, copies it into line and checks
  * that it says result=ok; no summary line ends the test. */
-static void wait_summary_ok(bot_testkit_child *bot, char *line, size_t len)
+static void wait_summary_ok(spawn_proc *bot, char *line, size_t len)
 {
-    CU_ASSERT_FATAL(bot_testkit_child_wait_line(bot, "wsb-bot summary", 30000));
+    CU_ASSERT_FATAL(spawn_wait_line(bot, "wsb-bot summary", 30000));
     snprintf(line, len, "%s", bot->line);
     CU_ASSERT(strstr(line, "result=ok") != NULL);
 }
@@ -621,7 +621,7 @@ static void test_dashboard_absent_at_start(void)
     bot_testkit_log_path(blog, sizeof(blog), "absent-bot");
     int port = bot_testkit_free_port();
     CU_ASSERT_FATAL(port > 0);
-    static bot_testkit_child bot, dash;
+    static spawn_proc bot, dash;
     const char *extra[] = {"--rate",       "200",  "--count", "800",
                            "--queue-size", "5000", "--seed",  "11",
                            "--timeout",    "20",   NULL};
@@ -647,7 +647,7 @@ static void test_dashboard_absent_at_start(void)
     CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "acked"), gen);
     CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "dropped"), 0);
     CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "last_seq"), gen);
-    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 5000), 0);
+    CU_ASSERT_EQUAL(spawn_stop(&bot, 0, 5000), 0);
 
     cJSON *ds = bot_testkit_http_json(port, "/api/websocket/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
@@ -657,7 +657,7 @@ static void test_dashboard_absent_at_start(void)
     CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.invalid", -1), 0);
     CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.gaps", -1), 0);
     cJSON_Delete(ds);
-    bot_testkit_child_kill(&dash, SIGKILL);
+    spawn_stop(&dash, SIGKILL, 5000);
 }
 
 static void test_dashboard_killed_and_restarted(void)
@@ -667,7 +667,7 @@ static void test_dashboard_killed_and_restarted(void)
     bot_testkit_log_path(blog, sizeof(blog), "restart-bot");
     snprintf(journal, sizeof(journal), "/tmp/test-bot-%d-restart.journal", (int)getpid());
     unlink(journal);
-    static bot_testkit_child bot, dash;
+    static spawn_proc bot, dash;
     int port = bot_testkit_start_dashboard(&dash, 0, journal, dlog);
     CU_ASSERT_FATAL(port > 0);
     const char *extra[] = {"--rate",       "300",  "--count", "1500",
@@ -677,7 +677,7 @@ static void test_dashboard_killed_and_restarted(void)
     CU_ASSERT_FATAL(sport > 0);
     CU_ASSERT(bot_testkit_wait_status(sport, "acked", 300, 10000) >= 300);
 
-    bot_testkit_child_kill(&dash, SIGKILL);                          /* mid-stream, no goodbye */
+    spawn_stop(&dash, SIGKILL, 5000);                          /* mid-stream, no goodbye */
     int64_t q = bot_testkit_wait_status(sport, "queued", 100, 5000); /* trading goes on */
     CU_ASSERT(q >= 100);
     CU_ASSERT_FATAL(bot_testkit_start_dashboard(&dash, port, journal, dlog) == port);
@@ -689,7 +689,7 @@ static void test_dashboard_killed_and_restarted(void)
     CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "acked"), gen);
     CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "dropped"), 0);
     CU_ASSERT(bot_testkit_summary_field(line, "reconnects") >= 1);
-    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 5000), 0);
+    CU_ASSERT_EQUAL(spawn_stop(&bot, 0, 5000), 0);
 
     cJSON *ds = bot_testkit_http_json(port, "/api/websocket/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
@@ -701,7 +701,7 @@ static void test_dashboard_killed_and_restarted(void)
 
     /* a subscriber replaying everything sees 1..gen once each, in order */
     assert_clean_replay(port, gen);
-    bot_testkit_child_kill(&dash, SIGKILL);
+    spawn_stop(&dash, SIGKILL, 5000);
     unlink(journal);
 }
 
@@ -712,7 +712,7 @@ static void test_outage_longer_than_queue(void)
     bot_testkit_log_path(blog, sizeof(blog), "overflow-bot");
     snprintf(journal, sizeof(journal), "/tmp/test-bot-%d-overflow.journal", (int)getpid());
     unlink(journal);
-    static bot_testkit_child bot, dash;
+    static spawn_proc bot, dash;
     int port = bot_testkit_start_dashboard(&dash, 0, journal, dlog);
     CU_ASSERT_FATAL(port > 0);
     const char *extra[] = {"--rate",       "300", "--count", "1500",
@@ -721,7 +721,7 @@ static void test_outage_longer_than_queue(void)
     int sport = bot_testkit_start_bot(&bot, port, blog, extra);
     CU_ASSERT_FATAL(sport > 0);
     CU_ASSERT(bot_testkit_wait_status(sport, "acked", 200, 10000) >= 200);
-    bot_testkit_child_kill(&dash, SIGKILL);
+    spawn_stop(&dash, SIGKILL, 5000);
     /* longer than the queue: 100 messages at 300/s is a third of a second */
     CU_ASSERT(bot_testkit_wait_status(sport, "dropped", 200, 10000) >= 200);
     CU_ASSERT_FATAL(bot_testkit_start_dashboard(&dash, port, journal, dlog) == port);
@@ -733,7 +733,7 @@ static void test_outage_longer_than_queue(void)
               dropped = bot_testkit_summary_field(line, "dropped");
     CU_ASSERT(dropped >= 200);
     CU_ASSERT_EQUAL(acked + dropped, gen);
-    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 5000), 0);
+    CU_ASSERT_EQUAL(spawn_stop(&bot, 0, 5000), 0);
 
     /* the dashboard holds exactly what was acked, saw the drop as gaps, and the
      * alert it relays accounts for every dropped number */
@@ -754,7 +754,7 @@ static void test_outage_longer_than_queue(void)
     CU_ASSERT(r.alerts >= 1);
     CU_ASSERT_EQUAL(r.overflow, dropped);
     CU_ASSERT_EQUAL(r.gap_messages, dropped);
-    bot_testkit_child_kill(&dash, SIGKILL);
+    spawn_stop(&dash, SIGKILL, 5000);
     unlink(journal);
 }
 
@@ -765,7 +765,7 @@ static void test_partition_detected_by_ping(void)
     char dlog[256], blog[256];
     bot_testkit_log_path(dlog, sizeof(dlog), "partition-dashboard");
     bot_testkit_log_path(blog, sizeof(blog), "partition-bot");
-    static bot_testkit_child bot, dash;
+    static spawn_proc bot, dash;
     int port = bot_testkit_start_dashboard(&dash, 0, NULL, dlog);
     CU_ASSERT_FATAL(port > 0);
     const char *extra[] = {"--rate",       "200",  "--count", "1200",
@@ -795,11 +795,11 @@ static void test_partition_detected_by_ping(void)
     long long gen = bot_testkit_summary_field(line, "generated");
     CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "dropped"), 0);
     CU_ASSERT(bot_testkit_summary_field(line, "reconnects") >= 1);
-    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 5000), 0);
+    CU_ASSERT_EQUAL(spawn_stop(&bot, 0, 5000), 0);
     /* what the stopped dashboard read late may arrive twice; it is
      * deduplicated, so subscribers still see each seq once, in order */
     assert_clean_replay(port, gen);
-    bot_testkit_child_kill(&dash, SIGKILL);
+    spawn_stop(&dash, SIGKILL, 5000);
 }
 
 static void test_bot_restart_continues_numbering(void)
@@ -809,7 +809,7 @@ static void test_bot_restart_continues_numbering(void)
     char dlog[256], blog[256];
     bot_testkit_log_path(dlog, sizeof(dlog), "renumber-dashboard");
     bot_testkit_log_path(blog, sizeof(blog), "renumber-bot");
-    static bot_testkit_child bot, dash;
+    static spawn_proc bot, dash;
     int port = bot_testkit_start_dashboard(&dash, 0, NULL, dlog);
     CU_ASSERT_FATAL(port > 0);
     long long total = 0;
@@ -817,12 +817,12 @@ static void test_bot_restart_continues_numbering(void)
         const char *extra[] = {"--rate",          "500",       "--count", "300", "--seed",
                                run ? "19" : "18", "--timeout", "10",      NULL};
         CU_ASSERT_FATAL(bot_testkit_start_bot(&bot, port, blog, extra) > 0);
-        CU_ASSERT_FATAL(bot_testkit_child_wait_line(&bot, "wsb-bot summary", 20000));
+        CU_ASSERT_FATAL(spawn_wait_line(&bot, "wsb-bot summary", 20000));
         CU_ASSERT(strstr(bot.line, "result=ok") != NULL);
         long long gen = bot_testkit_summary_field(bot.line, "generated");
         total += gen;
         CU_ASSERT_EQUAL(bot_testkit_summary_field(bot.line, "last_seq"), total);
-        CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 5000), 0);
+        CU_ASSERT_EQUAL(spawn_stop(&bot, 0, 5000), 0);
     }
     cJSON *ds = bot_testkit_http_json(port, "/api/websocket/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
@@ -831,14 +831,14 @@ static void test_bot_restart_continues_numbering(void)
     CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.duplicates", -1), 0);
     CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.gaps", -1), 0);
     cJSON_Delete(ds);
-    bot_testkit_child_kill(&dash, SIGKILL);
+    spawn_stop(&dash, SIGKILL, 5000);
 }
 
 static void test_gives_up_after_max_retries(void)
 {
     char blog[256];
     bot_testkit_log_path(blog, sizeof(blog), "retries-bot");
-    static bot_testkit_child bot;
+    static spawn_proc bot;
     const char *extra[] = {"--rate",          "50",  "--seed", "17", "--max-retries", "2",
                            "--flush-timeout", "0.2", NULL};
     int sport = bot_testkit_start_bot(&bot, bot_testkit_free_port(), blog, extra);
@@ -857,8 +857,8 @@ static void test_gives_up_after_max_retries(void)
     /* trading goes on regardless */
     int64_t it = bot_testkit_wait_status(sport, "loop_iterations", 0, 1000);
     CU_ASSERT(bot_testkit_wait_status(sport, "loop_iterations", it + 10, 3000) >= it + 10);
-    bot_testkit_child_kill(&bot, SIGTERM);
-    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 3000), 0);
+    spawn_signal(&bot, SIGTERM);
+    CU_ASSERT_EQUAL(spawn_stop(&bot, 0, 3000), 0);
 }
 
 /* Sends a command from a subscriber and waits for its command_ack. */
@@ -902,7 +902,7 @@ static void test_command_round_trip(void)
     char dlog[256], blog[256];
     bot_testkit_log_path(dlog, sizeof(dlog), "command-dashboard");
     bot_testkit_log_path(blog, sizeof(blog), "command-bot");
-    static bot_testkit_child bot, dash;
+    static spawn_proc bot, dash;
     int port = bot_testkit_start_dashboard(&dash, 0, NULL, dlog);
     CU_ASSERT_FATAL(port > 0);
     const char *extra[] = {"--rate", "50", "--seed", "14", "--flush-timeout", "3", NULL};
@@ -971,7 +971,7 @@ static void test_command_round_trip(void)
         live = bot_testkit_ws_recv(w, 500, &m) == 1 && strstr(m, "\"state\":\"starting\"");
     CU_ASSERT_FATAL(live);
     int64_t t0 = wclock_mono_ms();
-    bot_testkit_child_kill(&bot, SIGTERM);
+    spawn_signal(&bot, SIGTERM);
     int stopping = 0;
     while (!stopping && wclock_mono_ms() - t0 < 5000) {
         int rc = bot_testkit_ws_recv(w, 500, &m);
@@ -982,16 +982,16 @@ static void test_command_round_trip(void)
     }
     CU_ASSERT(stopping);
     bot_testkit_ws_close(w);
-    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 6000), 0);
+    CU_ASSERT_EQUAL(spawn_stop(&bot, 0, 6000), 0);
     CU_ASSERT(wclock_mono_ms() - t0 < 5000);
-    bot_testkit_child_kill(&dash, SIGKILL);
+    spawn_stop(&dash, SIGKILL, 5000);
 }
 
 static void test_status_endpoints(void)
 {
     char blog[256];
     bot_testkit_log_path(blog, sizeof(blog), "status-bot");
-    static bot_testkit_child bot;
+    static spawn_proc bot;
     const char *extra[] = {"--rate", "20", "--seed", "15", "--flush-timeout", "0.2", NULL};
     int sport = bot_testkit_start_bot(&bot, bot_testkit_free_port(), blog, extra);
     CU_ASSERT_FATAL(sport > 0);
@@ -1049,15 +1049,15 @@ static void test_status_endpoints(void)
         snprintf(want, sizeof(want), "\n%s ", names[i]);
         CU_ASSERT(strstr(buf, want) != NULL);
     }
-    bot_testkit_child_kill(&bot, SIGTERM);
-    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 3000), 0);
+    spawn_signal(&bot, SIGTERM);
+    CU_ASSERT_EQUAL(spawn_stop(&bot, 0, 3000), 0);
 }
 
 static int integration_init(void)
 {
     char bin[256];
-    if (access(bot_testkit_bin_path("wsb-bot", bin, sizeof(bin)), X_OK) ||
-        access(bot_testkit_bin_path("wsb-dashboard", bin, sizeof(bin)), X_OK)) {
+    if (access(testkit_bin_path("wsb-bot", bin, sizeof(bin)), X_OK) ||
+        access(testkit_bin_path("wsb-dashboard", bin, sizeof(bin)), X_OK)) {
         fprintf(stderr, "test_bot: %s missing (build first; BUILD=%s)\n", bin, testkit_build_dir());
         return 1; /* the suite fails: CUnit counts it */
     }

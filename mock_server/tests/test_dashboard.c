@@ -33,14 +33,8 @@
 
 /* ---- server processes ---- */
 
-typedef struct server {
-    pid_t pid;
-    int port;
-    char log[512];
-} server;
+typedef spawn_proc server; /* .port: where it listens */
 
-#define MAX_SERVERS 8
-static server *live[MAX_SERVERS];
 static char tmpdir[128];
 
 /* Starts wsb-dashboard with the extra flags (NULL-terminated); 0 on success. */
@@ -70,77 +64,14 @@ static int server_start(server *s, const char *journal, ...)
     argv[n] = NULL;
 
     static int seq;
-    snprintf(s->log, sizeof s->log, "%s/dashboard-%d.log", tmpdir, ++seq);
-    int pfd[2];
-    if (pipe(pfd))
-        return -1;
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int lfd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(pfd[1], 1);
-        if (lfd >= 0)
-            dup2(lfd, 2);
-        close(pfd[0]);
-        execv(prog, (char *const *)argv);
-        _exit(127);
-    }
-    close(pfd[1]);
-    s->pid = pid;
-    s->port = testws_read_port(pfd[0], 10000);
-    close(pfd[0]);
-    for (int i = 0; i < MAX_SERVERS; i++)
-        if (!live[i]) {
-            live[i] = s;
-            break;
-        }
-    if (!s->port) {
-        fprintf(stderr, "server did not start; log %s\n", s->log);
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        s->pid = 0;
+    char log[300], err[600];
+    snprintf(log, sizeof log, "%s/dashboard-%d.log", tmpdir, ++seq);
+    if (testkit_start_server(s, (char *const *)argv, log, "listening on port ", 10000, err,
+                             sizeof err) < 0) {
+        fprintf(stderr, "server did not start: %s\n", err);
         return -1;
     }
     return 0;
-}
-
-/* Sends sig and waits up to timeout_ms; returns the wait status or -1. */
-static int server_stop(server *s, int sig, int timeout_ms)
-{
-    if (!s->pid)
-        return -1;
-    kill(s->pid, sig);
-    int st = 0;
-    int64_t deadline = wclock_mono_ms() + timeout_ms;
-    for (;;) {
-        pid_t r = waitpid(s->pid, &st, WNOHANG);
-        if (r == s->pid)
-            break;
-        if (wclock_mono_ms() > deadline) {
-            kill(s->pid, SIGKILL);
-            waitpid(s->pid, &st, 0);
-            st = -1;
-            break;
-        }
-        wclock_sleep_ms(10);
-    }
-    for (int i = 0; i < MAX_SERVERS; i++)
-        if (live[i] == s)
-            live[i] = NULL;
-    s->pid = 0;
-    return st;
-}
-
-static void kill_all(void)
-{
-    for (int i = 0; i < MAX_SERVERS; i++)
-        if (live[i] && live[i]->pid) {
-            kill(live[i]->pid, SIGKILL);
-            waitpid(live[i]->pid, NULL, 0);
-            live[i] = NULL;
-        }
 }
 
 /* ---- contract checks of what the server sends ---- */
@@ -339,8 +270,8 @@ static int suite_init(void)
 static int suite_clean(void)
 {
     contract_free(C);
-    server_stop(&S, SIGKILL, 2000);
-    kill_all();
+    spawn_stop(&S, SIGKILL, 2000);
+    spawn_stop_all(0);
     return 0;
 }
 
@@ -649,7 +580,7 @@ static void test_history_too_short(void)
     }
     testws_close(sub);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 /* A resume against a full history while the publisher goes on: every push
@@ -702,7 +633,7 @@ static void test_resume_full_history_live(void)
     }
     CU_ASSERT_EQUAL(status_num(&s, "slow_consumers", "disconnected", NULL), 0);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 static void test_ack_after_fsync(void)
@@ -720,7 +651,7 @@ static void test_ack_after_fsync(void)
     CU_ASSERT(wait_ack(p, 1));
     CU_ASSERT(wclock_mono_ms() - t0 >= 1000);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 static void test_command_relay(void)
@@ -785,7 +716,7 @@ static void test_journal_restart(void)
         publish(p, "bot-j", i, "BTC-USD");
     CU_ASSERT(wait_ack(p, 50)); /* acked = durable */
     testws_close(p);
-    CU_ASSERT(WIFSIGNALED(server_stop(&s, SIGKILL, 2000)));
+    CU_ASSERT_EQUAL(spawn_stop(&s, SIGKILL, 2000), 128 + SIGKILL);
     /* a crash in the middle of a write leaves a torn record: it is cut off */
     FILE *f = fopen(jp, "ab");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
@@ -815,14 +746,14 @@ static void test_journal_restart(void)
     CU_ASSERT(wait_ack(p, 51));
     testws_close(sub);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
     /* appends after the cut are readable: a third start holds 51 */
     CU_ASSERT_FATAL(server_start(&s, jp, NULL) == 0);
     p = connect_as(&s, "publisher", "bot-j");
     CU_ASSERT_EQUAL(read_welcome(p), 51);
     CU_ASSERT_EQUAL(status_num(&s, "journal", "records", NULL), 51);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 /* CRC-32 (IEEE), written here from the polynomial: the journal's record check. */
@@ -866,7 +797,7 @@ static void test_journal_keeps_records_after_unreadable(void)
         publish(p, "bot-u", i, "BTC-USD");
     CU_ASSERT(wait_ack(p, 3));
     testws_close(p);
-    CU_ASSERT(WIFSIGNALED(server_stop(&s, SIGKILL, 2000)));
+    CU_ASSERT_EQUAL(spawn_stop(&s, SIGKILL, 2000), 128 + SIGKILL);
     FILE *f = fopen(jp, "ab");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     journal_put(f, "{\"type\":\"from_a_newer_contract\"}");
@@ -882,7 +813,7 @@ static void test_journal_keeps_records_after_unreadable(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     CU_ASSERT_EQUAL(read_welcome(p), 4);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 /* --journal naming a file that is not a journal: refuse to start rather than
@@ -899,7 +830,7 @@ static void test_journal_foreign_file(void)
     server s;
     CU_ASSERT(server_start(&s, jp, NULL) != 0);
     if (s.pid)
-        server_stop(&s, SIGKILL, 2000);
+        spawn_stop(&s, SIGKILL, 2000);
     char got[128] = "";
     f = fopen(jp, "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
@@ -934,7 +865,7 @@ static void test_restart_exactly_once(void)
     CU_ASSERT_PTR_NULL(recv_json(p, 200)); /* nothing durable: no ack */
     testws_close(sub);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 
     CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "5", NULL) == 0);
     sub = subscribe(&s, "viewer-x", "{\"type\":\"resume\",\"from\":{\"bot-x\":10}}");
@@ -954,7 +885,7 @@ static void test_restart_exactly_once(void)
     CU_ASSERT_PTR_NULL(recv_json(sub, 200));
     testws_close(sub);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 static void test_sigterm(void)
@@ -977,8 +908,7 @@ static void test_sigterm(void)
     int code = testws_wait_close(p, WAIT_MS);
     CU_ASSERT_EQUAL(code, 1001);
     CU_ASSERT_EQUAL(testws_wait_close(sub, WAIT_MS), 1001);
-    int st = server_stop(&s, 0, 5000);
-    CU_ASSERT(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CU_ASSERT_EQUAL(spawn_stop(&s, 0, 5000), 0); /* exited 0 in time */
     CU_ASSERT(wclock_mono_ms() - t0 < 5000);
     testws_close(p);
     testws_close(sub);
@@ -987,7 +917,7 @@ static void test_sigterm(void)
     p = connect_as(&s, "publisher", "bot-t");
     CU_ASSERT_EQUAL(read_welcome(p), 10);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 /* Publishes n alert envelopes with long messages as one batch write. */
@@ -1072,7 +1002,7 @@ static void test_slow_disconnect(void)
     testws_close(slow);
     testws_close(fast);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 static void test_slow_drop(void)
@@ -1128,7 +1058,7 @@ static void test_slow_drop(void)
     CU_ASSERT_EQUAL(gapped, dropped);
     testws_close(slow);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 static void test_limits(void)
@@ -1180,7 +1110,7 @@ static void test_limits(void)
     CU_ASSERT_EQUAL(status_num(&s, "refused", "bad_utf8", NULL), 1);
     CU_ASSERT_EQUAL(status_num(&s, "refused", "binary", NULL), 1);
     CU_ASSERT_EQUAL(status_num(&s, "refused", "too_deep", NULL), 1);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 static void test_rate_and_max_connections(void)
@@ -1220,7 +1150,7 @@ static void test_rate_and_max_connections(void)
     CU_ASSERT(status_num(&s, "refused", "rate", NULL) >= 1);
     testws_close(p);
     testws_close(sub);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 /* A rate limit under 1 message/s still lets one message through per 1/R s
@@ -1240,7 +1170,7 @@ static void test_fractional_rate_limit(void)
     cJSON_Delete(j);
     CU_ASSERT_EQUAL(testws_wait_close(p, WAIT_MS), 1008);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 static void test_idle_timeout(void)
@@ -1268,7 +1198,7 @@ static void test_idle_timeout(void)
     CU_ASSERT_EQUAL(testws_wait_close(quiet, WAIT_MS), 1001);
     testws_close(quiet);
     testws_close(alive);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 static void test_status_and_metrics(void)
@@ -1337,7 +1267,7 @@ int main(void)
     };
     /* TEST_ONLY: a substring of the names to run */
     int rc = testkit_run(suites, getenv("TEST_ONLY"));
-    kill_all();
+    spawn_stop_all(0);
     if (!rc)
         testkit_rmtree(tmpdir);
     return rc;
