@@ -56,24 +56,25 @@ long long procstat_rss_bytes(pid_t pid)
     return kb < 0 ? -1 : kb * 1024;
 }
 
-pid_t procstat_ppid(pid_t pid)
+/* The parent's pid (which 0) or the process group (which 1), or -1. */
+static pid_t procstat_id(pid_t pid, int which)
 {
     char buf[2048];
     const char *p = procstat_stat_fields(pid, buf, sizeof(buf));
-    int ppid;
-    if (!p || sscanf(p, "%*c %d", &ppid) != 1)
+    int ids[2];
+    if (!p || sscanf(p, "%*c %d %d", &ids[0], &ids[1]) != 2)
         return -1;
-    return (pid_t)ppid;
+    return (pid_t)ids[which];
+}
+
+pid_t procstat_ppid(pid_t pid)
+{
+    return procstat_id(pid, 0);
 }
 
 pid_t procstat_pgrp(pid_t pid)
 {
-    char buf[2048];
-    const char *p = procstat_stat_fields(pid, buf, sizeof(buf));
-    int pgrp;
-    if (!p || sscanf(p, "%*c %*d %d", &pgrp) != 1)
-        return -1;
-    return (pid_t)pgrp;
+    return procstat_id(pid, 1);
 }
 
 char procstat_state(pid_t pid)

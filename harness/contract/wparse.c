@@ -25,8 +25,7 @@ static void wparse_range(char *buf, size_t cap, int has_lo, int has_hi, const ch
         buf[0] = 0;
 }
 
-int wparse_long(const char *v, long long lo, long long hi, long long *out, char *err,
-                size_t errlen)
+int wparse_long(const char *v, long long lo, long long hi, long long *out, char *err, size_t errlen)
 {
     char *end;
     long long n;

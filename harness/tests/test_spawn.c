@@ -130,8 +130,7 @@ static void test_no_port_line(void)
     spawn_proc p;
     CU_ASSERT_EQUAL_FATAL(spawn_start(&p, argv, NULL, err, sizeof(err)), 0);
     CU_ASSERT_EQUAL(spawn_wait_port(&p, "PORT ", 300, err, sizeof(err)), -1);
-    CU_ASSERT_STRING_EQUAL(err,
-                           "sh printed no \"PORT N\" line within 300 ms (see /dev/null)");
+    CU_ASSERT_STRING_EQUAL(err, "sh printed no \"PORT N\" line within 300 ms (see /dev/null)");
     CU_ASSERT_EQUAL(p.port, 0);
     CU_ASSERT_EQUAL(spawn_stop(&p, SIGKILL, 1000), 128 + SIGKILL);
 }

@@ -23,8 +23,8 @@ static void test_long(void)
     CU_ASSERT_EQUAL(wparse_long("9223372036854775807", 0, LLONG_MAX, &v, NULL, 0), 0);
     CU_ASSERT_EQUAL(v, LLONG_MAX);
     v = 7;
-    static const char *const bad[] = {"", "12x", "x", "65536", "-2", "1.5",
-                                      "99999999999999999999", NULL};
+    static const char *const bad[] = {"",  "12x", "x", "65536", "-2", "1.5", "99999999999999999999",
+                                      NULL};
     for (int i = 0; bad[i]; i++) {
         err[0] = 0;
         CU_ASSERT_EQUAL(wparse_long(bad[i], -1, 65535, &v, err, sizeof err), -1);
@@ -50,8 +50,7 @@ static void test_double(void)
     CU_ASSERT_EQUAL(wparse_double("1e3", 0, 1000, &d, err, sizeof err), 0);
     CU_ASSERT_EQUAL(d, 1000);
     d = 7;
-    static const char *const bad[] = {"", "x", "1.5s", "1001", "-0.1", "nan", "inf", "1e999",
-                                      NULL};
+    static const char *const bad[] = {"", "x", "1.5s", "1001", "-0.1", "nan", "inf", "1e999", NULL};
     for (int i = 0; bad[i]; i++) {
         CU_ASSERT_EQUAL(wparse_double(bad[i], 0, 1000, &d, err, sizeof err), -1);
         CU_ASSERT_EQUAL(d, 7);
