@@ -11,6 +11,7 @@
 #include "contract.h"
 #include "httpc.h"
 #include "jwt.h"
+#include "wclock.h"
 #include "wjson.h"
 
 check_result bridge_fail(char *msg, size_t len, const char *fmt, ...)
@@ -271,36 +272,6 @@ cJSON *bridge_bot_status(const suite_ctx *ctx, int *absent, char *err, size_t er
                       errlen);
 }
 
-int bridge_json_int(const cJSON *root, int64_t *out, ...)
-{
-    va_list ap;
-    va_start(ap, out);
-    const cJSON *j = root;
-    const char *k;
-    while (j && (k = va_arg(ap, const char *)) != NULL)
-        j = cJSON_GetObjectItemCaseSensitive(j, k);
-    va_end(ap);
-    return j && wjson_get_int64(j, out) ? 0 : -1;
-}
-
-static const char *const sample_data[CONTRACT_NUM_TYPES] = {
-    "{\"symbol\":\"BTC-USD\",\"price\":64250.5,\"bid\":64250.0,\"ask\":64251.0,\"volume\":12.75}",
-    "{\"symbol\":\"ETH/USDT\",\"action\":\"buy\",\"confidence\":0.87,\"model\":\"conn-test\"}",
-    "{\"order_id\":\"ord-t1\",\"symbol\":\"BTC-USD\",\"side\":\"buy\",\"order_type\":\"market\","
-    "\"status\":\"filled\",\"quantity\":0.5,\"filled_quantity\":0.5}",
-    "{\"trade_id\":\"t-1\",\"order_id\":\"ord-t1\",\"symbol\":\"BTC-USD\",\"side\":\"buy\","
-    "\"quantity\":0.5,\"price\":64250.5,\"fee\":0.1}",
-    "{\"symbol\":\"AAPL\",\"quantity\":-10,\"avg_price\":189.3,\"unrealized_pnl\":-12.5,"
-    "\"realized_pnl\":40.0}",
-    "{\"balance\":100000.0,\"equity\":100027.5,\"unrealized_pnl\":-12.5,\"realized_pnl\":40.0,"
-    "\"open_positions\":2}",
-    "{\"state\":\"running\",\"uptime_s\":1.5,\"loop_iterations\":10,\"generated\":7,\"queued\":0,"
-    "\"dropped\":0,\"connected\":true}",
-    "{\"loop_iterations\":10}",
-    "{\"level\":\"info\",\"code\":\"conn_test\",\"message\":\"hello from the harness\"}",
-    "{\"command_id\":\"c-test\",\"status\":\"done\"}",
-};
-
 char *bridge_envelope(int ti, const char *source, int64_t seq, size_t pad_to, size_t *len)
 {
     if (ti < 0 || ti >= CONTRACT_NUM_TYPES)
@@ -310,7 +281,7 @@ char *bridge_envelope(int ti, const char *source, int64_t seq, size_t pad_to, si
                      "{\"v\":1,\"type\":\"%s\",\"source\":\"%s\",\"seq\":%lld,\"ts_us\":%lld,"
                      "\"data\":%s",
                      contract_types[ti], source, (long long)seq,
-                     (long long)wsclient_real_us(), sample_data[ti]);
+                     (long long)wclock_real_us(), contract_sample_data(ti));
     if (n < 0 || (size_t)n >= sizeof(head))
         return NULL;
     size_t total = (size_t)n + 1;

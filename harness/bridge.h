@@ -91,8 +91,6 @@ int bridge_publish(wsclient *c, wsconn *pub, const char *text, size_t len, int64
  * answer is a failure, not absent). */
 cJSON *bridge_dashboard_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen);
 cJSON *bridge_bot_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen);
-/* Reads an integer at a path of keys ("sources", "bot-1", "received", NULL). */
-int bridge_json_int(const cJSON *root, int64_t *out, ...);
 
 /* A valid envelope of type index ti (contract_types order) from source with
  * seq, padded with JSON whitespace to pad_to bytes when pad_to is larger.

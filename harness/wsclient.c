@@ -6,6 +6,7 @@
  * (wsclient_run_until and friends); a single lws_sul timer bounds each
  * lws_service() pass so no wait can overrun its deadline. See wsclient.h. */
 #include "wsclient.h"
+#include "wclock.h"
 #include "wlog.h"
 
 #include <errno.h>
@@ -76,20 +77,6 @@ struct wsclient {
 };
 
 /* ---- small helpers ------------------------------------------------------- */
-
-int64_t wsclient_mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int64_t wsclient_real_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static char *dupstr(const char *s)
 {
@@ -171,8 +158,8 @@ static int store_message(wsconn *k, char *text, size_t len, int binary)
     m.text = text;
     m.len = len;
     m.binary = binary;
-    m.rx_real_us = wsclient_real_us();
-    m.rx_mono_us = wsclient_mono_us();
+    m.rx_real_us = wclock_real_us();
+    m.rx_mono_us = wclock_mono_us();
     m.index = k->received_total++;
     if (k->on_message)
         k->on_message(k, &m, k->on_message_arg);
@@ -280,7 +267,7 @@ static int on_writeable(wsconn *k, struct lws *wsi)
         int n = snprintf((char *)buf + LWS_PRE, 16, "p%08x", k->ping_id);
         k->ping_want = 0;
         k->ping_sent = 1;
-        k->ping_mono = wsclient_mono_us();
+        k->ping_mono = wclock_mono_us();
         if (lws_write(wsi, buf + LWS_PRE, (size_t)n, LWS_WRITE_PING) < n) {
             snprintf(k->error, sizeof(k->error), "writing a ping failed");
             return -1;
@@ -316,7 +303,7 @@ static void mark_closed(wsconn *k)
             k->close_code = WSCLIENT_CLOSE_ABNORMAL;
     }
     if (!k->closed_mono)
-        k->closed_mono = wsclient_mono_us();
+        k->closed_mono = wclock_mono_us();
     k->wsi = NULL;
     k->asm_active = 0;
     k->asm_len = 0;
@@ -365,7 +352,7 @@ static int wsc_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
             break;
         k->state = WSCONN_OPEN;
         k->http_status = 101;
-        k->opened_mono = wsclient_mono_us();
+        k->opened_mono = wclock_mono_us();
         if (k->tx_head || k->close_pending || k->ping_want)
             lws_callback_on_writable(wsi);
         break;
@@ -387,7 +374,7 @@ static int wsc_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
             snprintf(want, sizeof(want), "p%08x", k->ping_id);
             if (!memcmp(in, want, 9)) {
                 k->pong_got = 1;
-                k->pong_mono = wsclient_mono_us();
+                k->pong_mono = wclock_mono_us();
             }
         }
         break;
@@ -494,8 +481,8 @@ void wsclient_free(wsclient *c)
     for (wsconn *k = c->conns; k; k = k->next)
         if (k->wsi && !conn_done(k))
             wsconn_close(c, k, 1001, "client going away");
-    int64_t until = wsclient_mono_us() + 300000;
-    while (wsclient_live_count(c) && wsclient_mono_us() < until)
+    int64_t until = wclock_mono_us() + 300000;
+    while (wsclient_live_count(c) && wclock_mono_us() < until)
         wsclient_service(c, 20);
     lws_sul_cancel(&c->wake);
     /* Destroying the context closes every wsi; the callbacks still find
@@ -526,11 +513,11 @@ void wsclient_service(wsclient *c, int timeout_ms)
 
 int wsclient_run_until(wsclient *c, int (*cond)(void *arg), void *arg, int timeout_ms)
 {
-    int64_t deadline = wsclient_mono_us() + (int64_t)timeout_ms * 1000;
+    int64_t deadline = wclock_mono_us() + (int64_t)timeout_ms * 1000;
     for (;;) {
         if (cond(arg))
             return 0;
-        int64_t left = deadline - wsclient_mono_us();
+        int64_t left = deadline - wclock_mono_us();
         if (left <= 0)
             return cond(arg) ? 0 : -1;
         int ms = (int)(left / 1000);
@@ -593,7 +580,7 @@ static int start_connect(wsclient *c, wsconn *k, char *err, size_t errlen)
     k->close_reason[0] = '\0';
     k->closed_by_us = 0;
     k->error[0] = '\0';
-    k->start_mono = wsclient_mono_us();
+    k->start_mono = wclock_mono_us();
     k->opened_mono = 0;
     k->closed_mono = 0;
     k->close_pending = 0;
@@ -905,7 +892,7 @@ const wsmsg *wsconn_next(wsclient *c, wsconn *k, int timeout_ms, char *err, size
 const wsmsg *wsconn_expect(wsclient *c, wsconn *k, wsmsg_pred pred, void *arg, int timeout_ms,
                            int *skipped, char *err, size_t errlen)
 {
-    int64_t deadline = wsclient_mono_us() + (int64_t)timeout_ms * 1000;
+    int64_t deadline = wclock_mono_us() + (int64_t)timeout_ms * 1000;
     int skip = 0;
     for (;;) {
         while (k->cursor < k->nmsgs) {
@@ -917,7 +904,7 @@ const wsmsg *wsconn_expect(wsclient *c, wsconn *k, wsmsg_pred pred, void *arg, i
             }
             skip++;
         }
-        int64_t left = deadline - wsclient_mono_us();
+        int64_t left = deadline - wclock_mono_us();
         if (left <= 0 || conn_done(k))
             break;
         avail_arg a = {k, 1};

@@ -181,8 +181,4 @@ int64_t wsconn_closed_mono_us(const wsconn *k);
 const char *wsconn_name(const wsconn *k);
 int wsconn_oversize_count(const wsconn *k); /* incoming messages refused for size */
 
-/* CLOCK_MONOTONIC and CLOCK_REALTIME in microseconds. */
-int64_t wsclient_mono_us(void);
-int64_t wsclient_real_us(void);
-
 #endif

@@ -19,6 +19,7 @@
 
 #include "flowcheck.h"
 #include "jwt.h"
+#include "wclock.h"
 
 #define OPEN_TIMEOUT_MS 5000
 #define LIMIT_BYTES (64 * 1024)
@@ -317,7 +318,7 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
         r = bridge_fail(msg, len, "out of memory");
         goto out;
     }
-    int64_t t0 = wsclient_mono_us();
+    int64_t t0 = wclock_mono_us();
     /* start them all, then service: the connect times overlap */
     for (int i = 0; i < n; i++) {
         v[i] = wsclient_connect(c, &o, NULL, 0);
@@ -330,11 +331,11 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
         int pending = 0;
         for (int i = 0; i < n; i++)
             pending += v[i] && wsconn_get_state(v[i]) == WSCONN_CONNECTING;
-        if (!pending || wsclient_mono_us() > deadline)
+        if (!pending || wclock_mono_us() > deadline)
             break;
         wsclient_service(c, 20);
     }
-    double wall = (double)(wsclient_mono_us() - t0) / 1000.0;
+    double wall = (double)(wclock_mono_us() - t0) / 1000.0;
     char first[512] = "";
     for (int i = 0; i < n; i++) {
         if (v[i] && wsconn_get_state(v[i]) == WSCONN_OPEN) {
@@ -567,7 +568,7 @@ check_result connectivity_check_close_normal(const suite_ctx *ctx, char *msg, si
         r = bridge_fail(msg, len, "subscriber: %s", err);
         goto out;
     }
-    int64_t t0 = wsclient_mono_us();
+    int64_t t0 = wclock_mono_us();
     wsconn_close(c, k, 1000, "normal closure");
     /* lws waits for the server's close frame; a server that never answers
      * leaves the connection closing until lws's own 5 s timeout */
@@ -575,7 +576,7 @@ check_result connectivity_check_close_normal(const suite_ctx *ctx, char *msg, si
         r = bridge_fail(msg, len, "close 1000 not completed by the server within 3 s: %s", err);
         goto out;
     }
-    double ms = (double)(wsclient_mono_us() - t0) / 1000.0;
+    double ms = (double)(wclock_mono_us() - t0) / 1000.0;
     suite_metric("close_handshake_ms", ms, "ms");
     snprintf(msg, len, "close 1000 completed in %.1f ms", ms);
 out:
@@ -623,8 +624,8 @@ restart:
         }
     } else if (envdriver_has(ctx->env, ENV_CAP_BOT)) {
         /* leave the system as found: wait (bounded) for the bot to reconnect */
-        int64_t until = wsclient_mono_us() + 20 * 1000000LL;
-        while (wsclient_mono_us() < until) {
+        int64_t until = wclock_mono_us() + 20 * 1000000LL;
+        while (wclock_mono_us() < until) {
             int absent = 0;
             cJSON *bs = bridge_bot_status(ctx, &absent, err, sizeof(err));
             const cJSON *cn = bs ? cJSON_GetObjectItemCaseSensitive(bs, "connected") : NULL;

@@ -21,6 +21,7 @@
 
 #include "envelope.h"
 #include "flowcheck.h"
+#include "wclock.h"
 #include "wjson.h"
 
 #define OPEN_TIMEOUT_MS 5000
@@ -64,19 +65,19 @@ static int start_point(const suite_ctx *ctx, wsclient *c, int64_t *k0, char *err
     char e2[512];
     cJSON *st = bridge_dashboard_status(ctx, &absent, e2, sizeof(e2));
     if (st) {
-        int r = bridge_json_int(st, k0, "sources", bot_of(ctx), "last_seq", NULL);
+        int r = wjson_get_int64(wjson_getv(st, "sources", bot_of(ctx), "last_seq", NULL), k0);
         cJSON_Delete(st);
-        if (r == 0)
+        if (r)
             return 0;
     }
     wsconn *k = bridge_subscriber(c, ctx, NULL, NULL, OPEN_TIMEOUT_MS, err, errlen);
     if (!k)
         return -1;
     /* bounded as a whole: other sources' frames must not keep it waiting */
-    int64_t deadline = wsclient_mono_us() + START_POINT_WAIT_MS * 1000LL;
+    int64_t deadline = wclock_mono_us() + START_POINT_WAIT_MS * 1000LL;
     int others = 0;
     for (;;) {
-        int64_t left_ms = (deadline - wsclient_mono_us()) / 1000;
+        int64_t left_ms = (deadline - wclock_mono_us()) / 1000;
         const wsmsg *m = left_ms > 0 ? wsconn_next(c, k, (int)left_ms, err, errlen) : NULL;
         if (!m) {
             wsconn_state ks = wsconn_get_state(k);
@@ -208,8 +209,8 @@ static void provoke_alert(const suite_ctx *ctx, wsclient *c, wsconn *k, flowchec
     /* restore the rate once the bot is back (its ack comes through the stream) */
     char params[64];
     snprintf(params, sizeof(params), "{\"rate\":%g}", rate0);
-    int64_t until = wsclient_mono_us() + 20 * 1000000LL;
-    for (int i = 0; wsclient_mono_us() < until; i++) {
+    int64_t until = wclock_mono_us() + 20 * 1000000LL;
+    for (int i = 0; wclock_mono_us() < until; i++) {
         char id[64];
         snprintf(id, sizeof(id), "mf-restore-%d-%d", (int)getpid(), i);
         send_command(c, k, bot, id, "set_rate", params);
@@ -240,28 +241,28 @@ check_result message_flow_check_schema(const suite_ctx *ctx, char *msg, size_t l
     snprintf(id, sizeof(id), "mf-schema-%d", (int)getpid());
     send_command(c, k, bot_of(ctx), id, "resume", NULL);
     char missing[512];
-    int64_t deadline = wsclient_mono_us() + 30 * 1000000LL;
+    int64_t deadline = wclock_mono_us() + 30 * 1000000LL;
     int provoked = 0;
-    int64_t last_cmd = wsclient_mono_us();
+    int64_t last_cmd = wclock_mono_us();
     int ncmd = 1;
     while (flowcheck_missing_types(f, missing, sizeof(missing)) > 0 &&
-           wsclient_mono_us() < deadline) {
+           wclock_mono_us() < deadline) {
         wsclient_run_for(c, 100);
         /* the bot may be (re)connecting: ask again until it answers */
         if (!flowcheck_type_count(f, contract_type_index("command_ack")) &&
-            wsclient_mono_us() - last_cmd > 3000000) {
+            wclock_mono_us() - last_cmd > 3000000) {
             snprintf(id, sizeof(id), "mf-schema-%d-%d", (int)getpid(), ++ncmd);
             send_command(c, k, bot_of(ctx), id, "resume", NULL);
-            last_cmd = wsclient_mono_us();
+            last_cmd = wclock_mono_us();
         }
         /* alert comes only when the bot loses messages: with process
          * control, provoke one (see provoke_alert) */
         if (!provoked && !strcmp(missing, "alert") && ctx->env &&
             envdriver_has(ctx->env, ENV_CAP_PROCESS) &&
-            wsclient_mono_us() > deadline - 25 * 1000000LL) {
+            wclock_mono_us() > deadline - 25 * 1000000LL) {
             provoked = 1;
             provoke_alert(ctx, c, k, f);
-            deadline = wsclient_mono_us() + 20 * 1000000LL;
+            deadline = wclock_mono_us() + 20 * 1000000LL;
         }
     }
     int nmissing = flowcheck_missing_types(f, missing, sizeof(missing));
@@ -366,7 +367,7 @@ static int settled(void *arg)
         a->acked = is_cmd_ack(wsconn_msg(a->k, a->scanned), &w);
     if (!a->acked)
         return 0;
-    int64_t now = wsclient_mono_us();
+    int64_t now = wclock_mono_us();
     if (now - a->last_poll < 200000)
         return 0;
     a->last_poll = now;
@@ -375,11 +376,12 @@ static int settled(void *arg)
     cJSON *bs = bridge_bot_status(a->ctx, &absent, err, sizeof(err));
     cJSON *ds = bridge_dashboard_status(a->ctx, &absent, err, sizeof(err));
     if (bs) {
-        bridge_json_int(bs, &a->bot_last, "last_seq", NULL);
-        bridge_json_int(bs, &a->queued, "queued", NULL);
+        wjson_get_int64(wjson_get(bs, "last_seq"), &a->bot_last);
+        wjson_get_int64(wjson_get(bs, "queued"), &a->queued);
     }
     if (ds)
-        bridge_json_int(ds, &a->dash_last, "sources", bot_of(a->ctx), "last_seq", NULL);
+        wjson_get_int64(wjson_getv(ds, "sources", bot_of(a->ctx), "last_seq", NULL),
+                        &a->dash_last);
     cJSON_Delete(bs);
     cJSON_Delete(ds);
     const flow_source *s = flowcheck_find(a->f, bot_of(a->ctx));
@@ -404,10 +406,10 @@ check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_
     }
     const char *bot = bot_of(ctx);
     int64_t k0 = 0, dropped0 = 0, gaps0 = 0, dups0 = 0;
-    bridge_json_int(ds0, &k0, "sources", bot, "last_seq", NULL);
-    bridge_json_int(ds0, &gaps0, "sources", bot, "gaps", NULL);
-    bridge_json_int(ds0, &dups0, "sources", bot, "duplicates", NULL);
-    bridge_json_int(bs0, &dropped0, "dropped", NULL);
+    wjson_get_int64(wjson_getv(ds0, "sources", bot, "last_seq", NULL), &k0);
+    wjson_get_int64(wjson_getv(ds0, "sources", bot, "gaps", NULL), &gaps0);
+    wjson_get_int64(wjson_getv(ds0, "sources", bot, "duplicates", NULL), &dups0);
+    wjson_get_int64(wjson_get(bs0, "dropped"), &dropped0);
     cJSON_Delete(bs0);
     cJSON_Delete(ds0);
 
@@ -432,7 +434,7 @@ check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_
     paused = 1;
     settle_arg sa = {ctx, f, k, id, 0, 0, -1, -2, -1, 0};
     /* the ack travels through the stream like everything else */
-    int64_t t0 = wsclient_mono_us();
+    int64_t t0 = wclock_mono_us();
     if (wsclient_run_until(c, settled, &sa, 10000) < 0) {
         const flow_source *s = flowcheck_find(f, bot);
         if (!sa.acked)
@@ -450,7 +452,7 @@ check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_
                 s ? (long long)s->max_seq : -1LL);
         goto out;
     }
-    suite_metric("settle_ms", (double)(wsclient_mono_us() - t0) / 1000.0, "ms");
+    suite_metric("settle_ms", (double)(wclock_mono_us() - t0) / 1000.0, "ms");
     bs = bridge_bot_status(ctx, &absent, err, sizeof(err));
     ds = bridge_dashboard_status(ctx, &absent, err, sizeof(err));
     if (!bs || !ds) {
@@ -458,13 +460,13 @@ check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_
         goto out;
     }
     int64_t gen = -1, acked = -1, queued = -1, dropped = -1, blast = -1, gaps = 0, dups = 0;
-    bridge_json_int(bs, &gen, "generated", NULL);
-    bridge_json_int(bs, &acked, "acked", NULL);
-    bridge_json_int(bs, &queued, "queued", NULL);
-    bridge_json_int(bs, &dropped, "dropped", NULL);
-    bridge_json_int(bs, &blast, "last_seq", NULL);
-    bridge_json_int(ds, &gaps, "sources", bot, "gaps", NULL);
-    bridge_json_int(ds, &dups, "sources", bot, "duplicates", NULL);
+    wjson_get_int64(wjson_get(bs, "generated"), &gen);
+    wjson_get_int64(wjson_get(bs, "acked"), &acked);
+    wjson_get_int64(wjson_get(bs, "queued"), &queued);
+    wjson_get_int64(wjson_get(bs, "dropped"), &dropped);
+    wjson_get_int64(wjson_get(bs, "last_seq"), &blast);
+    wjson_get_int64(wjson_getv(ds, "sources", bot, "gaps", NULL), &gaps);
+    wjson_get_int64(wjson_getv(ds, "sources", bot, "duplicates", NULL), &dups);
     char probs[2048];
     uint64_t uniq = flowcheck_unique(f, bot);
     suite_metric("integrity_messages", (double)uniq, "msgs");
@@ -755,7 +757,7 @@ check_result message_flow_check_invalid_publish(const suite_ctx *ctx, char *msg,
                       "{\"v\":1,\"type\":\"market_data\",\"source\":\"%s\",\"seq\":%lld,"
                       "\"ts_us\":%lld,\"data\":{\"symbol\":\"BTC-USD\",\"price\":-1,\"bid\":1,"
                       "\"ask\":1,\"volume\":1}}",
-                      mysrc, (long long)seq, (long long)wsclient_real_us());
+                      mysrc, (long long)seq, (long long)wclock_real_us());
     int pr = bridge_publish(c, pub, bad, (size_t)bl, seq, 5000, err, sizeof(err));
     if (pr == 0) {
         r = bridge_fail(msg, len,

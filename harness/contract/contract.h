@@ -31,6 +31,10 @@ void contract_free(contract *c);
 /* Index of a type name in contract_types, or -1. */
 int contract_type_index(const char *type);
 
+/* A valid "data" object for type index type_index (contract_types order) as
+ * static JSON text, NULL for an index out of range. Not to be freed. */
+const char *contract_sample_data(int type_index);
+
 /* A publisher envelope, picked by its "type": 0 valid; 1 invalid with err
  * ("/data/price: must be > 0", "/type: unknown message type \"foo\""). */
 int contract_check_envelope(const contract *c, const cJSON *msg, char *err, size_t errlen);

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static int envelope_get_string(const cJSON *root, const char *name, char *dst, size_t cap,
                                char *err, size_t errlen)
@@ -393,14 +392,6 @@ int envelope_peek_fields(const char *text, size_t len, envelope_peek *out)
             return -1;
         i = envelope_skip_ws(text, len, i + 1);
     }
-}
-
-int64_t envelope_now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 int envelope_source_ok(const char *s)

@@ -55,7 +55,4 @@ int envelope_peek_fields(const char *text, size_t len, envelope_peek *out);
  * ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$ (a publisher's token sub must be one). */
 int envelope_source_ok(const char *s);
 
-/* Microseconds since the Unix epoch (CLOCK_REALTIME). */
-int64_t envelope_now_us(void);
-
 #endif

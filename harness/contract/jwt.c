@@ -6,16 +6,16 @@
  * after the signature matched. Nothing here keeps state: both functions are
  * safe to call from any thread. */
 #include "jwt.h"
+#include "wclock.h"
+#include "wjson.h"
 
 #include <cjson/cJSON.h>
-#include <math.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define JWT_MAX_TOKEN 4096 /* longer tokens are refused as malformed */
 
@@ -90,13 +90,6 @@ static long b64url_decode(const char *in, size_t len, unsigned char *out)
     return (long)o;
 }
 
-static int64_t now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec;
-}
-
 static void set_err(char *err, size_t errlen, const char *msg)
 {
     if (err && errlen)
@@ -108,7 +101,7 @@ char *jwt_sign(const char *secret, const char *sub, const char *role, int64_t tt
     if (!secret || !sub || !role || strlen(sub) >= JWT_SUB_MAX || strlen(role) >= JWT_ROLE_MAX)
         return NULL;
     static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
-    int64_t iat = now_seconds();
+    int64_t iat = wclock_real_us() / 1000000;
 
     cJSON *claims = cJSON_CreateObject();
     if (!claims)
@@ -144,19 +137,6 @@ char *jwt_sign(const char *secret, const char *sub, const char *role, int64_t tt
     tok[n++] = '.';
     b64url_encode(mac, maclen, tok + n);
     return tok;
-}
-
-/* Reads a claim that must be an integral number. */
-static int claim_int(const cJSON *obj, const char *name, int64_t *out)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (!cJSON_IsNumber(it))
-        return -1;
-    double d = it->valuedouble;
-    if (!isfinite(d) || d != floor(d) || fabs(d) > 9007199254740992.0)
-        return -1;
-    *out = (int64_t)d;
-    return 0;
 }
 
 int jwt_verify(const char *token, const char *secret, int64_t now_s, jwt_claims *out, char *err,
@@ -250,16 +230,16 @@ int jwt_verify(const char *token, const char *secret, int64_t now_s, jwt_claims 
         set_err(err, errlen, "malformed token: sub and role required");
         goto done;
     }
-    if (claim_int(claims, "exp", &exp) != 0) {
+    if (!wjson_get_int64(wjson_get(claims, "exp"), &exp)) {
         set_err(err, errlen, "malformed token: exp required");
         goto done;
     }
-    if (cJSON_GetObjectItemCaseSensitive(claims, "iat") && claim_int(claims, "iat", &iat) != 0) {
+    if (wjson_get(claims, "iat") && !wjson_get_int64(wjson_get(claims, "iat"), &iat)) {
         set_err(err, errlen, "malformed token: iat not an integer");
         goto done;
     }
     if (now_s == 0)
-        now_s = now_seconds();
+        now_s = wclock_real_us() / 1000000;
     if (exp <= now_s) {
         set_err(err, errlen, "expired");
         goto done;

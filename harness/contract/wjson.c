@@ -6,12 +6,14 @@
  * grammar (cJSON would take "01" or "1."), and objects/arrays may not nest
  * deeper than the limit. After cJSON has parsed, one walk over the tree
  * refuses duplicate keys and numbers that overflowed to infinity.
- * Integers are read from valuedouble (wjson_get_int64), never valueint. */
+ * Integers are read from valuedouble (wjson_get_int64), never valueint.
+ * The path getters walk objects member by member without copying names. */
 #include "wjson.h"
 #include "wlog.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,6 +321,71 @@ int wjson_get_int64(const cJSON *item, int64_t *out)
     if (out != NULL)
         *out = (int64_t)v;
     return 1;
+}
+
+/* The member of obj whose name is the len bytes at name, or NULL. */
+static const cJSON *wjson_member(const cJSON *obj, const char *name, size_t len)
+{
+    const cJSON *it;
+
+    if (!cJSON_IsObject(obj))
+        return NULL;
+    for (it = obj->child; it != NULL; it = it->next)
+        if (it->string != NULL && strncmp(it->string, name, len) == 0 && it->string[len] == '\0')
+            return it;
+    return NULL;
+}
+
+const cJSON *wjson_get(const cJSON *root, const char *path)
+{
+    const cJSON *cur = root;
+    const char *p = path;
+
+    if (cur == NULL || p == NULL || *p == '\0')
+        return cur;
+    while (cur != NULL) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        cur = wjson_member(cur, p, len);
+        if (dot == NULL)
+            break;
+        p = dot + 1;
+    }
+    return cur;
+}
+
+const cJSON *wjson_getv(const cJSON *root, ...)
+{
+    const cJSON *cur = root;
+    const char *name;
+    va_list ap;
+
+    va_start(ap, root);
+    while (cur != NULL && (name = va_arg(ap, const char *)) != NULL)
+        cur = wjson_member(cur, name, strlen(name));
+    va_end(ap);
+    return cur;
+}
+
+const char *wjson_str(const cJSON *root, const char *path, const char *dflt)
+{
+    const cJSON *v = wjson_get(root, path);
+
+    return cJSON_IsString(v) && v->valuestring != NULL ? v->valuestring : dflt;
+}
+
+double wjson_num(const cJSON *root, const char *path, double dflt)
+{
+    const cJSON *v = wjson_get(root, path);
+
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+int64_t wjson_int(const cJSON *root, const char *path, int64_t dflt)
+{
+    int64_t v;
+
+    return wjson_get_int64(wjson_get(root, path), &v) ? v : dflt;
 }
 
 char *wjson_read_file(const char *path, size_t *len, char *err, size_t errlen)

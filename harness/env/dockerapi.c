@@ -6,6 +6,7 @@
  * on an HTTP error the engine's {"message": ...} becomes the error text. */
 #include "dockerapi.h"
 #include "httpc.h"
+#include "wjson.h"
 #include "wlog.h"
 
 #include <cjson/cJSON.h>
@@ -158,12 +159,6 @@ static void copy_str(char *dst, size_t dstlen, const cJSON *s)
     snprintf(dst, dstlen, "%s", cJSON_IsString(s) ? s->valuestring : "");
 }
 
-static long long num(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? (long long)v->valuedouble : 0;
-}
-
 int dockerapi_ping(dockerapi *d, char *version, size_t versionlen, char *err, size_t errlen)
 {
     if (simple(d, "GET", "/_ping", NULL, 5000, 200, 0, "ping", err, errlen) < 0)
@@ -288,7 +283,7 @@ int dockerapi_state(dockerapi *d, const char *id, char *state, size_t statelen, 
     if (paused)
         *paused = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "Paused"));
     if (exit_code)
-        *exit_code = (int)num(st, "ExitCode");
+        *exit_code = (int)wjson_num(st, "ExitCode", 0);
     cJSON_Delete(j);
     return 0;
 }
@@ -447,11 +442,11 @@ int dockerapi_stats_read(dockerapi *d, const char *id, dockerapi_stats *out, cha
         return -1;
     const cJSON *cpu = cJSON_GetObjectItemCaseSensitive(j, "cpu_stats");
     const cJSON *pre = cJSON_GetObjectItemCaseSensitive(j, "precpu_stats");
-    long long tot = num(cJSON_GetObjectItemCaseSensitive(cpu, "cpu_usage"), "total_usage");
-    long long ptot = num(cJSON_GetObjectItemCaseSensitive(pre, "cpu_usage"), "total_usage");
-    long long sys = num(cpu, "system_cpu_usage");
-    long long psys = num(pre, "system_cpu_usage");
-    long long ncpu = num(cpu, "online_cpus");
+    long long tot = (long long)wjson_num(cpu, "cpu_usage.total_usage", 0);
+    long long ptot = (long long)wjson_num(pre, "cpu_usage.total_usage", 0);
+    long long sys = (long long)wjson_num(cpu, "system_cpu_usage", 0);
+    long long psys = (long long)wjson_num(pre, "system_cpu_usage", 0);
+    long long ncpu = (long long)wjson_num(cpu, "online_cpus", 0);
     if (ncpu <= 0)
         ncpu = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(cpu, "cpu_usage"), "percpu_usage"));
@@ -461,13 +456,13 @@ int dockerapi_stats_read(dockerapi *d, const char *id, dockerapi_stats *out, cha
         out->cpu_percent = (double)(tot - ptot) / (double)(sys - psys) * (double)ncpu * 100.0;
     const cJSON *mem = cJSON_GetObjectItemCaseSensitive(j, "memory_stats");
     const cJSON *ms = cJSON_GetObjectItemCaseSensitive(mem, "stats");
-    long long usage = num(mem, "usage");
+    long long usage = (long long)wjson_num(mem, "usage", 0);
     /* as the docker CLI: cgroup v1 subtracts total_inactive_file, v2 inactive_file */
-    long long cache = num(ms, "total_inactive_file");
+    long long cache = (long long)wjson_num(ms, "total_inactive_file", 0);
     if (!cache)
-        cache = num(ms, "inactive_file");
+        cache = (long long)wjson_num(ms, "inactive_file", 0);
     out->mem_bytes = usage > cache ? usage - cache : usage;
-    out->mem_limit = num(mem, "limit");
+    out->mem_limit = (long long)wjson_num(mem, "limit", 0);
     int running = cJSON_GetObjectItemCaseSensitive(mem, "usage") != NULL;
     cJSON_Delete(j);
     if (!running) {

@@ -30,7 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "procstat.h"
 #include "results.h"
+#include "spawn.h"
+#include "wclock.h"
 #include "wlog.h"
 
 #define NATIVE_PORT_WAIT_MS 10000
@@ -42,7 +45,7 @@ typedef struct native_svc {
     const char *prog;      /* wsb-dashboard | wsb-bot */
     const char *port_line; /* "listening on port " | "status on port " */
     int present;           /* the binary exists */
-    pid_t pid;             /* 0: not running */
+    spawn_proc proc;       /* proc.pid 0: not running */
     int port;              /* 0 until first chosen */
     char log_path[PATH_MAX];
     double cpu_last; /* seconds of CPU at the last stats sample */
@@ -59,13 +62,6 @@ typedef struct native_impl {
     char source[128];
 } native_impl;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void append_log(const char *path, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void append_log(const char *path, const char *fmt, ...)
@@ -81,89 +77,6 @@ static void append_log(const char *path, const char *fmt, ...)
     va_end(ap);
     dprintf(fd, "=== %s wsb-harness: %s ===\n", ts, buf);
     close(fd);
-}
-
-/* The last few lines of a log after offset, for error messages. */
-static void log_tail(const char *path, off_t from, char *out, size_t outlen)
-{
-    out[0] = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    off_t end = lseek(fd, 0, SEEK_END);
-    off_t start = end - 400 > from ? end - 400 : from;
-    if (start < 0)
-        start = 0;
-    ssize_t n = pread(fd, out, outlen - 1, start);
-    close(fd);
-    if (n < 0)
-        n = 0;
-    out[n] = 0;
-    for (char *p = out; *p; p++)
-        if (*p == '\n')
-            *p = '|';
-}
-
-/* Reaps pid if it has exited: 1 exited (status set), 0 still running. */
-static int reap(pid_t pid, int *status)
-{
-    pid_t w;
-    do
-        w = waitpid(pid, status, WNOHANG);
-    while (w < 0 && errno == EINTR);
-    if (w == pid)
-        return 1;
-    if (w < 0) /* not our child any more (ECHILD): treat as gone */
-        return 1;
-    return 0;
-}
-
-/* Waits up to ms for pid to exit; 1 when it did. */
-static int wait_exit(pid_t pid, int ms, int *status)
-{
-    double deadline = now_s() + ms / 1000.0;
-    for (;;) {
-        if (reap(pid, status))
-            return 1;
-        if (now_s() >= deadline)
-            return 0;
-        poll(NULL, 0, 10);
-    }
-}
-
-static void describe_exit(int status, char *buf, size_t len)
-{
-    if (WIFSIGNALED(status))
-        snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
-                 strsignal(WTERMSIG(status)));
-    else if (WIFEXITED(status))
-        snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
-    else
-        snprintf(buf, len, "ended");
-}
-
-/* Looks for "<prefix>N" in the log after offset. 1 found, 0 not yet. */
-static int find_port_line(const char *path, off_t from, const char *prefix, int *port)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    char buf[16384];
-    ssize_t n = pread(fd, buf, sizeof(buf) - 1, from);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    char *p = strstr(buf, prefix);
-    if (!p)
-        return 0;
-    p += strlen(prefix);
-    char *end;
-    long v = strtol(p, &end, 10);
-    if (end == p || v <= 0 || v > 65535 || (*end != '\n' && *end != '\r'))
-        return 0; /* the line is not complete yet */
-    *port = (int)v;
-    return 1;
 }
 
 static void set_urls(envdriver *d)
@@ -263,14 +176,10 @@ static int native_start(envdriver *d, env_service s, char *err, size_t errlen)
                  envdriver_service_name(s), sv->prog ? sv->prog : "binary", im->bin_dir);
         return -1;
     }
-    int status;
-    if (sv->pid > 0) {
-        /* a previous instance that was signalled may still be on its way out */
-        if (!wait_exit(sv->pid, NATIVE_EXIT_WAIT_MS, &status)) {
-            snprintf(err, errlen, "%s is already running (pid %d)", sv->prog, (int)sv->pid);
-            return -1;
-        }
-        sv->pid = 0;
+    /* a previous instance that was signalled may still be on its way out */
+    if (sv->proc.pid > 0 && !spawn_wait(&sv->proc, NATIVE_EXIT_WAIT_MS)) {
+        snprintf(err, errlen, "%s is already running (pid %d)", sv->prog, (int)sv->proc.pid);
+        return -1;
     }
     if (s == ENV_BOT && im->svc[ENV_DASHBOARD].port == 0) {
         snprintf(err, errlen, "the bot needs the dashboard's port: start the dashboard first");
@@ -283,94 +192,40 @@ static int native_start(envdriver *d, env_service s, char *err, size_t errlen)
     for (int i = 0; i < a.argc && co < sizeof(cmd); i++)
         co += (size_t)snprintf(cmd + co, sizeof(cmd) - co, "%s%s", i ? " " : "", a.argv[i]);
     append_log(sv->log_path, "starting %s", cmd);
-    int logfd = open(sv->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-    if (logfd < 0) {
-        snprintf(err, errlen, "cannot open %s: %s", sv->log_path, strerror(errno));
+    /* the secret through the environment keeps it out of ps */
+    char env_dash[300], env_bot[300];
+    snprintf(env_dash, sizeof(env_dash), "DASHBOARD_JWT_SECRET=%s", im->secret);
+    snprintf(env_bot, sizeof(env_bot), "WSB_JWT_SECRET=%s", im->secret);
+    const char *const env[] = {env_dash, env_bot, NULL};
+    spawn_opts so = {.log_path = sv->log_path, .stdout_to_log = 1, .own_group = 1, .env = env};
+    if (spawn_start(&sv->proc, a.argv, &so, err, errlen) < 0)
         return -1;
-    }
-    off_t from = lseek(logfd, 0, SEEK_END);
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(err, errlen, "fork: %s", strerror(errno));
-        close(logfd);
-        return -1;
-    }
-    if (pid == 0) {
-        setpgid(0, 0);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        int nul = open("/dev/null", O_RDONLY);
-        if (nul >= 0)
-            dup2(nul, STDIN_FILENO);
-        dup2(logfd, STDOUT_FILENO);
-        dup2(logfd, STDERR_FILENO);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        for (int sig = 1; sig < 32; sig++)
-            if (sig != SIGKILL && sig != SIGSTOP)
-                signal(sig, SIG_DFL);
-        /* the secret through the environment keeps it out of ps */
-        setenv("DASHBOARD_JWT_SECRET", im->secret, 1);
-        setenv("WSB_JWT_SECRET", im->secret, 1);
-        execv(a.argv[0], a.argv);
-        dprintf(STDERR_FILENO, "wsb-harness: cannot execute %s: %s\n", a.argv[0], strerror(errno));
-        _exit(127);
-    }
-    setpgid(pid, pid);
-    close(logfd);
-    sv->pid = pid;
     sv->have_sample = 0;
 
     /* the port line (the bot prints it only when asked to choose) */
-    int need_line = s == ENV_DASHBOARD || sv->port == 0;
-    double deadline = now_s() + NATIVE_PORT_WAIT_MS / 1000.0;
-    while (need_line) {
-        int port;
-        if (find_port_line(sv->log_path, from, sv->port_line, &port)) {
-            if (sv->port && port != sv->port) {
-                snprintf(err, errlen, "%s listens on port %d, expected %d", sv->prog, port,
-                         sv->port);
-                goto fail;
-            }
-            sv->port = port;
-            break;
-        }
-        if (reap(pid, &status)) {
-            char how[96], tail[420];
-            describe_exit(status, how, sizeof(how));
-            log_tail(sv->log_path, from, tail, sizeof(tail));
-            sv->pid = 0;
-            snprintf(err, errlen, "%s %s at start-up (log: %s)", sv->prog, how, tail);
-            return -1;
-        }
-        if (now_s() >= deadline) {
-            snprintf(err, errlen, "%s printed no \"%sN\" line within %d ms (see %s)", sv->prog,
-                     sv->port_line, NATIVE_PORT_WAIT_MS, sv->log_path);
+    if (s == ENV_DASHBOARD || sv->port == 0) {
+        int port = spawn_wait_port(&sv->proc, sv->port_line, NATIVE_PORT_WAIT_MS, err, errlen);
+        if (port < 0) {
+            if (sv->proc.ended) /* err says how it ended */
+                return -1;
             goto fail;
         }
-        poll(NULL, 0, 10);
+        if (sv->port && port != sv->port) {
+            snprintf(err, errlen, "%s listens on port %d, expected %d", sv->prog, port, sv->port);
+            goto fail;
+        }
+        sv->port = port;
     }
     set_urls(d);
     if (envdriver_wait_healthy(d, s, NATIVE_HEALTH_WAIT_MS, err, errlen) < 0) {
-        if (reap(pid, &status)) {
-            char how[96], tail[420];
-            describe_exit(status, how, sizeof(how));
-            log_tail(sv->log_path, from, tail, sizeof(tail));
-            sv->pid = 0;
-            snprintf(err, errlen, "%s %s at start-up (log: %s)", sv->prog, how, tail);
+        if (spawn_ended(&sv->proc, "at start-up", err, errlen))
             return -1;
-        }
         goto fail;
     }
-    append_log(sv->log_path, "%s is up (pid %d, port %d)", sv->prog, (int)pid, sv->port);
+    append_log(sv->log_path, "%s is up (pid %d, port %d)", sv->prog, (int)sv->proc.pid, sv->port);
     return 0;
 fail:
-    kill(-pid, SIGKILL);
-    wait_exit(pid, NATIVE_EXIT_WAIT_MS, &status);
-    sv->pid = 0;
+    spawn_stop(&sv->proc, SIGKILL, NATIVE_EXIT_WAIT_MS);
     return -1;
 }
 
@@ -380,23 +235,15 @@ static int native_stop(envdriver *d, env_service s, int timeout_ms, char *err, s
     (void)errlen;
     native_impl *im = d->impl;
     native_svc *sv = &im->svc[s];
-    if (sv->pid <= 0)
+    if (sv->proc.pid <= 0)
         return 0;
-    int status = 0;
-    pid_t pid = sv->pid;
-    kill(-pid, SIGTERM);
-    kill(-pid, SIGCONT); /* a paused process must run to handle SIGTERM */
-    if (!wait_exit(pid, timeout_ms > 0 ? timeout_ms : 0, &status)) {
+    /* SIGTERM (and SIGCONT: a paused process must run to handle it), SIGKILL after the bound */
+    if (spawn_stop(&sv->proc, SIGTERM, timeout_ms > 0 ? timeout_ms : 0) < 0)
         append_log(sv->log_path, "%s did not stop within %d ms of SIGTERM: SIGKILL", sv->prog,
                    timeout_ms);
-        kill(-pid, SIGKILL);
-        wait_exit(pid, NATIVE_EXIT_WAIT_MS, &status);
-    }
-    kill(-pid, SIGKILL); /* anything left in its group */
     char how[96];
-    describe_exit(status, how, sizeof(how));
+    spawn_describe(sv->proc.status, how, sizeof(how));
     append_log(sv->log_path, "%s stopped: %s", sv->prog, how);
-    sv->pid = 0;
     return 0;
 }
 
@@ -404,23 +251,18 @@ static int native_kill(envdriver *d, env_service s, int sig, char *err, size_t e
 {
     native_impl *im = d->impl;
     native_svc *sv = &im->svc[s];
-    int status;
-    if (sv->pid <= 0 || reap(sv->pid, &status)) {
-        sv->pid = 0;
+    if (sv->proc.pid <= 0 || spawn_ended(&sv->proc, NULL, NULL, 0)) {
         snprintf(err, errlen, "%s is not running", envdriver_service_name(s));
         return -1;
     }
     append_log(sv->log_path, "sending signal %d (%s) to %s", sig, strsignal(sig), sv->prog);
-    if (kill(-sv->pid, sig) < 0) {
+    if (spawn_signal(&sv->proc, sig) < 0) {
         snprintf(err, errlen, "kill %s: %s", sv->prog, strerror(errno));
         return -1;
     }
-    if (sig == SIGKILL) {
-        if (!wait_exit(sv->pid, NATIVE_EXIT_WAIT_MS, &status)) {
-            snprintf(err, errlen, "%s survived SIGKILL for %d ms", sv->prog, NATIVE_EXIT_WAIT_MS);
-            return -1;
-        }
-        sv->pid = 0;
+    if (sig == SIGKILL && !spawn_wait(&sv->proc, NATIVE_EXIT_WAIT_MS)) {
+        snprintf(err, errlen, "%s survived SIGKILL for %d ms", sv->prog, NATIVE_EXIT_WAIT_MS);
+        return -1;
     }
     return 0;
 }
@@ -435,62 +277,25 @@ static int native_unpause(envdriver *d, env_service s, char *err, size_t errlen)
     return native_kill(d, s, SIGCONT, err, errlen);
 }
 
-/* utime + stime of pid in seconds, -1 when unreadable */
-static double proc_cpu(pid_t pid)
-{
-    char path[64], buf[2048];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *p = strrchr(buf, ')'); /* the command name may hold spaces */
-    if (!p)
-        return -1;
-    unsigned long long ut = 0, st = 0;
-    /* after ')': state(3) ... utime is field 14, stime 15 */
-    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return -1;
-    long hz = sysconf(_SC_CLK_TCK);
-    return (double)(ut + st) / (double)(hz > 0 ? hz : 100);
-}
-
-static long long proc_rss(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return -1;
-    long long kb = -1;
-    while (fgets(line, sizeof(line), f))
-        if (sscanf(line, "VmRSS: %lld kB", &kb) == 1)
-            break;
-    fclose(f);
-    return kb < 0 ? -1 : kb * 1024;
-}
-
 static int native_stats(envdriver *d, env_service s, env_stats *out, char *err, size_t errlen)
 {
     native_impl *im = d->impl;
     native_svc *sv = &im->svc[s];
-    if (sv->pid <= 0) {
+    if (sv->proc.pid <= 0) {
         snprintf(err, errlen, "%s is not running", envdriver_service_name(s));
         return -1;
     }
-    double wall = now_s();
-    double cpu = proc_cpu(sv->pid);
+    double wall = wclock_mono_s();
+    double cpu = procstat_cpu_seconds(sv->proc.pid);
     if (cpu < 0) {
-        snprintf(err, errlen, "cannot read /proc/%d/stat", (int)sv->pid);
+        snprintf(err, errlen, "cannot read /proc/%d/stat", (int)sv->proc.pid);
         return -1;
     }
     if (!sv->have_sample || wall - sv->wall_last < 0.1) {
         /* no recent baseline: measure over a 200 ms window */
         poll(NULL, 0, 200);
-        double c1 = proc_cpu(sv->pid);
-        double w1 = now_s();
+        double c1 = procstat_cpu_seconds(sv->proc.pid);
+        double w1 = wclock_mono_s();
         if (c1 < 0) {
             snprintf(err, errlen, "%s ended while being measured", sv->prog);
             return -1;
@@ -504,9 +309,9 @@ static int native_stats(envdriver *d, env_service s, env_stats *out, char *err, 
     sv->cpu_last = cpu;
     sv->wall_last = wall;
     sv->have_sample = 1;
-    out->mem_bytes = proc_rss(sv->pid);
+    out->mem_bytes = procstat_rss_bytes(sv->proc.pid);
     if (out->mem_bytes < 0) {
-        snprintf(err, errlen, "cannot read /proc/%d/status", (int)sv->pid);
+        snprintf(err, errlen, "cannot read /proc/%d/status", (int)sv->proc.pid);
         return -1;
     }
     return 0;
@@ -520,8 +325,7 @@ static void native_destroy(envdriver *d)
     char err[256];
     /* nothing stays paused (a paused dashboard would hold up the bot's flush) */
     for (int s = 0; s < ENV_NUM_SERVICES; s++)
-        if (im->svc[s].pid > 0)
-            kill(-im->svc[s].pid, SIGCONT);
+        spawn_signal(&im->svc[s].proc, SIGCONT);
     /* the bot first, so it can flush to a dashboard that is still there */
     native_stop(d, ENV_BOT, NATIVE_DESTROY_STOP_MS, err, sizeof(err));
     native_stop(d, ENV_DASHBOARD, NATIVE_DESTROY_STOP_MS, err, sizeof(err));

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "httpc.h"
+#include "wclock.h"
 
 static const char *const service_names[ENV_NUM_SERVICES] = {"dashboard", "bot", "proxy"};
 static const char *const mode_names[] = {"native", "docker", "external"};
@@ -144,13 +145,6 @@ int envdriver_stats(envdriver *d, env_service s, env_stats *out, char *err, size
     return d->ops->stats ? d->ops->stats(d, s, out, err, errlen) : bad(d, "stats", err, errlen);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int envdriver_wait_healthy(envdriver *d, env_service s, int timeout_ms, char *err, size_t errlen)
 {
     if (check(d, s, err, errlen) < 0)
@@ -167,10 +161,10 @@ int envdriver_wait_healthy(envdriver *d, env_service s, int timeout_ms, char *er
     }
     char url[400];
     snprintf(url, sizeof(url), "%s/health", base);
-    double deadline = now_s() + timeout_ms / 1000.0;
+    double deadline = wclock_mono_s() + timeout_ms / 1000.0;
     char last[600] = "no answer";
     for (;;) {
-        double left = deadline - now_s();
+        double left = deadline - wclock_mono_s();
         if (left <= 0)
             break;
         int tmo = (int)(left * 1000);
@@ -187,7 +181,7 @@ int envdriver_wait_healthy(envdriver *d, env_service s, int timeout_ms, char *er
             snprintf(last, sizeof(last), "%s: HTTP %ld", url, st);
         }
         /* a short pause between polls, bounded by the deadline */
-        left = deadline - now_s();
+        left = deadline - wclock_mono_s();
         if (left > 0)
             poll(NULL, 0, left > 0.1 ? 100 : (int)(left * 1000) + 1);
     }

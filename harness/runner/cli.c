@@ -2,12 +2,14 @@
  * positive numbers from environment variables (see cli.h). */
 #include "cli.h"
 
+#include <float.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "wlog.h"
+#include "wparse.h"
 
 static void usage(FILE *f)
 {
@@ -100,9 +102,8 @@ int cli_env_int(const char *name, int def)
     const char *v = getenv(name);
     if (!v || !*v)
         return def;
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (*end || n <= 0 || n > 100000000) {
+    long long n;
+    if (wparse_long(v, 1, 100000000, &n, NULL, 0) < 0) {
         wlog_warn("%s=\"%s\" ignored: expected a positive integer", name, v);
         return def;
     }
@@ -114,9 +115,8 @@ double cli_env_double(const char *name, double def)
     const char *v = getenv(name);
     if (!v || !*v)
         return def;
-    char *end;
-    double n = strtod(v, &end);
-    if (*end || !(n > 0)) {
+    double n;
+    if (wparse_double(v, DBL_MIN, DBL_MAX, &n, NULL, 0) < 0) {
         wlog_warn("%s=\"%s\" ignored: expected a positive number", name, v);
         return def;
     }
@@ -132,6 +132,7 @@ int cli_parse(int argc, char **argv, cli_opts *o)
     o->test_timeout = 0;
 
     int c;
+    char why[160];
     while ((c = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
         switch (c) {
         case O_NATIVE:
@@ -190,24 +191,18 @@ int cli_parse(int argc, char **argv, cli_opts *o)
         case O_BIN:
             o->bin_dir = optarg;
             break;
-        case O_TIMEOUT: {
-            char *end;
-            o->suite_timeout = strtod(optarg, &end);
-            if (*end || !(o->suite_timeout > 0)) {
-                fprintf(stderr, "wsb-harness: --suite-timeout: expected seconds > 0\n");
+        case O_TIMEOUT:
+            if (wparse_double(optarg, DBL_MIN, DBL_MAX, &o->suite_timeout, why, sizeof(why)) < 0) {
+                fprintf(stderr, "wsb-harness: --suite-timeout: %s (seconds)\n", why);
                 return 2;
             }
             break;
-        }
-        case O_TEST_TIMEOUT: {
-            char *end;
-            o->test_timeout = strtod(optarg, &end);
-            if (*end || !(o->test_timeout >= 0)) {
-                fprintf(stderr, "wsb-harness: --test-timeout: expected seconds >= 0\n");
+        case O_TEST_TIMEOUT:
+            if (wparse_double(optarg, 0, DBL_MAX, &o->test_timeout, why, sizeof(why)) < 0) {
+                fprintf(stderr, "wsb-harness: --test-timeout: %s (seconds)\n", why);
                 return 2;
             }
             break;
-        }
         case 'v':
             o->verbose = 1;
             break;

@@ -25,6 +25,7 @@
 #include "results.h"
 #include "runner.h"
 #include "wlog.h"
+#include "wparse.h"
 
 #define NATIVE_BOT_RATE 100.0 /* trading events per second, native mode */
 #define NATIVE_BOT_QUEUE 10000

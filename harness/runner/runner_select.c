@@ -9,18 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-static int parse_bool(const char *v)
-{
-    static const char *const yes[] = {"1", "true", "yes", "on", "y"};
-    static const char *const no[] = {"0", "false", "no", "off", "n"};
-    for (size_t i = 0; i < 5; i++) {
-        if (strcasecmp(v, yes[i]) == 0)
-            return 1;
-        if (strcasecmp(v, no[i]) == 0)
-            return 0;
-    }
-    return -1;
-}
+#include "wparse.h"
 
 int runner_select(const runner_entry *entries, size_t n, const char *const *names, size_t nnames,
                   runner_selection *sel, char *err, size_t errlen)
@@ -56,9 +45,10 @@ int runner_select(const runner_entry *entries, size_t n, const char *const *name
             sel[i] = RUNNER_DEFAULT;
             continue;
         }
-        int b = parse_bool(v);
-        if (b < 0) {
-            snprintf(err, errlen, "%s=\"%s\": expected true or false", var, v);
+        int b;
+        char why[160];
+        if (wparse_bool(v, &b, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "%s=%s", var, why);
             return -1;
         }
         sel[i] = b ? RUNNER_EXPLICIT : RUNNER_UNSELECTED;

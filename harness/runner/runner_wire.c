@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wclock.h"
+
 int runner_write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
@@ -46,9 +48,7 @@ int runner_read_all(int fd, void *buf, size_t len)
 
 double runner_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return wclock_mono_s();
 }
 
 int runner_wire_send(int fd, uint32_t type, int test, const void *payload, size_t len)

@@ -34,6 +34,7 @@
 
 #include "contract.h"
 #include "jwt.h"
+#include "wclock.h"
 #include "wjson.h"
 
 #define MAX_MSG (64 * 1024)
@@ -108,13 +109,6 @@ static struct {
     volatile sig_atomic_t stop;
     int stopping;
 } g;
-
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static src_state *get_src(const char *name)
 {
@@ -236,7 +230,7 @@ static void relay(const cJSON *root, const char *source, long long seq)
     if (g.nhist >= HISTORY_MAX)
         return;
     cJSON *copy = cJSON_Duplicate(root, 1);
-    cJSON_AddNumberToObject(copy, "relay_us", (double)now_us());
+    cJSON_AddNumberToObject(copy, "relay_us", (double)wclock_real_us());
     char *t = cJSON_PrintUnformatted(copy);
     hmsg *m = &g.hist[g.nhist++];
     memset(m, 0, sizeof(*m));
@@ -398,24 +392,6 @@ static void subscriber_frame(pss *p, const char *text, size_t len)
 
 /* --- the built-in generator (source bot-1) ------------------------------- */
 
-static const char *const gen_data[CONTRACT_NUM_TYPES] = {
-    "{\"symbol\":\"BTC-USD\",\"price\":64250.5,\"bid\":64250.0,\"ask\":64251.0,\"volume\":12.75}",
-    "{\"symbol\":\"ETH/USDT\",\"action\":\"buy\",\"confidence\":0.87,\"model\":\"m1\"}",
-    "{\"order_id\":\"ord-1\",\"symbol\":\"BTC-USD\",\"side\":\"buy\",\"order_type\":\"market\","
-    "\"status\":\"filled\",\"quantity\":0.5,\"filled_quantity\":0.5}",
-    "{\"trade_id\":\"t-1\",\"order_id\":\"ord-1\",\"symbol\":\"BTC-USD\",\"side\":\"buy\","
-    "\"quantity\":0.5,\"price\":64250.5,\"fee\":0.1}",
-    "{\"symbol\":\"AAPL\",\"quantity\":-10,\"avg_price\":189.3,\"unrealized_pnl\":-12.5,"
-    "\"realized_pnl\":40.0}",
-    "{\"balance\":100000.0,\"equity\":100027.5,\"unrealized_pnl\":-12.5,\"realized_pnl\":40.0,"
-    "\"open_positions\":2}",
-    "{\"state\":\"running\",\"uptime_s\":1.5,\"loop_iterations\":10,\"generated\":7,\"queued\":0,"
-    "\"dropped\":0,\"connected\":true}",
-    "{\"loop_iterations\":10}",
-    "{\"level\":\"info\",\"code\":\"test_alert\",\"message\":\"hello\"}",
-    "{\"command_id\":\"c-1\",\"status\":\"done\"}",
-};
-
 static void gen_emit(int ti, const char *data)
 {
     char buf[1024];
@@ -423,7 +399,7 @@ static void gen_emit(int ti, const char *data)
     snprintf(buf, sizeof(buf),
              "{\"v\":1,\"type\":\"%s\",\"source\":\"bot-1\",\"seq\":%lld,\"ts_us\":%lld,"
              "\"data\":%s}",
-             contract_types[ti], seq, (long long)now_us(), data);
+             contract_types[ti], seq, (long long)wclock_real_us(), data);
     cJSON *root = cJSON_Parse(buf);
     src_state *s = get_src("bot-1");
     if (root && s) {
@@ -443,7 +419,7 @@ static void gen_cb(lws_sorted_usec_list_t *sul)
     if (!g.gen_paused) {
         /* cycle through the types; command_ack only answers commands */
         int ti = (int)(tick++ % (CONTRACT_NUM_TYPES - 1));
-        gen_emit(ti, gen_data[ti]);
+        gen_emit(ti, contract_sample_data(ti));
     }
     lws_sul_schedule(g.ctx, 0, &g.gen_sul, gen_cb, (lws_usec_t)(1e6 / g.gen_rate));
 }
@@ -484,7 +460,7 @@ static int http_status(struct lws *wsi, const char *uri)
             body, sizeof(body),
             "{\"service\":\"wsb-dashboard\",\"uptime_s\":%.3f,\"connections\":{\"publishers\":%d,"
             "\"subscribers\":%d,\"total\":%d},\"sources\":{",
-            (double)(now_us() - g.start_us) / 1e6, pubs, subs, pubs + subs);
+            (double)(wclock_real_us() - g.start_us) / 1e6, pubs, subs, pubs + subs);
         for (int i = 0; i < g.nsrcs && off < sizeof(body) - 300; i++)
             off += (size_t)snprintf(body + off, sizeof(body) - off,
                                     "%s\"%s\":{\"last_seq\":%lld,\"received\":%lld,"
@@ -724,7 +700,7 @@ int main(int argc, char **argv)
         return 1;
     }
     g.hist = calloc(HISTORY_MAX, sizeof(*g.hist));
-    g.start_us = now_us();
+    g.start_us = wclock_real_us();
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
@@ -756,12 +732,10 @@ int main(int argc, char **argv)
     /* going away: every WebSocket gets a 1001 close frame first */
     g.stopping = 1;
     lws_callback_on_writable_all_protocol(g.ctx, &protocols[0]);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    do {
+    int64_t t0 = wclock_mono_ms();
+    do
         lws_service(g.ctx, 0);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-    } while (g.conns && (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 500);
+    while (g.conns && wclock_mono_ms() - t0 < 500);
     lws_context_destroy(g.ctx);
     for (size_t i = 0; i < g.nhist; i++)
         free(g.hist[i].text);

@@ -1,5 +1,5 @@
 # harness/testkit: what the test programs share (testkit.c: CUnit main, paths,
-# temporary folders; testproc.c: helper processes) and faulty-dashboard, a
+# temporary folders, test servers started through spawn) and faulty-dashboard, a
 # dashboard that misbehaves on purpose (--fault NAME). Test-only: nothing here
 # is shipped in an image.
 INCDIRS += harness/testkit

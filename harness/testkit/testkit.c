@@ -3,6 +3,7 @@
 #include "testkit.h"
 
 #include <CUnit/Basic.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,18 @@ void testkit_write_file(const char *path, const char *text)
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     fputs(text, f);
     fclose(f);
+}
+
+int testkit_start_server(spawn_proc *p, char *const argv[], const char *log, const char *prefix,
+                         int timeout_ms, char *err, size_t errlen)
+{
+    spawn_opts o = {.log_path = log, .log_truncate = 1, .stop_at_exit = 1};
+    if (spawn_start(p, argv, &o, err, errlen) < 0)
+        return -1;
+    int port = spawn_wait_port(p, prefix, timeout_ms, err, errlen);
+    if (port < 0)
+        spawn_stop(p, SIGKILL, 1000);
+    return port;
 }
 
 int testkit_schema_check(const char *schema_path, const char *text, char *err, size_t errlen)

@@ -5,12 +5,15 @@
  * failure count turned into an exit status. The other helpers are the small
  * pieces the test files kept writing again: where the built programs are
  * (BUILD), a temporary folder and its removal, a file written from a string,
- * and a JSON text checked against a schema file. */
+ * a JSON text checked against a schema file, and a server started for a
+ * test (through spawn, the harness's one way to run a child). */
 #ifndef WSB_TESTKIT_H
 #define WSB_TESTKIT_H
 
 #include <CUnit/CUnit.h>
 #include <stddef.h>
+
+#include "spawn.h"
 
 /* Registers every suite of the table (only the tests whose name contains
  * `only`, when it is not NULL), runs them in CU_BRM_VERBOSE and cleans the
@@ -35,6 +38,13 @@ int testkit_rmtree(const char *dir);
 /* Writes text to path (created or truncated); a failed open is a fatal
  * CUnit assertion. */
 void testkit_write_file(const char *path, const char *text);
+
+/* Starts a test's server: argv (argv[0] a path) with stdout on a pipe and
+ * stderr in log (emptied first), stopped when the test program exits; then
+ * waits up to timeout_ms for its "<prefix>N" line. The port (also p->port),
+ * or -1 with err, the server then stopped. */
+int testkit_start_server(spawn_proc *p, char *const argv[], const char *log, const char *prefix,
+                         int timeout_ms, char *err, size_t errlen);
 
 /* Validates a JSON text against a schema file (e.g. harness/results/schemas/...).
  * 0 when valid, -1 with the reason in err. */

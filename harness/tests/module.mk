@@ -1,16 +1,11 @@
 # harness/tests: the harness core's unit and integration tests. test-dockerapi
 # runs against the real engine; it is skipped (exit 0, says so) when no engine
-# answers, and fails then when WSB_REQUIRE_DOCKER=1 (.ci/run).
-HARNESS_TESTS := histogram results runner env-native httpc promtext merge dockerapi validate
+# answers, and fails then when WSB_REQUIRE_DOCKER=1 (.ci/run). test-wsclient
+# and test-suites-faulty (the suites' checks against a dashboard that drops,
+# duplicates, reorders, corrupts...) run against faulty-dashboard.
+HARNESS_TESTS := histogram results runner env-native httpc promtext merge dockerapi validate \
+                 procstat spawn wsclient suites-faulty
 TESTS += $(HARNESS_TESTS:%=test-%)
 $(foreach t,$(HARNESS_TESTS),$(eval test-$(t)_SRCS := harness/tests/test_$(subst -,_,$(t)).c harness/testkit/testkit.c))
 # the runner's tests drive a scripted environment driver
 test-runner_SRCS += harness/env/tests/env_fake.c
-
-TESTS += test-wsclient
-test-wsclient_SRCS := harness/tests/test_wsclient.c harness/testkit/testproc.c harness/testkit/testkit.c
-
-# the suites' checks against a dashboard that drops, duplicates, reorders, corrupts...
-TESTS += test-suites-faulty
-test-suites-faulty_SRCS := harness/tests/test_suites_faulty.c harness/testkit/testproc.c \
-                           harness/testkit/testkit.c

@@ -13,6 +13,7 @@
 #include "testkit.h"
 #include "dockerapi.h"
 #include "envdriver.h"
+#include "wclock.h"
 
 #include <CUnit/Basic.h>
 #include <signal.h>
@@ -31,24 +32,17 @@ static char err[512];
 static const char *const svc_argv[] = {
     "sh", "-c", "trap 'exit 0' TERM; trap 'exit 42' USR1; while :; do sleep 0.2; done", NULL};
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Polls the container's state until it equals want or timeout_s passes. */
 static int wait_state(const char *id, const char *want, double timeout_s, int *exit_code)
 {
-    double end = now_s() + timeout_s;
+    double end = wclock_mono_s() + timeout_s;
     char st[32] = "";
     do {
         if (dockerapi_state(api, id, st, sizeof st, NULL, NULL, exit_code, err, sizeof err) == 0 &&
             strcmp(st, want) == 0)
             return 0;
         usleep(50 * 1000);
-    } while (now_s() < end);
+    } while (wclock_mono_s() < end);
     fprintf(stderr, "state of %.12s: %s, wanted %s (%s)\n", id, st, want, err);
     return -1;
 }

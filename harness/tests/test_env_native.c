@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "httpc.h"
+#include "procstat.h"
 #include "wjson.h"
 #include "testkit.h"
 
@@ -48,17 +49,7 @@ static int children(pid_t *out, int max)
         int pid = atoi(e->d_name);
         if (pid <= 0)
             continue;
-        char p[64], buf[512];
-        snprintf(p, sizeof(p), "/proc/%d/stat", pid);
-        FILE *f = fopen(p, "r");
-        if (!f)
-            continue;
-        size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[len] = 0;
-        char *rp = strrchr(buf, ')');
-        int ppid = 0;
-        if (rp && sscanf(rp + 2, "%*c %d", &ppid) == 1 && ppid == getpid())
+        if (procstat_ppid(pid) == getpid())
             out[n++] = pid;
     }
     closedir(d);

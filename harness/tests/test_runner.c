@@ -25,6 +25,7 @@
 #include "histogram.h"
 #include "jwt.h"
 #include "results.h"
+#include "wclock.h"
 #include "wjson.h"
 #include "testkit.h"
 
@@ -201,13 +202,6 @@ static run_out mixed, okrun, explicit_na, filtered, interrupted, testhang;
 static double test_timeout; /* for the next do_run */
 static double slow = 1.0;   /* timeouts and bounds x5 under valgrind (WSB_VALGRIND) */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void do_run(run_out *ro, const runner_entry *t, size_t n, const runner_selection *sel,
                    const char *const *tests, size_t ntests, double timeout)
 {
@@ -229,9 +223,9 @@ static void do_run(run_out *ro, const runner_entry *t, size_t n, const runner_se
     o.ctx.jwt_secret = "runner-secret";
     o.interrupted = &got_intr;
     results_run *run = results_run_new("fake", "short", ro->dir);
-    double t0 = now_s();
+    double t0 = wclock_mono_s();
     ro->rc = runner_run(t, n, sel, &o, run);
-    ro->wall = now_s() - t0;
+    ro->wall = wclock_mono_s() - t0;
     results_run_free(run);
     fclose(ro->console);
 }

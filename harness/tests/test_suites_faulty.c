@@ -1,7 +1,7 @@
 /* test_suites_faulty: proves that the connectivity and message-flow checks
  * fail, naming the problem, when the system under test misbehaves.
  *
- * Each case starts faulty-dashboard (harness/tests/faulty_dashboard.c) with
+ * Each case starts faulty-dashboard (harness/testkit/faulty_dashboard.c) with
  * one --fault, points an external environment driver at it, runs the suite
  * check that should catch the fault, and asserts the check FAILS with a
  * message that names the problem ("missing", "duplicates", "out of order",
@@ -14,6 +14,7 @@
  * suite API they use (suite_get, suite_metric, ...) instead of the runner. */
 #include <CUnit/Basic.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@
 #include "connectivity.h"
 #include "message_flow.h"
 #include "jwt.h"
-#include "testproc.h"
+#include "wclock.h"
 #include "testkit.h"
 
 #define SECRET "faulty-test-secret"
@@ -30,6 +31,7 @@
 static suite_ctx ctx;
 static contract *ctr;
 static char bin[512];
+static char logdir[64]; /* the servers' logs, removed when all passed */
 
 /* ---- the suite API, without the runner ----------------------------------------- */
 
@@ -74,7 +76,7 @@ char *suite_token(const char *role, const char *sub, long ttl_s)
 typedef check_result (*check_fn)(const suite_ctx *, char *, size_t);
 
 typedef struct sut {
-    testproc proc;
+    spawn_proc proc;
     envdriver *env;
 } sut;
 
@@ -104,8 +106,8 @@ static int sut_start(sut *s, const char *fault, const char *every, const char *a
     }
     argv[a] = NULL;
     char log[256];
-    snprintf(log, sizeof(log), "/tmp/test_suites_faulty_%d_%s.log", (int)getpid(), fault);
-    if (testproc_start(&s->proc, argv, log, 15000, err, sizeof(err)) < 0) {
+    snprintf(log, sizeof(log), "%s/%s.log", logdir, fault);
+    if (testkit_start_server(&s->proc, argv, log, "PORT ", 15000, err, sizeof(err)) < 0) {
         fprintf(stderr, "faulty-dashboard: %s\n", err);
         return -1;
     }
@@ -121,7 +123,7 @@ static int sut_start(sut *s, const char *fault, const char *every, const char *a
     s->env = envdriver_new(ENV_MODE_EXTERNAL, &cfg, err, sizeof(err));
     if (!s->env) {
         fprintf(stderr, "external driver: %s\n", err);
-        testproc_stop(&s->proc, 2000);
+        spawn_stop(&s->proc, SIGTERM, 2000);
         return -1;
     }
     ctx.env = s->env;
@@ -133,7 +135,7 @@ static void sut_stop(sut *s)
     envdriver_free(s->env);
     s->env = NULL;
     ctx.env = NULL;
-    testproc_stop(&s->proc, 3000);
+    spawn_stop(&s->proc, SIGTERM, 3000);
 }
 
 static void report(const char *what, const char *msg, int line)
@@ -153,10 +155,10 @@ static void expect_fail(const char *fault, const char *every, const char *at, ch
         return;
     }
     char msg[4096] = "";
-    int64_t t0 = wsclient_mono_us();
+    int64_t t0 = wclock_mono_us();
     check_result r = check(&ctx, msg, sizeof(msg));
     printf("\n      --fault %s, %s (%.1f s): %s: %s", fault, name,
-           (double)(wsclient_mono_us() - t0) / 1e6,
+           (double)(wclock_mono_us() - t0) / 1e6,
            r == CHECK_FAIL ? "FAIL" : r == CHECK_PASS ? "PASS" : "SKIP", msg);
     char m[4200];
     snprintf(m, sizeof(m), "not caught: %s did not fail under --fault %s: %s", name, fault, msg);
@@ -207,9 +209,9 @@ static void test_clean_peer_passes(void)
     };
     for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
         char msg[4096] = "";
-        int64_t t0 = wsclient_mono_us();
+        int64_t t0 = wclock_mono_us();
         check_result r = checks[i].fn(&ctx, msg, sizeof(msg));
-        printf("\n      %s (%.1f s): %s: %s", checks[i].name, (double)(wsclient_mono_us() - t0) / 1e6,
+        printf("\n      %s (%.1f s): %s: %s", checks[i].name, (double)(wclock_mono_us() - t0) / 1e6,
                r == CHECK_FAIL ? "FAIL" : r == CHECK_PASS ? "PASS" : "SKIP", msg);
         char m[4300];
         snprintf(m, sizeof(m), "wrong verdict: %s against a correct peer: %s", checks[i].name,
@@ -297,9 +299,9 @@ static void test_unknown_bot_source_bounded(void)
     const char *saved = ctx.bot_source;
     ctx.bot_source = "no-such-bot";
     char msg[4096] = "";
-    int64_t t0 = wsclient_mono_us();
+    int64_t t0 = wclock_mono_us();
     check_result r = message_flow_check_order(&ctx, msg, sizeof(msg));
-    double took = (double)(wsclient_mono_us() - t0) / 1e6;
+    double took = (double)(wclock_mono_us() - t0) / 1e6;
     ctx.bot_source = saved;
     printf("\n      order, bot source no-such-bot (%.1f s): %s: %s", took,
            r == CHECK_FAIL ? "FAIL" : r == CHECK_PASS ? "PASS" : "SKIP", msg);
@@ -384,11 +386,16 @@ int main(void)
     ctx.profile.ramp_ceiling = 200;
     ctx.profile.flow_messages = 100;
     ctx.profile.flow_subscribers = 3;
+    if (!testkit_mkdtemp(logdir, sizeof(logdir), "test-suites-faulty")) {
+        perror("mkdtemp");
+        contract_free(ctr);
+        return 2;
+    }
 
     int rc = testkit_run(suites, NULL);
-    testproc_stop_all();
+    spawn_stop_all(2000);
     if (!rc)
-        testproc_remove_logs();
+        testkit_rmtree(logdir);
     contract_free(ctr);
     return rc;
 }

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "testkit.h"
+#include "wclock.h"
 
 #define DATA "harness/tests/data/"
 #define RUN_TIMEOUT_MS 10000
@@ -27,13 +28,6 @@ typedef struct run_result {
     char out[8192];
     char errout[4096];
 } run_result;
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Runs the validator with args; stdin from stdin_file (NULL: /dev/null). */
 static void run(run_result *r, const char *stdin_file, const char *const *args)
@@ -66,11 +60,11 @@ static void run(run_result *r, const char *stdin_file, const char *const *args)
     }
     close(outp[1]);
     close(errp[1]);
-    long long deadline = now_ms() + RUN_TIMEOUT_MS;
+    long long deadline = wclock_mono_ms() + RUN_TIMEOUT_MS;
     int open_fds = 2;
     struct pollfd pf[2] = {{outp[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
     while (open_fds > 0) {
-        long long left = deadline - now_ms();
+        long long left = deadline - wclock_mono_ms();
         if (left <= 0) {
             kill(pid, SIGKILL);
             CU_FAIL("wsb-validate did not finish within its deadline");

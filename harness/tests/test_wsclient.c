@@ -10,6 +10,7 @@
  * when the server shuts down, hundreds of connections in one loop, and
  * reconnect + resume without loss or repeat. */
 #include <CUnit/Basic.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,16 +21,17 @@
 #include "httpc.h"
 #include "jwt.h"
 #include "bridge.h"
-#include "testproc.h"
+#include "wclock.h"
 #include "wsclient.h"
 #include "testkit.h"
 
 #define SECRET "wsclient-test-secret"
 
-static testproc srv;
+static spawn_proc srv;
 static char base[128]; /* ws://127.0.0.1:PORT */
 static contract *ctr;
 static char bin[512];
+static char logdir[64]; /* the servers' logs, removed when all passed */
 
 static void fail_msg(const char *what, const char *err, int line)
 {
@@ -43,15 +45,15 @@ static void fail_msg(const char *what, const char *err, int line)
             fail_msg(what, err, __LINE__);                                                     \
     } while (0)
 
-static int start_server(testproc *p, const char *fault, double rate, char *err, size_t errlen)
+static int start_server(spawn_proc *p, const char *fault, double rate, char *err, size_t errlen)
 {
     char ratebuf[32];
     snprintf(ratebuf, sizeof(ratebuf), "%g", rate);
     char *argv[] = {bin, "--port", "0", "--jwt-secret", SECRET, "--schemas", "schemas",
                     "--generate", ratebuf, "--fault", (char *)fault, NULL};
     char log[256];
-    snprintf(log, sizeof(log), "/tmp/test_wsclient_%d_%s.log", (int)getpid(), fault);
-    return testproc_start(p, argv, log, 15000, err, errlen);
+    snprintf(log, sizeof(log), "%s/%s.log", logdir, fault);
+    return testkit_start_server(p, argv, log, "PORT ", 15000, err, errlen);
 }
 
 static int suite_init(void)
@@ -73,7 +75,7 @@ static int suite_init(void)
 
 static int suite_clean(void)
 {
-    testproc_stop(&srv, 3000);
+    spawn_stop(&srv, SIGTERM, 3000);
     contract_free(ctr);
     return 0;
 }
@@ -177,12 +179,12 @@ static void test_flowcheck_faults(void)
     flowcheck_expect_from(f, "b", 10);
     feed_seq(f, "b", 1000000000000LL);
     feed_seq(f, "b", 11);
-    int64_t t0 = wsclient_mono_us();
+    int64_t t0 = wclock_mono_us();
     CU_ASSERT_EQUAL(flowcheck_problems(f, p, sizeof(p)), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(p, "1 seqs jumped beyond"));
     CU_ASSERT_EQUAL(flowcheck_missing(f, "b", NULL), 0);
     CU_ASSERT_EQUAL(flowcheck_find(f, "b")->max_seq, 11);
-    CU_ASSERT(wsclient_mono_us() - t0 < 1000000);
+    CU_ASSERT(wclock_mono_us() - t0 < 1000000);
     flowcheck_free(f);
     /* a seq far below the first one rebases the bitmap */
     f = flowcheck_new(NULL, 0);
@@ -332,7 +334,7 @@ static void test_publish_subscribe_ping(void)
     CU_ASSERT_EQUAL(wsconn_ping(c, s, 2000, &rtt, err, sizeof(err)), 0);
     CU_ASSERT(rtt > 0 && rtt < 2000000);
     char env[512];
-    int64_t before = wsclient_real_us();
+    int64_t before = wclock_real_us();
     int n = snprintf(env, sizeof(env),
                      "{\"v\":1,\"type\":\"alert\",\"source\":\"wsc-test\",\"seq\":1,"
                      "\"ts_us\":%lld,\"data\":{\"level\":\"info\",\"code\":\"t\","
@@ -345,7 +347,7 @@ static void test_publish_subscribe_ping(void)
     FAIL_IF(!m, "relayed alert", err);
     if (m) {
         CU_ASSERT_PTR_NOT_NULL(strstr(m->text, "hello engine"));
-        CU_ASSERT(m->rx_real_us >= before && m->rx_real_us <= wsclient_real_us());
+        CU_ASSERT(m->rx_real_us >= before && m->rx_real_us <= wclock_real_us());
         CU_ASSERT(m->rx_mono_us > 0);
         CU_ASSERT_EQUAL(flowcheck_same_envelope(env, (size_t)n, m->text, m->len, err,
                                                 sizeof(err)), 0);
@@ -441,7 +443,7 @@ static void test_sizes(void)
 static void test_server_shutdown_1001(void)
 {
     char err[512];
-    testproc p2;
+    spawn_proc p2;
     if (start_server(&p2, "none", 0, err, sizeof(err)) < 0) {
         fail_msg("second server", err, __LINE__);
         return;
@@ -456,12 +458,12 @@ static void test_server_shutdown_1001(void)
     if (s) {
         /* SIGTERM; stop waits for the exit while our loop is not serviced,
          * the close frame waits in the socket */
-        testproc_stop(&p2, 3000);
+        spawn_stop(&p2, SIGTERM, 3000);
         CU_ASSERT_EQUAL(wsconn_wait_closed(c, s, 3000, err, sizeof(err)), 0);
         CU_ASSERT_EQUAL(wsconn_close_code(s), 1001);
         CU_ASSERT_FALSE(wsconn_closed_by_us(s));
     } else {
-        testproc_stop(&p2, 3000);
+        spawn_stop(&p2, SIGTERM, 3000);
     }
     free(subt);
     wsclient_free(c);
@@ -483,12 +485,12 @@ static void test_wss(void)
              key, cert);
     int rc = system(cmd);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
-    testproc p2;
+    spawn_proc p2;
     char *argv[] = {bin, "--port", "0", "--jwt-secret", SECRET, "--schemas", "schemas",
                     "--cert", cert, "--key", key, NULL};
     char log[256];
-    snprintf(log, sizeof(log), "/tmp/test_wsclient_%d_tls.log", (int)getpid());
-    if (testproc_start(&p2, argv, log, 15000, err, sizeof(err)) < 0) {
+    snprintf(log, sizeof(log), "%s/tls.log", logdir);
+    if (testkit_start_server(&p2, argv, log, "PORT ", 15000, err, sizeof(err)) < 0) {
         fail_msg("tls server", err, __LINE__);
         goto out;
     }
@@ -539,7 +541,7 @@ static void test_wss(void)
         httpc_response_free(&hr);
     }
     httpc_set_ca_file(NULL);
-    testproc_stop(&p2, 3000);
+    spawn_stop(&p2, SIGTERM, 3000);
 out:
     unlink(cert);
     unlink(key);
@@ -555,9 +557,9 @@ static void test_many_connections(void)
     enum { N = 400 };
     wsconn **v = calloc(N, sizeof(*v));
     wsconn_opts so = {.url = url("/ws/stream"), .token = subt};
-    int64_t t0 = wsclient_mono_us();
+    int64_t t0 = wclock_mono_us();
     int open = wsclient_connect_many(c, &so, N, v, 15000);
-    int64_t t1 = wsclient_mono_us();
+    int64_t t1 = wclock_mono_us();
     printf("\n    %d/%d connections open in %.1f ms\n", open, N, (t1 - t0) / 1000.0);
     CU_ASSERT_EQUAL(open, N);
     CU_ASSERT_EQUAL(wsclient_live_count(c), N);
@@ -646,9 +648,13 @@ static CU_SuiteInfo suites[] = {
 
 int main(void)
 {
+    if (!testkit_mkdtemp(logdir, sizeof(logdir), "test-wsclient")) {
+        perror("mkdtemp");
+        return 2;
+    }
     int rc = testkit_run(suites, NULL);
-    testproc_stop_all();
+    spawn_stop_all(2000);
     if (!rc)
-        testproc_remove_logs();
+        testkit_rmtree(logdir);
     return rc;
 }

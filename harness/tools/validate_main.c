@@ -9,6 +9,7 @@
 #include "contract.h"
 #include "jsonschema.h"
 #include "wjson.h"
+#include "wparse.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -257,9 +258,8 @@ int main(int argc, char **argv)
         case 'l': o.lines = 1; break;
         case 'q': o.quiet = 1; break;
         case 'd': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end != '\0' || v < 1 || v > 1000) {
+            long long v;
+            if (wparse_long(optarg, 1, 1000, &v, NULL, 0) < 0) {
                 fprintf(stderr, "wsb-validate: --max-depth wants 1..1000\n");
                 return VALIDATE_UNUSABLE;
             }

@@ -20,30 +20,13 @@
 #include "bot_testkit.h"
 #include "envelope.h"
 #include "jwt.h"
+#include "procstat.h"
+#include "wclock.h"
+#include "wjson.h"
 
 #define DRAIN_COUNT 100000
 #define SUSTAIN_S 3
 #define CPU_SAMPLE_S 5
-
-static long long cpu_ticks(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    /* fields after the ")" of comm: state is field 3; utime 14, stime 15 */
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return -1;
-    unsigned long long ut = 0, st = 0;
-    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return -1;
-    return (long long)(ut + st);
-}
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -55,13 +38,13 @@ static int cmp_i64(const void *a, const void *b)
 static int count_run(int dport, const char *log, const char *const *extra, char *line, size_t cap,
                      int timeout_ms)
 {
-    static bot_testkit_child bot;
+    static spawn_proc bot;
     if (bot_testkit_start_bot(&bot, dport, log, extra) < 0)
         return -1;
-    int ok = bot_testkit_child_wait_line(&bot, "wsb-bot summary", timeout_ms);
+    int ok = spawn_wait_line(&bot, "wsb-bot summary", timeout_ms);
     if (ok)
         snprintf(line, cap, "%s", bot.line);
-    bot_testkit_child_wait_exit(&bot, 5000);
+    spawn_stop(&bot, 0, 5000);
     return ok ? 0 : -1;
 }
 
@@ -71,7 +54,7 @@ int main(void)
     bot_testkit_log_path(dlog, sizeof(dlog), "bench-dashboard");
     bot_testkit_log_path(blog, sizeof(blog), "bench-bot");
     signal(SIGPIPE, SIG_IGN);
-    static bot_testkit_child dash;
+    static spawn_proc dash;
     int dport = bot_testkit_start_dashboard(&dash, 0, NULL, dlog);
     if (dport <= 0) {
         fprintf(stderr, "bench_bot: cannot start the dashboard (log %s)\n", dlog);
@@ -120,7 +103,7 @@ int main(void)
     }
 
     /* 3. CPU at 1,000 msg/s */
-    static bot_testkit_child bot;
+    static spawn_proc bot;
     const char *cpu[] = {"--rate", "1000", "--seed", "3", "--flush-timeout", "1", NULL};
     int sport = bot_testkit_start_bot(&bot, dport, blog, cpu);
     if (sport <= 0) {
@@ -139,13 +122,13 @@ int main(void)
         bot_testkit_ws_send(w, 1, sub, strlen(sub));
     size_t nlat = 0, cap = CPU_SAMPLE_S * 2000;
     int64_t *lat = malloc(cap * sizeof(*lat));
-    long long t0 = cpu_ticks(bot.pid);
-    int64_t w0 = bot_testkit_now_ms();
+    long long t0 = procstat_cpu_ticks(bot.pid);
+    int64_t w0 = wclock_mono_ms();
     cJSON *s0 = bot_testkit_http_json(sport, "/status");
-    while (bot_testkit_now_ms() - w0 < CPU_SAMPLE_S * 1000) {
+    while (wclock_mono_ms() - w0 < CPU_SAMPLE_S * 1000) {
         char *m;
         if (!w || !lat) {
-            bot_testkit_nap_ms(100);
+            wclock_sleep_ms(100);
             continue;
         }
         int rc = bot_testkit_ws_recv(w, 200, &m);
@@ -156,14 +139,14 @@ int main(void)
             nlat < cap)
             lat[nlat++] = pk.relay_us - pk.ts_us;
     }
-    long long t1 = cpu_ticks(bot.pid);
-    int64_t w1 = bot_testkit_now_ms();
+    long long t1 = procstat_cpu_ticks(bot.pid);
+    int64_t w1 = wclock_mono_ms();
     cJSON *s1 = bot_testkit_http_json(sport, "/status");
     if (t0 >= 0 && t1 >= 0 && s0 && s1) {
         double wall = (double)(w1 - w0) / 1000.0;
         double pct = (double)(t1 - t0) / (double)hz / wall * 100.0;
         double acked_rate =
-            (double)(bot_testkit_jint(s1, "acked") - bot_testkit_jint(s0, "acked")) / wall;
+            (double)(wjson_int(s1, "acked", -1) - wjson_int(s0, "acked", -1)) / wall;
         printf("cpu: wsb-bot at 1000 msg/s: %.1f%% of one core over %.1f s "
                "(%.0f msg/s acked meanwhile)\n",
                pct, wall, acked_rate);
@@ -181,8 +164,8 @@ int main(void)
     bot_testkit_ws_close(w);
     cJSON_Delete(s0);
     cJSON_Delete(s1);
-    bot_testkit_child_kill(&bot, SIGTERM);
-    bot_testkit_child_wait_exit(&bot, 5000);
-    bot_testkit_child_kill(&dash, SIGKILL);
+    spawn_signal(&bot, SIGTERM);
+    spawn_stop(&bot, 0, 5000);
+    spawn_stop(&dash, SIGKILL, 5000);
     return 0;
 }

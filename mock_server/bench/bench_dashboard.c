@@ -61,7 +61,11 @@
 #include <unistd.h>
 
 #include "jwt.h"
+#include "procstat.h"
+#include "spawn.h"
+#include "testkit.h"
 #include "testws.h"
+#include "wclock.h"
 
 #define SECRET "bench-secret"
 #define NSUBS 100
@@ -69,29 +73,14 @@
 #define WINDOW 4000         /* publisher messages in flight (full speed) */
 #define MAX_LAT (2000000)   /* latency samples kept */
 
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* ---- the server process ---- */
 
-static pid_t server_pid;
+static spawn_proc server;
 
 static int start_server(const char *const extra[])
 {
-    const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
     char prog[256];
-    snprintf(prog, sizeof prog, "%s/bin/wsb-dashboard", build);
+    testkit_bin_path("wsb-dashboard", prog, sizeof prog);
     const char *argv[32] = {prog, "--port", "0", "--host", "127.0.0.1", "--jwt-secret", SECRET};
     int n = 7;
     for (int i = 0; extra && extra[i] && n < 28; i++)
@@ -101,74 +90,23 @@ static int start_server(const char *const extra[])
         argv[n++] = getenv("BENCH_LOOP");
     }
     argv[n] = NULL;
-    int pfd[2];
-    if (pipe(pfd))
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        dup2(pfd[1], 1);
-        int null = open("/dev/null", O_WRONLY);
-        if (null >= 0 && !getenv("BENCH_SERVER_LOG"))
-            dup2(null, 2);
-        close(pfd[0]);
-        setenv("LOG_LEVEL", "warn", 0);
-        execv(prog, (char *const *)argv);
-        _exit(127);
+    /* its stderr is dropped unless BENCH_SERVER_LOG; LOG_LEVEL defaults to warn */
+    const char *const env[] = {getenv("LOG_LEVEL") ? NULL : "LOG_LEVEL=warn", NULL};
+    spawn_opts o = {.log_path = getenv("BENCH_SERVER_LOG") ? "/dev/stderr" : NULL, .env = env};
+    char err[600];
+    int port = -1;
+    if (spawn_start(&server, (char *const *)argv, &o, err, sizeof err) == 0)
+        port = spawn_wait_port(&server, "listening on port ", 10000, err, sizeof err);
+    if (port < 0) {
+        fprintf(stderr, "bench: %s did not start: %s\n", prog, err);
+        spawn_stop(&server, SIGKILL, 5000);
     }
-    close(pfd[1]);
-    int port = testws_read_port(pfd[0], 10000);
-    close(pfd[0]);
-    server_pid = pid;
-    if (!port) {
-        fprintf(stderr, "bench: %s did not start\n", prog);
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        server_pid = 0;
-    }
-    return port ? port : -1;
+    return port;
 }
 
 static void stop_server(void)
 {
-    if (server_pid > 0) {
-        kill(server_pid, SIGKILL);
-        waitpid(server_pid, NULL, 0);
-        server_pid = 0;
-    }
-}
-
-static long rss_kb(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long kb = -1;
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmRSS:", 6))
-            kb = strtol(line + 6, NULL, 10);
-    fclose(f);
-    return kb;
-}
-
-/* The server's CPU time so far (user + system), in seconds. */
-static double cpu_s(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    unsigned long ut = 0, st = 0;
-    if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
-        return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-    return 0;
+    spawn_stop(&server, SIGKILL, 5000);
 }
 
 static long status_subscribers(int port)
@@ -234,7 +172,7 @@ static void parse_frames(reader_conn *c, int count)
                 if (ts) {
                     int64_t t = strtoll((char *)ts + 8, NULL, 10);
                     long i = atomic_fetch_add(&nlat, 1);
-                    int64_t rt = now_us(), d = rt - t;
+                    int64_t rt = wclock_real_us(), d = rt - t;
                     if (i < MAX_LAT)
                         lat[i] = d < 0 ? 0 : (uint32_t)d;
                     uint8_t *sq = memmem(p + h, pl, "\"seq\":", 6);
@@ -371,10 +309,10 @@ static int bench_fanout(void)
         secs = 4.0;
     long long seq = 0;
     uint8_t *batch = malloc(64 * 1024);
-    int64_t t0 = mono_us(), tend = t0 + (int64_t)(secs * 1e6);
+    int64_t t0 = wclock_mono_us(), tend = t0 + (int64_t)(secs * 1e6);
     long long d0 = atomic_load(&delivered);
-    double c0 = cpu_s(server_pid);
-    while (mono_us() < tend) {
+    double c0 = procstat_cpu_seconds(server.pid);
+    while (wclock_mono_us() < tend) {
         long long inflight = seq - (atomic_load(&delivered) - d0) / NSUBS;
         if (inflight > WINDOW) {
             usleep(200);
@@ -382,26 +320,26 @@ static int bench_fanout(void)
         }
         size_t len = 0;
         for (int k = 0; k < 100; k++)
-            len += encode_env(batch + len, 64 * 1024 - len, ++seq, now_us());
+            len += encode_env(batch + len, 64 * 1024 - len, ++seq, wclock_real_us());
         if (testws_send_raw(pub, batch, len))
             break;
     }
     /* let the in-flight window land (bounded) */
-    int64_t drain_end = mono_us() + 3000000;
-    while (atomic_load(&delivered) - d0 < seq * NSUBS && mono_us() < drain_end)
+    int64_t drain_end = wclock_mono_us() + 3000000;
+    while (atomic_load(&delivered) - d0 < seq * NSUBS && wclock_mono_us() < drain_end)
         usleep(1000);
-    int64_t t1 = mono_us();
+    int64_t t1 = wclock_mono_us();
     long long got = atomic_load(&delivered) - d0;
     printf("fan-out at full speed: 1 publisher, %d subscribers, %lld published, %lld delivered "
            "in %.2f s: %.0f delivered msgs/s (%.0f published/s, server CPU %.0f%%)\n",
            NSUBS, seq, got, (t1 - t0) / 1e6, got / ((t1 - t0) / 1e6), seq / ((t1 - t0) / 1e6),
-           100.0 * (cpu_s(server_pid) - c0) / ((t1 - t0) / 1e6));
+           100.0 * (procstat_cpu_seconds(server.pid) - c0) / ((t1 - t0) / 1e6));
 
     /* 2: fixed 1,000 msg/s for 5 s */
     atomic_store(&nlat, 0);
     atomic_store(&measure_latency, 1);
     long long d1 = atomic_load(&delivered);
-    double c1 = cpu_s(server_pid);
+    double c1 = procstat_cpu_seconds(server.pid);
     /* the default 50 us timer slack would be counted as latency (ts_us is
      * the scheduled time) */
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
@@ -409,11 +347,11 @@ static int bench_fanout(void)
     memset(msg_first, 0, sizeof msg_first);
     memset(msg_last, 0, sizeof msg_last);
     memset(msg_sent, 0, sizeof msg_sent);
-    int64_t start = now_us();
+    int64_t start = wclock_real_us();
     int nmsg = LAT_MSGS;
     for (int i = 0; i < nmsg; i++) {
         int64_t sched = start + (int64_t)i * 1000;
-        if (sched > now_us()) { /* absolute: no drift from loop overhead */
+        if (sched > wclock_real_us()) { /* absolute: no drift from loop overhead */
             struct timespec at = {(time_t)(sched / 1000000), (long)(sched % 1000000) * 1000};
             while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &at, NULL) == EINTR)
                 ;
@@ -421,15 +359,15 @@ static int bench_fanout(void)
         uint8_t one[512];
         size_t len = encode_env(one, sizeof one, ++seq, sched);
         msg_sched[i] = sched;
-        __atomic_store_n(&msg_sent[i], now_us(), __ATOMIC_RELEASE);
+        __atomic_store_n(&msg_sent[i], wclock_real_us(), __ATOMIC_RELEASE);
         if (testws_send_raw(pub, one, len))
             break;
     }
-    drain_end = mono_us() + 3000000;
-    while (atomic_load(&delivered) - d1 < (long long)nmsg * NSUBS && mono_us() < drain_end)
+    drain_end = wclock_mono_us() + 3000000;
+    while (atomic_load(&delivered) - d1 < (long long)nmsg * NSUBS && wclock_mono_us() < drain_end)
         usleep(1000);
     atomic_store(&measure_latency, 0);
-    double busy = cpu_s(server_pid) - c1;
+    double busy = procstat_cpu_seconds(server.pid) - c1;
     long n = atomic_load(&nlat);
     if (n > MAX_LAT)
         n = MAX_LAT;
@@ -520,13 +458,13 @@ static int handshakes(int port, const char *src_ip, const char *token, int count
     size_t sl = testws_encode_text(sub, sizeof sub, "{\"type\":\"subscribe\"}", 20);
     int ep = epoll_create1(0);
     int started = 0, done = 0, ok = 0, active = 0;
-    int64_t deadline = mono_us() + (int64_t)(max_s * 1e6);
+    int64_t deadline = wclock_mono_us() + (int64_t)(max_s * 1e6);
     typedef struct hs {
         int fd, sent;
     } hs;
     hs *slots = calloc((size_t)inflight, sizeof(hs));
     struct epoll_event *evs = calloc((size_t)inflight, sizeof(*evs));
-    while (done < count && mono_us() < deadline) {
+    while (done < count && wclock_mono_us() < deadline) {
         while (active < inflight && started < count) {
             int fd = nb_connect(port, src_ip);
             started++;
@@ -599,9 +537,9 @@ static void bench_handshakes(void)
     if (port < 0)
         return;
     char *tok = jwt_sign(SECRET, "bench-viewer", "subscriber", 3600);
-    int64_t t0 = mono_us();
+    int64_t t0 = wclock_mono_us();
     int ok = handshakes(port, "127.0.0.3", tok, count, 200, 0, NULL, 20.0);
-    double s = (mono_us() - t0) / 1e6;
+    double s = (wclock_mono_us() - t0) / 1e6;
     printf("handshakes: %d of %d upgraded (token checked each time) in %.2f s: %.0f handshakes/s\n",
            ok, count, s, ok / s);
     free(tok);
@@ -622,19 +560,19 @@ static void bench_idle(void)
     if (port < 0)
         return;
     usleep(200000);
-    long base = rss_kb(server_pid);
+    long base = (long)(procstat_rss_bytes(server.pid) / 1024);
     char *tok = jwt_sign(SECRET, "idle-viewer", "subscriber", 3600);
     int *fds = calloc((size_t)want, sizeof(int));
-    int64_t t0 = mono_us();
+    int64_t t0 = wclock_mono_us();
     int held = handshakes(port, "127.0.0.4", tok, want, 500, 1, fds, 60.0);
-    double s = (mono_us() - t0) / 1e6;
+    double s = (wclock_mono_us() - t0) / 1e6;
     /* wait until the server counts them (bounded) */
-    int64_t deadline = mono_us() + 10000000;
+    int64_t deadline = wclock_mono_us() + 10000000;
     long counted = 0;
-    while (mono_us() < deadline && (counted = status_subscribers(port)) < held)
+    while (wclock_mono_us() < deadline && (counted = status_subscribers(port)) < held)
         usleep(100000);
     usleep(300000);
-    long after = rss_kb(server_pid);
+    long after = (long)(procstat_rss_bytes(server.pid) / 1024);
     printf("idle subscribers: %d of %d held (server counts %ld) after %.2f s; server RSS %ld KB -> "
            "%ld KB: %.0f bytes per idle subscriber\n",
            held, want, counted, s, base, after,

@@ -9,6 +9,7 @@
 
 #include "envelope.h"
 #include "jwt.h"
+#include "wclock.h"
 #include "wjson.h"
 #include "wlog.h"
 
@@ -150,7 +151,7 @@ static void push_json(bot_conn *c, int type, cJSON *data)
 {
     char *txt = cJSON_PrintUnformatted(data);
     if (txt) {
-        bot_queue_push_control(c->q, bot_msg_type_name(type), envelope_now_us(), txt, strlen(txt));
+        bot_queue_push_control(c->q, bot_msg_type_name(type), wclock_real_us(), txt, strlen(txt));
         free(txt);
     }
     cJSON_Delete(data);

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "envelope.h"
+#include "wclock.h"
 
 #define PENDING_MAX 32     /* events one simulation step can queue */
 #define MAX_POSITION 50    /* units per symbol, orders beyond are rejected */
@@ -198,7 +198,7 @@ bot_loop *bot_loop_new(const bot_loop_config *cfg, char *err, size_t errlen)
     L->next_tick = 0;
     L->next_hb = cfg->heartbeat_us > 0 ? cfg->heartbeat_us : INT64_MAX;
     L->next_status = cfg->status_us > 0 ? 0 : INT64_MAX; /* a bot_status first */
-    L->start_us = cfg->start_us ? cfg->start_us : envelope_now_us();
+    L->start_us = cfg->start_us ? cfg->start_us : wclock_real_us();
     atomic_store(&L->rate, cfg->rate);
     pthread_mutex_init(&L->mu, NULL);
     pthread_condattr_t ca;
@@ -573,19 +573,12 @@ int bot_loop_step(bot_loop *L, bot_event *ev)
 
 /* ---- the runner thread -------------------------------------------------- */
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void *runner(void *arg)
 {
     bot_loop *L = arg;
     /* schedule offset 0 is now on the monotonic clock; ts_us stays
      * start_us + offset, so a wall-clock step cannot reorder stamps */
-    int64_t mono0 = mono_us() - (envelope_now_us() - L->start_us);
+    int64_t mono0 = wclock_mono_us() - (wclock_real_us() - L->start_us);
     bot_event *ev = malloc(sizeof(*ev));
     if (!ev)
         return NULL;
@@ -597,7 +590,7 @@ static void *runner(void *arg)
             atomic_store(&L->finished, 1);
             break;
         }
-        int64_t now = mono_us() - mono0;
+        int64_t now = wclock_mono_us() - mono0;
         if (due > now) {
             int64_t wake = mono0 + due;
             struct timespec ts = {wake / 1000000, (wake % 1000000) * 1000};

@@ -29,6 +29,8 @@
 #include "bot_queue.h"
 #include "bot_status.h"
 #include "envelope.h"
+#include "wclock.h"
+#include "wparse.h"
 #include "wlog.h"
 
 #define APP_TICK_US (50 * 1000)
@@ -88,43 +90,6 @@ static void on_signal(int sig)
 }
 
 /* ---- configuration ------------------------------------------------------ */
-
-static int parse_bool(const char *v, int *out)
-{
-    if (!strcasecmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
-        !strcasecmp(v, "on")) {
-        *out = 1;
-        return 0;
-    }
-    if (!strcasecmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") ||
-        !strcasecmp(v, "off")) {
-        *out = 0;
-        return 0;
-    }
-    return -1;
-}
-
-static int parse_double(const char *v, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (errno || end == v || *end || !(d >= lo) || !(d <= hi))
-        return -1;
-    *out = d;
-    return 0;
-}
-
-static int parse_long(const char *v, long long lo, long long hi, long long *out)
-{
-    char *end;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (errno || end == v || *end || n < lo || n > hi)
-        return -1;
-    *out = n;
-    return 0;
-}
 
 static void usage(FILE *f)
 {
@@ -214,21 +179,21 @@ static int apply(bot_config *c, int opt, const char *v, char *err, size_t errlen
         c->url = v;
         return 0;
     case OPT_PUBLISH:
-        if (parse_bool(v, &c->enabled))
-            goto bad;
+        if (wparse_bool(v, &c->enabled, err, errlen))
+            return -1;
         return 0;
     case OPT_MAX_RETRIES:
-        if (parse_long(v, 0, INT_MAX, &n))
-            goto bad;
+        if (wparse_long(v, 0, INT_MAX, &n, err, errlen))
+            return -1;
         c->max_retries = (int)n;
         return 0;
     case OPT_RETRY_DELAY:
-        if (parse_double(v, 0.001, 3600, &c->retry_delay_s))
-            goto bad;
+        if (wparse_double(v, 0.001, 3600, &c->retry_delay_s, err, errlen))
+            return -1;
         return 0;
     case OPT_QUEUE_SIZE:
-        if (parse_long(v, 1, 10000000, &n))
-            goto bad;
+        if (wparse_long(v, 1, 10000000, &n, err, errlen))
+            return -1;
         c->queue_size = (long)n;
         return 0;
     case OPT_DROP_POLICY:
@@ -245,8 +210,8 @@ static int apply(bot_config *c, int opt, const char *v, char *err, size_t errlen
         c->log_level = v;
         return 0;
     case OPT_TEST_MODE:
-        if (parse_bool(v, &c->test_mode))
-            goto bad;
+        if (wparse_bool(v, &c->test_mode, err, errlen))
+            return -1;
         return 0;
     case OPT_TOKEN:
         c->token = *v ? v : NULL;
@@ -260,16 +225,16 @@ static int apply(bot_config *c, int opt, const char *v, char *err, size_t errlen
         c->source = v;
         return 0;
     case OPT_STATUS_PORT:
-        if (parse_long(v, -1, 65535, &n))
-            goto bad;
+        if (wparse_long(v, -1, 65535, &n, err, errlen))
+            return -1;
         c->status_port = (long)n;
         return 0;
     case OPT_SYMBOLS:
         c->symbols = v;
         return 0;
     case OPT_RATE:
-        if (parse_double(v, 1e-6, 1e7, &c->rate))
-            goto bad;
+        if (wparse_double(v, 1e-6, 1e7, &c->rate, err, errlen))
+            return -1;
         return 0;
     case OPT_PATTERN:
         if (!strcmp(v, "steady"))
@@ -280,40 +245,40 @@ static int apply(bot_config *c, int opt, const char *v, char *err, size_t errlen
             goto bad;
         return 0;
     case OPT_SEED:
-        if (parse_long(v, 0, LLONG_MAX, &n))
-            goto bad;
+        if (wparse_long(v, 0, LLONG_MAX, &n, err, errlen))
+            return -1;
         c->seed = (uint64_t)n;
         c->seed_given = 1;
         return 0;
     case OPT_COUNT:
-        if (parse_long(v, 1, (1LL << 52), &n))
-            goto bad;
+        if (wparse_long(v, 1, (1LL << 52), &n, err, errlen))
+            return -1;
         c->count = n;
         return 0;
     case OPT_TIMEOUT:
-        if (parse_double(v, 0.001, 86400, &c->timeout_s))
-            goto bad;
+        if (wparse_double(v, 0.001, 86400, &c->timeout_s, err, errlen))
+            return -1;
         return 0;
     case OPT_FLUSH_TIMEOUT:
-        if (parse_double(v, 0, 3600, &c->flush_timeout_s))
-            goto bad;
+        if (wparse_double(v, 0, 3600, &c->flush_timeout_s, err, errlen))
+            return -1;
         return 0;
     case OPT_PING:
-        if (parse_double(v, 0.01, 3600, &c->ping_interval_s))
-            goto bad;
+        if (wparse_double(v, 0.01, 3600, &c->ping_interval_s, err, errlen))
+            return -1;
         return 0;
     case OPT_PONG:
-        if (parse_double(v, 0.01, 3600, &c->pong_timeout_s))
-            goto bad;
+        if (wparse_double(v, 0.01, 3600, &c->pong_timeout_s, err, errlen))
+            return -1;
         return 0;
     case OPT_HEARTBEAT:
-        if (parse_double(v, 0, 3600, &d))
-            goto bad;
+        if (wparse_double(v, 0, 3600, &d, err, errlen))
+            return -1;
         c->heartbeat_s = d;
         return 0;
     case OPT_BOT_STATUS:
-        if (parse_double(v, 0, 3600, &d))
-            goto bad;
+        if (wparse_double(v, 0, 3600, &d, err, errlen))
+            return -1;
         c->status_s = d;
         return 0;
     case OPT_CA_FILE:
@@ -475,7 +440,7 @@ static void status_snapshot(void *ud, bot_status_snapshot *s)
     static char last_error[BOT_CONN_ERR_MAX];
     snprintf(last_error, sizeof(last_error), "%s", cs.last_error);
     s->source = a->cfg.source;
-    s->uptime_s = (double)(envelope_now_us() - a->started_us) / 1e6;
+    s->uptime_s = (double)(wclock_real_us() - a->started_us) / 1e6;
     s->connected = cs.connected;
     if (a->stopping)
         s->state = "stopping";
@@ -513,7 +478,7 @@ static void print_summary(bot_app *a, const char *result)
            a->cfg.source, (long long)bot_loop_trading_events(a->loop), (long long)qs.generated,
            (long long)qs.acked, (long long)qs.dropped, (long long)qs.queued, (long long)qs.sent,
            (long long)qs.last_seq, (long long)cs.reconnects,
-           (double)(envelope_now_us() - a->started_us) / 1e6, result);
+           (double)(wclock_real_us() - a->started_us) / 1e6, result);
     fflush(stdout);
 }
 
@@ -532,7 +497,7 @@ static void finish(bot_app *a, int code)
 static void app_tick(lws_sorted_usec_list_t *sul)
 {
     bot_app *a = lws_container_of(sul, bot_app, sul_app);
-    int64_t now = envelope_now_us();
+    int64_t now = wclock_real_us();
     bot_queue_stats qs;
     bot_queue_get_stats(a->q, &qs);
     bot_conn_status cs;
@@ -613,7 +578,7 @@ int main(int argc, char **argv)
                       lws_log_to_wlog);
     signal(SIGPIPE, SIG_IGN);
 
-    a->started_us = envelope_now_us();
+    a->started_us = wclock_real_us();
     a->q = bot_queue_new((size_t)a->cfg.queue_size, a->cfg.drop_policy);
     if (!a->q) {
         wlog_error("out of memory for a queue of %ld", a->cfg.queue_size);

@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 
 #include "envelope.h"
+#include "wclock.h"
 #include "wjson.h"
 #include "wlog.h"
 
@@ -26,11 +27,6 @@
 #define SHUTDOWN_TICK_US (20 * 1000)
 
 volatile sig_atomic_t dashboard_stop_requested;
-
-static int64_t now_us(void)
-{
-    return envelope_now_us();
-}
 
 size_t dashboard_frame_header(uint8_t *h, size_t len, int opcode)
 {
@@ -330,7 +326,7 @@ static void established(dashboard *d, struct lws *wsi, dashboard_conn *c)
 {
     c->wsi = wsi;
     c->established = 1;
-    c->last_rx_us = now_us();
+    c->last_rx_us = wclock_real_us();
     c->tokens = d->cfg.rate_limit > 1.0 ? d->cfg.rate_limit : 1.0;
     c->tokens_us = c->last_rx_us;
     c->acked_sent = -1;
@@ -398,7 +394,7 @@ static void closed(dashboard *d, dashboard_conn *c)
 static void wake_all(dashboard *d)
 {
     d->woken_head = d->head;
-    d->last_wake_us = now_us();
+    d->last_wake_us = wclock_real_us();
     dashboard_sub_after_push(d);
     for (dashboard_conn *p = d->publishers; p; p = p->next)
         if (p->src >= 0 && (p->ack_wanted || d->sources[p->src].durable_seq > p->acked_sent))
@@ -424,7 +420,7 @@ static void publisher_settle(dashboard *d, dashboard_conn *c)
     if (ioctl(lws_get_socket_fd(c->wsi), FIONREAD, &unread) != 0)
         unread = 0;
     if (unread == 0 || d->head - d->woken_head >= DASHBOARD_WAKE_BATCH ||
-        now_us() - d->last_wake_us >= DASHBOARD_WAKE_MAX_US) {
+        wclock_real_us() - d->last_wake_us >= DASHBOARD_WAKE_MAX_US) {
         wake_all(d);
         return;
     }
@@ -438,7 +434,7 @@ static int rate_ok(dashboard *d, dashboard_conn *c)
 {
     if (d->cfg.rate_limit <= 0)
         return 1;
-    int64_t t = now_us();
+    int64_t t = wclock_real_us();
     /* the bucket holds a second's worth, and at least one message (a rate
      * under 1/s would otherwise never reach a whole token) */
     double burst = d->cfg.rate_limit > 1.0 ? d->cfg.rate_limit : 1.0;
@@ -536,7 +532,7 @@ static void pub_message(dashboard *d, dashboard_conn *c, const char *text, size_
         return;
     }
     memcpy(payload, text, end - 1);
-    int tail = snprintf(payload + end - 1, 40, ",\"relay_us\":%lld}", (long long)now_us());
+    int tail = snprintf(payload + end - 1, 40, ",\"relay_us\":%lld}", (long long)wclock_real_us());
     s->last_seq = e.seq;
     s->received++;
     d->st.received++;
@@ -549,8 +545,7 @@ static void pub_message(dashboard *d, dashboard_conn *c, const char *text, size_
     publisher_settle(d, c);
 }
 
-/* Fills a publisher's batch: private frames, then the cumulative ack. */
-static size_t pub_fill(dashboard *d, dashboard_conn *c, uint8_t *buf, size_t cap, int *more)
+size_t dashboard_out_fill(dashboard_conn *c, uint8_t *buf, size_t cap, int *more)
 {
     size_t n = 0;
     *more = 0;
@@ -568,6 +563,15 @@ static size_t pub_fill(dashboard *d, dashboard_conn *c, uint8_t *buf, size_t cap
         c->out_count--;
         free(o);
     }
+    return n;
+}
+
+/* Fills a publisher's batch: private frames, then the cumulative ack. */
+static size_t pub_fill(dashboard *d, dashboard_conn *c, uint8_t *buf, size_t cap, int *more)
+{
+    size_t n = dashboard_out_fill(c, buf, cap, more);
+    if (*more)
+        return n;
     if (c->src >= 0) {
         int64_t dur = d->sources[c->src].durable_seq;
         if (dur > c->acked_sent || c->ack_wanted) {
@@ -616,7 +620,7 @@ static int receive(dashboard *d, dashboard_conn *c, struct lws *wsi, const char 
 {
     if (c->close_code)
         return 0; /* closing: input is ignored */
-    c->last_rx_us = now_us();
+    c->last_rx_us = wclock_real_us();
     c->ping_due = 0;
     int first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
     size_t remain = lws_remaining_packet_payload(wsi);
@@ -668,17 +672,7 @@ static int writeable(dashboard *d, dashboard_conn *c, struct lws *wsi)
     int more = 0;
     if (c->close_code) {
         /* the frames that explain the close (an error) go first */
-        size_t n = 0;
-        while (c->out_head && n + c->out_head->len <= DASHBOARD_WRITE_CAP) {
-            dashboard_out *o = c->out_head;
-            memcpy(buf + n, o->data, o->len);
-            n += o->len;
-            c->out_head = o->next;
-            c->out_count--;
-            free(o);
-        }
-        if (!c->out_head)
-            c->out_tail = NULL;
+        size_t n = dashboard_out_fill(c, buf, DASHBOARD_WRITE_CAP, &more);
         if (n && lws_write(wsi, buf, n, LWS_WRITE_RAW) < (int)n)
             return -1;
         return close_now(wsi, c->close_code, c->close_reason);
@@ -741,7 +735,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return receive(d, c, wsi, in, len);
     case LWS_CALLBACK_RECEIVE_PONG:
         if (c && c->established) {
-            c->last_rx_us = now_us();
+            c->last_rx_us = wclock_real_us();
             c->ping_due = 0;
         }
         break;
@@ -780,7 +774,7 @@ static void sweep_cb(lws_sorted_usec_list_t *sul)
         dashboard_begin_shutdown(d);
     int64_t idle = (int64_t)d->cfg.idle_timeout_s * 1000000;
     if (idle > 0) {
-        int64_t t = now_us();
+        int64_t t = wclock_real_us();
         dashboard_conn *lists[2] = {d->publishers, d->subscribers};
         for (int l = 0; l < 2; l++) {
             for (dashboard_conn *c = lists[l]; c; c = c->next) {
@@ -823,7 +817,7 @@ static void lws_log_to_wlog(int level, const char *line)
 
 int dashboard_start(dashboard *d, char *err, size_t errlen)
 {
-    d->start_us = now_us();
+    d->start_us = wclock_real_us();
     d->contract = contract_load(d->cfg.schemas, err, errlen);
     if (!d->contract)
         return -1;
@@ -891,7 +885,7 @@ int dashboard_start(dashboard *d, char *err, size_t errlen)
 static void shutdown_tick(lws_sorted_usec_list_t *sul)
 {
     dashboard *d = lws_container_of(sul, dashboard, sul_shutdown);
-    if (dashboard_conn_count(d) > 0 && now_us() < d->shutdown_deadline_us) {
+    if (dashboard_conn_count(d) > 0 && wclock_real_us() < d->shutdown_deadline_us) {
         lws_sul_schedule(d->ctx, 0, &d->sul_shutdown, shutdown_tick, SHUTDOWN_TICK_US);
         return;
     }
@@ -906,7 +900,7 @@ void dashboard_begin_shutdown(dashboard *d)
     if (d->shutting_down)
         return;
     d->shutting_down = 1;
-    d->shutdown_deadline_us = now_us() + (int64_t)d->cfg.shutdown_ms * 1000;
+    d->shutdown_deadline_us = wclock_real_us() + (int64_t)d->cfg.shutdown_ms * 1000;
     wlog_info("shutting down: closing %d connections with 1001", dashboard_conn_count(d));
     dashboard_conn *lists[2] = {d->publishers, d->subscribers};
     for (int l = 0; l < 2; l++)

@@ -201,6 +201,10 @@ void dashboard_conn_error(dashboard *d, dashboard_conn *c, int64_t seq, const ch
 /* Marks c to be closed with code at its next writable callback. */
 void dashboard_conn_close(dashboard_conn *c, int code, const char *reason);
 void dashboard_request_write(dashboard_conn *c);
+/* Moves c's queued private frames, oldest first, into buf (cap bytes; the
+ * first one always, even when larger): the bytes filled, *more set when
+ * frames are left for the next writable. */
+size_t dashboard_out_fill(dashboard_conn *c, uint8_t *buf, size_t cap, int *more);
 /* Writes a server (unmasked) ws text frame header for len bytes; returns its size (2, 4 or 10). */
 size_t dashboard_frame_header(uint8_t *hdr, size_t len, int opcode);
 
@@ -234,7 +238,8 @@ void dashboard_sub_before_push(dashboard *d);
 /* Asks for a writable callback on every subscribed subscriber (the batched
  * wake-up after pushes; see publisher_settle in dashboard.c). */
 void dashboard_sub_after_push(dashboard *d);
-/* Fills buf with queued frames for subscriber c; returns bytes, sets *more. */
+/* Fills buf for subscriber c: its private frames (dashboard_out_fill), then
+ * the stream items due; returns bytes, sets *more. */
 size_t dashboard_sub_fill(dashboard *d, dashboard_conn *c, uint8_t *buf, size_t cap, int *more);
 void dashboard_sub_free(dashboard_conn *c);
 size_t dashboard_sub_depth(const dashboard *d, const dashboard_conn *c);

@@ -4,6 +4,7 @@
  * exit 0 within --shutdown-ms. */
 #include "dashboard.h"
 
+#include <float.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "envelope.h"
+#include "wparse.h"
 #include "wjson.h"
 #include "wlog.h"
 
@@ -60,18 +62,6 @@ static void usage(FILE *f)
             "1008 rate limit or a subscriber's first frame not subscribe/resume, 1013 slow\n"
             "consumer, 1001 idle or shutting down. Deeper JSON than --max-depth: an error\n"
             "frame (code json); the connection stays.\n");
-}
-
-static int parse_long(const char *name, const char *v, long min, long max, long *out)
-{
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (!*v || *end || x < min || x > max) {
-        fprintf(stderr, "wsb-dashboard: bad %s \"%s\" (%ld..%ld)\n", name, v, min, max);
-        return -1;
-    }
-    *out = x;
-    return 0;
 }
 
 /* The value of a flag: the command line's, else the environment's. */
@@ -127,7 +117,8 @@ int main(int argc, char **argv)
 
     static dashboard d;
     dashboard_config *cfg = &d.cfg;
-    long v;
+    long long v;
+    char perr[160];
     cfg->host = envor(val[O_HOST], "DASHBOARD_HOST");
     cfg->jwt_secret = envor(val[O_SECRET], "DASHBOARD_JWT_SECRET");
     cfg->journal = envor(val[O_JOURNAL], "DASHBOARD_JOURNAL");
@@ -136,8 +127,10 @@ int main(int argc, char **argv)
     do {                                                                                       \
         const char *s_ = envor(val[idx], env);                                                 \
         v = def;                                                                               \
-        if (s_ && parse_long(name, s_, lo, hi, &v))                                            \
+        if (s_ && wparse_long(s_, lo, hi, &v, perr, sizeof perr)) {                            \
+            fprintf(stderr, "wsb-dashboard: %s: %s\n", name, perr);                            \
             return 2;                                                                          \
+        }                                                                                      \
         dst = v;                                                                               \
     } while (0)
     NUMFLAG(O_PORT, "DASHBOARD_PORT", "--port", 8000, 0, 65535, cfg->port);
@@ -157,13 +150,9 @@ int main(int argc, char **argv)
             cfg->shutdown_ms);
 #undef NUMFLAG
     const char *rate = envor(val[O_RATE], "DASHBOARD_RATE_LIMIT");
-    if (rate) {
-        char *end;
-        cfg->rate_limit = strtod(rate, &end);
-        if (*end || cfg->rate_limit < 0) {
-            fprintf(stderr, "wsb-dashboard: bad --rate-limit %s\n", rate);
-            return 2;
-        }
+    if (rate && wparse_double(rate, 0, DBL_MAX, &cfg->rate_limit, perr, sizeof perr)) {
+        fprintf(stderr, "wsb-dashboard: --rate-limit: %s\n", perr);
+        return 2;
     }
     const char *slow = envor(val[O_SLOW], "DASHBOARD_SLOW_POLICY");
     if (!slow || !strcmp(slow, "disconnect"))

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "envelope.h"
+#include "wclock.h"
 
 #define STATUS_MAX_DEPTHS 100
 
@@ -63,7 +63,7 @@ static char *sb_finish(sbuf *b, size_t *len)
 
 static double uptime_s(const dashboard *d)
 {
-    return (double)(envelope_now_us() - d->start_us) / 1e6;
+    return (double)(wclock_real_us() - d->start_us) / 1e6;
 }
 
 static size_t history_size(const dashboard *d)

@@ -183,22 +183,9 @@ void dashboard_sub_after_push(dashboard *d)
 
 size_t dashboard_sub_fill(dashboard *d, dashboard_conn *c, uint8_t *buf, size_t cap, int *more)
 {
-    size_t n = 0;
-    *more = 0;
-    while (c->out_head) {
-        dashboard_out *o = c->out_head;
-        if (n && n + o->len > cap) {
-            *more = 1;
-            return n;
-        }
-        memcpy(buf + n, o->data, o->len);
-        n += o->len;
-        c->out_head = o->next;
-        if (!c->out_head)
-            c->out_tail = NULL;
-        c->out_count--;
-        free(o);
-    }
+    size_t n = dashboard_out_fill(c, buf, cap, more);
+    if (*more)
+        return n;
     if (!c->subscribed)
         return n;
     uint64_t tail = dashboard_ring_tail(d);

@@ -154,8 +154,6 @@ void fp_net_rewatch(fp_handle *h, uint32_t ev);
  * same batch may still name it). */
 void fp_net_defer_free(void *ptr, void (*fn)(void *));
 
-int64_t fp_now_us(void);
-
 fp_proxy *fp_proxy_find(const char *name);
 size_t fp_proxy_count(void);
 fp_proxy *fp_proxy_at(size_t i);

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wclock.h"
 #include "wlog.h"
 
 #define NET_MAX_EVENTS 256
@@ -53,13 +54,6 @@ static uint64_t toxic_gen;
 static net_deferred *deferred;
 static size_t ndeferred, capdeferred;
 static int64_t armed_us = -1;
-
-int64_t fp_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 int fp_net_watch(fp_handle *h, uint32_t ev)
 {
@@ -795,7 +789,7 @@ int fp_net_run(void)
             wlog_error("epoll_wait: %s", strerror(errno));
             break;
         }
-        int64_t now = fp_now_us();
+        int64_t now = wclock_mono_us();
         for (int i = 0; i < n; i++) {
             fp_handle *h = evs[i].data.ptr;
             uint32_t ev = evs[i].events;
@@ -831,7 +825,7 @@ int fp_net_run(void)
             }
             }
         }
-        now = fp_now_us();
+        now = wclock_mono_us();
         int64_t next = INT64_MAX;
         for (size_t i = 0; i < nproxies; i++) {
             fp_conn *c = proxies[i]->conns;

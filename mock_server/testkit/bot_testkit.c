@@ -1,9 +1,12 @@
 /* bot_testkit: helpers shared by the bot's integration tests and its bench
- * (see bot_testkit.h): child processes with stdout on a pipe, a plain-socket
+ * (see bot_testkit.h): the mocks started through spawn, a plain-socket
  * HTTP GET, and a small blocking RFC 6455 client for the subscriber side.
  * No lws here, so the bot is judged by code that shares nothing with it. */
 #include "bot_testkit.h"
+#include "testkit.h"
 #include "testws.h"
+#include "wclock.h"
+#include "wjson.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -18,150 +21,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#define MAX_CHILDREN 16
-
-static bot_testkit_child *children[MAX_CHILDREN];
-
-int64_t bot_testkit_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void bot_testkit_nap_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-const char *bot_testkit_bin_path(const char *prog, char *buf, size_t cap)
-{
-    const char *b = getenv("BUILD");
-    snprintf(buf, cap, "%s/bin/%s", b && *b ? b : "build", prog);
-    return buf;
-}
-
-static void bot_testkit_kill_all_children(void)
-{
-    for (int i = 0; i < MAX_CHILDREN; i++)
-        if (children[i] && children[i]->pid > 0) {
-            kill(children[i]->pid, SIGKILL);
-            waitpid(children[i]->pid, NULL, 0);
-            children[i]->pid = -1;
-        }
-}
-
-/* Starts argv with stdout on a pipe and stderr appended to log. */
-int bot_testkit_child_start(bot_testkit_child *c, char *const argv[], const char *log)
-{
-    static int registered;
-    if (!registered) {
-        atexit(bot_testkit_kill_all_children);
-        registered = 1;
-    }
-    memset(c, 0, sizeof(*c));
-    int pfd[2];
-    if (pipe(pfd))
-        return -1;
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        dup2(pfd[1], 1);
-        close(pfd[0]);
-        close(pfd[1]);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 2);
-            close(fd);
-        }
-        setenv("LOG_LEVEL", "info", 1);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(pfd[1]);
-    c->pid = pid;
-    c->out = pfd[0];
-    for (int i = 0; i < MAX_CHILDREN; i++)
-        if (!children[i] || children[i]->pid <= 0) {
-            children[i] = c;
-            break;
-        }
-    return 0;
-}
-
-/* Reads stdout lines until one contains want (copied to c->line): 1, or 0
- * on timeout/EOF. */
-int bot_testkit_child_wait_line(bot_testkit_child *c, const char *want, int timeout_ms)
-{
-    int64_t end = bot_testkit_now_ms() + timeout_ms;
-    for (;;) {
-        char *nl;
-        while ((nl = memchr(c->buf, '\n', c->blen))) {
-            size_t n = (size_t)(nl - c->buf);
-            snprintf(c->line, sizeof(c->line), "%.*s", (int)n, c->buf);
-            memmove(c->buf, nl + 1, c->blen - n - 1);
-            c->blen -= n + 1;
-            if (strstr(c->line, want))
-                return 1;
-        }
-        int64_t left = end - bot_testkit_now_ms();
-        if (left <= 0 || c->blen == sizeof(c->buf))
-            return 0;
-        struct pollfd p = {c->out, POLLIN, 0};
-        if (poll(&p, 1, (int)left) <= 0)
-            return 0;
-        ssize_t r = read(c->out, c->buf + c->blen, sizeof(c->buf) - c->blen);
-        if (r <= 0)
-            return 0;
-        c->blen += (size_t)r;
-    }
-}
-
-int bot_testkit_child_port(bot_testkit_child *c, const char *prefix, int timeout_ms)
-{
-    if (!bot_testkit_child_wait_line(c, prefix, timeout_ms))
-        return -1;
-    const char *p = strstr(c->line, prefix) + strlen(prefix);
-    return atoi(p);
-}
-
-/* Waits for the bot_testkit_child to exit: its exit status, -2 on timeout (then killed). */
-int bot_testkit_child_wait_exit(bot_testkit_child *c, int timeout_ms)
-{
-    int64_t end = bot_testkit_now_ms() + timeout_ms;
-    int st;
-    while (bot_testkit_now_ms() < end) {
-        pid_t r = waitpid(c->pid, &st, WNOHANG);
-        if (r == c->pid) {
-            c->pid = -1;
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        }
-        bot_testkit_nap_ms(20);
-    }
-    kill(c->pid, SIGKILL);
-    waitpid(c->pid, NULL, 0);
-    c->pid = -1;
-    return -2;
-}
-
-void bot_testkit_child_kill(bot_testkit_child *c, int sig)
-{
-    if (c->pid > 0) {
-        kill(c->pid, sig);
-        if (sig == SIGKILL) {
-            waitpid(c->pid, NULL, 0);
-            c->pid = -1;
-        }
-    }
-    if (c->pid <= 0 && c->out > 0) {
-        close(c->out);
-        c->out = -1;
-    }
-}
 
 int bot_testkit_free_port(void)
 {
@@ -207,37 +66,19 @@ cJSON *bot_testkit_http_json(int port, const char *path)
     return j;
 }
 
-int64_t bot_testkit_jint(const cJSON *o, const char *path)
-{
-    /* "a.b.c" */
-    char tmp[128];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    const cJSON *cur = o;
-    for (char *save = NULL, *k = strtok_r(tmp, ".", &save); k && cur;
-         k = strtok_r(NULL, ".", &save))
-        cur = cJSON_GetObjectItemCaseSensitive(cur, k);
-    return cJSON_IsNumber(cur) ? (int64_t)cur->valuedouble : -1;
-}
-
-const char *bot_testkit_jstr(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 /* Polls the bot's /status until field >= min; returns the last value. */
 int64_t bot_testkit_wait_status(int port, const char *field, int64_t min, int timeout_ms)
 {
-    int64_t end = bot_testkit_now_ms() + timeout_ms, v = -1;
-    while (bot_testkit_now_ms() < end) {
+    int64_t end = wclock_mono_ms() + timeout_ms, v = -1;
+    while (wclock_mono_ms() < end) {
         cJSON *j = bot_testkit_http_json(port, "/status");
         if (j) {
-            v = bot_testkit_jint(j, field);
+            v = wjson_int(j, field, -1);
             cJSON_Delete(j);
             if (v >= min)
                 return v;
         }
-        bot_testkit_nap_ms(50);
+        wclock_sleep_ms(50);
     }
     return v;
 }
@@ -266,9 +107,9 @@ void bot_testkit_ws_close(bot_testkit_ws *w)
  * non-text frames are skipped. */
 int bot_testkit_ws_recv(bot_testkit_ws *w, int timeout_ms, char **out)
 {
-    int64_t end = bot_testkit_now_ms() + timeout_ms;
+    int64_t end = wclock_mono_ms() + timeout_ms;
     for (;;) {
-        int64_t left = end - bot_testkit_now_ms();
+        int64_t left = end - wclock_mono_ms();
         int op = 0;
         size_t len = 0;
         int r = testws_recv(w, left > 0 ? (int)left : 0, &op, out, &len);
@@ -283,14 +124,29 @@ int bot_testkit_ws_recv(bot_testkit_ws *w, int timeout_ms, char **out)
 
 /* ---- starting the pieces ---- */
 
-int bot_testkit_start_dashboard(bot_testkit_child *d, int port, const char *journal,
-                                const char *log)
+/* Starts argv with stdout on a pipe, stderr appended to log and LOG_LEVEL=info,
+ * and waits for "<prefix>N": N, or -1 with the reason on stderr. */
+static int bot_testkit_start(spawn_proc *c, char *const argv[], const char *log,
+                             const char *prefix, int timeout_ms)
+{
+    static const char *const env[] = {"LOG_LEVEL=info", NULL};
+    spawn_opts o = {.log_path = log, .stop_at_exit = 1, .env = env};
+    char err[600];
+    if (spawn_start(c, argv, &o, err, sizeof(err)) < 0 ||
+        spawn_wait_port(c, prefix, timeout_ms, err, sizeof(err)) < 0) {
+        fprintf(stderr, "bot_testkit: %s\n", err);
+        return -1;
+    }
+    return c->port;
+}
+
+int bot_testkit_start_dashboard(spawn_proc *d, int port, const char *journal, const char *log)
 {
     char bin[256], portbuf[16];
     snprintf(portbuf, sizeof(portbuf), "%d", port);
     char *argv[12];
     int a = 0;
-    argv[a++] = (char *)bot_testkit_bin_path("wsb-dashboard", bin, sizeof(bin));
+    argv[a++] = testkit_bin_path("wsb-dashboard", bin, sizeof(bin));
     argv[a++] = "--port";
     argv[a++] = portbuf;
     argv[a++] = "--jwt-secret";
@@ -302,20 +158,18 @@ int bot_testkit_start_dashboard(bot_testkit_child *d, int port, const char *jour
         argv[a++] = (char *)journal;
     }
     argv[a] = NULL;
-    if (bot_testkit_child_start(d, argv, log))
-        return -1;
-    return bot_testkit_child_port(d, "listening on port ", 10000);
+    return bot_testkit_start(d, argv, log, "listening on port ", 10000);
 }
 
 /* Starts the bot with extra flags (NULL-terminated); returns its status port. */
-int bot_testkit_start_bot(bot_testkit_child *b, int dash_port, const char *log,
+int bot_testkit_start_bot(spawn_proc *b, int dash_port, const char *log,
                           const char *const *extra)
 {
     char bin[256], url[128];
     snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ws", dash_port);
     char *argv[48];
     int a = 0;
-    argv[a++] = (char *)bot_testkit_bin_path("wsb-bot", bin, sizeof(bin));
+    argv[a++] = testkit_bin_path("wsb-bot", bin, sizeof(bin));
     const char *base[] = {"--url",
                           url,
                           "--jwt-secret",
@@ -336,9 +190,7 @@ int bot_testkit_start_bot(bot_testkit_child *b, int dash_port, const char *log,
     for (int i = 0; extra && extra[i] && a < 46; i++)
         argv[a++] = (char *)extra[i];
     argv[a] = NULL;
-    if (bot_testkit_child_start(b, argv, log))
-        return -1;
-    return bot_testkit_child_port(b, "status on port ", 5000);
+    return bot_testkit_start(b, argv, log, "status on port ", 5000);
 }
 
 void bot_testkit_log_path(char *buf, size_t cap, const char *name)

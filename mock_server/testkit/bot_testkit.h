@@ -1,9 +1,10 @@
 /* bot_testkit: test and bench helpers for wsb-bot against wsb-dashboard.
  *
- * Children are started with stdout on a pipe (their ready line, e.g.
- * "status on port N", is read from it) and stderr appended to a log file;
- * each gets SIGKILL when the test process dies (PR_SET_PDEATHSIG) and at
- * exit (atexit). Every wait has a timeout. Not thread-safe. */
+ * Children are started through spawn (harness/spawn.h) with stdout on a
+ * pipe (their ready line, e.g. "status on port N", and the bot's summary
+ * line are read from it with spawn_wait_line) and stderr appended to a log
+ * file; each gets SIGKILL when the test process dies (PR_SET_PDEATHSIG) and
+ * is stopped at exit. Every wait has a timeout. Not thread-safe. */
 #ifndef WSB_BOT_TESTKIT_H
 #define WSB_BOT_TESTKIT_H
 
@@ -12,33 +13,11 @@
 #include <sys/types.h>
 #include <cjson/cJSON.h>
 
+#include "spawn.h"
+
 #define BOT_TESTKIT_SECRET "test-bot-secret" /* the JWT secret of test runs */
 
-typedef struct bot_testkit_child {
-    pid_t pid;
-    int out;        /* read end of its stdout */
-    char line[512]; /* the last line read */
-    char buf[4096];
-    size_t blen;
-} bot_testkit_child;
-
 typedef struct testws bot_testkit_ws; /* mock_server/tests/testws.h */
-
-int64_t bot_testkit_now_ms(void); /* CLOCK_MONOTONIC */
-void bot_testkit_nap_ms(int ms);
-/* $BUILD/bin/prog (BUILD defaults to "build"), written into buf. */
-const char *bot_testkit_bin_path(const char *prog, char *buf, size_t cap);
-
-/* 0 or -1. The child must stay valid (static) while it runs. */
-int bot_testkit_child_start(bot_testkit_child *c, char *const argv[], const char *log);
-/* Reads stdout lines until one contains want (kept in c->line): 1, 0 on timeout/EOF. */
-int bot_testkit_child_wait_line(bot_testkit_child *c, const char *want, int timeout_ms);
-/* The number after prefix on the first line containing it; -1 on timeout. */
-int bot_testkit_child_port(bot_testkit_child *c, const char *prefix, int timeout_ms);
-/* Exit status (128 + signal when killed); -2 on timeout (then SIGKILLed). */
-int bot_testkit_child_wait_exit(bot_testkit_child *c, int timeout_ms);
-/* Sends sig; SIGKILL also reaps. */
-void bot_testkit_child_kill(bot_testkit_child *c, int sig);
 
 /* A port free on 127.0.0.1 right now (-1 on failure). */
 int bot_testkit_free_port(void);
@@ -46,10 +25,6 @@ int bot_testkit_tcp_connect(int port, int timeout_ms);
 /* GET http://127.0.0.1:port/path; the parsed JSON of a 200 answer (caller
  * frees), NULL otherwise. */
 cJSON *bot_testkit_http_json(int port, const char *path);
-/* A number by dotted path ("sources.bot-1.last_seq"); -1 when absent. */
-int64_t bot_testkit_jint(const cJSON *o, const char *path);
-/* A string member, "" when absent (borrowed). */
-const char *bot_testkit_jstr(const cJSON *o, const char *k);
 /* Polls the bot's /status until field >= min; the last value read. */
 int64_t bot_testkit_wait_status(int port, const char *field, int64_t min, int timeout_ms);
 
@@ -60,12 +35,12 @@ int bot_testkit_ws_send(bot_testkit_ws *w, int opcode, const char *p, size_t n);
 int bot_testkit_ws_recv(bot_testkit_ws *w, int timeout_ms, char **out);
 void bot_testkit_ws_close(bot_testkit_ws *w);
 
-/* wsb-dashboard on port (0: any) with BOT_TESTKIT_SECRET; returns its port or -1. */
-int bot_testkit_start_dashboard(bot_testkit_child *d, int port, const char *journal,
-                                const char *log);
+/* wsb-dashboard on port (0: any) with BOT_TESTKIT_SECRET; returns its port
+ * or -1 (the reason on stderr). d must stay in place (static) while it runs. */
+int bot_testkit_start_dashboard(spawn_proc *d, int port, const char *journal, const char *log);
 /* wsb-bot to ws://127.0.0.1:dash_port/ws with test defaults plus extra flags
- * (NULL-terminated); returns its status port or -1. */
-int bot_testkit_start_bot(bot_testkit_child *b, int dash_port, const char *log,
+ * (NULL-terminated); returns its status port or -1, as above. */
+int bot_testkit_start_bot(spawn_proc *b, int dash_port, const char *log,
                           const char *const *extra);
 /* /tmp/test-bot-<pid>-<name>.log */
 void bot_testkit_log_path(char *buf, size_t cap, const char *name);

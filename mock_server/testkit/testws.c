@@ -1,5 +1,6 @@
 /* testws: the blocking RFC 6455 test client (see testws.h). */
 #include "testws.h"
+#include "wclock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,35 +24,6 @@ struct testws {
     int frag_op;
     uint32_t rnd;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int testws_read_port(int fd, int timeout_ms)
-{
-    char line[256];
-    size_t len = 0;
-    int port = 0;
-    int64_t deadline = mono_ms() + timeout_ms;
-    while (!port && mono_ms() < deadline) {
-        struct pollfd pf = {fd, POLLIN, 0};
-        if (poll(&pf, 1, 200) <= 0)
-            continue;
-        ssize_t r = read(fd, line + len, sizeof line - 1 - len);
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-        line[len] = 0;
-        char *p = strstr(line, "listening on port ");
-        if (p && strchr(p, '\n'))
-            port = atoi(p + 18);
-    }
-    return port;
-}
 
 static int write_all(int fd, const void *p, size_t n)
 {
@@ -115,7 +87,7 @@ testws *testws_start(int port, const char *path, const char *token, char *err, s
     t->fd = fd;
     t->cap = 1 << 16;
     t->buf = malloc(t->cap);
-    t->rnd = (uint32_t)(uintptr_t)t ^ (uint32_t)mono_ms();
+    t->rnd = (uint32_t)(uintptr_t)t ^ (uint32_t)wclock_mono_ms();
     return t;
 }
 
@@ -135,7 +107,7 @@ static int fill(testws *t, int64_t deadline)
         }
     }
     for (;;) {
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - wclock_mono_ms();
         if (left < 0)
             left = 0;
         struct pollfd pf = {t->fd, POLLIN, 0};
@@ -156,7 +128,7 @@ static int fill(testws *t, int64_t deadline)
 
 int testws_finish_handshake(testws *t, int timeout_ms, int *http_status, char *err, size_t errlen)
 {
-    int64_t deadline = mono_ms() + timeout_ms;
+    int64_t deadline = wclock_mono_ms() + timeout_ms;
     *http_status = 0;
     for (;;) {
         uint8_t *end = memmem(t->buf, t->len, "\r\n\r\n", 4);
@@ -261,7 +233,7 @@ int testws_send_raw(testws *t, const void *buf, size_t len)
 
 int testws_recv(testws *t, int timeout_ms, int *opcode, char **payload, size_t *len)
 {
-    int64_t deadline = mono_ms() + timeout_ms;
+    int64_t deadline = wclock_mono_ms() + timeout_ms;
     for (;;) {
         size_t avail = t->len - t->off;
         uint8_t *p = t->buf + t->off;
@@ -365,12 +337,12 @@ int testws_close_code(const testws *t)
 
 int testws_wait_close(testws *t, int timeout_ms)
 {
-    int64_t deadline = mono_ms() + timeout_ms;
+    int64_t deadline = wclock_mono_ms() + timeout_ms;
     for (;;) {
         int op;
         char *p;
         size_t n;
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - wclock_mono_ms();
         if (left <= 0)
             return -1;
         int r = testws_recv(t, (int)left, &op, &p, &n);
@@ -417,7 +389,7 @@ int testws_http_get(int port, const char *path, char **body, int timeout_ms)
     }
     size_t cap = 65536, len = 0;
     char *buf = malloc(cap);
-    int64_t deadline = mono_ms() + timeout_ms;
+    int64_t deadline = wclock_mono_ms() + timeout_ms;
     long clen = -1;
     char *hend = NULL;
     for (;;) {
@@ -428,7 +400,7 @@ int testws_http_get(int port, const char *path, char **body, int timeout_ms)
         }
         if (hend && clen >= 0 && (size_t)(hend + 4 - buf) + (size_t)clen <= len)
             break;
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - wclock_mono_ms();
         struct pollfd pf = {fd, POLLIN, 0};
         if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
             break;

@@ -28,10 +28,6 @@ testws *testws_connect(int port, const char *path, const char *token, int timeou
 testws *testws_start(int port, const char *path, const char *token, char *err, size_t errlen);
 int testws_finish_handshake(testws *t, int timeout_ms, int *http_status, char *err, size_t errlen);
 
-/* Reads what a just started server prints on fd (its stdout) until the line
- * "... listening on port N" or timeout_ms: N, or 0 when it never came. */
-int testws_read_port(int fd, int timeout_ms);
-
 int testws_fd(const testws *t);
 /* Sends one masked frame (fin set unless fin == 0). 0 or -1. */
 int testws_send_frame(testws *t, int opcode, int fin, const void *payload, size_t len);

@@ -32,6 +32,7 @@
 #include "contract.h"
 #include "envelope.h"
 #include "jwt.h"
+#include "wclock.h"
 #include "wjson.h"
 #include "testkit.h"
 
@@ -279,18 +280,17 @@ static sym_acc *acc_for(sym_acc *a, int *n, const char *name)
     return &a[(*n)++];
 }
 
+/* A number / string member that must be there (asserted). */
 static double num(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    CU_ASSERT(cJSON_IsNumber(v));
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    CU_ASSERT(cJSON_IsNumber(wjson_get(o, k)));
+    return wjson_num(o, k, NAN);
 }
 
 static const char *str(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    CU_ASSERT(cJSON_IsString(v));
-    return cJSON_IsString(v) ? v->valuestring : "";
+    CU_ASSERT(cJSON_IsString(wjson_get(o, k)));
+    return wjson_str(o, k, "");
 }
 
 static contract *load_contract(void)
@@ -554,9 +554,9 @@ static void replay_from_zero(int port, int64_t want_seq, replay_result *r)
     CU_ASSERT_PTR_NOT_NULL_FATAL(w);
     const char *sub = "{\"type\":\"subscribe\",\"from\":{\"bot-1\":0}}";
     CU_ASSERT_EQUAL(bot_testkit_ws_send(w, 1, sub, strlen(sub)), 0);
-    int64_t end = bot_testkit_now_ms() + 20000;
+    int64_t end = wclock_mono_ms() + 20000;
     char *m;
-    while (r->last_seq < want_seq && bot_testkit_now_ms() < end) {
+    while (r->last_seq < want_seq && wclock_mono_ms() < end) {
         int rc = bot_testkit_ws_recv(w, 1000, &m);
         if (rc < 0)
             break;
@@ -565,12 +565,12 @@ static void replay_from_zero(int port, int64_t want_seq, replay_result *r)
         cJSON *j = cJSON_Parse(m);
         if (!j)
             continue;
-        const char *type = bot_testkit_jstr(j, "type");
+        const char *type = wjson_str(j, "type", "");
         if (!strcmp(type, "gap")) {
             r->gap_frames++;
-            r->gap_messages += bot_testkit_jint(j, "to") - bot_testkit_jint(j, "from") + 1;
-        } else if (!strcmp(bot_testkit_jstr(j, "source"), "bot-1")) {
-            int64_t seq = bot_testkit_jint(j, "seq");
+            r->gap_messages += wjson_int(j, "to", -1) - wjson_int(j, "from", -1) + 1;
+        } else if (!strcmp(wjson_str(j, "source", ""), "bot-1")) {
+            int64_t seq = wjson_int(j, "seq", -1);
             r->frames++;
             if (seq <= r->last_seq)
                 r->duplicates++;
@@ -580,9 +580,9 @@ static void replay_from_zero(int port, int64_t want_seq, replay_result *r)
                 r->last_seq = seq;
             if (!strcmp(type, "alert")) {
                 const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "data");
-                if (!strcmp(bot_testkit_jstr(d, "code"), "queue_overflow")) {
+                if (!strcmp(wjson_str(d, "code", ""), "queue_overflow")) {
                     r->alerts++;
-                    r->overflow += bot_testkit_jint(d, "count");
+                    r->overflow += wjson_int(d, "count", -1);
                 }
             }
         }
@@ -605,9 +605,9 @@ static void assert_clean_replay(int port, int64_t gen)
 
 /* Waits (30 s) for the bot's summary line, copies it into line and checks
  * that it says result=ok; no summary line ends the test. */
-static void wait_summary_ok(bot_testkit_child *bot, char *line, size_t len)
+static void wait_summary_ok(spawn_proc *bot, char *line, size_t len)
 {
-    CU_ASSERT_FATAL(bot_testkit_child_wait_line(bot, "wsb-bot summary", 30000));
+    CU_ASSERT_FATAL(spawn_wait_line(bot, "wsb-bot summary", 30000));
     snprintf(line, len, "%s", bot->line);
     CU_ASSERT(strstr(line, "result=ok") != NULL);
 }
@@ -621,7 +621,7 @@ static void test_dashboard_absent_at_start(void)
     bot_testkit_log_path(blog, sizeof(blog), "absent-bot");
     int port = bot_testkit_free_port();
     CU_ASSERT_FATAL(port > 0);
-    static bot_testkit_child bot, dash;
+    static spawn_proc bot, dash;
     const char *extra[] = {"--rate",       "200",  "--count", "800",
                            "--queue-size", "5000", "--seed",  "11",
                            "--timeout",    "20",   NULL};
@@ -633,9 +633,9 @@ static void test_dashboard_absent_at_start(void)
     cJSON *st = bot_testkit_http_json(sport, "/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
     CU_ASSERT(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(st, "connected")));
-    CU_ASSERT_EQUAL(bot_testkit_jint(st, "sent"), 0);
-    CU_ASSERT_EQUAL(bot_testkit_jint(st, "last_seq"), 0); /* unnumbered until the first welcome */
-    int64_t it1 = bot_testkit_jint(st, "loop_iterations");
+    CU_ASSERT_EQUAL(wjson_int(st, "sent", -1), 0);
+    CU_ASSERT_EQUAL(wjson_int(st, "last_seq", -1), 0); /* unnumbered until the first welcome */
+    int64_t it1 = wjson_int(st, "loop_iterations", -1);
     cJSON_Delete(st);
     CU_ASSERT(bot_testkit_wait_status(sport, "loop_iterations", it1 + 20, 3000) >= it1 + 20);
 
@@ -647,17 +647,17 @@ static void test_dashboard_absent_at_start(void)
     CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "acked"), gen);
     CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "dropped"), 0);
     CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "last_seq"), gen);
-    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 5000), 0);
+    CU_ASSERT_EQUAL(spawn_stop(&bot, 0, 5000), 0);
 
     cJSON *ds = bot_testkit_http_json(port, "/api/websocket/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.last_seq"), gen);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.received"), gen);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.duplicates"), 0);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.invalid"), 0);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.gaps"), 0);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.last_seq", -1), gen);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.received", -1), gen);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.duplicates", -1), 0);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.invalid", -1), 0);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.gaps", -1), 0);
     cJSON_Delete(ds);
-    bot_testkit_child_kill(&dash, SIGKILL);
+    spawn_stop(&dash, SIGKILL, 5000);
 }
 
 static void test_dashboard_killed_and_restarted(void)
@@ -667,7 +667,7 @@ static void test_dashboard_killed_and_restarted(void)
     bot_testkit_log_path(blog, sizeof(blog), "restart-bot");
     snprintf(journal, sizeof(journal), "/tmp/test-bot-%d-restart.journal", (int)getpid());
     unlink(journal);
-    static bot_testkit_child bot, dash;
+    static spawn_proc bot, dash;
     int port = bot_testkit_start_dashboard(&dash, 0, journal, dlog);
     CU_ASSERT_FATAL(port > 0);
     const char *extra[] = {"--rate",       "300",  "--count", "1500",
@@ -677,7 +677,7 @@ static void test_dashboard_killed_and_restarted(void)
     CU_ASSERT_FATAL(sport > 0);
     CU_ASSERT(bot_testkit_wait_status(sport, "acked", 300, 10000) >= 300);
 
-    bot_testkit_child_kill(&dash, SIGKILL);                          /* mid-stream, no goodbye */
+    spawn_stop(&dash, SIGKILL, 5000);                          /* mid-stream, no goodbye */
     int64_t q = bot_testkit_wait_status(sport, "queued", 100, 5000); /* trading goes on */
     CU_ASSERT(q >= 100);
     CU_ASSERT_FATAL(bot_testkit_start_dashboard(&dash, port, journal, dlog) == port);
@@ -689,19 +689,19 @@ static void test_dashboard_killed_and_restarted(void)
     CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "acked"), gen);
     CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "dropped"), 0);
     CU_ASSERT(bot_testkit_summary_field(line, "reconnects") >= 1);
-    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 5000), 0);
+    CU_ASSERT_EQUAL(spawn_stop(&bot, 0, 5000), 0);
 
     cJSON *ds = bot_testkit_http_json(port, "/api/websocket/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.last_seq"), gen);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.duplicates"), 0);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.invalid"), 0);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.gaps"), 0);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.last_seq", -1), gen);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.duplicates", -1), 0);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.invalid", -1), 0);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.gaps", -1), 0);
     cJSON_Delete(ds);
 
     /* a subscriber replaying everything sees 1..gen once each, in order */
     assert_clean_replay(port, gen);
-    bot_testkit_child_kill(&dash, SIGKILL);
+    spawn_stop(&dash, SIGKILL, 5000);
     unlink(journal);
 }
 
@@ -712,7 +712,7 @@ static void test_outage_longer_than_queue(void)
     bot_testkit_log_path(blog, sizeof(blog), "overflow-bot");
     snprintf(journal, sizeof(journal), "/tmp/test-bot-%d-overflow.journal", (int)getpid());
     unlink(journal);
-    static bot_testkit_child bot, dash;
+    static spawn_proc bot, dash;
     int port = bot_testkit_start_dashboard(&dash, 0, journal, dlog);
     CU_ASSERT_FATAL(port > 0);
     const char *extra[] = {"--rate",       "300", "--count", "1500",
@@ -721,7 +721,7 @@ static void test_outage_longer_than_queue(void)
     int sport = bot_testkit_start_bot(&bot, port, blog, extra);
     CU_ASSERT_FATAL(sport > 0);
     CU_ASSERT(bot_testkit_wait_status(sport, "acked", 200, 10000) >= 200);
-    bot_testkit_child_kill(&dash, SIGKILL);
+    spawn_stop(&dash, SIGKILL, 5000);
     /* longer than the queue: 100 messages at 300/s is a third of a second */
     CU_ASSERT(bot_testkit_wait_status(sport, "dropped", 200, 10000) >= 200);
     CU_ASSERT_FATAL(bot_testkit_start_dashboard(&dash, port, journal, dlog) == port);
@@ -733,18 +733,18 @@ static void test_outage_longer_than_queue(void)
               dropped = bot_testkit_summary_field(line, "dropped");
     CU_ASSERT(dropped >= 200);
     CU_ASSERT_EQUAL(acked + dropped, gen);
-    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 5000), 0);
+    CU_ASSERT_EQUAL(spawn_stop(&bot, 0, 5000), 0);
 
     /* the dashboard holds exactly what was acked, saw the drop as gaps, and the
      * alert it relays accounts for every dropped number */
     cJSON *ds = bot_testkit_http_json(port, "/api/websocket/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
     long long last = bot_testkit_summary_field(line, "last_seq");
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.last_seq"), last);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.duplicates"), 0);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.invalid"), 0);
-    CU_ASSERT(bot_testkit_jint(ds, "sources.bot-1.gaps") >= 1);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.gap_messages"), dropped);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.last_seq", -1), last);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.duplicates", -1), 0);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.invalid", -1), 0);
+    CU_ASSERT(wjson_int(ds, "sources.bot-1.gaps", -1) >= 1);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.gap_messages", -1), dropped);
     cJSON_Delete(ds);
     replay_result r;
     replay_from_zero(port, last, &r);
@@ -754,7 +754,7 @@ static void test_outage_longer_than_queue(void)
     CU_ASSERT(r.alerts >= 1);
     CU_ASSERT_EQUAL(r.overflow, dropped);
     CU_ASSERT_EQUAL(r.gap_messages, dropped);
-    bot_testkit_child_kill(&dash, SIGKILL);
+    spawn_stop(&dash, SIGKILL, 5000);
     unlink(journal);
 }
 
@@ -765,7 +765,7 @@ static void test_partition_detected_by_ping(void)
     char dlog[256], blog[256];
     bot_testkit_log_path(dlog, sizeof(dlog), "partition-dashboard");
     bot_testkit_log_path(blog, sizeof(blog), "partition-bot");
-    static bot_testkit_child bot, dash;
+    static spawn_proc bot, dash;
     int port = bot_testkit_start_dashboard(&dash, 0, NULL, dlog);
     CU_ASSERT_FATAL(port > 0);
     const char *extra[] = {"--rate",       "200",  "--count", "1200",
@@ -775,16 +775,16 @@ static void test_partition_detected_by_ping(void)
     CU_ASSERT_FATAL(sport > 0);
     CU_ASSERT(bot_testkit_wait_status(sport, "acked", 200, 10000) >= 200);
     kill(dash.pid, SIGSTOP);
-    int64_t t0 = bot_testkit_now_ms(), seen = 0;
+    int64_t t0 = wclock_mono_ms(), seen = 0;
     /* ping 0.5 s + pong 1 s should tell within ~2 s; 10 s is only the
      * bound of the wait (TCP alone would not tell for minutes) */
-    while (bot_testkit_now_ms() - t0 < 10000 && !seen) {
+    while (wclock_mono_ms() - t0 < 10000 && !seen) {
         cJSON *st = bot_testkit_http_json(sport, "/status");
         if (st && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(st, "connected")) &&
-            strstr(bot_testkit_jstr(st, "last_error"), "pong timeout"))
-            seen = bot_testkit_now_ms() - t0;
+            strstr(wjson_str(st, "last_error", ""), "pong timeout"))
+            seen = wclock_mono_ms() - t0;
         cJSON_Delete(st);
-        bot_testkit_nap_ms(50);
+        wclock_sleep_ms(50);
     }
     CU_ASSERT(seen > 0); /* detected by the pong timeout, connection marked down */
     printf("\n    partition detected after %lld ms\n", (long long)seen);
@@ -795,11 +795,11 @@ static void test_partition_detected_by_ping(void)
     long long gen = bot_testkit_summary_field(line, "generated");
     CU_ASSERT_EQUAL(bot_testkit_summary_field(line, "dropped"), 0);
     CU_ASSERT(bot_testkit_summary_field(line, "reconnects") >= 1);
-    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 5000), 0);
+    CU_ASSERT_EQUAL(spawn_stop(&bot, 0, 5000), 0);
     /* what the stopped dashboard read late may arrive twice; it is
      * deduplicated, so subscribers still see each seq once, in order */
     assert_clean_replay(port, gen);
-    bot_testkit_child_kill(&dash, SIGKILL);
+    spawn_stop(&dash, SIGKILL, 5000);
 }
 
 static void test_bot_restart_continues_numbering(void)
@@ -809,7 +809,7 @@ static void test_bot_restart_continues_numbering(void)
     char dlog[256], blog[256];
     bot_testkit_log_path(dlog, sizeof(dlog), "renumber-dashboard");
     bot_testkit_log_path(blog, sizeof(blog), "renumber-bot");
-    static bot_testkit_child bot, dash;
+    static spawn_proc bot, dash;
     int port = bot_testkit_start_dashboard(&dash, 0, NULL, dlog);
     CU_ASSERT_FATAL(port > 0);
     long long total = 0;
@@ -817,48 +817,48 @@ static void test_bot_restart_continues_numbering(void)
         const char *extra[] = {"--rate",          "500",       "--count", "300", "--seed",
                                run ? "19" : "18", "--timeout", "10",      NULL};
         CU_ASSERT_FATAL(bot_testkit_start_bot(&bot, port, blog, extra) > 0);
-        CU_ASSERT_FATAL(bot_testkit_child_wait_line(&bot, "wsb-bot summary", 20000));
+        CU_ASSERT_FATAL(spawn_wait_line(&bot, "wsb-bot summary", 20000));
         CU_ASSERT(strstr(bot.line, "result=ok") != NULL);
         long long gen = bot_testkit_summary_field(bot.line, "generated");
         total += gen;
         CU_ASSERT_EQUAL(bot_testkit_summary_field(bot.line, "last_seq"), total);
-        CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 5000), 0);
+        CU_ASSERT_EQUAL(spawn_stop(&bot, 0, 5000), 0);
     }
     cJSON *ds = bot_testkit_http_json(port, "/api/websocket/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.last_seq"), total);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.received"), total);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.duplicates"), 0);
-    CU_ASSERT_EQUAL(bot_testkit_jint(ds, "sources.bot-1.gaps"), 0);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.last_seq", -1), total);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.received", -1), total);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.duplicates", -1), 0);
+    CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.gaps", -1), 0);
     cJSON_Delete(ds);
-    bot_testkit_child_kill(&dash, SIGKILL);
+    spawn_stop(&dash, SIGKILL, 5000);
 }
 
 static void test_gives_up_after_max_retries(void)
 {
     char blog[256];
     bot_testkit_log_path(blog, sizeof(blog), "retries-bot");
-    static bot_testkit_child bot;
+    static spawn_proc bot;
     const char *extra[] = {"--rate",          "50",  "--seed", "17", "--max-retries", "2",
                            "--flush-timeout", "0.2", NULL};
     int sport = bot_testkit_start_bot(&bot, bot_testkit_free_port(), blog, extra);
     CU_ASSERT_FATAL(sport > 0);
-    int64_t t0 = bot_testkit_now_ms();
+    int64_t t0 = wclock_mono_ms();
     int gave_up = 0;
-    while (!gave_up && bot_testkit_now_ms() - t0 < 5000) {
+    while (!gave_up && wclock_mono_ms() - t0 < 5000) {
         cJSON *st = bot_testkit_http_json(sport, "/status");
-        gave_up = st && strstr(bot_testkit_jstr(st, "last_error"), "gave up") != NULL &&
-                  !strcmp(bot_testkit_jstr(st, "state"), "degraded");
+        gave_up = st && strstr(wjson_str(st, "last_error", ""), "gave up") != NULL &&
+                  !strcmp(wjson_str(st, "state", ""), "degraded");
         cJSON_Delete(st);
         if (!gave_up)
-            bot_testkit_nap_ms(50);
+            wclock_sleep_ms(50);
     }
     CU_ASSERT(gave_up);
     /* trading goes on regardless */
     int64_t it = bot_testkit_wait_status(sport, "loop_iterations", 0, 1000);
     CU_ASSERT(bot_testkit_wait_status(sport, "loop_iterations", it + 10, 3000) >= it + 10);
-    bot_testkit_child_kill(&bot, SIGTERM);
-    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 3000), 0);
+    spawn_signal(&bot, SIGTERM);
+    CU_ASSERT_EQUAL(spawn_stop(&bot, 0, 3000), 0);
 }
 
 /* Sends a command from a subscriber and waits for its command_ack. */
@@ -873,9 +873,9 @@ static int command_round_trip(bot_testkit_ws *w, const char *id, const char *nam
              id, name, params);
     if (bot_testkit_ws_send(w, 1, cmd, strlen(cmd)))
         return -1;
-    int64_t end = bot_testkit_now_ms() + 5000;
+    int64_t end = wclock_mono_ms() + 5000;
     char *m;
-    while (bot_testkit_now_ms() < end) {
+    while (wclock_mono_ms() < end) {
         int rc = bot_testkit_ws_recv(w, 500, &m);
         if (rc < 0)
             return -1;
@@ -885,10 +885,10 @@ static int command_round_trip(bot_testkit_ws *w, const char *id, const char *nam
         if (!j)
             continue;
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "data");
-        if (!strcmp(bot_testkit_jstr(j, "type"), "command_ack") &&
-            !strcmp(bot_testkit_jstr(d, "command_id"), id)) {
-            snprintf(status, cap, "%s", bot_testkit_jstr(d, "status"));
-            snprintf(reason, rcap, "%s", bot_testkit_jstr(d, "reason"));
+        if (!strcmp(wjson_str(j, "type", ""), "command_ack") &&
+            !strcmp(wjson_str(d, "command_id", ""), id)) {
+            snprintf(status, cap, "%s", wjson_str(d, "status", ""));
+            snprintf(reason, rcap, "%s", wjson_str(d, "reason", ""));
             cJSON_Delete(j);
             return 0;
         }
@@ -902,7 +902,7 @@ static void test_command_round_trip(void)
     char dlog[256], blog[256];
     bot_testkit_log_path(dlog, sizeof(dlog), "command-dashboard");
     bot_testkit_log_path(blog, sizeof(blog), "command-bot");
-    static bot_testkit_child bot, dash;
+    static spawn_proc bot, dash;
     int port = bot_testkit_start_dashboard(&dash, 0, NULL, dlog);
     CU_ASSERT_FATAL(port > 0);
     const char *extra[] = {"--rate", "50", "--seed", "14", "--flush-timeout", "3", NULL};
@@ -924,8 +924,8 @@ static void test_command_round_trip(void)
     CU_ASSERT_STRING_EQUAL(status, "done");
     cJSON *st = bot_testkit_http_json(sport, "/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-    CU_ASSERT_STRING_EQUAL(bot_testkit_jstr(st, "state"), "paused");
-    int64_t it = bot_testkit_jint(st, "loop_iterations");
+    CU_ASSERT_STRING_EQUAL(wjson_str(st, "state", ""), "paused");
+    int64_t it = wjson_int(st, "loop_iterations", -1);
     cJSON_Delete(st);
     /* paused: the loop keeps turning */
     CU_ASSERT(bot_testkit_wait_status(sport, "loop_iterations", it + 10, 3000) >= it + 10);
@@ -950,7 +950,7 @@ static void test_command_round_trip(void)
     CU_ASSERT_STRING_EQUAL(status, "done");
     st = bot_testkit_http_json(sport, "/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-    CU_ASSERT_STRING_EQUAL(bot_testkit_jstr(st, "state"), "running");
+    CU_ASSERT_STRING_EQUAL(wjson_str(st, "state", ""), "running");
     CU_ASSERT(fabs(cJSON_GetObjectItemCaseSensitive(st, "rate")->valuedouble - 123) < 1e-9);
     cJSON_Delete(st);
     bot_testkit_ws_close(w);
@@ -966,14 +966,14 @@ static void test_command_round_trip(void)
     CU_ASSERT_EQUAL(bot_testkit_ws_send(w, 1, sub2, strlen(sub2)), 0);
     char *m;
     int live = 0;
-    int64_t t1 = bot_testkit_now_ms();
-    while (!live && bot_testkit_now_ms() - t1 < 5000)
+    int64_t t1 = wclock_mono_ms();
+    while (!live && wclock_mono_ms() - t1 < 5000)
         live = bot_testkit_ws_recv(w, 500, &m) == 1 && strstr(m, "\"state\":\"starting\"");
     CU_ASSERT_FATAL(live);
-    int64_t t0 = bot_testkit_now_ms();
-    bot_testkit_child_kill(&bot, SIGTERM);
+    int64_t t0 = wclock_mono_ms();
+    spawn_signal(&bot, SIGTERM);
     int stopping = 0;
-    while (!stopping && bot_testkit_now_ms() - t0 < 5000) {
+    while (!stopping && wclock_mono_ms() - t0 < 5000) {
         int rc = bot_testkit_ws_recv(w, 500, &m);
         if (rc < 0)
             break;
@@ -982,22 +982,22 @@ static void test_command_round_trip(void)
     }
     CU_ASSERT(stopping);
     bot_testkit_ws_close(w);
-    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 6000), 0);
-    CU_ASSERT(bot_testkit_now_ms() - t0 < 5000);
-    bot_testkit_child_kill(&dash, SIGKILL);
+    CU_ASSERT_EQUAL(spawn_stop(&bot, 0, 6000), 0);
+    CU_ASSERT(wclock_mono_ms() - t0 < 5000);
+    spawn_stop(&dash, SIGKILL, 5000);
 }
 
 static void test_status_endpoints(void)
 {
     char blog[256];
     bot_testkit_log_path(blog, sizeof(blog), "status-bot");
-    static bot_testkit_child bot;
+    static spawn_proc bot;
     const char *extra[] = {"--rate", "20", "--seed", "15", "--flush-timeout", "0.2", NULL};
     int sport = bot_testkit_start_bot(&bot, bot_testkit_free_port(), blog, extra);
     CU_ASSERT_FATAL(sport > 0);
     cJSON *h = bot_testkit_http_json(sport, "/health");
     CU_ASSERT_PTR_NOT_NULL(h);
-    CU_ASSERT_STRING_EQUAL(bot_testkit_jstr(h, "status"), "ok");
+    CU_ASSERT_STRING_EQUAL(wjson_str(h, "status", ""), "ok");
     cJSON_Delete(h);
     cJSON *st = bot_testkit_http_json(sport, "/status");
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
@@ -1007,9 +1007,9 @@ static void test_status_endpoints(void)
                           "reconnects",      "rate",      "last_error", NULL};
     for (int i = 0; keys[i]; i++)
         CU_ASSERT_PTR_NOT_NULL(cJSON_GetObjectItemCaseSensitive(st, keys[i]));
-    CU_ASSERT_EQUAL(bot_testkit_jint(st, "generated"), bot_testkit_jint(st, "acked") +
-                                                           bot_testkit_jint(st, "queued") +
-                                                           bot_testkit_jint(st, "dropped"));
+    CU_ASSERT_EQUAL(wjson_int(st, "generated", -1), wjson_int(st, "acked", -1) +
+                                                           wjson_int(st, "queued", -1) +
+                                                           wjson_int(st, "dropped", -1));
     contract *ct = load_contract();
     CU_ASSERT_PTR_NOT_NULL_FATAL(ct);
     char err[256] = "";
@@ -1049,15 +1049,15 @@ static void test_status_endpoints(void)
         snprintf(want, sizeof(want), "\n%s ", names[i]);
         CU_ASSERT(strstr(buf, want) != NULL);
     }
-    bot_testkit_child_kill(&bot, SIGTERM);
-    CU_ASSERT_EQUAL(bot_testkit_child_wait_exit(&bot, 3000), 0);
+    spawn_signal(&bot, SIGTERM);
+    CU_ASSERT_EQUAL(spawn_stop(&bot, 0, 3000), 0);
 }
 
 static int integration_init(void)
 {
     char bin[256];
-    if (access(bot_testkit_bin_path("wsb-bot", bin, sizeof(bin)), X_OK) ||
-        access(bot_testkit_bin_path("wsb-dashboard", bin, sizeof(bin)), X_OK)) {
+    if (access(testkit_bin_path("wsb-bot", bin, sizeof(bin)), X_OK) ||
+        access(testkit_bin_path("wsb-dashboard", bin, sizeof(bin)), X_OK)) {
         fprintf(stderr, "test_bot: %s missing (build first; BUILD=%s)\n", bin, testkit_build_dir());
         return 1; /* the suite fails: CUnit counts it */
     }

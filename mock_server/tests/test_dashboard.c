@@ -24,6 +24,8 @@
 #include "contract.h"
 #include "jwt.h"
 #include "testws.h"
+#include "wjson.h"
+#include "wclock.h"
 #include "testkit.h"
 
 #define SECRET "test-secret-h3"
@@ -31,28 +33,9 @@
 
 /* ---- server processes ---- */
 
-typedef struct server {
-    pid_t pid;
-    int port;
-    char log[512];
-} server;
+typedef spawn_proc server; /* .port: where it listens */
 
-#define MAX_SERVERS 8
-static server *live[MAX_SERVERS];
 static char tmpdir[128];
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-}
 
 /* Starts wsb-dashboard with the extra flags (NULL-terminated); 0 on success. */
 static int server_start(server *s, const char *journal, ...)
@@ -81,77 +64,14 @@ static int server_start(server *s, const char *journal, ...)
     argv[n] = NULL;
 
     static int seq;
-    snprintf(s->log, sizeof s->log, "%s/dashboard-%d.log", tmpdir, ++seq);
-    int pfd[2];
-    if (pipe(pfd))
-        return -1;
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int lfd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(pfd[1], 1);
-        if (lfd >= 0)
-            dup2(lfd, 2);
-        close(pfd[0]);
-        execv(prog, (char *const *)argv);
-        _exit(127);
-    }
-    close(pfd[1]);
-    s->pid = pid;
-    s->port = testws_read_port(pfd[0], 10000);
-    close(pfd[0]);
-    for (int i = 0; i < MAX_SERVERS; i++)
-        if (!live[i]) {
-            live[i] = s;
-            break;
-        }
-    if (!s->port) {
-        fprintf(stderr, "server did not start; log %s\n", s->log);
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        s->pid = 0;
+    char log[300], err[600];
+    snprintf(log, sizeof log, "%s/dashboard-%d.log", tmpdir, ++seq);
+    if (testkit_start_server(s, (char *const *)argv, log, "listening on port ", 10000, err,
+                             sizeof err) < 0) {
+        fprintf(stderr, "server did not start: %s\n", err);
         return -1;
     }
     return 0;
-}
-
-/* Sends sig and waits up to timeout_ms; returns the wait status or -1. */
-static int server_stop(server *s, int sig, int timeout_ms)
-{
-    if (!s->pid)
-        return -1;
-    kill(s->pid, sig);
-    int st = 0;
-    int64_t deadline = mono_ms() + timeout_ms;
-    for (;;) {
-        pid_t r = waitpid(s->pid, &st, WNOHANG);
-        if (r == s->pid)
-            break;
-        if (mono_ms() > deadline) {
-            kill(s->pid, SIGKILL);
-            waitpid(s->pid, &st, 0);
-            st = -1;
-            break;
-        }
-        sleep_ms(10);
-    }
-    for (int i = 0; i < MAX_SERVERS; i++)
-        if (live[i] == s)
-            live[i] = NULL;
-    s->pid = 0;
-    return st;
-}
-
-static void kill_all(void)
-{
-    for (int i = 0; i < MAX_SERVERS; i++)
-        if (live[i] && live[i]->pid) {
-            kill(live[i]->pid, SIGKILL);
-            waitpid(live[i]->pid, NULL, 0);
-            live[i] = NULL;
-        }
 }
 
 /* ---- contract checks of what the server sends ---- */
@@ -215,18 +135,6 @@ static cJSON *recv_json(testws *c, int timeout_ms)
     return cJSON_ParseWithLength(p, n);
 }
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static long long jint(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
-}
-
 static void envelope_text(char *buf, size_t cap, const char *src, long long seq,
                           const char *symbol)
 {
@@ -246,12 +154,12 @@ static int publish(testws *p, const char *src, long long seq, const char *symbol
 /* Reads frames until an ack with seq >= want (1) or an error/timeout (0). */
 static int wait_ack_ms(testws *p, long long want, int timeout_ms)
 {
-    int64_t deadline = mono_ms() + timeout_ms;
-    while (mono_ms() < deadline) {
-        cJSON *j = recv_json(p, (int)(deadline - mono_ms()));
+    int64_t deadline = wclock_mono_ms() + timeout_ms;
+    while (wclock_mono_ms() < deadline) {
+        cJSON *j = recv_json(p, (int)(deadline - wclock_mono_ms()));
         if (!j)
             return 0;
-        int ok = !strcmp(jstr(j, "type"), "ack") && jint(j, "seq") >= want &&
+        int ok = !strcmp(wjson_str(j, "type", ""), "ack") && wjson_int(j, "seq", -1) >= want &&
                  conforms("control/ack", j);
         cJSON_Delete(j);
         if (ok)
@@ -269,9 +177,10 @@ static int wait_ack(testws *p, long long want)
 static long long read_welcome(testws *p)
 {
     cJSON *j = recv_json(p, WAIT_MS);
-    long long v = j && !strcmp(jstr(j, "type"), "welcome") && conforms("control/welcome", j)
-                      ? jint(j, "last_seq")
-                      : -1;
+    long long v =
+        j && !strcmp(wjson_str(j, "type", ""), "welcome") && conforms("control/welcome", j)
+            ? wjson_int(j, "last_seq", -1)
+            : -1;
     cJSON_Delete(j);
     return v;
 }
@@ -289,12 +198,8 @@ static cJSON *get_status(server *s)
 static long long status_num(server *s, const char *a, const char *b, const char *c)
 {
     cJSON *j = get_status(s);
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, a);
-    if (b)
-        v = cJSON_GetObjectItemCaseSensitive(v, b);
-    if (c)
-        v = cJSON_GetObjectItemCaseSensitive(v, c);
-    long long r = cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
+    int64_t r = -1;
+    wjson_get_int64(wjson_getv(j, a, b, c, NULL), &r); /* b and c may be NULL: a shorter path */
     cJSON_Delete(j);
     return r;
 }
@@ -302,11 +207,11 @@ static long long status_num(server *s, const char *a, const char *b, const char 
 /* Polls the status until the value equals want (timeout WAIT_MS). */
 static int status_wait(server *s, const char *a, const char *b, const char *c, long long want)
 {
-    int64_t deadline = mono_ms() + WAIT_MS;
-    while (mono_ms() < deadline) {
+    int64_t deadline = wclock_mono_ms() + WAIT_MS;
+    while (wclock_mono_ms() < deadline) {
         if (status_num(s, a, b, c) == want)
             return 1;
-        sleep_ms(20);
+        wclock_sleep_ms(20);
     }
     return 0;
 }
@@ -332,7 +237,8 @@ static int sub_sync(testws *sub)
                                    "\"command_id\":\"sync\",\"name\":\"sync\"}"))
         return 0;
     cJSON *j = recv_json(sub, WAIT_MS);
-    int ok = j && !strcmp(jstr(j, "type"), "error") && !strcmp(jstr(j, "code"), "no_target");
+    int ok = j && !strcmp(wjson_str(j, "type", ""), "error") &&
+             !strcmp(wjson_str(j, "code", ""), "no_target");
     if (j && !ok) {
         char *t = cJSON_PrintUnformatted(j);
         fprintf(stderr, "sub_sync: unexpected frame before the sync answer: %s\n", t ? t : "");
@@ -364,8 +270,8 @@ static int suite_init(void)
 static int suite_clean(void)
 {
     contract_free(C);
-    server_stop(&S, SIGKILL, 2000);
-    kill_all();
+    spawn_stop(&S, SIGKILL, 2000);
+    spawn_stop_all(0);
     return 0;
 }
 
@@ -439,9 +345,9 @@ static void test_publish_ack_fanout(void)
         for (int i = 1; i <= 5; i++) {
             cJSON *j = recv_json(subs[k], WAIT_MS);
             CU_ASSERT_PTR_NOT_NULL(j);
-            CU_ASSERT_STRING_EQUAL(jstr(j, "source"), "bot-pub");
-            CU_ASSERT_EQUAL(jint(j, "seq"), i);
-            CU_ASSERT(jint(j, "relay_us") > 0);
+            CU_ASSERT_STRING_EQUAL(wjson_str(j, "source", ""), "bot-pub");
+            CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), i);
+            CU_ASSERT(wjson_int(j, "relay_us", -1) > 0);
             CU_ASSERT(conforms("stream", j));
             cJSON_Delete(j);
         }
@@ -468,15 +374,15 @@ static void test_invalid_and_duplicate(void)
                      "\"ts_us\":1,\"data\":{\"symbol\":\"ETH-USD\",\"price\":-1,\"bid\":1,"
                      "\"ask\":1,\"volume\":1}}");
     cJSON *e = recv_json(p, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(e, "type"), "error");
-    CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "schema");
-    CU_ASSERT_EQUAL(jint(e, "seq"), 2);
+    CU_ASSERT_STRING_EQUAL(wjson_str(e, "type", ""), "error");
+    CU_ASSERT_STRING_EQUAL(wjson_str(e, "code", ""), "schema");
+    CU_ASSERT_EQUAL(wjson_int(e, "seq", -1), 2);
     CU_ASSERT(conforms("control/error", e));
     cJSON_Delete(e);
     /* unreadable JSON: seq null */
     testws_send_text(p, "{\"v\":1,");
     e = recv_json(p, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "json");
+    CU_ASSERT_STRING_EQUAL(wjson_str(e, "code", ""), "json");
     CU_ASSERT(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(e, "seq")));
     CU_ASSERT(conforms("control/error", e));
     cJSON_Delete(e);
@@ -484,21 +390,21 @@ static void test_invalid_and_duplicate(void)
     testws_send_text(p, "{\"v\":1,\"v\":1,\"type\":\"heartbeat\",\"source\":\"bot-inv\",\"seq\":2,"
                      "\"ts_us\":1,\"data\":{\"loop_iterations\":1}}");
     e = recv_json(p, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "duplicate_key");
+    CU_ASSERT_STRING_EQUAL(wjson_str(e, "code", ""), "duplicate_key");
     cJSON_Delete(e);
     /* a type the contract does not know */
     testws_send_text(p, "{\"v\":1,\"type\":\"moon_landing\",\"source\":\"bot-inv\",\"seq\":2,"
                      "\"ts_us\":1,\"data\":{}}");
     e = recv_json(p, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "unknown_type");
-    CU_ASSERT_EQUAL(jint(e, "seq"), 2);
+    CU_ASSERT_STRING_EQUAL(wjson_str(e, "code", ""), "unknown_type");
+    CU_ASSERT_EQUAL(wjson_int(e, "seq", -1), 2);
     cJSON_Delete(e);
     /* another connection's source */
     char buf[512];
     envelope_text(buf, sizeof buf, "someone-else", 2, "ETH-USD");
     testws_send_text(p, buf);
     e = recv_json(p, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(e, "code"), "source");
+    CU_ASSERT_STRING_EQUAL(wjson_str(e, "code", ""), "source");
     cJSON_Delete(e);
     /* duplicate: re-acked, not forwarded */
     CU_ASSERT_EQUAL(publish(p, "bot-inv", 1, "ETH-USD"), 0);
@@ -507,10 +413,10 @@ static void test_invalid_and_duplicate(void)
     CU_ASSERT(wait_ack(p, 2));
     /* the subscriber saw 1 then 2, nothing invalid, no duplicate */
     cJSON *j = recv_json(sub, WAIT_MS);
-    CU_ASSERT_EQUAL(jint(j, "seq"), 1);
+    CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 1);
     cJSON_Delete(j);
     j = recv_json(sub, WAIT_MS);
-    CU_ASSERT_EQUAL(jint(j, "seq"), 2);
+    CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 2);
     CU_ASSERT_PTR_NULL(cJSON_GetObjectItemCaseSensitive(j, "code"));
     cJSON_Delete(j);
     CU_ASSERT_PTR_NULL(recv_json(sub, 200));
@@ -533,16 +439,16 @@ static void test_gap_notice(void)
     publish(p, "bot-gap", 5, "SOL-USD");
     CU_ASSERT(wait_ack(p, 5));
     cJSON *j = recv_json(sub, WAIT_MS);
-    CU_ASSERT_EQUAL(jint(j, "seq"), 1);
+    CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 1);
     cJSON_Delete(j);
     j = recv_json(sub, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "gap");
-    CU_ASSERT_EQUAL(jint(j, "from"), 2);
-    CU_ASSERT_EQUAL(jint(j, "to"), 4);
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "gap");
+    CU_ASSERT_EQUAL(wjson_int(j, "from", -1), 2);
+    CU_ASSERT_EQUAL(wjson_int(j, "to", -1), 4);
     CU_ASSERT(conforms("control/gap", j));
     cJSON_Delete(j);
     j = recv_json(sub, WAIT_MS);
-    CU_ASSERT_EQUAL(jint(j, "seq"), 5);
+    CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 5);
     cJSON_Delete(j);
     CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-gap", "gaps"), 1);
     CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-gap", "gap_messages"), 3);
@@ -567,15 +473,15 @@ static void test_filters(void)
                      "\"ts_us\":1,\"data\":{\"loop_iterations\":7}}");
     CU_ASSERT(wait_ack(p, 3));
     cJSON *j = recv_json(sub_t, WAIT_MS);
-    CU_ASSERT_EQUAL(jint(j, "seq"), 3);
+    CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 3);
     cJSON_Delete(j);
     CU_ASSERT_PTR_NULL(recv_json(sub_t, 200));
     /* symbols: AAPL, and the heartbeat that has no symbol */
     j = recv_json(sub_s, WAIT_MS);
-    CU_ASSERT_EQUAL(jint(j, "seq"), 2);
+    CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 2);
     cJSON_Delete(j);
     j = recv_json(sub_s, WAIT_MS);
-    CU_ASSERT_EQUAL(jint(j, "seq"), 3);
+    CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 3);
     cJSON_Delete(j);
     CU_ASSERT_PTR_NULL(recv_json(sub_s, 200));
     testws_close(sub_t);
@@ -589,8 +495,8 @@ static void test_first_frame_rule(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     testws_send_text(c, "{\"type\":\"command\",\"target\":\"x\",\"command_id\":\"c1\",\"name\":\"pause\"}");
     cJSON *j = recv_json(c, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "error");
-    CU_ASSERT_STRING_EQUAL(jstr(j, "code"), "protocol");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "error");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "code", ""), "protocol");
     cJSON_Delete(j);
     CU_ASSERT_EQUAL(testws_wait_close(c, WAIT_MS), 1008);
     testws_close(c);
@@ -610,13 +516,13 @@ static void test_resume_from_history(void)
     for (int i = 21; i <= 25; i++)
         publish(p, "bot-res", i, "BTC-USD");
     long long expect = 13;
-    int64_t deadline = mono_ms() + WAIT_MS;
-    while (expect <= 25 && mono_ms() < deadline) {
+    int64_t deadline = wclock_mono_ms() + WAIT_MS;
+    while (expect <= 25 && wclock_mono_ms() < deadline) {
         cJSON *j = recv_json(sub, WAIT_MS);
         if (!j)
             break;
-        CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "market_data");
-        CU_ASSERT_EQUAL(jint(j, "seq"), expect);
+        CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "market_data");
+        CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), expect);
         expect++;
         cJSON_Delete(j);
     }
@@ -641,7 +547,7 @@ static void test_resubscribe_replaces_filter(void)
     publish(p, "bot-re", 2, "BTC-USD");
     CU_ASSERT(wait_ack(p, 2));
     cJSON *j = recv_json(sub, WAIT_MS);
-    CU_ASSERT_EQUAL(jint(j, "seq"), 2);
+    CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 2);
     cJSON_Delete(j);
     CU_ASSERT_PTR_NULL(recv_json(sub, 200));
     testws_close(sub);
@@ -661,20 +567,20 @@ static void test_history_too_short(void)
     testws *sub = subscribe(&s, "viewer-h", "{\"type\":\"resume\",\"from\":{\"bot-h\":5}}");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     cJSON *j = recv_json(sub, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "gap");
-    CU_ASSERT_STRING_EQUAL(jstr(j, "reason"), "history");
-    CU_ASSERT_EQUAL(jint(j, "from"), 6);
-    CU_ASSERT_EQUAL(jint(j, "to"), 20);
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "gap");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "reason", ""), "history");
+    CU_ASSERT_EQUAL(wjson_int(j, "from", -1), 6);
+    CU_ASSERT_EQUAL(wjson_int(j, "to", -1), 20);
     CU_ASSERT(conforms("control/gap", j));
     cJSON_Delete(j);
     for (int i = 21; i <= 30; i++) {
         j = recv_json(sub, WAIT_MS);
-        CU_ASSERT_EQUAL(jint(j, "seq"), i);
+        CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), i);
         cJSON_Delete(j);
     }
     testws_close(sub);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 /* A resume against a full history while the publisher goes on: every push
@@ -712,13 +618,13 @@ static void test_resume_full_history_live(void)
                         testws_close_code(sub));
                 break;
             }
-            if (!strcmp(jstr(j, "type"), "gap")) {
-                CU_ASSERT_EQUAL(jint(j, "from"), next);
-                CU_ASSERT_STRING_EQUAL(jstr(j, "reason"), "history");
-                next = jint(j, "to") + 1;
+            if (!strcmp(wjson_str(j, "type", ""), "gap")) {
+                CU_ASSERT_EQUAL(wjson_int(j, "from", -1), next);
+                CU_ASSERT_STRING_EQUAL(wjson_str(j, "reason", ""), "history");
+                next = wjson_int(j, "to", -1) + 1;
             } else {
-                CU_ASSERT_EQUAL(jint(j, "seq"), next);
-                next = jint(j, "seq") + 1;
+                CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), next);
+                next = wjson_int(j, "seq", -1) + 1;
             }
             cJSON_Delete(j);
         }
@@ -727,7 +633,7 @@ static void test_resume_full_history_live(void)
     }
     CU_ASSERT_EQUAL(status_num(&s, "slow_consumers", "disconnected", NULL), 0);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 static void test_ack_after_fsync(void)
@@ -739,13 +645,13 @@ static void test_ack_after_fsync(void)
     testws *p = connect_as(&s, "publisher", "bot-f");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     read_welcome(p);
-    int64_t t0 = mono_ms();
+    int64_t t0 = wclock_mono_ms();
     publish(p, "bot-f", 1, "BTC-USD");
     CU_ASSERT_PTR_NULL(recv_json(p, 700)); /* not durable yet: no ack */
     CU_ASSERT(wait_ack(p, 1));
-    CU_ASSERT(mono_ms() - t0 >= 1000);
+    CU_ASSERT(wclock_mono_ms() - t0 >= 1000);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 static void test_command_relay(void)
@@ -755,8 +661,8 @@ static void test_command_relay(void)
     testws_send_text(sub, "{\"type\":\"command\",\"target\":\"bot-absent\",\"command_id\":\"c-1\","
                        "\"name\":\"pause\",\"params\":{}}");
     cJSON *j = recv_json(sub, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "error");
-    CU_ASSERT_STRING_EQUAL(jstr(j, "code"), "no_target");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "error");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "code", ""), "no_target");
     cJSON_Delete(j);
     testws *p = connect_as(&S, "publisher", "bot-cmd");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
@@ -764,18 +670,18 @@ static void test_command_relay(void)
     testws_send_text(sub, "{\"type\":\"command\",\"target\":\"bot-cmd\",\"command_id\":\"c-2\","
                        "\"name\":\"set_rate\",\"params\":{\"rate\":5}}");
     j = recv_json(p, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "command");
-    CU_ASSERT_STRING_EQUAL(jstr(j, "command_id"), "c-2");
-    CU_ASSERT_STRING_EQUAL(jstr(j, "name"), "set_rate");
-    CU_ASSERT_EQUAL(jint(cJSON_GetObjectItemCaseSensitive(j, "params"), "rate"), 5);
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "command");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "command_id", ""), "c-2");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "name", ""), "set_rate");
+    CU_ASSERT_EQUAL(wjson_int(j, "params.rate", -1), 5);
     CU_ASSERT(conforms("control/command_relay", j));
     cJSON_Delete(j);
     /* the bot's answer comes back through the stream */
     testws_send_text(p, "{\"v\":1,\"type\":\"command_ack\",\"source\":\"bot-cmd\",\"seq\":1,"
                      "\"ts_us\":1,\"data\":{\"command_id\":\"c-2\",\"status\":\"done\"}}");
     j = recv_json(sub, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "command_ack");
-    CU_ASSERT_STRING_EQUAL(jstr(cJSON_GetObjectItemCaseSensitive(j, "data"), "command_id"), "c-2");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "command_ack");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "data.command_id", ""), "c-2");
     cJSON_Delete(j);
     testws_close(sub);
     testws_close(p);
@@ -810,7 +716,7 @@ static void test_journal_restart(void)
         publish(p, "bot-j", i, "BTC-USD");
     CU_ASSERT(wait_ack(p, 50)); /* acked = durable */
     testws_close(p);
-    CU_ASSERT(WIFSIGNALED(server_stop(&s, SIGKILL, 2000)));
+    CU_ASSERT_EQUAL(spawn_stop(&s, SIGKILL, 2000), 128 + SIGKILL);
     /* a crash in the middle of a write leaves a torn record: it is cut off */
     FILE *f = fopen(jp, "ab");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
@@ -830,24 +736,24 @@ static void test_journal_restart(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     for (int i = 46; i <= 50; i++) {
         cJSON *j = recv_json(sub, WAIT_MS);
-        CU_ASSERT_EQUAL(jint(j, "seq"), i);
+        CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), i);
         cJSON_Delete(j);
     }
     publish(p, "bot-j", 51, "BTC-USD");
     cJSON *j = recv_json(sub, WAIT_MS);
-    CU_ASSERT_EQUAL(jint(j, "seq"), 51);
+    CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 51);
     cJSON_Delete(j);
     CU_ASSERT(wait_ack(p, 51));
     testws_close(sub);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
     /* appends after the cut are readable: a third start holds 51 */
     CU_ASSERT_FATAL(server_start(&s, jp, NULL) == 0);
     p = connect_as(&s, "publisher", "bot-j");
     CU_ASSERT_EQUAL(read_welcome(p), 51);
     CU_ASSERT_EQUAL(status_num(&s, "journal", "records", NULL), 51);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 /* CRC-32 (IEEE), written here from the polynomial: the journal's record check. */
@@ -891,7 +797,7 @@ static void test_journal_keeps_records_after_unreadable(void)
         publish(p, "bot-u", i, "BTC-USD");
     CU_ASSERT(wait_ack(p, 3));
     testws_close(p);
-    CU_ASSERT(WIFSIGNALED(server_stop(&s, SIGKILL, 2000)));
+    CU_ASSERT_EQUAL(spawn_stop(&s, SIGKILL, 2000), 128 + SIGKILL);
     FILE *f = fopen(jp, "ab");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     journal_put(f, "{\"type\":\"from_a_newer_contract\"}");
@@ -907,7 +813,7 @@ static void test_journal_keeps_records_after_unreadable(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     CU_ASSERT_EQUAL(read_welcome(p), 4);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 /* --journal naming a file that is not a journal: refuse to start rather than
@@ -924,7 +830,7 @@ static void test_journal_foreign_file(void)
     server s;
     CU_ASSERT(server_start(&s, jp, NULL) != 0);
     if (s.pid)
-        server_stop(&s, SIGKILL, 2000);
+        spawn_stop(&s, SIGKILL, 2000);
     char got[128] = "";
     f = fopen(jp, "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
@@ -953,13 +859,13 @@ static void test_restart_exactly_once(void)
         publish(p, "bot-x", i, "BTC-USD");
     for (int i = 1; i <= 10; i++) {
         cJSON *j = recv_json(sub, WAIT_MS);
-        CU_ASSERT_EQUAL(jint(j, "seq"), i);
+        CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), i);
         cJSON_Delete(j);
     }
     CU_ASSERT_PTR_NULL(recv_json(p, 200)); /* nothing durable: no ack */
     testws_close(sub);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 
     CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "5", NULL) == 0);
     sub = subscribe(&s, "viewer-x", "{\"type\":\"resume\",\"from\":{\"bot-x\":10}}");
@@ -973,13 +879,13 @@ static void test_restart_exactly_once(void)
     CU_ASSERT(wait_ack(p, 12));
     for (int i = 11; i <= 12; i++) {
         cJSON *j = recv_json(sub, WAIT_MS);
-        CU_ASSERT_EQUAL(jint(j, "seq"), i);
+        CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), i);
         cJSON_Delete(j);
     }
     CU_ASSERT_PTR_NULL(recv_json(sub, 200));
     testws_close(sub);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 static void test_sigterm(void)
@@ -996,15 +902,14 @@ static void test_sigterm(void)
     for (int i = 1; i <= 10; i++)
         publish(p, "bot-t", i, "BTC-USD");
     CU_ASSERT(status_wait(&s, "sources", "bot-t", "last_seq", 10));
-    int64_t t0 = mono_ms();
+    int64_t t0 = wclock_mono_ms();
     kill(s.pid, SIGTERM);
     /* the publisher may get its ack before the close */
     int code = testws_wait_close(p, WAIT_MS);
     CU_ASSERT_EQUAL(code, 1001);
     CU_ASSERT_EQUAL(testws_wait_close(sub, WAIT_MS), 1001);
-    int st = server_stop(&s, 0, 5000);
-    CU_ASSERT(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    CU_ASSERT(mono_ms() - t0 < 5000);
+    CU_ASSERT_EQUAL(spawn_stop(&s, 0, 5000), 0); /* exited 0 in time */
+    CU_ASSERT(wclock_mono_ms() - t0 < 5000);
     testws_close(p);
     testws_close(sub);
     /* the journal was flushed: a restart holds all ten */
@@ -1012,7 +917,7 @@ static void test_sigterm(void)
     p = connect_as(&s, "publisher", "bot-t");
     CU_ASSERT_EQUAL(read_welcome(p), 10);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 /* Publishes n alert envelopes with long messages as one batch write. */
@@ -1066,8 +971,8 @@ static void test_slow_disconnect(void)
     pid_t kid = fork();
     if (kid == 0) {
         int got = 0;
-        int64_t deadline = mono_ms() + 15000;
-        while (got < total && mono_ms() < deadline) {
+        int64_t deadline = wclock_mono_ms() + 15000;
+        while (got < total && wclock_mono_ms() < deadline) {
             char *pl;
             size_t n;
             if (testws_recv_text(fast, 2000, &pl, &n) != 1)
@@ -1084,10 +989,10 @@ static void test_slow_disconnect(void)
     CU_ASSERT(wait_ack_ms(p, total, 30000));
     CU_ASSERT(status_wait(&s, "slow_consumers", "disconnected", NULL, 1));
     int st = 0;
-    int64_t deadline = mono_ms() + 20000;
-    while (waitpid(kid, &st, WNOHANG) != kid && mono_ms() < deadline)
-        sleep_ms(20);
-    if (mono_ms() >= deadline) {
+    int64_t deadline = wclock_mono_ms() + 20000;
+    while (waitpid(kid, &st, WNOHANG) != kid && wclock_mono_ms() < deadline)
+        wclock_sleep_ms(20);
+    if (wclock_mono_ms() >= deadline) {
         kill(kid, SIGKILL);
         waitpid(kid, &st, 0);
     }
@@ -1097,7 +1002,7 @@ static void test_slow_disconnect(void)
     testws_close(slow);
     testws_close(fast);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 static void test_slow_drop(void)
@@ -1119,30 +1024,32 @@ static void test_slow_drop(void)
     CU_ASSERT(dropped > 0);
     /* now read everything: messages and gap notices cover 1..total exactly once, in order */
     long long next = 1, seen = 0, gapped = 0;
-    int64_t deadline = mono_ms() + 20000;
-    while (next <= total && mono_ms() < deadline) {
+    int64_t deadline = wclock_mono_ms() + 20000;
+    while (next <= total && wclock_mono_ms() < deadline) {
         cJSON *j = recv_json(slow, 2000);
         if (!j) {
             fprintf(stderr, "drop test: stream ended at %lld (close code %d)\n", next,
                     testws_close_code(slow));
             break;
         }
-        if (!strcmp(jstr(j, "type"), "gap")) {
-            if (jint(j, "from") != next)
-                fprintf(stderr, "gap %lld..%lld, expected from %lld\n", jint(j, "from"),
-                        jint(j, "to"), next);
-            CU_ASSERT_EQUAL(jint(j, "from"), next);
-            CU_ASSERT_STRING_EQUAL(jstr(j, "reason"), "slow_consumer");
-            gapped += jint(j, "to") - jint(j, "from") + 1;
-            next = jint(j, "to") + 1;
+        if (!strcmp(wjson_str(j, "type", ""), "gap")) {
+            if (wjson_int(j, "from", -1) != next)
+                fprintf(stderr, "gap %lld..%lld, expected from %lld\n",
+                        (long long)wjson_int(j, "from", -1), (long long)wjson_int(j, "to", -1),
+                        next);
+            CU_ASSERT_EQUAL(wjson_int(j, "from", -1), next);
+            CU_ASSERT_STRING_EQUAL(wjson_str(j, "reason", ""), "slow_consumer");
+            gapped += wjson_int(j, "to", -1) - wjson_int(j, "from", -1) + 1;
+            next = wjson_int(j, "to", -1) + 1;
         } else {
-            if (jint(j, "seq") != next)
-                fprintf(stderr, "seq %lld, expected %lld\n", jint(j, "seq"), next);
-            CU_ASSERT_EQUAL(jint(j, "seq"), next);
-            next = jint(j, "seq") + 1;
+            if (wjson_int(j, "seq", -1) != next)
+                fprintf(stderr, "seq %lld, expected %lld\n", (long long)wjson_int(j, "seq", -1),
+                        next);
+            CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), next);
+            next = wjson_int(j, "seq", -1) + 1;
             seen++;
             if (getenv("TEST_TRACE") && seen % 500 == 0)
-                fprintf(stderr, "t=%lld seen %lld next %lld\n", (long long)mono_ms(), seen, next);
+                fprintf(stderr, "t=%lld seen %lld next %lld\n", (long long)wclock_mono_ms(), seen, next);
         }
         cJSON_Delete(j);
     }
@@ -1151,7 +1058,7 @@ static void test_slow_drop(void)
     CU_ASSERT_EQUAL(gapped, dropped);
     testws_close(slow);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 static void test_limits(void)
@@ -1193,8 +1100,8 @@ static void test_limits(void)
     read_welcome(p);
     testws_send_text(p, "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]");
     cJSON *j = recv_json(p, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(j, "type"), "error");
-    CU_ASSERT_STRING_EQUAL(jstr(j, "code"), "json");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "error");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "code", ""), "json");
     cJSON_Delete(j);
     CU_ASSERT_EQUAL(publish(p, "bot-l", 1, "BTC-USD"), 0);
     CU_ASSERT(wait_ack(p, 1));
@@ -1203,7 +1110,7 @@ static void test_limits(void)
     CU_ASSERT_EQUAL(status_num(&s, "refused", "bad_utf8", NULL), 1);
     CU_ASSERT_EQUAL(status_num(&s, "refused", "binary", NULL), 1);
     CU_ASSERT_EQUAL(status_num(&s, "refused", "too_deep", NULL), 1);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 static void test_rate_and_max_connections(void)
@@ -1224,8 +1131,8 @@ static void test_rate_and_max_connections(void)
     for (int i = 1; i <= 100; i++)
         publish(p, "bot-r", i, "BTC-USD");
     int saw_rate = 0, code = -1;
-    int64_t deadline = mono_ms() + WAIT_MS;
-    while (mono_ms() < deadline) {
+    int64_t deadline = wclock_mono_ms() + WAIT_MS;
+    while (wclock_mono_ms() < deadline) {
         int op;
         char *pl;
         size_t n;
@@ -1243,7 +1150,7 @@ static void test_rate_and_max_connections(void)
     CU_ASSERT(status_num(&s, "refused", "rate", NULL) >= 1);
     testws_close(p);
     testws_close(sub);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 /* A rate limit under 1 message/s still lets one message through per 1/R s
@@ -1259,11 +1166,11 @@ static void test_fractional_rate_limit(void)
     CU_ASSERT(wait_ack(p, 1));
     CU_ASSERT_EQUAL(publish(p, "bot-slowrate", 2, "BTC-USD"), 0);
     cJSON *j = recv_json(p, WAIT_MS);
-    CU_ASSERT_STRING_EQUAL(jstr(j, "code"), "rate");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "code", ""), "rate");
     cJSON_Delete(j);
     CU_ASSERT_EQUAL(testws_wait_close(p, WAIT_MS), 1008);
     testws_close(p);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 static void test_idle_timeout(void)
@@ -1276,9 +1183,9 @@ static void test_idle_timeout(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(alive);
     testws_send_text(alive, "{\"type\":\"subscribe\"}");
     /* alive reads (and so answers pings) for 4.5 s; quiet reads nothing */
-    int64_t end = mono_ms() + 4500;
+    int64_t end = wclock_mono_ms() + 4500;
     int alive_closed = 0;
-    while (mono_ms() < end) {
+    while (wclock_mono_ms() < end) {
         int op;
         char *pl;
         size_t n;
@@ -1291,21 +1198,21 @@ static void test_idle_timeout(void)
     CU_ASSERT_EQUAL(testws_wait_close(quiet, WAIT_MS), 1001);
     testws_close(quiet);
     testws_close(alive);
-    server_stop(&s, SIGKILL, 2000);
+    spawn_stop(&s, SIGKILL, 2000);
 }
 
 static void test_status_and_metrics(void)
 {
     cJSON *j = get_status(&S);
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-    CU_ASSERT_STRING_EQUAL(jstr(j, "service"), "wsb-dashboard");
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "service", ""), "wsb-dashboard");
     CU_ASSERT(conforms("status/dashboard", j));
     const cJSON *src = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "sources"),
                                                         "bot-pub");
-    CU_ASSERT_EQUAL(jint(src, "received"), 5);
-    CU_ASSERT_EQUAL(jint(cJSON_GetObjectItemCaseSensitive(j, "journal"), "records") > 0, 1);
-    long long delivered = jint(cJSON_GetObjectItemCaseSensitive(j, "messages"), "delivered");
-    long long auth = jint(cJSON_GetObjectItemCaseSensitive(j, "refused"), "auth");
+    CU_ASSERT_EQUAL(wjson_int(src, "received", -1), 5);
+    CU_ASSERT_EQUAL(wjson_int(j, "journal.records", -1) > 0, 1);
+    long long delivered = wjson_int(j, "messages.delivered", -1);
+    long long auth = wjson_int(j, "refused.auth", -1);
     cJSON_Delete(j);
     char *body;
     CU_ASSERT_EQUAL(testws_http_get(S.port, "/metrics", &body, WAIT_MS), 200);
@@ -1360,7 +1267,7 @@ int main(void)
     };
     /* TEST_ONLY: a substring of the names to run */
     int rc = testkit_run(suites, getenv("TEST_ONLY"));
-    kill_all();
+    spawn_stop_all(0);
     if (!rc)
         testkit_rmtree(tmpdir);
     return rc;

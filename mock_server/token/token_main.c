@@ -2,8 +2,10 @@
  *   wsb-token --secret S --role publisher|subscriber --sub NAME [--ttl SECONDS]
  * The secret may also come from DASHBOARD_JWT_SECRET. */
 #include "jwt.h"
+#include "wparse.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +34,9 @@ int main(int argc, char **argv)
         case 'r': role = optarg; break;
         case 'u': sub = optarg; break;
         case 't': {
-            char *end;
-            ttl = strtoll(optarg, &end, 10);
-            if (*end || end == optarg) {
-                fprintf(stderr, "wsb-token: bad --ttl %s\n", optarg);
+            char why[160];
+            if (wparse_long(optarg, LLONG_MIN, LLONG_MAX, &ttl, why, sizeof why) < 0) {
+                fprintf(stderr, "wsb-token: --ttl: %s\n", why);
                 return 2;
             }
             break;

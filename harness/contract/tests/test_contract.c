@@ -2,8 +2,8 @@
  * comes from (argument, $WSB_SCHEMAS, "schemas"), loading a small directory
  * built in /tmp (nested folders, examples/ skipped, relative $refs), the
  * errors of a broken directory (missing file, bad schema, unresolved $ref),
- * dispatch by "type" and lookups by name. The real schemas/ is checked by
- * test_schemas. */
+ * dispatch by "type" and lookups by name, and the sample data of every type
+ * against the real schemas. The real schemas/ is checked by test_schemas. */
 #include "contract.h"
 #include "jsonschema.h"
 #include "wjson.h"
@@ -324,6 +324,32 @@ static int check_meta(const jsonschema *meta, const char *path, int depth)
     return n;
 }
 
+/* Every type's sample data, wrapped in an envelope, passes that type's schema. */
+static void test_samples(void)
+{
+    char err[512], buf[1024];
+    contract *c = contract_load(NULL, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    for (int ti = 0; ti < CONTRACT_NUM_TYPES; ti++) {
+        const char *data = contract_sample_data(ti);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(data);
+        snprintf(buf, sizeof(buf),
+                 "{\"v\":1,\"type\":\"%s\",\"source\":\"bot-1\",\"seq\":1,"
+                 "\"ts_us\":1700000000000000,\"data\":%s}",
+                 contract_types[ti], data);
+        cJSON *j = wjson_parse(buf, strlen(buf), 0, err, sizeof(err));
+        CU_ASSERT_PTR_NOT_NULL(j);
+        int rc = j ? contract_check_envelope(c, j, err, sizeof(err)) : -1;
+        if (rc != 0)
+            fprintf(stderr, "\n  sample %s: %s\n", contract_types[ti], err);
+        CU_ASSERT_EQUAL(rc, 0);
+        cJSON_Delete(j);
+    }
+    CU_ASSERT_PTR_NULL(contract_sample_data(-1));
+    CU_ASSERT_PTR_NULL(contract_sample_data(CONTRACT_NUM_TYPES));
+    contract_free(c);
+}
+
 static void test_schemas_are_draft07(void)
 {
     char err[512];
@@ -346,6 +372,7 @@ int main(void)
         {"load, dispatch by type, broken directories", test_load_and_dispatch},
         {"real schemas: threads, mutated frames", test_real_schemas},
         {"every schema file is a valid draft-07 schema", test_schemas_are_draft07},
+        {"every type's sample data passes its schema", test_samples},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"contract", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};

@@ -1,7 +1,7 @@
 /* test_wjson: CUnit tests of strict JSON reading (harness/wjson.c): what it
  * accepts, and each hostile input it must refuse with a reason (bad UTF-8,
  * NUL bytes and \u0000, duplicate keys, deep nesting, bad numbers, trailing
- * text), plus exact integer reading beyond INT_MAX. */
+ * text), exact integer reading beyond INT_MAX, and the path getters. */
 #include "wjson.h"
 
 #include <CUnit/Basic.h>
@@ -195,6 +195,44 @@ static void test_files(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot open"));
 }
 
+static void test_getters(void)
+{
+    char err[256];
+    static const char text[] = "{\"type\":\"ack\",\"seq\":42,\"rate\":2.5,\"big\":1e300,"
+                               "\"sources\":{\"bot-1\":{\"last_seq\":7},\"a.b\":{\"n\":3}},"
+                               "\"list\":[1],\"Seq\":1}";
+    cJSON *j = wjson_parse(text, sizeof(text) - 1, 0, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+
+    CU_ASSERT_PTR_EQUAL(wjson_get(j, ""), j);
+    CU_ASSERT_PTR_EQUAL(wjson_get(j, NULL), j);
+    CU_ASSERT_PTR_NULL(wjson_get(NULL, "seq"));
+    CU_ASSERT_PTR_NULL(wjson_get(j, "missing"));
+    CU_ASSERT_PTR_NULL(wjson_get(j, "seq.x"));  /* not an object */
+    CU_ASSERT_PTR_NULL(wjson_get(j, "list.0")); /* arrays are not walked */
+    CU_ASSERT_PTR_NULL(wjson_get(j, "se"));     /* whole names only */
+    CU_ASSERT_EQUAL(wjson_int(j, "sources.bot-1.last_seq", -1), 7);
+    CU_ASSERT_EQUAL(wjson_int(j, "Seq", -1), 1); /* case-sensitive */
+    CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 42);
+    CU_ASSERT_EQUAL(wjson_int(j, "rate", -1), -1); /* not an exact integer */
+    CU_ASSERT_EQUAL(wjson_int(j, "big", -1), -1);
+    CU_ASSERT_EQUAL(wjson_int(j, "type", -1), -1);
+    CU_ASSERT_EQUAL(wjson_num(j, "rate", 0), 2.5);
+    CU_ASSERT_EQUAL(wjson_num(j, "type", -3), -3);
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", NULL), "ack");
+    CU_ASSERT_PTR_NULL(wjson_str(j, "seq", NULL));
+    CU_ASSERT_STRING_EQUAL(wjson_str(j, "nope", ""), "");
+    /* a name holding '.' through wjson_getv */
+    CU_ASSERT_PTR_NULL(wjson_get(j, "sources.a.b.n"));
+    int64_t n = 0;
+    CU_ASSERT_TRUE(wjson_get_int64(wjson_getv(j, "sources", "a.b", "n", NULL), &n));
+    CU_ASSERT_EQUAL(n, 3);
+    CU_ASSERT_PTR_EQUAL(wjson_getv(j, NULL), j);
+    CU_ASSERT_PTR_NULL(wjson_getv(j, "sources", "nope", "n", NULL));
+    CU_ASSERT_PTR_NULL(wjson_getv(NULL, "sources", NULL));
+    cJSON_Delete(j);
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {
@@ -206,6 +244,7 @@ int main(void)
         {"refuses malformed text", test_malformed},
         {"reads exact integers", test_int64},
         {"reads files", test_files},
+        {"gets values at paths", test_getters},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"wjson", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};

@@ -2,4 +2,4 @@
 # against the real binary (API answers and each toxic measured on the wire).
 TESTS += test-faultproxy
 test-faultproxy_SRCS := mock_server/faultproxy/tests/test_faultproxy.c \
-                        harness/testkit/testkit.c harness/testkit/testproc.c
+                        harness/testkit/testkit.c

@@ -22,17 +22,21 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "httpc.h"
 #include "testkit.h"
-#include "testproc.h"
+#include "procstat.h"
+#include "promtext.h"
+#include "spawn.h"
+#include "wclock.h"
 #include "wjson.h"
 
 #define IO_TIMEOUT_MS 5000
 #define MAX_ECHO_THREADS 512
 
-static testproc proxy;
+static spawn_proc proxy;
 static int echo_port;
 static int echo_listen_fd = -1;
 static pthread_t echo_thread;
@@ -49,12 +53,6 @@ static double slack_ms(void)
     return v && *v ? 60.0 : 0.0;
 }
 
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* ---- the upstream: an echo server, a thread per connection ---- */
 
@@ -143,10 +141,10 @@ static ssize_t recv_wait(int fd, void *buf, size_t cap, int timeout_ms)
 /* Receives exactly n bytes before the deadline; the count received. */
 static size_t recv_n(int fd, char *buf, size_t n, int timeout_ms)
 {
-    int64_t end = now_us() + (int64_t)timeout_ms * 1000;
+    int64_t end = wclock_mono_us() + (int64_t)timeout_ms * 1000;
     size_t got = 0;
     while (got < n) {
-        int left = (int)((end - now_us()) / 1000);
+        int left = (int)((end - wclock_mono_us()) / 1000);
         if (left <= 0)
             break;
         ssize_t r = recv_wait(fd, buf + got, n - got, left);
@@ -175,11 +173,11 @@ static int send_all(int fd, const void *buf, size_t n)
 static double rtt_ms(int fd)
 {
     char msg[16] = "ping-0123456789", back[16];
-    int64_t t0 = now_us();
+    int64_t t0 = wclock_mono_us();
     if (send_all(fd, msg, sizeof(msg)) || recv_n(fd, back, sizeof(back), IO_TIMEOUT_MS) != 16 ||
         memcmp(msg, back, 16))
         return -1;
-    return (double)(now_us() - t0) / 1000.0;
+    return (double)(wclock_mono_us() - t0) / 1000.0;
 }
 
 static double median_rtt(int fd, int n)
@@ -223,10 +221,10 @@ static int api(const char *method, const char *path, const char *body)
     static char resp[70000];
     size_t got = 0;
     if (send_all(fd, req, (size_t)n) == 0) {
-        int64_t end = now_us() + IO_TIMEOUT_MS * 1000LL;
-        while (got < sizeof(resp) - 1 && now_us() < end) {
+        int64_t end = wclock_mono_us() + IO_TIMEOUT_MS * 1000LL;
+        while (got < sizeof(resp) - 1 && wclock_mono_us() < end) {
             ssize_t r = recv_wait(fd, resp + got, sizeof(resp) - 1 - got,
-                                  (int)((end - now_us()) / 1000) + 1);
+                                  (int)((end - wclock_mono_us()) / 1000) + 1);
             if (r <= 0 && r != -2)
                 break;
             if (r > 0)
@@ -307,7 +305,7 @@ static void echo_stop(void)
     nconn_threads = 0;
 }
 
-/* valgrind's path, found on PATH (testproc execs a path, not a name). */
+/* valgrind's path, found on PATH (spawn_start execs a path, not a name). */
 static const char *valgrind_path(char *buf, size_t cap)
 {
     const char *path = getenv("PATH");
@@ -337,8 +335,9 @@ static int suite_init(void)
                        "--errors-for-leak-kinds=definite", bin, "--port", "0", "--seed", "7",
                        "--max-connections", "64", "--log-level", "debug", NULL};
     char err[256];
-    if (testproc_start(&proxy, vg && *vg ? argv_vg : argv_plain, "/tmp/test-faultproxy.log",
-                       vg && *vg ? 30000 : 5000, err, sizeof(err))) {
+    if (testkit_start_server(&proxy, vg && *vg ? argv_vg : argv_plain, "/tmp/test-faultproxy.log",
+                             "listening on port ", vg && *vg ? 30000 : 5000, err,
+                             sizeof(err)) < 0) {
         fprintf(stderr, "%s\n", err);
         echo_stop();
         return 1;
@@ -350,7 +349,7 @@ static int suite_clean(void)
 {
     cJSON_Delete(R.json);
     R.json = NULL;
-    int st = testproc_stop(&proxy, 10000); /* SIGTERM: a clean stop is exit 0 */
+    int st = spawn_stop(&proxy, SIGTERM, 10000); /* SIGTERM: a clean stop is exit 0 */
     if (st != 0)
         fprintf(stderr, "wsb-faultproxy exited %d after SIGTERM (log /tmp/test-faultproxy.log)\n",
                 st);
@@ -578,24 +577,24 @@ static void test_metrics(void)
     CU_ASSERT_EQUAL(add_toxic("met", "{\"type\":\"latency\"}"), 200);
     CU_ASSERT_EQUAL(api("GET", "/metrics", NULL), 200);
     char err[256];
-    httpc_metrics *m = httpc_metrics_parse(R.body, err, sizeof(err));
+    promtext *m = promtext_parse(R.body, err, sizeof(err));
     if (!m)
         fprintf(stderr, "\n  /metrics: %s\n", err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
     double v = -1;
-    CU_ASSERT_EQUAL(httpc_metrics_get(m, "wsb_faultproxy_connections_active{proxy=\"met\"}", &v), 0);
+    CU_ASSERT_EQUAL(promtext_get(m, "wsb_faultproxy_connections_active{proxy=\"met\"}", &v), 0);
     CU_ASSERT_DOUBLE_EQUAL(v, 1, 1e-9);
-    CU_ASSERT_EQUAL(httpc_metrics_get(m, "wsb_faultproxy_connections_total{proxy=\"met\"}", &v), 0);
+    CU_ASSERT_EQUAL(promtext_get(m, "wsb_faultproxy_connections_total{proxy=\"met\"}", &v), 0);
     CU_ASSERT_DOUBLE_EQUAL(v, 1, 1e-9);
-    CU_ASSERT_EQUAL(httpc_metrics_get(m, "wsb_faultproxy_toxics_active{proxy=\"met\"}", &v), 0);
+    CU_ASSERT_EQUAL(promtext_get(m, "wsb_faultproxy_toxics_active{proxy=\"met\"}", &v), 0);
     CU_ASSERT_DOUBLE_EQUAL(v, 1, 1e-9);
-    CU_ASSERT_EQUAL(httpc_metrics_get(m, "toxiproxy_proxy_received_bytes_total{direction=\"upstream\","
+    CU_ASSERT_EQUAL(promtext_get(m, "toxiproxy_proxy_received_bytes_total{direction=\"upstream\","
                                          "proxy=\"met\"}", &v), 0);
     CU_ASSERT_DOUBLE_EQUAL(v, 1000, 1e-9);
-    CU_ASSERT_EQUAL(httpc_metrics_get(m, "toxiproxy_proxy_sent_bytes_total{proxy=\"met\","
+    CU_ASSERT_EQUAL(promtext_get(m, "toxiproxy_proxy_sent_bytes_total{proxy=\"met\","
                                          "direction=\"downstream\"}", &v), 0);
     CU_ASSERT_DOUBLE_EQUAL(v, 1000, 1e-9);
-    httpc_metrics_free(m);
+    promtext_free(m);
     close(fd);
     del("/proxies/met");
 }
@@ -613,8 +612,8 @@ static void test_passthrough(void)
         out[i] = (char)(i * 7 + (i >> 9));
     /* send and receive interleaved (the echo answers while we send) */
     size_t sent = 0, got = 0;
-    int64_t end = now_us() + 10 * 1000000LL;
-    while (got < n && now_us() < end) {
+    int64_t end = wclock_mono_us() + 10 * 1000000LL;
+    while (got < n && wclock_mono_us() < end) {
         struct pollfd p = {fd, POLLIN | (sent < n ? POLLOUT : 0), 0};
         if (poll(&p, 1, 1000) <= 0)
             continue;
@@ -692,10 +691,10 @@ static void test_bandwidth(void)
     CU_ASSERT_FATAL(fd >= 0);
     size_t n = 300 * 1000;
     char *buf = calloc(1, n), *in = malloc(n);
-    int64_t t0 = now_us();
+    int64_t t0 = wclock_mono_us();
     CU_ASSERT(send_all(fd, buf, n) == 0); /* the upstream direction is not limited */
     size_t got = recv_n(fd, in, n, 10000);
-    double secs = (double)(now_us() - t0) / 1e6;
+    double secs = (double)(wclock_mono_us() - t0) / 1e6;
     double rate = (double)got / 1000.0 / secs;
     fprintf(stderr, "\n  measure: bandwidth 200 KB/s: %zu bytes in %.3f s = %.1f KB/s\n", got, secs,
             rate);
@@ -731,9 +730,9 @@ static void test_blackhole(void)
                     200);
     fd = tcp_connect(port);
     CU_ASSERT_FATAL(fd >= 0);
-    int64_t t0 = now_us();
+    int64_t t0 = wclock_mono_us();
     r = recv_wait(fd, b, sizeof(b), 3000);
-    double ms = (double)(now_us() - t0) / 1000.0;
+    double ms = (double)(wclock_mono_us() - t0) / 1000.0;
     fprintf(stderr, "  measure: timeout 300 ms: closed after %.1f ms (recv %zd)\n", ms, r);
     CU_ASSERT(r == 0 || r == -1);
     CU_ASSERT(ms >= 280 - slack_ms() && ms < 450);
@@ -750,12 +749,12 @@ static void test_reset_peer(void)
     int fd = tcp_connect(port);
     CU_ASSERT_FATAL(fd >= 0);
     char b[64];
-    int64_t t0 = now_us();
+    int64_t t0 = wclock_mono_us();
     CU_ASSERT(send_all(fd, "trigger", 7) == 0);
     errno = 0;
     ssize_t r = recv_wait(fd, b, sizeof(b), 3000);
     int e = errno;
-    double ms = (double)(now_us() - t0) / 1000.0;
+    double ms = (double)(wclock_mono_us() - t0) / 1000.0;
     fprintf(stderr, "\n  measure: reset_peer 200 ms: recv %zd errno %s after %.1f ms\n", r,
             strerror(e), ms);
     CU_ASSERT_EQUAL(r, -1);
@@ -778,7 +777,7 @@ static void test_slicer(void)
         out[i] = (char)('a' + i % 26);
     CU_ASSERT(send_all(fd, out, sizeof(out)) == 0);
     size_t got = 0, reads = 0, biggest = 0;
-    int64_t t0 = now_us();
+    int64_t t0 = wclock_mono_us();
     while (got < sizeof(in)) {
         ssize_t r = recv_wait(fd, in + got, sizeof(in) - got, IO_TIMEOUT_MS);
         if (r <= 0)
@@ -788,7 +787,7 @@ static void test_slicer(void)
         if ((size_t)r > biggest)
             biggest = (size_t)r;
     }
-    double ms = (double)(now_us() - t0) / 1000.0;
+    double ms = (double)(wclock_mono_us() - t0) / 1000.0;
     fprintf(stderr, "\n  measure: slicer 100±20 B every 5 ms: 2000 bytes in %zu reads "
                     "(largest %zu) over %.1f ms\n", reads, biggest, ms);
     CU_ASSERT_EQUAL(got, sizeof(in));
@@ -834,10 +833,10 @@ static void test_slow_close(void)
         char b[16];
         CU_ASSERT(send_all(fd, "bye", 3) == 0);
         CU_ASSERT_EQUAL(recv_n(fd, b, 3, IO_TIMEOUT_MS), 3);
-        int64_t t0 = now_us();
+        int64_t t0 = wclock_mono_us();
         shutdown(fd, SHUT_WR); /* the echo server closes on our EOF */
         ssize_t r = recv_wait(fd, b, sizeof(b), 3000);
-        double ms = (double)(now_us() - t0) / 1000.0;
+        double ms = (double)(wclock_mono_us() - t0) / 1000.0;
         fprintf(stderr, "%s  measure: %s: EOF %.1f ms after ours\n", round ? "" : "\n",
                 round ? "slow_close 300 ms" : "no toxic", ms);
         CU_ASSERT_EQUAL(r, 0);
@@ -881,16 +880,8 @@ static void test_disable_enable(void)
 /* VmRSS of the proxy in KiB. */
 static long proxy_rss_kb(void)
 {
-    char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)proxy.pid);
-    FILE *f = fopen(path, "r");
-    long kb = -1;
-    while (f && fgets(line, sizeof(line), f))
-        if (!strncmp(line, "VmRSS:", 6))
-            kb = atol(line + 6);
-    if (f)
-        fclose(f);
-    return kb;
+    long long b = procstat_rss_bytes(proxy.pid);
+    return b < 0 ? -1 : (long)(b / 1024);
 }
 
 static void test_bounded_memory(void)
@@ -904,8 +895,8 @@ static void test_bounded_memory(void)
      * reading, and our sends stall: the proxy must not hold it all */
     char *chunk = calloc(1, 65536);
     size_t sent = 0;
-    int64_t end = now_us() + 8 * 1000000LL;
-    while (sent < (64u << 20) && now_us() < end) {
+    int64_t end = wclock_mono_us() + 8 * 1000000LL;
+    while (sent < (64u << 20) && wclock_mono_us() < end) {
         struct pollfd p = {fd, POLLOUT, 0};
         if (poll(&p, 1, 1000) <= 0)
             break; /* stalled for a second: backpressure reached us */
@@ -981,6 +972,6 @@ int main(void)
     };
     int rc = testkit_run(suites, getenv("TEST_ONLY"));
     if (rc == 0)
-        testproc_remove_logs();
+        unlink("/tmp/test-faultproxy.log");
     return rc;
 }
