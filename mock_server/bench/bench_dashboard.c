@@ -11,31 +11,8 @@
  *      server's RSS per idle subscriber, from /proc/PID/status.
  * It prints figures; it never fails on speed. Exit 1 only when it cannot run.
  *
- * Measured 2026-11-22 on this 2-core VM (other sessions sharing it, load ~1.3),
- * `make && build/bench/bench-dashboard` (libev loop), two runs:
- *   handshakes: 14,950 - 15,270/s (target 10,000)
- *   idle subscribers: 19,000 of 19,000 held, 2,250 bytes RSS each (target
- *     19,000 under 4 KiB)
- * Fan-out and latency, `BUILD=build BENCH_ONLY=fanout build/bench/bench-dashboard`:
- *   fan-out, 100 subscribers: 0.67 - 1.58 million delivered msgs/s (12 runs,
- *     median ~1.2 million; target 400,000)
- *   latency at 1,000 msg/s (100,000 deliveries/s), median of 12 runs in
- *     calm-ish sittings: p50 ~630 us, p99 ~2.0 ms (1.6 - 4.6 ms); under load
- *     from other sessions p99 reaches 4 - 6 ms, once 93 ms. Target p99 < 1 ms
- *     missed. Where it goes (p50, the breakdown lines): the publisher's timer
- *     fires ~40 us late; sent -> first subscriber ~200 us; first -> last
- *     subscriber ~730 us: 100 loopback sends at ~7.3 us, 91% of the server's
- *     CPU in send() (kernel TCP, the receiver's softirq and wake-up,
- *     conntrack), near the ~5.5 us floor of bench/README.md. So even a median
- *     message reaches its 99th subscriber ~950 us after its scheduled time:
- *     p99 < 1 ms needs fewer microseconds per send (more cores doing sends),
- *     not less work in our code. Writing subscribers at once from the
- *     publisher's callback instead of in writable rounds (commit db86a58,
- *     reverted) cut server CPU to ~760 us per message, p50 to ~520 us and
- *     tripled full-speed fan-out, but its p99 was worse in 10 of 12 A/B pairs.
- *     BENCH_SPIN=1 (the reader polls instead of being woken by each send)
- *     takes ~100 us of wake-ups per message off the server, but a spinning
- *     core makes the tails worse on 2 shared cores.
+ * Figures measured so far, and where the latency goes: README.md beside this
+ * file.
  * Env: BUILD, BENCH_SECONDS (phase 1, default 4), BENCH_IDLE (default 19000),
  * BENCH_HANDSHAKES (default 5000), BENCH_ONLY (fanout|handshakes|idle: fanout
  * runs phases 1 and 2), BENCH_SPIN (1: the reader polls during phase 2),
