@@ -12,16 +12,15 @@
 
 #include "wjson.h"
 
+/* The summary's fields by name: a string (NULL when absent), a number (NaN). */
 static const char *jstr(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
+    return wjson_str(o, k, NULL);
 }
 
 static double jnum(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    return wjson_num(o, k, NAN);
 }
 
 static void read_metrics(const cJSON *o, results_metric **m, size_t *n)

@@ -22,12 +22,13 @@
 
 #include "env_remote.h"
 #include "wlog.h"
+#include "wclock.h"
 
 static void finish_current(runner_suite_run *sr, double duration)
 {
     if (!sr->cur)
         return;
-    sr->cur->duration_s = duration >= 0 ? duration : runner_now() - sr->cur_t0;
+    sr->cur->duration_s = duration >= 0 ? duration : wclock_mono_s() - sr->cur_t0;
     if (sr->cur->status == RESULTS_RUNNING)
         sr->cur->status = RESULTS_PASSED;
     sr->finished++;
@@ -46,7 +47,7 @@ static void handle_event(void *ud, const runner_ev_header *h, const char *p)
             finish_current(sr, -1);
         const char *name = h->test >= 0 ? sr->def->tests[h->test].pName : "(unknown)";
         sr->cur = results_add_test(sr->rs, name);
-        sr->cur_t0 = runner_now();
+        sr->cur_t0 = wclock_mono_s();
         sr->test_idx = h->test;
         if (h->test > sr->last_started)
             sr->last_started = h->test;
@@ -224,7 +225,7 @@ static enum child_outcome run_child(runner_suite_run *sr, size_t start, char *wh
     enum child_outcome outcome = CHILD_OK;
     int status = 0, reaped = 0;
     while (open_fds > 0) {
-        double now = runner_now();
+        double now = wclock_mono_s();
         if (sr->o->interrupted && *sr->o->interrupted) {
             outcome = CHILD_INTERRUPTED;
             break;
@@ -249,7 +250,7 @@ static enum child_outcome run_child(runner_suite_run *sr, size_t start, char *wh
         int n = poll(pf, 3, tmo);
         if (n < 0 && errno != EINTR)
             break;
-        if (n <= 0 || runner_now() - sr->progress_at >= 0.2)
+        if (n <= 0 || wclock_mono_s() - sr->progress_at >= 0.2)
             runner_console_progress(sr);
         if (n <= 0)
             continue;
@@ -300,7 +301,7 @@ static enum child_outcome run_child(runner_suite_run *sr, size_t start, char *wh
                 reaped = 1;
                 break;
             }
-            if (runner_now() >= sr->deadline) {
+            if (wclock_mono_s() >= sr->deadline) {
                 outcome = CHILD_HUNG;
                 break;
             }
@@ -349,7 +350,7 @@ static void run_suite(const runner_opts *o, results_run *run, results_suite *rs,
     sr.con = o->console ? o->console : stdout;
     sr.test_idx = -1;
     sr.last_started = -1;
-    sr.suite_t0 = runner_now();
+    sr.suite_t0 = wclock_mono_s();
     sr.deadline = sr.suite_t0 + (o->suite_timeout_s > 0 ? o->suite_timeout_s : 600);
     for (CU_TestInfo *t = def->tests; t && t->pName; t++)
         if (runner_test_matches(def->name, t->pName, o->tests, o->ntests))
@@ -435,7 +436,7 @@ static void run_suite(const runner_opts *o, results_run *run, results_suite *rs,
                                       "messages)"
                                     : "not run");
     runner_console_clear(&sr);
-    rs->duration_s = runner_now() - sr.suite_t0;
+    rs->duration_s = wclock_mono_s() - sr.suite_t0;
     results_suite_settle(rs);
     runner_console_log(&sr, "suite %s: %s", def->name, results_status_name(rs->status));
     if (sr.logfd >= 0)
@@ -446,7 +447,7 @@ int runner_run(const runner_entry *entries, size_t n, const runner_selection *se
                const runner_opts *o, results_run *run)
 {
     FILE *con = o->console ? o->console : stdout;
-    double t0 = runner_now();
+    double t0 = wclock_mono_s();
     char err[512];
     for (size_t i = 0; i < n; i++) {
         if (sel[i] == RUNNER_UNSELECTED)
@@ -488,11 +489,11 @@ int runner_run(const runner_entry *entries, size_t n, const runner_selection *se
             runner_console_suite_end(con, def->name, rs);
         }
         fflush(con);
-        results_run_finish(run, runner_now() - t0);
+        results_run_finish(run, wclock_mono_s() - t0);
         if (results_write_all(run, o->results_dir, err, sizeof(err)) < 0)
             wlog_error("%s", err);
     }
-    results_run_finish(run, runner_now() - t0);
+    results_run_finish(run, wclock_mono_s() - t0);
     if (results_write_all(run, o->results_dir, err, sizeof(err)) < 0)
         wlog_error("%s", err);
     return results_run_ok(run) ? 0 : 1;

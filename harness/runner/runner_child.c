@@ -17,6 +17,7 @@
 #include <CUnit/TestRun.h>
 
 #include "env_remote.h"
+#include "wclock.h"
 
 static struct {
     int active;
@@ -114,7 +115,7 @@ static void on_test_start(const CU_pTest t, const CU_pSuite s)
     child.current = map_index(t);
     child.skipped = 0;
     child.skip_reason[0] = 0;
-    child.test_t0 = runner_now();
+    child.test_t0 = wclock_mono_s();
     child_emit(EV_TEST_START, child.current, NULL, 0);
     fprintf(stderr, "---- test %s ----\n", t->pName);
 }
@@ -134,7 +135,7 @@ static void on_test_complete(const CU_pTest t, const CU_pSuite s, const CU_pFail
     }
     if (child.skipped)
         child_emit_str(EV_SKIP, idx, child.skip_reason);
-    double d = runner_now() - child.test_t0;
+    double d = wclock_mono_s() - child.test_t0;
     child_emit(EV_TEST_END, idx, &d, sizeof(d));
     fflush(stdout);
     fflush(stderr);

@@ -3,6 +3,7 @@
  * and one line per suite; in <results>/<suite>.log: the runner's own
  * "==== time text ====" lines between the child's output. */
 #include "runner_int.h"
+#include "wclock.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -19,7 +20,7 @@ void runner_console_progress(runner_suite_run *sr)
 {
     if (!sr->o->progress)
         return;
-    double now = runner_now();
+    double now = wclock_mono_s();
     sr->progress_at = now;
     fprintf(sr->con, "\r\033[K[%s %zu/%zu] %s %.1fs (suite %.0fs of %.0fs)", sr->def->name,
             sr->finished + (sr->cur ? 1 : 0), sr->nmatch, sr->cur ? sr->cur->name : "(setup)",

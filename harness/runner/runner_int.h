@@ -44,8 +44,6 @@ typedef struct runner_ev_header {
 int runner_write_all(int fd, const void *buf, size_t len);
 int runner_read_all(int fd, void *buf, size_t len);
 
-/* The monotonic clock in seconds, which both sides time with. */
-double runner_now(void);
 
 /* One record (payload cut to EV_MAX_PAYLOAD) in one write; 0 or -1. */
 int runner_wire_send(int fd, uint32_t type, int test, const void *payload, size_t len);

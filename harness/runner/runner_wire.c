@@ -46,10 +46,6 @@ int runner_read_all(int fd, void *buf, size_t len)
     return 0;
 }
 
-double runner_now(void)
-{
-    return wclock_mono_s();
-}
 
 int runner_wire_send(int fd, uint32_t type, int test, const void *payload, size_t len)
 {
