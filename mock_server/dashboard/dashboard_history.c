@@ -271,6 +271,12 @@ static int replay_record(dashboard *d, const char *payload, size_t len)
         rc = ring_insert(d, src, -1, to, from, NULL, payload, len);
         if (to > s->last_seq)
             s->last_seq = to;
+        /* the gaps of the held stream survive a restart, as its last_seq
+         * does: status and subscribers' gap frames keep agreeing */
+        if (from >= 1 && to >= from) {
+            s->gaps++;
+            s->gap_messages += (uint64_t)(to - from + 1);
+        }
     } else {
         int64_t seq;
         int ti = contract_type_index(type->valuestring);

@@ -745,6 +745,11 @@ static void test_outage_longer_than_queue(void)
     CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.invalid", -1), 0);
     CU_ASSERT(wjson_int(ds, "sources.bot-1.gaps", -1) >= 1);
     CU_ASSERT_EQUAL(wjson_int(ds, "sources.bot-1.gap_messages", -1), dropped);
+    printf("\n    generated %lld, acked %lld, dropped %lld; dashboard: last_seq %lld, gaps %lld, "
+           "gap messages %lld\n",
+           gen, acked, dropped, (long long)wjson_int(ds, "sources.bot-1.last_seq", -1),
+           (long long)wjson_int(ds, "sources.bot-1.gaps", -1),
+           (long long)wjson_int(ds, "sources.bot-1.gap_messages", -1));
     cJSON_Delete(ds);
     replay_result r;
     replay_from_zero(port, last, &r);
@@ -814,8 +819,11 @@ static void test_bot_restart_continues_numbering(void)
     CU_ASSERT_FATAL(port > 0);
     long long total = 0;
     for (int run = 0; run < 2; run++) {
-        const char *extra[] = {"--rate",          "500",       "--count", "300", "--seed",
-                               run ? "19" : "18", "--timeout", "10",      NULL};
+        /* the queue holds the whole count: however slowly the bot connects
+         * (sanitizers, a loaded machine), nothing is dropped before welcome */
+        const char *extra[] = {"--rate", "500",  "--count",      "300",
+                               "--seed", run ? "19" : "18", "--queue-size", "1000",
+                               "--timeout", "10", NULL};
         CU_ASSERT_FATAL(bot_testkit_start_bot(&bot, port, blog, extra) > 0);
         CU_ASSERT_FATAL(spawn_wait_line(&bot, "wsb-bot summary", 20000));
         CU_ASSERT(strstr(bot.line, "result=ok") != NULL);
