@@ -200,6 +200,7 @@ static int op_stats(envdriver *d, env_service s, env_stats *out, char *err, size
         return -1;
     out->cpu_percent = st.cpu_percent;
     out->mem_bytes = st.mem_bytes;
+    out->open_fds = -1; /* the Engine API does not count them */
     return 0;
 }
 

@@ -351,6 +351,7 @@ static int native_stats(envdriver *d, env_service s, env_stats *out, char *err, 
     sv->wall_last = wall;
     sv->have_sample = 1;
     out->mem_bytes = procstat_rss_bytes(sv->proc.pid);
+    out->open_fds = procstat_open_fds(sv->proc.pid);
     if (out->mem_bytes < 0) {
         snprintf(err, errlen, "cannot read /proc/%d/status", (int)sv->proc.pid);
         return -1;

@@ -84,6 +84,7 @@ typedef struct env_config {
 typedef struct env_stats {
     double cpu_percent;
     long long mem_bytes;
+    long open_fds; /* -1 when the driver cannot tell */
 } env_stats;
 
 /* "native", "docker", "external" -> *out; 0, or -1 for any other name. */
