@@ -30,6 +30,8 @@ struct fscene {
     wsclient *c;
     wsconn *k;
     ledger *lg;
+    int64_t from;          /* the window starts after this seq */
+    cJSON *ledgers;        /* the scenario's ledgers, one per subscriber */
     int reconnects;
     double next_try;
     char last_err[300];
@@ -197,6 +199,12 @@ double fscene_wait_caught_up(fscene *s, int64_t seq, int timeout_ms)
     return wclock_mono_s() - start;
 }
 
+double fscene_configured_rate(fscene *s)
+{
+    double r = envdriver_bot_rate(s->ctx->env);
+    return r > 0 ? r : (double)fscene_bot_num(s, "rate");
+}
+
 void fscene_latency_start(fscene *s)
 {
     s->nlat = 0;
@@ -252,7 +260,9 @@ fscene *fscene_begin(const suite_ctx *ctx, const char *name, const fscene_opts *
     int64_t from = fscene_dashboard_last_seq(s);
     if (from < 0)
         from = acked;
+    s->from = from;
     s->lg = ledger_new(bot_of(ctx), from);
+    s->ledgers = cJSON_AddArrayToObject(s->json, "ledger");
     s->c = bridge_client(ctx, err, sizeof(err));
     if (!s->lat || !s->lg || !s->c) {
         *r = bridge_fail(msg, len, "%s: cannot start the follower: %.300s", name,
@@ -277,6 +287,64 @@ fail:
     free(s->lat);
     free(s);
     return NULL;
+}
+
+static void on_replay(wsconn *k, const wsmsg *m, void *arg)
+{
+    (void)k;
+    if (!m->binary)
+        ledger_feed(arg, m->text, m->len);
+}
+
+check_result fscene_replay(fscene *s, char *msg, size_t len)
+{
+    int64_t to = fscene_bot_num(s, "last_seq");
+    if (to < 0)
+        return bridge_fail(msg, len, "%s: the bot's status is unreadable", s->name);
+    ledger *lg = ledger_new(bot_of(s->ctx), s->from);
+    char sub[300], err[400];
+    snprintf(sub, sizeof(sub), "{\"type\":\"subscribe\",\"from\":{\"%s\":%lld}}",
+             bot_of(s->ctx), (long long)s->from);
+    wsconn_opts eo = {0};
+    eo.keep_messages = -1;
+    eo.on_message = on_replay;
+    eo.on_message_arg = lg;
+    eo.name = "replaying subscriber";
+    wsconn *k = lg ? bridge_subscriber(s->c, s->ctx, sub, &eo, FS_OPEN_MS * 5, err, sizeof(err))
+                   : NULL;
+    if (!k) {
+        ledger_free(lg);
+        return bridge_fail(msg, len, "%s: a replaying subscriber cannot subscribe: %.300s",
+                           s->name, lg ? err : "out of memory");
+    }
+    double end = wclock_mono_s() + FS_CATCH_UP_MS / 1000.0;
+    while (ledger_high(lg) < to && wclock_mono_s() < end)
+        fscene_pump(s, 20);
+    wsconn_free(s->c, k);
+    ledger_totals t;
+    char lost[300], dup[300], ooo[300], ann[300], line[300];
+    ledger_close(lg, to, &t, lost, sizeof(lost), dup, sizeof(dup), ooo, sizeof(ooo), ann,
+                 sizeof(ann));
+    ledger_line(&t, line, sizeof(line));
+    fscene_event(s, "replay", "a fresh subscriber replaying from seq %lld: %s",
+                 (long long)s->from + 1, line);
+    cJSON *lj = ledger_json(lg, to);
+    cJSON_AddStringToObject(lj, "subscriber", "replaying");
+    cJSON_AddItemToArray(s->ledgers, lj);
+    ledger_free(lg);
+    if (t.lost || t.announced)
+        return bridge_fail(msg, len,
+                           "%s: the dashboard lost messages it had acknowledged across its "
+                           "restarts (journal lost?): a fresh subscriber replaying from seq "
+                           "%lld gets %lld of %lld; missing [%s], announced as gaps [%s]",
+                           s->name, (long long)s->from + 1, (long long)t.received,
+                           (long long)t.generated, lost, ann);
+    if (t.duplicated || t.out_of_order)
+        return bridge_fail(msg, len,
+                           "%s: the replay after the restarts repeats %lld and reorders %lld "
+                           "messages: seq %s %s",
+                           s->name, (long long)t.duplicated, (long long)t.out_of_order, dup, ooo);
+    return CHECK_PASS;
 }
 
 static void write_doc(const suite_ctx *ctx)
@@ -309,7 +377,7 @@ check_result fscene_end(fscene *s, check_result r, char *msg, size_t len)
     int64_t to = fscene_bot_num(s, "last_seq");
     double gen_t = wclock_mono_s();
     int64_t gen1 = fscene_bot_num(s, "generated");
-    double rate = (double)fscene_bot_num(s, "rate");
+    double rate = fscene_configured_rate(s);
     if (to < 0 && r != CHECK_FAIL)
         r = bridge_fail(msg, len, "%s: the bot's status is unreadable at the end", s->name);
     double cu = to >= 0 ? fscene_wait_caught_up(s, to, FS_CATCH_UP_MS) : -1;
@@ -323,8 +391,8 @@ check_result fscene_end(fscene *s, check_result r, char *msg, size_t len)
     suite_log("%s ledger (%s): %s; lost [%s] duplicated [%s] out of order [%s] announced [%s]",
               s->name, bot_of(ctx), line, lost, dup, ooo, ann);
     cJSON *lj = ledger_json(s->lg, to);
-    cJSON *per = cJSON_AddArrayToObject(s->json, "ledger");
-    cJSON_AddItemToArray(per, lj);
+    cJSON_AddStringToObject(lj, "subscriber", "resuming");
+    cJSON_AddItemToArray(s->ledgers, lj);
     fscene_figure(s, "generated", (double)t.generated, "messages");
     fscene_figure(s, "received", (double)t.received, "messages");
     fscene_figure(s, "lost", (double)t.lost, "messages");
@@ -369,8 +437,8 @@ check_result fscene_end(fscene *s, check_result r, char *msg, size_t len)
         else if (s->o.judge_rate && rate > 0 && gen_rate >= 0 &&
                  (gen_rate < rate * (1 - FS_RATE_TOLERANCE)))
             r = bridge_fail(msg, len,
-                            "%s: the trading loop slowed during the fault: %.1f generated/s, "
-                            "configured %.0f/s (more than %.0f %% below)",
+                            "%s: the trading loop did not keep its rate through the fault: %.1f "
+                            "generated/s, configured %.0f/s (more than %.0f %% below)",
                             s->name, gen_rate, rate, FS_RATE_TOLERANCE * 100);
         else if (r == CHECK_PASS)
             snprintf(msg + strlen(msg), len - strlen(msg), "%s%s", msg[0] ? "; " : "", line);

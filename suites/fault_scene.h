@@ -48,6 +48,8 @@ void fscene_pump(fscene *s, int ms);
 double fscene_wait_bot_connected(fscene *s, int want, int timeout_ms);
 /* The bot's status number at key ("last_seq", "generated"...), -1 when unreadable. */
 int64_t fscene_bot_num(fscene *s, const char *key);
+/* The bot's rate as the environment configured it (else as its status says). */
+double fscene_configured_rate(fscene *s);
 /* The dashboard's last_seq for the bot, -1 when unreadable. */
 int64_t fscene_dashboard_last_seq(fscene *s);
 /* Waits (pumping) until the follower holds every sequence up to seq (received
@@ -59,6 +61,12 @@ double fscene_wait_caught_up(fscene *s, int64_t seq, int timeout_ms);
  * median in ms (-1 when no sample). */
 void fscene_latency_start(fscene *s);
 double fscene_latency_p50_ms(fscene *s, size_t *count);
+
+/* A second, fresh subscriber replays the bot's stream from the scenario's
+ * start up to the bot's current last_seq: the dashboard's durable history
+ * must still hold all of it (its own ledger joins the scenario's). FAIL with
+ * a message naming what is missing, else PASS. */
+check_result fscene_replay(fscene *s, char *msg, size_t len);
 
 /* Records a figure: a metric of the test and a field of the scenario's JSON. */
 void fscene_figure(fscene *s, const char *name, double value, const char *unit);
