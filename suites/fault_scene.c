@@ -274,7 +274,7 @@ fscene *fscene_begin(const suite_ctx *ctx, const char *name, const fscene_opts *
                          s->last_err);
         goto fail;
     }
-    if (envdriver_has(ctx->env, ENV_CAP_STATS) &&
+    if ((o->resources || !fscene_short(ctx)) && envdriver_has(ctx->env, ENV_CAP_STATS) &&
         envdriver_stats(ctx->env, ENV_DASHBOARD, &s->st0, err, sizeof(err)) == 0)
         s->have_st0 = 1;
     fscene_event(s, "begin", "following %s from seq %lld", bot_of(ctx), (long long)from);

@@ -28,6 +28,8 @@ typedef struct fscene_opts {
     unsigned caps;        /* needed besides ENV_CAP_BOT */
     int judge_rate;       /* check the bot's generated rate over the scenario (5 %) */
     int allow_announced;  /* sequences announced in gap frames are not a failure */
+    int resources;        /* the dashboard's RSS and open fds before and after, also in the
+                             short profile (a Docker stats sample takes ~2 s) */
 } fscene_opts;
 
 /* Starts a scenario: SKIP when the system lacks a bot, its status, or caps;

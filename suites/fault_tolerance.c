@@ -56,7 +56,7 @@ static double recover(fscene *s, const char *what, char *msg, size_t len)
 check_result fault_tolerance_check_dashboard_crash(const suite_ctx *ctx, char *msg, size_t len)
 {
     check_result r = CHECK_PASS;
-    fscene_opts o = {.caps = ENV_CAP_PROCESS, .judge_rate = 1};
+    fscene_opts o = {.caps = ENV_CAP_PROCESS, .judge_rate = 1, .resources = 1};
     fscene *s = fscene_begin(ctx, "dashboard_crash", &o, msg, len, &r);
     if (!s)
         return r;
