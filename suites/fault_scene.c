@@ -211,11 +211,12 @@ void fscene_latency_start(fscene *s)
     s->lat_on = 1;
 }
 
-double fscene_latency_p50_ms(fscene *s, size_t *count)
+double fscene_latency_stop(fscene *s, double pct, double *p50, size_t *count)
 {
     s->lat_on = 0;
     *count = s->nlat;
-    return s->nlat ? bridge_percentile(s->lat, s->nlat, 50) : -1;
+    *p50 = s->nlat ? bridge_percentile(s->lat, s->nlat, 50) : -1;
+    return s->nlat ? bridge_percentile(s->lat, s->nlat, pct) : -1;
 }
 
 fscene *fscene_begin(const suite_ctx *ctx, const char *name, const fscene_opts *o, char *msg,

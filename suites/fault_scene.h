@@ -59,10 +59,11 @@ int64_t fscene_dashboard_last_seq(fscene *s);
 double fscene_wait_caught_up(fscene *s, int64_t seq, int timeout_ms);
 
 /* Latency samples (receive time minus the bot's ts_us) of what the follower
- * receives from now on; fscene_latency_p50_ms ends the phase and returns its
- * median in ms (-1 when no sample). */
+ * receives from now on; fscene_latency_stop ends the phase and gives its
+ * percentile pct in ms (-1 when no sample). The low percentiles are the
+ * link's floor: a machine's load only adds to them. */
 void fscene_latency_start(fscene *s);
-double fscene_latency_p50_ms(fscene *s, size_t *count);
+double fscene_latency_stop(fscene *s, double pct, double *p50, size_t *count);
 
 /* A second, fresh subscriber replays the bot's stream from the scenario's
  * start up to the bot's current last_seq: the dashboard's durable history

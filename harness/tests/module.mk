@@ -9,3 +9,4 @@ TESTS += $(HARNESS_TESTS:%=test-%)
 $(foreach t,$(HARNESS_TESTS),$(eval test-$(t)_SRCS := harness/tests/test_$(subst -,_,$(t)).c harness/testkit/testkit.c))
 # the runner's tests drive a scripted environment driver
 test-runner_SRCS += harness/env/tests/env_fake.c
+test-env-native_SRCS += harness/env/tests/env_fake.c

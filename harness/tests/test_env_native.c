@@ -19,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "env_fake.h"
+#include "env_remote.h"
 #include "httpc.h"
 #include "procstat.h"
 #include "wjson.h"
@@ -250,6 +252,45 @@ static void test_faults(void)
     CU_ASSERT_EQUAL(children(kids, 8), 0);
 }
 
+/* the remote driver's transport, here a direct call into the parent's side */
+static int direct_call(void *ud, const env_remote_req *q, env_remote_rep *p)
+{
+    env_remote_serve(ud, q, p);
+    return 0;
+}
+
+/* a suite child's fault operations reach the parent's driver, arguments and errors intact */
+static void test_remote_faults(void)
+{
+    char err[600];
+    env_fake_calls calls;
+    envdriver *real = env_fake_new("ws://127.0.0.1:1", &calls);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(real);
+    envdriver *rem = env_remote_new(real, direct_call, real, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rem);
+    const char *tox = "{\"type\":\"latency\",\"attributes\":{\"latency\":50}}";
+    CU_ASSERT_EQUAL(envdriver_toxic_add(rem, ENV_LINK_BOT, tox, err, sizeof(err)), 0);
+    CU_ASSERT_STRING_EQUAL(calls.last_toxic, tox);
+    CU_ASSERT_EQUAL(calls.last_link, ENV_LINK_BOT);
+    CU_ASSERT_EQUAL(envdriver_link_enable(rem, ENV_LINK_BOT, 0, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(calls.last_enabled, 0);
+    CU_ASSERT_EQUAL(calls.toxics, 2);
+    CU_ASSERT_EQUAL(envdriver_toxic_add(rem, ENV_LINK_CLIENTS, tox, err, sizeof(err)), -1);
+    CU_ASSERT_STRING_EQUAL(err, "no clients proxy");
+    /* absent in the real driver, absent in the remote, named after the real one */
+    CU_ASSERT_EQUAL(envdriver_toxic_remove(rem, ENV_LINK_BOT, "x", err, sizeof(err)), -1);
+    CU_ASSERT_STRING_EQUAL(err, "toxic remove: not supported by the fake driver");
+    /* an argument longer than the message carries is refused, not cut */
+    char big[2000];
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = 0;
+    CU_ASSERT_EQUAL(envdriver_toxic_add(rem, ENV_LINK_BOT, big, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "longer than"));
+    CU_ASSERT_EQUAL(calls.toxics, 2);
+    envdriver_free(rem);
+    envdriver_free(real);
+}
+
 static void test_start_failures(void)
 {
     char err[1024];
@@ -326,6 +367,7 @@ static CU_TestInfo tests[] = {
     {"modes", test_modes},
     {"lifecycle", test_lifecycle},
     {"faults", test_faults},
+    {"remote_faults", test_remote_faults},
     {"start_failures", test_start_failures},
     {"external", test_external},
     CU_TEST_INFO_NULL,
