@@ -5,7 +5,8 @@
 # passed.
 #
 # Docker mode (default when an engine answers): compose builds the images
-# (cached), starts dashboard-backend and ai-trading-bot on private networks,
+# (cached), starts dashboard-backend, fault-proxy (wsb-faultproxy between the
+# bot and the dashboard) and ai-trading-bot on private networks,
 # waits for their healthchecks, runs the harness container beside them, saves
 # every service's log, then `down -v` (also on failure and Ctrl-C).
 # Native mode (--native, or no engine answering): the same suites against local
@@ -56,6 +57,12 @@ Selection
                      RUN_CONNECTIVITY RUN_MESSAGE_FLOW RUN_FAULT_TOLERANCE
                      RUN_LOAD_TESTS RUN_INTEGRATION RUN_PERFORMANCE RUN_SECURITY
   --profile P        short (CI sizes) or full (default: the harness's default)
+Faults
+  --toxiproxy-url URL  the fault suite uses this Toxiproxy's API (your own, in
+                     front of your system) instead of wsb-faultproxy; its
+                     proxies are bot_to_dashboard and clients_to_dashboard
+                     (other names: -- --toxiproxy-bot-proxy NAME
+                     --toxiproxy-clients-proxy NAME)
 Other
   --keep             leave the services up after the run (docker mode) and
                      print how to reach and remove them
@@ -89,6 +96,10 @@ while [ $# -gt 0 ]; do
         [ $# -ge 2 ] || { err "--profile needs short or full"; exit 2; }
         PROFILE=$2; shift ;;
     --profile=*) PROFILE=${1#--profile=} ;;
+    --toxiproxy-url)
+        [ $# -ge 2 ] || { err "--toxiproxy-url needs a URL"; exit 2; }
+        HARNESS_ARGS+=(--toxiproxy-url "$2"); shift ;;
+    --toxiproxy-url=*) HARNESS_ARGS+=(--toxiproxy-url "${1#--toxiproxy-url=}") ;;
     --keep) KEEP=1 ;;
     -v | --verbose) VERBOSE=1 ;;
     -h | --help) usage; exit 0 ;;
@@ -379,8 +390,8 @@ run_docker() {
     fi
     say "images ready in $((SECONDS - t0))s"
 
-    say "starting dashboard-backend and ai-trading-bot"
-    if ! compose up -d --no-build dashboard-backend ai-trading-bot >"$RESULT_DIR/services/up.log" 2>&1; then
+    say "starting dashboard-backend, fault-proxy and ai-trading-bot"
+    if ! compose up -d --no-build dashboard-backend fault-proxy ai-trading-bot >"$RESULT_DIR/services/up.log" 2>&1; then
         cat "$RESULT_DIR/services/up.log" >&2
         save_logs
         err "the services did not start (their logs: $RESULT_DIR/services/)"; return 2

@@ -1,6 +1,7 @@
 /* procstat: readers of /proc/PID/stat and /proc/PID/status (see procstat.h). */
 #include "procstat.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -54,6 +55,21 @@ long long procstat_rss_bytes(pid_t pid)
             break;
     fclose(f);
     return kb < 0 ? -1 : kb * 1024;
+}
+
+long procstat_open_fds(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    long n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
 }
 
 /* The parent's pid (which 0) or the process group (which 1), or -1. */

@@ -16,6 +16,8 @@ long long procstat_cpu_ticks(pid_t pid);
 double procstat_cpu_seconds(pid_t pid);
 /* Resident set size (VmRSS of /proc/PID/status) in bytes, or -1. */
 long long procstat_rss_bytes(pid_t pid);
+/* Open file descriptors (entries of /proc/PID/fd), or -1. */
+long procstat_open_fds(pid_t pid);
 /* The parent's pid, or -1. */
 pid_t procstat_ppid(pid_t pid);
 /* The process group, or -1. */

@@ -6,7 +6,7 @@
 const runner_entry registry_suites[] = {
     {"connectivity", &suite_connectivity},
     {"message_flow", &suite_message_flow},
-    {"fault_tolerance", NULL},
+    {"fault_tolerance", &suite_fault_tolerance},
     {"load_tests", NULL},
     {"integration", NULL},
     {"performance", NULL},

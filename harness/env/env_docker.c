@@ -14,6 +14,12 @@
  * it again with those aliases, so the other services find it by the same
  * names. envdriver_free heals a partition a test left behind.
  *
+ * The fault proxy: the fault-proxy service (its API on port 8474, its proxies
+ * from docker/faultproxy.json: bot_to_dashboard, which the bot's
+ * SYSTEM__WEBSOCKET_DASHBOARD_URL goes through, and clients_to_dashboard on
+ * port 8002), or the Toxiproxy named by --toxiproxy-url; toxics and outages
+ * go through env_proxy.c.
+ *
  * URLs: the compose service names when they resolve (the harness runs in a
  * container on the project's networks); otherwise (the harness runs on the
  * host) the containers' addresses (on the control network when they have
@@ -31,6 +37,9 @@
 
 #define ENV_DOCKER_DASHBOARD_PORT 8000
 #define ENV_DOCKER_BOT_STATUS_PORT 8081
+#define ENV_DOCKER_PROXY_API_PORT 8474
+#define ENV_DOCKER_CLIENTS_PROXY_PORT 8002 /* clients_to_dashboard in docker/faultproxy.json */
+#define ENV_DOCKER_PROXY_WAIT_MS 10000
 
 typedef struct docker_impl {
     dockerapi *api;
@@ -191,6 +200,7 @@ static int op_stats(envdriver *d, env_service s, env_stats *out, char *err, size
         return -1;
     out->cpu_percent = st.cpu_percent;
     out->mem_bytes = st.mem_bytes;
+    out->open_fds = -1; /* the Engine API does not count them */
     return 0;
 }
 
@@ -220,6 +230,9 @@ static const envdriver_ops docker_ops = {
     .disconnect = op_disconnect,
     .reconnect = op_reconnect,
     .stats = op_stats,
+    .toxic_add = envproxy_toxic_add,
+    .toxic_remove = envproxy_toxic_remove,
+    .link_enable = envproxy_link_enable,
     .destroy = op_destroy,
 };
 
@@ -331,6 +344,23 @@ envdriver *env_docker_new(const env_config *cfg, char *err, size_t errlen)
     }
     if (have_bot)
         d->caps |= ENV_CAP_BOT;
+    dockerapi_container p;
+    char api[300];
+    if (cfg->toxiproxy_url && *cfg->toxiproxy_url) {
+        if (envproxy_attach(d, cfg->toxiproxy_url, ENV_DOCKER_PROXY_WAIT_MS, err, errlen) < 0)
+            goto fail;
+        if (cfg->clients_proxy_url && *cfg->clients_proxy_url)
+            snprintf(d->clients_url, sizeof d->clients_url, "%s", cfg->clients_proxy_url);
+    } else if (dockerapi_find(im->api, im->project, im->service[ENV_PROXY], &p, e2, sizeof e2) ==
+               0) {
+        if (service_host(im, ENV_PROXY, p.id, host, sizeof host, err, errlen) < 0)
+            goto fail;
+        snprintf(api, sizeof api, "http://%s:%d", host, ENV_DOCKER_PROXY_API_PORT);
+        if (envproxy_attach(d, api, ENV_DOCKER_PROXY_WAIT_MS, err, errlen) < 0)
+            goto fail;
+        snprintf(d->clients_url, sizeof d->clients_url, "ws://%s:%d", host,
+                 ENV_DOCKER_CLIENTS_PROXY_PORT);
+    }
     return d;
 fail:
     op_destroy(d);

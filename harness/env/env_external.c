@@ -7,7 +7,11 @@
  * bot, its status endpoint. It has no process control and no stats: its ops
  * table names it and nothing else, so every operation is "not supported by
  * the external driver" and tests that need one skip with that reason.
- * ENV_CAP_BOT when a bot status URL is given. */
+ * ENV_CAP_BOT when a bot status URL is given. With --toxiproxy-url (a
+ * Toxiproxy the user runs in front of their system, its proxies named by
+ * --toxiproxy-bot-proxy/--toxiproxy-clients-proxy, defaults bot_to_dashboard
+ * and clients_to_dashboard) it also has the fault proxy's operations and
+ * ENV_CAP_FAULTS. */
 #include "envdriver_int.h"
 
 #include <stdio.h>
@@ -16,6 +20,14 @@
 
 static const envdriver_ops external_ops = {
     .name = "external",
+};
+
+/* the same with a Toxiproxy in front of the system (--toxiproxy-url) */
+static const envdriver_ops external_proxy_ops = {
+    .name = "external",
+    .toxic_add = envproxy_toxic_add,
+    .toxic_remove = envproxy_toxic_remove,
+    .link_enable = envproxy_link_enable,
 };
 
 /* "ws://h:p[/path]" -> "ws://h:p" and "http://h:p"; wss -> https. */
@@ -76,6 +88,15 @@ envdriver *env_external_new(const env_config *cfg, char *err, size_t errlen)
             l--;
         snprintf(d->bot_status_url, sizeof(d->bot_status_url), "%.*s", (int)l, cfg->bot_status_url);
         d->caps |= ENV_CAP_BOT;
+    }
+    if (cfg->toxiproxy_url && cfg->toxiproxy_url[0]) {
+        d->ops = &external_proxy_ops;
+        if (envproxy_attach(d, cfg->toxiproxy_url, 5000, err, errlen) < 0) {
+            free(d);
+            return NULL;
+        }
+        if (cfg->clients_proxy_url && cfg->clients_proxy_url[0])
+            snprintf(d->clients_url, sizeof(d->clients_url), "%s", cfg->clients_proxy_url);
     }
     return d;
 }

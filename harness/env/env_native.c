@@ -10,8 +10,15 @@
  * kept across restarts. Faults are signals to the process group (SIGSTOP and
  * SIGCONT pause); stats come from /proc. The JWT secret reaches both through
  * DASHBOARD_JWT_SECRET and WSB_JWT_SECRET, not argv (ps shows argv). destroy
- * stops everything (SIGTERM, then SIGKILL after a bound). Network partitions
- * need the fault proxy and are not offered here. */
+ * stops everything (SIGTERM, then SIGKILL after a bound).
+ *
+ * The fault proxy: when bin_dir has wsb-faultproxy (and no --toxiproxy-url
+ * names another), it is started before the bot on a free port and given two
+ * proxies toward the dashboard, bot_to_dashboard (the bot's --url goes
+ * through it) and clients_to_dashboard (envdriver_clients_url, for the
+ * subscribers a test puts behind it); a restart of the proxy recreates them
+ * on the same ports. Toxics and outages then go through env_proxy.c. With
+ * --toxiproxy-url the same two proxies are created on that Toxiproxy. */
 #include "envdriver_int.h"
 
 #include <errno.h>
@@ -60,6 +67,8 @@ typedef struct native_impl {
     char bin_dir[PATH_MAX];
     char schemas[PATH_MAX];
     char source[128];
+    int link_port[ENV_NUM_LINKS]; /* the proxies' ports, 0 until created */
+    int external_proxy;           /* the API is a Toxiproxy we did not start */
 } native_impl;
 
 static void append_log(const char *path, const char *fmt, ...)
@@ -91,6 +100,24 @@ static void set_urls(envdriver *d)
     if (im->svc[ENV_BOT].port)
         snprintf(d->bot_status_url, sizeof(d->bot_status_url), "http://127.0.0.1:%d",
                  im->svc[ENV_BOT].port);
+    if (im->svc[ENV_PROXY].port && !im->external_proxy)
+        snprintf(d->proxy_api, sizeof(d->proxy_api), "http://127.0.0.1:%d",
+                 im->svc[ENV_PROXY].port);
+    if (im->link_port[ENV_LINK_CLIENTS])
+        snprintf(d->clients_url, sizeof(d->clients_url), "ws://127.0.0.1:%d",
+                 im->link_port[ENV_LINK_CLIENTS]);
+}
+
+/* The two proxies toward the dashboard, on the ports they had (any the first time). */
+static int populate(envdriver *d, char *err, size_t errlen)
+{
+    native_impl *im = d->impl;
+    char upstream[64];
+    snprintf(upstream, sizeof(upstream), "127.0.0.1:%d", im->svc[ENV_DASHBOARD].port);
+    if (envproxy_populate(d, "127.0.0.1", upstream, im->link_port, err, errlen) < 0)
+        return -1;
+    set_urls(d);
+    return 0;
 }
 
 /* argv for a service (static storage in *store). */
@@ -140,9 +167,16 @@ static void build_argv(envdriver *d, env_service s, argv_store *a)
             arg(a, "--history");
             arg(a, argf(a, "%d", d->cfg.history_size));
         }
+    } else if (s == ENV_PROXY) {
+        arg(a, "--host");
+        arg(a, "127.0.0.1");
+        arg(a, "--port");
+        arg(a, argf(a, "%d", sv->port));
     } else {
         arg(a, "--url");
-        arg(a, argf(a, "ws://127.0.0.1:%d/ws", im->svc[ENV_DASHBOARD].port));
+        arg(a, argf(a, "ws://127.0.0.1:%d/ws",
+                    im->link_port[ENV_LINK_BOT] ? im->link_port[ENV_LINK_BOT]
+                                                : im->svc[ENV_DASHBOARD].port));
         arg(a, "--source");
         arg(a, im->source);
         arg(a, "--status-port");
@@ -164,6 +198,11 @@ static void build_argv(envdriver *d, env_service s, argv_store *a)
             arg(a, "--test-mode");
             arg(a, "true");
         }
+        /* a dead link (blackhole, hung dashboard) is seen within ~1.5 s */
+        arg(a, "--ping-interval");
+        arg(a, "0.5");
+        arg(a, "--pong-timeout");
+        arg(a, "1");
     }
 }
 
@@ -171,7 +210,7 @@ static int native_start(envdriver *d, env_service s, char *err, size_t errlen)
 {
     native_impl *im = d->impl;
     native_svc *sv = &im->svc[s];
-    if (s == ENV_PROXY || !sv->present) {
+    if (!sv->present) {
         snprintf(err, errlen, "%s: not available in the native environment (no %s in %s)",
                  envdriver_service_name(s), sv->prog ? sv->prog : "binary", im->bin_dir);
         return -1;
@@ -222,6 +261,8 @@ static int native_start(envdriver *d, env_service s, char *err, size_t errlen)
             return -1;
         goto fail;
     }
+    if (s == ENV_PROXY && populate(d, err, errlen) < 0)
+        goto fail;
     append_log(sv->log_path, "%s is up (pid %d, port %d)", sv->prog, (int)sv->proc.pid, sv->port);
     return 0;
 fail:
@@ -310,6 +351,7 @@ static int native_stats(envdriver *d, env_service s, env_stats *out, char *err, 
     sv->wall_last = wall;
     sv->have_sample = 1;
     out->mem_bytes = procstat_rss_bytes(sv->proc.pid);
+    out->open_fds = procstat_open_fds(sv->proc.pid);
     if (out->mem_bytes < 0) {
         snprintf(err, errlen, "cannot read /proc/%d/status", (int)sv->proc.pid);
         return -1;
@@ -328,6 +370,7 @@ static void native_destroy(envdriver *d)
         spawn_signal(&im->svc[s].proc, SIGCONT);
     /* the bot first, so it can flush to a dashboard that is still there */
     native_stop(d, ENV_BOT, NATIVE_DESTROY_STOP_MS, err, sizeof(err));
+    native_stop(d, ENV_PROXY, NATIVE_DESTROY_STOP_MS, err, sizeof(err));
     native_stop(d, ENV_DASHBOARD, NATIVE_DESTROY_STOP_MS, err, sizeof(err));
     free(im);
     d->impl = NULL;
@@ -341,6 +384,9 @@ static const envdriver_ops native_ops = {
     .pause = native_pause,
     .unpause = native_unpause,
     .stats = native_stats,
+    .toxic_add = envproxy_toxic_add,
+    .toxic_remove = envproxy_toxic_remove,
+    .link_enable = envproxy_link_enable,
     .destroy = native_destroy,
 };
 
@@ -381,9 +427,10 @@ envdriver *env_native_new(const env_config *cfg, char *err, size_t errlen)
         goto fail;
     snprintf(im->journal, sizeof(im->journal), "%s/dashboard.journal", dir);
     unlink(im->journal); /* a fresh environment: nothing carried over from an old run */
-    static const char *const progs[ENV_NUM_SERVICES] = {"wsb-dashboard", "wsb-bot", NULL};
+    static const char *const progs[ENV_NUM_SERVICES] = {"wsb-dashboard", "wsb-bot",
+                                                        "wsb-faultproxy"};
     static const char *const lines[ENV_NUM_SERVICES] = {"listening on port ", "status on port ",
-                                                        NULL};
+                                                        "listening on port "};
     for (int s = 0; s < ENV_NUM_SERVICES; s++) {
         native_svc *sv = &im->svc[s];
         sv->prog = progs[s];
@@ -405,6 +452,24 @@ envdriver *env_native_new(const env_config *cfg, char *err, size_t errlen)
     d->caps = ENV_CAP_PROCESS | ENV_CAP_STATS;
     if (native_start(d, ENV_DASHBOARD, err, errlen) < 0)
         goto fail;
+    for (int l = 0; l < ENV_NUM_LINKS; l++)
+        snprintf(d->link_proxy[l], sizeof(d->link_proxy[l]), "%s",
+                 cfg->link_proxy[l] && cfg->link_proxy[l][0]
+                     ? cfg->link_proxy[l]
+                     : (l == ENV_LINK_BOT ? "bot_to_dashboard" : "clients_to_dashboard"));
+    if (cfg->toxiproxy_url && cfg->toxiproxy_url[0]) {
+        im->external_proxy = 1;
+        im->svc[ENV_PROXY].present = 0;
+        if (envproxy_attach(d, cfg->toxiproxy_url, NATIVE_HEALTH_WAIT_MS, err, errlen) < 0 ||
+            populate(d, err, errlen) < 0)
+            goto fail;
+    } else if (im->svc[ENV_PROXY].present) {
+        if (native_start(d, ENV_PROXY, err, errlen) < 0)
+            goto fail;
+        d->caps |= ENV_CAP_FAULTS;
+    } else {
+        wlog_warn("native driver: %s/wsb-faultproxy is missing: no network faults", im->bin_dir);
+    }
     if (im->svc[ENV_BOT].present) {
         if (native_start(d, ENV_BOT, err, errlen) < 0)
             goto fail;

@@ -20,10 +20,14 @@ enum remote_op {
     REMOTE_DISCONNECT,
     REMOTE_RECONNECT,
     REMOTE_STATS,
+    REMOTE_TOXIC_ADD,
+    REMOTE_TOXIC_REMOVE,
+    REMOTE_LINK_ENABLE,
 };
 
-static const char *const op_names[] = {"?",       "start",      "stop",      "kill", "pause",
-                                       "unpause", "disconnect", "reconnect", "stats"};
+static const char *const op_names[] = {"?",         "start",        "stop",        "kill",
+                                       "pause",     "unpause",      "disconnect",  "reconnect",
+                                       "stats",     "toxic add",    "toxic remove", "link enable"};
 
 typedef struct remote_impl {
     envdriver_ops ops; /* the real driver's name, our stubs where it has the operation */
@@ -33,11 +37,16 @@ typedef struct remote_impl {
 
 /* ---- the child: every operation is performed by the parent ---- */
 
-static int remote_call(envdriver *d, int op, env_service s, int arg, env_stats *st, char *err,
-                       size_t errlen)
+static int remote_call_text(envdriver *d, int op, int s, int arg, const char *text,
+                            env_stats *st, char *err, size_t errlen)
 {
     remote_impl *im = d->impl;
-    env_remote_req q = {op, (int32_t)s, arg};
+    env_remote_req q = {op, (int32_t)s, arg, {0}};
+    if (text && snprintf(q.text, sizeof(q.text), "%s", text) >= (int)sizeof(q.text)) {
+        snprintf(err, errlen, "%s: argument longer than %zu bytes", op_names[op],
+                 sizeof(q.text) - 1);
+        return -1;
+    }
     env_remote_rep *p = calloc(1, sizeof(*p));
     if (!p) {
         snprintf(err, errlen, "out of memory");
@@ -45,7 +54,8 @@ static int remote_call(envdriver *d, int op, env_service s, int arg, env_stats *
     }
     if (im->call(im->ud, &q, p) < 0) {
         snprintf(err, errlen, "lost the harness parent while asking it to act on %s",
-                 envdriver_service_name(s));
+                 op >= REMOTE_TOXIC_ADD ? envdriver_link_name((env_link)s)
+                                        : envdriver_service_name((env_service)s));
         free(p);
         return -1;
     }
@@ -64,6 +74,25 @@ static int remote_call(envdriver *d, int op, env_service s, int arg, env_stats *
         *st = p->stats;
     free(p);
     return rc;
+}
+
+static int remote_call(envdriver *d, int op, env_service s, int arg, env_stats *st, char *err,
+                       size_t errlen)
+{
+    return remote_call_text(d, op, (int)s, arg, NULL, st, err, errlen);
+}
+
+static int r_toxic_add(envdriver *d, env_link l, const char *json, char *e, size_t el)
+{
+    return remote_call_text(d, REMOTE_TOXIC_ADD, (int)l, 0, json, NULL, e, el);
+}
+static int r_toxic_remove(envdriver *d, env_link l, const char *name, char *e, size_t el)
+{
+    return remote_call_text(d, REMOTE_TOXIC_REMOVE, (int)l, 0, name, NULL, e, el);
+}
+static int r_link_enable(envdriver *d, env_link l, int enabled, char *e, size_t el)
+{
+    return remote_call_text(d, REMOTE_LINK_ENABLE, (int)l, enabled, NULL, NULL, e, el);
 }
 
 static int r_start(envdriver *d, env_service s, char *e, size_t el)
@@ -118,6 +147,7 @@ envdriver *env_remote_new(const envdriver *real, env_remote_call_fn call, void *
     }
     *d = *real;
     d->impl = im;
+    d->undo = NULL; /* the parent's driver records and heals what the child does */
     im->call = call;
     im->ud = ud;
     const envdriver_ops *ro = real->ops;
@@ -131,6 +161,9 @@ envdriver *env_remote_new(const envdriver *real, env_remote_call_fn call, void *
     o->disconnect = ro->disconnect ? r_disconnect : NULL;
     o->reconnect = ro->reconnect ? r_reconnect : NULL;
     o->stats = ro->stats ? r_stats : NULL;
+    o->toxic_add = ro->toxic_add ? r_toxic_add : NULL;
+    o->toxic_remove = ro->toxic_remove ? r_toxic_remove : NULL;
+    o->link_enable = ro->link_enable ? r_link_enable : NULL;
     o->destroy = remote_destroy;
     d->ops = o;
     return d;
@@ -142,6 +175,10 @@ int env_remote_serve(envdriver *env, const env_remote_req *q, env_remote_rep *p)
 {
     memset(p, 0, sizeof(*p));
     env_service s = (env_service)q->service;
+    env_link l = (env_link)q->service;
+    char text[sizeof(q->text)];
+    memcpy(text, q->text, sizeof(text));
+    text[sizeof(text) - 1] = 0;
     if (!env || q->service < 0 || q->service >= ENV_NUM_SERVICES) {
         p->rc = -1;
         snprintf(p->err, sizeof(p->err), "no environment driver, or bad service %d", q->service);
@@ -174,6 +211,15 @@ int env_remote_serve(envdriver *env, const env_remote_req *q, env_remote_rep *p)
     case REMOTE_STATS:
         p->rc = envdriver_stats(env, s, &p->stats, e, el);
         break;
+    case REMOTE_TOXIC_ADD:
+        p->rc = envdriver_toxic_add(env, l, text, e, el);
+        break;
+    case REMOTE_TOXIC_REMOVE:
+        p->rc = envdriver_toxic_remove(env, l, text, e, el);
+        break;
+    case REMOTE_LINK_ENABLE:
+        p->rc = envdriver_link_enable(env, l, q->arg, e, el);
+        break;
     default:
         p->rc = -1;
         snprintf(e, el, "unknown environment operation %d", q->op);
@@ -187,9 +233,16 @@ int env_remote_serve(envdriver *env, const env_remote_req *q, env_remote_rep *p)
 
 void env_remote_describe(const env_remote_req *q, const env_remote_rep *p, char *buf, size_t len)
 {
-    const char *opn = q->op > 0 && q->op <= REMOTE_STATS ? op_names[q->op] : "?";
+    const char *opn = q->op > 0 && q->op <= REMOTE_LINK_ENABLE ? op_names[q->op] : "?";
     const char *svc = envdriver_service_name((env_service)q->service);
-    if (q->op == REMOTE_KILL || q->op == REMOTE_STOP)
+    if (q->op >= REMOTE_TOXIC_ADD && q->op <= REMOTE_LINK_ENABLE) {
+        char text[120];
+        snprintf(text, sizeof(text), "%.*s", (int)strnlen(q->text, 100), q->text);
+        snprintf(buf, len, "%s link %s(%s%s) -> %s%s", envdriver_link_name((env_link)q->service),
+                 opn, q->op == REMOTE_LINK_ENABLE ? (q->arg ? "on" : "off") : "",
+                 q->op == REMOTE_LINK_ENABLE ? "" : text, p->rc == 0 ? "ok" : "failed: ",
+                 p->rc == 0 ? "" : p->err);
+    } else if (q->op == REMOTE_KILL || q->op == REMOTE_STOP)
         snprintf(buf, len, "%s %s(%d) -> %s%s", svc, opn, q->arg,
                  p->rc == 0 ? "ok" : "failed: ", p->rc == 0 ? "" : p->err);
     else

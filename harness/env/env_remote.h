@@ -27,12 +27,15 @@
 
 #include "envdriver.h"
 
-/* A request from the child: which operation, on which service, with what
- * argument (stop: the timeout in ms; kill: the signal). */
+/* A request from the child: which operation, on which service (or link, for
+ * the fault proxy's operations), with what argument (stop: the timeout in ms;
+ * kill: the signal; link enable: 0 or 1) and text (toxic add: the toxic's
+ * JSON; toxic remove: its name). */
 typedef struct env_remote_req {
     int32_t op;
     int32_t service;
     int32_t arg;
+    char text[1024];
 } env_remote_req;
 
 /* The parent's reply: the result, and the real driver's state after it. */

@@ -1,7 +1,8 @@
 /* envdriver: what every driver shares: envdriver_new() (picks the driver
  * by mode), the accessors, the operation dispatchers (one per slot of the
  * ops table; "not supported by the <name> driver" for an empty slot) and
- * waiting for a service's /health. The drivers are env_native.c,
+ * waiting for a service's health. The fault proxy's operations are in
+ * env_proxy.c. The drivers are env_native.c,
  * env_docker.c, env_external.c and env_remote.c. */
 #include "envdriver_int.h"
 
@@ -16,6 +17,7 @@
 #include "wclock.h"
 
 static const char *const service_names[ENV_NUM_SERVICES] = {"dashboard", "bot", "proxy"};
+static const char *const link_names[ENV_NUM_LINKS] = {"bot", "clients"};
 static const char *const mode_names[] = {"native", "docker", "external"};
 #define NUM_MODES (sizeof(mode_names) / sizeof(mode_names[0]))
 
@@ -54,6 +56,11 @@ const char *envdriver_service_name(env_service s)
     if ((unsigned)s < ENV_NUM_SERVICES)
         return service_names[s];
     return "unknown";
+}
+
+const char *envdriver_link_name(env_link l)
+{
+    return (unsigned)l < ENV_NUM_LINKS ? link_names[l] : "unknown";
 }
 
 static int bad(const envdriver *d, const char *what, char *err, size_t errlen)
@@ -145,22 +152,64 @@ int envdriver_stats(envdriver *d, env_service s, env_stats *out, char *err, size
     return d->ops->stats ? d->ops->stats(d, s, out, err, errlen) : bad(d, "stats", err, errlen);
 }
 
+static int check_link(const envdriver *d, env_link l, char *err, size_t errlen)
+{
+    if (check(d, ENV_PROXY, err, errlen) < 0)
+        return -1;
+    if ((unsigned)l >= ENV_NUM_LINKS) {
+        snprintf(err, errlen, "unknown link %d", (int)l);
+        return -1;
+    }
+    return 0;
+}
+
+int envdriver_toxic_add(envdriver *d, env_link l, const char *toxic_json, char *err,
+                        size_t errlen)
+{
+    if (check_link(d, l, err, errlen) < 0)
+        return -1;
+    return d->ops->toxic_add ? d->ops->toxic_add(d, l, toxic_json, err, errlen)
+                             : bad(d, "toxic add", err, errlen);
+}
+
+int envdriver_toxic_remove(envdriver *d, env_link l, const char *toxic_name, char *err,
+                           size_t errlen)
+{
+    if (check_link(d, l, err, errlen) < 0)
+        return -1;
+    return d->ops->toxic_remove ? d->ops->toxic_remove(d, l, toxic_name, err, errlen)
+                                : bad(d, "toxic remove", err, errlen);
+}
+
+int envdriver_link_enable(envdriver *d, env_link l, int enabled, char *err, size_t errlen)
+{
+    if (check_link(d, l, err, errlen) < 0)
+        return -1;
+    return d->ops->link_enable ? d->ops->link_enable(d, l, enabled, err, errlen)
+                               : bad(d, enabled ? "link enable" : "link disable", err, errlen);
+}
+
 int envdriver_wait_healthy(envdriver *d, env_service s, int timeout_ms, char *err, size_t errlen)
 {
     if (check(d, s, err, errlen) < 0)
         return -1;
     const char *base = NULL;
+    const char *path = "/health";
     if (s == ENV_DASHBOARD)
         base = d->dashboard_http;
     else if (s == ENV_BOT)
         base = d->bot_status_url;
+    else if (s == ENV_PROXY) {
+        base = d->proxy_api;
+        path = "/version";
+    }
     if (!base || !base[0]) {
         snprintf(err, errlen, "%s: no health endpoint known to the %s driver",
                  envdriver_service_name(s), d->ops->name);
         return -1;
     }
     char url[400];
-    snprintf(url, sizeof(url), "%s/health", base);
+    snprintf(url, sizeof(url), "%s%s", base, path);
     double deadline = wclock_mono_s() + timeout_ms / 1000.0;
     char last[600] = "no answer";
     for (;;) {
@@ -212,6 +261,21 @@ const char *envdriver_bot_status_url(const envdriver *d)
     return d->bot_status_url;
 }
 
+const char *envdriver_proxy_api(const envdriver *d)
+{
+    return d->proxy_api;
+}
+
+const char *envdriver_link_proxy(const envdriver *d, env_link l)
+{
+    return (unsigned)l < ENV_NUM_LINKS ? d->link_proxy[l] : "";
+}
+
+const char *envdriver_clients_url(const envdriver *d)
+{
+    return d->clients_url;
+}
+
 unsigned envdriver_caps(const envdriver *d)
 {
     return d->caps;
@@ -236,6 +300,7 @@ void envdriver_free(envdriver *d)
 {
     if (!d)
         return;
+    envproxy_heal(d); /* first: a driver's destroy may stop the proxy */
     if (d->ops && d->ops->destroy)
         d->ops->destroy(d);
     free(d);

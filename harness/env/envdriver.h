@@ -15,7 +15,7 @@
  * accessors below and the operation dispatchers. The struct and the table of
  * operations are in envdriver_int.h, private to harness/env/.
  *
- * Adding an operation (e.g. the fault proxy's toxics and partitions) touches
+ * Adding an operation (as the fault proxy's toxics and outages were) touches
  * only harness/env/ and this header: a slot in the ops table, a dispatcher in
  * envdriver.c, the drivers that can do it, and its forwarding in env_remote.c.
  * No suite and nothing in the runner changes. A driver without the operation
@@ -44,7 +44,15 @@ enum env_capability {
     ENV_CAP_NETWORK = 1 << 1, /* partition a service from the network and heal it */
     ENV_CAP_STATS = 1 << 2,   /* CPU and memory of a service */
     ENV_CAP_BOT = 1 << 3,     /* a bot is part of the system under test */
+    ENV_CAP_FAULTS = 1 << 4,  /* toxics and outages on links through a fault proxy */
 };
+
+/* The links a fault proxy (wsb-faultproxy, or a real Toxiproxy) sits on. */
+typedef enum env_link {
+    ENV_LINK_BOT = 0,     /* the bot's upstream to the dashboard: proxy "bot_to_dashboard" */
+    ENV_LINK_CLIENTS = 1, /* subscribers to the dashboard: proxy "clients_to_dashboard" */
+    ENV_NUM_LINKS
+} env_link;
 
 /* Which driver envdriver_new() builds. */
 typedef enum env_mode {
@@ -65,11 +73,18 @@ typedef struct env_config {
     const char *dashboard_url;   /* external/docker: ws://host:port (no path) */
     const char *bot_status_url;  /* external/docker: http://host:port, NULL when absent */
     const char *compose_project; /* docker: the compose project name */
+    /* the fault proxy's HTTP API (Toxiproxy's); native: NULL starts wsb-faultproxy from
+     * bin_dir; docker: NULL is http://fault-proxy:8474 when that service runs */
+    const char *toxiproxy_url;
+    const char *link_proxy[ENV_NUM_LINKS]; /* proxy names; NULL: the defaults above */
+    const char *clients_proxy_url;         /* ws://host:port subscribers use to go through
+                                              the clients proxy (external/docker), or NULL */
 } env_config;
 
 typedef struct env_stats {
     double cpu_percent;
     long long mem_bytes;
+    long open_fds; /* -1 when the driver cannot tell */
 } env_stats;
 
 /* "native", "docker", "external" -> *out; 0, or -1 for any other name. */
@@ -89,6 +104,11 @@ const char *envdriver_dashboard_url(const envdriver *d);  /* ws://host:port, no 
 const char *envdriver_dashboard_http(const envdriver *d); /* http://host:port, same host */
 const char *envdriver_bot_status_url(const envdriver *d); /* http://host:port, "" when none */
 unsigned envdriver_caps(const envdriver *d);              /* ENV_CAP_* bits */
+const char *envdriver_proxy_api(const envdriver *d);      /* the fault proxy's API, "" when none */
+/* The proxy name on link l ("" when none), and ws://host:port for subscribers that go
+ * through the clients proxy ("" when there is none: use envdriver_dashboard_url). */
+const char *envdriver_link_proxy(const envdriver *d, env_link l);
+const char *envdriver_clients_url(const envdriver *d);
 /* 1 when the driver has every capability in caps; 0 otherwise or when d is NULL. */
 int envdriver_has(const envdriver *d, unsigned caps);
 /* The bot's configured rate (events per second) and queue size, as in env_config:
@@ -107,8 +127,20 @@ int envdriver_unpause(envdriver *d, env_service s, char *err, size_t errlen);
 int envdriver_disconnect(envdriver *d, env_service s, char *err, size_t errlen);
 int envdriver_reconnect(envdriver *d, env_service s, char *err, size_t errlen);
 int envdriver_stats(envdriver *d, env_service s, env_stats *out, char *err, size_t errlen);
-/* Polls the service's /health until 200 or timeout. */
+/* Fault proxy operations (ENV_CAP_FAULTS), by HTTP in every mode. toxic_json is a
+ * Toxiproxy toxic ({"name":..,"type":..,"stream":..,"attributes":{..}}); a toxic
+ * added here is removed again by envdriver_free() if a test leaves it, and a link
+ * disabled here is enabled again. link_enable(0) is an outage: the listener
+ * closes and every connection on the link is cut. */
+int envdriver_toxic_add(envdriver *d, env_link l, const char *toxic_json, char *err,
+                        size_t errlen);
+int envdriver_toxic_remove(envdriver *d, env_link l, const char *toxic_name, char *err,
+                           size_t errlen);
+int envdriver_link_enable(envdriver *d, env_link l, int enabled, char *err, size_t errlen);
+/* The service's health: /health (dashboard, bot), /version (proxy). Polls
+ * until 200 or timeout. */
 int envdriver_wait_healthy(envdriver *d, env_service s, int timeout_ms, char *err, size_t errlen);
 const char *envdriver_service_name(env_service s); /* "dashboard", "bot", "proxy" */
+const char *envdriver_link_name(env_link l);       /* "bot", "clients" */
 
 #endif

@@ -22,6 +22,12 @@ static void usage(FILE *f)
             "  --docker                the compose project's containers (Docker Engine API);\n"
             "  --compose-project NAME  [COMPOSE_PROJECT_NAME]\n"
             "  --dashboard-url ws://H:P  --bot-status-url http://H:P   an already running system\n"
+            "Fault proxy (fault_tolerance; native starts wsb-faultproxy, docker has fault-proxy):\n"
+            "  --toxiproxy-url URL     a Toxiproxy you run (its API, http://H:8474) instead\n"
+            "                          [WSB_TOXIPROXY_URL]; its proxies in front of your system:\n"
+            "  --toxiproxy-bot-proxy NAME      bot -> dashboard (bot_to_dashboard)\n"
+            "  --toxiproxy-clients-proxy NAME  subscribers -> dashboard (clients_to_dashboard)\n"
+            "  --toxiproxy-clients-url ws://H:P  where subscribers reach that second proxy\n"
             "Selection:\n"
             "  --suite NAME            repeatable; else RUN_CONNECTIVITY, RUN_MESSAGE_FLOW,\n"
             "                          RUN_FAULT_TOLERANCE, RUN_LOAD_TESTS, RUN_INTEGRATION,\n"
@@ -71,6 +77,10 @@ enum {
     O_TIMEOUT,
     O_TEST_TIMEOUT,
     O_HELP,
+    O_TOXI_URL,
+    O_TOXI_BOT,
+    O_TOXI_CLIENTS,
+    O_TOXI_CLIENTS_URL,
 };
 
 static const struct option long_opts[] = {
@@ -79,6 +89,10 @@ static const struct option long_opts[] = {
     {"compose-project", required_argument, NULL, O_COMPOSE},
     {"dashboard-url", required_argument, NULL, O_DASH_URL},
     {"bot-status-url", required_argument, NULL, O_BOT_URL},
+    {"toxiproxy-url", required_argument, NULL, O_TOXI_URL},
+    {"toxiproxy-bot-proxy", required_argument, NULL, O_TOXI_BOT},
+    {"toxiproxy-clients-proxy", required_argument, NULL, O_TOXI_CLIENTS},
+    {"toxiproxy-clients-url", required_argument, NULL, O_TOXI_CLIENTS_URL},
     {"results", required_argument, NULL, O_RESULTS},
     {"suite", required_argument, NULL, O_SUITE},
     {"test", required_argument, NULL, O_TEST},
@@ -149,6 +163,18 @@ int cli_parse(int argc, char **argv, cli_opts *o)
             break;
         case O_BOT_URL:
             o->bot_url = optarg;
+            break;
+        case O_TOXI_URL:
+            o->toxiproxy_url = optarg;
+            break;
+        case O_TOXI_BOT:
+            o->toxiproxy_bot = optarg;
+            break;
+        case O_TOXI_CLIENTS:
+            o->toxiproxy_clients = optarg;
+            break;
+        case O_TOXI_CLIENTS_URL:
+            o->toxiproxy_clients_url = optarg;
             break;
         case O_RESULTS:
             o->results_arg = optarg;

@@ -15,6 +15,7 @@ typedef struct cli_opts {
     int mode_native, mode_docker; /* --native, --docker */
     int list, verbose;
     const char *compose, *dash_url, *bot_url, *results_arg;
+    const char *toxiproxy_url, *toxiproxy_bot, *toxiproxy_clients, *toxiproxy_clients_url;
     const char *profile_name; /* --profile, else WSB_PROFILE */
     const char *secret, *pub_token, *sub_token, *ca_file;
     const char *schemas, *bin_dir;

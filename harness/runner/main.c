@@ -222,6 +222,10 @@ static void start_environment(const cli_opts *o, harness_run *h, const char *sch
     cfg->dashboard_url = o->dash_url;
     cfg->bot_status_url = o->bot_url;
     cfg->compose_project = o->compose;
+    cfg->toxiproxy_url = o->toxiproxy_url ? o->toxiproxy_url : getenv("WSB_TOXIPROXY_URL");
+    cfg->link_proxy[ENV_LINK_BOT] = o->toxiproxy_bot;
+    cfg->link_proxy[ENV_LINK_CLIENTS] = o->toxiproxy_clients;
+    cfg->clients_proxy_url = o->toxiproxy_clients_url;
     if (!h->need_env)
         return;
     fprintf(stdout, "wsb-harness: %s environment, profile %s, results in %s\n",

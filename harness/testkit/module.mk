@@ -5,3 +5,6 @@
 INCDIRS += harness/testkit
 TEST_PROGRAMS += faulty-dashboard
 faulty-dashboard_SRCS := harness/testkit/faulty_dashboard.c
+# faulty-peer: wsb-dashboard or wsb-bot made to misbehave for the fault suite (test-fault-faulty)
+TEST_PROGRAMS += faulty-peer
+faulty-peer_SRCS := harness/testkit/faulty_peer.c

@@ -3,7 +3,9 @@
  * wsb-bot: start on free ports and wait healthy, logs in services/, restart
  * on the same port, SIGKILL and start again, pause/unpause (health stops and
  * comes back), /proc stats, start-up failures with the reason, and no
- * process left behind after envdriver_free. Also the mode names, the
+ * process left behind after envdriver_free; the fault proxy on the bot's
+ * link (a blackhole and an outage cut the bot off, removing them brings it
+ * back; a bad toxic is refused with the proxy's answer). Also the mode names, the
  * external driver's URL handling and httpc against a live /metrics. */
 #include "envdriver.h"
 
@@ -17,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "env_fake.h"
+#include "env_remote.h"
 #include "httpc.h"
 #include "procstat.h"
 #include "wjson.h"
@@ -84,7 +88,7 @@ static void test_lifecycle(void)
     CU_ASSERT_EQUAL(health(envdriver_bot_status_url(d), 2000), 200);
     pid_t kids[16];
     int nkids = children(kids, 16);
-    CU_ASSERT_EQUAL(nkids, 2);
+    CU_ASSERT_EQUAL(nkids, 3); /* dashboard, fault proxy, bot */
 
     /* the bot got the secret too: it connects and its messages are acked
        (polled: the first ack follows the first trading event) */
@@ -171,11 +175,120 @@ static void test_lifecycle(void)
     /* a paused service still stops on free; nothing is left behind */
     CU_ASSERT_EQUAL(envdriver_pause(d, ENV_BOT, err, sizeof(err)), 0);
     nkids = children(kids, 16);
-    CU_ASSERT_EQUAL(nkids, 2);
+    CU_ASSERT_EQUAL(nkids, 3);
     envdriver_free(d);
     for (int i = 0; i < nkids; i++)
         CU_ASSERT(kill(kids[i], 0) < 0 && errno == ESRCH);
     CU_ASSERT_EQUAL(children(kids, 16), 0);
+}
+
+/* polls the bot's status until "connected" equals want; 1 when it did within timeout_ms */
+static int bot_connected_becomes(envdriver *d, int want, int timeout_ms)
+{
+    char url[300], err[256];
+    snprintf(url, sizeof(url), "%s/status", envdriver_bot_status_url(d));
+    for (int waited = 0; waited <= timeout_ms; waited += 50) {
+        cJSON *j = httpc_get_json(url, 1000, err, sizeof(err));
+        int c = j ? cJSON_IsTrue(cJSON_GetObjectItem(j, "connected")) : -1;
+        cJSON_Delete(j);
+        if (c == want)
+            return 1;
+        poll(NULL, 0, 50);
+    }
+    return 0;
+}
+
+static void test_faults(void)
+{
+    char err[1024];
+    env_config cfg = base_cfg();
+    envdriver *d = envdriver_new(ENV_MODE_NATIVE, &cfg, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    CU_ASSERT_TRUE(envdriver_has(d, ENV_CAP_FAULTS));
+    CU_ASSERT_STRING_EQUAL(envdriver_link_proxy(d, ENV_LINK_BOT), "bot_to_dashboard");
+    CU_ASSERT_STRING_EQUAL(envdriver_link_proxy(d, ENV_LINK_CLIENTS), "clients_to_dashboard");
+    CU_ASSERT_EQUAL(strncmp(envdriver_clients_url(d), "ws://127.0.0.1:", 15), 0);
+    CU_ASSERT_STRING_NOT_EQUAL(envdriver_clients_url(d), envdriver_dashboard_url(d));
+    CU_ASSERT_TRUE(bot_connected_becomes(d, 1, 5000));
+
+    /* a blackhole both ways: the bot's pong timeout sees it; removed, it reconnects */
+    CU_ASSERT_EQUAL(envdriver_toxic_add(d, ENV_LINK_BOT,
+                                        "{\"name\":\"bh_down\",\"type\":\"timeout\","
+                                        "\"stream\":\"downstream\",\"attributes\":{\"timeout\":0}}",
+                                        err, sizeof(err)),
+                    0);
+    CU_ASSERT_EQUAL(envdriver_toxic_add(d, ENV_LINK_BOT,
+                                        "{\"name\":\"bh_up\",\"type\":\"timeout\","
+                                        "\"stream\":\"upstream\",\"attributes\":{\"timeout\":0}}",
+                                        err, sizeof(err)),
+                    0);
+    CU_ASSERT_TRUE(bot_connected_becomes(d, 0, 5000));
+    CU_ASSERT_EQUAL(envdriver_toxic_remove(d, ENV_LINK_BOT, "bh_down", err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(envdriver_toxic_remove(d, ENV_LINK_BOT, "bh_up", err, sizeof(err)), 0);
+    CU_ASSERT_TRUE(bot_connected_becomes(d, 1, 5000));
+
+    /* an outage: enabled false cuts the connection, true lets the bot back in */
+    CU_ASSERT_EQUAL(envdriver_link_enable(d, ENV_LINK_BOT, 0, err, sizeof(err)), 0);
+    CU_ASSERT_TRUE(bot_connected_becomes(d, 0, 5000));
+    CU_ASSERT_EQUAL(envdriver_link_enable(d, ENV_LINK_BOT, 1, err, sizeof(err)), 0);
+    CU_ASSERT_TRUE(bot_connected_becomes(d, 1, 5000));
+
+    /* refused with the proxy's answer; a missing toxic is named */
+    CU_ASSERT_EQUAL(envdriver_toxic_add(d, ENV_LINK_BOT, "{\"type\":\"nonsense\"}", err,
+                                        sizeof(err)),
+                    -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "HTTP 400"));
+    CU_ASSERT_EQUAL(envdriver_toxic_remove(d, ENV_LINK_BOT, "nope", err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "HTTP 404"));
+    CU_ASSERT_EQUAL(envdriver_toxic_add(d, (env_link)7, "{}", err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown link"));
+    /* left behind on purpose: envdriver_free heals it (and stops the proxy) */
+    CU_ASSERT_EQUAL(envdriver_toxic_add(d, ENV_LINK_CLIENTS,
+                                        "{\"type\":\"latency\",\"attributes\":{\"latency\":5}}",
+                                        err, sizeof(err)),
+                    0);
+    envdriver_free(d);
+    pid_t kids[8];
+    CU_ASSERT_EQUAL(children(kids, 8), 0);
+}
+
+/* the remote driver's transport, here a direct call into the parent's side */
+static int direct_call(void *ud, const env_remote_req *q, env_remote_rep *p)
+{
+    env_remote_serve(ud, q, p);
+    return 0;
+}
+
+/* a suite child's fault operations reach the parent's driver, arguments and errors intact */
+static void test_remote_faults(void)
+{
+    char err[600];
+    env_fake_calls calls;
+    envdriver *real = env_fake_new("ws://127.0.0.1:1", &calls);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(real);
+    envdriver *rem = env_remote_new(real, direct_call, real, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rem);
+    const char *tox = "{\"type\":\"latency\",\"attributes\":{\"latency\":50}}";
+    CU_ASSERT_EQUAL(envdriver_toxic_add(rem, ENV_LINK_BOT, tox, err, sizeof(err)), 0);
+    CU_ASSERT_STRING_EQUAL(calls.last_toxic, tox);
+    CU_ASSERT_EQUAL(calls.last_link, ENV_LINK_BOT);
+    CU_ASSERT_EQUAL(envdriver_link_enable(rem, ENV_LINK_BOT, 0, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(calls.last_enabled, 0);
+    CU_ASSERT_EQUAL(calls.toxics, 2);
+    CU_ASSERT_EQUAL(envdriver_toxic_add(rem, ENV_LINK_CLIENTS, tox, err, sizeof(err)), -1);
+    CU_ASSERT_STRING_EQUAL(err, "no clients proxy");
+    /* absent in the real driver, absent in the remote, named after the real one */
+    CU_ASSERT_EQUAL(envdriver_toxic_remove(rem, ENV_LINK_BOT, "x", err, sizeof(err)), -1);
+    CU_ASSERT_STRING_EQUAL(err, "toxic remove: not supported by the fake driver");
+    /* an argument longer than the message carries is refused, not cut */
+    char big[2000];
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = 0;
+    CU_ASSERT_EQUAL(envdriver_toxic_add(rem, ENV_LINK_BOT, big, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "longer than"));
+    CU_ASSERT_EQUAL(calls.toxics, 2);
+    envdriver_free(rem);
+    envdriver_free(real);
 }
 
 static void test_start_failures(void)
@@ -217,6 +330,8 @@ static void test_external(void)
     CU_ASSERT_EQUAL(envdriver_kill(d, ENV_DASHBOARD, SIGKILL, err, sizeof(err)), -1);
     CU_ASSERT_STRING_EQUAL(err, "kill: not supported by the external driver");
     CU_ASSERT_EQUAL(envdriver_restart(d, ENV_DASHBOARD, 100, err, sizeof(err)), -1);
+    CU_ASSERT_EQUAL(envdriver_toxic_add(d, ENV_LINK_BOT, "{}", err, sizeof(err)), -1);
+    CU_ASSERT_STRING_EQUAL(err, "toxic add: not supported by the external driver");
     envdriver_free(d);
     cfg.dashboard_url = "ftp://x";
     CU_ASSERT_PTR_NULL(envdriver_new(ENV_MODE_EXTERNAL, &cfg, err, sizeof(err)));
@@ -251,6 +366,8 @@ static void test_modes(void)
 static CU_TestInfo tests[] = {
     {"modes", test_modes},
     {"lifecycle", test_lifecycle},
+    {"faults", test_faults},
+    {"remote_faults", test_remote_faults},
     {"start_failures", test_start_failures},
     {"external", test_external},
     CU_TEST_INFO_NULL,

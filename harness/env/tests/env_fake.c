@@ -46,11 +46,40 @@ static int fake_stats(envdriver *d, env_service s, env_stats *out, char *err, si
     return 0;
 }
 
+static int fake_link(envdriver *d, env_link l, const char *json, int enabled, char *err,
+                     size_t errlen)
+{
+    if (l == ENV_LINK_CLIENTS) {
+        snprintf(err, errlen, "no clients proxy");
+        return -1;
+    }
+    env_fake_calls *c = d->impl;
+    if (c) {
+        c->toxics++;
+        c->last_link = (int)l;
+        c->last_enabled = enabled;
+        snprintf(c->last_toxic, sizeof(c->last_toxic), "%s", json ? json : "");
+    }
+    return 0;
+}
+
+static int fake_toxic_add(envdriver *d, env_link l, const char *json, char *err, size_t errlen)
+{
+    return fake_link(d, l, json, -1, err, errlen);
+}
+
+static int fake_link_enable(envdriver *d, env_link l, int enabled, char *err, size_t errlen)
+{
+    return fake_link(d, l, NULL, enabled, err, errlen);
+}
+
 static const envdriver_ops fake_ops = {
     .name = "fake",
     .start = fake_start,
     .kill = fake_kill,
     .stats = fake_stats,
+    .toxic_add = fake_toxic_add,
+    .link_enable = fake_link_enable,
 };
 
 envdriver *env_fake_new(const char *dashboard_url, env_fake_calls *calls)
@@ -62,7 +91,7 @@ envdriver *env_fake_new(const char *dashboard_url, env_fake_calls *calls)
     d->caps = ENV_CAP_PROCESS;
     snprintf(d->dashboard_url, sizeof(d->dashboard_url), "%s", dashboard_url);
     if (calls)
-        *calls = (env_fake_calls){0, 0, -1, -1};
+        *calls = (env_fake_calls){0, 0, -1, -1, 0, -1, -1, {0}};
     d->impl = calls; /* not owned: no destroy */
     return d;
 }

@@ -1,0 +1,245 @@
+/* test_fault_faulty: proves that the fault-tolerance suite judges.
+ *
+ * First the ledger (suites/fault_ledger.c) on made-up streams: lost,
+ * duplicated, out-of-order and announced sequences come out exactly, as
+ * ranges. Then each scenario check runs on the native driver against the real
+ * mocks behind faulty-peer (harness/testkit/faulty_peer.c): with --fault none
+ * the checks PASS; with a fault each FAILS with a message that names it:
+ *
+ *   lose_journal             dashboard_crash             "journal"
+ *   no_dead_link_detection   network_partition           "never detected"
+ *   half_rate                dashboard_offline_at_start  "trading loop"
+ *
+ * The checks are the suite's own functions (fault_tolerance.h); this program
+ * provides the small part of the suite API they use instead of the runner. */
+#include <CUnit/Basic.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fault_ledger.h"
+#include "fault_tolerance.h"
+#include "jwt.h"
+#include "testkit.h"
+
+#define SECRET "fault-faulty-secret"
+
+static suite_ctx ctx;
+
+/* ---- the suite API, without the runner ----------------------------------------- */
+
+const suite_ctx *suite_get(void)
+{
+    return &ctx;
+}
+
+void suite_skip(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
+
+void suite_metric(const char *name, double value, const char *unit)
+{
+    if (getenv("WSB_VERBOSE"))
+        fprintf(stderr, "      metric %s = %g %s\n", name, value, unit ? unit : "");
+}
+
+void suite_log(const char *fmt, ...)
+{
+    if (!getenv("WSB_VERBOSE"))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("      ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+char *suite_token(const char *role, const char *sub, long ttl_s)
+{
+    return jwt_sign(SECRET, sub ? sub : "bot-1", role, ttl_s);
+}
+
+/* ---- the ledger ---------------------------------------------------------------- */
+
+static void feed_seq(ledger *l, const char *src, long long seq)
+{
+    char f[200];
+    int n = snprintf(f, sizeof(f),
+                     "{\"v\":1,\"type\":\"heartbeat\",\"source\":\"%s\",\"seq\":%lld,"
+                     "\"ts_us\":1,\"data\":{},\"relay_us\":2}",
+                     src, seq);
+    ledger_feed(l, f, (size_t)n);
+}
+
+static void test_ledger(void)
+{
+    ledger *l = ledger_new("bot-1", 100);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+    /* 101..120 with 105-107 lost, 110 twice, 112 after 113, 115-116 announced */
+    for (long long q = 101; q <= 120; q++) {
+        if ((q >= 105 && q <= 107) || q == 112 || q == 115 || q == 116)
+            continue;
+        feed_seq(l, "bot-1", q);
+        if (q == 110)
+            feed_seq(l, "bot-1", q);
+        if (q == 113)
+            feed_seq(l, "bot-1", 112);
+    }
+    feed_seq(l, "other", 106); /* another source: not ours */
+    const char *gap = "{\"type\":\"gap\",\"source\":\"bot-1\",\"from\":115,\"to\":116}";
+    CU_ASSERT_EQUAL(ledger_feed(l, gap, strlen(gap)), 1);
+    CU_ASSERT_EQUAL(ledger_feed(l, "not json", 8), 0);
+    CU_ASSERT_EQUAL(ledger_high(l), 104);
+    CU_ASSERT_EQUAL(ledger_max(l), 120);
+    ledger_totals t;
+    char lost[100], dup[100], ooo[100], ann[100];
+    ledger_close(l, 122, &t, lost, sizeof(lost), dup, sizeof(dup), ooo, sizeof(ooo), ann,
+                 sizeof(ann));
+    CU_ASSERT_EQUAL(t.generated, 22);
+    CU_ASSERT_EQUAL(t.received, 15);
+    CU_ASSERT_EQUAL(t.lost, 5);
+    CU_ASSERT_STRING_EQUAL(lost, "105-107,121-122");
+    CU_ASSERT_EQUAL(t.duplicated, 1);
+    CU_ASSERT_STRING_EQUAL(dup, "110");
+    CU_ASSERT_EQUAL(t.out_of_order, 1);
+    CU_ASSERT_STRING_EQUAL(ooo, "112");
+    CU_ASSERT_EQUAL(t.announced, 2);
+    CU_ASSERT_STRING_EQUAL(ann, "115-116");
+    /* a window that ends early leaves the rest outside, not lost */
+    ledger_close(l, 104, &t, NULL, 0, NULL, 0, NULL, 0, NULL, 0);
+    CU_ASSERT_EQUAL(t.lost, 0);
+    CU_ASSERT_EQUAL(t.beyond, 15 - 4);
+    /* a long list is cut and says how much is left out */
+    ledger *m = ledger_new("bot-1", 0);
+    for (long long q = 2; q <= 400; q += 2)
+        feed_seq(m, "bot-1", q);
+    char small[40];
+    ledger_close(m, 400, &t, small, sizeof(small), NULL, 0, NULL, 0, NULL, 0);
+    CU_ASSERT_EQUAL(t.lost, 200);
+    CU_ASSERT_PTR_NOT_NULL(strstr(small, "...(+"));
+    ledger_free(m);
+    ledger_free(l);
+}
+
+/* ---- the scenarios against faulty peers ------------------------------------------ */
+
+typedef check_result (*check_fn)(const suite_ctx *, char *, size_t);
+
+/* Runs check on a fresh native environment whose dashboard and bot are
+ * faulty-peer with fault; the result, message in msg. */
+static check_result run(const char *fault, check_fn check, char *msg, size_t len)
+{
+    char dir[64], bindir[128], path[PATH_MAX], real[PATH_MAX], peer[PATH_MAX], err[1024];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(testkit_mkdtemp(dir, sizeof(dir), "wsb-fault-faulty"));
+    snprintf(bindir, sizeof(bindir), "%s/bin", dir);
+    CU_ASSERT_EQUAL_FATAL(mkdir(bindir, 0777), 0);
+    char rb[PATH_MAX + 32];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(testkit_bin_path("", rb, sizeof(rb)), real));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(
+        realpath(testkit_test_bin_path("faulty-peer", rb, sizeof(rb)), peer));
+    static const char *const names[] = {"wsb-dashboard", "wsb-bot"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof(path), "%s/%s", bindir, names[i]);
+        CU_ASSERT_EQUAL(symlink(peer, path), 0);
+    }
+    snprintf(path, sizeof(path), "%s/wsb-faultproxy", bindir);
+    snprintf(rb, sizeof(rb), "%s/wsb-faultproxy", real);
+    CU_ASSERT_EQUAL(symlink(rb, path), 0);
+    setenv("WSB_FAULTY_PEER", fault, 1);
+    setenv("WSB_FAULTY_REAL_BIN", real, 1);
+    env_config cfg = {0};
+    cfg.results_dir = dir;
+    cfg.bin_dir = bindir;
+    cfg.schemas_dir = "schemas";
+    cfg.jwt_secret = SECRET;
+    cfg.bot_source = "bot-1";
+    cfg.bot_rate = 100;
+    cfg.bot_queue_size = 10000;
+    envdriver *d = envdriver_new(ENV_MODE_NATIVE, &cfg, err, sizeof(err));
+    if (!d) {
+        snprintf(msg, len, "native driver: %.900s", err);
+        testkit_rmtree(dir);
+        return CHECK_SKIP;
+    }
+    ctx.env = d;
+    ctx.results_dir = dir;
+    check_result r = check(&ctx, msg, len);
+    envdriver_free(d);
+    ctx.env = NULL;
+    fprintf(stderr, "\n      [%s] %s: %s\n", fault,
+            r == CHECK_PASS ? "PASS" : r == CHECK_FAIL ? "FAIL" : "SKIP", msg);
+    if (r != CHECK_SKIP)
+        testkit_rmtree(dir);
+    return r;
+}
+
+static void expect_fail(const char *fault, check_fn check, const char *words)
+{
+    char msg[1024] = "";
+    check_result r = run(fault, check, msg, sizeof(msg));
+    CU_ASSERT_EQUAL(r, CHECK_FAIL);
+    if (!strstr(msg, words)) {
+        fprintf(stderr, "      expected \"%s\" in: %s\n", words, msg);
+        CU_FAIL("the failure does not name the problem");
+    }
+}
+
+static void test_clean(void)
+{
+    char msg[1024];
+    CU_ASSERT_EQUAL(run("none", fault_tolerance_check_dashboard_crash, msg, sizeof(msg)),
+                    CHECK_PASS);
+    CU_ASSERT_EQUAL(run("none", fault_tolerance_check_network_partition, msg, sizeof(msg)),
+                    CHECK_PASS);
+    CU_ASSERT_EQUAL(
+        run("none", fault_tolerance_check_dashboard_offline_at_start, msg, sizeof(msg)),
+        CHECK_PASS);
+}
+
+static void test_lose_journal(void)
+{
+    expect_fail("lose_journal", fault_tolerance_check_dashboard_crash, "journal");
+}
+
+static void test_no_dead_link_detection(void)
+{
+    expect_fail("no_dead_link_detection", fault_tolerance_check_network_partition,
+                "never detected");
+}
+
+static void test_half_rate(void)
+{
+    expect_fail("half_rate", fault_tolerance_check_dashboard_offline_at_start, "trading loop");
+}
+
+static CU_TestInfo tests[] = {
+    {"ledger", test_ledger},
+    {"clean", test_clean},
+    {"lose_journal", test_lose_journal},
+    {"no_dead_link_detection", test_no_dead_link_detection},
+    {"half_rate", test_half_rate},
+    CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+    {"fault_faulty", NULL, NULL, NULL, NULL, tests},
+    CU_SUITE_INFO_NULL,
+};
+
+int main(int argc, char **argv)
+{
+    ctx.suite_name = "fault_tolerance";
+    ctx.profile.name = "short";
+    ctx.jwt_secret = SECRET;
+    ctx.bot_source = "bot-1";
+    return testkit_run(suites, argc > 1 ? argv[1] : NULL);
+}
