@@ -1079,7 +1079,10 @@ static void test_limits(void)
     testws_close(p);
     p = connect_as(&s, "publisher", "bot-l");
     read_welcome(p);
-    for (int i = 0; i < 5; i++)
+    /* 4 x 300 bytes crosses the 1024-byte limit with the last fragment sent:
+     * anything sent after the server's close would make its kernel answer
+     * with a reset, which can discard the close frame before we read it */
+    for (int i = 0; i < 4; i++)
         testws_send_frame(p, i ? TESTWS_OP_CONT : TESTWS_OP_TEXT, 0, big, 300);
     CU_ASSERT_EQUAL(testws_wait_close(p, WAIT_MS), 1009);
     testws_close(p);
