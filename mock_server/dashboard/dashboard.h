@@ -170,6 +170,8 @@ typedef struct dashboard {
 
     dashboard_source *sources;
     size_t nsources, sources_cap;
+    int *source_index;       /* open addressing by name hash: source index + 1, 0 empty */
+    size_t source_index_cap; /* a power of two, at least twice nsources */
 
     /* history ring: absolute indices [tail, head) are held */
     dashboard_item *ring;

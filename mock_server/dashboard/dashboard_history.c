@@ -83,6 +83,9 @@ void dashboard_history_free(dashboard *d)
     free(d->sources);
     d->sources = NULL;
     d->nsources = 0;
+    free(d->source_index);
+    d->source_index = NULL;
+    d->source_index_cap = 0;
     free(d->jbuf);
     d->jbuf = NULL;
     if (d->journal_fd >= 0)
@@ -90,12 +93,47 @@ void dashboard_history_free(dashboard *d)
     d->journal_fd = -1;
 }
 
+static size_t name_hash(const char *name)
+{
+    size_t h = 14695981039346656037u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211u;
+    return h;
+}
+
+/* The source_index slot of name: where it is, or the empty one it would take. */
+static size_t index_slot(const dashboard *d, const char *name)
+{
+    size_t mask = d->source_index_cap - 1, i = name_hash(name) & mask;
+    while (d->source_index[i] && strcmp(d->sources[d->source_index[i] - 1].name, name))
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* Keeps the index at least twice the sources: O(1) lookups, so a "from"
+ * map of 1,024 names costs 1,024 probes, not 1,024 scans of the table. */
+static int index_grow(dashboard *d)
+{
+    if (d->source_index_cap >= 2 * (d->nsources + 1))
+        return 0;
+    size_t cap = d->source_index_cap ? d->source_index_cap * 2 : 64;
+    int *idx = calloc(cap, sizeof(*idx));
+    if (!idx)
+        return -1;
+    free(d->source_index);
+    d->source_index = idx;
+    d->source_index_cap = cap;
+    for (size_t k = 0; k < d->nsources; k++)
+        d->source_index[index_slot(d, d->sources[k].name)] = (int)k + 1;
+    return 0;
+}
+
 int dashboard_source_find(const dashboard *d, const char *name)
 {
-    for (size_t i = 0; i < d->nsources; i++)
-        if (!strcmp(d->sources[i].name, name))
-            return (int)i;
-    return -1;
+    if (!d->source_index_cap)
+        return -1;
+    int v = d->source_index[index_slot(d, name)];
+    return v ? v - 1 : -1;
 }
 
 int dashboard_source_get(dashboard *d, const char *name)
@@ -103,7 +141,7 @@ int dashboard_source_get(dashboard *d, const char *name)
     int i = dashboard_source_find(d, name);
     if (i >= 0)
         return i;
-    if (strlen(name) >= DASHBOARD_NAME_MAX)
+    if (strlen(name) >= DASHBOARD_NAME_MAX || index_grow(d))
         return -1;
     if (d->nsources == d->sources_cap) {
         size_t cap = d->sources_cap ? d->sources_cap * 2 : 16;
@@ -116,6 +154,7 @@ int dashboard_source_get(dashboard *d, const char *name)
     dashboard_source *s = &d->sources[d->nsources];
     memset(s, 0, sizeof(*s));
     snprintf(s->name, sizeof(s->name), "%s", name);
+    d->source_index[index_slot(d, name)] = (int)d->nsources + 1;
     return (int)d->nsources++;
 }
 

@@ -4,8 +4,9 @@
  * probe (a fresh publisher and subscriber: publish, receive within a bound),
  * so "the server still serves others" is checked, not assumed:
  *   - unmasked client frames on both endpoints: close 1002 (RFC 6455 5.1);
- *   - "from" maps of 1,024 sources against a full 100,000-item history: a
- *     round trip on another connection stays fast while they are applied;
+ *   - "from" maps of 1,024 sources (4,096 names in all, the table's bound)
+ *     against a full 100,000-item history: a round trip on another
+ *     connection stays fast while they are applied;
  *   - a seq jump to 2^53: refused ("seq_jump"), later messages still count;
  *   - a command flood at one bot: refused ("rate"), the bot stays connected;
  *   - slowloris: 300 half-sent handshakes, a fresh client served within 2 s,
@@ -220,7 +221,8 @@ static void *from_attacker(void *arg)
     for (int k = 0; k < a->frames; k++) {
         size_t n = (size_t)snprintf(f, cap, "{\"type\":\"subscribe\",\"from\":{");
         for (int i = 0; i < FROM_SOURCES; i++)
-            n += (size_t)snprintf(f + n, cap - n, "%s\"h-%04d\":%d", i ? "," : "", i, k);
+            n += (size_t)snprintf(f + n, cap - n, "%s\"h-%04d\":%d", i ? "," : "",
+                                  (k % 4) * FROM_SOURCES + i, k); /* 4,096 names in all */
         n += (size_t)snprintf(f + n, cap - n, "}}");
         if (testws_send_frame(a->t, TESTWS_OP_TEXT, 1, f, n))
             break;
