@@ -31,7 +31,11 @@
 static dashboard_subpos *sub_pos(dashboard *d, dashboard_conn *c, uint32_t src)
 {
     if (src >= c->npos) {
+        /* geometric: a "from" map adding 1,024 sources one by one must not
+         * copy the array 1,024 times */
         size_t n = d->nsources > src + 1 ? d->nsources : src + 1;
+        if (n < 2 * c->npos)
+            n = 2 * c->npos;
         dashboard_subpos *p = realloc(c->pos, n * sizeof(*p));
         if (!p)
             return NULL;
