@@ -26,12 +26,12 @@ enum { WIRE_OFF = 0, WIRE_REQUEST, WIRE_FRAMES };
 
 typedef struct wire_fd {
     uint8_t phase;
-    uint8_t crlf;            /* request: bytes of "\r\n\r\n" matched */
-    uint8_t hlen, hneed;     /* frames: header bytes held, needed */
+    uint8_t crlf;        /* request: bytes of "\r\n\r\n" matched */
+    uint8_t hlen, hneed; /* frames: header bytes held, needed */
     uint8_t hdr[14];
     uint8_t unmasked;
-    uint64_t payload_left;   /* frames: payload bytes still to skip */
-    uint64_t frame_bytes;    /* bytes seen since the request ended */
+    uint64_t payload_left; /* frames: payload bytes still to skip */
+    uint64_t frame_bytes;  /* bytes seen since the request ended */
 } wire_fd;
 
 static wire_fd *wire;
@@ -144,8 +144,7 @@ static void wire_feed(wire_fd *w, const uint8_t *p, size_t n)
 ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
     ssize_t n = recvfrom(fd, buf, len, flags, NULL, NULL);
-    if (n > 0 && !(flags & MSG_PEEK) && fd >= 0 && (size_t)fd < nwire &&
-        wire[fd].phase != WIRE_OFF)
+    if (n > 0 && !(flags & MSG_PEEK) && fd >= 0 && (size_t)fd < nwire && wire[fd].phase != WIRE_OFF)
         wire_feed(&wire[fd], buf, (size_t)n);
     return n;
 }

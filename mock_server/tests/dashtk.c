@@ -35,7 +35,6 @@ void dashtk_done(void)
     dashtk_contract = NULL;
 }
 
-
 int dashtk_server_start(server *s, const char *journal, ...)
 {
     char prog[256];
@@ -74,7 +73,6 @@ int dashtk_server_start(server *s, const char *journal, ...)
 
 /* ---- contract checks of what the server sends ---- */
 
-
 /* 1 when frame j passes the schema (name as for contract_check; "stream"
  * for envelopes); prints why not. */
 int dashtk_conforms(const char *name, const cJSON *j)
@@ -104,8 +102,8 @@ testws *dashtk_connect_as(server *s, const char *role, const char *sub)
     char *t = dashtk_token(role, sub);
     int st;
     char err[256];
-    testws *c = testws_connect(s->port, !strcmp(role, "publisher") ? "/ws" : "/ws/stream", t, DASHTK_WAIT_MS,
-                         &st, err, sizeof err);
+    testws *c = testws_connect(s->port, !strcmp(role, "publisher") ? "/ws" : "/ws/stream", t,
+                               DASHTK_WAIT_MS, &st, err, sizeof err);
     if (!c)
         fprintf(stderr, "connect %s %s: %d %s\n", role, sub, st, err);
     free(t);
@@ -132,8 +130,7 @@ cJSON *dashtk_recv_json(testws *c, int timeout_ms)
     return cJSON_ParseWithLength(p, n);
 }
 
-void dashtk_envelope_text(char *buf, size_t cap, const char *src, long long seq,
-                          const char *symbol)
+void dashtk_envelope_text(char *buf, size_t cap, const char *src, long long seq, const char *symbol)
 {
     snprintf(buf, cap,
              "{\"v\":1,\"type\":\"market_data\",\"source\":\"%s\",\"seq\":%lld,\"ts_us\":%lld,"
@@ -231,7 +228,7 @@ testws *dashtk_subscribe(server *s, const char *name, const char *frame)
 int dashtk_sub_sync(testws *sub)
 {
     if (!sub || testws_send_text(sub, "{\"type\":\"command\",\"target\":\"nobody-sync\","
-                                   "\"command_id\":\"sync\",\"name\":\"sync\"}"))
+                                      "\"command_id\":\"sync\",\"name\":\"sync\"}"))
         return 0;
     cJSON *j = dashtk_recv_json(sub, DASHTK_WAIT_MS);
     int ok = j && !strcmp(wjson_str(j, "type", ""), "error") &&

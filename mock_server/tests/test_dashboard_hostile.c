@@ -63,7 +63,8 @@ static long long probe(server *s)
         cJSON *j = dashtk_recv_json(sub, (int)(PROBE_MS - (wclock_mono_ms() - t0)) + 1);
         if (!j)
             break;
-        int hit = !strcmp(wjson_str(j, "source", ""), pubname) && wjson_int(j, "seq", -1) == last + 1;
+        int hit =
+            !strcmp(wjson_str(j, "source", ""), pubname) && wjson_int(j, "seq", -1) == last + 1;
         cJSON_Delete(j);
         if (hit) {
             took = wclock_mono_ms() - t0;
@@ -206,8 +207,8 @@ static void test_unmasked(void)
 typedef struct attack {
     testws *t;
     int frames;
-    int sent;      /* frames written */
-    int synced;    /* the server answered after the last of them */
+    int sent;   /* frames written */
+    int synced; /* the server answered after the last of them */
     int64_t done_ms;
 } attack;
 
@@ -298,8 +299,8 @@ static void test_from_map(void)
     CU_ASSERT_EQUAL(a.sent, FROM_FRAMES);
     CU_ASSERT(a.synced);
     CU_ASSERT_EQUAL(fails, 0);
-    CU_ASSERT(worst < 150);                     /* the loop never stalls long */
-    CU_ASSERT(a.done_ms - start < 1500);        /* nor does the attack cost much in all */
+    CU_ASSERT(worst < 150);              /* the loop never stalls long */
+    CU_ASSERT(a.done_ms - start < 1500); /* nor does the attack cost much in all */
     testws_close(watch);
     testws_close(evil);
     testws_close(p);
@@ -529,8 +530,8 @@ static void test_journal_failing(void)
 {
     server s;
     /* /dev/full: every write fails (ENOSPC); the buffer's bound is set low.
-     * (200,000 bytes: at least two largest messages.) Given through the environment so that an older server, which lacks
-     * the flag, still starts (and shows its old behaviour). */
+     * (200,000 bytes: at least two largest messages.) Given through the environment so that an
+     * older server, which lacks the flag, still starts (and shows its old behaviour). */
     setenv("DASHBOARD_JOURNAL_BUFFER_MAX", "200000", 1);
     int rc = dashtk_server_start(&s, "/dev/full", "--fsync-ms", "2", NULL);
     unsetenv("DASHBOARD_JOURNAL_BUFFER_MAX");
@@ -582,7 +583,8 @@ static void test_journal_failing(void)
     CU_ASSERT_FATAL(q != NULL);
     CU_ASSERT_EQUAL(dashtk_read_welcome(q), 0);
     int64_t t0 = wclock_mono_ms();
-    CU_ASSERT(dashtk_publish(q, "bot-s2", 1, "BTC-USD") == 0 && wait_error(q, "store", NULL, PROBE_MS));
+    CU_ASSERT(dashtk_publish(q, "bot-s2", 1, "BTC-USD") == 0 &&
+              wait_error(q, "store", NULL, PROBE_MS));
     printf("    a fresh publisher told \"store\" in %lld ms\n", (long long)(wclock_mono_ms() - t0));
     testws_close(q);
     spawn_stop(&s, SIGKILL, 2000);
