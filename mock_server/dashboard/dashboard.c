@@ -8,14 +8,14 @@
  * binary (1003), nesting and rate limits are ours. Publishers' envelopes are
  * validated once, deduplicated and pushed to the history; everything sent is
  * laid out as ready frames and written with one lws_write(LWS_WRITE_RAW) per
- * writable callback. One sweeping timer does idle and ping checks. */
+ * writable callback. One sweeping timer does idle, ping and message-time
+ * checks. Handshakes are bounded in time and number (slowloris). */
 #include "dashboard.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
 
 #include "envelope.h"
@@ -88,8 +88,10 @@ void dashboard_conn_error(dashboard *d, dashboard_conn *c, int64_t seq, const ch
     if (!o)
         return;
     cJSON_AddStringToObject(o, "type", "error");
-    if (seq > 0)
-        cJSON_AddNumberToObject(o, "seq", (double)seq);
+    char num[24];
+    snprintf(num, sizeof num, "%lld", (long long)seq);
+    if (seq > 0) /* raw: cJSON prints 2^53 as 9.00719925474099e+15 */
+        cJSON_AddRawToObject(o, "seq", num);
     else
         cJSON_AddNullToObject(o, "seq");
     cJSON_AddStringToObject(o, "code", code);
@@ -219,6 +221,7 @@ static int serve_http(dashboard *d, struct lws *wsi, const char *uri)
     free(body);
     if (rc)
         return -1;
+    dashboard_wire_http_done(lws_get_socket_fd(wsi));
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -329,6 +332,8 @@ static void established(dashboard *d, struct lws *wsi, dashboard_conn *c)
     c->last_rx_us = wclock_real_us();
     c->tokens = d->cfg.rate_limit > 1.0 ? d->cfg.rate_limit : 1.0;
     c->tokens_us = c->last_rx_us;
+    c->cmd_tokens = d->cfg.command_rate > 1.0 ? d->cfg.command_rate : 1.0;
+    c->cmd_tokens_us = c->last_rx_us;
     c->acked_sent = -1;
     c->src = -1;
     if (c->role == DASHBOARD_ROLE_PUBLISHER) {
@@ -388,161 +393,22 @@ static void closed(dashboard *d, dashboard_conn *c)
     c->wsi = NULL;
 }
 
-/* ---- publishers ---- */
+/* ---- rate limits ---- */
 
-/* Wakes every subscriber (and publishers owed an ack) for what was pushed. */
-static void wake_all(dashboard *d)
+int dashboard_bucket_take(double *tokens, int64_t *tokens_us, double rate)
 {
-    d->woken_head = d->head;
-    d->last_wake_us = wclock_real_us();
-    dashboard_sub_after_push(d);
-    for (dashboard_conn *p = d->publishers; p; p = p->next)
-        if (p->src >= 0 && (p->ack_wanted || d->sources[p->src].durable_seq > p->acked_sent))
-            dashboard_request_write(p);
-}
-
-static void wake_cb(lws_sorted_usec_list_t *sul)
-{
-    dashboard *d = lws_container_of(sul, dashboard, sul_wake);
-    d->wake_scheduled = 0;
-    if (d->head != d->woken_head)
-        wake_all(d);
-}
-
-/* Called after each publisher message. lws reads at most the rx buffer
- * (512 bytes) per poll round; waking 100 subscribers each round would cost
- * one write per message per subscriber. So while the publisher's socket
- * still holds unread bytes, wake-ups wait (at most WAKE_BATCH items or
- * WAKE_MAX_US), and every subscriber then gets the whole batch in one write. */
-static void publisher_settle(dashboard *d, dashboard_conn *c)
-{
-    int unread = 0;
-    if (ioctl(lws_get_socket_fd(c->wsi), FIONREAD, &unread) != 0)
-        unread = 0;
-    if (unread == 0 || d->head - d->woken_head >= DASHBOARD_WAKE_BATCH ||
-        wclock_real_us() - d->last_wake_us >= DASHBOARD_WAKE_MAX_US) {
-        wake_all(d);
-        return;
-    }
-    if (!d->wake_scheduled) {
-        d->wake_scheduled = 1;
-        lws_sul_schedule(d->ctx, 0, &d->sul_wake, wake_cb, DASHBOARD_WAKE_MAX_US);
-    }
-}
-
-static int rate_ok(dashboard *d, dashboard_conn *c)
-{
-    if (d->cfg.rate_limit <= 0)
-        return 1;
     int64_t t = wclock_real_us();
     /* the bucket holds a second's worth, and at least one message (a rate
      * under 1/s would otherwise never reach a whole token) */
-    double burst = d->cfg.rate_limit > 1.0 ? d->cfg.rate_limit : 1.0;
-    c->tokens += (double)(t - c->tokens_us) * d->cfg.rate_limit / 1e6;
-    c->tokens_us = t;
-    if (c->tokens > burst)
-        c->tokens = burst;
-    if (c->tokens < 1.0)
+    double burst = rate > 1.0 ? rate : 1.0;
+    *tokens += (double)(t - *tokens_us) * rate / 1e6;
+    *tokens_us = t;
+    if (*tokens > burst)
+        *tokens = burst;
+    if (*tokens < 1.0)
         return 0;
-    c->tokens -= 1.0;
+    *tokens -= 1.0;
     return 1;
-}
-
-static int64_t peek_seq(const cJSON *root)
-{
-    int64_t seq = 0;
-    if (!wjson_get_int64(cJSON_GetObjectItemCaseSensitive(root, "seq"), &seq) || seq < 1)
-        return 0;
-    return seq;
-}
-
-static void pub_message(dashboard *d, dashboard_conn *c, const char *text, size_t len)
-{
-    char err[200];
-    dashboard_source *s = &d->sources[c->src];
-
-    cJSON *root = wjson_parse(text, len, d->cfg.max_depth, err, sizeof err);
-    if (!root) {
-        s->invalid++;
-        if (strstr(err, "nesting"))
-            d->st.refused_too_deep++;
-        else
-            d->st.refused_invalid++;
-        dashboard_conn_error(d, c, 0, strstr(err, "duplicate key") ? "duplicate_key" : "json", err);
-        return;
-    }
-    if (contract_check_envelope(d->contract, root, err, sizeof err) != 0) {
-        s->invalid++;
-        d->st.refused_invalid++;
-        dashboard_conn_error(d, c, peek_seq(root),
-                             strstr(err, "unknown message type") ? "unknown_type" : "schema", err);
-        cJSON_Delete(root);
-        return;
-    }
-    envelope e;
-    if (envelope_decode(root, &e, err, sizeof err) != 0) {
-        s->invalid++;
-        d->st.refused_invalid++;
-        dashboard_conn_error(d, c, peek_seq(root), "schema", err);
-        cJSON_Delete(root);
-        return;
-    }
-    if (strcmp(e.source, c->name) != 0) {
-        s->invalid++;
-        d->st.refused_invalid++;
-        snprintf(err, sizeof err, "/source: \"%.64s\" is not this connection's source \"%s\"",
-                 e.source, c->name);
-        dashboard_conn_error(d, c, e.seq, "source", err);
-        cJSON_Delete(root);
-        return;
-    }
-    if (e.seq <= s->last_seq) {
-        s->duplicates++;
-        c->ack_wanted = 1;
-        cJSON_Delete(root);
-        publisher_settle(d, c);
-        return;
-    }
-    if (e.seq > s->last_seq + 1) {
-        char gap[200];
-        int64_t from = s->last_seq + 1, to = e.seq - 1;
-        int n = snprintf(gap, sizeof gap,
-                         "{\"type\":\"gap\",\"source\":\"%s\",\"from\":%lld,\"to\":%lld,"
-                         "\"reason\":\"seq_jump\"}",
-                         s->name, (long long)from, (long long)to);
-        s->gaps++;
-        s->gap_messages += (uint64_t)(to - from + 1);
-        wlog_info("source %s: seq jump, gap %lld..%lld", s->name, (long long)from, (long long)to);
-        dashboard_history_push(d, c->src, -1, to, from, NULL, gap, (size_t)n);
-        s->last_seq = to;
-    }
-
-    /* the stream frame: the envelope as published, relay_us appended */
-    const cJSON *sym = cJSON_GetObjectItemCaseSensitive(e.data, "symbol");
-    char symbol[DASHBOARD_SYMBOL_MAX] = "";
-    if (cJSON_IsString(sym))
-        snprintf(symbol, sizeof symbol, "%s", sym->valuestring);
-    size_t end = len;
-    while (end > 0 && text[end - 1] != '}')
-        end--;
-    char *payload = malloc(end + 40);
-    if (!payload || end == 0) {
-        free(payload);
-        cJSON_Delete(root);
-        return;
-    }
-    memcpy(payload, text, end - 1);
-    int tail = snprintf(payload + end - 1, 40, ",\"relay_us\":%lld}", (long long)wclock_real_us());
-    s->last_seq = e.seq;
-    s->received++;
-    d->st.received++;
-    dashboard_history_push(d, c->src, contract_type_index(e.type), e.seq, 0, symbol, payload,
-                           end - 1 + (size_t)tail);
-    free(payload);
-    cJSON_Delete(root);
-    if (d->journal_fd < 0)
-        s->durable_seq = s->last_seq; /* acked at the next wake-up */
-    publisher_settle(d, c);
 }
 
 size_t dashboard_out_fill(dashboard_conn *c, uint8_t *buf, size_t cap, int *more)
@@ -566,26 +432,6 @@ size_t dashboard_out_fill(dashboard_conn *c, uint8_t *buf, size_t cap, int *more
     return n;
 }
 
-/* Fills a publisher's batch: private frames, then the cumulative ack. */
-static size_t pub_fill(dashboard *d, dashboard_conn *c, uint8_t *buf, size_t cap, int *more)
-{
-    size_t n = dashboard_out_fill(c, buf, cap, more);
-    if (*more)
-        return n;
-    if (c->src >= 0) {
-        int64_t dur = d->sources[c->src].durable_seq;
-        if (dur > c->acked_sent || c->ack_wanted) {
-            char ack[64];
-            int m = snprintf(ack, sizeof ack, "{\"type\":\"ack\",\"seq\":%lld}", (long long)dur);
-            n += dashboard_frame_header(buf + n, (size_t)m, 1);
-            memcpy(buf + n, ack, (size_t)m);
-            n += (size_t)m;
-            c->acked_sent = dur;
-            c->ack_wanted = 0;
-        }
-    }
-    return n;
-}
 
 /* ---- receive ---- */
 
@@ -603,14 +449,15 @@ static int message(dashboard *d, dashboard_conn *c, struct lws *wsi, const char 
             d->sources[c->src].invalid++;
         return close_now(wsi, 1007, "invalid UTF-8");
     }
-    if (!rate_ok(d, c)) {
+    if (d->cfg.rate_limit > 0 && !dashboard_bucket_take(&c->tokens, &c->tokens_us,
+                                                         d->cfg.rate_limit)) {
         d->st.refused_rate++;
         dashboard_conn_error(d, c, 0, "rate", "message rate limit exceeded");
         dashboard_conn_close(c, 1008, "rate limit");
         return 0;
     }
     if (c->role == DASHBOARD_ROLE_PUBLISHER)
-        pub_message(d, c, text, len);
+        dashboard_pub_message(d, c, text, len);
     else
         dashboard_sub_message(d, c, text, len);
     return 0;
@@ -620,8 +467,10 @@ static int receive(dashboard *d, dashboard_conn *c, struct lws *wsi, const char 
 {
     if (c->close_code)
         return 0; /* closing: input is ignored */
-    c->last_rx_us = wclock_real_us();
-    c->ping_due = 0;
+    if (dashboard_wire_unmasked(lws_get_socket_fd(wsi))) {
+        d->st.refused_unmasked++;
+        return close_now(wsi, 1002, "client frames must be masked");
+    }
     int first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
     size_t remain = lws_remaining_packet_payload(wsi);
     if (first && !c->rx_len)
@@ -636,11 +485,21 @@ static int receive(dashboard *d, dashboard_conn *c, struct lws *wsi, const char 
             d->sources[c->src].invalid++;
         return close_now(wsi, 1009, "message too big");
     }
+    if (final && !remain) {
+        /* the idle timer counts complete messages: a message dripped a
+         * byte at a time keeps nothing alive (and has --message-timeout) */
+        c->last_rx_us = wclock_real_us();
+        c->ping_due = 0;
+        c->partial_since_us = 0;
+    } else if (!c->partial_since_us) {
+        c->partial_since_us = wclock_real_us();
+    }
     if (!c->rx_len && final && !remain)
         return message(d, c, wsi, in, len); /* whole message in one piece */
     if (c->rx_len + len > c->rx_cap) {
+        /* grown as bytes come, not as the header promises */
         size_t cap = c->rx_cap ? c->rx_cap : 1024;
-        while (cap < c->rx_len + len + remain)
+        while (cap < c->rx_len + len)
             cap *= 2;
         if (cap > d->cfg.max_message)
             cap = d->cfg.max_message;
@@ -679,7 +538,7 @@ static int writeable(dashboard *d, dashboard_conn *c, struct lws *wsi)
     }
     size_t n = c->role == DASHBOARD_ROLE_SUBSCRIBER
                    ? dashboard_sub_fill(d, c, buf, DASHBOARD_WRITE_CAP, &more)
-                   : pub_fill(d, c, buf, DASHBOARD_WRITE_CAP, &more);
+                   : dashboard_pub_fill(d, c, buf, DASHBOARD_WRITE_CAP, &more);
     if (c->ping_due == 1) {
         /* a ping with a payload: lws 4.1.6 does not report empty pongs */
         buf[n++] = 0x89;
@@ -707,6 +566,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     dashboard_conn *c = user;
 
     switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        dashboard_wire_accepted((int)(lws_intptr_t)in); /* in: the accepted fd */
+        break;
     case LWS_CALLBACK_HTTP:
         return serve_http(d, wsi, in ? (const char *)in : "");
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
@@ -735,6 +597,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return receive(d, c, wsi, in, len);
     case LWS_CALLBACK_RECEIVE_PONG:
         if (c && c->established) {
+            if (dashboard_wire_unmasked(lws_get_socket_fd(wsi))) {
+                d->st.refused_unmasked++;
+                return close_now(wsi, 1002, "client frames must be masked");
+            }
             c->last_rx_us = wclock_real_us();
             c->ping_due = 0;
         }
@@ -766,32 +632,54 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-/* One timer for every connection: idle timeouts and pings. */
+/* One connection's turn in the sweep at time t. */
+static void sweep_conn(dashboard *d, dashboard_conn *c, int64_t t, int unmasked)
+{
+    const char *role = c->role == DASHBOARD_ROLE_PUBLISHER ? "publisher" : "subscriber";
+    int64_t idle = (int64_t)d->cfg.idle_timeout_s * 1000000;
+    int64_t msg_max = (int64_t)d->cfg.message_timeout_s * 1000000;
+    if (c->close_code)
+        return;
+    if (unmasked && c->wsi && dashboard_wire_unmasked(lws_get_socket_fd(c->wsi))) {
+        /* an unmasked control frame (ping, pong) reaches no RECEIVE */
+        d->st.refused_unmasked++;
+        dashboard_conn_close(c, 1002, "client frames must be masked");
+        return;
+    }
+    if (msg_max > 0 && c->partial_since_us && t - c->partial_since_us > msg_max) {
+        d->st.refused_stalled++;
+        wlog_info("%s %s: a message started %llds ago is not complete, closing", role, c->name,
+                  (long long)((t - c->partial_since_us) / 1000000));
+        dashboard_conn_close(c, 1008, "message not completed in time");
+        return;
+    }
+    if (idle <= 0)
+        return;
+    int64_t quiet = t - c->last_rx_us;
+    if (quiet > idle) {
+        d->st.refused_idle++;
+        wlog_info("%s %s: idle for %llds, closing", role, c->name, (long long)(quiet / 1000000));
+        dashboard_conn_close(c, 1001, "idle timeout");
+    } else if (quiet > idle / 2 && !c->ping_due) {
+        c->ping_due = 1;
+        dashboard_request_write(c);
+    }
+}
+
+/* One timer for every connection: idle timeouts, pings, messages that do
+ * not complete, unmasked control frames. */
 static void sweep_cb(lws_sorted_usec_list_t *sul)
 {
     dashboard *d = lws_container_of(sul, dashboard, sul_sweep);
     if (dashboard_stop_requested && !d->shutting_down)
         dashboard_begin_shutdown(d);
-    int64_t idle = (int64_t)d->cfg.idle_timeout_s * 1000000;
-    if (idle > 0) {
+    int unmasked = dashboard_wire_take_flagged() > 0;
+    if (d->cfg.idle_timeout_s > 0 || d->cfg.message_timeout_s > 0 || unmasked) {
         int64_t t = wclock_real_us();
         dashboard_conn *lists[2] = {d->publishers, d->subscribers};
-        for (int l = 0; l < 2; l++) {
-            for (dashboard_conn *c = lists[l]; c; c = c->next) {
-                if (c->close_code)
-                    continue;
-                int64_t quiet = t - c->last_rx_us;
-                if (quiet > idle) {
-                    d->st.refused_idle++;
-                    wlog_info("%s %s: idle for %llds, closing", l ? "subscriber" : "publisher",
-                              c->name, (long long)(quiet / 1000000));
-                    dashboard_conn_close(c, 1001, "idle timeout");
-                } else if (quiet > idle / 2 && !c->ping_due) {
-                    c->ping_due = 1;
-                    dashboard_request_write(c);
-                }
-            }
-        }
+        for (int l = 0; l < 2; l++)
+            for (dashboard_conn *c = lists[l]; c; c = c->next)
+                sweep_conn(d, c, t, unmasked);
     }
     lws_sul_schedule(d->ctx, 0, &d->sul_sweep, sweep_cb, SWEEP_US);
 }
@@ -855,7 +743,12 @@ int dashboard_start(dashboard *d, char *err, size_t errlen)
     static const lws_retry_bo_t no_validity = {.secs_since_valid_ping = 0,
                                                .secs_since_valid_hangup = 0};
     info.retry_and_idle_policy = &no_validity;
-    info.max_http_header_pool = 64;
+    /* Slow or stalled handshakes (slowloris): each holds one of
+     * HANDSHAKE_MAX header tables at most handshake_timeout_s seconds from
+     * its first byte (lws's PENDING_TIMEOUT_HOLDING_AH, not reset by more
+     * bytes); connections past HANDSHAKE_MAX wait, unread, for a table. */
+    info.max_http_header_pool = DASHBOARD_HANDSHAKE_MAX;
+    info.timeout_secs_ah_idle = (unsigned)d->cfg.handshake_timeout_s;
     if (d->cfg.use_libev) {
         /* lws's own loop poll()s every fd each round: O(connections) per
          * event, which 19,000 idle subscribers make the whole cost */
@@ -933,4 +826,5 @@ void dashboard_destroy(dashboard *d)
     d->contract = NULL;
     free(d->scratch);
     d->scratch = NULL;
+    dashboard_wire_free();
 }

@@ -2,7 +2,9 @@
  * modules (not a public API):
  *   dashboard_main.c     flags, --help, signals, the service loop
  *   dashboard.c          lws context, the one ws protocol, handshake auth,
- *                        rx reassembly and limits, publishers, HTTP endpoints
+ *                        rx reassembly and limits, HTTP endpoints, the sweep
+ *   dashboard_pub.c      publishers: validation, dedup, seq jumps, acks
+ *   dashboard_wire.c     the client frames' mask bit (lws does not check it)
  *   dashboard_history.c  sources, the history ring, the append-only journal
  *   dashboard_sub.c      subscribers: filters, replay, fan-out, slow consumers
  *   dashboard_status.c   /api/websocket/status JSON and /metrics text
@@ -33,6 +35,10 @@
 #define DASHBOARD_WAKE_BATCH 512     /* items pushed before subscribers are woken regardless */
 #define DASHBOARD_WAKE_MAX_US 1000   /* longest a wake-up is deferred */
 #define DASHBOARD_TX_PACKET (1024 * 1024) /* largest single socket write lws attempts */
+#define DASHBOARD_HANDSHAKE_MAX 1024 /* handshakes parsed at once (lws header tables); more wait */
+#define DASHBOARD_COMMANDS_QUEUED (DASHBOARD_OUT_MAX / 4) /* frames queued for a publisher
+                                        before a command for it is refused ("busy") */
+#define DASHBOARD_NO_ITEM UINT64_MAX /* "none" for ring indices */
 
 enum dashboard_slow_policy { DASHBOARD_SLOW_DISCONNECT = 0, DASHBOARD_SLOW_DROP = 1 };
 enum dashboard_role { DASHBOARD_ROLE_NONE = 0, DASHBOARD_ROLE_PUBLISHER, DASHBOARD_ROLE_SUBSCRIBER };
@@ -54,6 +60,11 @@ typedef struct dashboard_config {
     int max_depth;           /* JSON nesting limit */
     int shutdown_ms;         /* bound on the SIGTERM drain */
     int use_libev;           /* epoll through lws's libev plugin, else lws's poll() loop */
+    int64_t max_seq_jump;    /* seqs a message may skip (a gap); more: error seq_jump; 0 = any */
+    double command_rate;     /* commands/s per subscriber, 0 = unlimited; more: error rate */
+    size_t journal_buffer_max; /* bytes buffered for the journal; more: error store */
+    int message_timeout_s;   /* a started message must be complete within S s; 0 = never */
+    int handshake_timeout_s; /* a handshake must be complete within S s */
 } dashboard_config;
 
 /* One history entry: an accepted envelope (as a stream frame) or a gap. */
@@ -64,6 +75,7 @@ typedef struct dashboard_item {
     int type;                /* contract type index; -1 for a gap notice */
     int64_t seq;             /* the seq; for a gap its upper bound */
     int64_t gap_from;        /* gaps only */
+    uint64_t next_same;      /* ring index of the next item of the same source, or NO_ITEM */
     char symbol[DASHBOARD_SYMBOL_MAX]; /* data.symbol or "" */
 } dashboard_item;
 
@@ -75,6 +87,10 @@ typedef struct dashboard_source {
     int64_t durable_seq;     /* highest seq written and synced */
     uint64_t received, duplicates, gaps, gap_messages, invalid;
     int seen;                /* a publisher used it (or the journal holds it) */
+    uint64_t held;           /* its items in the ring */
+    uint64_t first_idx, last_idx; /* ring indices of its oldest and newest (when held) */
+    int store_refused;       /* its next seq was refused "store": nothing later is taken
+                                before it (a jump would make it a gap, a loss) */
     struct dashboard_conn *publisher; /* the connected publisher, for commands */
 } dashboard_source;
 
@@ -104,7 +120,8 @@ typedef struct dashboard_conn {
     size_t rx_len, rx_cap;
     int rx_binary;
 
-    int64_t last_rx_us;
+    int64_t last_rx_us;      /* last complete message or pong */
+    int64_t partial_since_us; /* a message is being received since; 0 none */
     int ping_due;
     double tokens;           /* rate limit bucket */
     int64_t tokens_us;
@@ -127,6 +144,8 @@ typedef struct dashboard_conn {
     char (*symbols)[DASHBOARD_SYMBOL_MAX];
     size_t nsymbols;
     uint64_t delivered_count;
+    double cmd_tokens;       /* command rate bucket */
+    int64_t cmd_tokens_us;
 } dashboard_conn;
 
 typedef struct dashboard_stats {
@@ -135,6 +154,10 @@ typedef struct dashboard_stats {
     uint64_t refused_auth, refused_forbidden, refused_max_conn, refused_too_large,
         refused_bad_utf8, refused_binary, refused_too_deep, refused_rate, refused_idle,
         refused_invalid;
+    uint64_t refused_unmasked, refused_seq_jump, refused_commands, refused_store,
+        refused_stalled;
+    uint64_t journal_write_errors;
+    int journal_failing;     /* the last journal write failed */
 } dashboard_stats;
 
 typedef struct dashboard {
@@ -147,6 +170,8 @@ typedef struct dashboard {
 
     dashboard_source *sources;
     size_t nsources, sources_cap;
+    int *source_index;       /* open addressing by name hash: source index + 1, 0 empty */
+    size_t source_index_cap; /* a power of two, at least twice nsources */
 
     /* history ring: absolute indices [tail, head) are held */
     dashboard_item *ring;
@@ -207,6 +232,31 @@ void dashboard_request_write(dashboard_conn *c);
 size_t dashboard_out_fill(dashboard_conn *c, uint8_t *buf, size_t cap, int *more);
 /* Writes a server (unmasked) ws text frame header for len bytes; returns its size (2, 4 or 10). */
 size_t dashboard_frame_header(uint8_t *hdr, size_t len, int opcode);
+/* A token bucket of rate per second holding a second's worth (at least one):
+ * 1 when a token was taken, 0 when empty. */
+int dashboard_bucket_take(double *tokens, int64_t *tokens_us, double rate);
+
+/* ---- dashboard_pub.c ---- */
+/* A complete text message from publisher c. */
+void dashboard_pub_message(dashboard *d, dashboard_conn *c, const char *text, size_t len);
+/* Fills a publisher's batch: private frames, then the cumulative ack. */
+size_t dashboard_pub_fill(dashboard *d, dashboard_conn *c, uint8_t *buf, size_t cap, int *more);
+
+/* ---- dashboard_wire.c ---- */
+/* lws 4.1.6 accepts unmasked client frames (RFC 6455 5.1 says the server
+ * must close the connection). It reads every plain socket with recv(), which
+ * dashboard_wire.c interposes to follow each connection's frame headers.
+ * Starts following fd (a connection just accepted): its request, then frames. */
+void dashboard_wire_accepted(int fd);
+/* A plain HTTP request on fd was answered: the next bytes are a request
+ * again (if bytes beyond it were read already, fd is no longer judged). */
+void dashboard_wire_http_done(int fd);
+/* 1 when fd's peer sent an unmasked frame since it was accepted. */
+int dashboard_wire_unmasked(int fd);
+/* Connections that sent an unmasked frame since the last call (and reset the count). */
+unsigned dashboard_wire_take_flagged(void);
+/* Frees the table (at exit). */
+void dashboard_wire_free(void);
 
 /* ---- dashboard_history.c ---- */
 int dashboard_history_init(dashboard *d, char *err, size_t errlen);
@@ -218,15 +268,19 @@ uint64_t dashboard_ring_tail(const dashboard *d);
 dashboard_item *dashboard_ring_at(dashboard *d, uint64_t idx);
 /* Appends a stream payload (JSON text, not framed) as the newest item:
  * frames it, lets subscribers react before the oldest item is overwritten
- * and journals it. Waking the subscribers is the caller's (dashboard.c
+ * and journals it. Waking the subscribers is the caller's (dashboard_pub.c
  * batches wake-ups while the publisher's socket has more to read).
- * 0 or -1 (allocation). */
+ * 0, or with nothing changed -1 (no memory) or DASHBOARD_PUSH_JOURNAL_FULL
+ * (the journal buffer is at --journal-buffer-max: its writes keep failing). */
+#define DASHBOARD_PUSH_JOURNAL_FULL (-2)
 int dashboard_history_push(dashboard *d, int src, int type, int64_t seq, int64_t gap_from,
                            const char *symbol, const char *payload, size_t len);
 /* Replays the journal into the ring and sources (at start). */
 int dashboard_journal_open(dashboard *d, char *err, size_t errlen);
 /* Writes buffered records, fsyncs, marks sources durable and wakes their publishers. */
 void dashboard_journal_flush(dashboard *d, int sync);
+/* Ring index of the oldest item of source src, or DASHBOARD_NO_ITEM: O(1). */
+uint64_t dashboard_source_first(const dashboard *d, int src);
 
 /* ---- dashboard_sub.c ---- */
 /* A complete text message from a subscriber. */

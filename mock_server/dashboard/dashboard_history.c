@@ -83,6 +83,9 @@ void dashboard_history_free(dashboard *d)
     free(d->sources);
     d->sources = NULL;
     d->nsources = 0;
+    free(d->source_index);
+    d->source_index = NULL;
+    d->source_index_cap = 0;
     free(d->jbuf);
     d->jbuf = NULL;
     if (d->journal_fd >= 0)
@@ -90,12 +93,47 @@ void dashboard_history_free(dashboard *d)
     d->journal_fd = -1;
 }
 
+static size_t name_hash(const char *name)
+{
+    size_t h = 14695981039346656037u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211u;
+    return h;
+}
+
+/* The source_index slot of name: where it is, or the empty one it would take. */
+static size_t index_slot(const dashboard *d, const char *name)
+{
+    size_t mask = d->source_index_cap - 1, i = name_hash(name) & mask;
+    while (d->source_index[i] && strcmp(d->sources[d->source_index[i] - 1].name, name))
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* Keeps the index at least twice the sources: O(1) lookups, so a "from"
+ * map of 1,024 names costs 1,024 probes, not 1,024 scans of the table. */
+static int index_grow(dashboard *d)
+{
+    if (d->source_index_cap >= 2 * (d->nsources + 1))
+        return 0;
+    size_t cap = d->source_index_cap ? d->source_index_cap * 2 : 64;
+    int *idx = calloc(cap, sizeof(*idx));
+    if (!idx)
+        return -1;
+    free(d->source_index);
+    d->source_index = idx;
+    d->source_index_cap = cap;
+    for (size_t k = 0; k < d->nsources; k++)
+        d->source_index[index_slot(d, d->sources[k].name)] = (int)k + 1;
+    return 0;
+}
+
 int dashboard_source_find(const dashboard *d, const char *name)
 {
-    for (size_t i = 0; i < d->nsources; i++)
-        if (!strcmp(d->sources[i].name, name))
-            return (int)i;
-    return -1;
+    if (!d->source_index_cap)
+        return -1;
+    int v = d->source_index[index_slot(d, name)];
+    return v ? v - 1 : -1;
 }
 
 int dashboard_source_get(dashboard *d, const char *name)
@@ -103,7 +141,7 @@ int dashboard_source_get(dashboard *d, const char *name)
     int i = dashboard_source_find(d, name);
     if (i >= 0)
         return i;
-    if (strlen(name) >= DASHBOARD_NAME_MAX)
+    if (strlen(name) >= DASHBOARD_NAME_MAX || index_grow(d))
         return -1;
     if (d->nsources == d->sources_cap) {
         size_t cap = d->sources_cap ? d->sources_cap * 2 : 16;
@@ -116,6 +154,7 @@ int dashboard_source_get(dashboard *d, const char *name)
     dashboard_source *s = &d->sources[d->nsources];
     memset(s, 0, sizeof(*s));
     snprintf(s->name, sizeof(s->name), "%s", name);
+    d->source_index[index_slot(d, name)] = (int)d->nsources + 1;
     return (int)d->nsources++;
 }
 
@@ -129,28 +168,64 @@ dashboard_item *dashboard_ring_at(dashboard *d, uint64_t idx)
     return &d->ring[idx % d->ring_cap];
 }
 
-/* Puts a framed item at the head, freeing the one it replaces. */
-static int ring_insert(dashboard *d, int src, int type, int64_t seq, int64_t gap_from,
-                       const char *symbol, const char *payload, size_t len)
+uint64_t dashboard_source_first(const dashboard *d, int src)
+{
+    const dashboard_source *s = &d->sources[src];
+    return s->held ? s->first_idx : DASHBOARD_NO_ITEM;
+}
+
+static uint8_t *frame_make(const char *payload, size_t len, uint32_t *flen)
 {
     uint8_t hdr[10];
     size_t hl = dashboard_frame_header(hdr, len, 1);
     uint8_t *frame = malloc(hl + len);
     if (!frame)
-        return -1;
+        return NULL;
     memcpy(frame, hdr, hl);
     memcpy(frame + hl, payload, len);
+    *flen = (uint32_t)(hl + len);
+    return frame;
+}
 
+/* Puts a framed item (frame: owned from here) at the head, freeing the one it
+ * replaces; keeps each source's chain of items, so its oldest is at hand. */
+static void ring_commit(dashboard *d, int src, int type, int64_t seq, int64_t gap_from,
+                        const char *symbol, uint8_t *frame, uint32_t flen)
+{
     dashboard_item *it = dashboard_ring_at(d, d->head);
-    free(it->frame);
+    if (it->frame) {
+        /* the item overwritten is the oldest of the ring, so of its source */
+        dashboard_source *old = &d->sources[it->src];
+        old->held--;
+        old->first_idx = it->next_same;
+        free(it->frame);
+    }
     it->frame = frame;
-    it->frame_len = (uint32_t)(hl + len);
+    it->frame_len = flen;
     it->src = (uint32_t)src;
     it->type = type;
     it->seq = seq;
     it->gap_from = gap_from;
+    it->next_same = DASHBOARD_NO_ITEM;
     snprintf(it->symbol, sizeof(it->symbol), "%s", symbol ? symbol : "");
+    dashboard_source *s = &d->sources[src];
+    if (s->held)
+        dashboard_ring_at(d, s->last_idx)->next_same = d->head;
+    else
+        s->first_idx = d->head;
+    s->last_idx = d->head;
+    s->held++;
     d->head++;
+}
+
+static int ring_insert(dashboard *d, int src, int type, int64_t seq, int64_t gap_from,
+                       const char *symbol, const char *payload, size_t len)
+{
+    uint32_t flen;
+    uint8_t *frame = frame_make(payload, len, &flen);
+    if (!frame)
+        return -1;
+    ring_commit(d, src, type, seq, gap_from, symbol, frame, flen);
     return 0;
 }
 
@@ -161,48 +236,80 @@ static void fsync_cb(lws_sorted_usec_list_t *sul)
     dashboard_journal_flush(d, 1);
 }
 
-static int journal_append(dashboard *d, const char *payload, size_t len)
+static void fsync_schedule(dashboard *d)
+{
+    if (!d->fsync_scheduled && d->ctx) {
+        d->fsync_scheduled = 1;
+        lws_sul_schedule(d->ctx, 0, &d->sul_fsync, fsync_cb,
+                         (lws_usec_t)(d->cfg.fsync_ms > 0 ? d->cfg.fsync_ms : 0) * 1000);
+    }
+}
+
+/* Makes room for a record of len bytes in the journal buffer, which never
+ * grows past --journal-buffer-max: 0, -1 (no memory) or PUSH_JOURNAL_FULL. */
+static int journal_reserve(dashboard *d, size_t len)
 {
     size_t need = d->jbuf_len + JOURNAL_HDR + len;
+    if (need > d->cfg.journal_buffer_max && d->jbuf_len) {
+        dashboard_journal_flush(d, 0); /* the disk may be back */
+        need = d->jbuf_len + JOURNAL_HDR + len;
+    }
+    if (need > d->cfg.journal_buffer_max) {
+        fsync_schedule(d); /* keep retrying while refusing */
+        return DASHBOARD_PUSH_JOURNAL_FULL;
+    }
     if (need > d->jbuf_cap) {
         size_t cap = d->jbuf_cap ? d->jbuf_cap : 64 * 1024;
         while (cap < need)
             cap *= 2;
+        if (cap > d->cfg.journal_buffer_max)
+            cap = d->cfg.journal_buffer_max;
         uint8_t *b = realloc(d->jbuf, cap);
         if (!b)
             return -1;
         d->jbuf = b;
         d->jbuf_cap = cap;
     }
+    return 0;
+}
+
+/* Appends a record into the room journal_reserve made. */
+static void journal_append(dashboard *d, const char *payload, size_t len)
+{
     uint8_t *p = d->jbuf + d->jbuf_len;
     p[0] = JOURNAL_MAGIC;
     put_u32(p + 1, (uint32_t)len);
     put_u32(p + 5, crc32_buf((const uint8_t *)payload, len));
     memcpy(p + JOURNAL_HDR, payload, len);
-    d->jbuf_len = need;
+    d->jbuf_len += JOURNAL_HDR + len;
     d->journal_records++;
     if (d->jbuf_len >= JOURNAL_WRITE_NOW)
         dashboard_journal_flush(d, 0);
-    if (!d->fsync_scheduled && d->ctx) {
-        d->fsync_scheduled = 1;
-        lws_sul_schedule(d->ctx, 0, &d->sul_fsync, fsync_cb,
-                         (lws_usec_t)(d->cfg.fsync_ms > 0 ? d->cfg.fsync_ms : 0) * 1000);
-    }
-    return 0;
+    fsync_schedule(d);
 }
 
 int dashboard_history_push(dashboard *d, int src, int type, int64_t seq, int64_t gap_from,
                            const char *symbol, const char *payload, size_t len)
 {
+    /* everything that can fail comes first: a refused push changes nothing */
+    if (d->journal_fd >= 0) {
+        int rc = journal_reserve(d, len);
+        if (rc) {
+            wlog_debug("source %s: seq %lld not stored (%s)", d->sources[src].name,
+                      (long long)seq, rc == -1 ? "out of memory" : "journal buffer full");
+            return rc;
+        }
+    }
+    uint32_t flen;
+    uint8_t *frame = frame_make(payload, len, &flen);
+    if (!frame)
+        return -1;
     /* subscribers that would lose the oldest item, or lag past the queue
      * limit, are dealt with while that item can still be read */
     dashboard_sub_before_push(d);
-    if (ring_insert(d, src, type, seq, gap_from, symbol, payload, len))
-        return -1;
-    if (d->journal_fd >= 0 && journal_append(d, payload, len)) {
-        wlog_error("journal buffer: out of memory");
-        return -1;
-    }
+    ring_commit(d, src, type, seq, gap_from, symbol, frame, flen);
+    if (d->journal_fd >= 0)
+        journal_append(d, payload, len);
     return 0;
 }
 
@@ -216,12 +323,21 @@ void dashboard_journal_flush(dashboard *d, int sync)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            wlog_error("journal write: %s", strerror(errno));
+            /* logged once per run of failures, counted every time */
+            if (!d->st.journal_failing)
+                wlog_error("journal write: %s (buffering up to %zu bytes, then refusing)",
+                           strerror(errno), d->cfg.journal_buffer_max);
+            d->st.journal_failing = 1;
+            d->st.journal_write_errors++;
             break;
         }
         off += (size_t)n;
     }
     d->journal_bytes += off;
+    if (off == d->jbuf_len && d->st.journal_failing) {
+        wlog_info("journal writes succeed again");
+        d->st.journal_failing = 0;
+    }
     if (off < d->jbuf_len) {
         memmove(d->jbuf, d->jbuf + off, d->jbuf_len - off);
         d->jbuf_len -= off;

@@ -52,6 +52,18 @@ static void usage(FILE *f)
             "                        0 = never (120)                        [DASHBOARD_IDLE_TIMEOUT]\n"
             "  --max-depth N         JSON nesting limit (32)                [DASHBOARD_MAX_DEPTH]\n"
             "  --shutdown-ms N       bound on the SIGTERM drain (3000)\n"
+            "  --max-seq-jump N      numbers a seq may skip (told as a gap); a larger jump\n"
+            "                        is refused, error \"seq_jump\"; 0 = any (1000000)\n"
+            "                                                               [DASHBOARD_MAX_SEQ_JUMP]\n"
+            "  --command-rate R      commands/s a subscriber may send to bots, 0 = none\n"
+            "                        (100), else error \"rate\"             [DASHBOARD_COMMAND_RATE]\n"
+            "  --journal-buffer-max N bytes buffered while journal writes fail; then\n"
+            "                        messages are refused, error \"store\" (67108864)\n"
+            "                                                               [DASHBOARD_JOURNAL_BUFFER_MAX]\n"
+            "  --message-timeout S   a started message must complete within S s, else\n"
+            "                        close 1008; 0 = never (30)            [DASHBOARD_MESSAGE_TIMEOUT]\n"
+            "  --handshake-timeout S a handshake must complete within S s (5)\n"
+            "                                                               [DASHBOARD_HANDSHAKE_TIMEOUT]\n"
             "  --event-loop L        libev (epoll, needs libwebsockets-evlib-ev) | poll\n"
             "                        (libev, falling back to poll)          [DASHBOARD_EVENT_LOOP]\n"
             "  --help                this text\n"
@@ -59,8 +71,9 @@ static void usage(FILE *f)
             "Handshake: token in \"Authorization: Bearer\" or ?token=; 401 missing/invalid/\n"
             "expired/alg not HS256, 403 role does not fit the path, 503 too many connections\n"
             "or stopping. Close codes: 1009 too big, 1007 invalid UTF-8, 1003 binary frame,\n"
-            "1008 rate limit or a subscriber's first frame not subscribe/resume, 1013 slow\n"
-            "consumer, 1001 idle or shutting down. Deeper JSON than --max-depth: an error\n"
+            "1008 rate limit, a message not completed in time or a subscriber's first frame\n"
+            "not subscribe/resume, 1002 an unmasked client frame, 1013 slow consumer, 1001\n"
+            "idle (no complete message or pong) or shutting down. Deeper JSON than --max-depth: an error\n"
             "frame (code json); the connection stays.\n");
 }
 
@@ -76,7 +89,8 @@ static const char *envor(const char *v, const char *env)
 int main(int argc, char **argv)
 {
     enum { O_HOST = 1, O_PORT, O_SECRET, O_JOURNAL, O_HISTORY, O_MAXMSG, O_SCHEMAS, O_FSYNC,
-           O_SLOW, O_MAXCONN, O_QUEUE, O_RATE, O_IDLE, O_DEPTH, O_SHUTDOWN, O_LOOP, O_HELP, O_N };
+           O_SLOW, O_MAXCONN, O_QUEUE, O_RATE, O_IDLE, O_DEPTH, O_SHUTDOWN, O_LOOP, O_SEQJUMP, O_CMDRATE, O_JBUF, O_MSGTO, O_HSTO, O_HELP,
+           O_N };
     static const struct option opts[] = {
         {"host", required_argument, NULL, O_HOST},
         {"port", required_argument, NULL, O_PORT},
@@ -94,6 +108,11 @@ int main(int argc, char **argv)
         {"max-depth", required_argument, NULL, O_DEPTH},
         {"shutdown-ms", required_argument, NULL, O_SHUTDOWN},
         {"event-loop", required_argument, NULL, O_LOOP},
+        {"max-seq-jump", required_argument, NULL, O_SEQJUMP},
+        {"command-rate", required_argument, NULL, O_CMDRATE},
+        {"journal-buffer-max", required_argument, NULL, O_JBUF},
+        {"message-timeout", required_argument, NULL, O_MSGTO},
+        {"handshake-timeout", required_argument, NULL, O_HSTO},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0}};
     const char *val[O_N] = {0};
@@ -148,10 +167,24 @@ int main(int argc, char **argv)
             cfg->max_depth);
     NUMFLAG(O_SHUTDOWN, "DASHBOARD_SHUTDOWN_MS", "--shutdown-ms", 3000, 0, 600000,
             cfg->shutdown_ms);
+    NUMFLAG(O_SEQJUMP, "DASHBOARD_MAX_SEQ_JUMP", "--max-seq-jump", 1000000, 0,
+            9007199254740992LL, cfg->max_seq_jump);
+    NUMFLAG(O_JBUF, "DASHBOARD_JOURNAL_BUFFER_MAX", "--journal-buffer-max", 64L * 1024 * 1024,
+            4096, 1L << 40, cfg->journal_buffer_max);
+    NUMFLAG(O_MSGTO, "DASHBOARD_MESSAGE_TIMEOUT", "--message-timeout", 30, 0, 86400,
+            cfg->message_timeout_s);
+    NUMFLAG(O_HSTO, "DASHBOARD_HANDSHAKE_TIMEOUT", "--handshake-timeout", 5, 1, 3600,
+            cfg->handshake_timeout_s);
 #undef NUMFLAG
     const char *rate = envor(val[O_RATE], "DASHBOARD_RATE_LIMIT");
     if (rate && wparse_double(rate, 0, DBL_MAX, &cfg->rate_limit, perr, sizeof perr)) {
         fprintf(stderr, "wsb-dashboard: --rate-limit: %s\n", perr);
+        return 2;
+    }
+    cfg->command_rate = 100;
+    const char *crate = envor(val[O_CMDRATE], "DASHBOARD_COMMAND_RATE");
+    if (crate && wparse_double(crate, 0, DBL_MAX, &cfg->command_rate, perr, sizeof perr)) {
+        fprintf(stderr, "wsb-dashboard: --command-rate: %s\n", perr);
         return 2;
     }
     const char *slow = envor(val[O_SLOW], "DASHBOARD_SLOW_POLICY");
@@ -174,6 +207,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "wsb-dashboard: --jwt-secret or DASHBOARD_JWT_SECRET is required\n");
         return 2;
     }
+    if (cfg->journal_buffer_max < 2 * (cfg->max_message + 64))
+        cfg->journal_buffer_max = 2 * (cfg->max_message + 64); /* a largest message always fits */
     if (cfg->queue_limit >= cfg->history && cfg->history > 1)
         cfg->queue_limit = cfg->history - 1; /* the ring is the queue */
 

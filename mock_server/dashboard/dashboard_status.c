@@ -107,19 +107,27 @@ char *dashboard_status_json(dashboard *d, size_t *len)
     sb_printf(&b, "]},\"slow_consumers\":{\"disconnected\":%llu,\"dropped_messages\":%llu},",
               (unsigned long long)st->slow_disconnected, (unsigned long long)st->slow_dropped);
     sb_printf(&b, "\"history\":{\"size\":%zu,\"capacity\":%zu},", history_size(d), d->ring_cap);
-    sb_printf(&b, "\"journal\":{\"enabled\":%s,\"bytes\":%llu,\"records\":%llu},",
+    sb_printf(&b,
+              "\"journal\":{\"enabled\":%s,\"bytes\":%llu,\"records\":%llu,"
+              "\"buffered_bytes\":%zu,\"buffer_max\":%zu,\"write_errors\":%llu,"
+              "\"failing\":%s},",
               d->journal_fd >= 0 ? "true" : "false",
               (unsigned long long)(d->journal_bytes + d->jbuf_len),
-              (unsigned long long)d->journal_records);
+              (unsigned long long)d->journal_records, d->jbuf_len, d->cfg.journal_buffer_max,
+              (unsigned long long)st->journal_write_errors, st->journal_failing ? "true" : "false");
     sb_printf(&b,
               "\"refused\":{\"auth\":%llu,\"forbidden\":%llu,\"max_connections\":%llu,"
               "\"too_large\":%llu,\"bad_utf8\":%llu,\"binary\":%llu,\"too_deep\":%llu,"
-              "\"rate\":%llu,\"idle\":%llu,\"invalid\":%llu},",
+              "\"rate\":%llu,\"idle\":%llu,\"invalid\":%llu,\"unmasked\":%llu,"
+              "\"seq_jump\":%llu,\"commands\":%llu,\"store\":%llu,\"stalled\":%llu},",
               (unsigned long long)st->refused_auth, (unsigned long long)st->refused_forbidden,
               (unsigned long long)st->refused_max_conn, (unsigned long long)st->refused_too_large,
               (unsigned long long)st->refused_bad_utf8, (unsigned long long)st->refused_binary,
               (unsigned long long)st->refused_too_deep, (unsigned long long)st->refused_rate,
-              (unsigned long long)st->refused_idle, (unsigned long long)st->refused_invalid);
+              (unsigned long long)st->refused_idle, (unsigned long long)st->refused_invalid,
+              (unsigned long long)st->refused_unmasked, (unsigned long long)st->refused_seq_jump,
+              (unsigned long long)st->refused_commands, (unsigned long long)st->refused_store,
+              (unsigned long long)st->refused_stalled);
     sb_printf(&b, "\"messages\":{\"received\":%llu,\"delivered\":%llu}}\n",
               (unsigned long long)st->received, (unsigned long long)st->delivered);
     return sb_finish(&b, len);
@@ -185,7 +193,9 @@ char *dashboard_metrics_text(dashboard *d, size_t *len)
                    {"too_large", st->refused_too_large}, {"bad_utf8", st->refused_bad_utf8},
                    {"binary", st->refused_binary},       {"too_deep", st->refused_too_deep},
                    {"rate", st->refused_rate},           {"idle", st->refused_idle},
-                   {"invalid", st->refused_invalid}};
+                   {"invalid", st->refused_invalid},     {"unmasked", st->refused_unmasked},
+                   {"seq_jump", st->refused_seq_jump},   {"commands", st->refused_commands},
+                   {"store", st->refused_store},         {"stalled", st->refused_stalled}};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
         sb_printf(&b, "wsbridge_refused_total{reason=\"%s\"} %llu\n", refused[i].name,
                   (unsigned long long)refused[i].v);
@@ -194,5 +204,13 @@ char *dashboard_metrics_text(dashboard *d, size_t *len)
     metric_head(&b, "wsbridge_journal_bytes", "gauge", "Bytes in the journal file.");
     sb_printf(&b, "wsbridge_journal_bytes %llu\n",
               (unsigned long long)(d->journal_bytes + d->jbuf_len));
+    metric_head(&b, "wsbridge_journal_buffered_bytes", "gauge",
+                "Journal bytes not yet written (at most --journal-buffer-max).");
+    sb_printf(&b, "wsbridge_journal_buffered_bytes %zu\n", d->jbuf_len);
+    metric_head(&b, "wsbridge_journal_write_errors_total", "counter", "Failed journal writes.");
+    sb_printf(&b, "wsbridge_journal_write_errors_total %llu\n",
+              (unsigned long long)st->journal_write_errors);
+    metric_head(&b, "wsbridge_journal_failing", "gauge", "1 while journal writes fail.");
+    sb_printf(&b, "wsbridge_journal_failing %d\n", st->journal_failing ? 1 : 0);
     return sb_finish(&b, len);
 }

@@ -11,7 +11,12 @@
  * Slow consumers: before a push, a subscriber that lags more than the queue
  * limit behind the live head, or would lose the oldest ring item, is either
  * closed with 1013 (policy disconnect) or jumped to the head with one gap
- * notice per source (policy drop). */
+ * notice per source (policy drop).
+ *
+ * Commands relayed to a bot are bounded twice: per subscriber by
+ * --command-rate (error "rate"), and per bot by the frames already queued for
+ * it (error "busy"), so a flood never costs the bot its connection. A "from"
+ * map finds each source's oldest held item in O(1) (dashboard_source_first). */
 #include "dashboard.h"
 
 #include <stdio.h>
@@ -26,7 +31,11 @@
 static dashboard_subpos *sub_pos(dashboard *d, dashboard_conn *c, uint32_t src)
 {
     if (src >= c->npos) {
+        /* geometric: a "from" map adding 1,024 sources one by one must not
+         * copy the array 1,024 times */
         size_t n = d->nsources > src + 1 ? d->nsources : src + 1;
+        if (n < 2 * c->npos)
+            n = 2 * c->npos;
         dashboard_subpos *p = realloc(c->pos, n * sizeof(*p));
         if (!p)
             return NULL;
@@ -226,12 +235,10 @@ static void history_gap(dashboard *d, dashboard_conn *c, int src, int64_t n)
 {
     dashboard_source *s = &d->sources[src];
     int64_t first = 0;
-    for (uint64_t i = dashboard_ring_tail(d); i < d->head; i++) {
-        dashboard_item *it = dashboard_ring_at(d, i);
-        if ((int)it->src == src) {
-            first = it->type < 0 ? it->gap_from : it->seq;
-            break;
-        }
+    uint64_t idx = dashboard_source_first(d, src); /* O(1): one "from" map may name 1,024 */
+    if (idx != DASHBOARD_NO_ITEM) {
+        const dashboard_item *it = dashboard_ring_at(d, idx);
+        first = it->type < 0 ? it->gap_from : it->seq;
     }
     dashboard_subpos *p = sub_pos(d, c, (uint32_t)src);
     if (first && first > n + 1) {
@@ -329,6 +336,23 @@ static void relay_command(dashboard *d, dashboard_conn *c, const cJSON *root)
         char reason[128];
         snprintf(reason, sizeof reason, "no publisher %.64s is connected", target->valuestring);
         dashboard_conn_error(d, c, 0, "no_target", reason);
+        return;
+    }
+    /* only what reaches a bot is limited (the no_target answer costs it nothing) */
+    if (d->cfg.command_rate > 0 &&
+        !dashboard_bucket_take(&c->cmd_tokens, &c->cmd_tokens_us, d->cfg.command_rate)) {
+        d->st.refused_commands++;
+        dashboard_conn_error(d, c, 0, "rate", "command rate limit exceeded (--command-rate)");
+        return;
+    }
+    if (pub->out_count >= DASHBOARD_COMMANDS_QUEUED) {
+        /* the publisher is not reading its frames fast enough: refusing the
+         * command keeps the publisher's queue (and connection) whole */
+        d->st.refused_commands++;
+        char reason[128];
+        snprintf(reason, sizeof reason, "%.64s has %d frames queued: command not relayed",
+                 target->valuestring, DASHBOARD_COMMANDS_QUEUED);
+        dashboard_conn_error(d, c, 0, "busy", reason);
         return;
     }
     cJSON *out = cJSON_CreateObject();

@@ -27,226 +27,11 @@
 #include "wjson.h"
 #include "wclock.h"
 #include "testkit.h"
+#include "dashtk.h"
 
-#define SECRET "test-secret-h3"
-#define WAIT_MS 3000
+#define SECRET DASHTK_SECRET
+#define WAIT_MS DASHTK_WAIT_MS
 
-/* ---- server processes ---- */
-
-typedef spawn_proc server; /* .port: where it listens */
-
-static char tmpdir[128];
-
-/* Starts wsb-dashboard with the extra flags (NULL-terminated); 0 on success. */
-static int server_start(server *s, const char *journal, ...)
-{
-    char prog[256];
-    testkit_bin_path("wsb-dashboard", prog, sizeof prog);
-    const char *argv[40];
-    int n = 0;
-    argv[n++] = prog;
-    argv[n++] = "--port";
-    argv[n++] = "0";
-    argv[n++] = "--host";
-    argv[n++] = "127.0.0.1";
-    argv[n++] = "--jwt-secret";
-    argv[n++] = SECRET;
-    if (journal) {
-        argv[n++] = "--journal";
-        argv[n++] = journal;
-    }
-    va_list ap;
-    va_start(ap, journal);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) && n < 38)
-        argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
-
-    static int seq;
-    char log[300], err[600];
-    snprintf(log, sizeof log, "%s/dashboard-%d.log", tmpdir, ++seq);
-    if (testkit_start_server(s, (char *const *)argv, log, "listening on port ", 10000, err,
-                             sizeof err) < 0) {
-        fprintf(stderr, "server did not start: %s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-/* ---- contract checks of what the server sends ---- */
-
-static contract *C;
-
-/* 1 when frame j passes the schema (name as for contract_check; "stream"
- * for envelopes); prints why not. */
-static int conforms(const char *name, const cJSON *j)
-{
-    char err[256];
-    if (!j)
-        return 0;
-    int rc = !strcmp(name, "stream") ? contract_check_stream(C, j, err, sizeof err)
-                                     : contract_check(C, name, j, err, sizeof err);
-    if (rc != 0) {
-        char *t = cJSON_PrintUnformatted(j);
-        fprintf(stderr, "%s does not conform: %s: %s\n", name, err, t ? t : "");
-        free(t);
-    }
-    return rc == 0;
-}
-
-/* ---- helpers ---- */
-
-static char *token(const char *role, const char *sub)
-{
-    return jwt_sign(SECRET, sub, role, 600);
-}
-
-static testws *connect_as(server *s, const char *role, const char *sub)
-{
-    char *t = token(role, sub);
-    int st;
-    char err[256];
-    testws *c = testws_connect(s->port, !strcmp(role, "publisher") ? "/ws" : "/ws/stream", t, WAIT_MS,
-                         &st, err, sizeof err);
-    if (!c)
-        fprintf(stderr, "connect %s %s: %d %s\n", role, sub, st, err);
-    free(t);
-    return c;
-}
-
-/* Status code of a handshake (101 when upgraded). */
-static int handshake_status(server *s, const char *path, const char *tok)
-{
-    int st;
-    char err[256];
-    testws *c = testws_connect(s->port, path, tok, WAIT_MS, &st, err, sizeof err);
-    testws_close(c);
-    return st;
-}
-
-/* Next text frame parsed as JSON (caller deletes), NULL on timeout/close. */
-static cJSON *recv_json(testws *c, int timeout_ms)
-{
-    char *p;
-    size_t n;
-    if (testws_recv_text(c, timeout_ms, &p, &n) != 1)
-        return NULL;
-    return cJSON_ParseWithLength(p, n);
-}
-
-static void envelope_text(char *buf, size_t cap, const char *src, long long seq,
-                          const char *symbol)
-{
-    snprintf(buf, cap,
-             "{\"v\":1,\"type\":\"market_data\",\"source\":\"%s\",\"seq\":%lld,\"ts_us\":%lld,"
-             "\"data\":{\"symbol\":\"%s\",\"price\":101.5,\"bid\":101,\"ask\":102,\"volume\":3}}",
-             src, seq, (long long)time(NULL) * 1000000, symbol);
-}
-
-static int publish(testws *p, const char *src, long long seq, const char *symbol)
-{
-    char buf[512];
-    envelope_text(buf, sizeof buf, src, seq, symbol);
-    return testws_send_text(p, buf);
-}
-
-/* Reads frames until an ack with seq >= want (1) or an error/timeout (0). */
-static int wait_ack_ms(testws *p, long long want, int timeout_ms)
-{
-    int64_t deadline = wclock_mono_ms() + timeout_ms;
-    while (wclock_mono_ms() < deadline) {
-        cJSON *j = recv_json(p, (int)(deadline - wclock_mono_ms()));
-        if (!j)
-            return 0;
-        int ok = !strcmp(wjson_str(j, "type", ""), "ack") && wjson_int(j, "seq", -1) >= want &&
-                 conforms("control/ack", j);
-        cJSON_Delete(j);
-        if (ok)
-            return 1;
-    }
-    return 0;
-}
-
-static int wait_ack(testws *p, long long want)
-{
-    return wait_ack_ms(p, want, WAIT_MS);
-}
-
-/* The welcome: returns last_seq, -1 when the first frame is not a welcome. */
-static long long read_welcome(testws *p)
-{
-    cJSON *j = recv_json(p, WAIT_MS);
-    long long v =
-        j && !strcmp(wjson_str(j, "type", ""), "welcome") && conforms("control/welcome", j)
-            ? wjson_int(j, "last_seq", -1)
-            : -1;
-    cJSON_Delete(j);
-    return v;
-}
-
-static cJSON *get_status(server *s)
-{
-    char *body;
-    int st = testws_http_get(s->port, "/api/websocket/status", &body, WAIT_MS);
-    cJSON *j = st == 200 ? cJSON_Parse(body) : NULL;
-    free(body);
-    return j;
-}
-
-/* A number at a path like "refused.auth" or "sources.bot-1.last_seq". */
-static long long status_num(server *s, const char *a, const char *b, const char *c)
-{
-    cJSON *j = get_status(s);
-    int64_t r = -1;
-    wjson_get_int64(wjson_getv(j, a, b, c, NULL), &r); /* b and c may be NULL: a shorter path */
-    cJSON_Delete(j);
-    return r;
-}
-
-/* Polls the status until the value equals want (timeout WAIT_MS). */
-static int status_wait(server *s, const char *a, const char *b, const char *c, long long want)
-{
-    int64_t deadline = wclock_mono_ms() + WAIT_MS;
-    while (wclock_mono_ms() < deadline) {
-        if (status_num(s, a, b, c) == want)
-            return 1;
-        wclock_sleep_ms(20);
-    }
-    return 0;
-}
-
-static testws *subscribe(server *s, const char *name, const char *frame)
-{
-    testws *c = connect_as(s, "subscriber", name);
-    if (c && testws_send_text(c, frame)) {
-        testws_close(c);
-        return NULL;
-    }
-    return c;
-}
-
-/* Returns once the dashboard has applied every frame sub sent before (1), or
- * 0 on timeout or when any other frame comes first. One connection's frames
- * are handled in order, so the answer to a command for a target nobody
- * publishes as proves the subscribe before it took effect: a publish after
- * this cannot overtake it (no sleep-and-hope). */
-static int sub_sync(testws *sub)
-{
-    if (!sub || testws_send_text(sub, "{\"type\":\"command\",\"target\":\"nobody-sync\","
-                                   "\"command_id\":\"sync\",\"name\":\"sync\"}"))
-        return 0;
-    cJSON *j = recv_json(sub, WAIT_MS);
-    int ok = j && !strcmp(wjson_str(j, "type", ""), "error") &&
-             !strcmp(wjson_str(j, "code", ""), "no_target");
-    if (j && !ok) {
-        char *t = cJSON_PrintUnformatted(j);
-        fprintf(stderr, "sub_sync: unexpected frame before the sync answer: %s\n", t ? t : "");
-        free(t);
-    }
-    cJSON_Delete(j);
-    return ok;
-}
 /* ---- the shared server ---- */
 
 static server S;
@@ -254,22 +39,15 @@ static char journal_path[300];
 
 static int suite_init(void)
 {
-    char err[256];
-    C = contract_load(NULL, err, sizeof err);
-    if (!C) {
-        fprintf(stderr, "schemas: %s\n", err);
+    if (dashtk_init("test_dashboard"))
         return -1;
-    }
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_dashboard.XXXXXX");
-    if (!mkdtemp(tmpdir))
-        return -1;
-    snprintf(journal_path, sizeof journal_path, "%s/journal.bin", tmpdir);
-    return server_start(&S, journal_path, "--fsync-ms", "2", NULL);
+    snprintf(journal_path, sizeof journal_path, "%s/journal.bin", dashtk_tmpdir);
+    return dashtk_server_start(&S, journal_path, "--fsync-ms", "2", NULL);
 }
 
 static int suite_clean(void)
 {
-    contract_free(C);
+    dashtk_done();
     spawn_stop(&S, SIGKILL, 2000);
     spawn_stop_all(0);
     return 0;
@@ -292,14 +70,14 @@ static void test_health_and_help(void)
 
 static void test_auth_refusals(void)
 {
-    long long before = status_num(&S, "refused", "auth", NULL);
-    CU_ASSERT_EQUAL(handshake_status(&S, "/ws", NULL), 401);
-    CU_ASSERT_EQUAL(handshake_status(&S, "/ws", "not-a-token"), 401);
+    long long before = dashtk_status_num(&S, "refused", "auth", NULL);
+    CU_ASSERT_EQUAL(dashtk_handshake_status(&S, "/ws", NULL), 401);
+    CU_ASSERT_EQUAL(dashtk_handshake_status(&S, "/ws", "not-a-token"), 401);
     char *bad = jwt_sign("another-secret", "bot-a", "publisher", 600);
-    CU_ASSERT_EQUAL(handshake_status(&S, "/ws", bad), 401);
+    CU_ASSERT_EQUAL(dashtk_handshake_status(&S, "/ws", bad), 401);
     free(bad);
     char *expired = jwt_sign(SECRET, "bot-a", "publisher", -10);
-    CU_ASSERT_EQUAL(handshake_status(&S, "/ws", expired), 401);
+    CU_ASSERT_EQUAL(dashtk_handshake_status(&S, "/ws", expired), 401);
     free(expired);
     /* alg none: header {"alg":"none","typ":"JWT"}, claims valid, no signature */
     char none[512];
@@ -307,53 +85,53 @@ static void test_auth_refusals(void)
              "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0",
              /* {"sub":"bot-a","role":"publisher","exp":99999999999} */
              "eyJzdWIiOiJib3QtYSIsInJvbGUiOiJwdWJsaXNoZXIiLCJleHAiOjk5OTk5OTk5OTk5fQ");
-    CU_ASSERT_EQUAL(handshake_status(&S, "/ws", none), 401);
-    CU_ASSERT_EQUAL(status_num(&S, "refused", "auth", NULL), before + 5);
+    CU_ASSERT_EQUAL(dashtk_handshake_status(&S, "/ws", none), 401);
+    CU_ASSERT_EQUAL(dashtk_status_num(&S, "refused", "auth", NULL), before + 5);
 
-    long long forb = status_num(&S, "refused", "forbidden", NULL);
-    char *sub = token("subscriber", "viewer");
-    char *pub = token("publisher", "bot-a");
-    CU_ASSERT_EQUAL(handshake_status(&S, "/ws", sub), 403);
-    CU_ASSERT_EQUAL(handshake_status(&S, "/ws/stream", pub), 403);
-    CU_ASSERT_EQUAL(status_num(&S, "refused", "forbidden", NULL), forb + 2);
+    long long forb = dashtk_status_num(&S, "refused", "forbidden", NULL);
+    char *sub = dashtk_token("subscriber", "viewer");
+    char *pub = dashtk_token("publisher", "bot-a");
+    CU_ASSERT_EQUAL(dashtk_handshake_status(&S, "/ws", sub), 403);
+    CU_ASSERT_EQUAL(dashtk_handshake_status(&S, "/ws/stream", pub), 403);
+    CU_ASSERT_EQUAL(dashtk_status_num(&S, "refused", "forbidden", NULL), forb + 2);
     /* the good ones, by header and by ?token= */
-    CU_ASSERT_EQUAL(handshake_status(&S, "/ws/stream", sub), 101);
+    CU_ASSERT_EQUAL(dashtk_handshake_status(&S, "/ws/stream", sub), 101);
     char path[1024];
     snprintf(path, sizeof path, "/ws/stream?token=%s", sub);
-    CU_ASSERT_EQUAL(handshake_status(&S, path, NULL), 101);
-    CU_ASSERT_EQUAL(handshake_status(&S, "/elsewhere", sub), 404);
+    CU_ASSERT_EQUAL(dashtk_handshake_status(&S, path, NULL), 101);
+    CU_ASSERT_EQUAL(dashtk_handshake_status(&S, "/elsewhere", sub), 404);
     free(sub);
     free(pub);
 }
 
 static void test_publish_ack_fanout(void)
 {
-    testws *sub = subscribe(&S, "viewer-1", "{\"type\":\"subscribe\"}");
-    testws *sub2 = subscribe(&S, "viewer-2", "{\"type\":\"subscribe\"}");
-    testws *p = connect_as(&S, "publisher", "bot-pub");
+    testws *sub = dashtk_subscribe(&S, "viewer-1", "{\"type\":\"subscribe\"}");
+    testws *sub2 = dashtk_subscribe(&S, "viewer-2", "{\"type\":\"subscribe\"}");
+    testws *p = dashtk_connect_as(&S, "publisher", "bot-pub");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub2);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    CU_ASSERT_EQUAL(read_welcome(p), 0);
-    CU_ASSERT(sub_sync(sub));
-    CU_ASSERT(sub_sync(sub2));
+    CU_ASSERT_EQUAL(dashtk_read_welcome(p), 0);
+    CU_ASSERT(dashtk_sub_sync(sub));
+    CU_ASSERT(dashtk_sub_sync(sub2));
     for (int i = 1; i <= 5; i++)
-        CU_ASSERT_EQUAL(publish(p, "bot-pub", i, "BTC-USD"), 0);
-    CU_ASSERT(wait_ack(p, 5));
+        CU_ASSERT_EQUAL(dashtk_publish(p, "bot-pub", i, "BTC-USD"), 0);
+    CU_ASSERT(dashtk_wait_ack(p, 5));
     testws *subs[2] = {sub, sub2};
     for (int k = 0; k < 2; k++) {
         for (int i = 1; i <= 5; i++) {
-            cJSON *j = recv_json(subs[k], WAIT_MS);
+            cJSON *j = dashtk_recv_json(subs[k], WAIT_MS);
             CU_ASSERT_PTR_NOT_NULL(j);
             CU_ASSERT_STRING_EQUAL(wjson_str(j, "source", ""), "bot-pub");
             CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), i);
             CU_ASSERT(wjson_int(j, "relay_us", -1) > 0);
-            CU_ASSERT(conforms("stream", j));
+            CU_ASSERT(dashtk_conforms("stream", j));
             cJSON_Delete(j);
         }
     }
-    CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-pub", "received"), 5);
-    CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-pub", "last_seq"), 5);
+    CU_ASSERT_EQUAL(dashtk_status_num(&S, "sources", "bot-pub", "received"), 5);
+    CU_ASSERT_EQUAL(dashtk_status_num(&S, "sources", "bot-pub", "last_seq"), 5);
     testws_close(sub);
     testws_close(sub2);
     testws_close(p);
@@ -361,129 +139,129 @@ static void test_publish_ack_fanout(void)
 
 static void test_invalid_and_duplicate(void)
 {
-    testws *sub = subscribe(&S, "viewer-3", "{\"type\":\"subscribe\"}");
-    testws *p = connect_as(&S, "publisher", "bot-inv");
+    testws *sub = dashtk_subscribe(&S, "viewer-3", "{\"type\":\"subscribe\"}");
+    testws *p = dashtk_connect_as(&S, "publisher", "bot-inv");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    CU_ASSERT_EQUAL(read_welcome(p), 0);
-    CU_ASSERT(sub_sync(sub));
-    CU_ASSERT_EQUAL(publish(p, "bot-inv", 1, "ETH-USD"), 0);
-    CU_ASSERT(wait_ack(p, 1));
+    CU_ASSERT_EQUAL(dashtk_read_welcome(p), 0);
+    CU_ASSERT(dashtk_sub_sync(sub));
+    CU_ASSERT_EQUAL(dashtk_publish(p, "bot-inv", 1, "ETH-USD"), 0);
+    CU_ASSERT(dashtk_wait_ack(p, 1));
     /* schema: price must be > 0 */
     testws_send_text(p, "{\"v\":1,\"type\":\"market_data\",\"source\":\"bot-inv\",\"seq\":2,"
                      "\"ts_us\":1,\"data\":{\"symbol\":\"ETH-USD\",\"price\":-1,\"bid\":1,"
                      "\"ask\":1,\"volume\":1}}");
-    cJSON *e = recv_json(p, WAIT_MS);
+    cJSON *e = dashtk_recv_json(p, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(wjson_str(e, "type", ""), "error");
     CU_ASSERT_STRING_EQUAL(wjson_str(e, "code", ""), "schema");
     CU_ASSERT_EQUAL(wjson_int(e, "seq", -1), 2);
-    CU_ASSERT(conforms("control/error", e));
+    CU_ASSERT(dashtk_conforms("control/error", e));
     cJSON_Delete(e);
     /* unreadable JSON: seq null */
     testws_send_text(p, "{\"v\":1,");
-    e = recv_json(p, WAIT_MS);
+    e = dashtk_recv_json(p, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(wjson_str(e, "code", ""), "json");
     CU_ASSERT(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(e, "seq")));
-    CU_ASSERT(conforms("control/error", e));
+    CU_ASSERT(dashtk_conforms("control/error", e));
     cJSON_Delete(e);
     /* duplicate keys */
     testws_send_text(p, "{\"v\":1,\"v\":1,\"type\":\"heartbeat\",\"source\":\"bot-inv\",\"seq\":2,"
                      "\"ts_us\":1,\"data\":{\"loop_iterations\":1}}");
-    e = recv_json(p, WAIT_MS);
+    e = dashtk_recv_json(p, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(wjson_str(e, "code", ""), "duplicate_key");
     cJSON_Delete(e);
     /* a type the contract does not know */
     testws_send_text(p, "{\"v\":1,\"type\":\"moon_landing\",\"source\":\"bot-inv\",\"seq\":2,"
                      "\"ts_us\":1,\"data\":{}}");
-    e = recv_json(p, WAIT_MS);
+    e = dashtk_recv_json(p, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(wjson_str(e, "code", ""), "unknown_type");
     CU_ASSERT_EQUAL(wjson_int(e, "seq", -1), 2);
     cJSON_Delete(e);
     /* another connection's source */
     char buf[512];
-    envelope_text(buf, sizeof buf, "someone-else", 2, "ETH-USD");
+    dashtk_envelope_text(buf, sizeof buf, "someone-else", 2, "ETH-USD");
     testws_send_text(p, buf);
-    e = recv_json(p, WAIT_MS);
+    e = dashtk_recv_json(p, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(wjson_str(e, "code", ""), "source");
     cJSON_Delete(e);
     /* duplicate: re-acked, not forwarded */
-    CU_ASSERT_EQUAL(publish(p, "bot-inv", 1, "ETH-USD"), 0);
-    CU_ASSERT(wait_ack(p, 1));
-    CU_ASSERT_EQUAL(publish(p, "bot-inv", 2, "ETH-USD"), 0);
-    CU_ASSERT(wait_ack(p, 2));
+    CU_ASSERT_EQUAL(dashtk_publish(p, "bot-inv", 1, "ETH-USD"), 0);
+    CU_ASSERT(dashtk_wait_ack(p, 1));
+    CU_ASSERT_EQUAL(dashtk_publish(p, "bot-inv", 2, "ETH-USD"), 0);
+    CU_ASSERT(dashtk_wait_ack(p, 2));
     /* the subscriber saw 1 then 2, nothing invalid, no duplicate */
-    cJSON *j = recv_json(sub, WAIT_MS);
+    cJSON *j = dashtk_recv_json(sub, WAIT_MS);
     CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 1);
     cJSON_Delete(j);
-    j = recv_json(sub, WAIT_MS);
+    j = dashtk_recv_json(sub, WAIT_MS);
     CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 2);
     CU_ASSERT_PTR_NULL(cJSON_GetObjectItemCaseSensitive(j, "code"));
     cJSON_Delete(j);
-    CU_ASSERT_PTR_NULL(recv_json(sub, 200));
-    CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-inv", "duplicates"), 1);
-    CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-inv", "invalid"), 5);
-    CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-inv", "received"), 2);
+    CU_ASSERT_PTR_NULL(dashtk_recv_json(sub, 200));
+    CU_ASSERT_EQUAL(dashtk_status_num(&S, "sources", "bot-inv", "duplicates"), 1);
+    CU_ASSERT_EQUAL(dashtk_status_num(&S, "sources", "bot-inv", "invalid"), 5);
+    CU_ASSERT_EQUAL(dashtk_status_num(&S, "sources", "bot-inv", "received"), 2);
     testws_close(sub);
     testws_close(p);
 }
 
 static void test_gap_notice(void)
 {
-    testws *sub = subscribe(&S, "viewer-4", "{\"type\":\"subscribe\"}");
-    testws *p = connect_as(&S, "publisher", "bot-gap");
+    testws *sub = dashtk_subscribe(&S, "viewer-4", "{\"type\":\"subscribe\"}");
+    testws *p = dashtk_connect_as(&S, "publisher", "bot-gap");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    read_welcome(p);
-    CU_ASSERT(sub_sync(sub));
-    publish(p, "bot-gap", 1, "SOL-USD");
-    publish(p, "bot-gap", 5, "SOL-USD");
-    CU_ASSERT(wait_ack(p, 5));
-    cJSON *j = recv_json(sub, WAIT_MS);
+    dashtk_read_welcome(p);
+    CU_ASSERT(dashtk_sub_sync(sub));
+    dashtk_publish(p, "bot-gap", 1, "SOL-USD");
+    dashtk_publish(p, "bot-gap", 5, "SOL-USD");
+    CU_ASSERT(dashtk_wait_ack(p, 5));
+    cJSON *j = dashtk_recv_json(sub, WAIT_MS);
     CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 1);
     cJSON_Delete(j);
-    j = recv_json(sub, WAIT_MS);
+    j = dashtk_recv_json(sub, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "gap");
     CU_ASSERT_EQUAL(wjson_int(j, "from", -1), 2);
     CU_ASSERT_EQUAL(wjson_int(j, "to", -1), 4);
-    CU_ASSERT(conforms("control/gap", j));
+    CU_ASSERT(dashtk_conforms("control/gap", j));
     cJSON_Delete(j);
-    j = recv_json(sub, WAIT_MS);
+    j = dashtk_recv_json(sub, WAIT_MS);
     CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 5);
     cJSON_Delete(j);
-    CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-gap", "gaps"), 1);
-    CU_ASSERT_EQUAL(status_num(&S, "sources", "bot-gap", "gap_messages"), 3);
+    CU_ASSERT_EQUAL(dashtk_status_num(&S, "sources", "bot-gap", "gaps"), 1);
+    CU_ASSERT_EQUAL(dashtk_status_num(&S, "sources", "bot-gap", "gap_messages"), 3);
     testws_close(sub);
     testws_close(p);
 }
 
 static void test_filters(void)
 {
-    testws *sub_t = subscribe(&S, "viewer-5", "{\"type\":\"subscribe\",\"types\":[\"heartbeat\"]}");
-    testws *sub_s = subscribe(&S, "viewer-6", "{\"type\":\"subscribe\",\"symbols\":[\"AAPL\"]}");
-    testws *p = connect_as(&S, "publisher", "bot-flt");
+    testws *sub_t = dashtk_subscribe(&S, "viewer-5", "{\"type\":\"subscribe\",\"types\":[\"heartbeat\"]}");
+    testws *sub_s = dashtk_subscribe(&S, "viewer-6", "{\"type\":\"subscribe\",\"symbols\":[\"AAPL\"]}");
+    testws *p = dashtk_connect_as(&S, "publisher", "bot-flt");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub_t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub_s);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    read_welcome(p);
-    CU_ASSERT(sub_sync(sub_t));
-    CU_ASSERT(sub_sync(sub_s));
-    publish(p, "bot-flt", 1, "MSFT");
-    publish(p, "bot-flt", 2, "AAPL");
+    dashtk_read_welcome(p);
+    CU_ASSERT(dashtk_sub_sync(sub_t));
+    CU_ASSERT(dashtk_sub_sync(sub_s));
+    dashtk_publish(p, "bot-flt", 1, "MSFT");
+    dashtk_publish(p, "bot-flt", 2, "AAPL");
     testws_send_text(p, "{\"v\":1,\"type\":\"heartbeat\",\"source\":\"bot-flt\",\"seq\":3,"
                      "\"ts_us\":1,\"data\":{\"loop_iterations\":7}}");
-    CU_ASSERT(wait_ack(p, 3));
-    cJSON *j = recv_json(sub_t, WAIT_MS);
+    CU_ASSERT(dashtk_wait_ack(p, 3));
+    cJSON *j = dashtk_recv_json(sub_t, WAIT_MS);
     CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 3);
     cJSON_Delete(j);
-    CU_ASSERT_PTR_NULL(recv_json(sub_t, 200));
+    CU_ASSERT_PTR_NULL(dashtk_recv_json(sub_t, 200));
     /* symbols: AAPL, and the heartbeat that has no symbol */
-    j = recv_json(sub_s, WAIT_MS);
+    j = dashtk_recv_json(sub_s, WAIT_MS);
     CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 2);
     cJSON_Delete(j);
-    j = recv_json(sub_s, WAIT_MS);
+    j = dashtk_recv_json(sub_s, WAIT_MS);
     CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 3);
     cJSON_Delete(j);
-    CU_ASSERT_PTR_NULL(recv_json(sub_s, 200));
+    CU_ASSERT_PTR_NULL(dashtk_recv_json(sub_s, 200));
     testws_close(sub_t);
     testws_close(sub_s);
     testws_close(p);
@@ -491,10 +269,10 @@ static void test_filters(void)
 
 static void test_first_frame_rule(void)
 {
-    testws *c = connect_as(&S, "subscriber", "viewer-7");
+    testws *c = dashtk_connect_as(&S, "subscriber", "viewer-7");
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     testws_send_text(c, "{\"type\":\"command\",\"target\":\"x\",\"command_id\":\"c1\",\"name\":\"pause\"}");
-    cJSON *j = recv_json(c, WAIT_MS);
+    cJSON *j = dashtk_recv_json(c, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "error");
     CU_ASSERT_STRING_EQUAL(wjson_str(j, "code", ""), "protocol");
     cJSON_Delete(j);
@@ -504,21 +282,21 @@ static void test_first_frame_rule(void)
 
 static void test_resume_from_history(void)
 {
-    testws *p = connect_as(&S, "publisher", "bot-res");
+    testws *p = dashtk_connect_as(&S, "publisher", "bot-res");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    read_welcome(p);
+    dashtk_read_welcome(p);
     for (int i = 1; i <= 20; i++)
-        publish(p, "bot-res", i, "BTC-USD");
-    CU_ASSERT(wait_ack(p, 20));
+        dashtk_publish(p, "bot-res", i, "BTC-USD");
+    CU_ASSERT(dashtk_wait_ack(p, 20));
     /* a subscriber that saw up to 12 resumes; live 21..25 follow */
-    testws *sub = subscribe(&S, "viewer-8", "{\"type\":\"resume\",\"from\":{\"bot-res\":12}}");
+    testws *sub = dashtk_subscribe(&S, "viewer-8", "{\"type\":\"resume\",\"from\":{\"bot-res\":12}}");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     for (int i = 21; i <= 25; i++)
-        publish(p, "bot-res", i, "BTC-USD");
+        dashtk_publish(p, "bot-res", i, "BTC-USD");
     long long expect = 13;
     int64_t deadline = wclock_mono_ms() + WAIT_MS;
     while (expect <= 25 && wclock_mono_ms() < deadline) {
-        cJSON *j = recv_json(sub, WAIT_MS);
+        cJSON *j = dashtk_recv_json(sub, WAIT_MS);
         if (!j)
             break;
         CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "market_data");
@@ -527,29 +305,29 @@ static void test_resume_from_history(void)
         cJSON_Delete(j);
     }
     CU_ASSERT_EQUAL(expect, 26);
-    CU_ASSERT_PTR_NULL(recv_json(sub, 200));
+    CU_ASSERT_PTR_NULL(dashtk_recv_json(sub, 200));
     testws_close(sub);
     testws_close(p);
 }
 
 static void test_resubscribe_replaces_filter(void)
 {
-    testws *sub = subscribe(&S, "viewer-10", "{\"type\":\"subscribe\",\"types\":[\"heartbeat\"]}");
-    testws *p = connect_as(&S, "publisher", "bot-re");
+    testws *sub = dashtk_subscribe(&S, "viewer-10", "{\"type\":\"subscribe\",\"types\":[\"heartbeat\"]}");
+    testws *p = dashtk_connect_as(&S, "publisher", "bot-re");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    read_welcome(p);
-    CU_ASSERT(sub_sync(sub));
-    publish(p, "bot-re", 1, "BTC-USD"); /* filtered out */
-    CU_ASSERT(wait_ack(p, 1));
+    dashtk_read_welcome(p);
+    CU_ASSERT(dashtk_sub_sync(sub));
+    dashtk_publish(p, "bot-re", 1, "BTC-USD"); /* filtered out */
+    CU_ASSERT(dashtk_wait_ack(p, 1));
     testws_send_text(sub, "{\"type\":\"subscribe\",\"types\":[\"market_data\"]}");
-    CU_ASSERT(sub_sync(sub));
-    publish(p, "bot-re", 2, "BTC-USD");
-    CU_ASSERT(wait_ack(p, 2));
-    cJSON *j = recv_json(sub, WAIT_MS);
+    CU_ASSERT(dashtk_sub_sync(sub));
+    dashtk_publish(p, "bot-re", 2, "BTC-USD");
+    CU_ASSERT(dashtk_wait_ack(p, 2));
+    cJSON *j = dashtk_recv_json(sub, WAIT_MS);
     CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 2);
     cJSON_Delete(j);
-    CU_ASSERT_PTR_NULL(recv_json(sub, 200));
+    CU_ASSERT_PTR_NULL(dashtk_recv_json(sub, 200));
     testws_close(sub);
     testws_close(p);
 }
@@ -557,24 +335,24 @@ static void test_resubscribe_replaces_filter(void)
 static void test_history_too_short(void)
 {
     server s;
-    CU_ASSERT_FATAL(server_start(&s, NULL, "--history", "10", NULL) == 0);
-    testws *p = connect_as(&s, "publisher", "bot-h");
+    CU_ASSERT_FATAL(dashtk_server_start(&s, NULL, "--history", "10", NULL) == 0);
+    testws *p = dashtk_connect_as(&s, "publisher", "bot-h");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    read_welcome(p);
+    dashtk_read_welcome(p);
     for (int i = 1; i <= 30; i++)
-        publish(p, "bot-h", i, "BTC-USD");
-    CU_ASSERT(wait_ack(p, 30));
-    testws *sub = subscribe(&s, "viewer-h", "{\"type\":\"resume\",\"from\":{\"bot-h\":5}}");
+        dashtk_publish(p, "bot-h", i, "BTC-USD");
+    CU_ASSERT(dashtk_wait_ack(p, 30));
+    testws *sub = dashtk_subscribe(&s, "viewer-h", "{\"type\":\"resume\",\"from\":{\"bot-h\":5}}");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
-    cJSON *j = recv_json(sub, WAIT_MS);
+    cJSON *j = dashtk_recv_json(sub, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "gap");
     CU_ASSERT_STRING_EQUAL(wjson_str(j, "reason", ""), "history");
     CU_ASSERT_EQUAL(wjson_int(j, "from", -1), 6);
     CU_ASSERT_EQUAL(wjson_int(j, "to", -1), 20);
-    CU_ASSERT(conforms("control/gap", j));
+    CU_ASSERT(dashtk_conforms("control/gap", j));
     cJSON_Delete(j);
     for (int i = 21; i <= 30; i++) {
-        j = recv_json(sub, WAIT_MS);
+        j = dashtk_recv_json(sub, WAIT_MS);
         CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), i);
         cJSON_Delete(j);
     }
@@ -590,29 +368,29 @@ static void test_history_too_short(void)
 static void test_resume_full_history_live(void)
 {
     server s;
-    CU_ASSERT_FATAL(server_start(&s, NULL, "--history", "50", "--slow-policy", "disconnect",
+    CU_ASSERT_FATAL(dashtk_server_start(&s, NULL, "--history", "50", "--slow-policy", "disconnect",
                                  NULL) == 0);
-    testws *p = connect_as(&s, "publisher", "bot-z");
+    testws *p = dashtk_connect_as(&s, "publisher", "bot-z");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    read_welcome(p);
+    dashtk_read_welcome(p);
     long long last = 0;
     for (; last < 60; last++)
-        publish(p, "bot-z", last + 1, "BTC-USD");
-    CU_ASSERT(wait_ack(p, last));
+        dashtk_publish(p, "bot-z", last + 1, "BTC-USD");
+    CU_ASSERT(dashtk_wait_ack(p, last));
     for (int round = 0; round < 10; round++) {
         char name[32], frame[128];
         snprintf(name, sizeof name, "viewer-z%d", round);
         /* odd rounds ask from the oldest item held: the evicted one is wanted */
         long long from = round % 2 ? last - 50 : last - 20;
         snprintf(frame, sizeof frame, "{\"type\":\"resume\",\"from\":{\"bot-z\":%lld}}", from);
-        testws *sub = subscribe(&s, name, frame);
+        testws *sub = dashtk_subscribe(&s, name, frame);
         CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
         for (int i = 0; i < 5; i++) /* live, at once: races the replay's first write */
-            publish(p, "bot-z", ++last, "BTC-USD");
-        CU_ASSERT(wait_ack(p, last));
+            dashtk_publish(p, "bot-z", ++last, "BTC-USD");
+        CU_ASSERT(dashtk_wait_ack(p, last));
         long long next = from + 1;
         while (next <= last) {
-            cJSON *j = recv_json(sub, WAIT_MS);
+            cJSON *j = dashtk_recv_json(sub, WAIT_MS);
             if (!j) {
                 fprintf(stderr, "round %d: stream ended at %lld (close %d)\n", round, next,
                         testws_close_code(sub));
@@ -631,7 +409,7 @@ static void test_resume_full_history_live(void)
         CU_ASSERT_EQUAL(next, last + 1);
         testws_close(sub);
     }
-    CU_ASSERT_EQUAL(status_num(&s, "slow_consumers", "disconnected", NULL), 0);
+    CU_ASSERT_EQUAL(dashtk_status_num(&s, "slow_consumers", "disconnected", NULL), 0);
     testws_close(p);
     spawn_stop(&s, SIGKILL, 2000);
 }
@@ -639,16 +417,16 @@ static void test_resume_full_history_live(void)
 static void test_ack_after_fsync(void)
 {
     char jp[300];
-    snprintf(jp, sizeof jp, "%s/slowsync.bin", tmpdir);
+    snprintf(jp, sizeof jp, "%s/slowsync.bin", dashtk_tmpdir);
     server s;
-    CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "1500", NULL) == 0);
-    testws *p = connect_as(&s, "publisher", "bot-f");
+    CU_ASSERT_FATAL(dashtk_server_start(&s, jp, "--fsync-ms", "1500", NULL) == 0);
+    testws *p = dashtk_connect_as(&s, "publisher", "bot-f");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    read_welcome(p);
+    dashtk_read_welcome(p);
     int64_t t0 = wclock_mono_ms();
-    publish(p, "bot-f", 1, "BTC-USD");
-    CU_ASSERT_PTR_NULL(recv_json(p, 700)); /* not durable yet: no ack */
-    CU_ASSERT(wait_ack(p, 1));
+    dashtk_publish(p, "bot-f", 1, "BTC-USD");
+    CU_ASSERT_PTR_NULL(dashtk_recv_json(p, 700)); /* not durable yet: no ack */
+    CU_ASSERT(dashtk_wait_ack(p, 1));
     CU_ASSERT(wclock_mono_ms() - t0 >= 1000);
     testws_close(p);
     spawn_stop(&s, SIGKILL, 2000);
@@ -656,30 +434,30 @@ static void test_ack_after_fsync(void)
 
 static void test_command_relay(void)
 {
-    testws *sub = subscribe(&S, "viewer-9", "{\"type\":\"subscribe\"}");
+    testws *sub = dashtk_subscribe(&S, "viewer-9", "{\"type\":\"subscribe\"}");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     testws_send_text(sub, "{\"type\":\"command\",\"target\":\"bot-absent\",\"command_id\":\"c-1\","
                        "\"name\":\"pause\",\"params\":{}}");
-    cJSON *j = recv_json(sub, WAIT_MS);
+    cJSON *j = dashtk_recv_json(sub, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "error");
     CU_ASSERT_STRING_EQUAL(wjson_str(j, "code", ""), "no_target");
     cJSON_Delete(j);
-    testws *p = connect_as(&S, "publisher", "bot-cmd");
+    testws *p = dashtk_connect_as(&S, "publisher", "bot-cmd");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    read_welcome(p);
+    dashtk_read_welcome(p);
     testws_send_text(sub, "{\"type\":\"command\",\"target\":\"bot-cmd\",\"command_id\":\"c-2\","
                        "\"name\":\"set_rate\",\"params\":{\"rate\":5}}");
-    j = recv_json(p, WAIT_MS);
+    j = dashtk_recv_json(p, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "command");
     CU_ASSERT_STRING_EQUAL(wjson_str(j, "command_id", ""), "c-2");
     CU_ASSERT_STRING_EQUAL(wjson_str(j, "name", ""), "set_rate");
     CU_ASSERT_EQUAL(wjson_int(j, "params.rate", -1), 5);
-    CU_ASSERT(conforms("control/command_relay", j));
+    CU_ASSERT(dashtk_conforms("control/command_relay", j));
     cJSON_Delete(j);
     /* the bot's answer comes back through the stream */
     testws_send_text(p, "{\"v\":1,\"type\":\"command_ack\",\"source\":\"bot-cmd\",\"seq\":1,"
                      "\"ts_us\":1,\"data\":{\"command_id\":\"c-2\",\"status\":\"done\"}}");
-    j = recv_json(sub, WAIT_MS);
+    j = dashtk_recv_json(sub, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "command_ack");
     CU_ASSERT_STRING_EQUAL(wjson_str(j, "data.command_id", ""), "c-2");
     cJSON_Delete(j);
@@ -689,32 +467,32 @@ static void test_command_relay(void)
 
 static void test_fragments(void)
 {
-    testws *p = connect_as(&S, "publisher", "bot-frag");
+    testws *p = dashtk_connect_as(&S, "publisher", "bot-frag");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    read_welcome(p);
+    dashtk_read_welcome(p);
     char buf[512];
-    envelope_text(buf, sizeof buf, "bot-frag", 1, "BTC-USD");
+    dashtk_envelope_text(buf, sizeof buf, "bot-frag", 1, "BTC-USD");
     size_t n = strlen(buf);
     testws_send_frame(p, TESTWS_OP_TEXT, 0, buf, 10);
     testws_send_frame(p, TESTWS_OP_PING, 1, "x", 1); /* a control frame in between */
     testws_send_frame(p, TESTWS_OP_CONT, 0, buf + 10, 100);
     testws_send_frame(p, TESTWS_OP_CONT, 1, buf + 110, n - 110);
-    CU_ASSERT(wait_ack(p, 1));
+    CU_ASSERT(dashtk_wait_ack(p, 1));
     testws_close(p);
 }
 
 static void test_journal_restart(void)
 {
     char jp[300];
-    snprintf(jp, sizeof jp, "%s/restart.bin", tmpdir);
+    snprintf(jp, sizeof jp, "%s/restart.bin", dashtk_tmpdir);
     server s;
-    CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "5", NULL) == 0);
-    testws *p = connect_as(&s, "publisher", "bot-j");
+    CU_ASSERT_FATAL(dashtk_server_start(&s, jp, "--fsync-ms", "5", NULL) == 0);
+    testws *p = dashtk_connect_as(&s, "publisher", "bot-j");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    CU_ASSERT_EQUAL(read_welcome(p), 0);
+    CU_ASSERT_EQUAL(dashtk_read_welcome(p), 0);
     for (int i = 1; i <= 50; i++)
-        publish(p, "bot-j", i, "BTC-USD");
-    CU_ASSERT(wait_ack(p, 50)); /* acked = durable */
+        dashtk_publish(p, "bot-j", i, "BTC-USD");
+    CU_ASSERT(dashtk_wait_ack(p, 50)); /* acked = durable */
     testws_close(p);
     CU_ASSERT_EQUAL(spawn_stop(&s, SIGKILL, 2000), 128 + SIGKILL);
     /* a crash in the middle of a write leaves a torn record: it is cut off */
@@ -723,35 +501,35 @@ static void test_journal_restart(void)
     fwrite("W\x40\x00\x00\x00\x01\x02\x03\x04{\"v\":1,\"ty", 1, 20, f);
     fclose(f);
 
-    CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "5", NULL) == 0);
-    p = connect_as(&s, "publisher", "bot-j");
+    CU_ASSERT_FATAL(dashtk_server_start(&s, jp, "--fsync-ms", "5", NULL) == 0);
+    p = dashtk_connect_as(&s, "publisher", "bot-j");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    CU_ASSERT_EQUAL(read_welcome(p), 50);
-    publish(p, "bot-j", 50, "BTC-USD"); /* still deduplicated */
-    CU_ASSERT(wait_ack(p, 50));
-    CU_ASSERT_EQUAL(status_num(&s, "sources", "bot-j", "duplicates"), 1);
-    CU_ASSERT_EQUAL(status_num(&s, "journal", "records", NULL), 50);
+    CU_ASSERT_EQUAL(dashtk_read_welcome(p), 50);
+    dashtk_publish(p, "bot-j", 50, "BTC-USD"); /* still deduplicated */
+    CU_ASSERT(dashtk_wait_ack(p, 50));
+    CU_ASSERT_EQUAL(dashtk_status_num(&s, "sources", "bot-j", "duplicates"), 1);
+    CU_ASSERT_EQUAL(dashtk_status_num(&s, "journal", "records", NULL), 50);
     /* the history came back too: a resume replays it */
-    testws *sub = subscribe(&s, "viewer-j", "{\"type\":\"resume\",\"from\":{\"bot-j\":45}}");
+    testws *sub = dashtk_subscribe(&s, "viewer-j", "{\"type\":\"resume\",\"from\":{\"bot-j\":45}}");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     for (int i = 46; i <= 50; i++) {
-        cJSON *j = recv_json(sub, WAIT_MS);
+        cJSON *j = dashtk_recv_json(sub, WAIT_MS);
         CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), i);
         cJSON_Delete(j);
     }
-    publish(p, "bot-j", 51, "BTC-USD");
-    cJSON *j = recv_json(sub, WAIT_MS);
+    dashtk_publish(p, "bot-j", 51, "BTC-USD");
+    cJSON *j = dashtk_recv_json(sub, WAIT_MS);
     CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), 51);
     cJSON_Delete(j);
-    CU_ASSERT(wait_ack(p, 51));
+    CU_ASSERT(dashtk_wait_ack(p, 51));
     testws_close(sub);
     testws_close(p);
     spawn_stop(&s, SIGKILL, 2000);
     /* appends after the cut are readable: a third start holds 51 */
-    CU_ASSERT_FATAL(server_start(&s, jp, NULL) == 0);
-    p = connect_as(&s, "publisher", "bot-j");
-    CU_ASSERT_EQUAL(read_welcome(p), 51);
-    CU_ASSERT_EQUAL(status_num(&s, "journal", "records", NULL), 51);
+    CU_ASSERT_FATAL(dashtk_server_start(&s, jp, NULL) == 0);
+    p = dashtk_connect_as(&s, "publisher", "bot-j");
+    CU_ASSERT_EQUAL(dashtk_read_welcome(p), 51);
+    CU_ASSERT_EQUAL(dashtk_status_num(&s, "journal", "records", NULL), 51);
     testws_close(p);
     spawn_stop(&s, SIGKILL, 2000);
 }
@@ -787,31 +565,31 @@ static void journal_put(FILE *f, const char *payload)
 static void test_journal_keeps_records_after_unreadable(void)
 {
     char jp[300];
-    snprintf(jp, sizeof jp, "%s/unreadable.bin", tmpdir);
+    snprintf(jp, sizeof jp, "%s/unreadable.bin", dashtk_tmpdir);
     server s;
-    CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "2", NULL) == 0);
-    testws *p = connect_as(&s, "publisher", "bot-u");
+    CU_ASSERT_FATAL(dashtk_server_start(&s, jp, "--fsync-ms", "2", NULL) == 0);
+    testws *p = dashtk_connect_as(&s, "publisher", "bot-u");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    CU_ASSERT_EQUAL(read_welcome(p), 0);
+    CU_ASSERT_EQUAL(dashtk_read_welcome(p), 0);
     for (int i = 1; i <= 3; i++)
-        publish(p, "bot-u", i, "BTC-USD");
-    CU_ASSERT(wait_ack(p, 3));
+        dashtk_publish(p, "bot-u", i, "BTC-USD");
+    CU_ASSERT(dashtk_wait_ack(p, 3));
     testws_close(p);
     CU_ASSERT_EQUAL(spawn_stop(&s, SIGKILL, 2000), 128 + SIGKILL);
     FILE *f = fopen(jp, "ab");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     journal_put(f, "{\"type\":\"from_a_newer_contract\"}");
     char e[512];
-    envelope_text(e, sizeof e - 20, "bot-u", 4, "BTC-USD");
+    dashtk_envelope_text(e, sizeof e - 20, "bot-u", 4, "BTC-USD");
     e[strlen(e) - 1] = '\0';
     strcat(e, ",\"relay_us\":1}");
     journal_put(f, e);
     fclose(f);
 
-    CU_ASSERT_FATAL(server_start(&s, jp, NULL) == 0);
-    p = connect_as(&s, "publisher", "bot-u");
+    CU_ASSERT_FATAL(dashtk_server_start(&s, jp, NULL) == 0);
+    p = dashtk_connect_as(&s, "publisher", "bot-u");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    CU_ASSERT_EQUAL(read_welcome(p), 4);
+    CU_ASSERT_EQUAL(dashtk_read_welcome(p), 4);
     testws_close(p);
     spawn_stop(&s, SIGKILL, 2000);
 }
@@ -821,14 +599,14 @@ static void test_journal_keeps_records_after_unreadable(void)
 static void test_journal_foreign_file(void)
 {
     char jp[300];
-    snprintf(jp, sizeof jp, "%s/notes.txt", tmpdir);
+    snprintf(jp, sizeof jp, "%s/notes.txt", dashtk_tmpdir);
     const char *text = "my notes, not a journal\n";
     FILE *f = fopen(jp, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     fputs(text, f);
     fclose(f);
     server s;
-    CU_ASSERT(server_start(&s, jp, NULL) != 0);
+    CU_ASSERT(dashtk_server_start(&s, jp, NULL) != 0);
     if (s.pid)
         spawn_stop(&s, SIGKILL, 2000);
     char got[128] = "";
@@ -846,43 +624,43 @@ static void test_journal_foreign_file(void)
 static void test_restart_exactly_once(void)
 {
     char jp[300];
-    snprintf(jp, sizeof jp, "%s/lost.bin", tmpdir);
+    snprintf(jp, sizeof jp, "%s/lost.bin", dashtk_tmpdir);
     server s;
-    CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "60000", NULL) == 0);
-    testws *sub = subscribe(&s, "viewer-x", "{\"type\":\"subscribe\"}");
-    testws *p = connect_as(&s, "publisher", "bot-x");
+    CU_ASSERT_FATAL(dashtk_server_start(&s, jp, "--fsync-ms", "60000", NULL) == 0);
+    testws *sub = dashtk_subscribe(&s, "viewer-x", "{\"type\":\"subscribe\"}");
+    testws *p = dashtk_connect_as(&s, "publisher", "bot-x");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    read_welcome(p);
-    CU_ASSERT(sub_sync(sub));
+    dashtk_read_welcome(p);
+    CU_ASSERT(dashtk_sub_sync(sub));
     for (int i = 1; i <= 10; i++)
-        publish(p, "bot-x", i, "BTC-USD");
+        dashtk_publish(p, "bot-x", i, "BTC-USD");
     for (int i = 1; i <= 10; i++) {
-        cJSON *j = recv_json(sub, WAIT_MS);
+        cJSON *j = dashtk_recv_json(sub, WAIT_MS);
         CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), i);
         cJSON_Delete(j);
     }
-    CU_ASSERT_PTR_NULL(recv_json(p, 200)); /* nothing durable: no ack */
+    CU_ASSERT_PTR_NULL(dashtk_recv_json(p, 200)); /* nothing durable: no ack */
     testws_close(sub);
     testws_close(p);
     spawn_stop(&s, SIGKILL, 2000);
 
-    CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "5", NULL) == 0);
-    sub = subscribe(&s, "viewer-x", "{\"type\":\"resume\",\"from\":{\"bot-x\":10}}");
-    p = connect_as(&s, "publisher", "bot-x");
+    CU_ASSERT_FATAL(dashtk_server_start(&s, jp, "--fsync-ms", "5", NULL) == 0);
+    sub = dashtk_subscribe(&s, "viewer-x", "{\"type\":\"resume\",\"from\":{\"bot-x\":10}}");
+    p = dashtk_connect_as(&s, "publisher", "bot-x");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    CU_ASSERT_EQUAL(read_welcome(p), 0); /* the dashboard lost them */
-    CU_ASSERT(sub_sync(sub));
+    CU_ASSERT_EQUAL(dashtk_read_welcome(p), 0); /* the dashboard lost them */
+    CU_ASSERT(dashtk_sub_sync(sub));
     for (int i = 1; i <= 12; i++) /* the bot resends from last_seq + 1 */
-        publish(p, "bot-x", i, "BTC-USD");
-    CU_ASSERT(wait_ack(p, 12));
+        dashtk_publish(p, "bot-x", i, "BTC-USD");
+    CU_ASSERT(dashtk_wait_ack(p, 12));
     for (int i = 11; i <= 12; i++) {
-        cJSON *j = recv_json(sub, WAIT_MS);
+        cJSON *j = dashtk_recv_json(sub, WAIT_MS);
         CU_ASSERT_EQUAL(wjson_int(j, "seq", -1), i);
         cJSON_Delete(j);
     }
-    CU_ASSERT_PTR_NULL(recv_json(sub, 200));
+    CU_ASSERT_PTR_NULL(dashtk_recv_json(sub, 200));
     testws_close(sub);
     testws_close(p);
     spawn_stop(&s, SIGKILL, 2000);
@@ -892,16 +670,16 @@ static void test_sigterm(void)
 {
     server s;
     char jp[300];
-    snprintf(jp, sizeof jp, "%s/term.bin", tmpdir);
-    CU_ASSERT_FATAL(server_start(&s, jp, "--fsync-ms", "1000", NULL) == 0);
-    testws *p = connect_as(&s, "publisher", "bot-t");
-    testws *sub = subscribe(&s, "viewer-t", "{\"type\":\"subscribe\"}");
+    snprintf(jp, sizeof jp, "%s/term.bin", dashtk_tmpdir);
+    CU_ASSERT_FATAL(dashtk_server_start(&s, jp, "--fsync-ms", "1000", NULL) == 0);
+    testws *p = dashtk_connect_as(&s, "publisher", "bot-t");
+    testws *sub = dashtk_subscribe(&s, "viewer-t", "{\"type\":\"subscribe\"}");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
-    read_welcome(p);
+    dashtk_read_welcome(p);
     for (int i = 1; i <= 10; i++)
-        publish(p, "bot-t", i, "BTC-USD");
-    CU_ASSERT(status_wait(&s, "sources", "bot-t", "last_seq", 10));
+        dashtk_publish(p, "bot-t", i, "BTC-USD");
+    CU_ASSERT(dashtk_status_wait(&s, "sources", "bot-t", "last_seq", 10));
     int64_t t0 = wclock_mono_ms();
     kill(s.pid, SIGTERM);
     /* the publisher may get its ack before the close */
@@ -913,9 +691,9 @@ static void test_sigterm(void)
     testws_close(p);
     testws_close(sub);
     /* the journal was flushed: a restart holds all ten */
-    CU_ASSERT_FATAL(server_start(&s, jp, NULL) == 0);
-    p = connect_as(&s, "publisher", "bot-t");
-    CU_ASSERT_EQUAL(read_welcome(p), 10);
+    CU_ASSERT_FATAL(dashtk_server_start(&s, jp, NULL) == 0);
+    p = dashtk_connect_as(&s, "publisher", "bot-t");
+    CU_ASSERT_EQUAL(dashtk_read_welcome(p), 10);
     testws_close(p);
     spawn_stop(&s, SIGKILL, 2000);
 }
@@ -946,7 +724,7 @@ static void blast(testws *p, const char *src, int from, int n)
  * behind the queue limit. (Shrinking SO_RCVBUF instead cripples TCP itself.) */
 static testws *nonreading_subscriber(server *s, const char *name)
 {
-    testws *c = connect_as(s, "subscriber", name);
+    testws *c = dashtk_connect_as(s, "subscriber", name);
     if (c)
         testws_send_text(c, "{\"type\":\"subscribe\"}");
     return c;
@@ -955,17 +733,17 @@ static testws *nonreading_subscriber(server *s, const char *name)
 static void test_slow_disconnect(void)
 {
     server s;
-    CU_ASSERT_FATAL(server_start(&s, NULL, "--queue-limit", "200", "--slow-policy", "disconnect",
+    CU_ASSERT_FATAL(dashtk_server_start(&s, NULL, "--queue-limit", "200", "--slow-policy", "disconnect",
                                  NULL) == 0);
     testws *slow = nonreading_subscriber(&s, "slowpoke");
-    testws *fast = subscribe(&s, "quick", "{\"type\":\"subscribe\"}");
-    testws *p = connect_as(&s, "publisher", "bot-s");
+    testws *fast = dashtk_subscribe(&s, "quick", "{\"type\":\"subscribe\"}");
+    testws *p = dashtk_connect_as(&s, "publisher", "bot-s");
     CU_ASSERT_PTR_NOT_NULL_FATAL(slow);
     CU_ASSERT_PTR_NOT_NULL_FATAL(fast);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    read_welcome(p);
-    CU_ASSERT(sub_sync(slow)); /* nothing flows yet: reading this answer is all it reads */
-    CU_ASSERT(sub_sync(fast));
+    dashtk_read_welcome(p);
+    CU_ASSERT(dashtk_sub_sync(slow)); /* nothing flows yet: reading this answer is all it reads */
+    CU_ASSERT(dashtk_sub_sync(fast));
     int total = 20000;
     /* the fast one reads in a child so the publish is not held up */
     pid_t kid = fork();
@@ -986,8 +764,8 @@ static void test_slow_disconnect(void)
     }
     for (int i = 0; i < total; i += 1000)
         blast(p, "bot-s", i + 1, 1000);
-    CU_ASSERT(wait_ack_ms(p, total, 30000));
-    CU_ASSERT(status_wait(&s, "slow_consumers", "disconnected", NULL, 1));
+    CU_ASSERT(dashtk_wait_ack_ms(p, total, 30000));
+    CU_ASSERT(dashtk_status_wait(&s, "slow_consumers", "disconnected", NULL, 1));
     int st = 0;
     int64_t deadline = wclock_mono_ms() + 20000;
     while (waitpid(kid, &st, WNOHANG) != kid && wclock_mono_ms() < deadline)
@@ -1008,25 +786,25 @@ static void test_slow_disconnect(void)
 static void test_slow_drop(void)
 {
     server s;
-    CU_ASSERT_FATAL(server_start(&s, NULL, "--queue-limit", "200", "--slow-policy", "drop", NULL) ==
+    CU_ASSERT_FATAL(dashtk_server_start(&s, NULL, "--queue-limit", "200", "--slow-policy", "drop", NULL) ==
                     0);
     testws *slow = nonreading_subscriber(&s, "slowpoke");
-    testws *p = connect_as(&s, "publisher", "bot-d");
+    testws *p = dashtk_connect_as(&s, "publisher", "bot-d");
     CU_ASSERT_PTR_NOT_NULL_FATAL(slow);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    read_welcome(p);
-    CU_ASSERT(sub_sync(slow)); /* nothing flows yet: reading this answer is all it reads */
+    dashtk_read_welcome(p);
+    CU_ASSERT(dashtk_sub_sync(slow)); /* nothing flows yet: reading this answer is all it reads */
     int total = 20000;
     for (int i = 0; i < total; i += 1000)
         blast(p, "bot-d", i + 1, 1000);
-    CU_ASSERT(wait_ack_ms(p, total, 30000));
-    long long dropped = status_num(&s, "slow_consumers", "dropped_messages", NULL);
+    CU_ASSERT(dashtk_wait_ack_ms(p, total, 30000));
+    long long dropped = dashtk_status_num(&s, "slow_consumers", "dropped_messages", NULL);
     CU_ASSERT(dropped > 0);
     /* now read everything: messages and gap notices cover 1..total exactly once, in order */
     long long next = 1, seen = 0, gapped = 0;
     int64_t deadline = wclock_mono_ms() + 20000;
     while (next <= total && wclock_mono_ms() < deadline) {
-        cJSON *j = recv_json(slow, 2000);
+        cJSON *j = dashtk_recv_json(slow, 2000);
         if (!j) {
             fprintf(stderr, "drop test: stream ended at %lld (close code %d)\n", next,
                     testws_close_code(slow));
@@ -1064,12 +842,12 @@ static void test_slow_drop(void)
 static void test_limits(void)
 {
     server s;
-    CU_ASSERT_FATAL(server_start(&s, NULL, "--max-message-bytes", "1024", "--max-depth", "8",
+    CU_ASSERT_FATAL(dashtk_server_start(&s, NULL, "--max-message-bytes", "1024", "--max-depth", "8",
                                  NULL) == 0);
     /* oversize: 1009, also when it comes in small fragments */
-    testws *p = connect_as(&s, "publisher", "bot-l");
+    testws *p = dashtk_connect_as(&s, "publisher", "bot-l");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    read_welcome(p);
+    dashtk_read_welcome(p);
     char big[2000];
     memset(big, ' ', sizeof big);
     big[0] = '{';
@@ -1077,8 +855,8 @@ static void test_limits(void)
     testws_send_frame(p, TESTWS_OP_TEXT, 1, big, sizeof big);
     CU_ASSERT_EQUAL(testws_wait_close(p, WAIT_MS), 1009);
     testws_close(p);
-    p = connect_as(&s, "publisher", "bot-l");
-    read_welcome(p);
+    p = dashtk_connect_as(&s, "publisher", "bot-l");
+    dashtk_read_welcome(p);
     /* 4 x 300 bytes crosses the 1024-byte limit with the last fragment sent:
      * anything sent after the server's close would make its kernel answer
      * with a reset, which can discard the close frame before we read it */
@@ -1087,52 +865,52 @@ static void test_limits(void)
     CU_ASSERT_EQUAL(testws_wait_close(p, WAIT_MS), 1009);
     testws_close(p);
     /* invalid UTF-8: 1007 */
-    p = connect_as(&s, "publisher", "bot-l");
-    read_welcome(p);
+    p = dashtk_connect_as(&s, "publisher", "bot-l");
+    dashtk_read_welcome(p);
     testws_send_frame(p, TESTWS_OP_TEXT, 1, "{\"a\":\"\xc3\x28\"}", 9);
     CU_ASSERT_EQUAL(testws_wait_close(p, WAIT_MS), 1007);
     testws_close(p);
     /* binary: 1003 */
-    p = connect_as(&s, "publisher", "bot-l");
-    read_welcome(p);
+    p = dashtk_connect_as(&s, "publisher", "bot-l");
+    dashtk_read_welcome(p);
     testws_send_frame(p, TESTWS_OP_BINARY, 1, "\x01\x02", 2);
     CU_ASSERT_EQUAL(testws_wait_close(p, WAIT_MS), 1003);
     testws_close(p);
     /* too deep: an error frame, the connection stays */
-    p = connect_as(&s, "publisher", "bot-l");
-    read_welcome(p);
+    p = dashtk_connect_as(&s, "publisher", "bot-l");
+    dashtk_read_welcome(p);
     testws_send_text(p, "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]");
-    cJSON *j = recv_json(p, WAIT_MS);
+    cJSON *j = dashtk_recv_json(p, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(wjson_str(j, "type", ""), "error");
     CU_ASSERT_STRING_EQUAL(wjson_str(j, "code", ""), "json");
     cJSON_Delete(j);
-    CU_ASSERT_EQUAL(publish(p, "bot-l", 1, "BTC-USD"), 0);
-    CU_ASSERT(wait_ack(p, 1));
+    CU_ASSERT_EQUAL(dashtk_publish(p, "bot-l", 1, "BTC-USD"), 0);
+    CU_ASSERT(dashtk_wait_ack(p, 1));
     testws_close(p);
-    CU_ASSERT_EQUAL(status_num(&s, "refused", "too_large", NULL), 2);
-    CU_ASSERT_EQUAL(status_num(&s, "refused", "bad_utf8", NULL), 1);
-    CU_ASSERT_EQUAL(status_num(&s, "refused", "binary", NULL), 1);
-    CU_ASSERT_EQUAL(status_num(&s, "refused", "too_deep", NULL), 1);
+    CU_ASSERT_EQUAL(dashtk_status_num(&s, "refused", "too_large", NULL), 2);
+    CU_ASSERT_EQUAL(dashtk_status_num(&s, "refused", "bad_utf8", NULL), 1);
+    CU_ASSERT_EQUAL(dashtk_status_num(&s, "refused", "binary", NULL), 1);
+    CU_ASSERT_EQUAL(dashtk_status_num(&s, "refused", "too_deep", NULL), 1);
     spawn_stop(&s, SIGKILL, 2000);
 }
 
 static void test_rate_and_max_connections(void)
 {
     server s;
-    CU_ASSERT_FATAL(server_start(&s, NULL, "--rate-limit", "20", "--max-connections", "2",
+    CU_ASSERT_FATAL(dashtk_server_start(&s, NULL, "--rate-limit", "20", "--max-connections", "2",
                                  NULL) == 0);
-    testws *p = connect_as(&s, "publisher", "bot-r");
-    testws *sub = subscribe(&s, "viewer-r", "{\"type\":\"subscribe\"}");
+    testws *p = dashtk_connect_as(&s, "publisher", "bot-r");
+    testws *sub = dashtk_subscribe(&s, "viewer-r", "{\"type\":\"subscribe\"}");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
-    read_welcome(p);
-    char *t = token("subscriber", "third");
-    CU_ASSERT_EQUAL(handshake_status(&s, "/ws/stream", t), 503);
+    dashtk_read_welcome(p);
+    char *t = dashtk_token("subscriber", "third");
+    CU_ASSERT_EQUAL(dashtk_handshake_status(&s, "/ws/stream", t), 503);
     free(t);
-    CU_ASSERT_EQUAL(status_num(&s, "refused", "max_connections", NULL), 1);
+    CU_ASSERT_EQUAL(dashtk_status_num(&s, "refused", "max_connections", NULL), 1);
     /* 100 messages at once against 20/s: an error "rate", then close 1008 */
     for (int i = 1; i <= 100; i++)
-        publish(p, "bot-r", i, "BTC-USD");
+        dashtk_publish(p, "bot-r", i, "BTC-USD");
     int saw_rate = 0, code = -1;
     int64_t deadline = wclock_mono_ms() + WAIT_MS;
     while (wclock_mono_ms() < deadline) {
@@ -1150,7 +928,7 @@ static void test_rate_and_max_connections(void)
     }
     CU_ASSERT(saw_rate);
     CU_ASSERT_EQUAL(code, 1008);
-    CU_ASSERT(status_num(&s, "refused", "rate", NULL) >= 1);
+    CU_ASSERT(dashtk_status_num(&s, "refused", "rate", NULL) >= 1);
     testws_close(p);
     testws_close(sub);
     spawn_stop(&s, SIGKILL, 2000);
@@ -1161,14 +939,14 @@ static void test_rate_and_max_connections(void)
 static void test_fractional_rate_limit(void)
 {
     server s;
-    CU_ASSERT_FATAL(server_start(&s, NULL, "--rate-limit", "0.5", NULL) == 0);
-    testws *p = connect_as(&s, "publisher", "bot-slowrate");
+    CU_ASSERT_FATAL(dashtk_server_start(&s, NULL, "--rate-limit", "0.5", NULL) == 0);
+    testws *p = dashtk_connect_as(&s, "publisher", "bot-slowrate");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    read_welcome(p);
-    CU_ASSERT_EQUAL(publish(p, "bot-slowrate", 1, "BTC-USD"), 0);
-    CU_ASSERT(wait_ack(p, 1));
-    CU_ASSERT_EQUAL(publish(p, "bot-slowrate", 2, "BTC-USD"), 0);
-    cJSON *j = recv_json(p, WAIT_MS);
+    dashtk_read_welcome(p);
+    CU_ASSERT_EQUAL(dashtk_publish(p, "bot-slowrate", 1, "BTC-USD"), 0);
+    CU_ASSERT(dashtk_wait_ack(p, 1));
+    CU_ASSERT_EQUAL(dashtk_publish(p, "bot-slowrate", 2, "BTC-USD"), 0);
+    cJSON *j = dashtk_recv_json(p, WAIT_MS);
     CU_ASSERT_STRING_EQUAL(wjson_str(j, "code", ""), "rate");
     cJSON_Delete(j);
     CU_ASSERT_EQUAL(testws_wait_close(p, WAIT_MS), 1008);
@@ -1179,9 +957,9 @@ static void test_fractional_rate_limit(void)
 static void test_idle_timeout(void)
 {
     server s;
-    CU_ASSERT_FATAL(server_start(&s, NULL, "--idle-timeout", "2", NULL) == 0);
-    testws *quiet = connect_as(&s, "subscriber", "sleeper");
-    testws *alive = connect_as(&s, "subscriber", "ponger");
+    CU_ASSERT_FATAL(dashtk_server_start(&s, NULL, "--idle-timeout", "2", NULL) == 0);
+    testws *quiet = dashtk_connect_as(&s, "subscriber", "sleeper");
+    testws *alive = dashtk_connect_as(&s, "subscriber", "ponger");
     CU_ASSERT_PTR_NOT_NULL_FATAL(quiet);
     CU_ASSERT_PTR_NOT_NULL_FATAL(alive);
     testws_send_text(alive, "{\"type\":\"subscribe\"}");
@@ -1197,7 +975,7 @@ static void test_idle_timeout(void)
             alive_closed = 1;
     }
     CU_ASSERT_FALSE(alive_closed);
-    CU_ASSERT_EQUAL(status_num(&s, "refused", "idle", NULL), 1);
+    CU_ASSERT_EQUAL(dashtk_status_num(&s, "refused", "idle", NULL), 1);
     CU_ASSERT_EQUAL(testws_wait_close(quiet, WAIT_MS), 1001);
     testws_close(quiet);
     testws_close(alive);
@@ -1206,10 +984,10 @@ static void test_idle_timeout(void)
 
 static void test_status_and_metrics(void)
 {
-    cJSON *j = get_status(&S);
+    cJSON *j = dashtk_get_status(&S);
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
     CU_ASSERT_STRING_EQUAL(wjson_str(j, "service", ""), "wsb-dashboard");
-    CU_ASSERT(conforms("status/dashboard", j));
+    CU_ASSERT(dashtk_conforms("status/dashboard", j));
     const cJSON *src = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "sources"),
                                                         "bot-pub");
     CU_ASSERT_EQUAL(wjson_int(src, "received", -1), 5);
@@ -1272,6 +1050,6 @@ int main(void)
     int rc = testkit_run(suites, getenv("TEST_ONLY"));
     spawn_stop_all(0);
     if (!rc)
-        testkit_rmtree(tmpdir);
+        testkit_rmtree(dashtk_tmpdir);
     return rc;
 }
