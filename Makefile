@@ -167,6 +167,7 @@ endef
 $(foreach f,$(FUZZERS),$(eval $(call FUZZ_template,$(f))))
 
 fuzz fuzz-smoke fuzz-merge: fuzz-deps $(FUZZ_SELECTED:%=$(FUZZ_BUILD)/bin/%)
+	@$(if $(FUZZ_SELECTED),:,echo "FUZZ_TARGETS=$(FUZZ_TARGETS) names none of: $(FUZZERS)" >&2; exit 2)
 	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_TIME=$(FUZZ_TIME) sh harness/fuzz/run-fuzz.sh \
 	    $(if $(filter fuzz,$@),run,$(@:fuzz-%=%)) $(foreach f,$(FUZZ_SELECTED),$(f):$($(f)_CORPUS):$($(f)_DICT))
 
