@@ -1,7 +1,7 @@
 /* fpfuzz_sock: the fake socket layer of wsb-faultproxy's fuzz build (see
- * fpfuzz_sock.h): one API connection at a time, fed from a buffer, its
- * output captured; listeners that bind nothing; numeric-only name lookups.
- * Single-threaded, like the proxy's loop. */
+ * fpfuzz_sock.h): one API connection at a time, fed from a buffer in pieces,
+ * its output captured a piece at a time; listeners that bind nothing;
+ * numeric-only name lookups. Single-threaded, like the proxy's loop. */
 #define FPFUZZ_SOCK_IMPL
 #include "fpfuzz_sock.h"
 
@@ -155,13 +155,22 @@ ssize_t fpfuzz_sock_recv(int fd, void *buf, size_t n, int flags)
     return (ssize_t)piece; /* 0 at the end: the client closed */
 }
 
+/* Every other call says EAGAIN and the others take at most FPFUZZ_SOCK_PIECE
+ * bytes, so the API's partial writes and its wait for EPOLLOUT run too. */
 ssize_t fpfuzz_sock_send(int fd, const void *buf, size_t n, int flags)
 {
+    static int busy;
     (void)flags;
     if (fd != client_fd) {
         errno = EBADF;
         return -1;
     }
+    if ((busy = !busy)) {
+        errno = EAGAIN;
+        return -1;
+    }
+    if (n > FPFUZZ_SOCK_PIECE)
+        n = FPFUZZ_SOCK_PIECE;
     if (outlen + n > outcap) {
         size_t nc = (outlen + n) * 2;
         char *no = realloc(out, nc);

@@ -27,8 +27,9 @@
 
 /* Queues one API connection: the next accept4 returns it, its recv reads
  * data[0..len) (the head up to the blank line first, then the rest in
- * pieces, so "Expect: 100-continue" is seen before the body), then EOF.
- * The bytes are borrowed until the next call. */
+ * pieces, so "Expect: 100-continue" is seen before the body), then EOF; its
+ * send takes a piece at a time and says EAGAIN every other call. The bytes
+ * are borrowed until the next call. */
 void fpfuzz_sock_incoming(const unsigned char *data, size_t len);
 /* The handle most recently added to the (fake) epoll set: the API client's. */
 void *fpfuzz_sock_last_watched(void);
