@@ -93,7 +93,11 @@ for spec in "$@"; do
             verdict=FAILED
             fails=$((fails + 1))
             echo "   FAILED (exit $rc; log: $log)"
-            grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|artifact_prefix|Test unit written|faultproxy API:|.*disagree|.*abort)' "$log" | head -n 12 | sed 's/^/   | /'
+            # the report without libFuzzer's progress and its own stack frames
+            grep -v -E '^(#[0-9]+[[:space:]]|INFO:|Dictionary:|Loading corpus|Loaded |NOTE: |  +Combine |stat::|artifact_prefix)' "$log" |
+                grep -v -E ' in (fuzzer::|__sanitizer_print|__libc_|_start|main |__pthread_kill|raise |abort )|libc\.so' |
+                head -n 20 | sed 's/^/   | /'
+            grep -E '^(Test unit written|artifact_prefix)' "$log" | sed 's/^/   | /'
         fi
         rows="$rows$(printf '%-22s %10s %8s %-22s %6s  %s' "$name" "${execs:-?}" "${eps:-?}" "${cov:-?}" "$corp" "$verdict")
 "
