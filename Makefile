@@ -19,6 +19,7 @@ PKG_CONFIG ?= pkg-config
 PKGS       := libwebsockets libcjson cunit libcurl libcrypto
 BUILD      ?= build
 SAN        ?=
+FUZZ_BUILD ?= build-fuzz
 
 WARN    := -Wall -Wextra -Werror -Wstrict-prototypes -Wshadow \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
@@ -36,6 +37,7 @@ TEST_PROGRAMS :=
 TESTS         :=
 BENCHES       :=
 INCDIRS       :=
+FUZZERS       :=
 lib = $(BUILD)/lib/lib$(1).a
 
 include $(sort $(shell find harness mock_server suites -name module.mk))
@@ -46,7 +48,7 @@ FINAL_LDFLAGS = $(SAN) $(LDFLAGS)
 DEFAULT_ARCHIVES = $(call lib,wsbsuites) $(call lib,wsbharness) $(call lib,wsbcontract)
 
 .PHONY: all deps test-deps test asan bench clean help valgrind programs short-native walls \
-        list-programs
+        list-programs fuzz fuzz-smoke fuzz-merge fuzz-deps
 
 all: deps $(PROGRAMS:%=$(BUILD)/bin/%) $(TEST_PROGRAMS:%=$(BUILD)/test/%) \
      $(TESTS:%=$(BUILD)/test/%) $(BENCHES:%=$(BUILD)/bench/%)
@@ -60,6 +62,8 @@ help:
 	@echo "make bench      benchmarks; they print figures, they never fail on speed"
 	@echo "make walls      only the include-rule check (.ci/check-walls.sh)"
 	@echo "make deps       check (and install when possible) the build dependencies"
+	@echo "make fuzz       libFuzzer targets (clang) for FUZZ_TIME s each (default 60;"
+	@echo "                FUZZ_TARGETS picks some); make fuzz-smoke: the seeds only"
 
 # A fresh machine: install what is missing (or say what to install) first.
 # deps: the libraries to build; test-deps: also what the tests read or run
@@ -130,6 +134,43 @@ short-native: $(BUILD)/bin/wsb-harness $(BUILD)/bin/wsb-dashboard $(BUILD)/bin/w
 	$(BUILD)/bin/wsb-harness --native --profile short --bin-dir $(BUILD)/bin \
 	    --results $(BUILD)/short-native --suite-timeout 300
 
+# Fuzzing (clang, libFuzzer, ASan + UBSan) in its own build folder; never
+# part of make test. The fuzz folders' module.mk add FUZZERS and each one's
+# _SRCS, _CORPUS and _DICT; harness/fuzz/README.md says what each target
+# checks. fuzz: FUZZ_TIME seconds per target on a scratch copy of its seeds;
+# fuzz-smoke: each seed once; fuzz-merge: keeps what a run found that reaches
+# new code in the seed folders.
+FUZZ_CC       ?= clang
+FUZZ_TIME     ?= 60
+FUZZ_PKGS     := libcjson libcrypto
+FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS    = $(STD) -O1 -g -fno-omit-frame-pointer $(WARN) $(FUZZ_SAN) \
+                 -fsanitize=fuzzer-no-link $(INCDIRS:%=-I%) -MMD -MP \
+                 $(shell $(PKG_CONFIG) --cflags $(FUZZ_PKGS))
+FUZZ_SELECTED  = $(if $(FUZZ_TARGETS),$(filter $(FUZZ_TARGETS) $(FUZZ_TARGETS:%=fuzz-%),\
+                 $(FUZZERS)),$(FUZZERS))
+
+fuzz-deps: deps
+	@sh harness/fuzz/run-fuzz.sh check "$(FUZZ_CC)" || { sh .ci/deps.sh clang libclang-rt-dev && \
+	    sh harness/fuzz/run-fuzz.sh check "$(FUZZ_CC)"; }
+
+$(FUZZ_BUILD)/obj/%.o: %.c | fuzz-deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SEAM_CFLAGS) -c $< -o $@
+
+define FUZZ_template
+$(FUZZ_BUILD)/bin/$(1): $$($(1)_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+	@mkdir -p $$(@D)
+	$$(FUZZ_CC) $$(FUZZ_SAN) -fsanitize=fuzzer -o $$@ $$^ \
+	    $$(shell $$(PKG_CONFIG) --libs $$(FUZZ_PKGS)) -lm
+endef
+$(foreach f,$(FUZZERS),$(eval $(call FUZZ_template,$(f))))
+
+fuzz fuzz-smoke fuzz-merge: fuzz-deps $(FUZZ_SELECTED:%=$(FUZZ_BUILD)/bin/%)
+	@$(if $(FUZZ_SELECTED),:,echo "FUZZ_TARGETS=$(FUZZ_TARGETS) names none of: $(FUZZERS)" >&2; exit 2)
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_TIME=$(FUZZ_TIME) sh harness/fuzz/run-fuzz.sh \
+	    $(if $(filter fuzz,$@),run,$(@:fuzz-%=%)) $(foreach f,$(FUZZ_SELECTED),$(f):$($(f)_CORPUS):$($(f)_DICT))
+
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
@@ -141,6 +182,6 @@ bench: all
 	@for b in $(BENCHES); do echo "== $$b"; $(BUILD)/bench/$$b || exit 1; done
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan $(FUZZ_BUILD)
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)

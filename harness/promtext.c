@@ -102,7 +102,12 @@ static char *parse_series(const char **pp, size_t *namelen, char *err, size_t er
                 break;
             }
             p += 2;
-            char *v = malloc(strlen(p) + 1);
+            /* the value's raw length bounds its unescaped one: sizing by the
+             * rest of the line instead made a line of n labels cost O(n^2) */
+            size_t raw = 0;
+            while (p[raw] && p[raw] != '"')
+                raw += p[raw] == '\\' && p[raw + 1] ? 2 : 1;
+            char *v = malloc(raw + 1);
             size_t vl = 0;
             while (*p && *p != '"') {
                 if (*p == '\\' && p[1]) {

@@ -315,9 +315,24 @@ static void toxic_update(api_reply *r, fp_proxy *p, fp_toxic *old, const cJSON *
     reply_json(r, 200, fp_toxic_to_json(old));
 }
 
+/* A proxy name as a Prometheus label value: backslash, double quote and
+ * newline escaped (a name may hold any of them). out has 2 * FP_NAME_MAX + 1 bytes. */
+static void label_value(const char *name, char *out)
+{
+    size_t o = 0;
+    for (const char *s = name; *s && o + 2 < 2 * FP_NAME_MAX + 1; s++) {
+        if (*s == '\\' || *s == '"' || *s == '\n')
+            out[o++] = '\\';
+        out[o++] = *s == '\n' ? 'n' : *s;
+    }
+    out[o] = '\0';
+}
+
 static void metrics(api_reply *r)
 {
-    size_t cap = 4096 + fp_proxy_count() * 2048, len = 0;
+    /* per proxy: 8 sample lines, each a metric name, labels with the escaped
+     * name and a 20-digit value */
+    size_t cap = 4096 + fp_proxy_count() * 8 * (128 + 2 * FP_NAME_MAX), len = 0;
     char *s = malloc(cap);
     if (!s) {
         reply_error(r, 500, "out of memory");
@@ -343,14 +358,16 @@ static void metrics(api_reply *r)
             fp_proxy *p = fp_proxy_at(i);
             uint64_t v[4] = {(uint64_t)p->enabled, p->conns_total, p->conns_active,
                              (uint64_t)p->ntoxics};
+            char pname[2 * FP_NAME_MAX + 1];
+            label_value(p->name, pname);
             if (m / 3 < 4) {
-                OUT("%s{proxy=\"%s\"} %llu\n", names[m], p->name,
+                OUT("%s{proxy=\"%s\"} %llu\n", names[m], pname,
                     (unsigned long long)v[m / 3]);
             } else {
                 const uint64_t *b = m / 3 == 4 ? p->rx_bytes : p->tx_bytes;
                 for (int d = 0; d < 2; d++)
                     OUT("%s{direction=\"%s\",proxy=\"%s\"} %llu\n", names[m],
-                        d == FP_UP ? "upstream" : "downstream", p->name,
+                        d == FP_UP ? "upstream" : "downstream", pname,
                         (unsigned long long)b[d]);
             }
         }

@@ -599,6 +599,38 @@ static void test_metrics(void)
     del("/proxies/met");
 }
 
+/* Proxy names that need escaping as label values (found by fuzz-faultproxy-api):
+ * a double quote in a name made GET /metrics unreadable, and a name carrying
+ * '"} 1', a newline and a metric of its own turned its proxy's 0 into a 1 and
+ * added a sample nobody exported. */
+static void test_metrics_escaped_names(void)
+{
+    CU_ASSERT_EQUAL(api("POST", "/proxies",
+                        "{\"name\":\"we\\\"ird\\\\name\",\"upstream\":\"127.0.0.1:9\","
+                        "\"enabled\":false}"), 201);
+    CU_ASSERT_EQUAL(api("POST", "/proxies",
+                        "{\"name\":\"x\\\"} 1\\nfake_metric{a=\\\"b\",\"upstream\":\"127.0.0.1:9\","
+                        "\"enabled\":false}"), 201);
+    CU_ASSERT_EQUAL(api("GET", "/metrics", NULL), 200);
+    char err[256];
+    promtext *m = promtext_parse(R.body, err, sizeof(err));
+    if (!m)
+        fprintf(stderr, "\n  /metrics: %s\n", err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    double v = -1;
+    CU_ASSERT_EQUAL(promtext_get(m, "wsb_faultproxy_proxy_enabled{proxy=\"we\\\"ird\\\\name\"}", &v),
+                    0);
+    CU_ASSERT_DOUBLE_EQUAL(v, 0, 1e-9);
+    v = -1;
+    CU_ASSERT_EQUAL(promtext_get(m, "wsb_faultproxy_proxy_enabled{proxy=\"x\\\"} 1\\n"
+                                    "fake_metric{a=\\\"b\"}", &v), 0);
+    CU_ASSERT_DOUBLE_EQUAL(v, 0, 1e-9);
+    CU_ASSERT_EQUAL(promtext_sum(m, "fake_metric", &v), 0);
+    promtext_free(m);
+    CU_ASSERT_EQUAL(del("/proxies/we\"ird\\name"), 204);
+    /* the other name holds a newline: no request line can name it; suite_clean ends it */
+}
+
 /* ---- toxics on the wire ---- */
 
 static void test_passthrough(void)
@@ -954,6 +986,7 @@ int main(void)
         {"toxic create/read/update/delete and defaults", test_toxic_crud},
         {"populate and reset", test_populate_reset},
         {"metrics in Prometheus text", test_metrics},
+        {"metrics: names escaped as label values", test_metrics_escaped_names},
         CU_TEST_INFO_NULL,
     };
     static CU_TestInfo wire_tests[] = {
