@@ -9,7 +9,7 @@ const runner_entry registry_suites[] = {
     {"fault_tolerance", &suite_fault_tolerance},
     {"load_tests", NULL},
     {"integration", NULL},
-    {"performance", NULL},
+    {"performance", &suite_performance},
     {"security", NULL},
 };
 

@@ -464,6 +464,15 @@ int dockerapi_stats_read(dockerapi *d, const char *id, dockerapi_stats *out, cha
     out->mem_bytes = usage > cache ? usage - cache : usage;
     out->mem_limit = (long long)wjson_num(mem, "limit", 0);
     int running = cJSON_GetObjectItemCaseSensitive(mem, "usage") != NULL;
+    out->net_rx_bytes = out->net_tx_bytes = -1;
+    const cJSON *net;
+    cJSON_ArrayForEach(net, cJSON_GetObjectItemCaseSensitive(j, "networks"))
+    {
+        out->net_rx_bytes = (out->net_rx_bytes < 0 ? 0 : out->net_rx_bytes) +
+                            (long long)wjson_num(net, "rx_bytes", 0);
+        out->net_tx_bytes = (out->net_tx_bytes < 0 ? 0 : out->net_tx_bytes) +
+                            (long long)wjson_num(net, "tx_bytes", 0);
+    }
     cJSON_Delete(j);
     if (!running) {
         wlog_seterr(err, errlen, "no memory figures (container %.12s not running?)", id);

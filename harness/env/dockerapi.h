@@ -41,6 +41,7 @@ typedef struct dockerapi_stats {
     double cpu_percent;  /* of one core x online CPUs, as `docker stats` shows */
     long long mem_bytes; /* usage minus page cache, as `docker stats` shows */
     long long mem_limit;
+    long long net_rx_bytes, net_tx_bytes; /* summed over its networks, -1 when none given */
 } dockerapi_stats;
 
 /* socket_path NULL: $DOCKER_HOST when it is unix://PATH, else the default

@@ -201,6 +201,8 @@ static int op_stats(envdriver *d, env_service s, env_stats *out, char *err, size
     out->cpu_percent = st.cpu_percent;
     out->mem_bytes = st.mem_bytes;
     out->open_fds = -1; /* the Engine API does not count them */
+    out->net_rx_bytes = st.net_rx_bytes;
+    out->net_tx_bytes = st.net_tx_bytes;
     return 0;
 }
 

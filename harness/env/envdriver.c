@@ -149,6 +149,7 @@ int envdriver_stats(envdriver *d, env_service s, env_stats *out, char *err, size
 {
     if (check(d, s, err, errlen) < 0)
         return -1;
+    out->net_rx_bytes = out->net_tx_bytes = -1; /* drivers that cannot tell leave them */
     return d->ops->stats ? d->ops->stats(d, s, out, err, errlen) : bad(d, "stats", err, errlen);
 }
 

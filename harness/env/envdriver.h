@@ -85,6 +85,10 @@ typedef struct env_stats {
     double cpu_percent;
     long long mem_bytes;
     long open_fds; /* -1 when the driver cannot tell */
+    /* bytes the service received and sent over its network interfaces since it
+     * started (Docker), -1 when the driver cannot tell (native: no per-process
+     * counter in /proc) */
+    long long net_rx_bytes, net_tx_bytes;
 } env_stats;
 
 /* "native", "docker", "external" -> *out; 0, or -1 for any other name. */

@@ -8,3 +8,7 @@ faulty-dashboard_SRCS := harness/testkit/faulty_dashboard.c
 # faulty-peer: wsb-dashboard or wsb-bot made to misbehave for the fault suite (test-fault-faulty)
 TEST_PROGRAMS += faulty-peer
 faulty-peer_SRCS := harness/testkit/faulty_peer.c
+# perf-peer: wsb-dashboard stopped on a schedule or wsb-bot stamping at send time, for
+# the performance suite (test-perf-faulty)
+TEST_PROGRAMS += perf-peer
+perf-peer_SRCS := harness/testkit/perf_peer.c

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "envelope.h"
+#include "wclock.h"
 
 #define MAX_RUNS 64
 
@@ -34,6 +35,7 @@ struct bot_queue {
     size_t ring_cap; /* cap + BOT_QUEUE_RESERVE */
     size_t send_idx; /* entries from the head already sent on this connection */
     int policy;
+    int stamp_at_send; /* test switch: see bot_queue.h */
     int numbered;
     int64_t next_seq;
     int64_t unnumbered_dropped;
@@ -49,6 +51,8 @@ bot_queue *bot_queue_new(size_t cap, int policy)
     bot_queue *q = calloc(1, sizeof(*q));
     if (!q)
         return NULL;
+    const char *sw = getenv("WSB_BOT_TEST_STAMP_AT_SEND");
+    q->stamp_at_send = sw && !strcmp(sw, "1");
     q->ring = calloc(cap + BOT_QUEUE_RESERVE, sizeof(entry));
     if (!q->ring) {
         free(q);
@@ -252,7 +256,8 @@ int bot_queue_encode_next(bot_queue *q, const char *source, char *buf, size_t ca
         return 0;
     }
     entry *e = at(q, q->send_idx);
-    int n = envelope_encode_buf(buf, cap, e->type, source, e->seq, e->ts_us, e->data);
+    int64_t ts = q->stamp_at_send ? wclock_real_us() : e->ts_us; /* the test fault */
+    int n = envelope_encode_buf(buf, cap, e->type, source, e->seq, ts, e->data);
     if (seq_out)
         *seq_out = e->seq;
     q->send_idx++;

@@ -11,7 +11,12 @@
  * bot_queue_take_overflow (the `queue_overflow` alert).
  *
  * Internally locked: the trading loop pushes from its thread while the
- * network thread numbers, sends and acks. */
+ * network thread numbers, sends and acks.
+ *
+ * Test switch: WSB_BOT_TEST_STAMP_AT_SEND=1 in the environment makes every
+ * envelope carry its send time as ts_us instead of its scheduled time: the
+ * fault the performance suite must catch (time queued in the bot would be
+ * hidden from the latency). Never set outside that test. */
 #ifndef WSB_BOT_QUEUE_H
 #define WSB_BOT_QUEUE_H
 
