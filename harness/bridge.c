@@ -32,6 +32,15 @@ check_result bridge_skip(char *msg, size_t len, const char *fmt, ...)
     return CHECK_SKIP;
 }
 
+check_result bridge_breach(char *msg, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, len, fmt, ap);
+    va_end(ap);
+    return CHECK_BREACH;
+}
+
 void bridge_run_check(bridge_check_fn fn, const char *name, const char *file, int line)
 {
     char msg[4096] = "";
@@ -40,7 +49,11 @@ void bridge_run_check(bridge_check_fn fn, const char *name, const char *file, in
         suite_skip("%s", msg);
         return;
     }
-    suite_log("%s %s: %s", r == CHECK_PASS ? "PASS" : "FAIL", name, msg);
+    suite_log("%s %s: %s",
+              r == CHECK_PASS     ? "PASS"
+              : r == CHECK_BREACH ? "BREACH"
+                                  : "FAIL",
+              name, msg);
     if (r == CHECK_FAIL)
         CU_assertImplementation(CU_FALSE, (unsigned)line, msg, file, name, CU_FALSE);
 }

@@ -24,6 +24,7 @@ typedef enum check_result {
     CHECK_PASS = 0,
     CHECK_FAIL = 1,
     CHECK_SKIP = 2,
+    CHECK_BREACH = 3, /* failed only because a threshold (threshold.h) was breached */
 } check_result;
 
 /* A check: writes its message into msg (len bytes) and returns the result. */
@@ -34,10 +35,13 @@ check_result bridge_fail(char *msg, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 check_result bridge_skip(char *msg, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+check_result bridge_breach(char *msg, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* The body of a suite's CUnit test: runs fn with suite_get(), logs
- * "PASS|FAIL name: message", marks a SKIP with suite_skip, and turns a FAIL
- * into a CUnit failure reported at file:line (the caller's). */
+ * "PASS|FAIL|BREACH name: message", marks a SKIP with suite_skip, and turns a
+ * FAIL into a CUnit failure reported at file:line (the caller's). A BREACH is
+ * already a failure of the test, recorded with the threshold's verdict. */
 void bridge_run_check(bridge_check_fn fn, const char *name, const char *file, int line);
 
 /* Defines the CUnit test function test_<name> that runs <prefix>_check_<name>

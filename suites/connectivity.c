@@ -7,8 +7,12 @@
  * capacity ramp; message size at and past the 64 KiB limit (1009); close
  * codes (1000 by us, 1001 when the server shuts down).
  *
- * Every check is a function returning PASS/FAIL/SKIP with a message (see
- * connectivity.h); the CUnit tests at the bottom only wrap them. */
+ * Budgets are thresholds (threshold.h) judged at the end of the test that
+ * measures them: ping_rtt (ping_pong), connect_time and conn_target
+ * (concurrent), capacity_success (capacity_ramp).
+ *
+ * Every check is a function returning PASS/FAIL/SKIP/BREACH with a message
+ * (see connectivity.h); the CUnit tests at the bottom only wrap them. */
 #include "connectivity.h"
 
 #include <stdio.h>
@@ -19,6 +23,7 @@
 
 #include "flowcheck.h"
 #include "jwt.h"
+#include "threshold.h"
 #include "wclock.h"
 
 #define OPEN_TIMEOUT_MS 5000
@@ -260,7 +265,12 @@ check_result connectivity_check_ping_pong(const suite_ctx *ctx, char *msg, size_
     suite_metric("ping_rtt_p50_us", p50, "us");
     suite_metric("ping_rtt_p99_us", p99, "us");
     suite_metric("ping_rtt_max_us", rtt[N - 1], "us");
-    snprintf(msg, len, "%d pings: p50 %.0f us, p99 %.0f us", N, p50, p99);
+    char why[300];
+    if (threshold_judge_trend(ctx->thresholds, "ping_rtt", rtt, N, why, sizeof(why)))
+        r = bridge_breach(msg, len, "%s (%d pings: p50 %.0f us, max %.0f us)", why, N, p50,
+                          rtt[N - 1]);
+    else
+        snprintf(msg, len, "%d pings: p50 %.0f us, p99 %.0f us", N, p50, p99);
 out:
     wsclient_free(c);
     return r;
@@ -272,11 +282,21 @@ typedef struct conn_rec {
     int n;
 } conn_rec;
 
+/* Counts real envelopes only (a source and a seq): error and gap frames do
+ * not bring a connection nearer its target. */
 static void count_cb(wsconn *k, const wsmsg *m, void *arg)
 {
     (void)arg;
     conn_rec *r = wsconn_get_user(k);
-    if (r && !r->n++)
+    if (!r || m->binary || !strstr(m->text, "\"seq\"") || !strstr(m->text, "\"source\""))
+        return;
+    cJSON *j = cJSON_ParseWithLength(m->text, m->len);
+    const cJSON *seq = j ? cJSON_GetObjectItemCaseSensitive(j, "seq") : NULL;
+    const cJSON *ty = j ? cJSON_GetObjectItemCaseSensitive(j, "type") : NULL;
+    int envelope = cJSON_IsNumber(seq) && cJSON_IsString(ty) &&
+                   contract_type_index(ty->valuestring) >= 0;
+    cJSON_Delete(j);
+    if (envelope && !r->n++)
         r->first_us = m->rx_mono_us - wsconn_opened_mono_us(k);
 }
 
@@ -340,7 +360,7 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
     for (int i = 0; i < n; i++) {
         if (v[i] && wsconn_get_state(v[i]) == WSCONN_OPEN) {
             open++;
-            t[nt++] = (double)wsconn_connect_us(v[i]) / 1000.0;
+            t[nt++] = (double)wsconn_connect_us(v[i]); /* us until the judging */
         } else if (!first[0]) {
             snprintf(first, sizeof(first), "%.400s",
                      v[i] ? (wsconn_error(v[i])[0] ? wsconn_error(v[i])
@@ -352,16 +372,17 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
     suite_metric("concurrent_connections", n, "conns");
     suite_metric("concurrent_success_rate", rate, "%");
     suite_metric("concurrent_wall_ms", wall, "ms");
+    char breach[600] = "", why[300];
     if (nt) {
         double sum = 0;
         for (int i = 0; i < nt; i++)
             sum += t[i];
-        suite_metric("connect_ms_avg", sum / nt, "ms");
-        suite_metric("connect_ms_p50", bridge_percentile(t, (size_t)nt, 50), "ms");
-        suite_metric("connect_ms_p95", bridge_percentile(t, (size_t)nt, 95), "ms");
-        suite_metric("connect_ms_p99", bridge_percentile(t, (size_t)nt, 99), "ms");
-        suite_metric("connect_ms_min", t[0], "ms");
-        suite_metric("connect_ms_max", t[nt - 1], "ms");
+        suite_metric("connect_ms_avg", sum / nt / 1000.0, "ms");
+        suite_metric("connect_ms_p50", bridge_percentile(t, (size_t)nt, 50) / 1000.0, "ms");
+        suite_metric("connect_ms_p95", bridge_percentile(t, (size_t)nt, 95) / 1000.0, "ms");
+        suite_metric("connect_ms_p99", bridge_percentile(t, (size_t)nt, 99) / 1000.0, "ms");
+        suite_metric("connect_ms_min", t[0] / 1000.0, "ms");
+        suite_metric("connect_ms_max", t[nt - 1] / 1000.0, "ms");
     }
     if (open < n) {
         r = bridge_fail(msg, len,
@@ -369,14 +390,13 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
                          n - open, n, rate, first);
         goto out;
     }
+    if (threshold_judge_trend(ctx->thresholds, "connect_time", t, (size_t)nt, why, sizeof(why)))
+        snprintf(breach, sizeof(breach), "%s", why);
     size_t off = (size_t)snprintf(msg, len, "%d/%d open, connect p50 %.1f ms, max %.1f ms",
-                                  open, n, bridge_percentile(t, (size_t)nt, 50), t[nt - 1]);
-    /* each connection gets its target messages (needs a publisher) */
-    if (!ctx->env || !envdriver_has(ctx->env, ENV_CAP_BOT)) {
-        if (off < len)
-            snprintf(msg + off, len - off, "; messages per connection not measured (no bot)");
-        goto out;
-    }
+                                  open, n, bridge_percentile(t, (size_t)nt, 50) / 1000.0,
+                                  t[nt - 1] / 1000.0);
+    /* each connection gets its target of envelopes: whatever publishes on the
+       wire (the bot, or any other source) is enough, no status endpoint needed */
     const char *sj = "{\"type\":\"subscribe\"}";
     for (int i = 0; i < n; i++)
         wsconn_send_text(c, v[i], sj, strlen(sj), NULL, 0);
@@ -395,14 +415,27 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
         suite_metric("first_message_ms_p50", bridge_percentile(t, (size_t)nt, 50), "ms");
         suite_metric("first_message_ms_p99", bridge_percentile(t, (size_t)nt, 99), "ms");
     }
-    if (reached < n)
+    if (none == n) {
         r = bridge_fail(msg, len,
-                         "%d of %d connections got fewer than %d messages within %d s (%d got "
-                         "none)",
-                         n - reached, n, TARGET_MESSAGES, TARGET_TIMEOUT_MS / 1000, none);
+                         "none of the %d connections received an envelope within %d s: nothing "
+                         "is published on the wire, so messages per connection cannot be "
+                         "measured",
+                         n, TARGET_TIMEOUT_MS / 1000);
+        goto out;
+    }
+    if (threshold_judge_rate(ctx->thresholds, "conn_target", reached, n, why, sizeof(why))) {
+        size_t b = strlen(breach);
+        snprintf(breach + b, sizeof(breach) - b,
+                 "%s%s: %d of %d connections got fewer than %d envelopes within %d s (%d got "
+                 "none)",
+                 b ? "; " : "", why, n - reached, n, TARGET_MESSAGES, TARGET_TIMEOUT_MS / 1000,
+                 none);
+    }
+    if (breach[0])
+        r = bridge_breach(msg, len, "%s", breach);
     else if (off < len)
-        snprintf(msg + off, len - off, "; all got %d messages, first after p50 %.1f ms",
-                 TARGET_MESSAGES, bridge_percentile(t, (size_t)nt, 50));
+        snprintf(msg + off, len - off, "; %d of %d got %d envelopes, first after p50 %.1f ms",
+                 reached, n, TARGET_MESSAGES, bridge_percentile(t, (size_t)nt, 50));
 out:
     free(v);
     free(rec);
@@ -438,12 +471,14 @@ check_result connectivity_check_capacity_ramp(const suite_ctx *ctx, char *msg, s
     char *tok = bridge_token(ctx, "subscriber", "conn-ramp", 600);
     wsconn_opts o = {.url = url, .token = tok, .name = "ramp", .keep_messages = -1};
     wsconn **v = calloc((size_t)ceiling + (size_t)step, sizeof(*v));
-    int last_good = 0, level = 0, have = 0;
-    double rate = 100.0;
+    int last_good = 0, level = 0, have = 0, worst_open = 0, worst_level = 0;
+    double rate = 100.0, worst = 2.0;
     char first[512] = "";
-    /* Step up while holding what is open: each level adds step connections
-     * (so the ramp costs ceiling connections, not the sum of all levels)
-     * and counts how many of all of them are open. */
+    /* Step up to the ceiling (the expected capacity) while holding what is
+     * open: each level adds step connections (so the ramp costs ceiling
+     * connections, not the sum of all levels) and counts how many of all of
+     * them are open. The first step below the capacity_success floor is the
+     * knee: the ramp stops there and the threshold judges that step. */
     while (v && level + step <= ceiling) {
         level += step;
         wsclient_connect_many(c, &o, step, v + have, 20000);
@@ -458,9 +493,15 @@ check_result connectivity_check_capacity_ramp(const suite_ctx *ctx, char *msg, s
                                                        : wsconn_state_name(wsconn_get_state(v[i])))
                               : "could not start");
         }
-        rate = 100.0 * open / level;
+        double frac = (double)open / level;
+        rate = 100.0 * frac;
         suite_log("capacity ramp: %d connections held, %.1f%% open", level, rate);
-        if (rate < 90.0)
+        if (frac < worst) {
+            worst = frac;
+            worst_open = open;
+            worst_level = level;
+        }
+        if (!threshold_met_all(ctx->thresholds, "capacity_success", frac))
             break;
         last_good = level;
     }
@@ -475,14 +516,21 @@ check_result connectivity_check_capacity_ramp(const suite_ctx *ctx, char *msg, s
     wsclient_free(c);
     suite_metric("capacity_last_good", last_good, "conns");
     suite_metric("capacity_ceiling", ceiling, "conns");
-    if (!last_good)
-        return bridge_fail(msg, len, "even %d connections opened only %.1f%% (< 90%%): %s", step,
-                            rate, first);
-    if (last_good < level)
-        snprintf(msg, len, "last good level %d; at %d success fell to %.1f%% (%s)", last_good,
-                 level, rate, first);
-    else
-        snprintf(msg, len, "last good level %d (the ceiling)", last_good);
+    suite_metric("capacity_knee", last_good, "conns");
+    if (!worst_level)
+        return bridge_fail(msg, len, "the ramp did not run (step %d, ceiling %d)", step, ceiling);
+    char why[300];
+    if (threshold_judge_rate(ctx->thresholds, "capacity_success", worst_open, worst_level, why,
+                             sizeof(why)))
+        return bridge_breach(msg, len,
+                             "%s: at %d connections only %d were open (%.1f%%), before the "
+                             "expected capacity %d; the knee (last good level) is %d; first "
+                             "refusal: %s",
+                             why, worst_level, worst_open, 100.0 * worst, ceiling, last_good,
+                             first);
+    snprintf(msg, len, "every step up to %d (the expected capacity) held; the lowest success "
+                       "rate was %.1f%% at %d",
+             last_good, 100.0 * worst, worst_level);
     return CHECK_PASS;
 }
 

@@ -6,7 +6,8 @@
  * subscription filters deliver exactly the filtered set; resume after a
  * subscriber disconnect loses and repeats nothing; a schema-violating publish
  * is refused and never reaches a subscriber; several subscribers see the
- * identical stream end to end.
+ * identical stream end to end, within the e2e_latency budget (a threshold,
+ * threshold.h: from the bot's schedule time to receipt at every subscriber).
  *
  * Windows start at the dashboard's current last_seq for the bot (or the first
  * message seen when there is no status endpoint) so the checks do not depend
@@ -21,6 +22,7 @@
 
 #include "envelope.h"
 #include "flowcheck.h"
+#include "threshold.h"
 #include "wclock.h"
 #include "wjson.h"
 
@@ -890,6 +892,9 @@ check_result message_flow_check_end_to_end(const suite_ctx *ctx, char *msg, size
             goto out;
         }
     }
+    /* latency counts messages scheduled once every subscriber was live: the
+       ones before were replayed from history (from k0), not relayed live */
+    int64_t live_us = wclock_real_us();
     int64_t target = k0 + n;
     all_arg aa = {mx, ns, target};
     if (wsclient_run_until(c, all_reached, &aa, 90000) < 0) {
@@ -901,7 +906,8 @@ check_result message_flow_check_end_to_end(const suite_ctx *ctx, char *msg, size
                 goto out;
             }
     }
-    lat = calloc((size_t)n + 16, sizeof(*lat));
+    size_t latcap = ((size_t)n + 16) * (size_t)ns;
+    lat = calloc(latcap, sizeof(*lat)); /* every subscriber's receipts, in us */
     for (int i = 0; i < ns; i++) {
         fc[i] = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA | FLOWCHECK_KEEP_LOG);
         flowcheck_expect_from(fc[i], bot, k0);
@@ -912,8 +918,8 @@ check_result message_flow_check_end_to_end(const suite_ctx *ctx, char *msg, size
                 p.seq > target)
                 continue; /* beyond the window */
             flowcheck_feed(fc[i], m->text, m->len);
-            if (i == 0 && lat && nlat < (size_t)n + 16 && p.ts_us > 0 && !strcmp(p.source, bot))
-                lat[nlat++] = (double)(m->rx_real_us - p.ts_us) / 1000.0;
+            if (lat && nlat < latcap && p.ts_us >= live_us && !strcmp(p.source, bot))
+                lat[nlat++] = (double)(m->rx_real_us - p.ts_us);
         }
         char probs[2048];
         if (flowcheck_problems(fc[i], probs, sizeof(probs))) {
@@ -933,14 +939,20 @@ check_result message_flow_check_end_to_end(const suite_ctx *ctx, char *msg, size
         }
     }
     if (nlat) {
-        suite_metric("e2e_latency_p50_ms", bridge_percentile(lat, nlat, 50), "ms");
-        suite_metric("e2e_latency_p99_ms", bridge_percentile(lat, nlat, 99), "ms");
-        suite_metric("e2e_latency_max_ms", lat[nlat - 1], "ms");
+        suite_metric("e2e_latency_p50_ms", bridge_percentile(lat, nlat, 50) / 1000.0, "ms");
+        suite_metric("e2e_latency_p99_ms", bridge_percentile(lat, nlat, 99) / 1000.0, "ms");
+        suite_metric("e2e_latency_max_ms", lat[nlat - 1] / 1000.0, "ms");
     }
     suite_metric("e2e_subscribers", ns, "subs");
     suite_metric("e2e_messages", n, "msgs");
-    snprintf(msg, len, "%d subscribers saw the identical %d messages %lld..%lld", ns, n,
-             (long long)k0 + 1, (long long)target);
+    char why[300];
+    if (threshold_judge_trend(ctx->thresholds, "e2e_latency", lat, nlat, why, sizeof(why)))
+        r = bridge_breach(msg, len, "%s (%zu receipts of %d messages at %d subscribers; max "
+                                    "%.1f ms)",
+                          why, nlat, n, ns, nlat ? lat[nlat - 1] / 1000.0 : 0.0);
+    else
+        snprintf(msg, len, "%d subscribers saw the identical %d messages %lld..%lld", ns, n,
+                 (long long)k0 + 1, (long long)target);
 out:
     for (int i = 0; fc && i < ns; i++)
         flowcheck_free(fc[i]);
