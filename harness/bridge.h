@@ -66,11 +66,19 @@ char *bridge_token(const suite_ctx *ctx, const char *role, const char *sub, long
 /* A client engine with the context's CA file. */
 wsclient *bridge_client(const suite_ctx *ctx, char *err, size_t errlen);
 
-/* The start of a check that publishes as its own test source, distinct from
- * the bot's: SKIP without a JWT secret to mint that source's token, FAIL when
- * the client engine cannot be made. The client (caller frees), or NULL with
- * *r set and the reason in msg. */
+/* The start of a check that publishes as a test source, distinct from the
+ * bot's: its own (minted from the JWT secret) or the ready publisher token's;
+ * SKIP with neither, FAIL when the client engine cannot be made. The client
+ * (caller frees), or NULL with *r set and the reason in msg. */
 wsclient *bridge_publishing_client(const suite_ctx *ctx, char *msg, size_t len, check_result *r);
+
+/* After bridge_publisher: the source the check publishes as, into mysrc.
+ * With a minted token the welcome must name the check's own source (FAIL
+ * otherwise); with a ready token it is the token's, taken from the welcome,
+ * unless that is the bot's own source (SKIP: publishing as the bot would
+ * collide with its sequence). CHECK_PASS to go on, else the verdict, msg set. */
+check_result bridge_test_source(const suite_ctx *ctx, const char *welcome_source, char *mysrc,
+                                size_t srclen, char *msg, size_t len);
 
 /* Opens the publisher endpoint as sub (NULL: the ready token's own) and waits
  * for the welcome: its source and last_seq are returned. NULL with err. */

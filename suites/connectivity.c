@@ -175,11 +175,8 @@ check_result connectivity_check_exchange(const suite_ctx *ctx, char *msg, size_t
         r = bridge_fail(msg, len, "publisher: %s", err);
         goto out;
     }
-    if (strcmp(source, mysrc)) {
-        r = bridge_fail(msg, len, "welcome names source \"%s\", the token's sub is \"%s\"", source,
-                         mysrc);
+    if ((r = bridge_test_source(ctx, source, mysrc, sizeof(mysrc), msg, len)) != CHECK_PASS)
         goto out;
-    }
     /* one message of every type, each acked, each relayed unchanged */
     for (int i = 0; i < CONTRACT_NUM_TYPES && r == CHECK_PASS; i++) {
         int64_t seq = last + 1 + i;
@@ -554,6 +551,8 @@ check_result connectivity_check_large_messages(const suite_ctx *ctx, char *msg, 
         r = bridge_fail(msg, len, "%s: %s", sub ? "publisher" : "subscriber", err);
         goto out;
     }
+    if ((r = bridge_test_source(ctx, src, mysrc, sizeof(mysrc), msg, len)) != CHECK_PASS)
+        goto out;
     /* just under the limit: a valid alert padded with JSON whitespace */
     size_t blen = 0, olen = 0;
     int64_t seq = last + 1;

@@ -44,14 +44,13 @@ static int has_bot(const suite_ctx *ctx)
     return ctx->env && envdriver_has(ctx->env, ENV_CAP_BOT);
 }
 
-/* The start of a check that watches the bot's stream: SKIP without a bot,
- * FAIL without a client engine. The client, or NULL with *r and msg set. */
+/* The start of a check that watches the bot's stream. The bot is present
+ * when its stream is: no status endpoint is needed, and a system whose
+ * stream never carries the bot's source fails at the start point (naming
+ * the source), never skips. FAIL without a client engine. The client, or
+ * NULL with *r and msg set. */
 static wsclient *bot_client(const suite_ctx *ctx, char *msg, size_t len, check_result *r)
 {
-    if (!has_bot(ctx)) {
-        *r = bridge_skip(msg, len, "no bot in the system under test (give --bot-status-url)");
-        return NULL;
-    }
     char err[512];
     wsclient *c = bridge_client(ctx, err, sizeof(err));
     if (!c)
@@ -753,6 +752,8 @@ check_result message_flow_check_invalid_publish(const suite_ctx *ctx, char *msg,
         r = bridge_fail(msg, len, "%s: %.400s", sub ? "publisher" : "subscriber", err);
         goto out;
     }
+    if ((r = bridge_test_source(ctx, src, mysrc, sizeof(mysrc), msg, len)) != CHECK_PASS)
+        goto out;
     int64_t seq = last + 1;
     char bad[512];
     int bl = snprintf(bad, sizeof(bad),

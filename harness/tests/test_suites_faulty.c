@@ -95,6 +95,7 @@ typedef struct sut {
 } sut;
 
 static const char *stall_ms; /* --stall-ms for the next sut_start, or NULL */
+static int wire_only;        /* the next sut_start: a dashboard URL only, no status URL */
 
 static int sut_start(sut *s, const char *fault, const char *every, const char *at)
 {
@@ -137,8 +138,8 @@ static int sut_start(sut *s, const char *fault, const char *every, const char *a
     env_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.dashboard_url = ws;
-    cfg.bot_status_url = http;
-    cfg.jwt_secret = SECRET;
+    cfg.bot_status_url = wire_only ? NULL : http;
+    cfg.jwt_secret = wire_only ? NULL : SECRET;
     cfg.bot_source = "bot-1";
     s->env = envdriver_new(ENV_MODE_EXTERNAL, &cfg, err, sizeof(err));
     if (!s->env) {
@@ -252,6 +253,61 @@ static void test_clean_peer_passes(void)
         CU_assertImplementation(msg[0] != '\0', __LINE__, m, __FILE__, "", CU_FALSE);
     }
     sut_stop(&s);
+}
+
+/* A system given only by its URL and a ready token pair (no JWT secret, no
+ * status endpoint) is still judged on the wire: every wire check runs and
+ * passes against the correct peer (none skips for want of a bot status),
+ * and fails against a broken stream. */
+static void test_wire_only_judged(void)
+{
+    char *pub = jwt_sign(SECRET, "wire-test", "publisher", 3600);
+    char *subt = jwt_sign(SECRET, "wsb-harness", "subscriber", 3600);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pub);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(subt);
+    ctx.jwt_secret = NULL;
+    ctx.publisher_token = pub;
+    ctx.subscriber_token = subt;
+    wire_only = 1;
+    sut s;
+    if (sut_start(&s, "none", NULL, NULL) == 0) {
+        struct {
+            const char *name;
+            check_fn fn;
+        } wire[] = {
+            {"connectivity handshake", connectivity_check_handshake},
+            {"connectivity exchange", connectivity_check_exchange},
+            {"connectivity ping_pong", connectivity_check_ping_pong},
+            {"connectivity concurrent", connectivity_check_concurrent},
+            {"connectivity large_messages", connectivity_check_large_messages},
+            {"connectivity close_normal", connectivity_check_close_normal},
+            {"message_flow schema", message_flow_check_schema},
+            {"message_flow order", message_flow_check_order},
+            {"message_flow filters", message_flow_check_filters},
+            {"message_flow resume", message_flow_check_resume},
+            {"message_flow invalid_publish", message_flow_check_invalid_publish},
+            {"message_flow end_to_end", message_flow_check_end_to_end},
+        };
+        for (size_t i = 0; i < sizeof(wire) / sizeof(wire[0]); i++) {
+            char msg[4096] = "";
+            check_result r = wire[i].fn(&ctx, msg, sizeof(msg));
+            printf("\n      wire only, %s: %s: %s", wire[i].name, verdict_name(r), msg);
+            char m[4300];
+            snprintf(m, sizeof(m), "wire only: %s did not pass: %s: %s", wire[i].name,
+                     verdict_name(r), msg);
+            CU_assertImplementation(r == CHECK_PASS, __LINE__, m, __FILE__, "", CU_FALSE);
+        }
+        sut_stop(&s);
+    } else {
+        report("none", "could not start faulty-dashboard", __LINE__);
+    }
+    EXPECT_FAIL("reorder", "7", NULL, message_flow_check_order, "out of order");
+    EXPECT_FAIL("drop", "7", NULL, message_flow_check_end_to_end, "missing");
+    wire_only = 0;
+    ctx.jwt_secret = SECRET;
+    ctx.publisher_token = ctx.subscriber_token = NULL;
+    free(pub);
+    free(subt);
 }
 
 static void test_bad_token_accepted(void)
@@ -443,6 +499,7 @@ static CU_TestInfo tests[] = {
     {"clean_peer_passes", test_clean_peer_passes},
     {"unknown_bot_source_bounded", test_unknown_bot_source_bounded},
     {"bot_status_dead_fails", test_bot_status_dead_fails},
+    {"wire_only_judged", test_wire_only_judged},
     {"bad_token_accepted", test_bad_token_accepted},
     {"corrupted_value", test_corrupted_value},
     {"no_1009", test_no_1009},
