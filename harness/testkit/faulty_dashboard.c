@@ -26,6 +26,7 @@
  *                      as a dashboard in long pauses: pongs, handshakes and relays wait
  *   refuse_after       WebSocket upgrades past --fault-at open connections get 503
  *   starve             every other subscriber connection never gets an envelope
+ *   no_dedupe          a publish repeating a held source+seq is relayed again
  * SIGTERM closes every WebSocket with 1001 (going away) before exiting.
  */
 #include <libwebsockets.h>
@@ -47,12 +48,12 @@
 enum fault {
     F_NONE, F_DROP, F_DUP, F_REORDER, F_CORRUPT, F_CORRUPT_VALUE, F_INVALID, F_BAD_TOKEN,
     F_ACCEPT_INVALID, F_NO_1009, F_FILTER_LEAK, F_RESUME_REPEAT, F_STATUS_LIE, F_STALL,
-    F_REFUSE_AFTER, F_STARVE,
+    F_REFUSE_AFTER, F_STARVE, F_NO_DEDUPE,
 };
 static const char *const fault_names[] = {
     "none", "drop", "dup", "reorder", "corrupt", "corrupt_value", "invalid", "accept_bad_token",
     "accept_invalid", "no_1009", "filter_leak", "resume_repeat", "status_lie", "stall",
-    "refuse_after", "starve",
+    "refuse_after", "starve", "no_dedupe",
 };
 
 typedef struct hmsg { /* one relayed message in history */
@@ -314,6 +315,8 @@ static void publisher_frame(pss *p, const char *text, size_t len)
         if (seq > s->last_seq) {
             s->last_seq = seq;
             relay(root, s->name, seq);
+        } else if (g.fault == F_NO_DEDUPE) {
+            relay(root, s->name, seq); /* the repeat goes out again */
         }
         send_json(p, "{\"type\":\"ack\",\"seq\":%lld}", s->last_seq);
     }

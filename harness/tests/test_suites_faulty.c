@@ -209,11 +209,26 @@ static void expect_verdict(const char *fault, const char *every, const char *at,
 
 /* ---- the cases --------------------------------------------------------------------- */
 
+/* The functional verdicts against the correct peer are judged with a 1 s
+ * latency budget: the peer's generator stamps its schedule, so a loaded CI
+ * machine's scheduling delays are real latency there, and they are not what
+ * these cases prove. The default budgets are proved by the stall cases. */
+static void loosen_latency(threshold_set *saved)
+{
+    *saved = thresholds;
+    char err[300];
+    if (threshold_set_add(&thresholds, "e2e_latency: p(99)<1s", err, sizeof(err)) < 0)
+        report("threshold", err, __LINE__);
+}
+
 static void test_clean_peer_passes(void)
 {
+    threshold_set saved;
+    loosen_latency(&saved);
     sut s;
     if (sut_start(&s, "none", NULL, NULL) < 0) {
         report("none", "could not start faulty-dashboard", __LINE__);
+        thresholds = saved;
         return;
     }
     struct {
@@ -238,6 +253,7 @@ static void test_clean_peer_passes(void)
         {"message_flow resume", message_flow_check_resume, CHECK_PASS},
         {"message_flow invalid_publish", message_flow_check_invalid_publish, CHECK_PASS},
         {"message_flow end_to_end", message_flow_check_end_to_end, CHECK_PASS},
+        {"message_flow exactly_once", message_flow_check_exactly_once, CHECK_PASS},
     };
     for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
         char msg[4096] = "";
@@ -253,6 +269,7 @@ static void test_clean_peer_passes(void)
         CU_assertImplementation(msg[0] != '\0', __LINE__, m, __FILE__, "", CU_FALSE);
     }
     sut_stop(&s);
+    thresholds = saved;
 }
 
 /* A system given only by its URL and a ready token pair (no JWT secret, no
@@ -269,6 +286,8 @@ static void test_wire_only_judged(void)
     ctx.publisher_token = pub;
     ctx.subscriber_token = subt;
     wire_only = 1;
+    threshold_set saved;
+    loosen_latency(&saved);
     sut s;
     if (sut_start(&s, "none", NULL, NULL) == 0) {
         struct {
@@ -287,6 +306,7 @@ static void test_wire_only_judged(void)
             {"message_flow resume", message_flow_check_resume},
             {"message_flow invalid_publish", message_flow_check_invalid_publish},
             {"message_flow end_to_end", message_flow_check_end_to_end},
+            {"message_flow exactly_once", message_flow_check_exactly_once},
         };
         for (size_t i = 0; i < sizeof(wire) / sizeof(wire[0]); i++) {
             char msg[4096] = "";
@@ -303,6 +323,7 @@ static void test_wire_only_judged(void)
     }
     EXPECT_FAIL("reorder", "7", NULL, message_flow_check_order, "out of order");
     EXPECT_FAIL("drop", "7", NULL, message_flow_check_end_to_end, "missing");
+    thresholds = saved;
     wire_only = 0;
     ctx.jwt_secret = SECRET;
     ctx.publisher_token = ctx.subscriber_token = NULL;
@@ -366,6 +387,11 @@ static void test_filter_leak(void)
 static void test_resume_repeat(void)
 {
     EXPECT_FAIL("resume_repeat", NULL, NULL, message_flow_check_resume, "duplicates");
+}
+
+static void test_no_dedupe(void)
+{
+    EXPECT_FAIL("no_dedupe", NULL, NULL, message_flow_check_exactly_once, "no deduplication");
 }
 
 static void test_status_lie(void)
@@ -511,6 +537,7 @@ static CU_TestInfo tests[] = {
     {"invalid_publish_accepted", test_invalid_publish_accepted},
     {"filter_leak", test_filter_leak},
     {"resume_repeat", test_resume_repeat},
+    {"no_dedupe", test_no_dedupe},
     {"status_lie", test_status_lie},
     {"stall_breaches_ping_rtt", test_stall_breaches_ping_rtt},
     {"stall_breaches_e2e_latency", test_stall_breaches_e2e_latency},
