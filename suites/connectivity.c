@@ -1,7 +1,8 @@
 /* connectivity: the connectivity suite.
  *
  * Handshake; authentication accepted and each refusal (no token, malformed,
- * bad signature, expired -> 401; wrong role -> 403); a message exchange
+ * alg none, bad signature, expired -> 401; wrong role -> 403) on both
+ * endpoints, each case on its own connection; a message exchange
  * through the dashboard as a test publisher with its own source; ping/pong
  * round trips; many concurrent connections with connect-time statistics; a
  * capacity ramp; message size at and past the 64 KiB limit (1009); close
@@ -77,6 +78,21 @@ check_result connectivity_check_handshake(const suite_ctx *ctx, char *msg, size_
     return r;
 }
 
+/* A token whose header says alg "none" and whose claims are the given
+ * token's (no signature): malloc'd, or NULL. */
+static char *alg_none_token(const char *from)
+{
+    const char *dot = from ? strchr(from, '.') : NULL;
+    const char *end = dot ? strchr(dot + 1, '.') : NULL;
+    if (!end)
+        return NULL;
+    char *t = NULL; /* {"alg":"none","typ":"JWT"} */
+    if (asprintf(&t, "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.%.*s.", (int)(end - dot - 1), dot + 1) <
+        0)
+        return NULL;
+    return t;
+}
+
 check_result connectivity_check_auth(const suite_ctx *ctx, char *msg, size_t len)
 {
     char err[512];
@@ -84,71 +100,82 @@ check_result connectivity_check_auth(const suite_ctx *ctx, char *msg, size_t len
     if (!c)
         return bridge_fail(msg, len, "client: %s", err);
     const char *secret = ctx->jwt_secret && ctx->jwt_secret[0] ? ctx->jwt_secret : NULL;
-    char *good = bridge_token(ctx, "subscriber", "conn-auth", 120);
-    char *badsig = NULL, *expired = NULL, *wrongrole = NULL;
-    if (secret) {
-        char other[512];
-        snprintf(other, sizeof(other), "%s-not-the-secret", secret);
-        badsig = jwt_sign(other, "conn-auth", "subscriber", 120);
-        expired = jwt_sign(secret, "conn-auth", "subscriber", -120);
-        wrongrole = jwt_sign(secret, "conn-auth", "publisher", 120);
-    }
-    struct {
-        const char *what, *token;
-        int want;
-    } cases[] = {
-        {"no token", NULL, 401},
-        {"malformed token", "not-a.jwt", 401},
-        {"bad signature", badsig, 401},
-        {"expired token", expired, 401},
-        {"wrong role (publisher token on the subscriber endpoint)", wrongrole, 403},
-        {"valid token", good, 101},
+    static const struct {
+        const char *path, *role, *other_role, *sub;
+    } ends[] = {
+        {BRIDGE_SUBSCRIBER_PATH, "subscriber", "publisher", "conn-auth"},
+        {BRIDGE_PUBLISHER_PATH, "publisher", "subscriber", "conn-auth-pub"},
     };
-    char url[300];
-    bridge_url(ctx, BRIDGE_SUBSCRIBER_PATH, url, sizeof(url));
     size_t off = 0;
     int bad = 0, tried = 0;
     msg[0] = '\0';
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        if (i >= 2 && !cases[i].token)
-            continue; /* needs the secret (or, for the valid one, a token) */
-        tried++;
-        wsconn_opts o = {.url = url, .token = cases[i].token, .name = cases[i].what};
-        wsconn *k = wsclient_connect(c, &o, err, sizeof(err));
-        int status = 0;
-        if (k) {
-            wsconn_wait_open(c, k, OPEN_TIMEOUT_MS, err, sizeof(err));
-            status = wsconn_http_status(k);
+    /* every case on both endpoints, each on its own connection */
+    for (size_t e = 0; e < sizeof(ends) / sizeof(ends[0]); e++) {
+        char *good = bridge_token(ctx, ends[e].role, ends[e].sub, 120);
+        char *badsig = NULL, *expired = NULL, *wrongrole = NULL, *none = alg_none_token(good);
+        if (secret) {
+            char other[512];
+            snprintf(other, sizeof(other), "%s-not-the-secret", secret);
+            badsig = jwt_sign(other, ends[e].sub, ends[e].role, 120);
+            expired = jwt_sign(secret, ends[e].sub, ends[e].role, -120);
+            wrongrole = jwt_sign(secret, ends[e].sub, ends[e].other_role, 120);
         }
-        if (status != cases[i].want) {
-            bad++;
-            int w;
-            if (status == 101)
-                w = snprintf(msg + off, len - off, "%s%s: accepted (HTTP 101), want %d", off ? "; " : "",
-                             cases[i].what, cases[i].want);
-            else
-                w = snprintf(msg + off, len - off, "%s%s: HTTP %d, want %d (%s)", off ? "; " : "",
-                             cases[i].what, status, cases[i].want,
-                             k ? wsconn_error(k) : err);
-            if (w > 0 && off + (size_t)w < len)
-                off += (size_t)w;
+        struct {
+            const char *what, *token;
+            int want;
+        } cases[] = {
+            {"no token", NULL, 401},
+            {"malformed token", "not-a.jwt", 401},
+            {"alg none (unsigned)", none, 401},
+            {"bad signature", badsig, 401},
+            {"expired token", expired, 401},
+            {"wrong role", wrongrole, 403},
+            {"valid token", good, 101},
+        };
+        char url[300];
+        bridge_url(ctx, ends[e].path, url, sizeof(url));
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            if (i >= 2 && !cases[i].token)
+                continue; /* needs the secret (or, for the valid one, a token) */
+            tried++;
+            wsconn_opts o = {.url = url, .token = cases[i].token, .name = cases[i].what};
+            wsconn *k = wsclient_connect(c, &o, err, sizeof(err));
+            int status = 0;
+            if (k) {
+                wsconn_wait_open(c, k, OPEN_TIMEOUT_MS, err, sizeof(err));
+                status = wsconn_http_status(k);
+            }
+            if (status != cases[i].want) {
+                bad++;
+                int w;
+                if (status == 101)
+                    w = snprintf(msg + off, len - off, "%s%s on %s: accepted (HTTP 101), want %d",
+                                 off ? "; " : "", cases[i].what, ends[e].path, cases[i].want);
+                else
+                    w = snprintf(msg + off, len - off, "%s%s on %s: HTTP %d, want %d (%s)",
+                                 off ? "; " : "", cases[i].what, ends[e].path, status,
+                                 cases[i].want, k ? wsconn_error(k) : err);
+                if (w > 0 && off + (size_t)w < len)
+                    off += (size_t)w;
+            }
+            if (k)
+                wsconn_free(c, k);
         }
-        if (k)
-            wsconn_free(c, k);
+        free(good);
+        free(none);
+        free(badsig);
+        free(expired);
+        free(wrongrole);
     }
-    free(good);
-    free(badsig);
-    free(expired);
-    free(wrongrole);
     wsclient_free(c);
     suite_metric("auth_cases", tried, "cases");
     if (bad)
         return CHECK_FAIL;
     if (!secret)
         return bridge_skip(msg, len,
-                            "only no-token and malformed refusals tried: bad signature, "
-                            "expired and wrong role need --jwt-secret");
-    snprintf(msg, len, "%d cases answered as expected", tried);
+                            "only no-token, malformed and alg-none refusals tried (on /ws and "
+                            "/ws/stream): bad signature, expired and wrong role need --jwt-secret");
+    snprintf(msg, len, "%d cases on /ws and /ws/stream answered as expected", tried);
     return CHECK_PASS;
 }
 

@@ -336,6 +336,13 @@ static void test_bad_token_accepted(void)
     EXPECT_FAIL("accept_bad_token", NULL, NULL, connectivity_check_auth, "accepted");
 }
 
+/* only the publisher endpoint is open: the refusals are tried there too */
+static void test_pub_auth_open(void)
+{
+    EXPECT_FAIL("pub_auth_open", NULL, NULL, connectivity_check_auth,
+                "no token on /ws: accepted");
+}
+
 static void test_corrupted_value(void)
 {
     EXPECT_FAIL("corrupt_value", NULL, "3", connectivity_check_exchange, "corrupted");
@@ -527,6 +534,7 @@ static CU_TestInfo tests[] = {
     {"bot_status_dead_fails", test_bot_status_dead_fails},
     {"wire_only_judged", test_wire_only_judged},
     {"bad_token_accepted", test_bad_token_accepted},
+    {"pub_auth_open", test_pub_auth_open},
     {"corrupted_value", test_corrupted_value},
     {"no_1009", test_no_1009},
     {"drop", test_drop},
