@@ -32,6 +32,15 @@ check_result bridge_skip(char *msg, size_t len, const char *fmt, ...)
     return CHECK_SKIP;
 }
 
+check_result bridge_breach(char *msg, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, len, fmt, ap);
+    va_end(ap);
+    return CHECK_BREACH;
+}
+
 void bridge_run_check(bridge_check_fn fn, const char *name, const char *file, int line)
 {
     char msg[4096] = "";
@@ -40,7 +49,11 @@ void bridge_run_check(bridge_check_fn fn, const char *name, const char *file, in
         suite_skip("%s", msg);
         return;
     }
-    suite_log("%s %s: %s", r == CHECK_PASS ? "PASS" : "FAIL", name, msg);
+    suite_log("%s %s: %s",
+              r == CHECK_PASS     ? "PASS"
+              : r == CHECK_BREACH ? "BREACH"
+                                  : "FAIL",
+              name, msg);
     if (r == CHECK_FAIL)
         CU_assertImplementation(CU_FALSE, (unsigned)line, msg, file, name, CU_FALSE);
 }
@@ -73,10 +86,10 @@ wsclient *bridge_client(const suite_ctx *ctx, char *err, size_t errlen)
 
 wsclient *bridge_publishing_client(const suite_ctx *ctx, char *msg, size_t len, check_result *r)
 {
-    if (!ctx->jwt_secret || !ctx->jwt_secret[0]) {
+    if ((!ctx->jwt_secret || !ctx->jwt_secret[0]) && !ctx->publisher_token) {
         *r = bridge_skip(msg, len,
-                          "needs --jwt-secret to publish as a test source distinct from "
-                          "the bot");
+                          "needs --jwt-secret or --publisher-token (a test source distinct "
+                          "from the bot) to publish");
         return NULL;
     }
     char err[512];
@@ -84,6 +97,26 @@ wsclient *bridge_publishing_client(const suite_ctx *ctx, char *msg, size_t len, 
     if (!c)
         *r = bridge_fail(msg, len, "client: %s", err);
     return c;
+}
+
+check_result bridge_test_source(const suite_ctx *ctx, const char *welcome_source, char *mysrc,
+                                size_t srclen, char *msg, size_t len)
+{
+    if (ctx->jwt_secret && ctx->jwt_secret[0]) {
+        if (strcmp(welcome_source, mysrc))
+            return bridge_fail(msg, len, "welcome names source \"%s\", the token's sub is \"%s\"",
+                               welcome_source, mysrc);
+        return CHECK_PASS;
+    }
+    const char *bot = ctx->bot_source && ctx->bot_source[0] ? ctx->bot_source : "bot-1";
+    if (!strcmp(welcome_source, bot))
+        return bridge_skip(msg, len,
+                           "the ready publisher token publishes as the bot's own source \"%s\": "
+                           "publishing as it would collide with the bot's sequence (give a "
+                           "publisher token for a test source)",
+                           bot);
+    snprintf(mysrc, srclen, "%s", welcome_source);
+    return CHECK_PASS;
 }
 
 int bridge_is_type(const wsmsg *m, void *type_name)

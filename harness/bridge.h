@@ -24,6 +24,7 @@ typedef enum check_result {
     CHECK_PASS = 0,
     CHECK_FAIL = 1,
     CHECK_SKIP = 2,
+    CHECK_BREACH = 3, /* failed only because a threshold (threshold.h) was breached */
 } check_result;
 
 /* A check: writes its message into msg (len bytes) and returns the result. */
@@ -34,10 +35,13 @@ check_result bridge_fail(char *msg, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 check_result bridge_skip(char *msg, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+check_result bridge_breach(char *msg, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* The body of a suite's CUnit test: runs fn with suite_get(), logs
- * "PASS|FAIL name: message", marks a SKIP with suite_skip, and turns a FAIL
- * into a CUnit failure reported at file:line (the caller's). */
+ * "PASS|FAIL|BREACH name: message", marks a SKIP with suite_skip, and turns a
+ * FAIL into a CUnit failure reported at file:line (the caller's). A BREACH is
+ * already a failure of the test, recorded with the threshold's verdict. */
 void bridge_run_check(bridge_check_fn fn, const char *name, const char *file, int line);
 
 /* Defines the CUnit test function test_<name> that runs <prefix>_check_<name>
@@ -62,11 +66,19 @@ char *bridge_token(const suite_ctx *ctx, const char *role, const char *sub, long
 /* A client engine with the context's CA file. */
 wsclient *bridge_client(const suite_ctx *ctx, char *err, size_t errlen);
 
-/* The start of a check that publishes as its own test source, distinct from
- * the bot's: SKIP without a JWT secret to mint that source's token, FAIL when
- * the client engine cannot be made. The client (caller frees), or NULL with
- * *r set and the reason in msg. */
+/* The start of a check that publishes as a test source, distinct from the
+ * bot's: its own (minted from the JWT secret) or the ready publisher token's;
+ * SKIP with neither, FAIL when the client engine cannot be made. The client
+ * (caller frees), or NULL with *r set and the reason in msg. */
 wsclient *bridge_publishing_client(const suite_ctx *ctx, char *msg, size_t len, check_result *r);
+
+/* After bridge_publisher: the source the check publishes as, into mysrc.
+ * With a minted token the welcome must name the check's own source (FAIL
+ * otherwise); with a ready token it is the token's, taken from the welcome,
+ * unless that is the bot's own source (SKIP: publishing as the bot would
+ * collide with its sequence). CHECK_PASS to go on, else the verdict, msg set. */
+check_result bridge_test_source(const suite_ctx *ctx, const char *welcome_source, char *mysrc,
+                                size_t srclen, char *msg, size_t len);
 
 /* Opens the publisher endpoint as sub (NULL: the ready token's own) and waits
  * for the welcome: its source and last_seq are returned. NULL with err. */

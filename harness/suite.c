@@ -34,6 +34,14 @@ void suite_metric(const char *name, double value, const char *unit)
     runner_child_metric(name, value, unit);
 }
 
+void suite_threshold(const char *metric, const char *expr, double value, const char *unit,
+                     int passed)
+{
+    suite_log("threshold %s: %s = %g %s: %s", metric, expr, value, unit ? unit : "",
+              passed ? "passed" : "BREACHED");
+    runner_child_threshold(metric, expr, value, unit, passed);
+}
+
 /* stderr of a suite child goes to <results>/<suite>.log through the runner */
 void suite_log(const char *fmt, ...)
 {

@@ -9,7 +9,7 @@
  *
  * Suites include only the suites' API: this file, bridge.h, envdriver.h,
  * wsclient.h, flowcheck.h, histogram.h, httpc.h, promtext.h and the contract's
- * contract.h, envelope.h, wjson.h, jwt.h, wclock.h. ARCHITECTURE.md says what
+ * contract.h, envelope.h, wjson.h, jwt.h, wclock.h, and threshold.h. ARCHITECTURE.md says what
  * each gives; .ci/check-walls.sh (make test) refuses any other include. */
 #ifndef WSB_SUITE_H
 #define WSB_SUITE_H
@@ -41,6 +41,7 @@ typedef struct suite_ctx {
     const char *subscriber_token;
     const char *ca_file;           /* wss:// */
     const char *bot_source;        /* the bot's source name, default "bot-1" */
+    const struct threshold_set *thresholds; /* the budgets (threshold.h); NULL: none */
 } suite_ctx;
 
 const suite_ctx *suite_get(void);
@@ -51,6 +52,11 @@ const suite_ctx *suite_get(void);
 void suite_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Records a key figure for the running test (also shown in test_report.md). */
 void suite_metric(const char *name, double value, const char *unit);
+/* Records a judged threshold of the running test (threshold.h calls it):
+ * the metric, the expression, the value it was judged on (unit: "ms",
+ * "rate", "count") and the verdict. A breach fails the test as a breach. */
+void suite_threshold(const char *metric, const char *expr, double value, const char *unit,
+                     int passed);
 /* A line in <results>/<suite>.log (and on the console at debug level). */
 void suite_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Mints (or returns the given) token for a role, for a sub; caller frees. */

@@ -1,14 +1,19 @@
 /* connectivity: the connectivity suite.
  *
  * Handshake; authentication accepted and each refusal (no token, malformed,
- * bad signature, expired -> 401; wrong role -> 403); a message exchange
+ * alg none, bad signature, expired -> 401; wrong role -> 403) on both
+ * endpoints, each case on its own connection; a message exchange
  * through the dashboard as a test publisher with its own source; ping/pong
  * round trips; many concurrent connections with connect-time statistics; a
  * capacity ramp; message size at and past the 64 KiB limit (1009); close
  * codes (1000 by us, 1001 when the server shuts down).
  *
- * Every check is a function returning PASS/FAIL/SKIP with a message (see
- * connectivity.h); the CUnit tests at the bottom only wrap them. */
+ * Budgets are thresholds (threshold.h) judged at the end of the test that
+ * measures them: ping_rtt (ping_pong), connect_time and conn_target
+ * (concurrent), capacity_success (capacity_ramp).
+ *
+ * Every check is a function returning PASS/FAIL/SKIP/BREACH with a message
+ * (see connectivity.h); the CUnit tests at the bottom only wrap them. */
 #include "connectivity.h"
 
 #include <stdio.h>
@@ -19,6 +24,7 @@
 
 #include "flowcheck.h"
 #include "jwt.h"
+#include "threshold.h"
 #include "wclock.h"
 
 #define OPEN_TIMEOUT_MS 5000
@@ -72,6 +78,21 @@ check_result connectivity_check_handshake(const suite_ctx *ctx, char *msg, size_
     return r;
 }
 
+/* A token whose header says alg "none" and whose claims are the given
+ * token's (no signature): malloc'd, or NULL. */
+static char *alg_none_token(const char *from)
+{
+    const char *dot = from ? strchr(from, '.') : NULL;
+    const char *end = dot ? strchr(dot + 1, '.') : NULL;
+    if (!end)
+        return NULL;
+    char *t = NULL; /* {"alg":"none","typ":"JWT"} */
+    if (asprintf(&t, "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.%.*s.", (int)(end - dot - 1), dot + 1) <
+        0)
+        return NULL;
+    return t;
+}
+
 check_result connectivity_check_auth(const suite_ctx *ctx, char *msg, size_t len)
 {
     char err[512];
@@ -79,71 +100,82 @@ check_result connectivity_check_auth(const suite_ctx *ctx, char *msg, size_t len
     if (!c)
         return bridge_fail(msg, len, "client: %s", err);
     const char *secret = ctx->jwt_secret && ctx->jwt_secret[0] ? ctx->jwt_secret : NULL;
-    char *good = bridge_token(ctx, "subscriber", "conn-auth", 120);
-    char *badsig = NULL, *expired = NULL, *wrongrole = NULL;
-    if (secret) {
-        char other[512];
-        snprintf(other, sizeof(other), "%s-not-the-secret", secret);
-        badsig = jwt_sign(other, "conn-auth", "subscriber", 120);
-        expired = jwt_sign(secret, "conn-auth", "subscriber", -120);
-        wrongrole = jwt_sign(secret, "conn-auth", "publisher", 120);
-    }
-    struct {
-        const char *what, *token;
-        int want;
-    } cases[] = {
-        {"no token", NULL, 401},
-        {"malformed token", "not-a.jwt", 401},
-        {"bad signature", badsig, 401},
-        {"expired token", expired, 401},
-        {"wrong role (publisher token on the subscriber endpoint)", wrongrole, 403},
-        {"valid token", good, 101},
+    static const struct {
+        const char *path, *role, *other_role, *sub;
+    } ends[] = {
+        {BRIDGE_SUBSCRIBER_PATH, "subscriber", "publisher", "conn-auth"},
+        {BRIDGE_PUBLISHER_PATH, "publisher", "subscriber", "conn-auth-pub"},
     };
-    char url[300];
-    bridge_url(ctx, BRIDGE_SUBSCRIBER_PATH, url, sizeof(url));
     size_t off = 0;
     int bad = 0, tried = 0;
     msg[0] = '\0';
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        if (i >= 2 && !cases[i].token)
-            continue; /* needs the secret (or, for the valid one, a token) */
-        tried++;
-        wsconn_opts o = {.url = url, .token = cases[i].token, .name = cases[i].what};
-        wsconn *k = wsclient_connect(c, &o, err, sizeof(err));
-        int status = 0;
-        if (k) {
-            wsconn_wait_open(c, k, OPEN_TIMEOUT_MS, err, sizeof(err));
-            status = wsconn_http_status(k);
+    /* every case on both endpoints, each on its own connection */
+    for (size_t e = 0; e < sizeof(ends) / sizeof(ends[0]); e++) {
+        char *good = bridge_token(ctx, ends[e].role, ends[e].sub, 120);
+        char *badsig = NULL, *expired = NULL, *wrongrole = NULL, *none = alg_none_token(good);
+        if (secret) {
+            char other[512];
+            snprintf(other, sizeof(other), "%s-not-the-secret", secret);
+            badsig = jwt_sign(other, ends[e].sub, ends[e].role, 120);
+            expired = jwt_sign(secret, ends[e].sub, ends[e].role, -120);
+            wrongrole = jwt_sign(secret, ends[e].sub, ends[e].other_role, 120);
         }
-        if (status != cases[i].want) {
-            bad++;
-            int w;
-            if (status == 101)
-                w = snprintf(msg + off, len - off, "%s%s: accepted (HTTP 101), want %d", off ? "; " : "",
-                             cases[i].what, cases[i].want);
-            else
-                w = snprintf(msg + off, len - off, "%s%s: HTTP %d, want %d (%s)", off ? "; " : "",
-                             cases[i].what, status, cases[i].want,
-                             k ? wsconn_error(k) : err);
-            if (w > 0 && off + (size_t)w < len)
-                off += (size_t)w;
+        struct {
+            const char *what, *token;
+            int want;
+        } cases[] = {
+            {"no token", NULL, 401},
+            {"malformed token", "not-a.jwt", 401},
+            {"alg none (unsigned)", none, 401},
+            {"bad signature", badsig, 401},
+            {"expired token", expired, 401},
+            {"wrong role", wrongrole, 403},
+            {"valid token", good, 101},
+        };
+        char url[300];
+        bridge_url(ctx, ends[e].path, url, sizeof(url));
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            if (i >= 2 && !cases[i].token)
+                continue; /* needs the secret (or, for the valid one, a token) */
+            tried++;
+            wsconn_opts o = {.url = url, .token = cases[i].token, .name = cases[i].what};
+            wsconn *k = wsclient_connect(c, &o, err, sizeof(err));
+            int status = 0;
+            if (k) {
+                wsconn_wait_open(c, k, OPEN_TIMEOUT_MS, err, sizeof(err));
+                status = wsconn_http_status(k);
+            }
+            if (status != cases[i].want) {
+                bad++;
+                int w;
+                if (status == 101)
+                    w = snprintf(msg + off, len - off, "%s%s on %s: accepted (HTTP 101), want %d",
+                                 off ? "; " : "", cases[i].what, ends[e].path, cases[i].want);
+                else
+                    w = snprintf(msg + off, len - off, "%s%s on %s: HTTP %d, want %d (%s)",
+                                 off ? "; " : "", cases[i].what, ends[e].path, status,
+                                 cases[i].want, k ? wsconn_error(k) : err);
+                if (w > 0 && off + (size_t)w < len)
+                    off += (size_t)w;
+            }
+            if (k)
+                wsconn_free(c, k);
         }
-        if (k)
-            wsconn_free(c, k);
+        free(good);
+        free(none);
+        free(badsig);
+        free(expired);
+        free(wrongrole);
     }
-    free(good);
-    free(badsig);
-    free(expired);
-    free(wrongrole);
     wsclient_free(c);
     suite_metric("auth_cases", tried, "cases");
     if (bad)
         return CHECK_FAIL;
     if (!secret)
         return bridge_skip(msg, len,
-                            "only no-token and malformed refusals tried: bad signature, "
-                            "expired and wrong role need --jwt-secret");
-    snprintf(msg, len, "%d cases answered as expected", tried);
+                            "only no-token, malformed and alg-none refusals tried (on /ws and "
+                            "/ws/stream): bad signature, expired and wrong role need --jwt-secret");
+    snprintf(msg, len, "%d cases on /ws and /ws/stream answered as expected", tried);
     return CHECK_PASS;
 }
 
@@ -170,11 +202,8 @@ check_result connectivity_check_exchange(const suite_ctx *ctx, char *msg, size_t
         r = bridge_fail(msg, len, "publisher: %s", err);
         goto out;
     }
-    if (strcmp(source, mysrc)) {
-        r = bridge_fail(msg, len, "welcome names source \"%s\", the token's sub is \"%s\"", source,
-                         mysrc);
+    if ((r = bridge_test_source(ctx, source, mysrc, sizeof(mysrc), msg, len)) != CHECK_PASS)
         goto out;
-    }
     /* one message of every type, each acked, each relayed unchanged */
     for (int i = 0; i < CONTRACT_NUM_TYPES && r == CHECK_PASS; i++) {
         int64_t seq = last + 1 + i;
@@ -260,7 +289,12 @@ check_result connectivity_check_ping_pong(const suite_ctx *ctx, char *msg, size_
     suite_metric("ping_rtt_p50_us", p50, "us");
     suite_metric("ping_rtt_p99_us", p99, "us");
     suite_metric("ping_rtt_max_us", rtt[N - 1], "us");
-    snprintf(msg, len, "%d pings: p50 %.0f us, p99 %.0f us", N, p50, p99);
+    char why[300];
+    if (threshold_judge_trend(ctx->thresholds, "ping_rtt", rtt, N, why, sizeof(why)))
+        r = bridge_breach(msg, len, "%s (%d pings: p50 %.0f us, max %.0f us)", why, N, p50,
+                          rtt[N - 1]);
+    else
+        snprintf(msg, len, "%d pings: p50 %.0f us, p99 %.0f us", N, p50, p99);
 out:
     wsclient_free(c);
     return r;
@@ -272,11 +306,21 @@ typedef struct conn_rec {
     int n;
 } conn_rec;
 
+/* Counts real envelopes only (a source and a seq): error and gap frames do
+ * not bring a connection nearer its target. */
 static void count_cb(wsconn *k, const wsmsg *m, void *arg)
 {
     (void)arg;
     conn_rec *r = wsconn_get_user(k);
-    if (r && !r->n++)
+    if (!r || m->binary || !strstr(m->text, "\"seq\"") || !strstr(m->text, "\"source\""))
+        return;
+    cJSON *j = cJSON_ParseWithLength(m->text, m->len);
+    const cJSON *seq = j ? cJSON_GetObjectItemCaseSensitive(j, "seq") : NULL;
+    const cJSON *ty = j ? cJSON_GetObjectItemCaseSensitive(j, "type") : NULL;
+    int envelope = cJSON_IsNumber(seq) && cJSON_IsString(ty) &&
+                   contract_type_index(ty->valuestring) >= 0;
+    cJSON_Delete(j);
+    if (envelope && !r->n++)
         r->first_us = m->rx_mono_us - wsconn_opened_mono_us(k);
 }
 
@@ -340,7 +384,7 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
     for (int i = 0; i < n; i++) {
         if (v[i] && wsconn_get_state(v[i]) == WSCONN_OPEN) {
             open++;
-            t[nt++] = (double)wsconn_connect_us(v[i]) / 1000.0;
+            t[nt++] = (double)wsconn_connect_us(v[i]); /* us until the judging */
         } else if (!first[0]) {
             snprintf(first, sizeof(first), "%.400s",
                      v[i] ? (wsconn_error(v[i])[0] ? wsconn_error(v[i])
@@ -352,16 +396,17 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
     suite_metric("concurrent_connections", n, "conns");
     suite_metric("concurrent_success_rate", rate, "%");
     suite_metric("concurrent_wall_ms", wall, "ms");
+    char breach[600] = "", why[300];
     if (nt) {
         double sum = 0;
         for (int i = 0; i < nt; i++)
             sum += t[i];
-        suite_metric("connect_ms_avg", sum / nt, "ms");
-        suite_metric("connect_ms_p50", bridge_percentile(t, (size_t)nt, 50), "ms");
-        suite_metric("connect_ms_p95", bridge_percentile(t, (size_t)nt, 95), "ms");
-        suite_metric("connect_ms_p99", bridge_percentile(t, (size_t)nt, 99), "ms");
-        suite_metric("connect_ms_min", t[0], "ms");
-        suite_metric("connect_ms_max", t[nt - 1], "ms");
+        suite_metric("connect_ms_avg", sum / nt / 1000.0, "ms");
+        suite_metric("connect_ms_p50", bridge_percentile(t, (size_t)nt, 50) / 1000.0, "ms");
+        suite_metric("connect_ms_p95", bridge_percentile(t, (size_t)nt, 95) / 1000.0, "ms");
+        suite_metric("connect_ms_p99", bridge_percentile(t, (size_t)nt, 99) / 1000.0, "ms");
+        suite_metric("connect_ms_min", t[0] / 1000.0, "ms");
+        suite_metric("connect_ms_max", t[nt - 1] / 1000.0, "ms");
     }
     if (open < n) {
         r = bridge_fail(msg, len,
@@ -369,14 +414,13 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
                          n - open, n, rate, first);
         goto out;
     }
+    if (threshold_judge_trend(ctx->thresholds, "connect_time", t, (size_t)nt, why, sizeof(why)))
+        snprintf(breach, sizeof(breach), "%s", why);
     size_t off = (size_t)snprintf(msg, len, "%d/%d open, connect p50 %.1f ms, max %.1f ms",
-                                  open, n, bridge_percentile(t, (size_t)nt, 50), t[nt - 1]);
-    /* each connection gets its target messages (needs a publisher) */
-    if (!ctx->env || !envdriver_has(ctx->env, ENV_CAP_BOT)) {
-        if (off < len)
-            snprintf(msg + off, len - off, "; messages per connection not measured (no bot)");
-        goto out;
-    }
+                                  open, n, bridge_percentile(t, (size_t)nt, 50) / 1000.0,
+                                  t[nt - 1] / 1000.0);
+    /* each connection gets its target of envelopes: whatever publishes on the
+       wire (the bot, or any other source) is enough, no status endpoint needed */
     const char *sj = "{\"type\":\"subscribe\"}";
     for (int i = 0; i < n; i++)
         wsconn_send_text(c, v[i], sj, strlen(sj), NULL, 0);
@@ -395,14 +439,27 @@ check_result connectivity_check_concurrent(const suite_ctx *ctx, char *msg, size
         suite_metric("first_message_ms_p50", bridge_percentile(t, (size_t)nt, 50), "ms");
         suite_metric("first_message_ms_p99", bridge_percentile(t, (size_t)nt, 99), "ms");
     }
-    if (reached < n)
+    if (none == n) {
         r = bridge_fail(msg, len,
-                         "%d of %d connections got fewer than %d messages within %d s (%d got "
-                         "none)",
-                         n - reached, n, TARGET_MESSAGES, TARGET_TIMEOUT_MS / 1000, none);
+                         "none of the %d connections received an envelope within %d s: nothing "
+                         "is published on the wire, so messages per connection cannot be "
+                         "measured",
+                         n, TARGET_TIMEOUT_MS / 1000);
+        goto out;
+    }
+    if (threshold_judge_rate(ctx->thresholds, "conn_target", reached, n, why, sizeof(why))) {
+        size_t b = strlen(breach);
+        snprintf(breach + b, sizeof(breach) - b,
+                 "%s%s: %d of %d connections got fewer than %d envelopes within %d s (%d got "
+                 "none)",
+                 b ? "; " : "", why, n - reached, n, TARGET_MESSAGES, TARGET_TIMEOUT_MS / 1000,
+                 none);
+    }
+    if (breach[0])
+        r = bridge_breach(msg, len, "%s", breach);
     else if (off < len)
-        snprintf(msg + off, len - off, "; all got %d messages, first after p50 %.1f ms",
-                 TARGET_MESSAGES, bridge_percentile(t, (size_t)nt, 50));
+        snprintf(msg + off, len - off, "; %d of %d got %d envelopes, first after p50 %.1f ms",
+                 reached, n, TARGET_MESSAGES, bridge_percentile(t, (size_t)nt, 50));
 out:
     free(v);
     free(rec);
@@ -438,12 +495,14 @@ check_result connectivity_check_capacity_ramp(const suite_ctx *ctx, char *msg, s
     char *tok = bridge_token(ctx, "subscriber", "conn-ramp", 600);
     wsconn_opts o = {.url = url, .token = tok, .name = "ramp", .keep_messages = -1};
     wsconn **v = calloc((size_t)ceiling + (size_t)step, sizeof(*v));
-    int last_good = 0, level = 0, have = 0;
-    double rate = 100.0;
+    int last_good = 0, level = 0, have = 0, worst_open = 0, worst_level = 0;
+    double rate = 100.0, worst = 2.0;
     char first[512] = "";
-    /* Step up while holding what is open: each level adds step connections
-     * (so the ramp costs ceiling connections, not the sum of all levels)
-     * and counts how many of all of them are open. */
+    /* Step up to the ceiling (the expected capacity) while holding what is
+     * open: each level adds step connections (so the ramp costs ceiling
+     * connections, not the sum of all levels) and counts how many of all of
+     * them are open. The first step below the capacity_success floor is the
+     * knee: the ramp stops there and the threshold judges that step. */
     while (v && level + step <= ceiling) {
         level += step;
         wsclient_connect_many(c, &o, step, v + have, 20000);
@@ -458,9 +517,15 @@ check_result connectivity_check_capacity_ramp(const suite_ctx *ctx, char *msg, s
                                                        : wsconn_state_name(wsconn_get_state(v[i])))
                               : "could not start");
         }
-        rate = 100.0 * open / level;
+        double frac = (double)open / level;
+        rate = 100.0 * frac;
         suite_log("capacity ramp: %d connections held, %.1f%% open", level, rate);
-        if (rate < 90.0)
+        if (frac < worst) {
+            worst = frac;
+            worst_open = open;
+            worst_level = level;
+        }
+        if (!threshold_met_all(ctx->thresholds, "capacity_success", frac))
             break;
         last_good = level;
     }
@@ -475,14 +540,21 @@ check_result connectivity_check_capacity_ramp(const suite_ctx *ctx, char *msg, s
     wsclient_free(c);
     suite_metric("capacity_last_good", last_good, "conns");
     suite_metric("capacity_ceiling", ceiling, "conns");
-    if (!last_good)
-        return bridge_fail(msg, len, "even %d connections opened only %.1f%% (< 90%%): %s", step,
-                            rate, first);
-    if (last_good < level)
-        snprintf(msg, len, "last good level %d; at %d success fell to %.1f%% (%s)", last_good,
-                 level, rate, first);
-    else
-        snprintf(msg, len, "last good level %d (the ceiling)", last_good);
+    suite_metric("capacity_knee", last_good, "conns");
+    if (!worst_level)
+        return bridge_fail(msg, len, "the ramp did not run (step %d, ceiling %d)", step, ceiling);
+    char why[300];
+    if (threshold_judge_rate(ctx->thresholds, "capacity_success", worst_open, worst_level, why,
+                             sizeof(why)))
+        return bridge_breach(msg, len,
+                             "%s: at %d connections only %d were open (%.1f%%), before the "
+                             "expected capacity %d; the knee (last good level) is %d; first "
+                             "refusal: %s",
+                             why, worst_level, worst_open, 100.0 * worst, ceiling, last_good,
+                             first);
+    snprintf(msg, len, "every step up to %d (the expected capacity) held; the lowest success "
+                       "rate was %.1f%% at %d",
+             last_good, 100.0 * worst, worst_level);
     return CHECK_PASS;
 }
 
@@ -506,6 +578,8 @@ check_result connectivity_check_large_messages(const suite_ctx *ctx, char *msg, 
         r = bridge_fail(msg, len, "%s: %s", sub ? "publisher" : "subscriber", err);
         goto out;
     }
+    if ((r = bridge_test_source(ctx, src, mysrc, sizeof(mysrc), msg, len)) != CHECK_PASS)
+        goto out;
     /* just under the limit: a valid alert padded with JSON whitespace */
     size_t blen = 0, olen = 0;
     int64_t seq = last + 1;

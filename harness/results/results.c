@@ -171,6 +171,12 @@ void results_run_free(results_run *r)
             free_strv(t->failures, t->nfailures);
             free(t->skip_reason);
             free_metrics(t->metrics, t->nmetrics);
+            for (size_t h = 0; h < t->nthresholds; h++) {
+                free(t->thresholds[h].metric);
+                free(t->thresholds[h].expr);
+                free(t->thresholds[h].unit);
+            }
+            free(t->thresholds);
         }
         free(s->tests);
         free(s->name);
@@ -277,6 +283,29 @@ void results_suite_metric(results_suite *s, const char *name, double value, cons
     results_set_metric(&s->metrics, &s->nmetrics, name, value, unit);
 }
 
+void results_threshold_append(results_test *t, const char *metric, const char *expr,
+                              double value, const char *unit, int passed)
+{
+    t->thresholds = results_xrealloc(t->thresholds, (t->nthresholds + 1) * sizeof(*t->thresholds));
+    results_threshold *h = &t->thresholds[t->nthresholds++];
+    h->metric = results_xstrdup(metric);
+    h->expr = results_xstrdup(expr);
+    h->unit = results_xstrdup(unit);
+    h->value = value;
+    h->passed = passed ? 1 : 0;
+    if (!passed)
+        t->nbreaches++;
+}
+
+void results_test_threshold(results_test *t, const char *metric, const char *expr, double value,
+                            const char *unit, int passed)
+{
+    results_threshold_append(t, metric, expr, value, unit, passed);
+    if (!passed)
+        results_test_fail(t, "threshold %s: %s breached (value %.4g %s)", metric, expr, value,
+                          unit);
+}
+
 void results_suite_settle(results_suite *s)
 {
     if (!s->available) {
@@ -290,9 +319,13 @@ void results_suite_settle(results_suite *s)
         else if (s->tests[i].status == RESULTS_SKIPPED)
             skipped++;
     }
+    s->nothing_checked = 0;
     if (failed)
         s->status = RESULTS_FAILED;
-    else if (s->ntests > 0 && (size_t)skipped == s->ntests)
+    else if (s->ntests > 0 && (size_t)skipped == s->ntests && !s->allow_skips) {
+        s->status = RESULTS_FAILED; /* a bridge that was never checked does not pass */
+        s->nothing_checked = 1;
+    } else if (s->ntests > 0 && (size_t)skipped == s->ntests)
         s->status = RESULTS_SKIPPED;
     else
         s->status = RESULTS_PASSED;
@@ -306,6 +339,39 @@ int results_run_ok(const results_run *r)
         if (r->suites[i].status == RESULTS_FAILED || r->suites[i].status == RESULTS_RUNNING)
             return 0;
     return 1;
+}
+
+/* 1 when a failed suite failed only because thresholds were breached. */
+static int breaches_only(const results_suite *s)
+{
+    if (!s->available || s->nmessages || s->nothing_checked)
+        return 0;
+    int any = 0;
+    for (size_t i = 0; i < s->ntests; i++) {
+        const results_test *t = &s->tests[i];
+        if (t->status == RESULTS_RUNNING)
+            return 0;
+        if (t->status != RESULTS_FAILED)
+            continue;
+        if (!t->nbreaches || t->nbreaches != t->nfailures)
+            return 0;
+        any = 1;
+    }
+    return any;
+}
+
+int results_run_exit_code(const results_run *r)
+{
+    if (results_run_ok(r))
+        return 0;
+    if (r->interrupted || r->env_error)
+        return 1;
+    for (size_t i = 0; i < r->nsuites; i++) {
+        const results_suite *s = &r->suites[i];
+        if ((s->status == RESULTS_FAILED || s->status == RESULTS_RUNNING) && !breaches_only(s))
+            return 1;
+    }
+    return RESULTS_EXIT_BREACHED;
 }
 
 results_totals results_count(const results_run *r)

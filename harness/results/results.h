@@ -10,7 +10,11 @@
  *
  * Statuses: passed | failed | skipped | not_available. A suite passes when
  * none of its tests failed and it did not crash, hang or fail to start; a
- * suite whose every test was skipped is "skipped" (it does not fail a run).
+ * suite whose every test was skipped checked nothing: it fails (and so the
+ * run) unless skips were allowed (--allow-skips, or a --test narrowing), when
+ * it is "skipped". A threshold judged by a test is recorded with its value
+ * and verdict; a breach is one of the test's failures, counted apart so the
+ * run can say "too slow" (RESULTS_EXIT_BREACHED) rather than "broken".
  * All strings are copied in; results_run_free() frees everything.
  *
  * Files: results.c (the model and the status rules), results_json.c
@@ -23,7 +27,10 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
-#define RESULTS_FORMAT_VERSION 1
+/* 2 adds the tests' judged thresholds, a suite's nothing_checked and exit
+ * code 99; the reader takes 1 and 2. */
+#define RESULTS_FORMAT_VERSION 2
+#define RESULTS_EXIT_BREACHED 99 /* only thresholds were breached (k6's status) */
 
 typedef enum results_status {
     RESULTS_PASSED = 0,
@@ -39,6 +46,14 @@ typedef struct results_metric {
     char *unit; /* "" when none */
 } results_metric;
 
+typedef struct results_threshold {
+    char *metric;
+    char *expr;  /* "p(99)<100ms" */
+    double value; /* what it was judged on, in unit */
+    char *unit;   /* "ms" | "rate" | "count" */
+    int passed;
+} results_threshold;
+
 typedef struct results_test {
     char *name;
     results_status status;
@@ -48,6 +63,9 @@ typedef struct results_test {
     char *skip_reason; /* NULL unless skipped */
     results_metric *metrics;
     size_t nmetrics;
+    results_threshold *thresholds;
+    size_t nthresholds;
+    size_t nbreaches; /* failures that are breached thresholds */
 } results_test;
 
 typedef struct results_suite {
@@ -56,6 +74,8 @@ typedef struct results_suite {
     results_status status;
     int explicit_selection; /* asked for by --suite / RUN_X=true */
     int available;          /* built into this harness */
+    int allow_skips;        /* a suite whose every test skipped does not fail */
+    int nothing_checked;    /* set by settle: every test skipped, not allowed */
     double duration_s;
     char **messages; /* suite-level problems: crash, watchdog, init failure */
     size_t nmessages;
@@ -103,6 +123,10 @@ void results_test_fail(results_test *t, const char *fmt, ...) __attribute__((for
 void results_test_skip(results_test *t, const char *reason);
 void results_suite_message(results_suite *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Records a judged threshold; a breach also fails the test with
+ * "threshold METRIC: EXPR breached (value V UNIT)". */
+void results_test_threshold(results_test *t, const char *metric, const char *expr, double value,
+                            const char *unit, int passed);
 /* Sets (or replaces, by name) a metric of a test or of a suite. */
 void results_test_metric(results_test *t, const char *name, double value, const char *unit);
 void results_suite_metric(results_suite *s, const char *name, double value, const char *unit);
@@ -112,6 +136,10 @@ void results_suite_settle(results_suite *s);
 /* 1 when every suite passed, was skipped, or was not available without
  * being asked for (and the run was not interrupted). */
 int results_run_ok(const results_run *r);
+
+/* The run's exit status: 0 when it passed (results_run_ok), 99 when the only
+ * failures are breached thresholds, else 1. */
+int results_run_exit_code(const results_run *r);
 
 /* Counts over a whole run. */
 typedef struct results_totals {

@@ -18,6 +18,10 @@
  * UTF-8 replaced by '?'. */
 char *results_xstrdup(const char *s);
 void *results_xrealloc(void *p, size_t n);
+/* Appends a judged threshold to t's record only (no failure added: the
+ * reader and the merge copy the failures themselves); counts a breach. */
+void results_threshold_append(results_test *t, const char *metric, const char *expr,
+                              double value, const char *unit, int passed);
 /* Sets (or replaces, by name) a metric in the array *m of *n. */
 void results_set_metric(results_metric **m, size_t *n, const char *name, double value,
                         const char *unit);

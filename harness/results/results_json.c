@@ -63,7 +63,7 @@ cJSON *results_summary_json(const results_run *r)
     cJSON_AddBoolToObject(j, "interrupted", r->interrupted);
     int ok = results_run_ok(r);
     cJSON_AddStringToObject(j, "status", ok ? "passed" : "failed");
-    cJSON_AddNumberToObject(j, "exit_code", ok ? 0 : 1);
+    cJSON_AddNumberToObject(j, "exit_code", results_run_exit_code(r));
     results_totals t = results_count(r);
     cJSON *tot = cJSON_AddObjectToObject(j, "totals");
     cJSON_AddNumberToObject(tot, "suites", t.suites);
@@ -81,6 +81,7 @@ cJSON *results_summary_json(const results_run *r)
         cJSON_AddStringToObject(so, "status", results_status_name(s->status));
         cJSON_AddStringToObject(so, "selected", s->explicit_selection ? "explicit" : "default");
         cJSON_AddBoolToObject(so, "available", s->available);
+        cJSON_AddBoolToObject(so, "nothing_checked", s->nothing_checked);
         add_number(so, "duration_s", round3(s->duration_s));
         char log[300];
         snprintf(log, sizeof(log), "%s.log", s->name);
@@ -105,6 +106,17 @@ cJSON *results_summary_json(const results_run *r)
             else
                 cJSON_AddNullToObject(to, "skip_reason");
             cJSON_AddItemToObject(to, "metrics", metrics_json(tt->metrics, tt->nmetrics));
+            cJSON *ha = cJSON_AddArrayToObject(to, "thresholds");
+            for (size_t h = 0; h < tt->nthresholds; h++) {
+                const results_threshold *th = &tt->thresholds[h];
+                cJSON *ho = cJSON_CreateObject();
+                cJSON_AddStringToObject(ho, "metric", th->metric);
+                cJSON_AddStringToObject(ho, "expression", th->expr);
+                add_number(ho, "value", th->value);
+                cJSON_AddStringToObject(ho, "unit", th->unit);
+                cJSON_AddStringToObject(ho, "verdict", th->passed ? "passed" : "breached");
+                cJSON_AddItemToArray(ha, ho);
+            }
             cJSON_AddItemToArray(ta, to);
         }
         cJSON_AddItemToArray(sa, so);

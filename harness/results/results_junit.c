@@ -79,7 +79,7 @@ static int write_junit_stream(const results_run *r, FILE *f)
         const results_suite *s = &r->suites[i];
         int tests, failures, skipped;
         junit_counts(s, &tests, &failures, &skipped);
-        int suite_case = !s->available || s->nmessages > 0;
+        int suite_case = !s->available || s->nmessages > 0 || s->nothing_checked;
         fprintf(f, "  <testsuite name=\"");
         xml_escape(f, s->name);
         fprintf(f,
@@ -110,6 +110,9 @@ static int write_junit_stream(const results_run *r, FILE *f)
                                                  : "      <skipped message=\"");
                 fprintf(f, "suite not available in this build");
                 fprintf(f, s->explicit_selection ? "\" type=\"not_available\"/>\n" : "\"/>\n");
+            } else if (!s->nmessages) {
+                fprintf(f, "      <failure message=\"nothing checked: every test was skipped "
+                           "(--allow-skips accepts that)\" type=\"nothing_checked\"/>\n");
             } else {
                 fprintf(f, "      <failure message=\"");
                 xml_escape(f, s->messages[0]);
@@ -129,11 +132,26 @@ static int write_junit_stream(const results_run *r, FILE *f)
             fprintf(f, "\" name=\"");
             xml_escape(f, t->name);
             fprintf(f, "\" time=\"%.3f\"", t->duration_s);
-            if (t->status == RESULTS_PASSED && t->nmetrics == 0) {
+            if (t->status == RESULTS_PASSED && t->nmetrics == 0 && t->nthresholds == 0) {
                 fprintf(f, "/>\n");
                 continue;
             }
             fprintf(f, ">\n");
+            if (t->nthresholds) { /* each judged threshold: its value and verdict */
+                fprintf(f, "      <properties>\n");
+                for (size_t h = 0; h < t->nthresholds; h++) {
+                    const results_threshold *th = &t->thresholds[h];
+                    fprintf(f, "        <property name=\"threshold ");
+                    xml_escape(f, th->metric);
+                    fprintf(f, ": ");
+                    xml_escape(f, th->expr);
+                    fprintf(f, "\" value=\"%s: %g ", th->passed ? "passed" : "breached",
+                            th->value);
+                    xml_escape(f, th->unit);
+                    fprintf(f, "\"/>\n");
+                }
+                fprintf(f, "      </properties>\n");
+            }
             if (t->status == RESULTS_SKIPPED || t->status == RESULTS_NOT_AVAILABLE) {
                 fprintf(f, "      <skipped message=\"");
                 xml_escape(f, t->skip_reason ? t->skip_reason : "skipped");
@@ -141,7 +159,8 @@ static int write_junit_stream(const results_run *r, FILE *f)
             } else if (t->status != RESULTS_PASSED) {
                 fprintf(f, "      <failure message=\"");
                 xml_escape(f, t->nfailures ? t->failures[0] : "failed");
-                fprintf(f, "\" type=\"assertion\">");
+                fprintf(f, "\" type=\"%s\">",
+                        t->nbreaches && t->nbreaches == t->nfailures ? "threshold" : "assertion");
                 for (size_t m = 0; m < t->nfailures; m++) {
                     xml_escape(f, t->failures[m]);
                     fputc('\n', f);

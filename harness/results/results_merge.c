@@ -46,7 +46,12 @@ void results_merge(results_run *dst, const results_run *src, const char *label)
             for (size_t m = 0; m < st->nmetrics; m++)
                 results_test_metric(dt, st->metrics[m].name, st->metrics[m].value,
                                     st->metrics[m].unit);
+            for (size_t h = 0; h < st->nthresholds; h++)
+                results_threshold_append(dt, st->thresholds[h].metric, st->thresholds[h].expr,
+                                         st->thresholds[h].value, st->thresholds[h].unit,
+                                         st->thresholds[h].passed);
         }
+        ds->allow_skips = ds->allow_skips || ss->allow_skips;
         results_suite_settle(ds);
     }
     if (src->duration_s > dst->duration_s)

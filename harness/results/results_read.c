@@ -39,8 +39,9 @@ results_run *results_read_summary(const char *path, char *err, size_t errlen)
     if (!j)
         return NULL;
     results_run *r = NULL;
-    if (jnum(j, "version") != RESULTS_FORMAT_VERSION) {
-        snprintf(err, errlen, "%s: /version: expected %d", path, RESULTS_FORMAT_VERSION);
+    double version = jnum(j, "version");
+    if (version != 1 && version != RESULTS_FORMAT_VERSION) {
+        snprintf(err, errlen, "%s: /version: expected 1..%d", path, RESULTS_FORMAT_VERSION);
         goto out;
     }
     const cJSON *suites = cJSON_GetObjectItemCaseSensitive(j, "suites");
@@ -68,6 +69,9 @@ results_run *results_read_summary(const char *path, char *err, size_t errlen)
         s->explicit_selection = sel && strcmp(sel, "explicit") == 0;
         s->available = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(so, "available"));
         s->duration_s = jnum(so, "duration_s");
+        /* a stored "skipped" suite had its skips allowed */
+        s->allow_skips = s->status == RESULTS_SKIPPED;
+        s->nothing_checked = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(so, "nothing_checked"));
         const cJSON *m;
         cJSON_ArrayForEach(m,
                            cJSON_GetObjectItemCaseSensitive(so, "messages")) if (cJSON_IsString(m))
@@ -88,6 +92,14 @@ results_run *results_read_summary(const char *path, char *err, size_t errlen)
             t->duration_s = jnum(to, "duration_s");
             read_metrics(cJSON_GetObjectItemCaseSensitive(to, "metrics"), &t->metrics,
                          &t->nmetrics);
+            const cJSON *h;
+            cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(to, "thresholds"))
+            {
+                const char *v = jstr(h, "verdict");
+                results_threshold_append(t, jstr(h, "metric"), jstr(h, "expression"),
+                                         jnum(h, "value"), jstr(h, "unit"),
+                                         v && !strcmp(v, "passed"));
+            }
         }
     }
 out:

@@ -48,7 +48,11 @@ static int write_report_stream(const results_run *r, FILE *f)
     int ok = results_run_ok(r);
     fprintf(f, "# wsbridge test report\n\n");
     fprintf(f, "| | |\n|---|---|\n");
-    fprintf(f, "| result | %s |\n", ok ? "PASSED" : "**FAILED**");
+    int code = results_run_exit_code(r);
+    fprintf(f, "| result | %s |\n",
+            ok                              ? "PASSED"
+            : code == RESULTS_EXIT_BREACHED ? "**FAILED: thresholds breached** (exit 99)"
+                                            : "**FAILED**");
     fprintf(f, "| started | %s |\n| finished | %s |\n| duration | %.1f s |\n", r->started,
             r->finished ? r->finished : "(unfinished)", r->duration_s);
     fprintf(f, "| mode | %s |\n| profile | %s |\n", r->mode, r->profile);
@@ -65,6 +69,7 @@ static int write_report_stream(const results_run *r, FILE *f)
             t.passed, t.failed, t.skipped, t.not_available);
     if (r->interrupted)
         fprintf(f, "| note | the run was interrupted |\n");
+    int any = 0;
     fprintf(f, "\n## Suites\n\n| suite | status | tests | passed | failed | skipped | "
                "duration (s) | log |\n|---|---|---:|---:|---:|---:|---:|---|\n");
     for (size_t i = 0; i < r->nsuites; i++) {
@@ -88,8 +93,48 @@ static int write_report_stream(const results_run *r, FILE *f)
         fprintf(f, " |\n");
     }
 
+    /* every judged threshold, breaches first */
+    any = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < r->nsuites; i++)
+            for (size_t k = 0; k < r->suites[i].ntests; k++) {
+                const results_test *tt = &r->suites[i].tests[k];
+                for (size_t h = 0; h < tt->nthresholds; h++) {
+                    const results_threshold *th = &tt->thresholds[h];
+                    if (th->passed != pass)
+                        continue;
+                    if (!any++)
+                        fprintf(f, "\n## Thresholds\n\n| suite | test | threshold | value | "
+                                   "verdict |\n|---|---|---|---:|---|\n");
+                    fprintf(f, "| %s | ", r->suites[i].name);
+                    md_cell(f, tt->name);
+                    fprintf(f, " | ");
+                    md_cell(f, th->metric);
+                    fprintf(f, ": ");
+                    md_cell(f, th->expr);
+                    fprintf(f, " | %.6g %s | %s |\n", th->value, th->unit,
+                            th->passed ? "passed" : "**BREACHED**");
+                }
+            }
+
+    /* skips, where nobody can miss them */
+    any = 0;
+    for (size_t i = 0; i < r->nsuites; i++)
+        for (size_t k = 0; k < r->suites[i].ntests; k++) {
+            const results_test *tt = &r->suites[i].tests[k];
+            if (tt->status != RESULTS_SKIPPED)
+                continue;
+            if (!any++)
+                fprintf(f, "\n## Skipped (not checked)\n\n| suite | test | why |\n|---|---|---|\n");
+            fprintf(f, "| %s | ", r->suites[i].name);
+            md_cell(f, tt->name);
+            fprintf(f, " | ");
+            md_cell(f, tt->skip_reason ? tt->skip_reason : "skipped");
+            fprintf(f, " |\n");
+        }
+
     /* key figures */
-    int any = 0;
+    any = 0;
     for (size_t i = 0; i < r->nsuites; i++) {
         const results_suite *s = &r->suites[i];
         size_t n = s->nmetrics;
@@ -135,7 +180,10 @@ static int write_report_stream(const results_run *r, FILE *f)
             md_cell(f, s->messages[m]);
             fprintf(f, "\n");
         }
-        if (s->nmessages)
+        if (s->nothing_checked)
+            fprintf(f, "- **nothing checked:** every test was skipped, so the suite fails "
+                       "(`--allow-skips` accepts that)\n");
+        if (s->nmessages || s->nothing_checked)
             fprintf(f, "\n");
         if (!s->ntests) {
             fprintf(f, "(no tests ran)\n");

@@ -33,6 +33,9 @@ static void usage(FILE *f)
             "                          RUN_FAULT_TOLERANCE, RUN_LOAD_TESTS, RUN_INTEGRATION,\n"
             "                          RUN_PERFORMANCE, RUN_SECURITY (true by default)\n"
             "  --test NAME             only tests matching (glob; name, suite/name); repeatable\n"
+            "  --allow-skips           a suite whose every test was skipped passes as skipped\n"
+            "                          (without it, or a --test narrowing, it fails the run:\n"
+            "                          a bridge that was never checked does not pass)\n"
             "  --list                  list suites and tests\n"
             "  --profile short|full    suite sizes [WSB_PROFILE] (full)\n"
             "Output:\n"
@@ -53,8 +56,22 @@ static void usage(FILE *f)
             "  WSB_HISTORY_SIZE; SYSTEM__WEBSOCKET_* and LOG_LEVEL pass through to the bot\n"
             "  WSB_HEALTH_TIMEOUT (s, 30): how long an external or docker dashboard may take\n"
             "  to answer /health before the run fails\n"
-            "Exit status: 0 when every selected suite passed, 1 when one failed, 2 on usage\n"
-            "errors, 130 when interrupted.\n");
+            "Budgets (k6's threshold notation):\n"
+            "  --threshold 'METRIC: EXPR'   repeatable, also WSB_THRESHOLDS (';'-separated);\n"
+            "                          EXPR is AGG OP VALUE: avg, min, max, med, p(N) with\n"
+            "                          us, ms (default), s for trends; rate (0.9 or 90%%);\n"
+            "                          count. A metric's threshold replaces its default.\n"
+            "                          Judged at the end of the test that owns the metric:\n");
+    for (size_t i = 0; i < threshold_nmetrics; i++)
+        fprintf(f, "    %-17s %-5s %-27s default %s\n", threshold_metrics[i].name,
+                threshold_metrics[i].kind == THRESHOLD_TREND  ? "trend"
+                : threshold_metrics[i].kind == THRESHOLD_RATE ? "rate"
+                                                              : "count",
+                threshold_metrics[i].owner,
+                threshold_metrics[i].defaults ? threshold_metrics[i].defaults : "none");
+    fprintf(f, "Exit status: 0 when every selected suite passed, 1 when one failed (or checked\n"
+               "nothing), 99 when the only failures are breached thresholds, 2 on usage errors\n"
+               "and malformed thresholds, 130 when interrupted.\n");
 }
 
 enum {
@@ -76,6 +93,8 @@ enum {
     O_BIN,
     O_TIMEOUT,
     O_TEST_TIMEOUT,
+    O_ALLOW_SKIPS,
+    O_THRESHOLD,
     O_HELP,
     O_TOXI_URL,
     O_TOXI_BOT,
@@ -106,6 +125,8 @@ static const struct option long_opts[] = {
     {"bin-dir", required_argument, NULL, O_BIN},
     {"suite-timeout", required_argument, NULL, O_TIMEOUT},
     {"test-timeout", required_argument, NULL, O_TEST_TIMEOUT},
+    {"allow-skips", no_argument, NULL, O_ALLOW_SKIPS},
+    {"threshold", required_argument, NULL, O_THRESHOLD},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
@@ -146,7 +167,14 @@ int cli_parse(int argc, char **argv, cli_opts *o)
     o->test_timeout = 0;
 
     int c;
-    char why[160];
+    char why[600];
+    threshold_set_defaults(&o->thresholds);
+    const char *env_thr = getenv("WSB_THRESHOLDS");
+    if (env_thr && threshold_set_add_list(&o->thresholds, env_thr, why, sizeof(why)) < 0) {
+        fprintf(stderr, "wsb-harness: WSB_THRESHOLDS: %s\n", why);
+        return 2;
+    }
+    threshold_set_freeze(&o->thresholds); /* --threshold replaces these per metric */
     while ((c = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
         switch (c) {
         case O_NATIVE:
@@ -226,6 +254,15 @@ int cli_parse(int argc, char **argv, cli_opts *o)
         case O_TEST_TIMEOUT:
             if (wparse_double(optarg, 0, DBL_MAX, &o->test_timeout, why, sizeof(why)) < 0) {
                 fprintf(stderr, "wsb-harness: --test-timeout: %s (seconds)\n", why);
+                return 2;
+            }
+            break;
+        case O_ALLOW_SKIPS:
+            o->allow_skips = 1;
+            break;
+        case O_THRESHOLD:
+            if (threshold_set_add(&o->thresholds, optarg, why, sizeof(why)) < 0) {
+                fprintf(stderr, "wsb-harness: --threshold \"%s\": %s\n", optarg, why);
                 return 2;
             }
             break;

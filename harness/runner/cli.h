@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "envdriver.h"
+#include "threshold.h"
 
 #define CLI_MAX_LIST 64 /* --suite and --test each */
 
@@ -22,10 +23,14 @@ typedef struct cli_opts {
     double suite_timeout, test_timeout;
     const char *suites[CLI_MAX_LIST], *tests[CLI_MAX_LIST];
     size_t nsuites, ntests;
+    int allow_skips; /* --allow-skips */
+    threshold_set thresholds; /* defaults, then WSB_THRESHOLDS, then --threshold */
 } cli_opts;
 
-/* Fills o from the defaults and argv. -1 when the run goes on; else the exit
- * status: 0 after --help, 2 on a usage error (said on stderr). */
+/* Fills o from the defaults and argv (the thresholds from their defaults,
+ * WSB_THRESHOLDS and --threshold). -1 when the run goes on; else the exit
+ * status: 0 after --help, 2 on a usage error or a malformed threshold (said
+ * on stderr with the reason). */
 int cli_parse(int argc, char **argv, cli_opts *o);
 
 /* The environment the options ask for: --docker, else external with

@@ -259,6 +259,7 @@ static int run_suites(const cli_opts *o, harness_run *h)
     ro.suite_timeout_s = o->suite_timeout;
     ro.test_timeout_s = o->test_timeout;
     ro.verbose = o->verbose;
+    ro.allow_skips = o->allow_skips;
     ro.progress = isatty(STDOUT_FILENO);
     ro.console = stdout;
     ro.ctx.env = h->env;
@@ -270,6 +271,7 @@ static int run_suites(const cli_opts *o, harness_run *h)
     ro.ctx.subscriber_token = h->sub_token;
     ro.ctx.ca_file = o->ca_file;
     ro.ctx.bot_source = h->bot_source;
+    ro.ctx.thresholds = &o->thresholds;
     ro.env_error = h->need_env && !h->env ? h->env_err : NULL;
     ro.interrupted = &interrupted;
 
@@ -277,7 +279,8 @@ static int run_suites(const cli_opts *o, harness_run *h)
     results_run_set_env(run, h->env ? envdriver_dashboard_url(h->env) : h->cfg.dashboard_url,
                         h->env ? envdriver_bot_status_url(h->env) : h->cfg.bot_status_url,
                         ro.env_error);
-    int rc = runner_run(registry_suites, registry_count, h->sel, &ro, run);
+    runner_run(registry_suites, registry_count, h->sel, &ro, run);
+    int rc = results_run_exit_code(run);
     envdriver_free(h->env); /* stops what the native driver started */
     h->env = NULL;
 
@@ -286,10 +289,17 @@ static int run_suites(const cli_opts *o, harness_run *h)
     for (size_t i = 0; i < run->nsuites; i++)
         if (run->suites[i].status <= RESULTS_NOT_AVAILABLE)
             suites_by[run->suites[i].status]++;
+    int nothing = 0;
+    for (size_t i = 0; i < run->nsuites; i++)
+        nothing += run->suites[i].nothing_checked;
     printf("wsb-harness: %s: suites %d passed, %d failed, %d not available; "
-           "tests %d passed, %d failed, %d skipped (%.1f s)\n",
-           rc == 0 ? "PASSED" : "FAILED", suites_by[RESULTS_PASSED], suites_by[RESULTS_FAILED],
-           suites_by[RESULTS_NOT_AVAILABLE], t.passed, t.failed, t.skipped, run->duration_s);
+           "tests %d passed, %d failed, %d SKIPPED (not checked)%s (%.1f s)\n",
+           rc == 0                         ? "PASSED"
+           : rc == RESULTS_EXIT_BREACHED ? "FAILED (thresholds breached only: exit 99)"
+                                           : "FAILED",
+           suites_by[RESULTS_PASSED], suites_by[RESULTS_FAILED], suites_by[RESULTS_NOT_AVAILABLE],
+           t.passed, t.failed, t.skipped,
+           nothing ? "; a suite checked nothing" : "", run->duration_s);
     printf("wsb-harness: results in %s\n", h->resdir);
     if (run->interrupted || interrupted)
         rc = 130;

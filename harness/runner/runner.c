@@ -90,6 +90,21 @@ static void handle_event(void *ud, const runner_ev_header *h, const char *p)
             results_suite_metric(sr->rs, name, v, unit);
         break;
     }
+    case EV_THRESHOLD: {
+        double v;
+        if (h->len < sizeof(double) + 2)
+            break;
+        memcpy(&v, p, sizeof(double));
+        int passed = p[sizeof(double)] != 0;
+        const char *metric = p + sizeof(double) + 1;
+        const char *expr = metric + strlen(metric) + 1;
+        const char *unit = expr + strlen(expr) + 1;
+        if (sr->cur)
+            results_test_threshold(sr->cur, metric, expr, v, unit, passed);
+        else
+            results_suite_message(sr->rs, "threshold %s: %s judged outside a test", metric, expr);
+        break;
+    }
     case EV_TEST_END: {
         double d = -1;
         if (h->len == sizeof(double))
@@ -470,6 +485,7 @@ int runner_run(const runner_entry *entries, size_t n, const runner_selection *se
         results_suite *rs = results_add_suite(run, entries[i].name,
                                               def && def->description ? def->description : "");
         rs->explicit_selection = sel[i] == RUNNER_EXPLICIT;
+        rs->allow_skips = o->allow_skips || o->ntests > 0;
         if (!def) {
             rs->available = 0;
             results_suite_settle(rs);

@@ -63,6 +63,8 @@ typedef struct runner_opts {
     double suite_timeout_s;             /* the watchdog per suite (default 600) */
     double test_timeout_s;              /* 0: none; else a test running longer is killed,
                                            failed, and the suite goes on with the next */
+    int allow_skips;                    /* a suite whose every test skipped does not fail
+                                           (--allow-skips, or --test narrowed the run) */
     int verbose;                        /* echo suite output on the console */
     int progress;                       /* 1: live progress line (TTY); 0: plain lines */
     FILE *console;                      /* default stdout */
@@ -85,5 +87,7 @@ void runner_list(const runner_entry *entries, size_t n, FILE *out);
 const suite_ctx *runner_child_ctx(void);
 void runner_child_skip(const char *reason);
 void runner_child_metric(const char *name, double value, const char *unit);
+void runner_child_threshold(const char *metric, const char *expr, double value, const char *unit,
+                            int passed);
 
 #endif

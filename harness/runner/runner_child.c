@@ -89,6 +89,20 @@ void runner_child_metric(const char *name, double value, const char *unit)
     child_emit(EV_METRIC, child.current, buf, len);
 }
 
+void runner_child_threshold(const char *metric, const char *expr, double value, const char *unit,
+                            int passed)
+{
+    char buf[sizeof(double) + 1 + 512];
+    memcpy(buf, &value, sizeof(double));
+    buf[sizeof(double)] = passed ? 1 : 0;
+    size_t off = sizeof(double) + 1;
+    int n = snprintf(buf + off, sizeof(buf) - off, "%s%c%s%c%s", metric, 0, expr, 0,
+                     unit ? unit : "");
+    if (n < 0 || (size_t)n + 1 > sizeof(buf) - off)
+        return;
+    child_emit(EV_THRESHOLD, child.current, buf, off + (size_t)n + 1);
+}
+
 /* The remote driver's transport (env_remote.h): one request and its reply
  * on the environment socket, one at a time. */
 static int child_env_call(void *ud, const env_remote_req *q, env_remote_rep *p)

@@ -52,7 +52,19 @@ void runner_console_suite_start(runner_suite_run *sr)
 
 void runner_console_suite_end(FILE *con, const char *name, const results_suite *rs)
 {
-    fprintf(con, "[%s] %s in %.1f s\n", name, results_status_name(rs->status), rs->duration_s);
+    size_t skipped = 0, breached = 0;
+    for (size_t i = 0; i < rs->ntests; i++) {
+        skipped += rs->tests[i].status == RESULTS_SKIPPED;
+        breached += rs->tests[i].nbreaches;
+    }
+    fprintf(con, "[%s] %s in %.1f s", name, results_status_name(rs->status), rs->duration_s);
+    if (rs->nothing_checked)
+        fprintf(con, ": NOTHING CHECKED, every test was skipped (--allow-skips accepts that)");
+    else if (skipped)
+        fprintf(con, " (%zu skipped: not checked)", skipped);
+    if (breached)
+        fprintf(con, " (%zu threshold%s breached)", breached, breached == 1 ? "" : "s");
+    fputc('\n', con);
 }
 
 void runner_console_not_available(FILE *con, const char *name, int explicit_selection)

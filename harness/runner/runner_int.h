@@ -29,6 +29,7 @@ enum runner_ev_type {
     EV_TEST_END,       /* test index, double duration */
     EV_SUITE_MSG,      /* message */
     EV_DONE,           /* the child finished normally */
+    EV_THRESHOLD,      /* test index, double value, char passed, metric\0expr\0unit\0 */
 };
 
 typedef struct runner_ev_header {

@@ -9,7 +9,7 @@
  * test does that. With --fault none it behaves, and the same checks pass.
  *
  *   faulty_dashboard --port 0 --jwt-secret S [--schemas DIR] [--generate RATE]
- *                    [--fault NAME] [--fault-at SEQ] [--fault-every N]
+ *                    [--fault NAME] [--fault-at SEQ] [--fault-every N] [--stall-ms MS]
  *                    [--cert PEM --key PEM]   (wss:// and https://)
  * Prints "PORT <n>" on stdout once listening. The generator (source bot-1)
  * obeys subscriber commands pause, resume and set_rate with a command_ack.
@@ -22,6 +22,12 @@
  *   filter_leak        subscription filters are ignored
  *   resume_repeat      replay starts two messages before the asked seq
  *   status_lie         status endpoints report one message more than sent
+ *   stall              the event loop blocks --stall-ms (150) after every 1 ms of work,
+ *                      as a dashboard in long pauses: pongs, handshakes and relays wait
+ *   refuse_after       WebSocket upgrades past --fault-at open connections get 503
+ *   starve             every other subscriber connection never gets an envelope
+ *   no_dedupe          a publish repeating a held source+seq is relayed again
+ *   pub_auth_open      the publisher endpoint /ws accepts any token (or none)
  * SIGTERM closes every WebSocket with 1001 (going away) before exiting.
  */
 #include <libwebsockets.h>
@@ -42,11 +48,13 @@
 
 enum fault {
     F_NONE, F_DROP, F_DUP, F_REORDER, F_CORRUPT, F_CORRUPT_VALUE, F_INVALID, F_BAD_TOKEN,
-    F_ACCEPT_INVALID, F_NO_1009, F_FILTER_LEAK, F_RESUME_REPEAT, F_STATUS_LIE,
+    F_ACCEPT_INVALID, F_NO_1009, F_FILTER_LEAK, F_RESUME_REPEAT, F_STATUS_LIE, F_STALL,
+    F_REFUSE_AFTER, F_STARVE, F_NO_DEDUPE, F_PUB_AUTH_OPEN,
 };
 static const char *const fault_names[] = {
     "none", "drop", "dup", "reorder", "corrupt", "corrupt_value", "invalid", "accept_bad_token",
-    "accept_invalid", "no_1009", "filter_leak", "resume_repeat", "status_lie",
+    "accept_invalid", "no_1009", "filter_leak", "resume_repeat", "status_lie", "stall",
+    "refuse_after", "starve", "no_dedupe", "pub_auth_open",
 };
 
 typedef struct hmsg { /* one relayed message in history */
@@ -82,6 +90,7 @@ typedef struct pss {
     int oversize;
     outq *qh, *qt;
     int subscribed;
+    long long id;        /* order of arrival (starve: odd ones get nothing) */
     unsigned types_mask; /* 0: all */
     char symbols[16][32];
     int nsymbols;        /* 0: all */
@@ -104,7 +113,9 @@ static struct {
     long long delivered, received_total;
     long long refused_auth, refused_forbidden, refused_too_large, invalid;
     struct lws_context *ctx;
-    lws_sorted_usec_list_t gen_sul;
+    lws_sorted_usec_list_t gen_sul, stall_sul;
+    int stall_ms;
+    long long next_id;
     int64_t start_us;
     volatile sig_atomic_t stop;
     int stopping;
@@ -173,6 +184,8 @@ static int passes_filter(const pss *p, const hmsg *m)
 static void deliver(pss *p, const hmsg *m)
 {
     if (!passes_filter(p, m))
+        return;
+    if (g.fault == F_STARVE && (p->id & 1))
         return;
     int hit = m->seq == g.fault_at || (g.fault_every > 0 && m->seq % g.fault_every == 0);
     if (hit && g.fault == F_DROP)
@@ -303,13 +316,15 @@ static void publisher_frame(pss *p, const char *text, size_t len)
         if (seq > s->last_seq) {
             s->last_seq = seq;
             relay(root, s->name, seq);
+        } else if (g.fault == F_NO_DEDUPE) {
+            relay(root, s->name, seq); /* the repeat goes out again */
         }
         send_json(p, "{\"type\":\"ack\",\"seq\":%lld}", s->last_seq);
     }
     cJSON_Delete(root);
 }
 
-static void gen_emit(int ti, const char *data);
+static void gen_emit(int ti, const char *data, int64_t ts_us);
 static void gen_cb(lws_sorted_usec_list_t *sul);
 
 /* A subscriber's command for the generator's source bot-1. */
@@ -343,7 +358,7 @@ static void gen_command(pss *p, const cJSON *root)
     char data[160];
     snprintf(data, sizeof(data), "{\"command_id\":\"%s\",\"status\":\"%s\"}", id->valuestring,
              status);
-    gen_emit(9, data);
+    gen_emit(9, data, wclock_real_us());
 }
 
 static void subscriber_frame(pss *p, const char *text, size_t len)
@@ -392,14 +407,14 @@ static void subscriber_frame(pss *p, const char *text, size_t len)
 
 /* --- the built-in generator (source bot-1) ------------------------------- */
 
-static void gen_emit(int ti, const char *data)
+static void gen_emit(int ti, const char *data, int64_t ts_us)
 {
     char buf[1024];
     long long seq = ++g.gen_seq;
     snprintf(buf, sizeof(buf),
              "{\"v\":1,\"type\":\"%s\",\"source\":\"bot-1\",\"seq\":%lld,\"ts_us\":%lld,"
              "\"data\":%s}",
-             contract_types[ti], seq, (long long)wclock_real_us(), data);
+             contract_types[ti], seq, (long long)ts_us, data);
     cJSON *root = cJSON_Parse(buf);
     src_state *s = get_src("bot-1");
     if (root && s) {
@@ -412,16 +427,25 @@ static void gen_emit(int ti, const char *data)
     cJSON_Delete(root);
 }
 
+/* The generator keeps a schedule, as a trading loop does: every event due
+ * by now is emitted, stamped with its scheduled time, so time the loop spent
+ * blocked (the stall fault) shows as latency. */
 static void gen_cb(lws_sorted_usec_list_t *sul)
 {
     (void)sul;
     static long long tick;
-    if (!g.gen_paused) {
+    static int64_t due;
+    int64_t now = wclock_real_us(), step = (int64_t)(1e6 / g.gen_rate);
+    if (!due || g.gen_paused || now - due > 10 * 1000000LL)
+        due = now; /* start, paused, or too far behind: restart the schedule */
+    for (int n = 0; due <= now && n < 5000; n++, due += step) {
+        if (g.gen_paused)
+            continue;
         /* cycle through the types; command_ack only answers commands */
         int ti = (int)(tick++ % (CONTRACT_NUM_TYPES - 1));
-        gen_emit(ti, contract_sample_data(ti));
+        gen_emit(ti, contract_sample_data(ti), due);
     }
-    lws_sul_schedule(g.ctx, 0, &g.gen_sul, gen_cb, (lws_usec_t)(1e6 / g.gen_rate));
+    lws_sul_schedule(g.ctx, 0, &g.gen_sul, gen_cb, (lws_usec_t)(due > now ? due - now : 1));
 }
 
 /* --- HTTP -------------------------------------------------------------------- */
@@ -515,7 +539,7 @@ static int authorize(struct lws *wsi, enum role *role, char *sub, size_t sublen)
     memset(&cl, 0, sizeof(cl));
     char err[128];
     *role = want_pub ? R_PUB : R_SUB;
-    if (g.fault == F_BAD_TOKEN) {
+    if (g.fault == F_BAD_TOKEN || (g.fault == F_PUB_AUTH_OPEN && want_pub)) {
         if (!token || jwt_verify(token, g.secret, 0, &cl, err, sizeof(err)) < 0)
             snprintf(cl.sub, sizeof(cl.sub), "anonymous");
     } else {
@@ -533,6 +557,13 @@ static int confirm_upgrade(struct lws *wsi)
     enum role r;
     char sub[64];
     int code = authorize(wsi, &r, sub, sizeof(sub));
+    if (!code && g.fault == F_REFUSE_AFTER) {
+        long long open = 0;
+        for (pss *q = g.conns; q; q = q->next)
+            open++;
+        if (open >= g.fault_at)
+            code = 503;
+    }
     if (!code)
         return 0;
     if (code == 401)
@@ -556,6 +587,7 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
         if (authorize(wsi, &p->role, p->sub, sizeof(p->sub)))
             return -1;
         p->wsi = wsi;
+        p->id = g.next_id++;
         p->next = g.conns;
         g.conns = p;
         if (p->role == R_PUB) {
@@ -636,6 +668,15 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* stall: block the whole event loop, then let it work for 1 ms. */
+static void stall_cb(lws_sorted_usec_list_t *sul)
+{
+    (void)sul;
+    struct timespec ts = {g.stall_ms / 1000, (long)(g.stall_ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    lws_sul_schedule(g.ctx, 0, &g.stall_sul, stall_cb, LWS_US_PER_MS);
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -650,6 +691,7 @@ int main(int argc, char **argv)
     const char *schemas = NULL, *cert = NULL, *key = NULL;
     g.secret = "test-secret";
     g.fault_at = 5;
+    g.stall_ms = 150;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--port") && v) {
@@ -673,6 +715,9 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--fault-every") && v) {
             g.fault_every = atoll(v);
             i++;
+        } else if (!strcmp(a, "--stall-ms") && v) {
+            g.stall_ms = atoi(v);
+            i++;
         } else if (!strcmp(a, "--fault-at") && v) {
             g.fault_at = atoll(v);
             i++;
@@ -689,7 +734,8 @@ int main(int argc, char **argv)
             i++;
         } else {
             fprintf(stderr, "usage: faulty_dashboard --port N --jwt-secret S [--schemas DIR] "
-                            "[--generate RATE] [--fault NAME] [--fault-at SEQ]\n");
+                            "[--generate RATE] [--fault NAME] [--fault-at SEQ] "
+                            "[--fault-every N] [--stall-ms MS]\n");
             return 2;
         }
     }
@@ -727,6 +773,8 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     if (g.gen_rate > 0)
         lws_sul_schedule(g.ctx, 0, &g.gen_sul, gen_cb, (lws_usec_t)(1e6 / g.gen_rate));
+    if (g.fault == F_STALL)
+        lws_sul_schedule(g.ctx, 0, &g.stall_sul, stall_cb, 1);
     while (!g.stop && lws_service(g.ctx, 0) >= 0)
         ;
     /* going away: every WebSocket gets a 1001 close frame first */

@@ -60,8 +60,18 @@ static void test_status_rules(void)
     CU_ASSERT_EQUAL(s->status, RESULTS_PASSED);
     s->tests[0].status = RESULTS_SKIPPED;
     results_suite_settle(s);
+    /* every test skipped: nothing was checked, the suite fails... */
+    CU_ASSERT_EQUAL(s->status, RESULTS_FAILED);
+    CU_ASSERT_EQUAL(s->nothing_checked, 1);
+    CU_ASSERT_FALSE(results_run_ok(r));
+    CU_ASSERT_EQUAL(results_run_exit_code(r), 1);
+    /* ...unless skips were allowed (--allow-skips, --test) */
+    s->allow_skips = 1;
+    results_suite_settle(s);
     CU_ASSERT_EQUAL(s->status, RESULTS_SKIPPED);
+    CU_ASSERT_EQUAL(s->nothing_checked, 0);
     CU_ASSERT_TRUE(results_run_ok(r));
+    CU_ASSERT_EQUAL(results_run_exit_code(r), 0);
     /* a failure wins over a skip in the same test */
     results_test_fail(&s->tests[1], "boom");
     results_test_skip(&s->tests[1], "later skip");
@@ -294,6 +304,83 @@ static void test_mkdirs(void)
     CU_ASSERT_EQUAL(results_mkdirs(p, err, sizeof(err)), -1);
 }
 
+/* A breached threshold fails its test with the threshold named; a run whose
+ * only failures are breaches exits 99, any other failure makes it 1; the
+ * verdicts reach test_summary.json (valid against its schema), junit.xml and
+ * test_report.md, and read back. */
+static void test_thresholds(void)
+{
+    results_run *r = results_run_new("native", "short", "x");
+    results_suite *s = results_add_suite(r, "message_flow", "");
+    results_test *ok = results_add_test(s, "ping");
+    results_test_threshold(ok, "ping_rtt", "p(99)<50ms", 0.3, "ms", 1);
+    ok->status = RESULTS_PASSED;
+    results_test *slow = results_add_test(s, "end_to_end");
+    results_test_threshold(slow, "e2e_latency", "p(99)<100ms", 153.2, "ms", 0);
+    slow->status = RESULTS_FAILED;
+    results_suite_settle(s);
+    CU_ASSERT_EQUAL(s->status, RESULTS_FAILED);
+    CU_ASSERT_EQUAL_FATAL(slow->nfailures, 1);
+    CU_ASSERT_EQUAL(slow->nbreaches, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(slow->failures[0], "threshold e2e_latency: p(99)<100ms breached"));
+    CU_ASSERT_EQUAL(results_run_exit_code(r), RESULTS_EXIT_BREACHED);
+
+    char tdir[64], path[128], err[512];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(testkit_mkdtemp(tdir, sizeof(tdir), "test-results-thr"));
+    CU_ASSERT_EQUAL_FATAL(results_write_all(r, tdir, err, sizeof(err)), 0);
+    snprintf(path, sizeof(path), "%s/test_summary.json", tdir);
+    results_run *back = results_read_summary(path, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(back);
+    const results_test *bt = &back->suites[0].tests[1];
+    CU_ASSERT_EQUAL_FATAL(bt->nthresholds, 1);
+    CU_ASSERT_STRING_EQUAL(bt->thresholds[0].expr, "p(99)<100ms");
+    CU_ASSERT_EQUAL(bt->thresholds[0].passed, 0);
+    CU_ASSERT_EQUAL(bt->nbreaches, 1);
+    CU_ASSERT_EQUAL(results_run_exit_code(back), RESULTS_EXIT_BREACHED);
+    results_run_free(back);
+    char *text = NULL;
+    size_t n = 0;
+    FILE *f = fopen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(getdelim(&text, &n, 0, f) > 0, 1);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"exit_code\":\t99"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"verdict\":\t\"breached\""));
+    int vrc = testkit_schema_check("harness/results/schemas/test_summary.json", text, err,
+                                   sizeof(err));
+    if (vrc)
+        printf("\nschema: %s\n", err);
+    CU_ASSERT_EQUAL(vrc, 0);
+    free(text);
+    text = NULL;
+    snprintf(path, sizeof(path), "%s/junit.xml", tdir);
+    f = fopen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(getdelim(&text, &n, 0, f) > 0, 1);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "name=\"threshold e2e_latency: p(99)&lt;100ms\" "
+                                        "value=\"breached: 153.2 ms\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "type=\"threshold\""));
+    free(text);
+    text = NULL;
+    snprintf(path, sizeof(path), "%s/test_report.md", tdir);
+    f = fopen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(getdelim(&text, &n, 0, f) > 0, 1);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "## Thresholds"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "e2e_latency: p(99)&lt;100ms | 153.2 ms | **BREACHED**"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "exit 99"));
+    free(text);
+    testkit_rmtree(tdir);
+
+    /* any other failure beside a breach: broken, not only slow */
+    results_test_fail(&s->tests[0], "file.c:1: lost messages"); /* ok moved with the add */
+    results_suite_settle(s);
+    CU_ASSERT_EQUAL(results_run_exit_code(r), 1);
+    results_run_free(r);
+}
+
 static CU_TestInfo tests[] = {
     {"status_rules", test_status_rules},
     {"summary_roundtrip", test_summary_roundtrip},
@@ -301,6 +388,7 @@ static CU_TestInfo tests[] = {
     {"invalid_utf8", test_invalid_utf8},
     {"report", test_report},
     {"mkdirs", test_mkdirs},
+    {"thresholds", test_thresholds},
     CU_TEST_INFO_NULL,
 };
 

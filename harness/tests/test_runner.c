@@ -373,7 +373,9 @@ static void test_init_skip_fail_and_not_available(void)
     CU_ASSERT_EQUAL(g->available, 0);
     const results_suite *d = find_suite(r, "delta");
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-    CU_ASSERT_EQUAL(d->status, RESULTS_SKIPPED);
+    /* every test skipped: nothing was checked, and that fails the run */
+    CU_ASSERT_EQUAL(d->status, RESULTS_FAILED);
+    CU_ASSERT_EQUAL(d->nothing_checked, 1);
     CU_ASSERT_EQUAL(d->ntests, 2);
     CU_ASSERT_STRING_EQUAL(find_test(d, "d2")->skip_reason,
                            "the system under test has no status endpoint");

@@ -7,7 +7,11 @@
  * message that names the problem ("missing", "duplicates", "out of order",
  * "unparsable", "schema-invalid", "accepted", ...). The first case runs
  * every check against the same program with --fault none and asserts they
- * PASS, so a check that always fails cannot hide here either.
+ * PASS, so a check that always fails cannot hide here either. The budgets
+ * (threshold.h, with their defaults) are proved the same way: a peer that
+ * stalls, refuses past N connections or starves some subscribers makes the
+ * owning check end in BREACH, naming the threshold, and never in a plain
+ * FAIL (a breach is what makes a run exit 99 instead of 1).
  *
  * The checks are the suites' own functions (suites/connectivity.c,
  * suites/message_flow.c); this program provides the small part of the
@@ -23,12 +27,14 @@
 #include "connectivity.h"
 #include "message_flow.h"
 #include "jwt.h"
+#include "threshold.h"
 #include "wclock.h"
 #include "testkit.h"
 
 #define SECRET "faulty-test-secret"
 
 static suite_ctx ctx;
+static threshold_set thresholds; /* the defaults */
 static contract *ctr;
 static char bin[512];
 static char logdir[64]; /* the servers' logs, removed when all passed */
@@ -66,6 +72,14 @@ void suite_log(const char *fmt, ...)
     va_end(ap);
 }
 
+void suite_threshold(const char *metric, const char *expr, double value, const char *unit,
+                     int passed)
+{
+    if (getenv("WSB_VERBOSE"))
+        fprintf(stderr, "      threshold %s: %s = %g %s: %s\n", metric, expr, value, unit,
+                passed ? "passed" : "BREACHED");
+}
+
 char *suite_token(const char *role, const char *sub, long ttl_s)
 {
     return jwt_sign(SECRET, sub ? sub : "bot-1", role, ttl_s);
@@ -80,10 +94,13 @@ typedef struct sut {
     envdriver *env;
 } sut;
 
+static const char *stall_ms; /* --stall-ms for the next sut_start, or NULL */
+static int wire_only;        /* the next sut_start: a dashboard URL only, no status URL */
+
 static int sut_start(sut *s, const char *fault, const char *every, const char *at)
 {
     char err[512];
-    char *argv[16];
+    char *argv[20];
     int a = 0;
     argv[a++] = bin;
     argv[a++] = "--port";
@@ -104,6 +121,10 @@ static int sut_start(sut *s, const char *fault, const char *every, const char *a
         argv[a++] = "--fault-at";
         argv[a++] = (char *)at;
     }
+    if (stall_ms) {
+        argv[a++] = "--stall-ms";
+        argv[a++] = (char *)stall_ms;
+    }
     argv[a] = NULL;
     char log[256];
     snprintf(log, sizeof(log), "%s/%s.log", logdir, fault);
@@ -117,8 +138,8 @@ static int sut_start(sut *s, const char *fault, const char *every, const char *a
     env_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.dashboard_url = ws;
-    cfg.bot_status_url = http;
-    cfg.jwt_secret = SECRET;
+    cfg.bot_status_url = wire_only ? NULL : http;
+    cfg.jwt_secret = wire_only ? NULL : SECRET;
     cfg.bot_source = "bot-1";
     s->env = envdriver_new(ENV_MODE_EXTERNAL, &cfg, err, sizeof(err));
     if (!s->env) {
@@ -145,9 +166,18 @@ static void report(const char *what, const char *msg, int line)
     CU_assertImplementation(CU_FALSE, (unsigned)line, m, __FILE__, "", CU_FALSE);
 }
 
-/* Runs check against --fault fault and asserts it fails naming want. */
-static void expect_fail(const char *fault, const char *every, const char *at, check_fn check,
-                        const char *name, const char *want, int line)
+static const char *verdict_name(check_result r)
+{
+    return r == CHECK_FAIL     ? "FAIL"
+           : r == CHECK_PASS   ? "PASS"
+           : r == CHECK_BREACH ? "BREACH"
+                               : "SKIP";
+}
+
+/* Runs check against --fault fault and asserts it ends in verdict (FAIL, or
+ * BREACH for a budget) with a message naming want. */
+static void expect_verdict(const char *fault, const char *every, const char *at, check_fn check,
+                           const char *name, check_result verdict, const char *want, int line)
 {
     sut s;
     if (sut_start(&s, fault, every, at) < 0) {
@@ -158,12 +188,12 @@ static void expect_fail(const char *fault, const char *every, const char *at, ch
     int64_t t0 = wclock_mono_us();
     check_result r = check(&ctx, msg, sizeof(msg));
     printf("\n      --fault %s, %s (%.1f s): %s: %s", fault, name,
-           (double)(wclock_mono_us() - t0) / 1e6,
-           r == CHECK_FAIL ? "FAIL" : r == CHECK_PASS ? "PASS" : "SKIP", msg);
+           (double)(wclock_mono_us() - t0) / 1e6, verdict_name(r), msg);
     char m[4200];
-    snprintf(m, sizeof(m), "not caught: %s did not fail under --fault %s: %s", name, fault, msg);
-    CU_assertImplementation(r == CHECK_FAIL, (unsigned)line, m, __FILE__, "", CU_FALSE);
-    if (r == CHECK_FAIL) {
+    snprintf(m, sizeof(m), "not caught: %s did not end in %s under --fault %s: %s: %s", name,
+             verdict_name(verdict), fault, verdict_name(r), msg);
+    CU_assertImplementation(r == verdict, (unsigned)line, m, __FILE__, "", CU_FALSE);
+    if (r == verdict) {
         snprintf(m, sizeof(m), "unclear message: %s failed under --fault %s without naming "
                                "\"%s\": %s", name, fault, want, msg);
         CU_assertImplementation(strstr(msg, want) != NULL, (unsigned)line, m, __FILE__, "",
@@ -173,15 +203,32 @@ static void expect_fail(const char *fault, const char *every, const char *at, ch
 }
 
 #define EXPECT_FAIL(fault, every, at, check, want)                                             \
-    expect_fail(fault, every, at, check, #check, want, __LINE__)
+    expect_verdict(fault, every, at, check, #check, CHECK_FAIL, want, __LINE__)
+#define EXPECT_BREACH(fault, every, at, check, want)                                           \
+    expect_verdict(fault, every, at, check, #check, CHECK_BREACH, want, __LINE__)
 
 /* ---- the cases --------------------------------------------------------------------- */
 
+/* The functional verdicts against the correct peer are judged with a 1 s
+ * latency budget: the peer's generator stamps its schedule, so a loaded CI
+ * machine's scheduling delays are real latency there, and they are not what
+ * these cases prove. The default budgets are proved by the stall cases. */
+static void loosen_latency(threshold_set *saved)
+{
+    *saved = thresholds;
+    char err[300];
+    if (threshold_set_add(&thresholds, "e2e_latency: p(99)<1s", err, sizeof(err)) < 0)
+        report("threshold", err, __LINE__);
+}
+
 static void test_clean_peer_passes(void)
 {
+    threshold_set saved;
+    loosen_latency(&saved);
     sut s;
     if (sut_start(&s, "none", NULL, NULL) < 0) {
         report("none", "could not start faulty-dashboard", __LINE__);
+        thresholds = saved;
         return;
     }
     struct {
@@ -206,13 +253,14 @@ static void test_clean_peer_passes(void)
         {"message_flow resume", message_flow_check_resume, CHECK_PASS},
         {"message_flow invalid_publish", message_flow_check_invalid_publish, CHECK_PASS},
         {"message_flow end_to_end", message_flow_check_end_to_end, CHECK_PASS},
+        {"message_flow exactly_once", message_flow_check_exactly_once, CHECK_PASS},
     };
     for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
         char msg[4096] = "";
         int64_t t0 = wclock_mono_us();
         check_result r = checks[i].fn(&ctx, msg, sizeof(msg));
         printf("\n      %s (%.1f s): %s: %s", checks[i].name, (double)(wclock_mono_us() - t0) / 1e6,
-               r == CHECK_FAIL ? "FAIL" : r == CHECK_PASS ? "PASS" : "SKIP", msg);
+               verdict_name(r), msg);
         char m[4300];
         snprintf(m, sizeof(m), "wrong verdict: %s against a correct peer: %s", checks[i].name,
                  msg);
@@ -221,11 +269,78 @@ static void test_clean_peer_passes(void)
         CU_assertImplementation(msg[0] != '\0', __LINE__, m, __FILE__, "", CU_FALSE);
     }
     sut_stop(&s);
+    thresholds = saved;
+}
+
+/* A system given only by its URL and a ready token pair (no JWT secret, no
+ * status endpoint) is still judged on the wire: every wire check runs and
+ * passes against the correct peer (none skips for want of a bot status),
+ * and fails against a broken stream. */
+static void test_wire_only_judged(void)
+{
+    char *pub = jwt_sign(SECRET, "wire-test", "publisher", 3600);
+    char *subt = jwt_sign(SECRET, "wsb-harness", "subscriber", 3600);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pub);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(subt);
+    ctx.jwt_secret = NULL;
+    ctx.publisher_token = pub;
+    ctx.subscriber_token = subt;
+    wire_only = 1;
+    threshold_set saved;
+    loosen_latency(&saved);
+    sut s;
+    if (sut_start(&s, "none", NULL, NULL) == 0) {
+        struct {
+            const char *name;
+            check_fn fn;
+        } wire[] = {
+            {"connectivity handshake", connectivity_check_handshake},
+            {"connectivity exchange", connectivity_check_exchange},
+            {"connectivity ping_pong", connectivity_check_ping_pong},
+            {"connectivity concurrent", connectivity_check_concurrent},
+            {"connectivity large_messages", connectivity_check_large_messages},
+            {"connectivity close_normal", connectivity_check_close_normal},
+            {"message_flow schema", message_flow_check_schema},
+            {"message_flow order", message_flow_check_order},
+            {"message_flow filters", message_flow_check_filters},
+            {"message_flow resume", message_flow_check_resume},
+            {"message_flow invalid_publish", message_flow_check_invalid_publish},
+            {"message_flow end_to_end", message_flow_check_end_to_end},
+            {"message_flow exactly_once", message_flow_check_exactly_once},
+        };
+        for (size_t i = 0; i < sizeof(wire) / sizeof(wire[0]); i++) {
+            char msg[4096] = "";
+            check_result r = wire[i].fn(&ctx, msg, sizeof(msg));
+            printf("\n      wire only, %s: %s: %s", wire[i].name, verdict_name(r), msg);
+            char m[4300];
+            snprintf(m, sizeof(m), "wire only: %s did not pass: %s: %s", wire[i].name,
+                     verdict_name(r), msg);
+            CU_assertImplementation(r == CHECK_PASS, __LINE__, m, __FILE__, "", CU_FALSE);
+        }
+        sut_stop(&s);
+    } else {
+        report("none", "could not start faulty-dashboard", __LINE__);
+    }
+    EXPECT_FAIL("reorder", "7", NULL, message_flow_check_order, "out of order");
+    EXPECT_FAIL("drop", "7", NULL, message_flow_check_end_to_end, "missing");
+    thresholds = saved;
+    wire_only = 0;
+    ctx.jwt_secret = SECRET;
+    ctx.publisher_token = ctx.subscriber_token = NULL;
+    free(pub);
+    free(subt);
 }
 
 static void test_bad_token_accepted(void)
 {
     EXPECT_FAIL("accept_bad_token", NULL, NULL, connectivity_check_auth, "accepted");
+}
+
+/* only the publisher endpoint is open: the refusals are tried there too */
+static void test_pub_auth_open(void)
+{
+    EXPECT_FAIL("pub_auth_open", NULL, NULL, connectivity_check_auth,
+                "no token on /ws: accepted");
 }
 
 static void test_corrupted_value(void)
@@ -281,9 +396,79 @@ static void test_resume_repeat(void)
     EXPECT_FAIL("resume_repeat", NULL, NULL, message_flow_check_resume, "duplicates");
 }
 
+static void test_no_dedupe(void)
+{
+    EXPECT_FAIL("no_dedupe", NULL, NULL, message_flow_check_exactly_once, "no deduplication");
+}
+
 static void test_status_lie(void)
 {
     EXPECT_FAIL("status_lie", NULL, NULL, message_flow_check_integrity, "count mismatch");
+}
+
+/* ---- the budgets: each default threshold breached by a peer that is slow or
+ * short of capacity, and named in the message --------------------------------------- */
+
+static void test_stall_breaches_ping_rtt(void)
+{
+    EXPECT_BREACH("stall", NULL, NULL, connectivity_check_ping_pong,
+                  "threshold ping_rtt: p(99)<50ms breached");
+}
+
+static void test_stall_breaches_e2e_latency(void)
+{
+    EXPECT_BREACH("stall", NULL, NULL, message_flow_check_end_to_end,
+                  "threshold e2e_latency: p(99)<100ms breached");
+}
+
+/* connections wait for the loop's next 50 ms of work: 2 s pauses make the
+   average handshake longer than the default 1 s */
+static void test_stall_breaches_connect_time(void)
+{
+    stall_ms = "1200";
+    EXPECT_BREACH("stall", NULL, NULL, connectivity_check_concurrent,
+                  "threshold connect_time: avg<1s breached");
+    stall_ms = NULL;
+}
+
+static void test_refuse_after_breaches_capacity(void)
+{
+    EXPECT_BREACH("refuse_after", NULL, "150", connectivity_check_capacity_ramp,
+                  "threshold capacity_success: rate>=0.9 breached");
+}
+
+static void test_starve_breaches_conn_target(void)
+{
+    EXPECT_BREACH("starve", NULL, NULL, connectivity_check_concurrent,
+                  "threshold conn_target: rate>=0.9 breached");
+}
+
+/* A user's threshold replaces the default of its metric: the same stalling
+   peer passes a loosened ping budget (so the verdict follows the threshold,
+   not a constant in the check), and a tightened connect budget is breached
+   by the correct peer. */
+static void test_user_threshold_replaces_default(void)
+{
+    threshold_set saved = thresholds;
+    char err[300];
+    CU_ASSERT_EQUAL_FATAL(threshold_set_add(&thresholds, "ping_rtt: max<5s", err, sizeof(err)), 0);
+    sut s;
+    if (sut_start(&s, "stall", NULL, NULL) < 0) {
+        report("stall", "could not start faulty-dashboard", __LINE__);
+        thresholds = saved;
+        return;
+    }
+    char msg[4096] = "";
+    check_result r = connectivity_check_ping_pong(&ctx, msg, sizeof(msg));
+    printf("\n      --fault stall, ping_pong with ping_rtt: max<5s: %s: %s", verdict_name(r), msg);
+    CU_ASSERT_EQUAL(r, CHECK_PASS);
+    sut_stop(&s);
+    thresholds = saved;
+    CU_ASSERT_EQUAL_FATAL(
+        threshold_set_add(&thresholds, "connect_time: max<1us", err, sizeof(err)), 0);
+    EXPECT_BREACH("none", NULL, NULL, connectivity_check_concurrent,
+                  "threshold connect_time: max<1us breached");
+    thresholds = saved;
 }
 
 /* A bot source the dashboard never saw (a wrong WSB_BOT_SOURCE): the
@@ -304,7 +489,7 @@ static void test_unknown_bot_source_bounded(void)
     double took = (double)(wclock_mono_us() - t0) / 1e6;
     ctx.bot_source = saved;
     printf("\n      order, bot source no-such-bot (%.1f s): %s: %s", took,
-           r == CHECK_FAIL ? "FAIL" : r == CHECK_PASS ? "PASS" : "SKIP", msg);
+           verdict_name(r), msg);
     CU_ASSERT_EQUAL(r, CHECK_FAIL);
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "no-such-bot"));
     CU_ASSERT(took < 30.0);
@@ -335,7 +520,7 @@ static void test_bot_status_dead_fails(void)
     char msg[4096] = "";
     check_result r = message_flow_check_integrity(&ctx, msg, sizeof(msg));
     printf("\n      integrity, bot status refused: %s: %s",
-           r == CHECK_FAIL ? "FAIL" : r == CHECK_PASS ? "PASS" : "SKIP", msg);
+           verdict_name(r), msg);
     CU_ASSERT_EQUAL(r, CHECK_FAIL);
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "127.0.0.1:1"));
     envdriver_free(dead);
@@ -347,7 +532,9 @@ static CU_TestInfo tests[] = {
     {"clean_peer_passes", test_clean_peer_passes},
     {"unknown_bot_source_bounded", test_unknown_bot_source_bounded},
     {"bot_status_dead_fails", test_bot_status_dead_fails},
+    {"wire_only_judged", test_wire_only_judged},
     {"bad_token_accepted", test_bad_token_accepted},
+    {"pub_auth_open", test_pub_auth_open},
     {"corrupted_value", test_corrupted_value},
     {"no_1009", test_no_1009},
     {"drop", test_drop},
@@ -358,7 +545,14 @@ static CU_TestInfo tests[] = {
     {"invalid_publish_accepted", test_invalid_publish_accepted},
     {"filter_leak", test_filter_leak},
     {"resume_repeat", test_resume_repeat},
+    {"no_dedupe", test_no_dedupe},
     {"status_lie", test_status_lie},
+    {"stall_breaches_ping_rtt", test_stall_breaches_ping_rtt},
+    {"stall_breaches_e2e_latency", test_stall_breaches_e2e_latency},
+    {"stall_breaches_connect_time", test_stall_breaches_connect_time},
+    {"refuse_after_breaches_capacity", test_refuse_after_breaches_capacity},
+    {"starve_breaches_conn_target", test_starve_breaches_conn_target},
+    {"user_threshold_replaces_default", test_user_threshold_replaces_default},
     CU_TEST_INFO_NULL,
 };
 
@@ -380,6 +574,8 @@ int main(void)
     ctx.suite_name = "faulty";
     ctx.jwt_secret = SECRET;
     ctx.bot_source = "bot-1";
+    threshold_set_defaults(&thresholds);
+    ctx.thresholds = &thresholds;
     ctx.profile.name = "short";
     ctx.profile.concurrent_conns = 100;
     ctx.profile.ramp_step = 100;

@@ -1,4 +1,5 @@
-/* testws: the blocking RFC 6455 test client (see testws.h). */
+/* testws: the blocking RFC 6455 test client (see testws.h); every read and
+ * write has a deadline. */
 #include "testws.h"
 #include "wclock.h"
 
@@ -25,19 +26,27 @@ struct testws {
     uint32_t rnd;
 };
 
+/* Every write has a deadline: a peer that stops reading (a full socket
+ * buffer) makes a write fail with ETIMEDOUT after this, never hang a test. */
+#define WRITE_DEADLINE_MS 10000
+
 static int write_all(int fd, const void *p, size_t n)
 {
     const uint8_t *b = p;
+    int64_t deadline = wclock_mono_ms() + WRITE_DEADLINE_MS;
     while (n) {
-        ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+        ssize_t w = send(fd, b, n, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno == EAGAIN) {
+            int64_t left = deadline - wclock_mono_ms();
+            if ((errno == EAGAIN || errno == EWOULDBLOCK) && left > 0) {
                 struct pollfd pf = {fd, POLLOUT, 0};
-                poll(&pf, 1, 1000);
+                poll(&pf, 1, (int)(left < 1000 ? left : 1000));
                 continue;
             }
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                errno = ETIMEDOUT;
             return -1;
         }
         b += w;
