@@ -1,0 +1,6 @@
+# harness/load/tests: the load engine's tests: the frame parser and field scan
+# (test-loadframe), and the engine against load-peer, a WebSocket server that
+# misbehaves on purpose (test-loadengine).
+LOAD_TESTS := loadframe
+TESTS += $(LOAD_TESTS:%=test-%)
+$(foreach t,$(LOAD_TESTS),$(eval test-$(t)_SRCS := harness/load/tests/test_$(t).c harness/testkit/testkit.c))
