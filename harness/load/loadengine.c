@@ -71,7 +71,8 @@ typedef struct loadengine {
     char sources[MAX_SOURCES][64];
     uint8_t source_len[MAX_SOURCES];
     int nsources;
-    uint8_t *rbuf, *wbuf;
+    uint8_t *rbuf, *wbuf, *tbuf; /* reads; frames to write; one message's text (LWS_PRE first) */
+    size_t wcap, tcap;
 } loadengine;
 
 static const uint32_t retry_ms[] = {100, 200, 400, 800, 1600, 3200};
@@ -246,7 +247,7 @@ static size_t message_text(const lconn *c, char *buf, size_t cap, int64_t seq, i
     if (n < 0 || (size_t)n >= cap)
         return 0;
     size_t len = (size_t)n, want = e->cfg->send_size;
-    if (!c->pub && want > len && want < cap) {
+    if (!c->pub && want > len && want <= cap) {
         memset(buf + len - 1, ' ', want - len); /* JSON blanks before the closing brace */
         buf[want - 1] = '}';
         len = want;
@@ -286,12 +287,12 @@ static void send_due(lconn *c, int64_t now_real)
     if (todo > MAX_PER_WRITE)
         todo = MAX_PER_WRITE;
     size_t off = 0;
-    char text[70000];
+    char *text = (char *)e->tbuf + LWS_PRE;
     for (uint64_t i = 0; i < todo; i++) {
         uint64_t k = c->sent + i;
         int64_t ts = c->send_start_us + (int64_t)((double)k * 1e6 / rate);
-        size_t tl = message_text(c, text, sizeof(text), c->next_seq + (int64_t)k, ts);
-        size_t w = loadframe_encode(e->wbuf + off, WRITE_BUF - off, LOADFRAME_OP_TEXT, text, tl,
+        size_t tl = message_text(c, text, e->tcap, c->next_seq + (int64_t)k, ts);
+        size_t w = loadframe_encode(e->wbuf + off, e->wcap - off, LOADFRAME_OP_TEXT, text, tl,
                                     1, rnd(c));
         if (!w) {
             todo = i;
@@ -518,10 +519,12 @@ static void established(lconn *c)
 static int lws_writeable(lconn *c)
 {
     loadengine *e = c->e;
-    static uint8_t buf[LWS_PRE + 70000];
+    uint8_t *buf = e->tbuf;
+    if (c->bulk)
+        return 0; /* the engine writes bulk connections itself */
     if (!c->pub && !c->ready && e->cfg->subscribe) {
         size_t n = strlen(e->cfg->subscribe);
-        if (n > sizeof(buf) - LWS_PRE)
+        if (n > e->tcap)
             return -1;
         memcpy(buf + LWS_PRE, e->cfg->subscribe, n);
         if (lws_write(c->wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n)
@@ -530,10 +533,10 @@ static int lws_writeable(lconn *c)
         return 0;
     }
     double rate = c->pub ? e->cfg->pub_rate : e->cfg->send_rate;
-    if (rate <= 0)
-        return 0;
+    if (due_count(c, wclock_real_us()) <= c->sent)
+        return 0; /* lws also calls when nothing is due (before a welcome, too) */
     int64_t ts = c->send_start_us + (int64_t)((double)c->sent * 1e6 / rate);
-    size_t n = message_text(c, (char *)buf + LWS_PRE, sizeof(buf) - LWS_PRE,
+    size_t n = message_text(c, (char *)buf + LWS_PRE, e->tcap,
                             c->next_seq + (int64_t)c->sent, ts);
     if (!n || lws_write(c->wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n)
         return -1;
@@ -904,11 +907,15 @@ int loadengine_run(const loadengine_cfg *cfg_in, loadengine_result *r, char *err
     r->conns = calloc((size_t)(cfg.connections ? cfg.connections : 1), sizeof(*r->conns));
     e->c = calloc((size_t)(e->n ? e->n : 1), sizeof(*e->c));
     e->rbuf = malloc(READ_BUF);
-    e->wbuf = malloc(WRITE_BUF);
+    e->tcap = cfg.send_size + 1024 > 70000 ? cfg.send_size + 1024 : 70000;
+    e->wcap = e->tcap + LOADFRAME_MAX_HEADER > WRITE_BUF ? e->tcap + LOADFRAME_MAX_HEADER
+                                                         : WRITE_BUF;
+    e->wbuf = malloc(e->wcap);
+    e->tbuf = malloc(LWS_PRE + e->tcap);
     r->latency = histogram_new();
     r->relay = histogram_new();
     int rc = -1;
-    if (!r->conns || !e->c || !e->rbuf || !e->wbuf || !r->latency || !r->relay) {
+    if (!r->conns || !e->c || !e->rbuf || !e->wbuf || !e->tbuf || !r->latency || !r->relay) {
         snprintf(err, errlen, "out of memory for %d connections", e->n);
         goto out;
     }
@@ -1025,6 +1032,7 @@ out:
     free(e->c);
     free(e->rbuf);
     free(e->wbuf);
+    free(e->tbuf);
     free(e);
     return rc;
 }
