@@ -592,6 +592,15 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             conn_gone(c);
         }
         break;
+    case LWS_CALLBACK_WSI_DESTROY:
+        /* the last word on a wsi: one that ended without a connection error
+         * or a close callback (a handshake killed by a timeout) ends here */
+        if (c) {
+            count_err(c->e, c->state == ST_CONNECTING ? LOADERR_TIMEOUT : LOADERR_CLOSED);
+            lws_set_opaque_user_data(wsi, NULL);
+            conn_gone(c);
+        }
+        break;
     case LWS_CALLBACK_CLIENT_CLOSED:
         if (c) {
             if (!c->killing && !c->e->stopping)
@@ -768,8 +777,10 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
     int64_t hs_bound = (int64_t)(e->cfg->connect_timeout_s * 1e6) + 1000000;
     for (int i = 0; (sends || e->in_flight) && i < e->n; i++) {
         lconn *c = &e->c[i];
-        if (c->state == ST_CONNECTING && c->wsi && now - c->open_us > hs_bound)
+        if (c->state == ST_CONNECTING && c->wsi && !c->killing && now - c->open_us > hs_bound) {
+            c->killing = 1; /* once: lws reports the end through a callback */
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        }
         else if (c->state == ST_OPEN)
             send_due(c, real);
     }
@@ -828,6 +839,9 @@ long loadengine_raise_nofile(long want, char *msg, size_t msglen)
         rl.rlim_cur = to;
         setrlimit(RLIMIT_NOFILE, &rl);
         getrlimit(RLIMIT_NOFILE, &rl);
+        if (msg && !msg[0] && rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur < want)
+            snprintf(msg, msglen, "the soft file limit stays at %ld, below the %ld files asked for",
+                     (long)rl.rlim_cur, want);
     }
     return rl.rlim_cur == RLIM_INFINITY ? 1L << 20 : (long)rl.rlim_cur;
 }
