@@ -26,7 +26,7 @@
 set -u
 
 # The suites' API: the only harness headers a suite may include.
-SUITE_API="suite.h bridge.h wsclient.h flowcheck.h histogram.h httpc.h promtext.h envdriver.h
+SUITE_API="suite.h bridge.h wsclient.h flowcheck.h histogram.h httpc.h promtext.h envdriver.h loadengine.h
 contract.h envelope.h wjson.h jwt.h wclock.h"
 
 self_test() {

@@ -7,7 +7,7 @@
 
 #include "runner.h"
 
-extern const suite_def suite_connectivity, suite_message_flow;
+extern const suite_def suite_connectivity, suite_message_flow, suite_load_tests;
 
 extern const runner_entry registry_suites[];
 extern const size_t registry_count;

@@ -759,8 +759,7 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
     while (e->next_open < e->nsub && e->in_flight < max_fl)
         conn_open(&e->c[e->next_open++]);
     if (e->next_open == e->nsub && !e->deadline_us)
-        e->deadline_us = now + (int64_t)(e->cfg->duration_s * 1e6) +
-                         (int64_t)(e->cfg->connect_timeout_s * 1e6);
+        e->deadline_us = now + (int64_t)(e->cfg->duration_s * 1e6);
     /* publishers start once every subscriber is ready or has failed */
     if (!e->pubs_started && e->next_open == e->nsub) {
         int waiting = 0;
@@ -792,7 +791,9 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
         if (e->cfg->progress)
             e->cfg->progress(e->cfg->user, e->r, (double)(now - e->start_us) / 1e6);
     }
-    if (e->deadline_us && now >= e->deadline_us) {
+    /* at the deadline, handshakes still in flight get their own bound to end */
+    if (e->deadline_us && now >= e->deadline_us &&
+        (!e->in_flight || now >= e->deadline_us + hs_bound)) {
         e->r->timed_out = 1;
         stop(e);
         return;

@@ -301,23 +301,35 @@ static const char *skip_nested(const char *p, const char *e)
     return NULL;
 }
 
-/* A plain decimal integer filling [p, e): 0 and *v, or -1. */
+/* A JSON number filling [p, e) whose value is an integer within 2^53 (plain
+ * digits the fast way; 42.0 or 1.76456123456789e+15, as cJSON prints some
+ * integers, through strtod): 0 and *v, or -1. */
 static int int_of(const char *p, const char *e, int64_t *v)
 {
+    const char *s = p;
     int neg = 0;
     if (p < e && *p == '-') {
         neg = 1;
         p++;
     }
-    if (p == e || e - p > 18)
-        return -1;
     int64_t x = 0;
-    for (; p < e; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        x = x * 10 + (*p - '0');
+    const char *d = p;
+    while (p < e && *p >= '0' && *p <= '9' && p - d < 18)
+        x = x * 10 + (*p++ - '0');
+    if (p == e && p > d) {
+        *v = neg ? -x : x;
+        return 0;
     }
-    *v = neg ? -x : x;
+    char buf[40];
+    if (e - s >= (long)sizeof buf || e == s)
+        return -1;
+    memcpy(buf, s, (size_t)(e - s));
+    buf[e - s] = '\0';
+    char *end;
+    double f = strtod(buf, &end);
+    if (*end || !(f >= -9007199254740992.0 && f <= 9007199254740992.0) || f != (double)(int64_t)f)
+        return -1;
+    *v = (int64_t)f;
     return 0;
 }
 

@@ -82,9 +82,9 @@ typedef struct loadframe_fields {
 } loadframe_fields;
 
 /* Scans a JSON object's top level (nested objects, arrays and strings are
- * skipped, so a "seq" inside "data" is never taken). Integers must be plain
- * decimal digits (an optional '-', no fraction or exponent) or the field
- * counts as absent. 0, or -1 when the text is not one JSON object (broken
+ * skipped, so a "seq" inside "data" is never taken). A number field must be
+ * an integer within 2^53 (42, 42.0 and 1.7e+15 are; 4.5 is not) or it counts
+ * as absent. 0, or -1 when the text is not one JSON object (broken
  * nesting, an unterminated string, trailing bytes other than blanks). */
 int loadframe_fields_parse(const char *json, size_t len, loadframe_fields *f);
 

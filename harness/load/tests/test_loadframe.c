@@ -187,9 +187,16 @@ static void test_fields(void)
     const char *ctl = "{\"type\":\"ack\",\"seq\":7}";
     CU_ASSERT_EQUAL(loadframe_fields_parse(ctl, strlen(ctl), &f), 0);
     CU_ASSERT_EQUAL(f.have, LOADFRAME_F_TYPE | LOADFRAME_F_SEQ);
-    const char *frac = "{\"seq\":4.5,\"ts_us\":\"12\"}";
+    const char *frac = "{\"seq\":4.5,\"ts_us\":\"12\",\"relay_us\":1e400}";
     CU_ASSERT_EQUAL(loadframe_fields_parse(frac, strlen(frac), &f), 0);
     CU_ASSERT_EQUAL(f.have, 0);
+    /* integers as cJSON prints some of them */
+    const char *cj = "{\"seq\":42.0,\"ts_us\":1.76456123456789e+15,\"relay_us\":-3}";
+    CU_ASSERT_EQUAL(loadframe_fields_parse(cj, strlen(cj), &f), 0);
+    CU_ASSERT_EQUAL(f.have, LOADFRAME_F_SEQ | LOADFRAME_F_TS | LOADFRAME_F_RELAY);
+    CU_ASSERT_EQUAL(f.seq, 42);
+    CU_ASSERT_EQUAL(f.ts_us, 1764561234567890LL);
+    CU_ASSERT_EQUAL(f.relay_us, -3);
     static const char *bad[] = {"", "[]", "{", "{\"a\":1", "{\"a\":\"x}", "{\"a\":{}}x",
                                 "{\"a\" 1}", "{\"a\":[1,2}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
