@@ -772,19 +772,22 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
                 conn_open(&e->c[i]);
         }
     }
-    int sends = e->cfg->send_rate > 0 || e->pubs_started;
+    int sends = e->cfg->send_rate > 0 || (e->pubs_started && e->cfg->publishers);
     int64_t hs_bound = (int64_t)(e->cfg->connect_timeout_s * 1e6) + 1000000;
-    for (int i = 0; (sends || e->in_flight) && i < e->n; i++) {
-        lconn *c = &e->c[i];
-        if (c->state == ST_CONNECTING && c->wsi && !c->killing && now - c->open_us > hs_bound) {
-            c->killing = 1; /* once: lws reports the end through a callback */
-            lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-        }
-        else if (c->state == ST_OPEN)
-            send_due(c, real);
-    }
+    for (int i = 0; sends && i < e->n; i++)
+        if (e->c[i].state == ST_OPEN)
+            send_due(&e->c[i], real);
     if (now - e->last_progress_us >= 1000000) {
         e->last_progress_us = now;
+        /* a backstop behind lws's own handshake timeout, once a second */
+        for (int i = 0; e->in_flight && i < e->n; i++) {
+            lconn *c = &e->c[i];
+            if (c->state == ST_CONNECTING && c->wsi && !c->killing &&
+                now - c->open_us > hs_bound) {
+                c->killing = 1; /* once: lws reports the end through a callback */
+                lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            }
+        }
         long long rss = procstat_rss_bytes(getpid());
         if (rss > e->r->rss_peak)
             e->r->rss_peak = rss;
