@@ -13,67 +13,17 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
 #include <libwebsockets.h>
 
 #include "loadframe.h"
 #include "procstat.h"
 #include "wclock.h"
 
-#define TICK_US 5000
-#define READ_BUF (256 * 1024)
-#define WRITE_BUF (256 * 1024)
-#define MAX_SOURCES 256
-#define MAX_PER_WRITE 2000 /* frames one writer puts into one write() */
+#include "loadengine_int.h"
 
 const char *const loadengine_error_names[LOADERR_COUNT] = {
     "connect", "refused", "timeout", "closed", "close_frame", "protocol", "too_big", "server",
 };
-
-enum { ST_IDLE, ST_CONNECTING, ST_OPEN, ST_RETRY, ST_DONE };
-
-typedef struct srcseen {
-    int64_t first, last;
-    uint64_t count;
-} srcseen;
-
-typedef struct lconn {
-    struct loadengine *e;
-    struct lws *wsi;
-    lws_sorted_usec_list_t sul; /* the retry timer */
-    loadframe_rx rx;
-    srcseen *seen;              /* by source index, grown on demand */
-    uint8_t *wq;                /* bytes a full socket did not take */
-    uint32_t wq_len, wq_off;
-    int idx, fd;
-    uint16_t nseen, retries;
-    uint8_t state, pub, bulk, in_epoll, ready, welcomed, killing;
-    int64_t t0_us, open_us;     /* first open; this attempt's open (monotonic) */
-    int64_t send_start_us;      /* real clock: the sending schedule's origin */
-    int64_t next_seq;           /* the seq of message number 0 */
-    int64_t acked;              /* a publisher's highest acked seq */
-    uint64_t sent;
-    uint32_t rng;
-} lconn;
-
-typedef struct loadengine {
-    const loadengine_cfg *cfg;
-    loadengine_result *r;
-    struct lws_context *ctx;
-    struct lws_vhost *vh;
-    lws_sorted_usec_list_t tick;
-    lconn *c;                  /* cfg->connections subscribers, then publishers */
-    int n, nsub, next_open, in_flight, epfd, evlib, stopping, pubs_started;
-    int64_t start_us, deadline_us, last_progress_us;
-    struct lws_protocols protocols[3];
-    char sub_addr[256], sub_path[1024], pub_addr[256], pub_path[1024];
-    int sub_port, pub_port, sub_tls, pub_tls;
-    char sources[MAX_SOURCES][64];
-    uint8_t source_len[MAX_SOURCES];
-    int nsources;
-    uint8_t *rbuf, *wbuf, *tbuf; /* reads; frames to write; one message's text (LWS_PRE first) */
-    size_t wcap, tcap;
-} loadengine;
 
 static const uint32_t retry_ms[] = {100, 200, 400, 800, 1600, 3200};
 static const lws_retry_bo_t retry_policy = {
@@ -88,7 +38,7 @@ static const lws_retry_bo_t no_validity = {.secs_since_valid_ping = 0,
 static void stop(loadengine *e);
 static int conn_open(lconn *c);
 
-static uint32_t rnd(lconn *c)
+uint32_t loadengine_rnd(lconn *c)
 {
     uint32_t x = c->rng; /* xorshift32: a mask key per frame, not a secret */
     x ^= x << 13;
@@ -97,7 +47,7 @@ static uint32_t rnd(lconn *c)
     return c->rng = x ? x : 0x9e3779b9u;
 }
 
-static void count_err(loadengine *e, int kind)
+void loadengine_count_err(loadengine *e, int kind)
 {
     e->r->errors[kind]++;
 }
@@ -146,12 +96,12 @@ static void conn_gone(lconn *c)
 }
 
 /* Ends an open connection from the engine's side (lws closes it next round). */
-static void conn_kill(lconn *c, int kind)
+void loadengine_conn_kill(lconn *c, int kind)
 {
     if (c->killing || !c->wsi)
         return;
     if (kind >= 0)
-        count_err(c->e, kind);
+        loadengine_count_err(c->e, kind);
     c->killing = 1;
     epoll_drop(c);
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
@@ -183,7 +133,7 @@ static int flush(lconn *c)
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
         if (w <= 0) {
-            conn_kill(c, LOADERR_CLOSED);
+            loadengine_conn_kill(c, LOADERR_CLOSED);
             return -1;
         }
         c->wq_off += (uint32_t)w;
@@ -199,7 +149,7 @@ static int flush(lconn *c)
 
 /* Sends ready frames on a bulk connection: at once when nothing is queued,
  * the rest queued for EPOLLOUT. -1 when the connection broke. */
-static int bulk_send(lconn *c, const uint8_t *p, size_t n)
+int loadengine_bulk_send(lconn *c, const uint8_t *p, size_t n)
 {
     if (!c->wq_len) {
         ssize_t w;
@@ -207,7 +157,7 @@ static int bulk_send(lconn *c, const uint8_t *p, size_t n)
             w = write(c->fd, p, n);
         while (w < 0 && errno == EINTR);
         if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-            conn_kill(c, LOADERR_CLOSED);
+            loadengine_conn_kill(c, LOADERR_CLOSED);
             return -1;
         }
         if (w > 0) {
@@ -219,7 +169,7 @@ static int bulk_send(lconn *c, const uint8_t *p, size_t n)
     }
     uint8_t *q = realloc(c->wq, c->wq_len + n);
     if (!q) {
-        conn_kill(c, LOADERR_CLOSED);
+        loadengine_conn_kill(c, LOADERR_CLOSED);
         return -1;
     }
     memcpy(q + c->wq_len, p, n);
@@ -293,7 +243,7 @@ static void send_due(lconn *c, int64_t now_real)
         int64_t ts = c->send_start_us + (int64_t)((double)k * 1e6 / rate);
         size_t tl = message_text(c, text, e->tcap, c->next_seq + (int64_t)k, ts);
         size_t w = loadframe_encode(e->wbuf + off, e->wcap - off, LOADFRAME_OP_TEXT, text, tl,
-                                    1, rnd(c));
+                                    1, loadengine_rnd(c));
         if (!w) {
             todo = i;
             break;
@@ -307,162 +257,7 @@ static void send_due(lconn *c, int64_t now_real)
         e->r->pub_sent += todo;
     else
         e->r->sent += todo;
-    bulk_send(c, e->wbuf, off);
-}
-
-/* ---- receiving ---- */
-
-static int source_index(loadengine *e, const char *s, size_t n)
-{
-    if (n == 0 || n > 63)
-        return -1;
-    for (int i = 0; i < e->nsources; i++)
-        if (e->source_len[i] == n && !memcmp(e->sources[i], s, n))
-            return i;
-    if (e->nsources == MAX_SOURCES)
-        return -1;
-    memcpy(e->sources[e->nsources], s, n);
-    e->source_len[e->nsources] = (uint8_t)n;
-    return e->nsources++;
-}
-
-/* A subscriber's order and loss check of one stream message. */
-static void seq_check(lconn *c, const loadframe_fields *f)
-{
-    loadengine *e = c->e;
-    int si = source_index(e, f->source, f->source_len);
-    if (si < 0)
-        return;
-    if (si >= c->nseen) {
-        srcseen *s = realloc(c->seen, (size_t)(si + 1) * sizeof(*s));
-        if (!s)
-            return;
-        memset(s + c->nseen, 0, (size_t)(si + 1 - c->nseen) * sizeof(*s));
-        c->seen = s;
-        c->nseen = (uint16_t)(si + 1);
-    }
-    srcseen *s = &c->seen[si];
-    if (s->count && f->seq <= s->last) {
-        e->r->seq_dup++;
-        return;
-    }
-    if (s->count && f->seq > s->last + 1)
-        e->r->seq_missing += (uint64_t)(f->seq - s->last - 1);
-    if (!s->count)
-        s->first = f->seq;
-    s->last = f->seq;
-    s->count++;
-}
-
-/* A control frame that needs more than the scanned fields (rare). */
-static void control(lconn *c, const char *type, size_t tl, const char *p, size_t n)
-{
-    loadengine *e = c->e;
-    if (tl == 5 && !memcmp(type, "error", 5)) {
-        count_err(e, LOADERR_SERVER);
-        return;
-    }
-    int welcome = tl == 7 && !memcmp(type, "welcome", 7);
-    int ack = tl == 3 && !memcmp(type, "ack", 3);
-    int gap = tl == 3 && !memcmp(type, "gap", 3);
-    if (!welcome && !ack && !gap)
-        return;
-    cJSON *j = cJSON_ParseWithLength(p, n);
-    if (!j)
-        return;
-    if (welcome && c->pub && !c->welcomed) {
-        const cJSON *ls = cJSON_GetObjectItemCaseSensitive(j, "last_seq");
-        c->next_seq = (cJSON_IsNumber(ls) ? (int64_t)ls->valuedouble : 0) + 1 - (int64_t)c->sent;
-        c->welcomed = 1;
-        if (!c->sent)
-            c->send_start_us = wclock_real_us();
-    } else if (ack && c->pub) {
-        const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "seq");
-        if (cJSON_IsNumber(s))
-            c->acked = (int64_t)s->valuedouble; /* cumulative */
-    } else if (gap) {
-        const cJSON *fr = cJSON_GetObjectItemCaseSensitive(j, "from");
-        const cJSON *to = cJSON_GetObjectItemCaseSensitive(j, "to");
-        if (cJSON_IsNumber(fr) && cJSON_IsNumber(to) && to->valuedouble >= fr->valuedouble)
-            e->r->gaps_told += (uint64_t)(to->valuedouble - fr->valuedouble + 1);
-    }
-    cJSON_Delete(j);
-}
-
-/* One whole message or control frame, from either reader. */
-static int on_frame(void *user, int op, uint8_t *p, size_t n)
-{
-    lconn *c = user;
-    loadengine *e = c->e;
-    loadengine_result *r = e->r;
-    r->frames_rx++;
-    if (op == LOADFRAME_OP_PING) {
-        uint8_t f[LOADFRAME_MAX_HEADER + 125];
-        size_t w = loadframe_encode(f, sizeof f, LOADFRAME_OP_PONG, p, n, 1, rnd(c));
-        if (c->bulk)
-            bulk_send(c, f, w);
-        return 0;
-    }
-    if (op == LOADFRAME_OP_PONG) {
-        c->ready = 1; /* the subscribe before our ping is in effect */
-        return 0;
-    }
-    if (op == LOADFRAME_OP_CLOSE) {
-        conn_kill(c, LOADERR_CLOSE_FRAME);
-        return 1;
-    }
-    loadframe_fields f;
-    int ok = loadframe_fields_parse((const char *)p, n, &f) == 0;
-    int stream = ok && (f.have & (LOADFRAME_F_SOURCE | LOADFRAME_F_SEQ | LOADFRAME_F_TS)) ==
-                           (LOADFRAME_F_SOURCE | LOADFRAME_F_SEQ | LOADFRAME_F_TS);
-    if (ok && !stream && (f.have & LOADFRAME_F_TYPE))
-        control(c, f.type, f.type_len, (const char *)p, n);
-    if (c->pub || (e->cfg->contract && !stream))
-        return 0;
-    int64_t now = wclock_mono_us();
-    loadconn_stat *st = &r->conns[c->idx];
-    if (!st->messages)
-        st->first_us = now - c->t0_us;
-    st->last_us = now - c->t0_us;
-    st->messages++;
-    r->messages_rx++;
-    if (e->cfg->target_messages > 0 && !st->target_met &&
-        st->messages >= (uint64_t)e->cfg->target_messages)
-        st->target_met = 1;
-    if (stream) {
-        histogram_record(r->latency, (wclock_real_us() - f.ts_us) * 1000);
-        if (f.have & LOADFRAME_F_RELAY)
-            histogram_record(r->relay, (f.relay_us - f.ts_us) * 1000);
-        seq_check(c, &f);
-    }
-    return 0;
-}
-
-/* A bulk connection is readable: read and parse until the socket is empty. */
-static void bulk_read(lconn *c)
-{
-    loadengine *e = c->e;
-    for (int rounds = 0; rounds < 8 && !c->killing; rounds++) {
-        ssize_t n = read(c->fd, e->rbuf, READ_BUF);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        if (n <= 0) {
-            conn_kill(c, LOADERR_CLOSED);
-            return;
-        }
-        e->r->bytes_rx += (uint64_t)n;
-        long k = loadframe_feed(&c->rx, e->rbuf, (size_t)n, e->cfg->max_message, on_frame, c);
-        if (k == LOADFRAME_ERR_PROTO)
-            conn_kill(c, LOADERR_PROTOCOL);
-        else if (k == LOADFRAME_ERR_TOO_BIG)
-            conn_kill(c, LOADERR_TOO_BIG);
-        if (k < 0 || c->rx.closed)
-            return;
-        if (n < READ_BUF)
-            return;
-    }
+    loadengine_bulk_send(c, e->wbuf, off);
 }
 
 /* ---- lws callbacks ---- */
@@ -500,10 +295,10 @@ static void established(lconn *c)
             uint8_t f[8192];
             size_t sl = strlen(e->cfg->subscribe);
             size_t w = loadframe_encode(f, sizeof f - 8, LOADFRAME_OP_TEXT, e->cfg->subscribe, sl,
-                                        1, rnd(c));
-            w += loadframe_encode(f + w, sizeof f - w, LOADFRAME_OP_PING, "r", 1, 1, rnd(c));
+                                        1, loadengine_rnd(c));
+            w += loadframe_encode(f + w, sizeof f - w, LOADFRAME_OP_PING, "r", 1, 1, loadengine_rnd(c));
             epoll_want(c, EPOLLIN);
-            bulk_send(c, f, w);
+            loadengine_bulk_send(c, f, w);
         } else if (c->bulk) {
             c->ready = 1;
             epoll_want(c, EPOLLIN);
@@ -585,7 +380,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
                                (int64_t)(c->e->cfg->connect_timeout_s * 1e6) - 100000
                            ? LOADERR_TIMEOUT
                            : LOADERR_CONNECT;
-            count_err(c->e, kind);
+            loadengine_count_err(c->e, kind);
             if (c->idx < c->e->nsub && st > 0)
                 c->e->r->conns[c->idx].http_status = st;
             lws_set_opaque_user_data(wsi, NULL);
@@ -596,7 +391,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         /* the last word on a wsi: one that ended without a connection error
          * or a close callback (a handshake killed by a timeout) ends here */
         if (c) {
-            count_err(c->e, c->state == ST_CONNECTING ? LOADERR_TIMEOUT : LOADERR_CLOSED);
+            loadengine_count_err(c->e, c->state == ST_CONNECTING ? LOADERR_TIMEOUT : LOADERR_CLOSED);
             lws_set_opaque_user_data(wsi, NULL);
             conn_gone(c);
         }
@@ -604,7 +399,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     case LWS_CALLBACK_CLIENT_CLOSED:
         if (c) {
             if (!c->killing && !c->e->stopping)
-                count_err(c->e, LOADERR_CLOSED);
+                loadengine_count_err(c->e, LOADERR_CLOSED);
             lws_set_opaque_user_data(wsi, NULL);
             conn_gone(c);
         }
@@ -617,11 +412,11 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             c->e->r->bytes_rx += len;
             if (first && fin && !c->rx.msg_len)
             {
-                on_frame(c, lws_frame_is_binary(wsi) ? 2 : 1, in, len);
+                loadengine_on_frame(c, lws_frame_is_binary(wsi) ? 2 : 1, in, len);
                 break;
             }
             if (c->rx.msg_len + len > c->e->cfg->max_message) {
-                conn_kill(c, LOADERR_TOO_BIG);
+                loadengine_conn_kill(c, LOADERR_TOO_BIG);
                 break;
             }
             uint8_t *m = realloc(c->rx.msg, c->rx.msg_len + len + 1);
@@ -631,7 +426,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             c->rx.msg = m;
             c->rx.msg_len += (uint32_t)len;
             if (fin) {
-                on_frame(c, lws_frame_is_binary(wsi) ? 2 : 1, c->rx.msg, c->rx.msg_len);
+                loadengine_on_frame(c, lws_frame_is_binary(wsi) ? 2 : 1, c->rx.msg, c->rx.msg_len);
                 free(c->rx.msg);
                 c->rx.msg = NULL;
                 c->rx.msg_len = 0;
@@ -675,9 +470,9 @@ static int cb_epoll(struct lws *wsi, enum lws_callback_reasons reason, void *use
                 continue;
             if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
                 if (c->pub)
-                    conn_kill(c, LOADERR_CLOSED); /* publishers are read by lws */
+                    loadengine_conn_kill(c, LOADERR_CLOSED); /* publishers are read by lws */
                 else
-                    bulk_read(c);
+                    loadengine_bulk_read(c);
             }
         }
         if (n < 256)
@@ -713,7 +508,7 @@ static int conn_open(lconn *c)
     if (!c->wsi) {
         /* already reported through CLIENT_CONNECTION_ERROR, or failed outright */
         if (c->state == ST_CONNECTING) {
-            count_err(e, LOADERR_CONNECT);
+            loadengine_count_err(e, LOADERR_CONNECT);
             conn_gone(c);
         }
         return -1;
@@ -950,7 +745,7 @@ int loadengine_run(const loadengine_cfg *cfg_in, loadengine_result *r, char *err
          * and the token is minted for that name by the caller */
         char s[64];
         snprintf(s, sizeof s, "load-%d", cfg.pub_first + i + 1);
-        source_index(e, s, strlen(s));
+        loadengine_source_index(e, s, strlen(s));
     }
     for (int i = 0; i < e->n; i++) {
         e->c[i].e = e;
