@@ -8,9 +8,10 @@
  * the parent, so a crash or hang still leaves a summary.
  *
  * Suites include only the suites' API: this file, bridge.h, envdriver.h,
- * wsclient.h, flowcheck.h, histogram.h, httpc.h, promtext.h and the contract's
- * contract.h, envelope.h, wjson.h, jwt.h, wclock.h, and threshold.h. ARCHITECTURE.md says what
- * each gives; .ci/check-walls.sh (make test) refuses any other include. */
+ * wsclient.h, flowcheck.h, histogram.h, threshold.h, loadengine.h, httpc.h,
+ * promtext.h and the contract's contract.h, envelope.h, wjson.h, jwt.h,
+ * wclock.h. ARCHITECTURE.md says what each gives; .ci/check-walls.sh (make
+ * test) refuses any other include. */
 #ifndef WSB_SUITE_H
 #define WSB_SUITE_H
 

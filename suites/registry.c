@@ -7,7 +7,7 @@ const runner_entry registry_suites[] = {
     {"connectivity", &suite_connectivity},
     {"message_flow", &suite_message_flow},
     {"fault_tolerance", &suite_fault_tolerance},
-    {"load_tests", NULL},
+    {"load_tests", &suite_load_tests},
     {"integration", NULL},
     {"performance", &suite_performance},
     {"security", NULL},

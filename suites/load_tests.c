@@ -1,0 +1,343 @@
+/* load_tests: the load suite, on the load engine (loadengine.h).
+ *
+ * basic: 10 subscribers must each receive 5 messages within 10 s, the
+ * engine's own publisher's messages all of them, once, in order (the
+ * delivery ledger). concurrent: the profile's number of subscribers held
+ * while two publishers send for the profile's duration; thresholds
+ * delivery_rate >= 0.999 and errors rate < 0.01, latency percentiles as
+ * figures. capacity: every level of the profile's ramp must connect 90 % and
+ * deliver. errors: a bad token is refused, an oversize message closes its
+ * connection, and the server still serves a normal load afterwards.
+ *
+ * Publishing as the engine's own sources needs the JWT secret (their tokens
+ * are minted per source); without it the checks that need them are skipped
+ * with the reason. */
+#include "load_tests.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loadengine.h"
+
+#define SUB_JSON "{\"type\":\"subscribe\"}"
+
+typedef struct load_setup {
+    char url[512], pub_url[512];
+    char *sub_token;
+    char *pub_tokens[2];
+} load_setup;
+
+static void setup_free(load_setup *s)
+{
+    free(s->sub_token);
+    free(s->pub_tokens[0]);
+    free(s->pub_tokens[1]);
+}
+
+/* URLs and tokens; npub publishers need the JWT secret. CHECK_PASS when ready. */
+static check_result setup(const suite_ctx *ctx, load_setup *s, int npub, char *msg, size_t len)
+{
+    memset(s, 0, sizeof(*s));
+    if (npub && (!ctx->jwt_secret || !ctx->jwt_secret[0]))
+        return bridge_skip(msg, len, "the load publishers need --jwt-secret to mint their "
+                                     "sources' tokens");
+    bridge_url(ctx, BRIDGE_SUBSCRIBER_PATH, s->url, sizeof s->url);
+    bridge_url(ctx, BRIDGE_PUBLISHER_PATH, s->pub_url, sizeof s->pub_url);
+    s->sub_token = bridge_token(ctx, "subscriber", "load-tests", 600);
+    if (!s->sub_token)
+        return bridge_skip(msg, len, "no subscriber token (give --jwt-secret or "
+                                     "--subscriber-token)");
+    for (int i = 0; i < npub; i++) {
+        char src[32];
+        snprintf(src, sizeof src, "load-%d", i + 1);
+        s->pub_tokens[i] = bridge_token(ctx, "publisher", src, 600);
+    }
+    return CHECK_PASS;
+}
+
+static void base(loadengine_cfg *c, const load_setup *s, const suite_ctx *ctx, int conns,
+                 int npub)
+{
+    memset(c, 0, sizeof(*c));
+    c->url = s->url;
+    c->token = s->sub_token;
+    c->subscribe = SUB_JSON;
+    c->connections = conns;
+    c->contract = 1;
+    c->connect_timeout_s = 10;
+    c->ca_file = ctx->ca_file;
+    c->stop_when_done = 1;
+    c->pub_url = s->pub_url;
+    c->publishers = npub;
+    c->pub_tokens = (const char *const *)s->pub_tokens;
+}
+
+/* What went wrong in a run with subscribers and the engine's publishers, or NULL. */
+static const char *problems(const loadengine_result *r, char *buf, size_t len)
+{
+    double sr = loadengine_success_rate(r);
+    if (sr < 0.9)
+        snprintf(buf, len, "%.1f %% of %d connections succeeded (< 90 %%): %llu refused, %llu "
+                           "connect errors, %llu timeouts",
+                 100 * sr, r->connections, (unsigned long long)r->errors[LOADERR_REFUSED],
+                 (unsigned long long)r->errors[LOADERR_CONNECT],
+                 (unsigned long long)r->errors[LOADERR_TIMEOUT]);
+    else if (r->seq_missing && r->seq_dup)
+        snprintf(buf, len, "messages out of order: %llu seq jumps, %llu repeated or late",
+                 (unsigned long long)r->seq_missing, (unsigned long long)r->seq_dup);
+    else if (r->seq_missing)
+        snprintf(buf, len, "%llu messages missing from subscribers' streams (seq jumps)",
+                 (unsigned long long)r->seq_missing);
+    else if (r->seq_dup)
+        snprintf(buf, len, "%llu messages duplicated or out of order",
+                 (unsigned long long)r->seq_dup);
+    else if (r->ledger_short)
+        snprintf(buf, len, "delivery ledger short by %llu (published %llu, acked %llu)",
+                 (unsigned long long)r->ledger_short, (unsigned long long)r->pub_sent,
+                 (unsigned long long)r->pub_acked);
+    else
+        return NULL;
+    return buf;
+}
+
+static void figures(const char *name, const loadengine_result *r)
+{
+    char m[96];
+    snprintf(m, sizeof m, "%s_connections_ok", name);
+    suite_metric(m, loadengine_success_rate(r) * r->connections, "");
+    snprintf(m, sizeof m, "%s_messages", name);
+    suite_metric(m, (double)r->messages_rx, "");
+    snprintf(m, sizeof m, "%s_frames_per_cpu_s", name);
+    suite_metric(m, r->cpu_s > 0 ? (double)r->frames_rx / r->cpu_s : 0, "");
+    snprintf(m, sizeof m, "%s_errors", name);
+    suite_metric(m, (double)loadengine_errors_total(r), "");
+    suite_log("%s: %d connections (%d bulk), %llu messages, %llu frames in %.2f s, CPU %.3f s, "
+              "%llu missing, %llu duplicate, ledger short %llu",
+              name, r->connections, r->bulk_conns, (unsigned long long)r->messages_rx,
+              (unsigned long long)r->frames_rx, r->elapsed_s, r->cpu_s,
+              (unsigned long long)r->seq_missing, (unsigned long long)r->seq_dup,
+              (unsigned long long)r->ledger_short);
+}
+
+check_result load_tests_check_basic(const suite_ctx *ctx, char *msg, size_t len)
+{
+    load_setup s;
+    check_result cr = setup(ctx, &s, 1, msg, len);
+    if (cr != CHECK_PASS) {
+        setup_free(&s);
+        return cr;
+    }
+    loadengine_cfg c;
+    base(&c, &s, ctx, 10, 1);
+    c.target_messages = 5;
+    c.duration_s = 10;
+    c.pub_rate = 50;
+    c.pub_messages = 5;
+    loadengine_result r;
+    char err[256], why[512];
+    if (loadengine_run(&c, &r, err, sizeof err)) {
+        setup_free(&s);
+        return bridge_fail(msg, len, "load engine: %s", err);
+    }
+    figures("basic", &r);
+    int met = 0;
+    for (int i = 0; i < r.connections; i++)
+        met += r.conns[i].target_met;
+    const char *p = problems(&r, why, sizeof why);
+    if (!p && met < r.connections) {
+        snprintf(why, sizeof why, "%d of %d subscribers received 5 messages within 10 s", met,
+                 r.connections);
+        p = why;
+    }
+    cr = p ? bridge_fail(msg, len, "%s", p)
+           : (snprintf(msg, len, "10 subscribers, 5 messages each in %.2f s, ledger balanced",
+                       r.elapsed_s),
+              CHECK_PASS);
+    loadengine_result_free(&r);
+    setup_free(&s);
+    return cr;
+}
+
+check_result load_tests_check_concurrent(const suite_ctx *ctx, char *msg, size_t len)
+{
+    load_setup s;
+    check_result cr = setup(ctx, &s, 2, msg, len);
+    if (cr != CHECK_PASS) {
+        setup_free(&s);
+        return cr;
+    }
+    int conns = ctx->profile.concurrent_conns > 0 ? ctx->profile.concurrent_conns : 100;
+    double dur = ctx->profile.duration_s > 0 ? ctx->profile.duration_s : 3;
+    loadengine_cfg c;
+    base(&c, &s, ctx, conns, 2);
+    c.pub_rate = 200;
+    c.pub_messages = (long)(200 * dur);
+    c.duration_s = dur + 10; /* the bound: the run stops once the ledger balances */
+    loadengine_result r;
+    char err[256], why[512];
+    if (loadengine_run(&c, &r, err, sizeof err)) {
+        setup_free(&s);
+        return bridge_fail(msg, len, "load engine: %s", err);
+    }
+    figures("concurrent", &r);
+    suite_histogram("concurrent_latency", r.latency);
+    uint64_t want = (uint64_t)conns * r.pub_sent;
+    double delivery = want ? (double)(want - (r.ledger_short < want ? r.ledger_short : want)) /
+                                 (double)want
+                           : 0;
+    double err_rate = (double)loadengine_errors_total(&r) / (conns + 2);
+    suite_metric("delivery_rate", delivery, "");
+    suite_metric("errors_rate", err_rate, "");
+    if (r.open_peak > 0 && r.rss_peak > 0)
+        suite_metric("rss_peak", (double)r.rss_peak, "bytes");
+    const char *p = problems(&r, why, sizeof why);
+    if (p)
+        cr = bridge_fail(msg, len, "%s", p);
+    else if (!(delivery >= 0.999))
+        cr = bridge_fail(msg, len, "threshold delivery_rate>=0.999 crossed: %.4f", delivery);
+    else if (!(err_rate < 0.01))
+        cr = bridge_fail(msg, len, "threshold errors rate<0.01 crossed: %.4f", err_rate);
+    else
+        cr = (snprintf(msg, len, "%d subscribers, %llu messages each, delivery_rate %.4f, p99 "
+                                 "%.2f ms",
+                       conns, (unsigned long long)r.pub_sent, delivery,
+                       (double)histogram_percentile(r.latency, 99) / 1e6),
+              CHECK_PASS);
+    loadengine_result_free(&r);
+    setup_free(&s);
+    return cr;
+}
+
+check_result load_tests_check_capacity(const suite_ctx *ctx, char *msg, size_t len)
+{
+    load_setup s;
+    check_result cr = setup(ctx, &s, 1, msg, len);
+    if (cr != CHECK_PASS) {
+        setup_free(&s);
+        return cr;
+    }
+    int step = ctx->profile.ramp_step > 0 ? ctx->profile.ramp_step : 100;
+    int top = ctx->profile.ramp_ceiling > 0 ? ctx->profile.ramp_ceiling : 400;
+    int good = 0;
+    char why[512];
+    const char *p = NULL;
+    for (int lvl = step; lvl <= top && !p; lvl += step) {
+        loadengine_cfg c;
+        base(&c, &s, ctx, lvl, 1);
+        c.target_messages = 0;
+        c.duration_s = 10;
+        c.pub_rate = 100;
+        c.pub_messages = 3;
+        loadengine_result r;
+        char err[256];
+        if (loadengine_run(&c, &r, err, sizeof err)) {
+            setup_free(&s);
+            return bridge_fail(msg, len, "load engine: %s", err);
+        }
+        char name[32];
+        snprintf(name, sizeof name, "capacity_%d", lvl);
+        figures(name, &r);
+        char sub[480];
+        p = problems(&r, sub, sizeof sub);
+        if (p)
+            snprintf(why, sizeof why, "at %d connections: %s", lvl, sub);
+        else
+            good = lvl;
+        loadengine_result_free(&r);
+    }
+    suite_metric("capacity_last_good", good, "connections");
+    setup_free(&s);
+    if (p)
+        return bridge_fail(msg, len, "%s (last good level %d of %d)", why, good, top);
+    snprintf(msg, len, "every level up to %d connections held and delivered", top);
+    return CHECK_PASS;
+}
+
+check_result load_tests_check_errors(const suite_ctx *ctx, char *msg, size_t len)
+{
+    load_setup s;
+    check_result cr = setup(ctx, &s, 1, msg, len);
+    if (cr != CHECK_PASS) {
+        setup_free(&s);
+        return cr;
+    }
+    char err[256], why[512];
+    loadengine_cfg c;
+    loadengine_result r;
+    /* a bad token: every handshake refused */
+    base(&c, &s, ctx, 5, 0);
+    c.token = "not-a-token";
+    c.duration_s = 2;
+    c.connect_timeout_s = 2;
+    if (loadengine_run(&c, &r, err, sizeof err)) {
+        setup_free(&s);
+        return bridge_fail(msg, len, "load engine: %s", err);
+    }
+    uint64_t refused = r.errors[LOADERR_REFUSED];
+    loadengine_result_free(&r);
+    suite_metric("errors_refused", (double)refused, "");
+    if (refused != 5) {
+        setup_free(&s);
+        return bridge_fail(msg, len, "a bad token: %llu of 5 handshakes refused",
+                           (unsigned long long)refused);
+    }
+    /* oversize: 100 KiB from each subscriber must close it */
+    base(&c, &s, ctx, 5, 0);
+    c.send_rate = 2;
+    c.send_count = 1;
+    c.send_size = 100 * 1024;
+    c.duration_s = 2;
+    c.connect_timeout_s = 2;
+    c.stop_when_done = 0;
+    if (loadengine_run(&c, &r, err, sizeof err)) {
+        setup_free(&s);
+        return bridge_fail(msg, len, "load engine: %s", err);
+    }
+    uint64_t closed = r.errors[LOADERR_CLOSE_FRAME] + r.errors[LOADERR_CLOSED];
+    loadengine_result_free(&r);
+    suite_metric("errors_oversize_closed", (double)closed, "");
+    if (closed != 5) {
+        setup_free(&s);
+        return bridge_fail(msg, len, "oversize: %llu of 5 connections closed after a 100 KiB "
+                                     "message", (unsigned long long)closed);
+    }
+    /* and the server still serves */
+    base(&c, &s, ctx, 10, 1);
+    c.target_messages = 3;
+    c.duration_s = 10;
+    c.pub_rate = 50;
+    c.pub_messages = 3;
+    if (loadengine_run(&c, &r, err, sizeof err)) {
+        setup_free(&s);
+        return bridge_fail(msg, len, "load engine: %s", err);
+    }
+    const char *p = problems(&r, why, sizeof why);
+    cr = p ? bridge_fail(msg, len, "after the errors: %s", p)
+           : (snprintf(msg, len, "bad token refused 5/5, oversize closed 5/5, still serving"),
+              CHECK_PASS);
+    loadengine_result_free(&r);
+    setup_free(&s);
+    return cr;
+}
+
+BRIDGE_TEST(load_tests, basic)
+BRIDGE_TEST(load_tests, concurrent)
+BRIDGE_TEST(load_tests, capacity)
+BRIDGE_TEST(load_tests, errors)
+
+static CU_TestInfo tests[] = {
+    {"basic", test_basic},
+    {"concurrent", test_concurrent},
+    {"capacity", test_capacity},
+    {"errors", test_errors},
+    CU_TEST_INFO_NULL,
+};
+
+const suite_def suite_load_tests = {
+    .name = "load_tests",
+    .description = "many connections on one loop: targets, delivery ledger, capacity, errors",
+    .init = NULL,
+    .cleanup = NULL,
+    .tests = tests,
+};
