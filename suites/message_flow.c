@@ -14,6 +14,7 @@
  * on what ran before. The judging is flowcheck.c's; the checks are functions
  * (message_flow.h), the CUnit tests at the bottom only wrap them. */
 #include "message_flow.h"
+#include "message_flow_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,15 +27,14 @@
 #include "wclock.h"
 #include "wjson.h"
 
-#define OPEN_TIMEOUT_MS 5000
 #define START_POINT_WAIT_MS 10000
 
-static const char *bot_of(const suite_ctx *ctx)
+const char *mf_bot_of(const suite_ctx *ctx)
 {
     return ctx->bot_source && ctx->bot_source[0] ? ctx->bot_source : "bot-1";
 }
 
-static int flow_n(const suite_ctx *ctx)
+int mf_flow_n(const suite_ctx *ctx)
 {
     return ctx->profile.flow_messages > 0 ? ctx->profile.flow_messages : 200;
 }
@@ -49,7 +49,7 @@ static int has_bot(const suite_ctx *ctx)
  * stream never carries the bot's source fails at the start point (naming
  * the source), never skips. FAIL without a client engine. The client, or
  * NULL with *r and msg set. */
-static wsclient *bot_client(const suite_ctx *ctx, char *msg, size_t len, check_result *r)
+wsclient *mf_bot_client(const suite_ctx *ctx, char *msg, size_t len, check_result *r)
 {
     char err[512];
     wsclient *c = bridge_client(ctx, err, sizeof(err));
@@ -60,13 +60,13 @@ static wsclient *bot_client(const suite_ctx *ctx, char *msg, size_t len, check_r
 
 /* Where a window starts: the dashboard's last_seq for the bot, else the seq
  * before the first bot message a fresh subscriber sees. */
-static int start_point(const suite_ctx *ctx, wsclient *c, int64_t *k0, char *err, size_t errlen)
+int mf_start_point(const suite_ctx *ctx, wsclient *c, int64_t *k0, char *err, size_t errlen)
 {
     int absent = 0;
     char e2[512];
     cJSON *st = bridge_dashboard_status(ctx, &absent, e2, sizeof(e2));
     if (st) {
-        int r = wjson_get_int64(wjson_getv(st, "sources", bot_of(ctx), "last_seq", NULL), k0);
+        int r = wjson_get_int64(wjson_getv(st, "sources", mf_bot_of(ctx), "last_seq", NULL), k0);
         cJSON_Delete(st);
         if (r)
             return 0;
@@ -86,12 +86,12 @@ static int start_point(const suite_ctx *ctx, wsclient *c, int64_t *k0, char *err
                 snprintf(err, errlen,
                          "no message from %s within %d ms (%d from other sources) and no "
                          "last_seq for it in the dashboard's status",
-                         bot_of(ctx), START_POINT_WAIT_MS, others);
+                         mf_bot_of(ctx), START_POINT_WAIT_MS, others);
             wsconn_free(c, k);
             return -1;
         }
         envelope_peek p;
-        if (envelope_peek_fields(m->text, m->len, &p) == 0 && !strcmp(p.source, bot_of(ctx)) &&
+        if (envelope_peek_fields(m->text, m->len, &p) == 0 && !strcmp(p.source, mf_bot_of(ctx)) &&
             p.seq > 0) {
             *k0 = p.seq - 1;
             break;
@@ -109,33 +109,26 @@ static void feed_cb(wsconn *k, const wsmsg *m, void *arg)
     flowcheck_feed(arg, m->text, m->len);
 }
 
-static wsconn *subscriber_from(wsclient *c, const suite_ctx *ctx, const char *filters,
+wsconn *mf_subscriber_from(wsclient *c, const suite_ctx *ctx, const char *filters,
                                int64_t from, flowcheck *f, int keep, char *err, size_t errlen)
 {
     char sj[512];
     snprintf(sj, sizeof(sj), "{\"type\":\"subscribe\"%s%s,\"from\":{\"%s\":%lld}}",
-             filters ? "," : "", filters ? filters : "", bot_of(ctx), (long long)from);
+             filters ? "," : "", filters ? filters : "", mf_bot_of(ctx), (long long)from);
     wsconn_opts o;
     memset(&o, 0, sizeof(o));
     o.keep_messages = keep ? 0 : -1;
     if (f) {
         o.on_message = feed_cb;
         o.on_message_arg = f;
-        flowcheck_expect_from(f, bot_of(ctx), from);
+        flowcheck_expect_from(f, mf_bot_of(ctx), from);
     }
     return bridge_subscriber(c, ctx, sj, &o, OPEN_TIMEOUT_MS, err, errlen);
 }
 
-typedef struct unique_arg {
-    flowcheck *f;
-    const char *src;
-    uint64_t n;
-    int64_t max_seq; /* or reach this max seq when > 0 */
-} unique_arg;
-
-static int unique_cond(void *arg)
+int mf_unique_cond(void *arg)
 {
-    unique_arg *a = arg;
+    mf_unique_arg *a = arg;
     if (a->max_seq > 0) {
         const flow_source *s = flowcheck_find(a->f, a->src);
         return s && s->max_seq >= a->max_seq;
@@ -174,7 +167,7 @@ static int is_cmd_ack(const wsmsg *m, void *arg)
 static void provoke_alert(const suite_ctx *ctx, wsclient *c, wsconn *k, flowcheck *f)
 {
     char err[512];
-    const char *bot = bot_of(ctx);
+    const char *bot = mf_bot_of(ctx);
     double rate0 = envdriver_bot_rate(ctx->env) > 0 ? envdriver_bot_rate(ctx->env) : 10;
     int absent;
     cJSON *bs = bridge_bot_status(ctx, &absent, err, sizeof(err));
@@ -227,13 +220,13 @@ static void provoke_alert(const suite_ctx *ctx, wsclient *c, wsconn *k, flowchec
 check_result message_flow_check_schema(const suite_ctx *ctx, char *msg, size_t len)
 {
     check_result r = CHECK_PASS;
-    wsclient *c = bot_client(ctx, msg, len, &r);
+    wsclient *c = mf_bot_client(ctx, msg, len, &r);
     if (!c)
         return r;
     char err[512];
     flowcheck *f = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA);
     /* from 0: the dashboard's whole history of the bot, then live */
-    wsconn *k = subscriber_from(c, ctx, NULL, 0, f, 1, err, sizeof(err));
+    wsconn *k = mf_subscriber_from(c, ctx, NULL, 0, f, 1, err, sizeof(err));
     if (!k) {
         r = bridge_fail(msg, len, "subscriber: %.400s", err);
         goto out;
@@ -241,7 +234,7 @@ check_result message_flow_check_schema(const suite_ctx *ctx, char *msg, size_t l
     /* command_ack only answers a command: ask for something harmless */
     char id[64];
     snprintf(id, sizeof(id), "mf-schema-%d", (int)getpid());
-    send_command(c, k, bot_of(ctx), id, "resume", NULL);
+    send_command(c, k, mf_bot_of(ctx), id, "resume", NULL);
     char missing[512];
     int64_t deadline = wclock_mono_us() + 30 * 1000000LL;
     int provoked = 0;
@@ -254,7 +247,7 @@ check_result message_flow_check_schema(const suite_ctx *ctx, char *msg, size_t l
         if (!flowcheck_type_count(f, contract_type_index("command_ack")) &&
             wclock_mono_us() - last_cmd > 3000000) {
             snprintf(id, sizeof(id), "mf-schema-%d-%d", (int)getpid(), ++ncmd);
-            send_command(c, k, bot_of(ctx), id, "resume", NULL);
+            send_command(c, k, mf_bot_of(ctx), id, "resume", NULL);
             last_cmd = wclock_mono_us();
         }
         /* alert comes only when the bot loses messages: with process
@@ -300,25 +293,25 @@ out:
 check_result message_flow_check_order(const suite_ctx *ctx, char *msg, size_t len)
 {
     check_result r = CHECK_PASS;
-    wsclient *c = bot_client(ctx, msg, len, &r);
+    wsclient *c = mf_bot_client(ctx, msg, len, &r);
     if (!c)
         return r;
     char err[512];
     flowcheck *f = flowcheck_new(ctx->contract, 0);
     int64_t k0 = 0;
     wsconn *k = NULL;
-    if (start_point(ctx, c, &k0, err, sizeof(err)) < 0) {
+    if (mf_start_point(ctx, c, &k0, err, sizeof(err)) < 0) {
         r = bridge_fail(msg, len, "no start point: %.400s", err);
         goto out;
     }
-    k = subscriber_from(c, ctx, NULL, k0, f, 0, err, sizeof(err));
+    k = mf_subscriber_from(c, ctx, NULL, k0, f, 0, err, sizeof(err));
     if (!k) {
         r = bridge_fail(msg, len, "subscriber: %.400s", err);
         goto out;
     }
-    int n = flow_n(ctx);
-    unique_arg ua = {f, bot_of(ctx), (uint64_t)n, 0};
-    wsclient_run_until(c, unique_cond, &ua, 60000);
+    int n = mf_flow_n(ctx);
+    mf_unique_arg ua = {f, mf_bot_of(ctx), (uint64_t)n, 0};
+    wsclient_run_until(c, mf_unique_cond, &ua, 60000);
     for (size_t i = 0; i < flowcheck_source_count(f); i++) {
         const flow_source *s = flowcheck_source(f, i);
         if (s->out_of_order || s->duplicates) {
@@ -331,14 +324,14 @@ check_result message_flow_check_order(const suite_ctx *ctx, char *msg, size_t le
             goto out;
         }
     }
-    uint64_t got = flowcheck_unique(f, bot_of(ctx));
+    uint64_t got = flowcheck_unique(f, mf_bot_of(ctx));
     suite_metric("order_messages", (double)got, "msgs");
     if (got < (uint64_t)n)
         r = bridge_fail(msg, len, "only %llu of %d messages from %s arrived within 60 s",
-                         (unsigned long long)got, n, bot_of(ctx));
+                         (unsigned long long)got, n, mf_bot_of(ctx));
     else
         snprintf(msg, len, "%llu messages of %s in strictly increasing order",
-                 (unsigned long long)got, bot_of(ctx));
+                 (unsigned long long)got, mf_bot_of(ctx));
 out:
     flowcheck_free(f);
     wsclient_free(c);
@@ -382,11 +375,11 @@ static int settled(void *arg)
         wjson_get_int64(wjson_get(bs, "queued"), &a->queued);
     }
     if (ds)
-        wjson_get_int64(wjson_getv(ds, "sources", bot_of(a->ctx), "last_seq", NULL),
+        wjson_get_int64(wjson_getv(ds, "sources", mf_bot_of(a->ctx), "last_seq", NULL),
                         &a->dash_last);
     cJSON_Delete(bs);
     cJSON_Delete(ds);
-    const flow_source *s = flowcheck_find(a->f, bot_of(a->ctx));
+    const flow_source *s = flowcheck_find(a->f, mf_bot_of(a->ctx));
     return a->queued == 0 && a->dash_last == a->bot_last && s && s->max_seq == a->bot_last;
 }
 
@@ -406,7 +399,7 @@ check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_
         return absent ? bridge_skip(msg, len, "the dashboard has no status endpoint: %.400s", err)
                       : bridge_fail(msg, len, "dashboard status: %.400s", err);
     }
-    const char *bot = bot_of(ctx);
+    const char *bot = mf_bot_of(ctx);
     int64_t k0 = 0, dropped0 = 0, gaps0 = 0, dups0 = 0;
     wjson_get_int64(wjson_getv(ds0, "sources", bot, "last_seq", NULL), &k0);
     wjson_get_int64(wjson_getv(ds0, "sources", bot, "gaps", NULL), &gaps0);
@@ -422,13 +415,13 @@ check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_
     flowcheck *f = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA);
     int paused = 0;
     cJSON *bs = NULL, *ds = NULL;
-    wsconn *k = subscriber_from(c, ctx, NULL, k0, f, 1, err, sizeof(err));
+    wsconn *k = mf_subscriber_from(c, ctx, NULL, k0, f, 1, err, sizeof(err));
     if (!k) {
         r = bridge_fail(msg, len, "subscriber: %.400s", err);
         goto out;
     }
-    unique_arg ua = {f, bot, (uint64_t)(flow_n(ctx) / 2 + 1), 0};
-    wsclient_run_until(c, unique_cond, &ua, 60000);
+    mf_unique_arg ua = {f, bot, (uint64_t)(mf_flow_n(ctx) / 2 + 1), 0};
+    wsclient_run_until(c, mf_unique_cond, &ua, 60000);
     /* stop the bot so that the counts can settle */
     char id[64];
     snprintf(id, sizeof(id), "mf-pause-%d", (int)getpid());
@@ -515,459 +508,6 @@ out:
     cJSON_Delete(bs);
     cJSON_Delete(ds);
     flowcheck_free(f);
-    wsclient_free(c);
-    return r;
-}
-
-/* ---- filters: exactly the filtered set ------------------------------------ */
-
-typedef struct fmsg {
-    char type[32], source[64], symbol[32];
-    int64_t seq;
-} fmsg;
-
-static int parse_fmsg(const wsmsg *m, fmsg *o)
-{
-    memset(o, 0, sizeof(*o));
-    cJSON *r = wjson_parse(m->text, m->len, WJSON_DEFAULT_MAX_DEPTH, NULL, 0);
-    if (!r)
-        return -1;
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "type");
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(r, "source");
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(r, "data");
-    const cJSON *sy = d ? cJSON_GetObjectItemCaseSensitive(d, "symbol") : NULL;
-    int ok = cJSON_IsString(t) && cJSON_IsString(s) &&
-             wjson_get_int64(cJSON_GetObjectItemCaseSensitive(r, "seq"), &o->seq);
-    if (ok) {
-        snprintf(o->type, sizeof(o->type), "%s", t->valuestring);
-        snprintf(o->source, sizeof(o->source), "%s", s->valuestring);
-        if (cJSON_IsString(sy))
-            snprintf(o->symbol, sizeof(o->symbol), "%s", sy->valuestring);
-    }
-    cJSON_Delete(r);
-    return ok ? 0 : -1;
-}
-
-static const char *const filter_types[] = {"market_data", "order_update", "account_update"};
-#define FILTER_SYMBOL "BTC-USD"
-
-static int filter_passes(const fmsg *m)
-{
-    int t = 0;
-    for (size_t i = 0; i < sizeof(filter_types) / sizeof(filter_types[0]); i++)
-        t |= !strcmp(m->type, filter_types[i]);
-    return t && (!m->symbol[0] || !strcmp(m->symbol, FILTER_SYMBOL));
-}
-
-/* 1 when conn k holds a frame of source with seq. */
-static int holds(const wsconn *k, const char *source, int64_t seq)
-{
-    for (size_t i = 0; i < wsconn_count(k); i++) {
-        fmsg m;
-        if (parse_fmsg(wsconn_msg(k, i), &m) == 0 && m.seq == seq && !strcmp(m.source, source))
-            return 1;
-    }
-    return 0;
-}
-
-typedef struct beyond_arg {
-    wsconn *k;
-    const char *src;
-    int64_t top;
-    size_t scanned;
-} beyond_arg;
-
-static int beyond_top(void *arg)
-{
-    beyond_arg *b = arg;
-    for (; b->scanned < wsconn_count(b->k); b->scanned++) {
-        const wsmsg *m = wsconn_msg(b->k, b->scanned);
-        envelope_peek p;
-        if (envelope_peek_fields(m->text, m->len, &p) == 0 && !strcmp(p.source, b->src) &&
-            p.seq > b->top)
-            return 1;
-    }
-    return 0;
-}
-
-check_result message_flow_check_filters(const suite_ctx *ctx, char *msg, size_t len)
-{
-    check_result r = CHECK_PASS;
-    wsclient *c = bot_client(ctx, msg, len, &r);
-    if (!c)
-        return r;
-    char err[512];
-    const char *bot = bot_of(ctx);
-    flowcheck *fb = flowcheck_new(NULL, 0);
-    int64_t k0 = 0;
-    wsconn *a = NULL, *b = NULL;
-    if (start_point(ctx, c, &k0, err, sizeof(err)) < 0) {
-        r = bridge_fail(msg, len, "no start point: %.400s", err);
-        goto out;
-    }
-    char filt[256];
-    snprintf(filt, sizeof(filt), "\"types\":[\"%s\",\"%s\",\"%s\"],\"symbols\":[\"%s\"]",
-             filter_types[0], filter_types[1], filter_types[2], FILTER_SYMBOL);
-    a = subscriber_from(c, ctx, filt, k0, NULL, 1, err, sizeof(err));
-    b = a ? subscriber_from(c, ctx, NULL, k0, fb, 1, err, sizeof(err)) : NULL;
-    if (!a || !b) {
-        r = bridge_fail(msg, len, "subscriber: %.400s", err);
-        goto out;
-    }
-    int n = flow_n(ctx);
-    unique_arg ua = {fb, bot, (uint64_t)n, 0};
-    wsclient_run_until(c, unique_cond, &ua, 60000);
-    const flow_source *sb = flowcheck_find(fb, bot);
-    if (!sb || flowcheck_unique(fb, bot) < (uint64_t)n) {
-        r = bridge_fail(msg, len,
-                         "the unfiltered subscriber got only %llu of %d messages within 60 s",
-                         (unsigned long long)flowcheck_unique(fb, bot), n);
-        goto out;
-    }
-    int64_t top = sb->max_seq;
-    /* let the filtered subscriber catch up with everything up to top: until it
-     * holds a message past top (or 5 s: the filter may pass nothing more) */
-    beyond_arg ba = {a, bot, top, 0};
-    wsclient_run_until(c, beyond_top, &ba, 5000);
-    wsconn_ping(c, a, 2000, NULL, NULL, 0);
-    uint64_t expected = 0, leaked = 0, dropped = 0;
-    char first_leak[200] = "", first_drop[200] = "";
-    for (size_t i = 0; i < wsconn_count(a); i++) {
-        fmsg m;
-        if (parse_fmsg(wsconn_msg(a, i), &m) < 0 || strcmp(m.source, bot) || m.seq > top)
-            continue;
-        if (!filter_passes(&m)) {
-            if (!leaked++)
-                snprintf(first_leak, sizeof(first_leak), "%s#%lld %s %s", m.source,
-                         (long long)m.seq, m.type, m.symbol[0] ? m.symbol : "(no symbol)");
-        }
-    }
-    for (size_t i = 0; i < wsconn_count(b); i++) {
-        fmsg m;
-        if (parse_fmsg(wsconn_msg(b, i), &m) < 0 || strcmp(m.source, bot) || m.seq > top ||
-            !filter_passes(&m))
-            continue;
-        expected++;
-        if (!holds(a, bot, m.seq) && !dropped++)
-            snprintf(first_drop, sizeof(first_drop), "%s#%lld %s %s", m.source,
-                     (long long)m.seq, m.type, m.symbol[0] ? m.symbol : "(no symbol)");
-    }
-    suite_metric("filter_expected", (double)expected, "msgs");
-    if (leaked || dropped)
-        r = bridge_fail(
-            msg, len,
-            "filter {types %s,%s,%s; symbols %s}: %llu messages leaked through (first %s), "
-            "%llu matching messages missing (first %s)",
-            filter_types[0], filter_types[1], filter_types[2], FILTER_SYMBOL,
-            (unsigned long long)leaked, leaked ? first_leak : "-", (unsigned long long)dropped,
-            dropped ? first_drop : "-");
-    else if (!expected)
-        r = bridge_fail(msg, len,
-                         "no message of %s between %lld and %lld matched the filter; cannot "
-                         "judge it",
-                         bot, (long long)k0 + 1, (long long)top);
-    else
-        snprintf(msg, len, "%llu of %llu messages (%lld..%lld) passed the filter, exactly the "
-                           "matching ones",
-                 (unsigned long long)expected, (unsigned long long)(top - k0),
-                 (long long)k0 + 1, (long long)top);
-out:
-    flowcheck_free(fb);
-    wsclient_free(c);
-    return r;
-}
-
-/* ---- resume after a subscriber disconnect ---------------------------------- */
-
-check_result message_flow_check_resume(const suite_ctx *ctx, char *msg, size_t len)
-{
-    check_result r = CHECK_PASS;
-    wsclient *c = bot_client(ctx, msg, len, &r);
-    if (!c)
-        return r;
-    char err[512];
-    const char *bot = bot_of(ctx);
-    flowcheck *f = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA);
-    int64_t k0 = 0;
-    wsconn *k = NULL;
-    if (start_point(ctx, c, &k0, err, sizeof(err)) < 0) {
-        r = bridge_fail(msg, len, "no start point: %.400s", err);
-        goto out;
-    }
-    k = subscriber_from(c, ctx, NULL, k0, f, 0, err, sizeof(err));
-    if (!k) {
-        r = bridge_fail(msg, len, "subscriber: %.400s", err);
-        goto out;
-    }
-    int n = flow_n(ctx) / 4 + 10;
-    unique_arg ua = {f, bot, (uint64_t)n, 0};
-    wsclient_run_until(c, unique_cond, &ua, 30000);
-    wsconn_close(c, k, 1000, "going to resume");
-    wsconn_wait_closed(c, k, 3000, NULL, 0);
-    const flow_source *s = flowcheck_find(f, bot);
-    int64_t last = s ? s->max_seq : k0;
-    /* stay away while the bot goes on */
-    wsclient_run_for(c, 1000);
-    if (wsconn_reconnect(c, k, OPEN_TIMEOUT_MS, err, sizeof(err)) < 0) {
-        r = bridge_fail(msg, len, "reconnect: %.400s", err);
-        goto out;
-    }
-    char res[1024];
-    int rl = flowcheck_resume_frame(f, res, sizeof(res));
-    if (rl < 0) {
-        r = bridge_fail(msg, len, "resume frame too long");
-        goto out;
-    }
-    wsconn_send_text(c, k, res, (size_t)rl, NULL, 0);
-    unique_arg ub = {f, bot, 0, last + n};
-    wsclient_run_until(c, unique_cond, &ub, 30000);
-    s = flowcheck_find(f, bot);
-    char probs[2048];
-    if (flowcheck_problems(f, probs, sizeof(probs)))
-        r = bridge_fail(msg, len, "across the disconnect (resume from %lld): %s", (long long)last,
-                         probs);
-    else if (!s || s->max_seq < last + n)
-        r = bridge_fail(msg, len, "after resume from %lld only up to seq %lld arrived within 30 s",
-                         (long long)last, s ? (long long)s->max_seq : -1LL);
-    else
-        snprintf(msg, len, "resumed after seq %lld: %lld..%lld without loss or repeat",
-                 (long long)last, (long long)k0 + 1, (long long)s->max_seq);
-out:
-    flowcheck_free(f);
-    wsclient_free(c);
-    return r;
-}
-
-/* ---- a schema-violating publish is refused and never relayed ---------------- */
-
-check_result message_flow_check_invalid_publish(const suite_ctx *ctx, char *msg, size_t len)
-{
-    check_result r = CHECK_PASS;
-    wsclient *c = bridge_publishing_client(ctx, msg, len, &r);
-    if (!c)
-        return r;
-    char err[512], src[64], mysrc[64];
-    snprintf(mysrc, sizeof(mysrc), "mf-test-%d", (int)getpid());
-    char *good = NULL;
-    flowcheck *f = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA);
-    wsconn *sub = bridge_subscriber(c, ctx, NULL, NULL, OPEN_TIMEOUT_MS, err, sizeof(err));
-    int64_t last = 0;
-    wsconn *pub = sub ? bridge_publisher(c, ctx, mysrc, src, sizeof(src), &last,
-                                          OPEN_TIMEOUT_MS, err, sizeof(err))
-                      : NULL;
-    if (!sub || !pub) {
-        r = bridge_fail(msg, len, "%s: %.400s", sub ? "publisher" : "subscriber", err);
-        goto out;
-    }
-    if ((r = bridge_test_source(ctx, src, mysrc, sizeof(mysrc), msg, len)) != CHECK_PASS)
-        goto out;
-    int64_t seq = last + 1;
-    char bad[512];
-    int bl = snprintf(bad, sizeof(bad),
-                      "{\"v\":1,\"type\":\"market_data\",\"source\":\"%s\",\"seq\":%lld,"
-                      "\"ts_us\":%lld,\"data\":{\"symbol\":\"BTC-USD\",\"price\":-1,\"bid\":1,"
-                      "\"ask\":1,\"volume\":1}}",
-                      mysrc, (long long)seq, (long long)wclock_real_us());
-    int pr = bridge_publish(c, pub, bad, (size_t)bl, seq, 5000, err, sizeof(err));
-    if (pr == 0) {
-        r = bridge_fail(msg, len,
-                         "a schema-violating publish (market_data price -1) was accepted "
-                         "(acked), not refused with an error frame");
-        goto check_relay;
-    }
-    if (pr < 0) {
-        r = bridge_fail(msg, len, "a schema-violating publish got no error frame: %.400s", err);
-        goto out;
-    }
-    if (!strstr(err, "\"schema\"")) {
-        r = bridge_fail(msg, len,
-                         "a schema-violating publish was refused with the wrong code: %.400s", err);
-        goto out;
-    }
-    /* the same seq, now valid, is accepted: the refused one held nothing */
-    size_t gl = 0;
-    good = bridge_envelope(0, mysrc, seq, 0, &gl);
-    pr = bridge_publish(c, pub, good, gl, seq, 5000, err, sizeof(err));
-    if (pr != 0) {
-        r = bridge_fail(msg, len, "the valid message after the refused one was %s: %.400s",
-                         pr > 0 ? "refused" : "not acked", err);
-        goto out;
-    }
-    bridge_srcseq w = {mysrc, seq};
-    if (!wsconn_expect(c, sub, bridge_is_srcseq, &w, 5000, NULL, err, sizeof(err))) {
-        r = bridge_fail(msg, len, "the valid message %s#%lld never reached the subscriber: %.400s",
-                         mysrc, (long long)seq, err);
-        goto out;
-    }
-check_relay:
-    wsconn_ping(c, sub, 2000, NULL, NULL, 0);
-    wsclient_run_for(c, 300);
-    {
-        char needle[96];
-        snprintf(needle, sizeof(needle), "\"%s\"", mysrc);
-        for (size_t i = 0; i < wsconn_count(sub); i++) {
-            const wsmsg *m = wsconn_msg(sub, i);
-            if (strstr(m->text, needle))
-                flowcheck_feed(f, m->text, m->len);
-        }
-        if (flowcheck_invalid(f) || flowcheck_unparsable(f)) {
-            char probs[2048];
-            flowcheck_problems(f, probs, sizeof(probs));
-            size_t l = r == CHECK_FAIL ? strlen(msg) : 0;
-            r = CHECK_FAIL;
-            snprintf(msg + l, len - l, "%sthe schema-violating message reached a subscriber: %s",
-                     l ? "; " : "", probs);
-        } else if (r == CHECK_PASS && flowcheck_unique(f, mysrc) != 1) {
-            r = bridge_fail(msg, len,
-                             "the subscriber got %llu messages of %s, want exactly the 1 valid one",
-                             (unsigned long long)flowcheck_unique(f, mysrc), mysrc);
-        } else if (r == CHECK_PASS) {
-            snprintf(msg, len, "refused with code schema; only the valid message was relayed");
-        }
-    }
-out:
-    free(good);
-    flowcheck_free(f);
-    wsclient_free(c);
-    return r;
-}
-
-/* ---- end to end: several subscribers see the identical stream ---------------- */
-
-typedef struct maxseq_arg {
-    const char *src;
-    int64_t max;
-} maxseq_arg;
-
-static void maxseq_cb(wsconn *k, const wsmsg *m, void *arg)
-{
-    (void)k;
-    maxseq_arg *a = arg;
-    envelope_peek p;
-    if (envelope_peek_fields(m->text, m->len, &p) == 0 && !strcmp(p.source, a->src) &&
-        p.seq > a->max)
-        a->max = p.seq;
-}
-
-typedef struct all_arg {
-    maxseq_arg *v;
-    int n;
-    int64_t target;
-} all_arg;
-
-static int all_reached(void *arg)
-{
-    all_arg *a = arg;
-    for (int i = 0; i < a->n; i++)
-        if (a->v[i].max < a->target)
-            return 0;
-    return 1;
-}
-
-check_result message_flow_check_end_to_end(const suite_ctx *ctx, char *msg, size_t len)
-{
-    check_result r = CHECK_PASS;
-    wsclient *c = bot_client(ctx, msg, len, &r);
-    if (!c)
-        return r;
-    int ns = ctx->profile.flow_subscribers > 1 ? ctx->profile.flow_subscribers : 3;
-    int n = flow_n(ctx);
-    const char *bot = bot_of(ctx);
-    char err[512];
-    wsconn **subs = calloc((size_t)ns, sizeof(*subs));
-    maxseq_arg *mx = calloc((size_t)ns, sizeof(*mx));
-    flowcheck **fc = calloc((size_t)ns, sizeof(*fc));
-    double *lat = NULL;
-    size_t nlat = 0;
-    int64_t k0 = 0;
-    if (!subs || !mx || !fc) {
-        r = bridge_fail(msg, len, "out of memory");
-        goto out;
-    }
-    if (start_point(ctx, c, &k0, err, sizeof(err)) < 0) {
-        r = bridge_fail(msg, len, "no start point: %.400s", err);
-        goto out;
-    }
-    for (int i = 0; i < ns; i++) {
-        char sj[256];
-        snprintf(sj, sizeof(sj), "{\"type\":\"subscribe\",\"from\":{\"%s\":%lld}}", bot,
-                 (long long)k0);
-        mx[i].src = bot;
-        wsconn_opts o = {.on_message = maxseq_cb, .on_message_arg = &mx[i]};
-        subs[i] = bridge_subscriber(c, ctx, sj, &o, OPEN_TIMEOUT_MS, err, sizeof(err));
-        if (!subs[i]) {
-            r = bridge_fail(msg, len, "subscriber %d: %.400s", i, err);
-            goto out;
-        }
-    }
-    /* latency counts messages scheduled once every subscriber was live: the
-       ones before were replayed from history (from k0), not relayed live */
-    int64_t live_us = wclock_real_us();
-    int64_t target = k0 + n;
-    all_arg aa = {mx, ns, target};
-    if (wsclient_run_until(c, all_reached, &aa, 90000) < 0) {
-        for (int i = 0; i < ns; i++)
-            if (mx[i].max < target) {
-                r = bridge_fail(msg, len,
-                                 "subscriber %d reached only seq %lld of %lld within 90 s", i,
-                                 (long long)mx[i].max, (long long)target);
-                goto out;
-            }
-    }
-    size_t latcap = ((size_t)n + 16) * (size_t)ns;
-    lat = calloc(latcap, sizeof(*lat)); /* every subscriber's receipts, in us */
-    for (int i = 0; i < ns; i++) {
-        fc[i] = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA | FLOWCHECK_KEEP_LOG);
-        flowcheck_expect_from(fc[i], bot, k0);
-        for (size_t j = 0; j < wsconn_count(subs[i]); j++) {
-            const wsmsg *m = wsconn_msg(subs[i], j);
-            envelope_peek p;
-            if (envelope_peek_fields(m->text, m->len, &p) == 0 && !strcmp(p.source, bot) &&
-                p.seq > target)
-                continue; /* beyond the window */
-            flowcheck_feed(fc[i], m->text, m->len);
-            if (lat && nlat < latcap && p.ts_us >= live_us && !strcmp(p.source, bot))
-                lat[nlat++] = (double)(m->rx_real_us - p.ts_us);
-        }
-        char probs[2048];
-        if (flowcheck_problems(fc[i], probs, sizeof(probs))) {
-            r = bridge_fail(msg, len, "subscriber %d: %s", i, probs);
-            goto out;
-        }
-        if (flowcheck_unique(fc[i], bot) != (uint64_t)n) {
-            r = bridge_fail(msg, len, "subscriber %d has %llu of the %d messages %lld..%lld", i,
-                             (unsigned long long)flowcheck_unique(fc[i], bot), n, (long long)k0 + 1,
-                             (long long)target);
-            goto out;
-        }
-        if (i > 0 && flowcheck_compare(fc[0], fc[i], err, sizeof(err)) < 0) {
-            r = bridge_fail(msg, len, "subscribers 0 and %d saw different streams: %.400s", i,
-                             err);
-            goto out;
-        }
-    }
-    if (nlat) {
-        suite_metric("e2e_latency_p50_ms", bridge_percentile(lat, nlat, 50) / 1000.0, "ms");
-        suite_metric("e2e_latency_p99_ms", bridge_percentile(lat, nlat, 99) / 1000.0, "ms");
-        suite_metric("e2e_latency_max_ms", lat[nlat - 1] / 1000.0, "ms");
-    }
-    suite_metric("e2e_subscribers", ns, "subs");
-    suite_metric("e2e_messages", n, "msgs");
-    char why[300];
-    if (threshold_judge_trend(ctx->thresholds, "e2e_latency", lat, nlat, why, sizeof(why)))
-        r = bridge_breach(msg, len, "%s (%zu receipts of %d messages at %d subscribers; max "
-                                    "%.1f ms)",
-                          why, nlat, n, ns, nlat ? lat[nlat - 1] / 1000.0 : 0.0);
-    else
-        snprintf(msg, len, "%d subscribers saw the identical %d messages %lld..%lld", ns, n,
-                 (long long)k0 + 1, (long long)target);
-out:
-    for (int i = 0; fc && i < ns; i++)
-        flowcheck_free(fc[i]);
-    free(fc);
-    free(subs);
-    free(mx);
-    free(lat);
     wsclient_free(c);
     return r;
 }
