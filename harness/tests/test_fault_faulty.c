@@ -24,49 +24,12 @@
 #include "fault_ledger.h"
 #include "fault_tolerance.h"
 #include "jwt.h"
+#include "suitekit.h"
 #include "testkit.h"
 
 #define SECRET "fault-faulty-secret"
 
-static suite_ctx ctx;
-
-/* ---- the suite API, without the runner ----------------------------------------- */
-
-const suite_ctx *suite_get(void)
-{
-    return &ctx;
-}
-
-void suite_skip(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-}
-
-void suite_metric(const char *name, double value, const char *unit)
-{
-    if (getenv("WSB_VERBOSE"))
-        fprintf(stderr, "      metric %s = %g %s\n", name, value, unit ? unit : "");
-}
-
-void suite_log(const char *fmt, ...)
-{
-    if (!getenv("WSB_VERBOSE"))
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("      ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
-char *suite_token(const char *role, const char *sub, long ttl_s)
-{
-    return jwt_sign(SECRET, sub ? sub : "bot-1", role, ttl_s);
-}
+static suite_ctx *ctx; /* suitekit_ctx(), set in main */
 
 /* ---- the ledger ---------------------------------------------------------------- */
 
@@ -170,11 +133,11 @@ static check_result run(const char *fault, check_fn check, char *msg, size_t len
         testkit_rmtree(dir);
         return CHECK_SKIP;
     }
-    ctx.env = d;
-    ctx.results_dir = dir;
-    check_result r = check(&ctx, msg, len);
+    ctx->env = d;
+    ctx->results_dir = dir;
+    check_result r = check(ctx, msg, len);
     envdriver_free(d);
-    ctx.env = NULL;
+    ctx->env = NULL;
     fprintf(stderr, "\n      [%s] %s: %s\n", fault,
             r == CHECK_PASS ? "PASS" : r == CHECK_FAIL ? "FAIL" : "SKIP", msg);
     if (r != CHECK_SKIP)
@@ -237,9 +200,11 @@ static CU_SuiteInfo suites[] = {
 
 int main(int argc, char **argv)
 {
-    ctx.suite_name = "fault_tolerance";
-    ctx.profile.name = "short";
-    ctx.jwt_secret = SECRET;
-    ctx.bot_source = "bot-1";
+    ctx = suitekit_ctx();
+    suitekit_set_secret(SECRET, "bot-1");
+    ctx->suite_name = "fault_tolerance";
+    ctx->profile.name = "short";
+    ctx->jwt_secret = SECRET;
+    ctx->bot_source = "bot-1";
     return testkit_run(suites, argc > 1 ? argv[1] : NULL);
 }

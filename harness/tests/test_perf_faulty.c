@@ -29,81 +29,12 @@
 #include "histogram.h"
 #include "jwt.h"
 #include "performance.h"
+#include "suitekit.h"
 #include "testkit.h"
 
 #define SECRET "perf-faulty-secret"
-#define MAX_METRICS 256
 
-static suite_ctx ctx;
-static struct {
-    char name[64];
-    double value;
-} metrics[MAX_METRICS];
-static int nmetrics;
-
-/* ---- the suite API, without the runner ----------------------------------------- */
-
-const suite_ctx *suite_get(void)
-{
-    return &ctx;
-}
-
-void suite_skip(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-}
-
-void suite_metric(const char *name, double value, const char *unit)
-{
-    if (nmetrics < MAX_METRICS) {
-        snprintf(metrics[nmetrics].name, sizeof(metrics[nmetrics].name), "%s", name);
-        metrics[nmetrics++].value = value;
-    }
-    if (getenv("WSB_VERBOSE"))
-        fprintf(stderr, "      metric %s = %g %s\n", name, value, unit ? unit : "");
-}
-
-void suite_log(const char *fmt, ...)
-{
-    if (!getenv("WSB_VERBOSE"))
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("      ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
-char *suite_token(const char *role, const char *sub, long ttl_s)
-{
-    return jwt_sign(SECRET, sub ? sub : "bot-1", role, ttl_s);
-}
-
-int suite_histogram(const char *name, const struct histogram *h)
-{
-    static const struct {
-        const char *suffix;
-        double p;
-    } ps[] = {{"p50_us", 50}, {"p99_us", 99}, {"p99_9_us", 99.9}, {"max_us", 100}};
-    char m[96];
-    for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++) {
-        snprintf(m, sizeof(m), "%s_%s", name, ps[i].suffix);
-        suite_metric(m, (double)histogram_percentile(h, ps[i].p) / 1000.0, "us");
-    }
-    return 0;
-}
-
-static double metric(const char *name)
-{
-    for (int i = nmetrics - 1; i >= 0; i--)
-        if (!strcmp(metrics[i].name, name))
-            return metrics[i].value;
-    return -1;
-}
+static suite_ctx *ctx; /* suitekit_ctx(), set in main */
 
 /* ---- the end-to-end check against a faulty peer ---------------------------------- */
 
@@ -142,13 +73,13 @@ static check_result run(const char *fault, char *msg, size_t len)
         testkit_rmtree(dir);
         return CHECK_SKIP;
     }
-    ctx.env = d;
-    ctx.results_dir = dir;
-    nmetrics = 0;
-    check_result r = performance_check_end_to_end(&ctx, msg, len);
+    ctx->env = d;
+    ctx->results_dir = dir;
+    suitekit_reset_metrics();
+    check_result r = performance_check_end_to_end(ctx, msg, len);
     performance_reset();
     envdriver_free(d);
-    ctx.env = NULL;
+    ctx->env = NULL;
     fprintf(stderr, "\n      [%s] %s: %s\n", fault,
             r == CHECK_PASS ? "PASS" : r == CHECK_FAIL ? "FAIL" : "SKIP", msg);
     if (r != CHECK_SKIP)
@@ -175,8 +106,8 @@ static void test_clean(void)
     check_result r = CHECK_FAIL;
     for (int attempt = 1; attempt <= 3 && r != CHECK_PASS; attempt++) {
         r = run("none", msg, sizeof(msg));
-        CU_ASSERT(metric("delivery_rate") == 1.0);
-        CU_ASSERT(metric("off_schedule") >= 0 && metric("off_schedule") < 0.5);
+        CU_ASSERT(suitekit_metric("delivery_rate", -1) == 1.0);
+        CU_ASSERT(suitekit_metric("off_schedule", -1) >= 0 && suitekit_metric("off_schedule", -1) < 0.5);
         if (r != CHECK_PASS)
             fprintf(stderr, "      attempt %d of 3 missed the budget (a loaded machine?)\n",
                     attempt);
@@ -189,16 +120,16 @@ static void test_delay_100th(void)
     expect_fail("delay_100th", "latency budget breached");
     /* the stall happens in the dashboard: after its receive stamp, or before it while it
      * is stopped; either way the end-to-end p99 carries the 200 ms */
-    CU_ASSERT(metric("e2e_latency_p99_us") >= 100000);
-    CU_ASSERT(metric("e2e_latency_max_us") >= 180000);
+    CU_ASSERT(suitekit_metric("e2e_latency_p99_us", -1) >= 100000);
+    CU_ASSERT(suitekit_metric("e2e_latency_max_us", -1) >= 180000);
 }
 
 static void test_pause_1s(void)
 {
     expect_fail("pause_1s", "latency budget breached");
     /* what waited in the bot's queue during the pause is measured from its schedule */
-    CU_ASSERT(metric("e2e_latency_max_us") >= 900000);
-    CU_ASSERT(metric("e2e_latency_p99_9_us") >= 900000);
+    CU_ASSERT(suitekit_metric("e2e_latency_max_us", -1) >= 900000);
+    CU_ASSERT(suitekit_metric("e2e_latency_p99_9_us", -1) >= 900000);
 }
 
 static void test_stamp_at_send(void)
@@ -221,10 +152,12 @@ static CU_SuiteInfo suites[] = {
 
 int main(int argc, char **argv)
 {
-    ctx.suite_name = "performance";
-    ctx.profile.name = "short";
-    ctx.jwt_secret = SECRET;
-    ctx.bot_source = "bot-1";
+    ctx = suitekit_ctx();
+    suitekit_set_secret(SECRET, "bot-1");
+    ctx->suite_name = "performance";
+    ctx->profile.name = "short";
+    ctx->jwt_secret = SECRET;
+    ctx->bot_source = "bot-1";
     /* a small window: 6 s at 100 msg/s, so every 100th message is one a second */
     setenv("WSB_PERF_DURATION_S", "6", 0);
     setenv("WSB_PERF_RATE", "100", 0);

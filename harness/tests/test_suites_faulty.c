@@ -29,61 +29,16 @@
 #include "jwt.h"
 #include "threshold.h"
 #include "wclock.h"
+#include "suitekit.h"
 #include "testkit.h"
 
 #define SECRET "faulty-test-secret"
 
-static suite_ctx ctx;
+static suite_ctx *ctx; /* suitekit_ctx(), set in main */
 static threshold_set thresholds; /* the defaults */
 static contract *ctr;
 static char bin[512];
 static char logdir[64]; /* the servers' logs, removed when all passed */
-
-/* ---- the suite API, without the runner ----------------------------------------- */
-
-const suite_ctx *suite_get(void)
-{
-    return &ctx;
-}
-
-void suite_skip(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-}
-
-void suite_metric(const char *name, double value, const char *unit)
-{
-    if (getenv("WSB_VERBOSE"))
-        fprintf(stderr, "      metric %s = %g %s\n", name, value, unit ? unit : "");
-}
-
-void suite_log(const char *fmt, ...)
-{
-    if (!getenv("WSB_VERBOSE"))
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("      ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
-void suite_threshold(const char *metric, const char *expr, double value, const char *unit,
-                     int passed)
-{
-    if (getenv("WSB_VERBOSE"))
-        fprintf(stderr, "      threshold %s: %s = %g %s: %s\n", metric, expr, value, unit,
-                passed ? "passed" : "BREACHED");
-}
-
-char *suite_token(const char *role, const char *sub, long ttl_s)
-{
-    return jwt_sign(SECRET, sub ? sub : "bot-1", role, ttl_s);
-}
 
 /* ---- running a check against a faulty dashboard ----------------------------------- */
 
@@ -147,7 +102,7 @@ static int sut_start(sut *s, const char *fault, const char *every, const char *a
         spawn_stop(&s->proc, SIGTERM, 2000);
         return -1;
     }
-    ctx.env = s->env;
+    ctx->env = s->env;
     return 0;
 }
 
@@ -155,7 +110,7 @@ static void sut_stop(sut *s)
 {
     envdriver_free(s->env);
     s->env = NULL;
-    ctx.env = NULL;
+    ctx->env = NULL;
     spawn_stop(&s->proc, SIGTERM, 3000);
 }
 
@@ -186,7 +141,7 @@ static void expect_verdict(const char *fault, const char *every, const char *at,
     }
     char msg[4096] = "";
     int64_t t0 = wclock_mono_us();
-    check_result r = check(&ctx, msg, sizeof(msg));
+    check_result r = check(ctx, msg, sizeof(msg));
     printf("\n      --fault %s, %s (%.1f s): %s: %s", fault, name,
            (double)(wclock_mono_us() - t0) / 1e6, verdict_name(r), msg);
     char m[4200];
@@ -258,7 +213,7 @@ static void test_clean_peer_passes(void)
     for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
         char msg[4096] = "";
         int64_t t0 = wclock_mono_us();
-        check_result r = checks[i].fn(&ctx, msg, sizeof(msg));
+        check_result r = checks[i].fn(ctx, msg, sizeof(msg));
         printf("\n      %s (%.1f s): %s: %s", checks[i].name, (double)(wclock_mono_us() - t0) / 1e6,
                verdict_name(r), msg);
         char m[4300];
@@ -282,9 +237,9 @@ static void test_wire_only_judged(void)
     char *subt = jwt_sign(SECRET, "wsb-harness", "subscriber", 3600);
     CU_ASSERT_PTR_NOT_NULL_FATAL(pub);
     CU_ASSERT_PTR_NOT_NULL_FATAL(subt);
-    ctx.jwt_secret = NULL;
-    ctx.publisher_token = pub;
-    ctx.subscriber_token = subt;
+    ctx->jwt_secret = NULL;
+    ctx->publisher_token = pub;
+    ctx->subscriber_token = subt;
     wire_only = 1;
     threshold_set saved;
     loosen_latency(&saved);
@@ -310,7 +265,7 @@ static void test_wire_only_judged(void)
         };
         for (size_t i = 0; i < sizeof(wire) / sizeof(wire[0]); i++) {
             char msg[4096] = "";
-            check_result r = wire[i].fn(&ctx, msg, sizeof(msg));
+            check_result r = wire[i].fn(ctx, msg, sizeof(msg));
             printf("\n      wire only, %s: %s: %s", wire[i].name, verdict_name(r), msg);
             char m[4300];
             snprintf(m, sizeof(m), "wire only: %s did not pass: %s: %s", wire[i].name,
@@ -325,8 +280,8 @@ static void test_wire_only_judged(void)
     EXPECT_FAIL("drop", "7", NULL, message_flow_check_end_to_end, "missing");
     thresholds = saved;
     wire_only = 0;
-    ctx.jwt_secret = SECRET;
-    ctx.publisher_token = ctx.subscriber_token = NULL;
+    ctx->jwt_secret = SECRET;
+    ctx->publisher_token = ctx->subscriber_token = NULL;
     free(pub);
     free(subt);
 }
@@ -459,7 +414,7 @@ static void test_user_threshold_replaces_default(void)
         return;
     }
     char msg[4096] = "";
-    check_result r = connectivity_check_ping_pong(&ctx, msg, sizeof(msg));
+    check_result r = connectivity_check_ping_pong(ctx, msg, sizeof(msg));
     printf("\n      --fault stall, ping_pong with ping_rtt: max<5s: %s: %s", verdict_name(r), msg);
     CU_ASSERT_EQUAL(r, CHECK_PASS);
     sut_stop(&s);
@@ -481,13 +436,13 @@ static void test_unknown_bot_source_bounded(void)
         report("none", "could not start faulty-dashboard", __LINE__);
         return;
     }
-    const char *saved = ctx.bot_source;
-    ctx.bot_source = "no-such-bot";
+    const char *saved = ctx->bot_source;
+    ctx->bot_source = "no-such-bot";
     char msg[4096] = "";
     int64_t t0 = wclock_mono_us();
-    check_result r = message_flow_check_order(&ctx, msg, sizeof(msg));
+    check_result r = message_flow_check_order(ctx, msg, sizeof(msg));
     double took = (double)(wclock_mono_us() - t0) / 1e6;
-    ctx.bot_source = saved;
+    ctx->bot_source = saved;
     printf("\n      order, bot source no-such-bot (%.1f s): %s: %s", took,
            verdict_name(r), msg);
     CU_ASSERT_EQUAL(r, CHECK_FAIL);
@@ -516,15 +471,15 @@ static void test_bot_status_dead_fails(void)
     cfg.bot_source = "bot-1";
     envdriver *dead = envdriver_new(ENV_MODE_EXTERNAL, &cfg, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(dead);
-    ctx.env = dead;
+    ctx->env = dead;
     char msg[4096] = "";
-    check_result r = message_flow_check_integrity(&ctx, msg, sizeof(msg));
+    check_result r = message_flow_check_integrity(ctx, msg, sizeof(msg));
     printf("\n      integrity, bot status refused: %s: %s",
            verdict_name(r), msg);
     CU_ASSERT_EQUAL(r, CHECK_FAIL);
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "127.0.0.1:1"));
     envdriver_free(dead);
-    ctx.env = s.env;
+    ctx->env = s.env;
     sut_stop(&s);
 }
 
@@ -563,6 +518,8 @@ static CU_SuiteInfo suites[] = {
 
 int main(void)
 {
+    ctx = suitekit_ctx();
+    suitekit_set_secret(SECRET, "bot-1");
     testkit_test_bin_path("faulty-dashboard", bin, sizeof(bin));
     char err[512];
     ctr = contract_load("schemas", err, sizeof(err));
@@ -570,18 +527,18 @@ int main(void)
         fprintf(stderr, "contract: %s\n", err);
         return 1;
     }
-    ctx.contract = ctr;
-    ctx.suite_name = "faulty";
-    ctx.jwt_secret = SECRET;
-    ctx.bot_source = "bot-1";
+    ctx->contract = ctr;
+    ctx->suite_name = "faulty";
+    ctx->jwt_secret = SECRET;
+    ctx->bot_source = "bot-1";
     threshold_set_defaults(&thresholds);
-    ctx.thresholds = &thresholds;
-    ctx.profile.name = "short";
-    ctx.profile.concurrent_conns = 100;
-    ctx.profile.ramp_step = 100;
-    ctx.profile.ramp_ceiling = 200;
-    ctx.profile.flow_messages = 100;
-    ctx.profile.flow_subscribers = 3;
+    ctx->thresholds = &thresholds;
+    ctx->profile.name = "short";
+    ctx->profile.concurrent_conns = 100;
+    ctx->profile.ramp_step = 100;
+    ctx->profile.ramp_ceiling = 200;
+    ctx->profile.flow_messages = 100;
+    ctx->profile.flow_subscribers = 3;
     if (!testkit_mkdtemp(logdir, sizeof(logdir), "test-suites-faulty")) {
         perror("mkdtemp");
         contract_free(ctr);

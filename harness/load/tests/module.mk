@@ -10,4 +10,5 @@ load-peer_SRCS := harness/load/tests/load_peer.c
 TESTS += test-loadengine
 test-loadengine_SRCS := harness/load/tests/test_loadengine.c harness/testkit/testkit.c
 TESTS += test-load-suite
-test-load-suite_SRCS := harness/load/tests/test_load_suite.c harness/testkit/testkit.c
+test-load-suite_SRCS := harness/load/tests/test_load_suite.c harness/testkit/testkit.c \
+                        harness/testkit/suitekit.c

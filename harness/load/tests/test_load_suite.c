@@ -18,51 +18,12 @@
 
 #include "histogram.h"
 #include "jwt.h"
+#include "suitekit.h"
 #include "testkit.h"
 
 #define SECRET "load-suite-secret"
 
-static suite_ctx ctx;
-
-/* ---- the suite API, without the runner ---- */
-
-const suite_ctx *suite_get(void)
-{
-    return &ctx;
-}
-
-void suite_skip(const char *fmt, ...)
-{
-    (void)fmt;
-}
-
-void suite_metric(const char *name, double value, const char *unit)
-{
-    if (getenv("WSB_VERBOSE"))
-        fprintf(stderr, "      metric %s = %g %s\n", name, value, unit ? unit : "");
-}
-
-void suite_log(const char *fmt, ...)
-{
-    if (!getenv("WSB_VERBOSE"))
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
-char *suite_token(const char *role, const char *sub, long ttl_s)
-{
-    return jwt_sign(SECRET, sub ? sub : "load-tests", role, ttl_s);
-}
-
-int suite_histogram(const char *name, const struct histogram *h)
-{
-    (void)name, (void)h;
-    return 0;
-}
+static suite_ctx *ctx; /* suitekit_ctx(), set in main */
 
 /* ---- a check against a server ---- */
 
@@ -120,17 +81,17 @@ static void expect(const char *fault, const char *every, const char *max_conns, 
     cfg.dashboard_url = ws;
     cfg.jwt_secret = SECRET;
     cfg.bot_source = "bot-1";
-    ctx.env = envdriver_new(ENV_MODE_EXTERNAL, &cfg, err, sizeof err);
-    CU_ASSERT_FATAL(ctx.env != NULL);
+    ctx->env = envdriver_new(ENV_MODE_EXTERNAL, &cfg, err, sizeof err);
+    CU_ASSERT_FATAL(ctx->env != NULL);
     char msg[2048] = "";
-    check_result r = check(&ctx, msg, sizeof msg);
+    check_result r = check(ctx, msg, sizeof msg);
     printf("\n      %s%s: %s", fault ? "--fault " : "wsb-dashboard", fault ? fault : "", msg);
     CU_assertImplementation(r == want_r, (unsigned)line, msg, __FILE__, "", CU_FALSE);
     if (want_r == CHECK_FAIL && want)
         CU_assertImplementation(strstr(msg, want) != NULL, (unsigned)line, want, __FILE__, "",
                                 CU_FALSE);
-    envdriver_free(ctx.env);
-    ctx.env = NULL;
+    envdriver_free(ctx->env);
+    ctx->env = NULL;
     spawn_stop(&p, SIGTERM, 3000);
 }
 
@@ -166,9 +127,9 @@ static void test_errors(void)
 
 static int init(void)
 {
-    ctx.jwt_secret = SECRET;
-    ctx.suite_name = "load_tests";
-    ctx.profile = (suite_profile){"short", 100, 200, 100, 200, 3, 2.0};
+    ctx->jwt_secret = SECRET;
+    ctx->suite_name = "load_tests";
+    ctx->profile = (suite_profile){"short", 100, 200, 100, 200, 3, 2.0};
     return 0;
 }
 
@@ -187,5 +148,7 @@ static CU_SuiteInfo suites[] = {
 
 int main(int argc, char **argv)
 {
+    ctx = suitekit_ctx();
+    suitekit_set_secret(SECRET, "load-tests");
     return testkit_run(suites, argc > 1 ? argv[1] : NULL);
 }
