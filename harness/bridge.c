@@ -119,6 +119,23 @@ check_result bridge_test_source(const suite_ctx *ctx, const char *welcome_source
     return CHECK_PASS;
 }
 
+check_result bridge_test_pair(wsclient *c, const suite_ctx *ctx, const char *subscribe_json,
+                              char *mysrc, size_t srclen, wsconn **sub, wsconn **pub,
+                              int64_t *last_seq, int timeout_ms, char *msg, size_t len)
+{
+    char err[512], source[128];
+    *pub = NULL;
+    *last_seq = 0;
+    *sub = bridge_subscriber(c, ctx, subscribe_json, NULL, timeout_ms, err, sizeof(err));
+    if (!*sub)
+        return bridge_fail(msg, len, "subscriber: %.400s", err);
+    *pub = bridge_publisher(c, ctx, mysrc, source, sizeof(source), last_seq, timeout_ms, err,
+                            sizeof(err));
+    if (!*pub)
+        return bridge_fail(msg, len, "publisher: %.400s", err);
+    return bridge_test_source(ctx, source, mysrc, srclen, msg, len);
+}
+
 int bridge_is_type(const wsmsg *m, void *type_name)
 {
     cJSON *r = cJSON_ParseWithLength(m->text, m->len);

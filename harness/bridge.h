@@ -80,6 +80,16 @@ wsclient *bridge_publishing_client(const suite_ctx *ctx, char *msg, size_t len, 
 check_result bridge_test_source(const suite_ctx *ctx, const char *welcome_source, char *mysrc,
                                 size_t srclen, char *msg, size_t len);
 
+/* The subscriber-and-test-publisher pair a publishing check starts with: a
+ * subscriber (subscribe_json as bridge_subscriber) whose subscription is in
+ * effect, then a publisher as mysrc (bridge_publisher), whose source is then
+ * settled by bridge_test_source (mysrc may change to a ready token's source).
+ * CHECK_PASS with *sub, *pub and *last_seq (the welcome's); else the verdict,
+ * msg naming the end that failed, and what opened is left to the client. */
+check_result bridge_test_pair(wsclient *c, const suite_ctx *ctx, const char *subscribe_json,
+                              char *mysrc, size_t srclen, wsconn **sub, wsconn **pub,
+                              int64_t *last_seq, int timeout_ms, char *msg, size_t len);
+
 /* Opens the publisher endpoint as sub (NULL: the ready token's own) and waits
  * for the welcome: its source and last_seq are returned. NULL with err. */
 wsconn *bridge_publisher(wsclient *c, const suite_ctx *ctx, const char *sub, char *source,

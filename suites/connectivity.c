@@ -185,24 +185,15 @@ check_result connectivity_check_exchange(const suite_ctx *ctx, char *msg, size_t
     wsclient *c = bridge_publishing_client(ctx, msg, len, &r);
     if (!c)
         return r;
-    char err[512], source[64], mysrc[64];
+    char err[512], mysrc[64];
     test_source(mysrc, sizeof(mysrc));
     flowcheck *f = NULL;
     char **sent = calloc(CONTRACT_NUM_TYPES, sizeof(*sent));
     size_t sentlen[CONTRACT_NUM_TYPES];
-    wsconn *sub = bridge_subscriber(c, ctx, NULL, NULL, OPEN_TIMEOUT_MS, err, sizeof(err));
-    if (!sub) {
-        r = bridge_fail(msg, len, "subscriber: %s", err);
-        goto out;
-    }
+    wsconn *sub = NULL, *pub = NULL;
     int64_t last = 0;
-    wsconn *pub = bridge_publisher(c, ctx, mysrc, source, sizeof(source), &last,
-                                    OPEN_TIMEOUT_MS, err, sizeof(err));
-    if (!pub) {
-        r = bridge_fail(msg, len, "publisher: %s", err);
-        goto out;
-    }
-    if ((r = bridge_test_source(ctx, source, mysrc, sizeof(mysrc), msg, len)) != CHECK_PASS)
+    if ((r = bridge_test_pair(c, ctx, NULL, mysrc, sizeof(mysrc), &sub, &pub, &last,
+                              OPEN_TIMEOUT_MS, msg, len)) != CHECK_PASS)
         goto out;
     /* one message of every type, each acked, each relayed unchanged */
     for (int i = 0; i < CONTRACT_NUM_TYPES && r == CHECK_PASS; i++) {
@@ -564,21 +555,15 @@ check_result connectivity_check_large_messages(const suite_ctx *ctx, char *msg, 
     wsclient *c = bridge_publishing_client(ctx, msg, len, &r);
     if (!c)
         return r;
-    char err[512], src[64], mysrc[64];
+    char err[512], mysrc[64];
     test_source(mysrc, sizeof(mysrc));
     char *big = NULL, *over = NULL;
     char subf[256];
     snprintf(subf, sizeof(subf), "{\"type\":\"subscribe\",\"types\":[\"alert\"]}");
-    wsconn *sub = bridge_subscriber(c, ctx, subf, NULL, OPEN_TIMEOUT_MS, err, sizeof(err));
+    wsconn *sub = NULL, *pub = NULL;
     int64_t last = 0;
-    wsconn *pub = sub ? bridge_publisher(c, ctx, mysrc, src, sizeof(src), &last,
-                                          OPEN_TIMEOUT_MS, err, sizeof(err))
-                      : NULL;
-    if (!sub || !pub) {
-        r = bridge_fail(msg, len, "%s: %s", sub ? "publisher" : "subscriber", err);
-        goto out;
-    }
-    if ((r = bridge_test_source(ctx, src, mysrc, sizeof(mysrc), msg, len)) != CHECK_PASS)
+    if ((r = bridge_test_pair(c, ctx, subf, mysrc, sizeof(mysrc), &sub, &pub, &last,
+                              OPEN_TIMEOUT_MS, msg, len)) != CHECK_PASS)
         goto out;
     /* just under the limit: a valid alert padded with JSON whitespace */
     size_t blen = 0, olen = 0;

@@ -43,16 +43,10 @@ check_result message_flow_check_exactly_once(const suite_ctx *ctx, char *msg, si
     snprintf(mysrc, sizeof(mysrc), "once-test-%d", (int)getpid());
     char *first = NULL, *next = NULL;
     size_t flen = 0, nlen = 0;
-    wsconn *sub = bridge_subscriber(c, ctx, NULL, NULL, OPEN_TIMEOUT_MS, err, sizeof(err));
+    wsconn *sub = NULL, *pub = NULL;
     int64_t last = 0;
-    wsconn *pub = sub ? bridge_publisher(c, ctx, mysrc, src, sizeof(src), &last,
-                                          OPEN_TIMEOUT_MS, err, sizeof(err))
-                      : NULL;
-    if (!sub || !pub) {
-        r = bridge_fail(msg, len, "%s: %.400s", sub ? "publisher" : "subscriber", err);
-        goto out;
-    }
-    if ((r = bridge_test_source(ctx, src, mysrc, sizeof(mysrc), msg, len)) != CHECK_PASS)
+    if ((r = bridge_test_pair(c, ctx, NULL, mysrc, sizeof(mysrc), &sub, &pub, &last,
+                              OPEN_TIMEOUT_MS, msg, len)) != CHECK_PASS)
         goto out;
     int64_t seq = last + 1;
     first = bridge_envelope(3, mysrc, seq, 0, &flen); /* a trade_executed */

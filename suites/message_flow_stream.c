@@ -246,20 +246,14 @@ check_result message_flow_check_invalid_publish(const suite_ctx *ctx, char *msg,
     wsclient *c = bridge_publishing_client(ctx, msg, len, &r);
     if (!c)
         return r;
-    char err[512], src[64], mysrc[64];
+    char err[512], mysrc[64];
     snprintf(mysrc, sizeof(mysrc), "mf-test-%d", (int)getpid());
     char *good = NULL;
     flowcheck *f = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA);
-    wsconn *sub = bridge_subscriber(c, ctx, NULL, NULL, OPEN_TIMEOUT_MS, err, sizeof(err));
+    wsconn *sub = NULL, *pub = NULL;
     int64_t last = 0;
-    wsconn *pub = sub ? bridge_publisher(c, ctx, mysrc, src, sizeof(src), &last,
-                                          OPEN_TIMEOUT_MS, err, sizeof(err))
-                      : NULL;
-    if (!sub || !pub) {
-        r = bridge_fail(msg, len, "%s: %.400s", sub ? "publisher" : "subscriber", err);
-        goto out;
-    }
-    if ((r = bridge_test_source(ctx, src, mysrc, sizeof(mysrc), msg, len)) != CHECK_PASS)
+    if ((r = bridge_test_pair(c, ctx, NULL, mysrc, sizeof(mysrc), &sub, &pub, &last,
+                              OPEN_TIMEOUT_MS, msg, len)) != CHECK_PASS)
         goto out;
     int64_t seq = last + 1;
     char bad[512];
