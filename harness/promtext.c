@@ -70,7 +70,7 @@ static char *parse_series(const char **pp, size_t *namelen, char *err, size_t er
         p++;
     *namelen = (size_t)(p - n0);
     label *ls = NULL;
-    size_t nl = 0;
+    size_t nl = 0, lcap = 0;
     char *key = NULL;
     size_t klen = 0;
     int ok = 1;
@@ -126,7 +126,10 @@ static char *parse_series(const char **pp, size_t *namelen, char *err, size_t er
                 break;
             }
             p++;
-            ls = realloc(ls, (nl + 1) * sizeof(*ls));
+            if (nl == lcap) { /* doubling: one label at a time copied O(n^2) */
+                lcap = lcap ? 2 * lcap : 8;
+                ls = realloc(ls, lcap * sizeof(*ls));
+            }
             ls[nl].name = strndup(l0, ll);
             ls[nl].value = v;
             nl++;
