@@ -20,6 +20,8 @@
 #define FS_CATCH_UP_MS 20000
 #define FS_RATE_TOLERANCE 0.05
 #define FS_MAX_LAT 200000
+#define FS_STOP_MS 5000
+#define FS_START_MS 15000
 
 struct fscene {
     const suite_ctx *ctx;
@@ -161,16 +163,42 @@ int64_t fscene_bot_num(fscene *s, const char *key)
     return v;
 }
 
-int64_t fscene_dashboard_last_seq(fscene *s)
+int64_t fscene_dashboard_num(fscene *s, const char *key)
 {
     int absent = 0;
     char err[300];
     cJSON *j = bridge_dashboard_status(s->ctx, &absent, err, sizeof(err));
     int64_t v = -1;
-    if (j && !wjson_get_int64(wjson_getv(j, "sources", bot_of(s->ctx), "last_seq", NULL), &v))
+    if (j && !wjson_get_int64(wjson_getv(j, "sources", bot_of(s->ctx), key, NULL), &v))
         v = j ? 0 : -1; /* no entry yet: nothing held */
     cJSON_Delete(j);
     return v;
+}
+
+int64_t fscene_dashboard_last_seq(fscene *s)
+{
+    return fscene_dashboard_num(s, "last_seq");
+}
+
+const ledger *fscene_ledger(const fscene *s)
+{
+    return s->lg;
+}
+
+wsclient *fscene_client(fscene *s)
+{
+    return s->c;
+}
+
+int fscene_restart_with(const suite_ctx *ctx, env_service sv, const char *args, char *err,
+                        size_t len)
+{
+    if (envdriver_set_args(ctx->env, sv, args, err, len) < 0 ||
+        envdriver_restart(ctx->env, sv, FS_STOP_MS, err, len) < 0 ||
+        envdriver_wait_healthy(ctx->env, sv, FS_START_MS, err, len) < 0)
+        return -1;
+    suite_log("%s restarted with [%s]", envdriver_service_name(sv), args);
+    return 0;
 }
 
 double fscene_wait_bot_connected(fscene *s, int want, int timeout_ms)
