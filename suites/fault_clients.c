@@ -7,6 +7,11 @@
  *                    gap frames (its slow policy), counts it in its status,
  *                    and the other subscribers' latency p99 stays within 2x
  *                    of the baseline (plus a fixed slack for a noisy machine).
+ *   rapid_reconnect  cycles of connection resets (reset_peer on the bot's link
+ *                    and the subscribers'), a fresh subscriber each cycle: the
+ *                    bot resumes every time, nothing is lost, and the
+ *                    dashboard's open fds and RSS come back within 5 % of the
+ *                    baseline taken after one warm-up cycle.
  *
  * Like every scenario they run in the frame of fault_scene.c: the resuming
  * follower's ledger must balance at the end. */
@@ -262,4 +267,153 @@ check_result fault_tolerance_check_slow_subscriber(const suite_ctx *ctx, char *m
     r = fscene_end(s, r, msg, len);
     restore(ctx);
     return r;
+}
+
+/* ---- rapid reconnection cycles --------------------------------------------------- */
+
+#define FC_RESET_MS 3000     /* a reset is seen (bot disconnected, subscriber closed) by then */
+#define FC_RECONNECT_MS 10000
+#define FC_RES_TOLERANCE 0.05
+#define FC_SETTLE_MS 5000    /* closed connections' fds are released by then */
+
+/* reset_peer arms on the first byte of its stream after it is added: the
+ * dashboard's frames to the bot (acks) on the bot's link; on the clients'
+ * link the subscriber's own ping (its stream may be idle once the bot is cut) */
+static const char *const reset_down = "{\"name\":\"ft_reset\",\"type\":\"reset_peer\","
+                                      "\"stream\":\"downstream\",\"attributes\":{\"timeout\":1}}";
+static const char *const reset_up = "{\"name\":\"ft_reset\",\"type\":\"reset_peer\","
+                                    "\"stream\":\"upstream\",\"attributes\":{\"timeout\":1}}";
+
+/* One cycle: a fresh subscriber (through the clients link when there is one)
+ * gets a frame, then every connection on the links is reset; the bot must
+ * notice and come back. The bot's reconnection time, or -1 with msg. */
+static double reset_cycle(fscene *s, const suite_ctx *ctx, int i, char *msg, size_t len)
+{
+    char err[512];
+    slow_sub w = {0};
+    int via_clients = envdriver_clients_url(ctx->env)[0] != 0;
+    wsconn *k = via_clients ? open_slow(s, ctx, &w, err, sizeof(err))
+                            : bridge_subscriber(fscene_client(s), ctx, NULL, NULL, 2000, err,
+                                                sizeof(err));
+    if (!k) {
+        bridge_fail(msg, len, "rapid_reconnect: cycle %d: a subscriber cannot subscribe: %.400s",
+                    i, err);
+        return -1;
+    }
+    double end = wclock_mono_s() + FC_RESET_MS / 1000.0;
+    while (via_clients && w.frames == 0 && wclock_mono_s() < end)
+        fscene_pump(s, 20);
+    int a = envdriver_toxic_add(ctx->env, ENV_LINK_BOT, reset_down, err, sizeof(err));
+    if (a == 0 && via_clients) {
+        a = envdriver_toxic_add(ctx->env, ENV_LINK_CLIENTS, reset_up, err, sizeof(err));
+        if (a == 0) /* the first byte up arms it; the ping's failure is the point */
+            wsconn_ping(fscene_client(s), k, 200, NULL, err + 256, 256);
+    }
+    double gone = a == 0 ? fscene_wait_bot_connected(s, 0, FC_RESET_MS) : -1;
+    end = wclock_mono_s() + FC_RESET_MS / 1000.0;
+    while (via_clients && a == 0 && wsconn_get_state(k) == WSCONN_OPEN && wclock_mono_s() < end)
+        fscene_pump(s, 20);
+    int k_open = wsconn_get_state(k) == WSCONN_OPEN;
+    wsconn_free(fscene_client(s), k);
+    int b = envdriver_toxic_remove(ctx->env, ENV_LINK_BOT, "ft_reset", err + 256, 256);
+    if (via_clients && envdriver_toxic_remove(ctx->env, ENV_LINK_CLIENTS, "ft_reset", err + 256,
+                                              256) < 0)
+        b = -1;
+    if (a < 0 || b < 0) {
+        bridge_fail(msg, len, "rapid_reconnect: cycle %d: reset_peer toxic: %.250s %.250s", i,
+                    a < 0 ? err : "", b < 0 ? err + 256 : "");
+        return -1;
+    }
+    if (gone < 0 || (via_clients && k_open)) {
+        bridge_fail(msg, len,
+                    "rapid_reconnect: cycle %d: a reset_peer toxic did not cut %s within %d ms",
+                    i, gone < 0 ? "the bot's connection" : "the subscriber's connection",
+                    FC_RESET_MS);
+        return -1;
+    }
+    double back = fscene_wait_bot_connected(s, 1, FC_RECONNECT_MS);
+    if (back < 0)
+        bridge_fail(msg, len, "rapid_reconnect: cycle %d: the bot did not reconnect within %d ms",
+                    i, FC_RECONNECT_MS);
+    return back;
+}
+
+/* The dashboard's stats once its fd count is within bound of fds0 (closed
+ * connections are released asynchronously), or the last sample at timeout. */
+static int settled_stats(fscene *s, const suite_ctx *ctx, long fds0, env_stats *st, char *err,
+                         size_t len)
+{
+    double end = wclock_mono_s() + FC_SETTLE_MS / 1000.0;
+    for (;;) {
+        if (envdriver_stats(ctx->env, ENV_DASHBOARD, st, err, len) < 0)
+            return -1;
+        if (st->open_fds < 0 || st->open_fds <= fds0 * (1 + FC_RES_TOLERANCE) ||
+            wclock_mono_s() >= end)
+            return 0;
+        fscene_pump(s, 200);
+    }
+}
+
+check_result fault_tolerance_check_rapid_reconnect(const suite_ctx *ctx, char *msg, size_t len)
+{
+    check_result r = CHECK_PASS;
+    fscene_opts o = {.caps = ENV_CAP_FAULTS | ENV_CAP_STATS, .judge_rate = 1};
+    fscene *s = fscene_begin(ctx, "rapid_reconnect", &o, msg, len, &r);
+    if (!s)
+        return r;
+    msg[0] = 0;
+    char err[512];
+    int cycles = fscene_short(ctx) ? 10 : 100;
+    fscene_pump(s, 300);
+    /* a warm-up cycle first: buffers lws and the dashboard allocate on first use
+       are not a leak */
+    env_stats st0 = {0}, st1 = {0};
+    if (reset_cycle(s, ctx, 0, msg, len) < 0)
+        r = CHECK_FAIL;
+    fscene_pump(s, 300);
+    if (r == CHECK_PASS && settled_stats(s, ctx, 1L << 30, &st0, err, sizeof(err)) < 0)
+        r = bridge_fail(msg, len, "rapid_reconnect: the dashboard's stats: %.400s", err);
+    if (r == CHECK_PASS)
+        fscene_event(s, "baseline", "dashboard: %ld open fds, RSS %lld bytes", st0.open_fds,
+                     st0.mem_bytes);
+    double worst = 0, sum = 0;
+    int done = 0;
+    for (int i = 1; i <= cycles && r == CHECK_PASS; i++) {
+        double back = reset_cycle(s, ctx, i, msg, len);
+        if (back < 0) {
+            r = CHECK_FAIL;
+            break;
+        }
+        done++;
+        sum += back;
+        if (back > worst)
+            worst = back;
+    }
+    if (done)
+        fscene_event(s, "cycles", "%d reset cycles, bot back after %.3f s at worst", done, worst);
+    fscene_pump(s, 300);
+    if (r == CHECK_PASS && settled_stats(s, ctx, st0.open_fds, &st1, err, sizeof(err)) < 0)
+        r = bridge_fail(msg, len, "rapid_reconnect: the dashboard's stats: %.400s", err);
+    fscene_figure(s, "reset_cycles", done, "count");
+    fscene_figure(s, "reconnect_max_s", worst, "s");
+    fscene_figure(s, "reconnect_mean_s", done ? sum / done : 0, "s");
+    fscene_figure(s, "dashboard_fds_baseline", (double)st0.open_fds, "count");
+    fscene_figure(s, "dashboard_fds_end", (double)st1.open_fds, "count");
+    fscene_figure(s, "dashboard_rss_baseline_bytes", (double)st0.mem_bytes, "bytes");
+    fscene_figure(s, "dashboard_rss_end_bytes", (double)st1.mem_bytes, "bytes");
+    fscene_event(s, "check", "dashboard fds %ld -> %ld, RSS %lld -> %lld bytes", st0.open_fds,
+                 st1.open_fds, st0.mem_bytes, st1.mem_bytes);
+    if (r != CHECK_PASS)
+        ;
+    else if (st0.open_fds >= 0 && st1.open_fds > st0.open_fds * (1 + FC_RES_TOLERANCE))
+        r = bridge_fail(msg, len,
+                        "rapid_reconnect: the dashboard leaks file descriptors: %ld open before "
+                        "%d reset cycles, %ld after (more than %.0f %%)",
+                        st0.open_fds, done, st1.open_fds, FC_RES_TOLERANCE * 100);
+    else if (st1.mem_bytes > st0.mem_bytes * (1 + FC_RES_TOLERANCE))
+        r = bridge_fail(msg, len,
+                        "rapid_reconnect: the dashboard's RSS grew from %lld to %lld bytes over "
+                        "%d reset cycles (more than %.0f %%)",
+                        st0.mem_bytes, st1.mem_bytes, done, FC_RES_TOLERANCE * 100);
+    return fscene_end(s, r, msg, len);
 }

@@ -496,6 +496,7 @@ BRIDGE_TEST(fault_tolerance, bot_restart)
 BRIDGE_TEST(fault_tolerance, latency_injection)
 BRIDGE_TEST(fault_tolerance, queue_overflow)
 BRIDGE_TEST(fault_tolerance, slow_subscriber)
+BRIDGE_TEST(fault_tolerance, rapid_reconnect)
 
 static CU_TestInfo tests[] = {
     {"dashboard_crash", test_dashboard_crash},
@@ -506,6 +507,7 @@ static CU_TestInfo tests[] = {
     {"dashboard_offline_at_start", test_dashboard_offline_at_start},
     {"queue_overflow", test_queue_overflow},
     {"slow_subscriber", test_slow_subscriber},
+    {"rapid_reconnect", test_rapid_reconnect},
     CU_TEST_INFO_NULL,
 };
 
@@ -513,7 +515,7 @@ const suite_def suite_fault_tolerance = {
     .name = "fault_tolerance",
     .description = "dashboard crash with its journal, partitions (blackhole, outage, network), "
                    "bot restart, hung dashboard, latency injection, dashboard offline at start, "
-                   "queue overflow, slow subscriber isolation: "
+                   "queue overflow, slow subscriber isolation, rapid reconnection cycles: "
                    "exact ledgers, detection and recovery times",
     .init = NULL,
     .cleanup = NULL,

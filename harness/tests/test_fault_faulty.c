@@ -239,6 +239,8 @@ static void test_clean(void)
                     CHECK_PASS);
     CU_ASSERT_EQUAL(run("none", fault_tolerance_check_slow_subscriber, msg, sizeof(msg)),
                     CHECK_PASS);
+    CU_ASSERT_EQUAL(run("none", fault_tolerance_check_rapid_reconnect, msg, sizeof(msg)),
+                    CHECK_PASS);
 }
 
 static void test_lose_journal(void)
