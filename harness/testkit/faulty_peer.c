@@ -20,6 +20,10 @@
  *                          dashboard deduplicates its fresh messages away
  *   silent_drop            (bot) the bot's test-only --test-fault silent_drop:
  *                          queue overflow drops without a queue_overflow alert
+ *   block_loop             (bot) the bot's test-only --test-fault block_loop:
+ *                          the trading loop waits while disconnected, then
+ *                          catches up with a burst (the rate holds, the
+ *                          schedule does not)
  *   slow_unbounded         (dashboard) lets a subscriber lag by its whole history
  *                          (--queue-limit at the maximum, after whatever the
  *                          driver asked): a slow subscriber is never cut off
@@ -90,7 +94,8 @@ int main(int argc, char **argv)
         av[n++] = "--queue-limit";
         av[n++] = "100000000";
     }
-    if (is_bot && (strcmp(fault, "reuse_seq") == 0 || strcmp(fault, "silent_drop") == 0)) {
+    if (is_bot && (strcmp(fault, "reuse_seq") == 0 || strcmp(fault, "silent_drop") == 0 ||
+                   strcmp(fault, "block_loop") == 0)) {
         av[n++] = "--test-fault";
         av[n++] = (char *)fault;
     }

@@ -12,6 +12,7 @@
  *   reuse_seq                bot_restart                 "reused sequence numbers"
  *   silent_drop              queue_overflow              "dropped"
  *   slow_unbounded           slow_subscriber             "without bound"
+ *   block_loop               network_partition           "ran late"
  *
  * The checks are the suite's own functions (fault_tolerance.h); this program
  * provides the small part of the suite API they use instead of the runner. */
@@ -274,6 +275,11 @@ static void test_slow_unbounded(void)
     expect_fail("slow_unbounded", fault_tolerance_check_slow_subscriber, "without bound");
 }
 
+static void test_block_loop(void)
+{
+    expect_fail("block_loop", fault_tolerance_check_network_partition, "ran late");
+}
+
 static CU_TestInfo tests[] = {
     {"ledger", test_ledger},
     {"clean", test_clean},
@@ -283,6 +289,7 @@ static CU_TestInfo tests[] = {
     {"reuse_seq", test_reuse_seq},
     {"silent_drop", test_silent_drop},
     {"slow_unbounded", test_slow_unbounded},
+    {"block_loop", test_block_loop},
     CU_TEST_INFO_NULL,
 };
 

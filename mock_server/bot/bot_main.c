@@ -287,7 +287,7 @@ static int apply(bot_config *c, int opt, const char *v, char *err, size_t errlen
         c->ca_file = v;
         return 0;
     case OPT_TEST_FAULT: /* test-only, deliberately not in --help */
-        if (strcmp(v, "reuse_seq") && strcmp(v, "silent_drop"))
+        if (strcmp(v, "reuse_seq") && strcmp(v, "silent_drop") && strcmp(v, "block_loop"))
             goto bad;
         c->test_fault = v;
         return 0;
@@ -462,6 +462,7 @@ static void status_snapshot(void *ud, bot_status_snapshot *s)
         s->state = "degraded";
     s->rate = bot_loop_rate(a->loop);
     s->loop_iterations = bot_loop_iterations(a->loop);
+    bot_loop_lateness(a->loop, s->late, &s->late_max_us);
     s->generated = qs.generated;
     s->sent = qs.sent;
     s->acked = qs.acked;
@@ -603,6 +604,7 @@ int main(int argc, char **argv)
         .count = a->cfg.count,
         .stats = loop_stats,
         .stats_ud = a,
+        .test_block_when_down = a->cfg.test_fault && !strcmp(a->cfg.test_fault, "block_loop"),
     };
     a->loop = bot_loop_new(&lc, err, sizeof(err));
     if (!a->loop) {
