@@ -31,7 +31,7 @@
 #define FC_QUEUE_LIMIT 300   /* frames the slow subscriber may lag (dashboard --queue-limit) */
 #define FC_FAST_RATE 2000    /* the bot's rate meanwhile, so the socket buffers fill fast */
 #define FC_DETECT_MS 20000   /* the dashboard must have acted on the slow one by then */
-#define FC_DRAIN_MS 10000    /* the slow one's close or gaps arrive once the toxic is gone */
+#define FC_DRAIN_MS 20000    /* the slow one's close or gaps arrive once the toxic is gone */
 #define FC_P99_FACTOR 2.0
 /* added to the 2x bound: on a shared, loaded machine the p99 of a few seconds
  * swings by tens of ms whatever the dashboard does */
@@ -60,6 +60,10 @@ static void on_slow(wsconn *k, const wsmsg *m, void *arg)
     (void)k;
     slow_sub *w = arg;
     char err[64];
+    if (!m->binary && !memmem(m->text, m->len, "\"gap\"", 5)) {
+        w->frames++; /* thousands arrive at once when the link heals: no parse */
+        return;
+    }
     cJSON *o = m->binary ? NULL : wjson_parse(m->text, m->len, 16, err, sizeof(err));
     if (!o) {
         w->bad++;
@@ -291,6 +295,13 @@ check_result fault_tolerance_check_slow_subscriber(const suite_ctx *ctx, char *m
 #define FC_RECONNECT_MS 10000
 #define FC_RES_TOLERANCE 0.05
 #define FC_SETTLE_MS 5000    /* closed connections' fds are released by then */
+/* A sanitizer build (the harness and the mocks are built alike) keeps freed
+ * memory in ASan's quarantine: RSS is reported there, not judged. */
+#ifdef __SANITIZE_ADDRESS__
+#define FC_JUDGE_RSS 0
+#else
+#define FC_JUDGE_RSS 1
+#endif
 
 /* reset_peer arms on the first byte of its stream after it is added: the
  * dashboard's frames to the bot (acks) on the bot's link; on the clients'
@@ -432,7 +443,7 @@ check_result fault_tolerance_check_rapid_reconnect(const suite_ctx *ctx, char *m
                         "rapid_reconnect: the dashboard leaks file descriptors: %ld open before "
                         "%d reset cycles, %ld after (more than %.0f %%)",
                         st0.open_fds, done, st1.open_fds, FC_RES_TOLERANCE * 100);
-    else if (st1.mem_bytes > rss_bound)
+    else if (FC_JUDGE_RSS && st1.mem_bytes > rss_bound)
         r = bridge_fail(msg, len,
                         "rapid_reconnect: the dashboard's RSS grew from %lld to %lld bytes over "
                         "%d reset cycles: more than %.0f %% plus the %lld bytes of messages it "
