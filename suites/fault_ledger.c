@@ -1,8 +1,9 @@
 /* fault_ledger: per-sequence accounting of one source's stream at one
  * subscriber (see fault_ledger.h). A byte per sequence of the window, grown
  * on demand: bit 0 received, bit 1 announced by a gap frame, bits 2..7 the
- * number of arrivals beyond the first (saturating); out-of-order arrivals are
- * kept in a second byte array. Frames are parsed with wjson (strict JSON). */
+ * number of arrivals beyond the first (saturating); a second byte array has
+ * bit 0 out of order (first arrived after a higher one) and bit 1 named by a
+ * `queue_overflow` alert of the source. Frames are parsed with wjson. */
 #include "fault_ledger.h"
 
 #include <stdio.h>
@@ -15,6 +16,8 @@
 #define LG_ANNOUNCED 0x02
 #define LG_DUP_SHIFT 2
 #define LG_DUP_MAX 63
+#define LG_OOO 0x01
+#define LG_ALERTED 0x02
 #define LG_MAX_WINDOW (64 * 1024 * 1024) /* sequences; more is refused (counted beyond) */
 
 struct ledger {
@@ -26,6 +29,8 @@ struct ledger {
     int64_t max_seen;
     int64_t frames;
     int64_t beyond;
+    int64_t alerts;      /* queue_overflow alerts received (first arrivals) */
+    int64_t alert_count; /* the sum of their "count" */
 };
 
 ledger *ledger_new(const char *source, int64_t from)
@@ -72,6 +77,15 @@ static int grow(ledger *l, size_t i)
     return 0;
 }
 
+/* 1 when seq (in the window) has already arrived. */
+static int seen(const ledger *l, int64_t seq)
+{
+    if (seq <= l->from)
+        return 0;
+    size_t i = (size_t)(seq - l->from - 1);
+    return i < l->cap && (l->st[i] & LG_RECEIVED);
+}
+
 static void got_seq(ledger *l, int64_t seq)
 {
     l->frames++;
@@ -91,12 +105,13 @@ static void got_seq(ledger *l, int64_t seq)
     }
     l->st[i] = s | LG_RECEIVED;
     if (seq < l->max_seen)
-        l->ooo[i] = 1;
+        l->ooo[i] |= LG_OOO;
     if (seq > l->max_seen)
         l->max_seen = seq;
 }
 
-static void got_gap(ledger *l, int64_t a, int64_t b)
+/* Marks a..b in the gap-frame flags (st) or the alert flags (ooo). */
+static void mark(ledger *l, int64_t a, int64_t b, int alert)
 {
     if (a <= l->from)
         a = l->from + 1;
@@ -104,8 +119,24 @@ static void got_gap(ledger *l, int64_t a, int64_t b)
         size_t i = (size_t)(q - l->from - 1);
         if (grow(l, i) < 0)
             return;
-        l->st[i] |= LG_ANNOUNCED;
+        if (alert)
+            l->ooo[i] |= LG_ALERTED;
+        else
+            l->st[i] |= LG_ANNOUNCED;
     }
+}
+
+/* A queue_overflow alert of the source (an envelope of its own): its range. */
+static void got_alert(ledger *l, const cJSON *o, int64_t seq)
+{
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "data");
+    if (strcmp(wjson_str(d, "code", ""), "queue_overflow") != 0 || seen(l, seq))
+        return;
+    int64_t a = wjson_int(d, "from", -1), b = wjson_int(d, "to", -1);
+    l->alerts++;
+    l->alert_count += wjson_int(d, "count", 0);
+    if (a > 0 && b >= a)
+        mark(l, a, b, 1);
 }
 
 int ledger_feed(ledger *l, const char *text, size_t len)
@@ -121,12 +152,14 @@ int ledger_feed(ledger *l, const char *text, size_t len)
         if (strcmp(type, "gap") == 0) {
             int64_t a = wjson_int(o, "from", -1), b = wjson_int(o, "to", -1);
             if (a > 0 && b >= a) {
-                got_gap(l, a, b);
+                mark(l, a, b, 0);
                 mine = 1;
             }
         } else {
             int64_t seq = wjson_int(o, "seq", -1);
             if (seq > 0) {
+                if (strcmp(type, "alert") == 0)
+                    got_alert(l, o, seq);
                 got_seq(l, seq);
                 mine = 1;
             }
@@ -199,7 +232,7 @@ void ledger_close(const ledger *l, int64_t to, ledger_totals *t, char *lost, siz
         if (q <= t->to) {
             in[0] = !(s & (LG_RECEIVED | LG_ANNOUNCED));
             in[1] = (s >> LG_DUP_SHIFT) > 0;
-            in[2] = i < l->cap && l->ooo[i];
+            in[2] = i < l->cap && (l->ooo[i] & LG_OOO);
             in[3] = (s & LG_ANNOUNCED) && !(s & LG_RECEIVED);
             t->received += (s & LG_RECEIVED) != 0;
             t->lost += in[0];
@@ -223,6 +256,36 @@ void ledger_close(const ledger *l, int64_t to, ledger_totals *t, char *lost, siz
     t->beyond += l->beyond;
 }
 
+int64_t ledger_alerts(const ledger *l, int64_t to, int64_t *alerts, int64_t *alerted,
+                      int64_t *count, char *mismatch, size_t len)
+{
+    rangebuf rb = {mismatch, len, 0, 0};
+    if (mismatch && len)
+        mismatch[0] = 0;
+    int64_t bad = 0, start = -1;
+    *alerted = 0;
+    for (int64_t q = l->from + 1; q <= to + 1; q++) {
+        size_t i = (size_t)(q - l->from - 1);
+        int a = 0, g = 0;
+        if (q <= to && i < l->cap) {
+            a = (l->ooo[i] & LG_ALERTED) != 0;
+            g = (l->st[i] & LG_ANNOUNCED) != 0;
+        }
+        *alerted += a;
+        bad += a != g;
+        if (a != g && start < 0)
+            start = q;
+        if (a == g && start >= 0) {
+            range_add(&rb, start, q - 1);
+            start = -1;
+        }
+    }
+    range_end(&rb);
+    *alerts = l->alerts;
+    *count = l->alert_count;
+    return bad;
+}
+
 cJSON *ledger_json(const ledger *l, int64_t to)
 {
     ledger_totals t;
@@ -243,6 +306,14 @@ cJSON *ledger_json(const ledger *l, int64_t to)
     cJSON_AddStringToObject(o, "duplicated_ranges", dup);
     cJSON_AddStringToObject(o, "out_of_order_ranges", ooo);
     cJSON_AddStringToObject(o, "announced_ranges", ann);
+    int64_t alerts, alerted, count;
+    char mis[512];
+    int64_t bad = ledger_alerts(l, to, &alerts, &alerted, &count, mis, sizeof(mis));
+    cJSON_AddNumberToObject(o, "overflow_alerts", (double)alerts);
+    cJSON_AddNumberToObject(o, "overflow_alerted", (double)alerted);
+    cJSON_AddNumberToObject(o, "overflow_alert_count", (double)count);
+    cJSON_AddNumberToObject(o, "alert_gap_mismatch", (double)bad);
+    cJSON_AddStringToObject(o, "alert_gap_mismatch_ranges", mis);
     return o;
 }
 

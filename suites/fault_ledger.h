@@ -49,6 +49,14 @@ int64_t ledger_max(const ledger *l);
 void ledger_close(const ledger *l, int64_t to, ledger_totals *t, char *lost, size_t lostlen,
                   char *dup, size_t duplen, char *ooo, size_t ooolen, char *ann, size_t annlen);
 
+/* The bot's queue_overflow alerts (envelopes of the source whose data has
+ * from, to, count) against the dashboard's gap frames, over from+1 .. to:
+ * *alerts alerts received, *alerted sequences they name, *count the sum of
+ * their counts. Returns how many sequences one names and the other does not
+ * (0: the alerts and the gaps agree range for range), as ranges in mismatch. */
+int64_t ledger_alerts(const ledger *l, int64_t to, int64_t *alerts, int64_t *alerted,
+                      int64_t *count, char *mismatch, size_t len);
+
 /* The totals and ranges as a JSON object (caller owns it). */
 cJSON *ledger_json(const ledger *l, int64_t to);
 

@@ -20,6 +20,9 @@
 #define FS_CATCH_UP_MS 20000
 #define FS_RATE_TOLERANCE 0.05
 #define FS_MAX_LAT 200000
+#define FS_LATE_P99_MS 500 /* the loop's p99 lateness bound: generous for a shared machine */
+#define FS_STOP_MS 5000
+#define FS_START_MS 15000
 
 struct fscene {
     const suite_ctx *ctx;
@@ -36,6 +39,8 @@ struct fscene {
     double next_try;
     char last_err[300];
     int64_t gen0;          /* the bot's "generated" at begin */
+    cJSON *late0;          /* the bot's loop_late_steps at begin (NULL: it has none) */
+    int64_t iter0;         /* its loop_iterations then */
     double gen0_t;
     env_stats st0;
     int have_st0;
@@ -161,16 +166,42 @@ int64_t fscene_bot_num(fscene *s, const char *key)
     return v;
 }
 
-int64_t fscene_dashboard_last_seq(fscene *s)
+int64_t fscene_dashboard_num(fscene *s, const char *key)
 {
     int absent = 0;
     char err[300];
     cJSON *j = bridge_dashboard_status(s->ctx, &absent, err, sizeof(err));
     int64_t v = -1;
-    if (j && !wjson_get_int64(wjson_getv(j, "sources", bot_of(s->ctx), "last_seq", NULL), &v))
+    if (j && !wjson_get_int64(wjson_getv(j, "sources", bot_of(s->ctx), key, NULL), &v))
         v = j ? 0 : -1; /* no entry yet: nothing held */
     cJSON_Delete(j);
     return v;
+}
+
+int64_t fscene_dashboard_last_seq(fscene *s)
+{
+    return fscene_dashboard_num(s, "last_seq");
+}
+
+const ledger *fscene_ledger(const fscene *s)
+{
+    return s->lg;
+}
+
+wsclient *fscene_client(fscene *s)
+{
+    return s->c;
+}
+
+int fscene_restart_with(const suite_ctx *ctx, env_service sv, const char *args, char *err,
+                        size_t len)
+{
+    if (envdriver_set_args(ctx->env, sv, args, err, len) < 0 ||
+        envdriver_restart(ctx->env, sv, FS_STOP_MS, err, len) < 0 ||
+        envdriver_wait_healthy(ctx->env, sv, FS_START_MS, err, len) < 0)
+        return -1;
+    suite_log("%s restarted with [%s]", envdriver_service_name(sv), args);
+    return 0;
 }
 
 double fscene_wait_bot_connected(fscene *s, int want, int timeout_ms)
@@ -253,6 +284,9 @@ fscene *fscene_begin(const suite_ctx *ctx, const char *name, const fscene_opts *
     int64_t acked = wjson_int(bs, "acked_seq", -1);
     s->gen0 = wjson_int(bs, "generated", -1);
     s->gen0_t = wclock_mono_s();
+    s->iter0 = wjson_int(bs, "loop_iterations", -1);
+    const cJSON *l0 = cJSON_GetObjectItemCaseSensitive(bs, "loop_late_steps");
+    s->late0 = cJSON_IsObject(l0) ? cJSON_Duplicate(l0, 1) : NULL;
     cJSON_Delete(bs);
     if (acked < 0 || s->gen0 < 0) {
         *r = bridge_skip(msg, len, "%s needs the bot's /status (acked_seq, generated)", name);
@@ -283,6 +317,7 @@ fscene *fscene_begin(const suite_ctx *ctx, const char *name, const fscene_opts *
 fail:
     if (s->c)
         wsclient_free(s->c);
+    cJSON_Delete(s->late0);
     ledger_free(s->lg);
     cJSON_Delete(s->json);
     free(s->lat);
@@ -348,6 +383,33 @@ check_result fscene_replay(fscene *s, char *msg, size_t len)
     return CHECK_PASS;
 }
 
+/* The trading loop's lateness p99 over the scenario, from the bot's cumulative
+ * loop_late_steps (steps later than N ms): the smallest N that at most 1 % of
+ * the window's steps exceeded; *steps the window's loop iterations. -1 when the
+ * bot reports no lateness; 1e9 when even the largest bound was exceeded. */
+static double late_p99(fscene *s, int64_t *steps)
+{
+    cJSON *bs = bot_status(s);
+    const cJSON *l1 = cJSON_GetObjectItemCaseSensitive(bs, "loop_late_steps");
+    int64_t it1 = wjson_int(bs, "loop_iterations", -1);
+    double p99 = -1;
+    *steps = it1 >= s->iter0 && s->iter0 >= 0 ? it1 - s->iter0 : 0;
+    if (s->late0 && cJSON_IsObject(l1) && *steps > 0) {
+        p99 = 1e9;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, l1)
+        {
+            int64_t a = wjson_int(s->late0, e->string, 0), b = 0;
+            wjson_get_int64(e, &b);
+            double bound = atof(e->string);
+            if ((double)(b - a) <= 0.01 * (double)*steps && bound < p99)
+                p99 = bound;
+        }
+    }
+    cJSON_Delete(bs);
+    return p99;
+}
+
 static void write_doc(const suite_ctx *ctx)
 {
     char dir[512], path[600], tmp[620];
@@ -401,6 +463,10 @@ check_result fscene_end(fscene *s, check_result r, char *msg, size_t len)
     fscene_figure(s, "out_of_order", (double)t.out_of_order, "messages");
     fscene_figure(s, "announced", (double)t.announced, "messages");
     fscene_figure(s, "subscriber_resumes", s->reconnects, "count");
+    int64_t steps = 0;
+    double lp99 = late_p99(s, &steps);
+    if (lp99 >= 0)
+        fscene_figure(s, "loop_lateness_p99_ms", lp99, "ms");
     double gen_rate = -1;
     if (gen1 >= s->gen0 && s->gen0 >= 0 && gen_t > s->gen0_t) {
         gen_rate = (double)(gen1 - s->gen0) / (gen_t - s->gen0_t);
@@ -441,6 +507,12 @@ check_result fscene_end(fscene *s, check_result r, char *msg, size_t len)
                             "%s: the trading loop did not keep its rate through the fault: %.1f "
                             "generated/s, configured %.0f/s (more than %.0f %% below)",
                             s->name, gen_rate, rate, FS_RATE_TOLERANCE * 100);
+        else if (s->o.judge_rate && lp99 > FS_LATE_P99_MS)
+            r = bridge_fail(msg, len,
+                            "%s: the trading loop ran late through the fault: more than 1 %% of "
+                            "its %lld steps ran over %d ms after their schedule time (it waited "
+                            "for the network?)",
+                            s->name, (long long)steps, FS_LATE_P99_MS);
         else if (r == CHECK_PASS)
             snprintf(msg + strlen(msg), len - strlen(msg), "%s%s", msg[0] ? "; " : "", line);
     }
@@ -457,6 +529,7 @@ check_result fscene_end(fscene *s, check_result r, char *msg, size_t len)
     if (s->k)
         wsconn_free(s->c, s->k);
     wsclient_free(s->c);
+    cJSON_Delete(s->late0);
     ledger_free(s->lg);
     free(s->lat);
     free(s);

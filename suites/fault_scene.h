@@ -54,6 +54,19 @@ int64_t fscene_bot_num(fscene *s, const char *key);
 double fscene_configured_rate(fscene *s);
 /* The dashboard's last_seq for the bot, -1 when unreadable. */
 int64_t fscene_dashboard_last_seq(fscene *s);
+/* The dashboard's status number for the bot's source at key ("gaps", "gap_messages"):
+ * 0 when the source has no entry yet, -1 when the status is unreadable. */
+int64_t fscene_dashboard_num(fscene *s, const char *key);
+/* The follower's ledger (owned by s; valid until fscene_end). */
+const ledger *fscene_ledger(const fscene *s);
+/* The follower's client engine (owned by s): a scenario's other connections
+ * opened on it are serviced by fscene_pump and the waits. */
+wsclient *fscene_client(fscene *s);
+/* Restarts service sv with extra command-line arguments (envdriver_set_args; ""
+ * gives it back its own) and waits until it is healthy; 0, or -1 with err. Only
+ * drivers that can change a command line (native) can; the others say so in err. */
+int fscene_restart_with(const suite_ctx *ctx, env_service sv, const char *args, char *err,
+                        size_t len);
 /* Waits (pumping) until the follower holds every sequence up to seq (received
  * or announced); seconds taken, or -1 on timeout. */
 double fscene_wait_caught_up(fscene *s, int64_t seq, int timeout_ms);

@@ -19,5 +19,9 @@ check_result fault_tolerance_check_network_partition(const suite_ctx *ctx, char 
 check_result fault_tolerance_check_hung_dashboard(const suite_ctx *ctx, char *msg, size_t len);
 check_result fault_tolerance_check_bot_restart(const suite_ctx *ctx, char *msg, size_t len);
 check_result fault_tolerance_check_latency_injection(const suite_ctx *ctx, char *msg, size_t len);
+check_result fault_tolerance_check_queue_overflow(const suite_ctx *ctx, char *msg, size_t len);
+/* fault_clients.c */
+check_result fault_tolerance_check_slow_subscriber(const suite_ctx *ctx, char *msg, size_t len);
+check_result fault_tolerance_check_rapid_reconnect(const suite_ctx *ctx, char *msg, size_t len);
 
 #endif

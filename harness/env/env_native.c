@@ -58,6 +58,7 @@ typedef struct native_svc {
     double cpu_last; /* seconds of CPU at the last stats sample */
     double wall_last;
     int have_sample;
+    char extra[512]; /* envdriver_set_args(): words appended to the command line */
 } native_svc;
 
 typedef struct native_impl {
@@ -126,6 +127,7 @@ typedef struct argv_store {
     int argc;
     char bufs[16][PATH_MAX];
     int nbufs;
+    char extra[512]; /* the extra words, cut in place */
 } argv_store;
 
 static void arg(argv_store *a, const char *s)
@@ -204,6 +206,23 @@ static void build_argv(envdriver *d, env_service s, argv_store *a)
         arg(a, "--pong-timeout");
         arg(a, "1");
     }
+    snprintf(a->extra, sizeof(a->extra), "%s", sv->extra);
+    char *save = NULL;
+    for (char *w = strtok_r(a->extra, " ", &save); w; w = strtok_r(NULL, " ", &save))
+        arg(a, w);
+}
+
+static int native_set_args(envdriver *d, env_service s, const char *args, char *err,
+                           size_t errlen)
+{
+    native_impl *im = d->impl;
+    if (strlen(args) >= sizeof(im->svc[s].extra)) {
+        snprintf(err, errlen, "set arguments: longer than %zu bytes",
+                 sizeof(im->svc[s].extra) - 1);
+        return -1;
+    }
+    snprintf(im->svc[s].extra, sizeof(im->svc[s].extra), "%s", args);
+    return 0;
 }
 
 static int native_start(envdriver *d, env_service s, char *err, size_t errlen)
@@ -384,6 +403,7 @@ static const envdriver_ops native_ops = {
     .pause = native_pause,
     .unpause = native_unpause,
     .stats = native_stats,
+    .set_args = native_set_args,
     .toxic_add = envproxy_toxic_add,
     .toxic_remove = envproxy_toxic_remove,
     .link_enable = envproxy_link_enable,

@@ -23,11 +23,13 @@ enum remote_op {
     REMOTE_TOXIC_ADD,
     REMOTE_TOXIC_REMOVE,
     REMOTE_LINK_ENABLE,
+    REMOTE_SET_ARGS,
 };
 
 static const char *const op_names[] = {"?",         "start",        "stop",        "kill",
                                        "pause",     "unpause",      "disconnect",  "reconnect",
-                                       "stats",     "toxic add",    "toxic remove", "link enable"};
+                                       "stats",     "toxic add",    "toxic remove", "link enable",
+                                       "set arguments"};
 
 typedef struct remote_impl {
     envdriver_ops ops; /* the real driver's name, our stubs where it has the operation */
@@ -54,7 +56,8 @@ static int remote_call_text(envdriver *d, int op, int s, int arg, const char *te
     }
     if (im->call(im->ud, &q, p) < 0) {
         snprintf(err, errlen, "lost the harness parent while asking it to act on %s",
-                 op >= REMOTE_TOXIC_ADD ? envdriver_link_name((env_link)s)
+                 op >= REMOTE_TOXIC_ADD && op <= REMOTE_LINK_ENABLE
+                     ? envdriver_link_name((env_link)s)
                                         : envdriver_service_name((env_service)s));
         free(p);
         return -1;
@@ -93,6 +96,11 @@ static int r_toxic_remove(envdriver *d, env_link l, const char *name, char *e, s
 static int r_link_enable(envdriver *d, env_link l, int enabled, char *e, size_t el)
 {
     return remote_call_text(d, REMOTE_LINK_ENABLE, (int)l, enabled, NULL, NULL, e, el);
+}
+
+static int r_set_args(envdriver *d, env_service s, const char *args, char *e, size_t el)
+{
+    return remote_call_text(d, REMOTE_SET_ARGS, (int)s, 0, args, NULL, e, el);
 }
 
 static int r_start(envdriver *d, env_service s, char *e, size_t el)
@@ -161,6 +169,7 @@ envdriver *env_remote_new(const envdriver *real, env_remote_call_fn call, void *
     o->disconnect = ro->disconnect ? r_disconnect : NULL;
     o->reconnect = ro->reconnect ? r_reconnect : NULL;
     o->stats = ro->stats ? r_stats : NULL;
+    o->set_args = ro->set_args ? r_set_args : NULL;
     o->toxic_add = ro->toxic_add ? r_toxic_add : NULL;
     o->toxic_remove = ro->toxic_remove ? r_toxic_remove : NULL;
     o->link_enable = ro->link_enable ? r_link_enable : NULL;
@@ -220,6 +229,9 @@ int env_remote_serve(envdriver *env, const env_remote_req *q, env_remote_rep *p)
     case REMOTE_LINK_ENABLE:
         p->rc = envdriver_link_enable(env, l, q->arg, e, el);
         break;
+    case REMOTE_SET_ARGS:
+        p->rc = envdriver_set_args(env, s, text, e, el);
+        break;
     default:
         p->rc = -1;
         snprintf(e, el, "unknown environment operation %d", q->op);
@@ -233,7 +245,7 @@ int env_remote_serve(envdriver *env, const env_remote_req *q, env_remote_rep *p)
 
 void env_remote_describe(const env_remote_req *q, const env_remote_rep *p, char *buf, size_t len)
 {
-    const char *opn = q->op > 0 && q->op <= REMOTE_LINK_ENABLE ? op_names[q->op] : "?";
+    const char *opn = q->op > 0 && q->op <= REMOTE_SET_ARGS ? op_names[q->op] : "?";
     const char *svc = envdriver_service_name((env_service)q->service);
     if (q->op >= REMOTE_TOXIC_ADD && q->op <= REMOTE_LINK_ENABLE) {
         char text[120];
@@ -242,7 +254,10 @@ void env_remote_describe(const env_remote_req *q, const env_remote_rep *p, char 
                  opn, q->op == REMOTE_LINK_ENABLE ? (q->arg ? "on" : "off") : "",
                  q->op == REMOTE_LINK_ENABLE ? "" : text, p->rc == 0 ? "ok" : "failed: ",
                  p->rc == 0 ? "" : p->err);
-    } else if (q->op == REMOTE_KILL || q->op == REMOTE_STOP)
+    } else if (q->op == REMOTE_SET_ARGS)
+        snprintf(buf, len, "%s %s(%.*s) -> %s%s", svc, opn, (int)strnlen(q->text, 100), q->text,
+                 p->rc == 0 ? "ok" : "failed: ", p->rc == 0 ? "" : p->err);
+    else if (q->op == REMOTE_KILL || q->op == REMOTE_STOP)
         snprintf(buf, len, "%s %s(%d) -> %s%s", svc, opn, q->arg,
                  p->rc == 0 ? "ok" : "failed: ", p->rc == 0 ? "" : p->err);
     else

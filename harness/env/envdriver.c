@@ -153,6 +153,14 @@ int envdriver_stats(envdriver *d, env_service s, env_stats *out, char *err, size
     return d->ops->stats ? d->ops->stats(d, s, out, err, errlen) : bad(d, "stats", err, errlen);
 }
 
+int envdriver_set_args(envdriver *d, env_service s, const char *args, char *err, size_t errlen)
+{
+    if (check(d, s, err, errlen) < 0)
+        return -1;
+    return d->ops->set_args ? d->ops->set_args(d, s, args ? args : "", err, errlen)
+                            : bad(d, "set arguments", err, errlen);
+}
+
 static int check_link(const envdriver *d, env_link l, char *err, size_t errlen)
 {
     if (check(d, ENV_PROXY, err, errlen) < 0)

@@ -141,6 +141,11 @@ int envdriver_toxic_add(envdriver *d, env_link l, const char *toxic_json, char *
 int envdriver_toxic_remove(envdriver *d, env_link l, const char *toxic_name, char *err,
                            size_t errlen);
 int envdriver_link_enable(envdriver *d, env_link l, int enabled, char *err, size_t errlen);
+/* Extra command-line arguments (space-separated words) for the next starts of s,
+ * after the driver's own, so a repeated flag wins ("--queue-size 200"); NULL or ""
+ * goes back to the driver's. Takes effect at the next start. Only the native driver
+ * can (a container's command is fixed by its image and the compose file). */
+int envdriver_set_args(envdriver *d, env_service s, const char *args, char *err, size_t errlen);
 /* The service's health: /health (dashboard, bot), /version (proxy). Polls
  * until 200 or timeout. */
 int envdriver_wait_healthy(envdriver *d, env_service s, int timeout_ms, char *err, size_t errlen);

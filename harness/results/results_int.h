@@ -38,4 +38,10 @@ typedef int (*results_stream_fn)(const results_run *r, FILE *f);
 int results_write_stream_atomic(const char *path, results_stream_fn fn, const results_run *r,
                                 char *err, size_t errlen);
 
+/* ---- results_faults.c ---- */
+
+/* The "Faults" section of test_report.md from <results_dir>/metrics/faults.json
+ * (nothing when that file is absent). 0, or -1 when f had an error. */
+int results_faults_section(const results_run *r, FILE *f);
+
 #endif

@@ -1,6 +1,7 @@
 /* results_report: test_report.md, the run for people (GitHub's job summary
  * shows it): the run's facts, a table of suites, the key figures (every
- * metric) and each suite's tests with their failures or skip reasons. */
+ * metric), each suite's tests with their failures or skip reasons, and the
+ * fault scenarios' ledgers and timelines (results_faults.c). */
 #include "results.h"
 #include "results_int.h"
 
@@ -207,6 +208,8 @@ static int write_report_stream(const results_run *r, FILE *f)
             fprintf(f, " |\n");
         }
     }
+    if (results_faults_section(r, f) < 0)
+        return -1;
     return ferror(f) ? -1 : 0;
 }
 

@@ -15,6 +15,18 @@
  *                          is never noticed
  *   half_rate              (bot) trades at half the --rate it was given:
  *                          the trading loop does not keep its schedule
+ *   reuse_seq              (bot) the bot's test-only --test-fault reuse_seq:
+ *                          a restarted bot numbers from 1 again, so the
+ *                          dashboard deduplicates its fresh messages away
+ *   silent_drop            (bot) the bot's test-only --test-fault silent_drop:
+ *                          queue overflow drops without a queue_overflow alert
+ *   block_loop             (bot) the bot's test-only --test-fault block_loop:
+ *                          the trading loop waits while disconnected, then
+ *                          catches up with a burst (the rate holds, the
+ *                          schedule does not)
+ *   slow_unbounded         (dashboard) lets a subscriber lag by its whole history
+ *                          (--queue-limit at the maximum, after whatever the
+ *                          driver asked): a slow subscriber is never cut off
  *
  * A fault that does not concern the program started runs it unchanged. */
 #include <errno.h>
@@ -77,6 +89,15 @@ int main(int argc, char **argv)
         av[n++] = "3600";
         av[n++] = "--pong-timeout";
         av[n++] = "3600";
+    }
+    if (is_dash && strcmp(fault, "slow_unbounded") == 0) {
+        av[n++] = "--queue-limit";
+        av[n++] = "100000000";
+    }
+    if (is_bot && (strcmp(fault, "reuse_seq") == 0 || strcmp(fault, "silent_drop") == 0 ||
+                   strcmp(fault, "block_loop") == 0)) {
+        av[n++] = "--test-fault";
+        av[n++] = (char *)fault;
     }
     if (is_bot && strcmp(fault, "half_rate") == 0) {
         static char half[32];

@@ -9,6 +9,10 @@
  *   lose_journal             dashboard_crash             "journal"
  *   no_dead_link_detection   network_partition           "never detected"
  *   half_rate                dashboard_offline_at_start  "trading loop"
+ *   reuse_seq                bot_restart                 "reused sequence numbers"
+ *   silent_drop              queue_overflow              "dropped"
+ *   slow_unbounded           slow_subscriber             "without bound"
+ *   block_loop               network_partition           "ran late"
  *
  * The checks are the suite's own functions (fault_tolerance.h); this program
  * provides the small part of the suite API they use instead of the runner. */
@@ -77,6 +81,33 @@ static void test_ledger(void)
     CU_ASSERT_STRING_EQUAL(ooo, "112");
     CU_ASSERT_EQUAL(t.announced, 2);
     CU_ASSERT_STRING_EQUAL(ann, "115-116");
+    /* the bot's queue_overflow alerts against the gap frames, range for range */
+    const char *al = "{\"v\":1,\"type\":\"alert\",\"source\":\"bot-1\",\"seq\":121,\"ts_us\":1,"
+                     "\"data\":{\"code\":\"queue_overflow\",\"from\":115,\"to\":116,"
+                     "\"count\":2}}";
+    CU_ASSERT_EQUAL(ledger_feed(l, al, strlen(al)), 1);
+    CU_ASSERT_EQUAL(ledger_feed(l, al, strlen(al)), 1); /* a repeat is not a second alert */
+    int64_t alerts, alerted, count;
+    char mis[64];
+    CU_ASSERT_EQUAL(ledger_alerts(l, 122, &alerts, &alerted, &count, mis, sizeof(mis)), 0);
+    CU_ASSERT_EQUAL(alerts, 1);
+    CU_ASSERT_EQUAL(alerted, 2);
+    CU_ASSERT_EQUAL(count, 2);
+    const char *al2 = "{\"v\":1,\"type\":\"alert\",\"source\":\"bot-1\",\"seq\":122,"
+                      "\"ts_us\":1,\"data\":{\"code\":\"queue_overflow\",\"from\":118,"
+                      "\"to\":119,\"count\":2}}";
+    ledger_feed(l, al2, strlen(al2));
+    CU_ASSERT_EQUAL(ledger_alerts(l, 122, &alerts, &alerted, &count, mis, sizeof(mis)), 2);
+    CU_ASSERT_STRING_EQUAL(mis, "118-119");
+    ledger_free(l);
+    l = ledger_new("bot-1", 100);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+    for (long long q = 101; q <= 120; q++) {
+        if ((q >= 105 && q <= 107) || q == 112 || q == 115 || q == 116)
+            continue;
+        feed_seq(l, "bot-1", q);
+    }
+    feed_seq(l, "bot-1", 112);
     /* a window that ends early leaves the rest outside, not lost */
     ledger_close(l, 104, &t, NULL, 0, NULL, 0, NULL, 0, NULL, 0);
     CU_ASSERT_EQUAL(t.lost, 0);
@@ -166,6 +197,14 @@ static void test_clean(void)
     CU_ASSERT_EQUAL(
         run("none", fault_tolerance_check_dashboard_offline_at_start, msg, sizeof(msg)),
         CHECK_PASS);
+    CU_ASSERT_EQUAL(run("none", fault_tolerance_check_bot_restart, msg, sizeof(msg)),
+                    CHECK_PASS);
+    CU_ASSERT_EQUAL(run("none", fault_tolerance_check_queue_overflow, msg, sizeof(msg)),
+                    CHECK_PASS);
+    CU_ASSERT_EQUAL(run("none", fault_tolerance_check_slow_subscriber, msg, sizeof(msg)),
+                    CHECK_PASS);
+    CU_ASSERT_EQUAL(run("none", fault_tolerance_check_rapid_reconnect, msg, sizeof(msg)),
+                    CHECK_PASS);
 }
 
 static void test_lose_journal(void)
@@ -184,12 +223,36 @@ static void test_half_rate(void)
     expect_fail("half_rate", fault_tolerance_check_dashboard_offline_at_start, "trading loop");
 }
 
+static void test_reuse_seq(void)
+{
+    expect_fail("reuse_seq", fault_tolerance_check_bot_restart, "reused sequence numbers");
+}
+
+static void test_silent_drop(void)
+{
+    expect_fail("silent_drop", fault_tolerance_check_queue_overflow, "dropped");
+}
+
+static void test_slow_unbounded(void)
+{
+    expect_fail("slow_unbounded", fault_tolerance_check_slow_subscriber, "without bound");
+}
+
+static void test_block_loop(void)
+{
+    expect_fail("block_loop", fault_tolerance_check_network_partition, "ran late");
+}
+
 static CU_TestInfo tests[] = {
     {"ledger", test_ledger},
     {"clean", test_clean},
     {"lose_journal", test_lose_journal},
     {"no_dead_link_detection", test_no_dead_link_detection},
     {"half_rate", test_half_rate},
+    {"reuse_seq", test_reuse_seq},
+    {"silent_drop", test_silent_drop},
+    {"slow_unbounded", test_slow_unbounded},
+    {"block_loop", test_block_loop},
     CU_TEST_INFO_NULL,
 };
 

@@ -293,6 +293,35 @@ static void test_report(void)
     free(md);
 }
 
+/* The fault section comes from metrics/faults.json beside the report. */
+static void test_report_faults(void)
+{
+    char p[200], err[256];
+    snprintf(p, sizeof(p), "%s/metrics", dir);
+    CU_ASSERT_EQUAL_FATAL(results_mkdirs(p, err, sizeof(err)), 0);
+    snprintf(p, sizeof(p), "%s/metrics/faults.json", dir);
+    FILE *f = fopen(p, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("{\"version\":1,\"scenarios\":[{\"scenario\":\"dashboard_crash\",\"verdict\":"
+          "\"fail\",\"message\":\"2 of 5 lost\",\"ledger\":[{\"subscriber\":\"resuming\","
+          "\"from\":5,\"to\":9,\"generated\":5,\"received\":3,\"lost\":2,\"duplicated\":0,"
+          "\"out_of_order\":0,\"announced\":0,\"lost_ranges\":\"6-7\",\"announced_ranges\":"
+          "\"\"}],\"timeline\":[{\"t_s\":0.1,\"event\":\"inject\",\"detail\":\"SIGKILL a|b\"}]}]}",
+          f);
+    fclose(f);
+    results_run *r = sample_run();
+    CU_ASSERT_EQUAL_FATAL(results_write_all(r, dir, err, sizeof(err)), 0);
+    results_run_free(r);
+    char *md = slurp("test_report.md");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(md);
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "## Faults"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "### dashboard_crash: **FAIL**"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| resuming | 5..9 | 5 | 3 | 2 | 0 | 0 | 0 | 6-7 |  |"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| 0.100 | inject | SIGKILL a\\|b |"));
+    free(md);
+    unlink(p);
+}
+
 static void test_mkdirs(void)
 {
     char p[200], err[256];
@@ -387,6 +416,7 @@ static CU_TestInfo tests[] = {
     {"junit_escaping", test_junit_escaping},
     {"invalid_utf8", test_invalid_utf8},
     {"report", test_report},
+    {"report_faults", test_report_faults},
     {"mkdirs", test_mkdirs},
     {"thresholds", test_thresholds},
     CU_TEST_INFO_NULL,

@@ -168,6 +168,8 @@ static void maybe_alert(bot_conn *c, int force)
     if (!bot_queue_take_overflow(c->q, &from, &to, &count))
         return;
     c->last_alert = now;
+    if (c->cfg.test_fault && !strcmp(c->cfg.test_fault, "silent_drop"))
+        return; /* test-only: the drop goes unreported */
     char msg[160];
     snprintf(msg, sizeof(msg), "queue full: dropped %lld messages between seq %lld and %lld",
              (long long)count, (long long)from, (long long)to);
@@ -255,7 +257,8 @@ static void handle_frame(bot_conn *c, const char *text, size_t len)
             if (cJSON_IsString(src) && strcmp(src->valuestring, c->cfg.source))
                 wlog_warn("welcome names source \"%s\", we are \"%s\"", src->valuestring,
                           c->cfg.source);
-            bot_queue_welcome(c->q, v);
+            int reuse = c->cfg.test_fault && !strcmp(c->cfg.test_fault, "reuse_seq");
+            bot_queue_welcome(c->q, reuse && !c->ever_welcomed ? 0 : v); /* test-only */
             if (c->ever_welcomed)
                 c->st.reconnects++;
             c->ever_welcomed = 1;

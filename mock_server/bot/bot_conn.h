@@ -32,6 +32,11 @@ typedef struct bot_conn_config {
     int max_retries;        /* consecutive failed attempts before giving up; 0: forever */
     double ping_interval_s; /* silence before a ping */
     double pong_timeout_s;  /* further silence before the connection counts as dead */
+    /* Test-only (--test-fault, for the fault-tolerance suite's faulty peers; never set
+     * in normal use): "reuse_seq" numbers from 1 at the first welcome whatever its
+     * last_seq (a restarted bot that reuses sequence numbers); "silent_drop" never
+     * sends the queue_overflow alert. NULL: none. */
+    const char *test_fault;
 } bot_conn_config;
 
 typedef struct bot_conn_status {

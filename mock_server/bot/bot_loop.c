@@ -68,6 +68,8 @@ struct bot_loop {
     _Atomic double rate;
     _Atomic int rate_changed; /* set_rate since the runner last looked */
     _Atomic int finished;
+    _Atomic int64_t late[BOT_LATE_NB]; /* steps later than the bounds */
+    _Atomic int64_t late_max_us;
 
     /* runner */
     pthread_t thread;
@@ -247,6 +249,24 @@ int bot_loop_set_rate(bot_loop *L, double rate)
 double bot_loop_rate(const bot_loop *L)
 {
     return atomic_load(&((bot_loop *)L)->rate);
+}
+
+void bot_loop_lateness(const bot_loop *L, int64_t late[BOT_LATE_NB], int64_t *max_us)
+{
+    bot_loop *m = (bot_loop *)L;
+    for (int i = 0; i < BOT_LATE_NB; i++)
+        late[i] = atomic_load(&m->late[i]);
+    *max_us = atomic_load(&m->late_max_us);
+}
+
+/* One step ran late_us after its schedule time. */
+static void note_lateness(bot_loop *L, int64_t late_us)
+{
+    static const int64_t bounds_ms[BOT_LATE_NB] = BOT_LATE_BOUNDS_MS;
+    for (int i = 0; i < BOT_LATE_NB && late_us > bounds_ms[i] * 1000; i++)
+        atomic_fetch_add(&L->late[i], 1);
+    if (late_us > atomic_load(&L->late_max_us))
+        atomic_store(&L->late_max_us, late_us);
 }
 
 int64_t bot_loop_iterations(const bot_loop *L)
@@ -591,6 +611,16 @@ static void *runner(void *arg)
             break;
         }
         int64_t now = wclock_mono_us() - mono0;
+        if (L->cfg.test_block_when_down && due <= now) {
+            bot_loop_stats st; /* test-only: a loop that waits for the network */
+            stats_of(L, &st);
+            if (!st.connected) {
+                int64_t wake = mono0 + now + 50000;
+                struct timespec ts = {wake / 1000000, (wake % 1000000) * 1000};
+                pthread_cond_timedwait(&L->cv, &L->mu, &ts);
+                continue;
+            }
+        }
         if (due > now) {
             int64_t wake = mono0 + due;
             struct timespec ts = {wake / 1000000, (wake % 1000000) * 1000};
@@ -600,6 +630,7 @@ static void *runner(void *arg)
         pthread_mutex_unlock(&L->mu);
         int produced = 0;
         for (int i = 0; i < BATCH_MAX && bot_loop_next_due(L) <= now; i++) {
+            note_lateness(L, now - bot_loop_next_due(L));
             int r = bot_loop_step(L, ev);
             if (r < 0)
                 break;

@@ -72,6 +72,8 @@ typedef struct bot_loop_config {
     int64_t count;           /* stop after this many trading events; 0: unbounded */
     bot_loop_stats_fn stats; /* may be NULL (all zero) */
     void *stats_ud;
+    int test_block_when_down; /* test-only (--test-fault block_loop): the runner waits
+                                 while stats say disconnected, then catches up late */
 } bot_loop_config;
 
 typedef struct bot_loop bot_loop;
@@ -97,6 +99,13 @@ int64_t bot_loop_iterations(const bot_loop *loop);
 int64_t bot_loop_trading_events(const bot_loop *loop);
 int64_t bot_loop_start_us(const bot_loop *loop);
 int bot_loop_finished(const bot_loop *loop);
+
+/* Loop lateness: how long after its schedule time each step ran. Steps later
+ * than BOT_LATE_BOUNDS_MS[i] ms are counted in late[i] (cumulative since the
+ * start); *max_us gets the worst. A reader diffs two samples for a window. */
+#define BOT_LATE_NB 8
+#define BOT_LATE_BOUNDS_MS {1, 5, 10, 50, 100, 500, 1000, 5000}
+void bot_loop_lateness(const bot_loop *loop, int64_t late[BOT_LATE_NB], int64_t *max_us);
 
 /* The runner thread. sink is called on the runner thread for each event;
  * batch_done after each batch of due events (to wake the network loop). */

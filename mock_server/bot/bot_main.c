@@ -61,6 +61,7 @@ typedef struct bot_config {
     double status_s;
     const char *ca_file;
     const char *log_level;
+    const char *test_fault; /* test-only misbehaviour (--test-fault, see bot_conn.h) */
 } bot_config;
 
 typedef struct bot_app {
@@ -167,6 +168,7 @@ enum {
     OPT_HEARTBEAT,
     OPT_BOT_STATUS,
     OPT_CA_FILE,
+    OPT_TEST_FAULT,
 };
 
 /* Applies one setting (from a flag or the environment). 0, or -1 with err. */
@@ -284,6 +286,11 @@ static int apply(bot_config *c, int opt, const char *v, char *err, size_t errlen
     case OPT_CA_FILE:
         c->ca_file = v;
         return 0;
+    case OPT_TEST_FAULT: /* test-only, deliberately not in --help */
+        if (strcmp(v, "reuse_seq") && strcmp(v, "silent_drop") && strcmp(v, "block_loop"))
+            goto bad;
+        c->test_fault = v;
+        return 0;
     default:
         break;
     }
@@ -317,6 +324,7 @@ static const struct option long_opts[] = {
     {"heartbeat", required_argument, 0, OPT_HEARTBEAT},
     {"bot-status", required_argument, 0, OPT_BOT_STATUS},
     {"ca-file", required_argument, 0, OPT_CA_FILE},
+    {"test-fault", required_argument, 0, OPT_TEST_FAULT},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -454,6 +462,7 @@ static void status_snapshot(void *ud, bot_status_snapshot *s)
         s->state = "degraded";
     s->rate = bot_loop_rate(a->loop);
     s->loop_iterations = bot_loop_iterations(a->loop);
+    bot_loop_lateness(a->loop, s->late, &s->late_max_us);
     s->generated = qs.generated;
     s->sent = qs.sent;
     s->acked = qs.acked;
@@ -595,6 +604,7 @@ int main(int argc, char **argv)
         .count = a->cfg.count,
         .stats = loop_stats,
         .stats_ud = a,
+        .test_block_when_down = a->cfg.test_fault && !strcmp(a->cfg.test_fault, "block_loop"),
     };
     a->loop = bot_loop_new(&lc, err, sizeof(err));
     if (!a->loop) {
@@ -611,6 +621,7 @@ int main(int argc, char **argv)
             .max_retries = a->cfg.max_retries,
             .ping_interval_s = a->cfg.ping_interval_s,
             .pong_timeout_s = a->cfg.pong_timeout_s,
+            .test_fault = a->cfg.test_fault,
         };
         a->conn = bot_conn_new(&cc, a->q, a->loop, err, sizeof(err));
         if (!a->conn) {

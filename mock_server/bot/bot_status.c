@@ -44,6 +44,15 @@ char *bot_status_json(const bot_status_snapshot *n)
     cJSON_AddBoolToObject(o, "connected", n->connected);
     cJSON_AddNumberToObject(o, "uptime_s", n->uptime_s);
     cJSON_AddNumberToObject(o, "loop_iterations", (double)n->loop_iterations);
+    /* lateness: steps that ran more than N ms after their schedule time */
+    static const int bounds_ms[BOT_LATE_NB] = BOT_LATE_BOUNDS_MS;
+    cJSON *late = cJSON_AddObjectToObject(o, "loop_late_steps");
+    for (int i = 0; late && i < BOT_LATE_NB; i++) {
+        char k[16];
+        snprintf(k, sizeof(k), "%d", bounds_ms[i]);
+        cJSON_AddNumberToObject(late, k, (double)n->late[i]);
+    }
+    cJSON_AddNumberToObject(o, "loop_lateness_max_ms", (double)n->late_max_us / 1000.0);
     cJSON_AddNumberToObject(o, "generated", (double)n->generated);
     cJSON_AddNumberToObject(o, "sent", (double)n->sent);
     cJSON_AddNumberToObject(o, "acked", (double)n->acked);

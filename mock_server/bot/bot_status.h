@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <libwebsockets.h>
 
+#include "bot_loop.h"
+
 typedef struct bot_status_snapshot {
     const char *source;
     const char *state; /* starting|running|paused|stopping|degraded */
@@ -19,6 +21,8 @@ typedef struct bot_status_snapshot {
     int64_t loop_iterations;
     int64_t generated, sent, acked, acked_seq, last_seq, queued, dropped, reconnects;
     const char *last_error; /* NULL or "" -> null */
+    int64_t late[BOT_LATE_NB]; /* loop steps later than BOT_LATE_BOUNDS_MS (bot_loop.h) */
+    int64_t late_max_us;
 } bot_status_snapshot;
 
 typedef void (*bot_status_fn)(void *ud, bot_status_snapshot *out);

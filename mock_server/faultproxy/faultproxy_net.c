@@ -697,6 +697,24 @@ void fp_proxy_update_toxic(fp_proxy *p, fp_toxic *old, const fp_toxic *t)
     wlog_info("proxy %s: toxic %s updated", p->name, old->name);
 }
 
+/* The last toxic of a stream is gone: what its delays still hold back leaves
+ * now, in order (as Toxiproxy passes a removed toxic's buffer on at once). */
+static void release_stream(fp_proxy *p, enum fp_stream s)
+{
+    for (int i = 0; i < p->ntoxics; i++)
+        if (p->toxics[p->order[i]]->stream == s)
+            return;
+    int64_t now = wclock_mono_us();
+    for (fp_conn *c = p->conns; c; c = c->next) {
+        fp_dir *d = &c->dir[s];
+        for (fp_seg *g = d->head; g; g = g->next)
+            if (g->due_us > now)
+                g->due_us = now;
+        if (d->last_due_us > now)
+            d->last_due_us = now;
+    }
+}
+
 void fp_proxy_remove_toxic(fp_proxy *p, fp_toxic *t)
 {
     for (int i = 0; i < p->ntoxics; i++) {
@@ -708,6 +726,7 @@ void fp_proxy_remove_toxic(fp_proxy *p, fp_toxic *t)
         p->toxics[slot] = NULL;
         for (fp_conn *c = p->conns; c; c = c->next)
             c->tstate[slot].gen = 0;
+        release_stream(p, t->stream);
         break;
     }
     wlog_info("proxy %s: toxic %s removed", p->name, t->name);

@@ -738,6 +738,34 @@ static void test_bandwidth(void)
     del("/proxies/bw");
 }
 
+/* Removing a stream's last toxic lets what its schedule still holds back go at
+ * once (as Toxiproxy passes a removed toxic's buffer on), not at the old rate. */
+static void test_bandwidth_release(void)
+{
+    int port = make_proxy("bwr");
+    CU_ASSERT_EQUAL(add_toxic("bwr", "{\"type\":\"bandwidth\",\"attributes\":{\"rate\":10}}"),
+                    200);
+    int fd = tcp_connect(port);
+    CU_ASSERT_FATAL(fd >= 0);
+    size_t n = 150 * 1000; /* 15 s at 10 KB/s */
+    char *buf = calloc(1, n), *in = malloc(n);
+    CU_ASSERT(send_all(fd, buf, n) == 0);
+    size_t early = recv_n(fd, in, n, 500);
+    int64_t t0 = wclock_mono_us();
+    del("/proxies/bwr/toxics/bandwidth_downstream");
+    size_t rest = recv_n(fd, in + early, n - early, 5000);
+    double secs = (double)(wclock_mono_us() - t0) / 1e6;
+    fprintf(stderr, "\n  measure: 10 KB/s removed after %zu bytes: the other %zu in %.3f s\n",
+            early, rest, secs);
+    CU_ASSERT(early < n / 2);
+    CU_ASSERT_EQUAL(early + rest, n);
+    CU_ASSERT(secs < 3);
+    free(buf);
+    free(in);
+    close(fd);
+    del("/proxies/bwr");
+}
+
 static void test_blackhole(void)
 {
     int port = make_proxy("hole");
@@ -994,6 +1022,7 @@ int main(void)
         {"latency adds 100±30 ms, both streams add up", test_latency},
         {"toxicity 0 has no effect", test_toxicity_zero},
         {"bandwidth caps the rate within 20%", test_bandwidth},
+        {"removing the last toxic releases what it held", test_bandwidth_release},
         {"timeout 0 is a blackhole; timeout N closes", test_blackhole},
         {"reset_peer: the client sees ECONNRESET", test_reset_peer},
         {"slicer: bytes arrive in several reads", test_slicer},
