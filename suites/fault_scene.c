@@ -501,19 +501,24 @@ check_result fscene_end(fscene *s, check_result r, char *msg, size_t len)
                             "%s: %lld messages dropped (announced as gaps) in a fault the system "
                             "must survive without loss: seq %s",
                             s->name, (long long)t.announced, ann);
-        else if (s->o.judge_rate && rate > 0 && gen_rate >= 0 &&
-                 (gen_rate < rate * (1 - FS_RATE_TOLERANCE)))
-            r = bridge_fail(msg, len,
-                            "%s: the trading loop did not keep its rate through the fault: %.1f "
-                            "generated/s, configured %.0f/s (more than %.0f %% below)",
-                            s->name, gen_rate, rate, FS_RATE_TOLERANCE * 100);
-        else if (s->o.judge_rate && lp99 > FS_LATE_P99_MS)
-            r = bridge_fail(msg, len,
-                            "%s: the trading loop ran late through the fault: more than 1 %% of "
-                            "its %lld steps ran over %d ms after their schedule time (it waited "
-                            "for the network?)",
-                            s->name, (long long)steps, FS_LATE_P99_MS);
-        else if (r == CHECK_PASS)
+        else if (s->o.judge_rate &&
+                 ((rate > 0 && gen_rate >= 0 && gen_rate < rate * (1 - FS_RATE_TOLERANCE)) ||
+                  lp99 > FS_LATE_P99_MS)) {
+            /* a blocked loop shows as either or both: say each that holds */
+            char slow[200] = "", late[200] = "";
+            if (rate > 0 && gen_rate >= 0 && gen_rate < rate * (1 - FS_RATE_TOLERANCE))
+                snprintf(slow, sizeof(slow),
+                         "did not keep its rate through the fault: %.1f generated/s, "
+                         "configured %.0f/s (more than %.0f %% below)",
+                         gen_rate, rate, FS_RATE_TOLERANCE * 100);
+            if (lp99 > FS_LATE_P99_MS)
+                snprintf(late, sizeof(late),
+                         "ran late through the fault: more than 1 %% of its %lld steps ran "
+                         "over %d ms after their schedule time (it waited for the network?)",
+                         (long long)steps, FS_LATE_P99_MS);
+            r = bridge_fail(msg, len, "%s: the trading loop %s%s%s", s->name, slow,
+                            slow[0] && late[0] ? "; it " : "", late);
+        } else if (r == CHECK_PASS)
             snprintf(msg + strlen(msg), len - strlen(msg), "%s%s", msg[0] ? "; " : "", line);
     }
     cJSON_AddStringToObject(s->json, "verdict", r == CHECK_PASS ? "pass" : "fail");
