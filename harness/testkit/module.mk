@@ -5,10 +5,7 @@
 INCDIRS += harness/testkit
 TEST_PROGRAMS += faulty-dashboard
 faulty-dashboard_SRCS := harness/testkit/faulty_dashboard.c
-# faulty-peer: wsb-dashboard or wsb-bot made to misbehave for the fault suite (test-fault-faulty)
+# faulty-peer: wsb-dashboard or wsb-bot made to misbehave, stall or mis-stamp for the
+# fault and performance suites (test-fault-faulty, test-perf-faulty)
 TEST_PROGRAMS += faulty-peer
 faulty-peer_SRCS := harness/testkit/faulty_peer.c
-# perf-peer: wsb-dashboard stopped on a schedule or wsb-bot stamping at send time, for
-# the performance suite (test-perf-faulty)
-TEST_PROGRAMS += perf-peer
-perf-peer_SRCS := harness/testkit/perf_peer.c

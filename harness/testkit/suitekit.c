@@ -1,13 +1,17 @@
 /* suitekit: the suite API without the runner (see suitekit.h). */
 #include "suitekit.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "histogram.h"
 #include "jwt.h"
+#include "testkit.h"
 
 #define SUITEKIT_MAX_METRICS 512
 
@@ -115,4 +119,68 @@ int suite_histogram(const char *name, const struct histogram *h)
     snprintf(m, sizeof(m), "%s_count", name);
     suite_metric(m, (double)histogram_count(h), "samples");
     return 0;
+}
+
+/* dir/bin: wsb-dashboard and wsb-bot linked to faulty-peer, wsb-faultproxy to
+ * the real one in real. 0, or -1 with err. */
+static int faulty_bin(const char *dir, const char *real, char *err, size_t errlen)
+{
+    char bindir[PATH_MAX], path[PATH_MAX + 32], target[PATH_MAX + 32], peer[PATH_MAX];
+    snprintf(bindir, sizeof(bindir), "%s/bin", dir);
+    if (mkdir(bindir, 0777) < 0) {
+        snprintf(err, errlen, "mkdir %s failed", bindir);
+        return -1;
+    }
+    if (!realpath(testkit_test_bin_path("faulty-peer", target, sizeof(target)), peer)) {
+        snprintf(err, errlen, "no faulty-peer beside the tests (%s)", target);
+        return -1;
+    }
+    static const char *const names[] = {"wsb-dashboard", "wsb-bot", "wsb-faultproxy"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/%s", bindir, names[i]);
+        if (i < 2)
+            snprintf(target, sizeof(target), "%s", peer);
+        else
+            snprintf(target, sizeof(target), "%s/%s", real, names[i]);
+        if (symlink(target, path) < 0) {
+            snprintf(err, errlen, "symlink %s -> %s failed", path, target);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+envdriver *suitekit_faulty_native(const char *fault, const char *signing_secret, char *dir,
+                                  size_t dirlen, char *err, size_t errlen)
+{
+    static char bindir[PATH_MAX + 8]; /* the driver keeps a pointer to its config */
+    char real[PATH_MAX], rb[PATH_MAX + 32];
+    if (!testkit_mkdtemp(dir, dirlen, "wsb-faulty")) {
+        snprintf(err, errlen, "cannot make a temporary folder");
+        return NULL;
+    }
+    if (!realpath(testkit_bin_path("", rb, sizeof(rb)), real)) {
+        snprintf(err, errlen, "no program folder at %s", rb);
+        testkit_rmtree(dir);
+        return NULL;
+    }
+    if (faulty_bin(dir, real, err, errlen) < 0) {
+        testkit_rmtree(dir);
+        return NULL;
+    }
+    setenv("WSB_FAULTY_PEER", fault, 1);
+    setenv("WSB_FAULTY_REAL_BIN", real, 1);
+    snprintf(bindir, sizeof(bindir), "%s/bin", dir);
+    env_config cfg = {0};
+    cfg.results_dir = dir;
+    cfg.bin_dir = bindir;
+    cfg.schemas_dir = "schemas";
+    cfg.jwt_secret = signing_secret;
+    cfg.bot_source = "bot-1";
+    cfg.bot_rate = 100;
+    cfg.bot_queue_size = 10000;
+    envdriver *d = envdriver_new(ENV_MODE_NATIVE, &cfg, err, errlen);
+    if (!d)
+        testkit_rmtree(dir);
+    return d;
 }

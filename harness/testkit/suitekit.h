@@ -11,6 +11,7 @@
 #ifndef WSB_SUITEKIT_H
 #define WSB_SUITEKIT_H
 
+#include "envdriver.h"
 #include "suite.h"
 
 /* The context suite_get() returns; the test fills it (env, contract,
@@ -24,5 +25,16 @@ void suitekit_set_secret(const char *secret, const char *default_sub);
 /* The last value recorded for a metric since the last reset, or dflt. */
 double suitekit_metric(const char *name, double dflt);
 void suitekit_reset_metrics(void);
+
+/* A native environment whose wsb-dashboard and wsb-bot are faulty-peer
+ * (harness/testkit/faulty_peer.c) with fault ("none": the real programs
+ * unchanged), in a new temporary folder whose path goes into dir (results
+ * and service logs land there; remove it with testkit_rmtree): dir/bin holds
+ * the two links and one to the real wsb-faultproxy. The bot trades at
+ * 100 msg/s as "bot-1" with a queue of 10,000; tokens are signed with
+ * signing_secret.
+ * NULL with err when it cannot start (dir is then removed). */
+envdriver *suitekit_faulty_native(const char *fault, const char *signing_secret, char *dir,
+                                  size_t dirlen, char *err, size_t errlen);
 
 #endif

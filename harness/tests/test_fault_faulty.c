@@ -133,36 +133,10 @@ typedef check_result (*check_fn)(const suite_ctx *, char *, size_t);
  * faulty-peer with fault; the result, message in msg. */
 static check_result run(const char *fault, check_fn check, char *msg, size_t len)
 {
-    char dir[64], bindir[128], path[PATH_MAX], real[PATH_MAX], peer[PATH_MAX], err[1024];
-    CU_ASSERT_PTR_NOT_NULL_FATAL(testkit_mkdtemp(dir, sizeof(dir), "wsb-fault-faulty"));
-    snprintf(bindir, sizeof(bindir), "%s/bin", dir);
-    CU_ASSERT_EQUAL_FATAL(mkdir(bindir, 0777), 0);
-    char rb[PATH_MAX + 32];
-    CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(testkit_bin_path("", rb, sizeof(rb)), real));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(
-        realpath(testkit_test_bin_path("faulty-peer", rb, sizeof(rb)), peer));
-    static const char *const names[] = {"wsb-dashboard", "wsb-bot"};
-    for (int i = 0; i < 2; i++) {
-        snprintf(path, sizeof(path), "%s/%s", bindir, names[i]);
-        CU_ASSERT_EQUAL(symlink(peer, path), 0);
-    }
-    snprintf(path, sizeof(path), "%s/wsb-faultproxy", bindir);
-    snprintf(rb, sizeof(rb), "%s/wsb-faultproxy", real);
-    CU_ASSERT_EQUAL(symlink(rb, path), 0);
-    setenv("WSB_FAULTY_PEER", fault, 1);
-    setenv("WSB_FAULTY_REAL_BIN", real, 1);
-    env_config cfg = {0};
-    cfg.results_dir = dir;
-    cfg.bin_dir = bindir;
-    cfg.schemas_dir = "schemas";
-    cfg.jwt_secret = SECRET;
-    cfg.bot_source = "bot-1";
-    cfg.bot_rate = 100;
-    cfg.bot_queue_size = 10000;
-    envdriver *d = envdriver_new(ENV_MODE_NATIVE, &cfg, err, sizeof(err));
+    char dir[64], err[1024];
+    envdriver *d = suitekit_faulty_native(fault, SECRET, dir, sizeof(dir), err, sizeof(err));
     if (!d) {
         snprintf(msg, len, "native driver: %.900s", err);
-        testkit_rmtree(dir);
         return CHECK_SKIP;
     }
     ctx->env = d;

@@ -2,7 +2,7 @@
  * sees what is real and judges it.
  *
  * The end-to-end check (suites/performance.c) runs on the native driver
- * against the real mocks behind perf-peer (harness/testkit/perf_peer.c), at
+ * against the real mocks behind faulty-peer (harness/testkit/faulty_peer.c), at
  * 100 msg/s with 3 subscribers over a 6 s window. With --fault none it
  * PASSES (one of up to 3 windows: the budget is a latency on shared cores);
  * with a fault it FAILS with a message that names the problem:
@@ -39,38 +39,13 @@ static suite_ctx *ctx; /* suitekit_ctx(), set in main */
 /* ---- the end-to-end check against a faulty peer ---------------------------------- */
 
 /* Runs the end-to-end check on a fresh native environment whose dashboard and
- * bot are perf-peer with fault; the result, message in msg. */
+ * bot are faulty-peer with fault; the result, message in msg. */
 static check_result run(const char *fault, char *msg, size_t len)
 {
-    char dir[64], bindir[128], path[PATH_MAX], real[PATH_MAX], peer[PATH_MAX], err[1024];
-    CU_ASSERT_PTR_NOT_NULL_FATAL(testkit_mkdtemp(dir, sizeof(dir), "wsb-perf-faulty"));
-    snprintf(bindir, sizeof(bindir), "%s/bin", dir);
-    CU_ASSERT_EQUAL_FATAL(mkdir(bindir, 0777), 0);
-    char rb[PATH_MAX + 32];
-    CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(testkit_bin_path("", rb, sizeof(rb)), real));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(testkit_test_bin_path("perf-peer", rb, sizeof(rb)), peer));
-    static const char *const names[] = {"wsb-dashboard", "wsb-bot"};
-    for (int i = 0; i < 2; i++) {
-        snprintf(path, sizeof(path), "%s/%s", bindir, names[i]);
-        CU_ASSERT_EQUAL(symlink(peer, path), 0);
-    }
-    snprintf(path, sizeof(path), "%s/wsb-faultproxy", bindir);
-    snprintf(rb, sizeof(rb), "%s/wsb-faultproxy", real);
-    CU_ASSERT_EQUAL(symlink(rb, path), 0);
-    setenv("WSB_PERF_PEER", fault, 1);
-    setenv("WSB_FAULTY_REAL_BIN", real, 1);
-    env_config cfg = {0};
-    cfg.results_dir = dir;
-    cfg.bin_dir = bindir;
-    cfg.schemas_dir = "schemas";
-    cfg.jwt_secret = SECRET;
-    cfg.bot_source = "bot-1";
-    cfg.bot_rate = 100;
-    cfg.bot_queue_size = 10000;
-    envdriver *d = envdriver_new(ENV_MODE_NATIVE, &cfg, err, sizeof(err));
+    char dir[64], err[1024];
+    envdriver *d = suitekit_faulty_native(fault, SECRET, dir, sizeof(dir), err, sizeof(err));
     if (!d) {
         snprintf(msg, len, "native driver: %.900s", err);
-        testkit_rmtree(dir);
         return CHECK_SKIP;
     }
     ctx->env = d;
@@ -163,6 +138,6 @@ int main(int argc, char **argv)
     setenv("WSB_PERF_RATE", "100", 0);
     setenv("WSB_PERF_SUBSCRIBERS", "3", 0);
     setenv("WSB_PERF_POOL", "0", 0);
-    setenv("WSB_PERF_PEER_AT_MS", "3500", 0);
+    setenv("WSB_FAULTY_PEER_AT_MS", "3500", 0);
     return testkit_run(suites, argc > 1 ? argv[1] : NULL);
 }

@@ -35,7 +35,8 @@ typedef struct bot_conn_config {
     /* Test-only (--test-fault, for the fault-tolerance suite's faulty peers; never set
      * in normal use): "reuse_seq" numbers from 1 at the first welcome whatever its
      * last_seq (a restarted bot that reuses sequence numbers); "silent_drop" never
-     * sends the queue_overflow alert. NULL: none. */
+     * sends the queue_overflow alert. bot_main.c handles the others ("block_loop",
+     * "stamp_at_send"). NULL: none. */
     const char *test_fault;
 } bot_conn_config;
 

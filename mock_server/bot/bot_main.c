@@ -287,7 +287,8 @@ static int apply(bot_config *c, int opt, const char *v, char *err, size_t errlen
         c->ca_file = v;
         return 0;
     case OPT_TEST_FAULT: /* test-only, deliberately not in --help */
-        if (strcmp(v, "reuse_seq") && strcmp(v, "silent_drop") && strcmp(v, "block_loop"))
+        if (strcmp(v, "reuse_seq") && strcmp(v, "silent_drop") && strcmp(v, "block_loop") &&
+            strcmp(v, "stamp_at_send"))
             goto bad;
         c->test_fault = v;
         return 0;
@@ -593,6 +594,8 @@ int main(int argc, char **argv)
         wlog_error("out of memory for a queue of %ld", a->cfg.queue_size);
         return 1;
     }
+    if (a->cfg.test_fault && !strcmp(a->cfg.test_fault, "stamp_at_send"))
+        bot_queue_test_stamp_at_send(a->q);
     bot_loop_config lc = {
         .symbols = a->cfg.symbols,
         .seed = a->cfg.seed,

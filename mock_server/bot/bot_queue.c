@@ -51,8 +51,6 @@ bot_queue *bot_queue_new(size_t cap, int policy)
     bot_queue *q = calloc(1, sizeof(*q));
     if (!q)
         return NULL;
-    const char *sw = getenv("WSB_BOT_TEST_STAMP_AT_SEND");
-    q->stamp_at_send = sw && !strcmp(sw, "1");
     q->ring = calloc(cap + BOT_QUEUE_RESERVE, sizeof(entry));
     if (!q->ring) {
         free(q);
@@ -63,6 +61,13 @@ bot_queue *bot_queue_new(size_t cap, int policy)
     q->policy = policy;
     pthread_mutex_init(&q->mu, NULL);
     return q;
+}
+
+void bot_queue_test_stamp_at_send(bot_queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->stamp_at_send = 1;
+    pthread_mutex_unlock(&q->mu);
 }
 
 void bot_queue_free(bot_queue *q)

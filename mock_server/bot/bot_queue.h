@@ -13,10 +13,10 @@
  * Internally locked: the trading loop pushes from its thread while the
  * network thread numbers, sends and acks.
  *
- * Test switch: WSB_BOT_TEST_STAMP_AT_SEND=1 in the environment makes every
- * envelope carry its send time as ts_us instead of its scheduled time: the
- * fault the performance suite must catch (time queued in the bot would be
- * hidden from the latency). Never set outside that test. */
+ * Test switch: bot_queue_test_stamp_at_send (the bot's --test-fault
+ * stamp_at_send) makes every envelope carry its send time as ts_us instead of
+ * its scheduled time: the fault the performance suite must catch (time queued
+ * in the bot would be hidden from the latency). Never set outside that test. */
 #ifndef WSB_BOT_QUEUE_H
 #define WSB_BOT_QUEUE_H
 
@@ -45,6 +45,8 @@ typedef struct bot_queue bot_queue;
 /* cap >= 1. NULL on allocation failure. */
 bot_queue *bot_queue_new(size_t cap, int policy);
 void bot_queue_free(bot_queue *q);
+/* Test-only: stamp ts_us at send time from now on (see above). */
+void bot_queue_test_stamp_at_send(bot_queue *q);
 
 #define BOT_QUEUE_RESERVE 64 /* extra room for the bot's own alerts and command_acks */
 
