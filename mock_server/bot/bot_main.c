@@ -16,6 +16,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,32 +172,68 @@ enum {
     OPT_TEST_FAULT,
 };
 
+/* The numeric and boolean settings: where each one goes and its range. */
+typedef enum { NUM_BOOL, NUM_INT, NUM_LONG, NUM_LLONG, NUM_DOUBLE } num_kind;
+static const struct {
+    int opt;
+    num_kind kind;
+    double lo, hi; /* integers: exact in a double */
+    size_t off;
+} num_opts[] = {
+    {OPT_PUBLISH, NUM_BOOL, 0, 0, offsetof(bot_config, enabled)},
+    {OPT_TEST_MODE, NUM_BOOL, 0, 0, offsetof(bot_config, test_mode)},
+    {OPT_MAX_RETRIES, NUM_INT, 0, INT_MAX, offsetof(bot_config, max_retries)},
+    {OPT_QUEUE_SIZE, NUM_LONG, 1, 10000000, offsetof(bot_config, queue_size)},
+    {OPT_STATUS_PORT, NUM_LONG, -1, 65535, offsetof(bot_config, status_port)},
+    {OPT_COUNT, NUM_LLONG, 1, 4503599627370496.0 /* 2^52 */, offsetof(bot_config, count)},
+    {OPT_RETRY_DELAY, NUM_DOUBLE, 0.001, 3600, offsetof(bot_config, retry_delay_s)},
+    {OPT_RATE, NUM_DOUBLE, 1e-6, 1e7, offsetof(bot_config, rate)},
+    {OPT_TIMEOUT, NUM_DOUBLE, 0.001, 86400, offsetof(bot_config, timeout_s)},
+    {OPT_FLUSH_TIMEOUT, NUM_DOUBLE, 0, 3600, offsetof(bot_config, flush_timeout_s)},
+    {OPT_PING, NUM_DOUBLE, 0.01, 3600, offsetof(bot_config, ping_interval_s)},
+    {OPT_PONG, NUM_DOUBLE, 0.01, 3600, offsetof(bot_config, pong_timeout_s)},
+    {OPT_HEARTBEAT, NUM_DOUBLE, 0, 3600, offsetof(bot_config, heartbeat_s)},
+    {OPT_BOT_STATUS, NUM_DOUBLE, 0, 3600, offsetof(bot_config, status_s)},
+};
+
+/* Applies a numeric or boolean setting: 0, -1 with err, or 1 when opt is not one. */
+static int apply_num(bot_config *c, int opt, const char *v, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof(num_opts) / sizeof(num_opts[0]); i++) {
+        if (num_opts[i].opt != opt)
+            continue;
+        char *field = (char *)c + num_opts[i].off;
+        long long n;
+        if (num_opts[i].kind == NUM_BOOL)
+            return wparse_bool(v, (int *)(void *)field, err, errlen) ? -1 : 0;
+        if (num_opts[i].kind == NUM_DOUBLE)
+            return wparse_double(v, num_opts[i].lo, num_opts[i].hi, (double *)(void *)field, err,
+                                 errlen)
+                       ? -1
+                       : 0;
+        if (wparse_long(v, (long long)num_opts[i].lo, (long long)num_opts[i].hi, &n, err, errlen))
+            return -1;
+        if (num_opts[i].kind == NUM_INT)
+            *(int *)(void *)field = (int)n;
+        else if (num_opts[i].kind == NUM_LONG)
+            *(long *)(void *)field = (long)n;
+        else
+            *(long long *)(void *)field = n;
+        return 0;
+    }
+    return 1;
+}
+
 /* Applies one setting (from a flag or the environment). 0, or -1 with err. */
 static int apply(bot_config *c, int opt, const char *v, char *err, size_t errlen)
 {
     long long n;
-    double d;
+    int r = apply_num(c, opt, v, err, errlen);
+    if (r <= 0)
+        return r;
     switch (opt) {
     case OPT_URL:
         c->url = v;
-        return 0;
-    case OPT_PUBLISH:
-        if (wparse_bool(v, &c->enabled, err, errlen))
-            return -1;
-        return 0;
-    case OPT_MAX_RETRIES:
-        if (wparse_long(v, 0, INT_MAX, &n, err, errlen))
-            return -1;
-        c->max_retries = (int)n;
-        return 0;
-    case OPT_RETRY_DELAY:
-        if (wparse_double(v, 0.001, 3600, &c->retry_delay_s, err, errlen))
-            return -1;
-        return 0;
-    case OPT_QUEUE_SIZE:
-        if (wparse_long(v, 1, 10000000, &n, err, errlen))
-            return -1;
-        c->queue_size = (long)n;
         return 0;
     case OPT_DROP_POLICY:
         if (!strcmp(v, "oldest"))
@@ -211,10 +248,6 @@ static int apply(bot_config *c, int opt, const char *v, char *err, size_t errlen
             goto bad;
         c->log_level = v;
         return 0;
-    case OPT_TEST_MODE:
-        if (wparse_bool(v, &c->test_mode, err, errlen))
-            return -1;
-        return 0;
     case OPT_TOKEN:
         c->token = *v ? v : NULL;
         return 0;
@@ -226,17 +259,8 @@ static int apply(bot_config *c, int opt, const char *v, char *err, size_t errlen
             goto bad;
         c->source = v;
         return 0;
-    case OPT_STATUS_PORT:
-        if (wparse_long(v, -1, 65535, &n, err, errlen))
-            return -1;
-        c->status_port = (long)n;
-        return 0;
     case OPT_SYMBOLS:
         c->symbols = v;
-        return 0;
-    case OPT_RATE:
-        if (wparse_double(v, 1e-6, 1e7, &c->rate, err, errlen))
-            return -1;
         return 0;
     case OPT_PATTERN:
         if (!strcmp(v, "steady"))
@@ -251,37 +275,6 @@ static int apply(bot_config *c, int opt, const char *v, char *err, size_t errlen
             return -1;
         c->seed = (uint64_t)n;
         c->seed_given = 1;
-        return 0;
-    case OPT_COUNT:
-        if (wparse_long(v, 1, (1LL << 52), &n, err, errlen))
-            return -1;
-        c->count = n;
-        return 0;
-    case OPT_TIMEOUT:
-        if (wparse_double(v, 0.001, 86400, &c->timeout_s, err, errlen))
-            return -1;
-        return 0;
-    case OPT_FLUSH_TIMEOUT:
-        if (wparse_double(v, 0, 3600, &c->flush_timeout_s, err, errlen))
-            return -1;
-        return 0;
-    case OPT_PING:
-        if (wparse_double(v, 0.01, 3600, &c->ping_interval_s, err, errlen))
-            return -1;
-        return 0;
-    case OPT_PONG:
-        if (wparse_double(v, 0.01, 3600, &c->pong_timeout_s, err, errlen))
-            return -1;
-        return 0;
-    case OPT_HEARTBEAT:
-        if (wparse_double(v, 0, 3600, &d, err, errlen))
-            return -1;
-        c->heartbeat_s = d;
-        return 0;
-    case OPT_BOT_STATUS:
-        if (wparse_double(v, 0, 3600, &d, err, errlen))
-            return -1;
-        c->status_s = d;
         return 0;
     case OPT_CA_FILE:
         c->ca_file = v;
