@@ -159,6 +159,18 @@ static void copy_str(char *dst, size_t dstlen, const cJSON *s)
     snprintf(dst, dstlen, "%s", cJSON_IsString(s) ? s->valuestring : "");
 }
 
+/* count (at least one) zeroed items of size for the answer j; NULL with err
+ * (j deleted) when out of memory. */
+static void *items_for(cJSON *j, int count, size_t size, char *err, size_t errlen)
+{
+    void *v = calloc((size_t)(count > 0 ? count : 1), size);
+    if (!v) {
+        cJSON_Delete(j);
+        wlog_seterr(err, errlen, "out of memory");
+    }
+    return v;
+}
+
 int dockerapi_ping(dockerapi *d, char *version, size_t versionlen, char *err, size_t errlen)
 {
     if (simple(d, "GET", "/_ping", NULL, 5000, 200, 0, "ping", err, errlen) < 0)
@@ -198,12 +210,9 @@ int dockerapi_list(dockerapi *d, const char *project, const char *service,
     if (!j)
         return -1;
     int count = cJSON_GetArraySize(j);
-    dockerapi_container *v = calloc((size_t)(count ? count : 1), sizeof *v);
-    if (!v) {
-        cJSON_Delete(j);
-        wlog_seterr(err, errlen, "out of memory");
+    dockerapi_container *v = items_for(j, count, sizeof *v, err, errlen);
+    if (!v)
         return -1;
-    }
     int i = 0;
     const cJSON *c;
     cJSON_ArrayForEach(c, j)
@@ -265,14 +274,20 @@ static int check_id(const char *id, char *err, size_t errlen)
     return 0;
 }
 
+/* GET /containers/{id}/json (id already checked). */
+static cJSON *inspect(dockerapi *d, const char *id, char *err, size_t errlen)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/containers/%s/json", id);
+    return get_json(d, path, 0, "inspect container", err, errlen);
+}
+
 int dockerapi_state(dockerapi *d, const char *id, char *state, size_t statelen, int *running,
                     int *paused, int *exit_code, char *err, size_t errlen)
 {
     if (check_id(id, err, errlen) < 0)
         return -1;
-    char path[256];
-    snprintf(path, sizeof path, "/containers/%s/json", id);
-    cJSON *j = get_json(d, path, 0, "inspect container", err, errlen);
+    cJSON *j = inspect(d, id, err, errlen);
     if (!j)
         return -1;
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "State");
@@ -351,20 +366,15 @@ int dockerapi_endpoints(dockerapi *d, const char *id, dockerapi_endpoint **out, 
     *n = 0;
     if (check_id(id, err, errlen) < 0)
         return -1;
-    char path[256];
-    snprintf(path, sizeof path, "/containers/%s/json", id);
-    cJSON *j = get_json(d, path, 0, "inspect container", err, errlen);
+    cJSON *j = inspect(d, id, err, errlen);
     if (!j)
         return -1;
     const cJSON *nets = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(j, "NetworkSettings"), "Networks");
     int count = cJSON_GetArraySize(nets);
-    dockerapi_endpoint *v = calloc((size_t)(count ? count : 1), sizeof *v);
-    if (!v) {
-        cJSON_Delete(j);
-        wlog_seterr(err, errlen, "out of memory");
+    dockerapi_endpoint *v = items_for(j, count, sizeof *v, err, errlen);
+    if (!v)
         return -1;
-    }
     int i = 0;
     const cJSON *ep;
     cJSON_ArrayForEach(ep, nets)
