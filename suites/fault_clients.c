@@ -170,7 +170,6 @@ check_result fault_tolerance_check_slow_subscriber(const suite_ctx *ctx, char *m
         restore(ctx);
         return r;
     }
-    msg[0] = 0;
     fscene_event(s, "setup", "dashboard %s, bot %s", dargs, bargs);
     if (fscene_wait_bot_connected(s, 1, FC_DRAIN_MS) < 0)
         r = bridge_fail(msg, len, "slow_subscriber: the bot did not connect within %d ms",
@@ -388,7 +387,6 @@ check_result fault_tolerance_check_rapid_reconnect(const suite_ctx *ctx, char *m
     fscene *s = fscene_begin(ctx, "rapid_reconnect", &o, msg, len, &r);
     if (!s)
         return r;
-    msg[0] = 0;
     char err[512];
     int cycles = fscene_short(ctx) ? 10 : 100;
     fscene_pump(s, 300);

@@ -313,6 +313,7 @@ fscene *fscene_begin(const suite_ctx *ctx, const char *name, const fscene_opts *
         envdriver_stats(ctx->env, ENV_DASHBOARD, &s->st0, err, sizeof(err)) == 0)
         s->have_st0 = 1;
     fscene_event(s, "begin", "following %s from seq %lld", bot_of(ctx), (long long)from);
+    msg[0] = 0;
     return s;
 fail:
     if (s->c)

@@ -33,7 +33,8 @@ typedef struct fscene_opts {
 } fscene_opts;
 
 /* Starts a scenario: SKIP when the system lacks a bot, its status, or caps;
- * FAIL when the follower cannot subscribe. NULL with *r and msg set then. */
+ * FAIL when the follower cannot subscribe. NULL with *r and msg set then;
+ * else msg is emptied for the scenario's own words. */
 fscene *fscene_begin(const suite_ctx *ctx, const char *name, const fscene_opts *o, char *msg,
                      size_t len, check_result *r);
 

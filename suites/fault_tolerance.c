@@ -62,7 +62,6 @@ check_result fault_tolerance_check_dashboard_crash(const suite_ctx *ctx, char *m
     fscene *s = fscene_begin(ctx, "dashboard_crash", &o, msg, len, &r);
     if (!s)
         return r;
-    msg[0] = 0;
     int cycles = fscene_short(ctx) ? 3 : 20;
     double worst = 0, sum = 0;
     char err[512];
@@ -179,7 +178,6 @@ check_result fault_tolerance_check_network_partition(const suite_ctx *ctx, char 
     fscene *s = fscene_begin(ctx, "network_partition", &o, msg, len, &r);
     if (!s)
         return r;
-    msg[0] = 0;
     fscene_pump(s, 500);
     r = blackout(s, "blackhole (timeout toxic) on the bot's link", "blackhole", blackhole, msg,
                  len);
@@ -201,7 +199,6 @@ check_result fault_tolerance_check_hung_dashboard(const suite_ctx *ctx, char *ms
     fscene *s = fscene_begin(ctx, "hung_dashboard", &o, msg, len, &r);
     if (!s)
         return r;
-    msg[0] = 0;
     fscene_pump(s, 500);
     r = blackout(s, "hung dashboard (SIGSTOP, sockets held)", "hang", hang, msg, len);
     return fscene_end(s, r, msg, len);
@@ -214,7 +211,6 @@ check_result fault_tolerance_check_bot_restart(const suite_ctx *ctx, char *msg, 
     fscene *s = fscene_begin(ctx, "bot_restart", &o, msg, len, &r);
     if (!s)
         return r;
-    msg[0] = 0;
     char err[512];
     fscene_pump(s, 700);
     int64_t bot_last = fscene_bot_num(s, "last_seq");
@@ -273,7 +269,6 @@ check_result fault_tolerance_check_dashboard_offline_at_start(const suite_ctx *c
     fscene *s = fscene_begin(ctx, "dashboard_offline_at_start", &o, msg, len, &r);
     if (!s)
         return r;
-    msg[0] = 0;
     char err[512];
     fscene_pump(s, 300);
     /* the bot first, so it flushes everything before the dashboard goes */
@@ -326,7 +321,6 @@ check_result fault_tolerance_check_latency_injection(const suite_ctx *ctx, char 
     fscene *s = fscene_begin(ctx, "latency_injection", &o, msg, len, &r);
     if (!s)
         return r;
-    msg[0] = 0;
     char err[512], toxic[200];
     int phase = fscene_short(ctx) ? 1500 : 5000;
     size_t n0, n1, n2;
@@ -414,7 +408,6 @@ check_result fault_tolerance_check_queue_overflow(const suite_ctx *ctx, char *ms
         bot_restore(ctx);
         return r;
     }
-    msg[0] = 0;
     fscene_event(s, "setup", "bot restarted with %s (%.1f s of its stream at %.0f/s)", args,
                  FT_SMALL_QUEUE / rate, rate);
     if (fscene_wait_bot_connected(s, 1, FT_RECOVER_MS) < 0)

@@ -35,7 +35,8 @@ static void setup_free(load_setup *s)
     free(s->pub_tokens[1]);
 }
 
-/* URLs and tokens; npub publishers need the JWT secret. CHECK_PASS when ready. */
+/* URLs and tokens; npub publishers need the JWT secret. CHECK_PASS when
+ * ready (free with setup_free), else nothing is left to free. */
 static check_result setup(const suite_ctx *ctx, load_setup *s, int npub, char *msg, size_t len)
 {
     memset(s, 0, sizeof(*s));
@@ -124,10 +125,8 @@ check_result load_tests_check_basic(const suite_ctx *ctx, char *msg, size_t len)
 {
     load_setup s;
     check_result cr = setup(ctx, &s, 1, msg, len);
-    if (cr != CHECK_PASS) {
-        setup_free(&s);
+    if (cr != CHECK_PASS)
         return cr;
-    }
     loadengine_cfg c;
     base(&c, &s, ctx, 10, 1);
     c.target_messages = 5;
@@ -163,10 +162,8 @@ check_result load_tests_check_concurrent(const suite_ctx *ctx, char *msg, size_t
 {
     load_setup s;
     check_result cr = setup(ctx, &s, 2, msg, len);
-    if (cr != CHECK_PASS) {
-        setup_free(&s);
+    if (cr != CHECK_PASS)
         return cr;
-    }
     int conns = ctx->profile.concurrent_conns > 0 ? ctx->profile.concurrent_conns : 100;
     double dur = ctx->profile.duration_s > 0 ? ctx->profile.duration_s : 3;
     loadengine_cfg c;
@@ -213,10 +210,8 @@ check_result load_tests_check_capacity(const suite_ctx *ctx, char *msg, size_t l
 {
     load_setup s;
     check_result cr = setup(ctx, &s, 1, msg, len);
-    if (cr != CHECK_PASS) {
-        setup_free(&s);
+    if (cr != CHECK_PASS)
         return cr;
-    }
     int step = ctx->profile.ramp_step > 0 ? ctx->profile.ramp_step : 100;
     int top = ctx->profile.ramp_ceiling > 0 ? ctx->profile.ramp_ceiling : 400;
     int good = 0;
@@ -258,10 +253,8 @@ check_result load_tests_check_errors(const suite_ctx *ctx, char *msg, size_t len
 {
     load_setup s;
     check_result cr = setup(ctx, &s, 1, msg, len);
-    if (cr != CHECK_PASS) {
-        setup_free(&s);
+    if (cr != CHECK_PASS)
         return cr;
-    }
     char err[256], why[512];
     loadengine_cfg c;
     loadengine_result r;
