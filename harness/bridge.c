@@ -41,6 +41,21 @@ check_result bridge_breach(char *msg, size_t len, const char *fmt, ...)
     return CHECK_BREACH;
 }
 
+const char *bridge_result_name(check_result r)
+{
+    switch (r) {
+    case CHECK_PASS:
+        return "PASS";
+    case CHECK_FAIL:
+        return "FAIL";
+    case CHECK_SKIP:
+        return "SKIP";
+    case CHECK_BREACH:
+        return "BREACH";
+    }
+    return "?";
+}
+
 void bridge_run_check(bridge_check_fn fn, const char *name, const char *file, int line)
 {
     char msg[4096] = "";
@@ -49,11 +64,7 @@ void bridge_run_check(bridge_check_fn fn, const char *name, const char *file, in
         suite_skip("%s", msg);
         return;
     }
-    suite_log("%s %s: %s",
-              r == CHECK_PASS     ? "PASS"
-              : r == CHECK_BREACH ? "BREACH"
-                                  : "FAIL",
-              name, msg);
+    suite_log("%s %s: %s", bridge_result_name(r), name, msg);
     if (r == CHECK_FAIL)
         CU_assertImplementation(CU_FALSE, (unsigned)line, msg, file, name, CU_FALSE);
 }

@@ -38,6 +38,9 @@ check_result bridge_skip(char *msg, size_t len, const char *fmt, ...)
 check_result bridge_breach(char *msg, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* "PASS", "FAIL", "SKIP" or "BREACH". */
+const char *bridge_result_name(check_result r);
+
 /* The body of a suite's CUnit test: runs fn with suite_get(), logs
  * "PASS|FAIL|BREACH name: message", marks a SKIP with suite_skip, and turns a
  * FAIL into a CUnit failure reported at file:line (the caller's). A BREACH is

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bridge.h"
+#include "histogram.h"
 #include "suite.h"
 
 const threshold_metric threshold_metrics[] = {
@@ -24,12 +25,15 @@ const threshold_metric threshold_metrics[] = {
      "WebSocket ping to pong round trip on an idle subscriber"},
     {"e2e_latency", THRESHOLD_TREND, "message_flow/end_to_end", "p(99)<100ms",
      "bot schedule time (ts_us) to receipt at each subscriber"},
+    {"perf_e2e_latency", THRESHOLD_TREND, "performance/end_to_end", "p(99)<100ms",
+     "the same over the performance window at a fixed rate (and each step of the rate sweep)"},
 };
 const size_t threshold_nmetrics = sizeof(threshold_metrics) / sizeof(threshold_metrics[0]);
 
 static const char *const op_text[] = {"<", "<=", ">", ">=", "==", "!="};
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen) {
@@ -64,9 +68,8 @@ static int parse_agg(const char **p, threshold *t, char *err, size_t errlen)
     static const struct {
         const char *name;
         threshold_agg agg;
-    } aggs[] = {{"avg", THRESHOLD_AVG},       {"min", THRESHOLD_MIN},
-                {"max", THRESHOLD_MAX},       {"med", THRESHOLD_MED},
-                {"rate", THRESHOLD_RATE_OF},  {"count", THRESHOLD_COUNT_OF}};
+    } aggs[] = {{"avg", THRESHOLD_AVG}, {"min", THRESHOLD_MIN},      {"max", THRESHOLD_MAX},
+                {"med", THRESHOLD_MED}, {"rate", THRESHOLD_RATE_OF}, {"count", THRESHOLD_COUNT_OF}};
     const char *s = *p;
     if (!strncmp(s, "p(", 2)) {
         char *end;
@@ -86,8 +89,8 @@ static int parse_agg(const char **p, threshold *t, char *err, size_t errlen)
             return 0;
         }
     }
-    return fail(err, errlen, "unknown aggregation at \"%s\" (avg, min, max, med, p(N), rate, count)",
-                s);
+    return fail(err, errlen,
+                "unknown aggregation at \"%s\" (avg, min, max, med, p(N), rate, count)", s);
 }
 
 static int parse_op(const char **p, threshold *t, char *err, size_t errlen)
@@ -329,8 +332,32 @@ static void agg_text(const threshold *t, char *buf, size_t len)
     snprintf(buf, len, "%.*s", (int)n, t->expr);
 }
 
-static int judge(const threshold_set *s, const char *metric, double *us, size_t n, double good,
-                 double total, double count, char *why, size_t whylen)
+/* A trend aggregate read off a histogram (ns) in microseconds; NAN when empty. */
+static double hist_value(const threshold *t, const histogram *h)
+{
+    if (!histogram_count(h))
+        return NAN;
+    switch (t->agg) {
+    case THRESHOLD_AVG:
+        return histogram_mean(h) / 1000.0;
+    case THRESHOLD_MIN:
+        return (double)histogram_min(h) / 1000.0;
+    case THRESHOLD_MAX:
+        return (double)histogram_max(h) / 1000.0;
+    case THRESHOLD_MED:
+        return (double)histogram_percentile(h, 50) / 1000.0;
+    case THRESHOLD_PCT:
+        return (double)histogram_percentile(h, t->pct) / 1000.0;
+    default:
+        return NAN;
+    }
+}
+
+/* Judges metric's thresholds on the samples us[n], the histogram h (when not
+ * NULL), or good/total, or count. */
+static int judge(const threshold_set *s, const char *metric, double *us, size_t n,
+                 const histogram *h, double good, double total, double count, char *why,
+                 size_t whylen)
 {
     int breached = 0;
     if (why && whylen)
@@ -339,14 +366,13 @@ static int judge(const threshold_set *s, const char *metric, double *us, size_t 
         const threshold *t = &s->t[i];
         if (strcmp(t->metric, metric))
             continue;
-        double v = threshold_value(t, us, n, good, total, count);
+        double v = h ? hist_value(t, h) : threshold_value(t, us, n, good, total, count);
         int ok = threshold_met(t, v);
         char val[40], agg[40], full[160];
         threshold_format(t, v, val, sizeof(val));
         agg_text(t, agg, sizeof(agg));
         snprintf(full, sizeof(full), "%s: %s", t->metric, t->expr);
-        suite_threshold(t->metric, t->expr,
-                        t->kind == THRESHOLD_TREND ? v / 1000.0 : v,
+        suite_threshold(t->metric, t->expr, t->kind == THRESHOLD_TREND ? v / 1000.0 : v,
                         t->kind == THRESHOLD_TREND  ? "ms"
                         : t->kind == THRESHOLD_RATE ? "rate"
                                                     : "count",
@@ -361,17 +387,45 @@ static int judge(const threshold_set *s, const char *metric, double *us, size_t 
 int threshold_judge_trend(const threshold_set *s, const char *metric, double *us, size_t n,
                           char *why, size_t whylen)
 {
-    return judge(s, metric, us, n, 0, 0, 0, why, whylen);
+    return judge(s, metric, us, n, NULL, 0, 0, 0, why, whylen);
+}
+
+int threshold_judge_histogram(const threshold_set *s, const char *metric, const histogram *h,
+                              char *why, size_t whylen)
+{
+    return judge(s, metric, NULL, 0, h, 0, 0, 0, why, whylen);
+}
+
+int threshold_met_histogram(const threshold_set *s, const char *metric, const histogram *h)
+{
+    for (size_t i = 0; s && i < s->n; i++)
+        if (!strcmp(s->t[i].metric, metric) && !threshold_met(&s->t[i], hist_value(&s->t[i], h)))
+            return 0;
+    return 1;
+}
+
+const char *threshold_describe(const threshold_set *s, const char *metric, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t i = 0; s && i < s->n && used < len; i++)
+        if (!strcmp(s->t[i].metric, metric)) {
+            int k = snprintf(buf + used, len - used, "%s%s", used ? " and " : "", s->t[i].expr);
+            used += k > 0 ? (size_t)k : 0;
+        }
+    if (!buf[0])
+        snprintf(buf, len, "none");
+    return buf;
 }
 
 int threshold_judge_rate(const threshold_set *s, const char *metric, double good, double total,
                          char *why, size_t whylen)
 {
-    return judge(s, metric, NULL, 0, good, total, 0, why, whylen);
+    return judge(s, metric, NULL, 0, NULL, good, total, 0, why, whylen);
 }
 
 int threshold_judge_count(const threshold_set *s, const char *metric, double count, char *why,
                           size_t whylen)
 {
-    return judge(s, metric, NULL, 0, 0, 0, count, why, whylen);
+    return judge(s, metric, NULL, 0, NULL, 0, 0, count, why, whylen);
 }

@@ -120,5 +120,16 @@ int threshold_judge_rate(const threshold_set *s, const char *metric, double good
                          char *why, size_t whylen);
 int threshold_judge_count(const threshold_set *s, const char *metric, double count, char *why,
                           size_t whylen);
+/* The same for a trend recorded in a latency histogram (histogram.h). */
+struct histogram;
+int threshold_judge_histogram(const threshold_set *s, const char *metric,
+                              const struct histogram *h, char *why, size_t whylen);
+/* 1 when h meets every threshold of s on metric (nothing recorded): a rate
+ * sweep's "within the budget". */
+int threshold_met_histogram(const threshold_set *s, const char *metric,
+                            const struct histogram *h);
+/* The expressions of s on metric joined by " and " ("p(99)<100ms"), or "none";
+ * into buf. */
+const char *threshold_describe(const threshold_set *s, const char *metric, char *buf, size_t len);
 
 #endif

@@ -27,7 +27,7 @@
 #define PERF_MAX_SUBSCRIBERS 200
 #define PERF_SETTLE_MS 500       /* after the rate change, before the window */
 #define PERF_DRAIN_MS 5000       /* the longest wait for late messages after the window */
-#define PERF_GRID_TOLERANCE_US 20 /* a scheduled stamp sits on the rate's grid within this */
+#define PERF_GRID_TOLERANCE_US 3 /* a scheduled stamp sits on the rate's grid within this */
 
 typedef struct perf_opts {
     double rate;        /* msg/s asked of the bot (set_rate); 0: keep the bot's own */

@@ -45,9 +45,9 @@ static void *sampler(void *arg)
             pthread_mutex_lock(&p->mu);
             perf_series *se = &p->ser[s];
             if (se->n < PERF_RES_MAX_SAMPLES)
-                se->s[se->n++] = (perf_sample){wclock_mono_s() - t0, st.cpu_percent,
-                                               st.mem_bytes, st.open_fds, st.net_rx_bytes,
-                                               st.net_tx_bytes};
+                se->s[se->n++] =
+                    (perf_sample){wclock_mono_s() - t0, st.cpu_percent,  st.mem_bytes,
+                                  st.open_fds,          st.net_rx_bytes, st.net_tx_bytes};
             se->have = 1;
             pthread_mutex_unlock(&p->mu);
         }
@@ -235,14 +235,13 @@ int perf_verdict(const perf_verdict_in *in, char *out, size_t len)
     const char *bname = busiest >= 0 ? envdriver_service_name((env_service)busiest) : "?";
     int hop_bot = in->hop1_p99_us >= in->hop2_p99_us;
     double hop_p99 = hop_bot ? in->hop1_p99_us : in->hop2_p99_us;
-    int breached = in->e2e_p99_us >= in->budget_p99_us;
+    int breached = in->breached;
     /* a backlog that grows more than 5 % of the rate per second: delivery falls behind */
     if (in->backlog_growth > 0.05 * in->rate && in->backlog_growth > 1) {
         snprintf(out, len,
                  "backlog grows %.0f msg/s at %.0f msg/s (delivered %.0f of %.0f scheduled per "
                  "second): delivery falls behind; busiest %s at %.0f %% of a core",
-                 in->backlog_growth, in->rate, in->delivered_rate, in->published_rate, bname,
-                 cpu);
+                 in->backlog_growth, in->rate, in->delivered_rate, in->published_rate, bname, cpu);
         return PERF_BN_BACKLOG;
     }
     if (cpu >= PERF_SATURATED_PCT) {
@@ -260,16 +259,16 @@ int perf_verdict(const perf_verdict_in *in, char *out, size_t len)
     }
     if (breached) {
         snprintf(out, len,
-                 "e2e p99 %.2f ms over the %.0f ms budget at %.0f msg/s; %s dominates (p99 %.2f "
+                 "e2e p99 %.2f ms breaks the budget (%s) at %.0f msg/s; %s dominates (p99 %.2f "
                  "ms, fan-out spread p99 %.2f ms); busiest %s at %.0f %% of a core",
-                 in->e2e_p99_us / 1000, in->budget_p99_us / 1000, in->rate, hop_name(hop_bot),
-                 hop_p99 / 1000, in->spread_p99_us / 1000, bname, cpu);
+                 in->e2e_p99_us / 1000, in->budget, in->rate, hop_name(hop_bot), hop_p99 / 1000,
+                 in->spread_p99_us / 1000, bname, cpu);
         return hop_bot ? PERF_BN_HOP_BOT : PERF_BN_HOP_FANOUT;
     }
     snprintf(out, len,
-             "no bottleneck at %.0f msg/s x %d subscribers: e2e p99 %.2f ms within %.0f ms; "
-             "largest hop %s (p99 %.2f ms); busiest %s at %.0f %% of a core",
-             in->rate, in->subscribers, in->e2e_p99_us / 1000, in->budget_p99_us / 1000,
-             hop_name(hop_bot), hop_p99 / 1000, bname, cpu);
+             "no bottleneck at %.0f msg/s x %d subscribers: e2e p99 %.2f ms within the budget "
+             "(%s); largest hop %s (p99 %.2f ms); busiest %s at %.0f %% of a core",
+             in->rate, in->subscribers, in->e2e_p99_us / 1000, in->budget, hop_name(hop_bot),
+             hop_p99 / 1000, bname, cpu);
     return PERF_BN_NONE;
 }

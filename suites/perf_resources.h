@@ -55,7 +55,8 @@ typedef struct perf_verdict_in {
     double rate;            /* msg/s */
     int subscribers;
     double e2e_p99_us, hop1_p99_us, hop2_p99_us, spread_p99_us;
-    double budget_p99_us;
+    int breached;           /* the latency budget (perf_e2e_latency) was breached */
+    const char *budget;     /* its expressions, "p(99)<100ms" */
     double published_rate, delivered_rate, backlog_growth;
     double delivery_ratio;
     double rx_cpu_pct;      /* the receiving test thread, % of a core */

@@ -12,6 +12,7 @@
 #include "histogram.h"
 #include "jwt.h"
 #include "testkit.h"
+#include "threshold.h"
 
 #define SUITEKIT_MAX_METRICS 512
 
@@ -32,6 +33,11 @@ static int verbose(void)
 
 suite_ctx *suitekit_ctx(void)
 {
+    static threshold_set defaults;
+    if (!ctx.thresholds) {
+        threshold_set_defaults(&defaults);
+        ctx.thresholds = &defaults;
+    }
     return &ctx;
 }
 

@@ -15,7 +15,8 @@
 #include "suite.h"
 
 /* The context suite_get() returns; the test fills it (env, contract,
- * results_dir, profile...) before it runs a check. Static. */
+ * results_dir, profile...) before it runs a check. Static; its thresholds
+ * start as the defaults (threshold_set_defaults). */
 suite_ctx *suitekit_ctx(void);
 
 /* Tokens from suite_token() are HS256 with this secret; a NULL sub becomes

@@ -144,8 +144,7 @@ static check_result run(const char *fault, check_fn check, char *msg, size_t len
     check_result r = check(ctx, msg, len);
     envdriver_free(d);
     ctx->env = NULL;
-    fprintf(stderr, "\n      [%s] %s: %s\n", fault,
-            r == CHECK_PASS ? "PASS" : r == CHECK_FAIL ? "FAIL" : "SKIP", msg);
+    fprintf(stderr, "\n      [%s] %s: %s\n", fault, bridge_result_name(r), msg);
     if (r != CHECK_SKIP)
         testkit_rmtree(dir);
     return r;

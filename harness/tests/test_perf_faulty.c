@@ -5,14 +5,19 @@
  * against the real mocks behind faulty-peer (harness/testkit/faulty_peer.c), at
  * 100 msg/s with 3 subscribers over a 6 s window. With --fault none it
  * PASSES (one of up to 3 windows: the budget is a latency on shared cores);
- * with a fault it FAILS with a message that names the problem:
+ * with a fault it BREACHES its budget (the threshold perf_e2e_latency: the
+ * run would exit 99, "too slow") or FAILS, with a message that names the
+ * problem:
  *
- *   delay_100th     dashboard stopped 200 ms each second   "latency budget breached"
- *   pause_1s        dashboard stopped once for 1 s          "latency budget breached",
+ *   delay_100th     dashboard stopped 200 ms each second   BREACH "latency budget breached"
+ *   pause_1s        dashboard stopped once for 1 s          BREACH "latency budget breached",
  *                                                            and max >= 900 ms: time the
  *                                                            bot queued counts (no
  *                                                            coordinated omission)
- *   stamp_at_send   bot stamps ts_us at send time           "not the scheduled time"
+ *   stamp_at_send   bot stamps ts_us at send time           FAIL "not the scheduled time"
+ *
+ * and with the budget loosened to p(99)<5s, delay_100th passes: the budget is
+ * the threshold, not a constant.
  *
  * The check is the suite's own function; this program provides the small
  * part of the suite API it uses instead of the runner, and keeps the metrics
@@ -31,6 +36,7 @@
 #include "performance.h"
 #include "suitekit.h"
 #include "testkit.h"
+#include "threshold.h"
 
 #define SECRET "perf-faulty-secret"
 
@@ -55,17 +61,18 @@ static check_result run(const char *fault, char *msg, size_t len)
     performance_reset();
     envdriver_free(d);
     ctx->env = NULL;
-    fprintf(stderr, "\n      [%s] %s: %s\n", fault,
-            r == CHECK_PASS ? "PASS" : r == CHECK_FAIL ? "FAIL" : "SKIP", msg);
+    fprintf(stderr, "\n      [%s] %s: %s\n", fault, bridge_result_name(r), msg);
     if (r != CHECK_SKIP)
         testkit_rmtree(dir);
     return r;
 }
 
-static void expect_fail(const char *fault, const char *words)
+/* The check ends in want (CHECK_FAIL, or CHECK_BREACH when only the budget
+ * broke) with words in its message. */
+static void expect(const char *fault, check_result want, const char *words)
 {
     char msg[2048] = "";
-    CU_ASSERT_EQUAL(run(fault, msg, sizeof(msg)), CHECK_FAIL);
+    CU_ASSERT_EQUAL(run(fault, msg, sizeof(msg)), want);
     if (!strstr(msg, words)) {
         fprintf(stderr, "      expected \"%s\" in: %s\n", words, msg);
         CU_FAIL("the failure does not name the problem");
@@ -92,7 +99,7 @@ static void test_clean(void)
 
 static void test_delay_100th(void)
 {
-    expect_fail("delay_100th", "latency budget breached");
+    expect("delay_100th", CHECK_BREACH, "latency budget breached: threshold perf_e2e_latency");
     /* the stall happens in the dashboard: after its receive stamp, or before it while it
      * is stopped; either way the end-to-end p99 carries the 200 ms */
     CU_ASSERT(suitekit_metric("e2e_latency_p99_us", -1) >= 100000);
@@ -101,7 +108,7 @@ static void test_delay_100th(void)
 
 static void test_pause_1s(void)
 {
-    expect_fail("pause_1s", "latency budget breached");
+    expect("pause_1s", CHECK_BREACH, "latency budget breached");
     /* what waited in the bot's queue during the pause is measured from its schedule */
     CU_ASSERT(suitekit_metric("e2e_latency_max_us", -1) >= 900000);
     CU_ASSERT(suitekit_metric("e2e_latency_p99_9_us", -1) >= 900000);
@@ -109,7 +116,21 @@ static void test_pause_1s(void)
 
 static void test_stamp_at_send(void)
 {
-    expect_fail("stamp_at_send", "not the scheduled time");
+    expect("stamp_at_send", CHECK_FAIL, "not the scheduled time");
+}
+
+/* The budget is the threshold, not a constant: loosened, the same stalls pass. */
+static void test_loosened_budget(void)
+{
+    const threshold_set *saved = ctx->thresholds;
+    static threshold_set loose;
+    threshold_set_defaults(&loose);
+    CU_ASSERT_EQUAL_FATAL(threshold_set_add(&loose, "perf_e2e_latency: p(99)<5s", NULL, 0), 0);
+    ctx->thresholds = &loose;
+    char msg[2048] = "";
+    CU_ASSERT_EQUAL(run("delay_100th", msg, sizeof(msg)), CHECK_PASS);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "budget p(99)<5s"));
+    ctx->thresholds = saved;
 }
 
 static CU_TestInfo tests[] = {
@@ -117,6 +138,7 @@ static CU_TestInfo tests[] = {
     {"delay_100th", test_delay_100th},
     {"pause_1s", test_pause_1s},
     {"stamp_at_send", test_stamp_at_send},
+    {"loosened_budget", test_loosened_budget},
     CU_TEST_INFO_NULL,
 };
 

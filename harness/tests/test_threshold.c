@@ -1,7 +1,8 @@
 /* test_threshold: CUnit tests of harness/threshold.c: parsing k6's "METRIC:
  * EXPR" (aggregations, operators, units, percentages), the refusals with
  * their reasons, the defaults and how a user's threshold replaces them, the
- * WSB_THRESHOLDS list, and the aggregates and verdicts on known samples. */
+ * WSB_THRESHOLDS list, the aggregates and verdicts on known samples, and the
+ * same judged on a latency histogram (recorded through suitekit). */
 #include "threshold.h"
 
 #include <CUnit/Basic.h>
@@ -9,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "histogram.h"
+#include "suitekit.h"
 #include "testkit.h"
 
 static void test_parse(void)
@@ -146,11 +149,39 @@ static void test_values_and_verdicts(void)
     CU_ASSERT_STRING_EQUAL(threshold_format(&t, NAN, buf, sizeof(buf)), "none");
 }
 
+static void test_histogram_judge(void)
+{
+    threshold_set s;
+    threshold_set_defaults(&s);
+    char buf[160], why[300];
+    CU_ASSERT_STRING_EQUAL(threshold_describe(&s, "perf_e2e_latency", buf, sizeof(buf)),
+                           "p(99)<100ms");
+    histogram *h = histogram_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    /* nothing recorded: a breach, never a pass */
+    CU_ASSERT_FALSE(threshold_met_histogram(&s, "perf_e2e_latency", h));
+    for (int i = 1; i <= 1000; i++)
+        histogram_record_us(h, i <= 985 ? 2000.0 : 150000.0); /* p(99) is 150 ms */
+    CU_ASSERT_FALSE(threshold_met_histogram(&s, "perf_e2e_latency", h));
+    CU_ASSERT_EQUAL(threshold_judge_histogram(&s, "perf_e2e_latency", h, why, sizeof(why)), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "perf_e2e_latency: p(99)<100ms breached: p(99)=15"));
+    /* a user's budget replaces the default; both expressions are judged */
+    CU_ASSERT_EQUAL(threshold_set_add(&s, "perf_e2e_latency: p(99)<250ms", NULL, 0), 0);
+    CU_ASSERT_EQUAL(threshold_set_add(&s, "perf_e2e_latency: med<=3ms", NULL, 0), 0);
+    CU_ASSERT_STRING_EQUAL(threshold_describe(&s, "perf_e2e_latency", buf, sizeof(buf)),
+                           "p(99)<250ms and med<=3ms");
+    CU_ASSERT_TRUE(threshold_met_histogram(&s, "perf_e2e_latency", h));
+    CU_ASSERT_EQUAL(threshold_judge_histogram(&s, "perf_e2e_latency", h, why, sizeof(why)), 0);
+    CU_ASSERT_STRING_EQUAL(threshold_describe(&s, "no_such_metric", buf, sizeof(buf)), "none");
+    histogram_free(h);
+}
+
 static CU_TestInfo tests[] = {
     {"parse", test_parse},
     {"refusals", test_refusals},
     {"defaults_and_layers", test_defaults_and_layers},
     {"values_and_verdicts", test_values_and_verdicts},
+    {"histogram_judge", test_histogram_judge},
     CU_TEST_INFO_NULL,
 };
 
