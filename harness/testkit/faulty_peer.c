@@ -34,6 +34,10 @@
  *                          100th message waits 200 ms, and those behind it
  *   pause_1s               (dashboard) stops it once for 1 s,
  *                          WSB_FAULTY_PEER_AT_MS (default 3000) after it started
+ *   replay_dup             (dashboard) --test-fault replay_dup: a resuming
+ *                          subscriber gets the message before its "from" again
+ *   leak_fd                (dashboard) --test-fault leak_fd: a file left open
+ *                          each time a connection closes
  *
  * For the stopping faults it forks: the real dashboard is its child, in the
  * same process group (so the driver's signals reach both), and this process
@@ -50,7 +54,7 @@
 #include <unistd.h>
 
 enum peer_kind {
-    PEER_BOT_TEST_FAULT, /* the bot's own --test-fault NAME */
+    PEER_TEST_FAULT,     /* the program's own test-only --test-fault NAME */
     PEER_ARGS,           /* extra arguments appended */
     PEER_HALF_RATE,
     PEER_LOSE_JOURNAL,
@@ -72,13 +76,15 @@ static const peer_fault faults[] = {
      PEER_ARGS,
      {"--ping-interval", "3600", "--pong-timeout", "3600", NULL}},
     {"half_rate", "wsb-bot", PEER_HALF_RATE, {NULL}},
-    {"reuse_seq", "wsb-bot", PEER_BOT_TEST_FAULT, {NULL}},
-    {"silent_drop", "wsb-bot", PEER_BOT_TEST_FAULT, {NULL}},
-    {"block_loop", "wsb-bot", PEER_BOT_TEST_FAULT, {NULL}},
-    {"stamp_at_send", "wsb-bot", PEER_BOT_TEST_FAULT, {NULL}},
+    {"reuse_seq", "wsb-bot", PEER_TEST_FAULT, {NULL}},
+    {"silent_drop", "wsb-bot", PEER_TEST_FAULT, {NULL}},
+    {"block_loop", "wsb-bot", PEER_TEST_FAULT, {NULL}},
+    {"stamp_at_send", "wsb-bot", PEER_TEST_FAULT, {NULL}},
     {"slow_unbounded", "wsb-dashboard", PEER_ARGS, {"--queue-limit", "100000000", NULL}},
     {"delay_100th", "wsb-dashboard", PEER_STOP_PERIODIC, {NULL}},
     {"pause_1s", "wsb-dashboard", PEER_STOP_ONCE, {NULL}},
+    {"replay_dup", "wsb-dashboard", PEER_TEST_FAULT, {NULL}},
+    {"leak_fd", "wsb-dashboard", PEER_TEST_FAULT, {NULL}},
 };
 
 static long long now_ms(void)
@@ -200,7 +206,7 @@ int main(int argc, char **argv)
     int n = argc;
     static char half[32];
     switch (f ? f->kind : PEER_ARGS) {
-    case PEER_BOT_TEST_FAULT:
+    case PEER_TEST_FAULT:
         av[n++] = "--test-fault";
         av[n++] = (char *)f->name;
         break;

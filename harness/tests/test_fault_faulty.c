@@ -14,6 +14,9 @@
  *   slow_unbounded           slow_subscriber             "without bound"
  *   block_loop               network_partition           "the trading loop" (ran late,
  *                                                         and/or lost its rate)
+ *   replay_dup               dashboard_crash             "duplicated" (a resume replays
+ *                                                         one message again)
+ *   leak_fd                  rapid_reconnect             "leaks file descriptors"
  *
  * The checks are the suite's own functions (fault_tolerance.h); this program
  * provides the small part of the suite API they use instead of the runner. */
@@ -217,6 +220,16 @@ static void test_block_loop(void)
     expect_fail("block_loop", fault_tolerance_check_network_partition, "the trading loop");
 }
 
+static void test_replay_dup(void)
+{
+    expect_fail("replay_dup", fault_tolerance_check_dashboard_crash, "duplicated");
+}
+
+static void test_leak_fd(void)
+{
+    expect_fail("leak_fd", fault_tolerance_check_rapid_reconnect, "leaks file descriptors");
+}
+
 static CU_TestInfo tests[] = {
     {"ledger", test_ledger},
     {"clean", test_clean},
@@ -227,6 +240,8 @@ static CU_TestInfo tests[] = {
     {"silent_drop", test_silent_drop},
     {"slow_unbounded", test_slow_unbounded},
     {"block_loop", test_block_loop},
+    {"replay_dup", test_replay_dup},
+    {"leak_fd", test_leak_fd},
     CU_TEST_INFO_NULL,
 };
 

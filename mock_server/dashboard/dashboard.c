@@ -12,6 +12,7 @@
  * checks. Handshakes are bounded in time and number (slowloris). */
 #include "dashboard.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -612,6 +613,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLOSED:
         if (c)
             closed(d, c);
+        if (d && d->cfg.test_fault && !strcmp(d->cfg.test_fault, "leak_fd"))
+            (void)!open("/dev/null", O_RDONLY); /* the test fault: never closed */
         break;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED: /* lws_cancel_service() from the signal handler */
         if (d && dashboard_stop_requested && !d->shutting_down)

@@ -65,6 +65,11 @@ typedef struct dashboard_config {
     size_t journal_buffer_max; /* bytes buffered for the journal; more: error store */
     int message_timeout_s;   /* a started message must be complete within S s; 0 = never */
     int handshake_timeout_s; /* a handshake must be complete within S s */
+    /* Test-only (--test-fault, for the fault suite's faulty peers; never set in
+     * normal use): "replay_dup" replays from one message before what a
+     * subscriber's "from" asks (it gets a message it had again); "leak_fd"
+     * opens a file it never closes each time a connection closes. NULL: none. */
+    const char *test_fault;
 } dashboard_config;
 
 /* One history entry: an accepted envelope (as a stream frame) or a gap. */

@@ -89,7 +89,7 @@ static const char *envor(const char *v, const char *env)
 int main(int argc, char **argv)
 {
     enum { O_HOST = 1, O_PORT, O_SECRET, O_JOURNAL, O_HISTORY, O_MAXMSG, O_SCHEMAS, O_FSYNC,
-           O_SLOW, O_MAXCONN, O_QUEUE, O_RATE, O_IDLE, O_DEPTH, O_SHUTDOWN, O_LOOP, O_SEQJUMP, O_CMDRATE, O_JBUF, O_MSGTO, O_HSTO, O_HELP,
+           O_SLOW, O_MAXCONN, O_QUEUE, O_RATE, O_IDLE, O_DEPTH, O_SHUTDOWN, O_LOOP, O_SEQJUMP, O_CMDRATE, O_JBUF, O_MSGTO, O_HSTO, O_TESTFAULT, O_HELP,
            O_N };
     static const struct option opts[] = {
         {"host", required_argument, NULL, O_HOST},
@@ -113,6 +113,7 @@ int main(int argc, char **argv)
         {"journal-buffer-max", required_argument, NULL, O_JBUF},
         {"message-timeout", required_argument, NULL, O_MSGTO},
         {"handshake-timeout", required_argument, NULL, O_HSTO},
+        {"test-fault", required_argument, NULL, O_TESTFAULT}, /* test-only, not in --help */
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0}};
     const char *val[O_N] = {0};
@@ -201,6 +202,12 @@ int main(int argc, char **argv)
         cfg->use_libev = 1;
     else if (strcmp(loop, "poll")) {
         fprintf(stderr, "wsb-dashboard: --event-loop must be libev or poll\n");
+        return 2;
+    }
+    cfg->test_fault = val[O_TESTFAULT];
+    if (cfg->test_fault && strcmp(cfg->test_fault, "replay_dup") &&
+        strcmp(cfg->test_fault, "leak_fd")) {
+        fprintf(stderr, "wsb-dashboard: --test-fault: unknown fault \"%s\"\n", cfg->test_fault);
         return 2;
     }
     if (!cfg->jwt_secret) {

@@ -311,6 +311,8 @@ static void apply_subscribe(dashboard *d, dashboard_conn *c, const cJSON *root)
             if (!p)
                 continue;
             p->delivered = n;
+            if (d->cfg.test_fault && !strcmp(d->cfg.test_fault, "replay_dup") && n > 0)
+                p->delivered = n - 1; /* the test fault: one message again */
             p->in_from = 1;
             history_gap(d, c, src, n);
         }

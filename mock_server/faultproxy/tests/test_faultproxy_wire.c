@@ -417,9 +417,9 @@ static void test_max_connections(void)
 
 CU_TestInfo test_faultproxy_wire_tests[] = {
     {"passthrough: 1 MiB intact", test_passthrough},
-    {"latency adds 100±30 ms, both streams add up", test_latency},
+    {"latency adds its 100 ms (-30), both streams add up", test_latency},
     {"toxicity 0 has no effect", test_toxicity_zero},
-    {"bandwidth caps the rate within 20%", test_bandwidth},
+    {"bandwidth caps the rate (never 20% over it)", test_bandwidth},
     {"removing the last toxic releases what it held", test_bandwidth_release},
     {"timeout 0 is a blackhole; timeout N closes", test_blackhole},
     {"reset_peer: the client sees ECONNRESET", test_reset_peer},
