@@ -28,6 +28,8 @@
  *   starve             every other subscriber connection never gets an envelope
  *   no_dedupe          a publish repeating a held source+seq is relayed again
  *   pub_auth_open      the publisher endpoint /ws accepts any token (or none)
+ *   close_drop         a client's close frame is answered by dropping TCP (no close frame)
+ *   close_wrong_code   a client's close frame is answered with close 1011, not its code
  * SIGTERM closes every WebSocket with 1001 (going away) before exiting.
  */
 #include <libwebsockets.h>
@@ -49,12 +51,12 @@
 enum fault {
     F_NONE, F_DROP, F_DUP, F_REORDER, F_CORRUPT, F_CORRUPT_VALUE, F_INVALID, F_BAD_TOKEN,
     F_ACCEPT_INVALID, F_NO_1009, F_FILTER_LEAK, F_RESUME_REPEAT, F_STATUS_LIE, F_STALL,
-    F_REFUSE_AFTER, F_STARVE, F_NO_DEDUPE, F_PUB_AUTH_OPEN,
+    F_REFUSE_AFTER, F_STARVE, F_NO_DEDUPE, F_PUB_AUTH_OPEN, F_CLOSE_DROP, F_CLOSE_WRONG_CODE,
 };
 static const char *const fault_names[] = {
     "none", "drop", "dup", "reorder", "corrupt", "corrupt_value", "invalid", "accept_bad_token",
     "accept_invalid", "no_1009", "filter_leak", "resume_repeat", "status_lie", "stall",
-    "refuse_after", "starve", "no_dedupe", "pub_auth_open",
+    "refuse_after", "starve", "no_dedupe", "pub_auth_open", "close_drop", "close_wrong_code",
 };
 
 typedef struct hmsg { /* one relayed message in history */
@@ -574,6 +576,19 @@ static int confirm_upgrade(struct lws *wsi)
     return 1;
 }
 
+/* A client's close frame: answered as asked (lws echoes its code), or by
+ * the close faults. Returning -1 without a reason closes without a frame. */
+static int peer_close(struct lws *wsi)
+{
+    if (g.fault == F_CLOSE_DROP)
+        return -1;
+    if (g.fault == F_CLOSE_WRONG_CODE) {
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, (unsigned char *)"wrong", 5);
+        return -1;
+    }
+    return 0;
+}
+
 static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     pss *p = user;
@@ -624,6 +639,8 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
     }
     case LWS_CALLBACK_RECEIVE_PONG:
         break;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        return peer_close(wsi);
     case LWS_CALLBACK_SERVER_WRITEABLE:
         if (g.stopping) {
             lws_close_reason(wsi, LWS_CLOSE_STATUS_GOINGAWAY, (unsigned char *)"shutting down",

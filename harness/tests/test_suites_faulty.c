@@ -308,6 +308,19 @@ static void test_no_1009(void)
     EXPECT_FAIL("no_1009", NULL, NULL, connectivity_check_large_messages, "1009");
 }
 
+/* close_normal needs the server's own close frame with 1000 */
+static void test_close_drop(void)
+{
+    EXPECT_FAIL("close_drop", NULL, NULL, connectivity_check_close_normal,
+                "dropped the TCP connection");
+}
+
+static void test_close_wrong_code(void)
+{
+    EXPECT_FAIL("close_wrong_code", NULL, NULL, connectivity_check_close_normal,
+                "with close code 1011");
+}
+
 static void test_drop(void)
 {
     EXPECT_FAIL("drop", "7", NULL, message_flow_check_integrity, "missing");
@@ -492,6 +505,8 @@ static CU_TestInfo tests[] = {
     {"pub_auth_open", test_pub_auth_open},
     {"corrupted_value", test_corrupted_value},
     {"no_1009", test_no_1009},
+    {"close_drop", test_close_drop},
+    {"close_wrong_code", test_close_wrong_code},
     {"drop", test_drop},
     {"duplicate", test_duplicate},
     {"reorder", test_reorder},
@@ -516,7 +531,7 @@ static CU_SuiteInfo suites[] = {
     CU_SUITE_INFO_NULL,
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
     ctx = suitekit_ctx();
     suitekit_set_secret(SECRET, "bot-1");
@@ -545,7 +560,7 @@ int main(void)
         return 2;
     }
 
-    int rc = testkit_run(suites, NULL);
+    int rc = testkit_run(suites, argc > 1 ? argv[1] : NULL); /* a name part: only those */
     spawn_stop_all(2000);
     if (!rc)
         testkit_rmtree(logdir);
