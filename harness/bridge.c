@@ -77,14 +77,26 @@ char *bridge_token(const suite_ctx *ctx, const char *role, const char *sub, long
 
 wsclient *bridge_client(const suite_ctx *ctx, char *err, size_t errlen)
 {
+    return bridge_client_max(ctx, 0, err, errlen);
+}
+
+wsclient *bridge_client_max(const suite_ctx *ctx, size_t max_message, char *err, size_t errlen)
+{
     wsclient_opts o;
     memset(&o, 0, sizeof(o));
+    o.max_message = max_message;
     o.ca_file = ctx->ca_file;
     o.tls = ctx->env && !strncmp(envdriver_dashboard_url(ctx->env), "wss://", 6);
     return wsclient_new(&o, err, errlen);
 }
 
 wsclient *bridge_publishing_client(const suite_ctx *ctx, char *msg, size_t len, check_result *r)
+{
+    return bridge_publishing_client_max(ctx, 0, msg, len, r);
+}
+
+wsclient *bridge_publishing_client_max(const suite_ctx *ctx, size_t max_message, char *msg,
+                                       size_t len, check_result *r)
 {
     if ((!ctx->jwt_secret || !ctx->jwt_secret[0]) && !ctx->publisher_token) {
         *r = bridge_skip(msg, len,
@@ -93,7 +105,7 @@ wsclient *bridge_publishing_client(const suite_ctx *ctx, char *msg, size_t len, 
         return NULL;
     }
     char err[512];
-    wsclient *c = bridge_client(ctx, err, sizeof(err));
+    wsclient *c = bridge_client_max(ctx, max_message, err, sizeof(err));
     if (!c)
         *r = bridge_fail(msg, len, "client: %s", err);
     return c;
@@ -320,6 +332,27 @@ cJSON *bridge_bot_status(const suite_ctx *ctx, int *absent, char *err, size_t er
 {
     return get_status(ctx->env ? envdriver_bot_status_url(ctx->env) : NULL, "/status", absent, err,
                       errlen);
+}
+
+size_t bridge_max_message(const suite_ctx *ctx, const char **from)
+{
+    if (ctx->max_message) {
+        *from = "--max-message";
+        return ctx->max_message;
+    }
+    int absent = 0;
+    char err[256];
+    cJSON *st = bridge_dashboard_status(ctx, &absent, err, sizeof(err));
+    const cJSON *lim = st ? cJSON_GetObjectItemCaseSensitive(st, "limits") : NULL;
+    const cJSON *mm = lim ? cJSON_GetObjectItemCaseSensitive(lim, "max_message_bytes") : NULL;
+    size_t n = CONTRACT_MAX_MESSAGE_BYTES;
+    *from = "the contract's default";
+    if (cJSON_IsNumber(mm) && mm->valuedouble >= 1 && mm->valuedouble <= (double)(1 << 30)) {
+        n = (size_t)mm->valuedouble;
+        *from = "the status document";
+    }
+    cJSON_Delete(st);
+    return n;
 }
 
 char *bridge_envelope(int ti, const char *source, int64_t seq, size_t pad_to, size_t *len)

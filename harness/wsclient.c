@@ -318,8 +318,8 @@ static int wsc_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
             lws_callback_on_writable(wsi);
         break;
     case LWS_CALLBACK_CLIENT_RECEIVE:
-        if (!k)
-            break;
+        if (!k || k->close_sent)
+            break; /* after our close frame, data is dropped (as lws does awaiting an ack) */
         if (rx_piece(k, wsi, in, len) < 0) {
             k->closed_by_us = 1;
             lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,

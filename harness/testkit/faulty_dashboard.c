@@ -30,6 +30,8 @@
  *   pub_auth_open      the publisher endpoint /ws accepts any token (or none)
  *   close_drop         a client's close frame is answered by dropping TCP (no close frame)
  *   close_wrong_code   a client's close frame is answered with close 1011, not its code
+ *   relay_oversize     a message over the limit is handled (relayed) before the close 1009
+ *   limit_off_by_one   a message of exactly the limit (64 KiB) is closed with 1009
  * SIGTERM closes every WebSocket with 1001 (going away) before exiting.
  */
 #include <libwebsockets.h>
@@ -52,11 +54,13 @@ enum fault {
     F_NONE, F_DROP, F_DUP, F_REORDER, F_CORRUPT, F_CORRUPT_VALUE, F_INVALID, F_BAD_TOKEN,
     F_ACCEPT_INVALID, F_NO_1009, F_FILTER_LEAK, F_RESUME_REPEAT, F_STATUS_LIE, F_STALL,
     F_REFUSE_AFTER, F_STARVE, F_NO_DEDUPE, F_PUB_AUTH_OPEN, F_CLOSE_DROP, F_CLOSE_WRONG_CODE,
+    F_RELAY_OVERSIZE, F_LIMIT_OFF_BY_ONE,
 };
 static const char *const fault_names[] = {
     "none", "drop", "dup", "reorder", "corrupt", "corrupt_value", "invalid", "accept_bad_token",
     "accept_invalid", "no_1009", "filter_leak", "resume_repeat", "status_lie", "stall",
     "refuse_after", "starve", "no_dedupe", "pub_auth_open", "close_drop", "close_wrong_code",
+    "relay_oversize", "limit_off_by_one",
 };
 
 typedef struct hmsg { /* one relayed message in history */
@@ -498,13 +502,13 @@ static int http_status(struct lws *wsi, const char *uri)
         snprintf(body + off, sizeof(body) - off,
                  "},\"subscribers\":{\"count\":%d,\"max_queue_depth\":0,\"queue_depths\":[]},"
                  "\"slow_consumers\":{\"disconnected\":0,\"dropped_messages\":0},"
-                 "\"history\":{\"size\":%zu,\"capacity\":%d},"
+                 "\"history\":{\"size\":%zu,\"capacity\":%d},\"limits\":{\"max_message_bytes\":%d},"
                  "\"journal\":{\"enabled\":false,\"bytes\":0,\"records\":0},"
                  "\"refused\":{\"auth\":%lld,\"forbidden\":%lld,\"max_connections\":0,"
                  "\"too_large\":%lld,\"bad_utf8\":0,\"binary\":0,\"too_deep\":0,\"rate\":0,"
                  "\"idle\":0,\"invalid\":%lld},"
                  "\"messages\":{\"received\":%lld,\"delivered\":%lld}}",
-                 subs, g.nhist, HISTORY_MAX, g.refused_auth, g.refused_forbidden,
+                 subs, g.nhist, HISTORY_MAX, MAX_MSG, g.refused_auth, g.refused_forbidden,
                  g.refused_too_large, g.invalid, g.received_total + lie, g.delivered);
         return http_reply(wsi, 200, "application/json", body);
     }
@@ -576,6 +580,26 @@ static int confirm_upgrade(struct lws *wsi)
     return 1;
 }
 
+/* The size faults: the limit a frame is held to as it arrives, and whether
+ * one over it is still handled (relay_oversize: before its close 1009). */
+static size_t size_limit(void)
+{
+    return g.fault == F_LIMIT_OFF_BY_ONE ? MAX_MSG - 1 : MAX_MSG;
+}
+
+static int size_let_in(void)
+{
+    return g.fault == F_NO_1009 || g.fault == F_RELAY_OVERSIZE;
+}
+
+static int close_too_large(struct lws *wsi)
+{
+    g.refused_too_large++;
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)"message too large",
+                     17);
+    return -1;
+}
+
 /* A client's close frame: answered as asked (lws echoes its code), or by
  * the close faults. Returning -1 without a reason closes without a frame. */
 static int peer_close(struct lws *wsi)
@@ -614,12 +638,8 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
         }
         break;
     case LWS_CALLBACK_RECEIVE: {
-        if (p->rxlen + len > MAX_MSG && g.fault != F_NO_1009) {
-            g.refused_too_large++;
-            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-                             (unsigned char *)"message too large", 17);
-            return -1;
-        }
+        if (p->rxlen + len > size_limit() && !size_let_in())
+            return close_too_large(wsi);
         char *n = realloc(p->rx, p->rxlen + len + 1);
         if (!n)
             return -1;
@@ -628,13 +648,16 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
         p->rxlen += len;
         if (!lws_is_final_fragment(wsi))
             break;
-        if (p->rxlen <= MAX_MSG || g.fault != F_NO_1009) {
+        int over = p->rxlen > MAX_MSG;
+        if (!over || size_let_in()) {
             if (p->role == R_PUB)
                 publisher_frame(p, p->rx, p->rxlen);
             else
                 subscriber_frame(p, p->rx, p->rxlen);
         }
         p->rxlen = 0;
+        if (over && g.fault == F_RELAY_OVERSIZE)
+            return close_too_large(wsi);
         break;
     }
     case LWS_CALLBACK_RECEIVE_PONG:

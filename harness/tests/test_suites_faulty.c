@@ -321,6 +321,19 @@ static void test_close_wrong_code(void)
                 "with close code 1011");
 }
 
+/* the limit (from the peer's status document) is judged at the boundary */
+static void test_relay_oversize(void)
+{
+    EXPECT_FAIL("relay_oversize", NULL, NULL, connectivity_check_large_messages,
+                "relayed to a subscriber anyway");
+}
+
+static void test_limit_off_by_one(void)
+{
+    EXPECT_FAIL("limit_off_by_one", NULL, NULL, connectivity_check_large_messages,
+                "the limit is off by one");
+}
+
 static void test_drop(void)
 {
     EXPECT_FAIL("drop", "7", NULL, message_flow_check_integrity, "missing");
@@ -507,6 +520,8 @@ static CU_TestInfo tests[] = {
     {"no_1009", test_no_1009},
     {"close_drop", test_close_drop},
     {"close_wrong_code", test_close_wrong_code},
+    {"relay_oversize", test_relay_oversize},
+    {"limit_off_by_one", test_limit_off_by_one},
     {"drop", test_drop},
     {"duplicate", test_duplicate},
     {"reorder", test_reorder},
