@@ -32,6 +32,9 @@
  *   close_wrong_code   a client's close frame is answered with close 1011, not its code
  *   relay_oversize     a message over the limit is handled (relayed) before the close 1009
  *   limit_off_by_one   a message of exactly the limit (64 KiB) is closed with 1009
+ *   over_filter        a symbols filter also drops messages without a symbol (it should pass them)
+ *   foreign_leak       a filtered subscriber also gets a foreign source's alert and a gap frame
+ *   gap_instead        every other subscriber connection gets gap frames instead of envelopes
  * SIGTERM closes every WebSocket with 1001 (going away) before exiting.
  */
 #include <libwebsockets.h>
@@ -54,13 +57,13 @@ enum fault {
     F_NONE, F_DROP, F_DUP, F_REORDER, F_CORRUPT, F_CORRUPT_VALUE, F_INVALID, F_BAD_TOKEN,
     F_ACCEPT_INVALID, F_NO_1009, F_FILTER_LEAK, F_RESUME_REPEAT, F_STATUS_LIE, F_STALL,
     F_REFUSE_AFTER, F_STARVE, F_NO_DEDUPE, F_PUB_AUTH_OPEN, F_CLOSE_DROP, F_CLOSE_WRONG_CODE,
-    F_RELAY_OVERSIZE, F_LIMIT_OFF_BY_ONE,
+    F_RELAY_OVERSIZE, F_LIMIT_OFF_BY_ONE, F_OVER_FILTER, F_FOREIGN_LEAK, F_GAP_INSTEAD,
 };
 static const char *const fault_names[] = {
     "none", "drop", "dup", "reorder", "corrupt", "corrupt_value", "invalid", "accept_bad_token",
     "accept_invalid", "no_1009", "filter_leak", "resume_repeat", "status_lie", "stall",
     "refuse_after", "starve", "no_dedupe", "pub_auth_open", "close_drop", "close_wrong_code",
-    "relay_oversize", "limit_off_by_one",
+    "relay_oversize", "limit_off_by_one", "over_filter", "foreign_leak", "gap_instead",
 };
 
 typedef struct hmsg { /* one relayed message in history */
@@ -168,10 +171,37 @@ static void q_free(pss *p)
     p->held = NULL;
 }
 
+static void send_json(pss *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The filter faults' own part: over_filter drops what has no symbol. */
+static int over_filtered(const pss *p, const hmsg *m)
+{
+    return g.fault == F_OVER_FILTER && p->nsymbols && !m->symbol[0];
+}
+
+/* foreign_leak: what a filtered subscriber is sent at its subscribe besides
+ * its stream (a foreign source's alert, which no type filter passes, and a
+ * gap frame nothing was lost for). */
+static void foreign_leak(pss *p)
+{
+    if (g.fault != F_FOREIGN_LEAK || (!p->types_mask && !p->nsymbols))
+        return;
+    send_json(p, "{\"v\":1,\"type\":\"alert\",\"source\":\"stranger-9\",\"seq\":1,"
+                 "\"ts_us\":%lld,\"data\":%s}",
+              (long long)wclock_real_us(), contract_sample_data(8));
+    send_json(p, "{\"type\":\"gap\",\"source\":\"stranger-9\",\"from\":1,\"to\":1,"
+                 "\"reason\":\"history\"}");
+}
+
+/* gap_instead: a gap frame for m instead of m (odd connections). 1 when sent. */
+static int gap_instead(pss *p, const hmsg *m);
+
 static int passes_filter(const pss *p, const hmsg *m)
 {
     if (g.fault == F_FILTER_LEAK)
         return 1;
+    if (over_filtered(p, m))
+        return 0;
     if (p->types_mask) {
         int ti = contract_type_index(m->type);
         if (ti < 0 || !(p->types_mask & (1u << ti)))
@@ -192,6 +222,8 @@ static void deliver(pss *p, const hmsg *m)
     if (!passes_filter(p, m))
         return;
     if (g.fault == F_STARVE && (p->id & 1))
+        return;
+    if (gap_instead(p, m))
         return;
     int hit = m->seq == g.fault_at || (g.fault_every > 0 && m->seq % g.fault_every == 0);
     if (hit && g.fault == F_DROP)
@@ -269,7 +301,6 @@ static void relay(const cJSON *root, const char *source, long long seq)
             deliver(p, m);
 }
 
-static void send_json(pss *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void send_json(pss *p, const char *fmt, ...)
 {
     char buf[1024];
@@ -279,6 +310,16 @@ static void send_json(pss *p, const char *fmt, ...)
     va_end(ap);
     if (n > 0 && (size_t)n < sizeof(buf))
         q_push(p, buf, (size_t)n);
+}
+
+static int gap_instead(pss *p, const hmsg *m)
+{
+    if (g.fault != F_GAP_INSTEAD || !(p->id & 1))
+        return 0;
+    send_json(p, "{\"type\":\"gap\",\"source\":\"%s\",\"from\":%lld,\"to\":%lld,"
+                 "\"reason\":\"slow_consumer\"}",
+              m->source, m->seq, m->seq);
+    return 1;
 }
 
 static void publisher_frame(pss *p, const char *text, size_t len)
@@ -397,6 +438,7 @@ static void subscriber_frame(pss *p, const char *text, size_t len)
             snprintf(p->symbols[p->nsymbols++], 32, "%s", it->valuestring);
     }
     p->subscribed = 1;
+    foreign_leak(p);
     const cJSON *from = cJSON_GetObjectItemCaseSensitive(root, "from");
     cJSON_ArrayForEach(it, from) {
         int64_t n = 0;

@@ -372,6 +372,26 @@ static void test_filter_leak(void)
     EXPECT_FAIL("filter_leak", NULL, NULL, message_flow_check_filters, "leaked");
 }
 
+/* a symbols filter passes what has no symbol: dropping it is over-filtering */
+static void test_over_filter(void)
+{
+    EXPECT_FAIL("over_filter", NULL, NULL, message_flow_check_filters,
+                "never arrived (over-filtering; first bot-1#");
+}
+
+static void test_foreign_leak(void)
+{
+    EXPECT_FAIL("foreign_leak", NULL, NULL, message_flow_check_filters,
+                "(a foreign source)");
+}
+
+/* gap frames are not envelopes: they bring no connection nearer its target */
+static void test_gap_instead_breaches_conn_target(void)
+{
+    EXPECT_BREACH("gap_instead", NULL, NULL, connectivity_check_concurrent,
+                  "threshold conn_target: rate>=0.9 breached");
+}
+
 static void test_resume_repeat(void)
 {
     EXPECT_FAIL("resume_repeat", NULL, NULL, message_flow_check_resume, "duplicates");
@@ -529,6 +549,9 @@ static CU_TestInfo tests[] = {
     {"invalid", test_invalid},
     {"invalid_publish_accepted", test_invalid_publish_accepted},
     {"filter_leak", test_filter_leak},
+    {"over_filter", test_over_filter},
+    {"foreign_leak", test_foreign_leak},
+    {"gap_instead_breaches_conn_target", test_gap_instead_breaches_conn_target},
     {"resume_repeat", test_resume_repeat},
     {"no_dedupe", test_no_dedupe},
     {"status_lie", test_status_lie},
