@@ -177,10 +177,10 @@ check_result message_flow_check_filters(const suite_ctx *ctx, char *msg, size_t 
         r = bridge_fail(
             msg, len,
             "filter {types %s,%s,%s; symbols %s}: %llu frames leaked through (first %s), "
-            "%llu messages the filter passes never arrived (over-filtering; first %s)",
+            "%llu messages the filter passes never arrived (%sfirst %s)",
             filter_types[0], filter_types[1], filter_types[2], FILTER_SYMBOL,
             (unsigned long long)leaked, leaked ? first_leak : "-", (unsigned long long)dropped,
-            dropped ? first_drop : "-");
+            dropped ? "over-filtering; " : "", dropped ? first_drop : "-");
     else if (!expected)
         r = bridge_fail(msg, len,
                          "no message of %s between %lld and %lld matched the filter; cannot "
