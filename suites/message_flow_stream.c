@@ -209,7 +209,7 @@ check_result message_flow_check_resume(const suite_ctx *ctx, char *msg, size_t l
     const char *bot = mf_bot_of(ctx);
     flowcheck *f = flowcheck_new(ctx->contract, FLOWCHECK_SCHEMA);
     int64_t k0 = 0;
-    wsconn *k = NULL;
+    wsconn *k = NULL, *witness = NULL;
     if (mf_start_point(ctx, c, &k0, err, sizeof(err)) < 0) {
         r = bridge_fail(msg, len, "no start point: %.400s", err);
         goto out;
@@ -222,12 +222,35 @@ check_result message_flow_check_resume(const suite_ctx *ctx, char *msg, size_t l
     int n = mf_flow_n(ctx) / 4 + 10;
     mf_unique_arg ua = {f, bot, (uint64_t)n, 0};
     wsclient_run_until(c, mf_unique_cond, &ua, 30000);
+    /* a witness stays connected: what the bot published while the subscriber
+     * was away, without which the resume would check nothing */
+    witness = bridge_subscriber(c, ctx, NULL, NULL, OPEN_TIMEOUT_MS, err, sizeof(err));
+    if (!witness) {
+        r = bridge_fail(msg, len, "witness subscriber: %.400s", err);
+        goto out;
+    }
     wsconn_close(c, k, 1000, "going to resume");
-    wsconn_wait_closed(c, k, 3000, NULL, 0);
+    wsconn_wait_closed(c, k, (WSCLIENT_CLOSE_WAIT_S + 1) * 1000, NULL, 0);
     const flow_source *s = flowcheck_find(f, bot);
     int64_t last = s ? s->max_seq : k0;
     /* stay away while the bot goes on */
     wsclient_run_for(c, 1000);
+    int64_t away_top = last;
+    for (size_t i = 0; i < wsconn_count(witness); i++) {
+        envelope_peek p;
+        const wsmsg *m = wsconn_msg(witness, i);
+        if (envelope_peek_fields(m->text, m->len, &p) == 0 && !strcmp(p.source, bot) &&
+            p.seq > away_top)
+            away_top = p.seq;
+    }
+    suite_metric("resume_missed_while_away", (double)(away_top - last), "msgs");
+    if (away_top <= last) {
+        r = bridge_fail(msg, len,
+                        "nothing was published by %s in the 1 s the subscriber was away (still "
+                        "at seq %lld): the resume would check nothing",
+                        bot, (long long)last);
+        goto out;
+    }
     if (wsconn_reconnect(c, k, OPEN_TIMEOUT_MS, err, sizeof(err)) < 0) {
         r = bridge_fail(msg, len, "reconnect: %.400s", err);
         goto out;
@@ -250,8 +273,11 @@ check_result message_flow_check_resume(const suite_ctx *ctx, char *msg, size_t l
         r = bridge_fail(msg, len, "after resume from %lld only up to seq %lld arrived within 30 s",
                          (long long)last, s ? (long long)s->max_seq : -1LL);
     else
-        snprintf(msg, len, "resumed after seq %lld: %lld..%lld without loss or repeat",
-                 (long long)last, (long long)k0 + 1, (long long)s->max_seq);
+        snprintf(msg, len,
+                 "resumed after seq %lld (%lld published while away): %lld..%lld without loss "
+                 "or repeat",
+                 (long long)last, (long long)(away_top - last), (long long)k0 + 1,
+                 (long long)s->max_seq);
 out:
     flowcheck_free(f);
     wsclient_free(c);

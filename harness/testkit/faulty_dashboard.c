@@ -35,6 +35,10 @@
  *   over_filter        a symbols filter also drops messages without a symbol (it should pass them)
  *   foreign_leak       a filtered subscriber also gets a foreign source's alert and a gap frame
  *   gap_instead        every other subscriber connection gets gap frames instead of envelopes
+ *   resume_skip        replay starts three messages after the asked seq
+ *   resume_ignore      "from" is ignored: no replay, only what comes next
+ *   pause_away         the generator stops while a subscriber that closed is away (until a
+ *                      subscribe with "from" comes), so there is nothing to resume
  * SIGTERM closes every WebSocket with 1001 (going away) before exiting.
  */
 #include <libwebsockets.h>
@@ -58,12 +62,14 @@ enum fault {
     F_ACCEPT_INVALID, F_NO_1009, F_FILTER_LEAK, F_RESUME_REPEAT, F_STATUS_LIE, F_STALL,
     F_REFUSE_AFTER, F_STARVE, F_NO_DEDUPE, F_PUB_AUTH_OPEN, F_CLOSE_DROP, F_CLOSE_WRONG_CODE,
     F_RELAY_OVERSIZE, F_LIMIT_OFF_BY_ONE, F_OVER_FILTER, F_FOREIGN_LEAK, F_GAP_INSTEAD,
+    F_RESUME_SKIP, F_RESUME_IGNORE, F_PAUSE_AWAY,
 };
 static const char *const fault_names[] = {
     "none", "drop", "dup", "reorder", "corrupt", "corrupt_value", "invalid", "accept_bad_token",
     "accept_invalid", "no_1009", "filter_leak", "resume_repeat", "status_lie", "stall",
     "refuse_after", "starve", "no_dedupe", "pub_auth_open", "close_drop", "close_wrong_code",
     "relay_oversize", "limit_off_by_one", "over_filter", "foreign_leak", "gap_instead",
+    "resume_skip", "resume_ignore", "pause_away",
 };
 
 typedef struct hmsg { /* one relayed message in history */
@@ -408,6 +414,20 @@ static void gen_command(pss *p, const cJSON *root)
     gen_emit(9, data, wclock_real_us());
 }
 
+/* The replay faults: where a replay asked after seq n starts (after the
+ * returned seq; -1: none at all). A subscribe with "from" also ends a
+ * pause_away pause. */
+static int64_t replay_fault(int64_t n)
+{
+    if (g.fault == F_PAUSE_AWAY)
+        g.gen_paused = 0;
+    if (g.fault == F_RESUME_SKIP)
+        return n + 3;
+    if (g.fault == F_RESUME_IGNORE)
+        return -1;
+    return n;
+}
+
 static void subscriber_frame(pss *p, const char *text, size_t len)
 {
     char err[256];
@@ -446,6 +466,9 @@ static void subscriber_frame(pss *p, const char *text, size_t len)
             continue;
         if (g.fault == F_RESUME_REPEAT)
             n -= 2;
+        n = replay_fault(n);
+        if (n < 0)
+            continue;
         for (size_t i = 0; i < g.nhist; i++)
             if (!strcmp(g.hist[i].source, it->string) && g.hist[i].seq > n)
                 deliver(p, &g.hist[i]);
@@ -735,6 +758,8 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
             if (s)
                 s->connected = 0;
         }
+        if (p->role == R_SUB && p->subscribed && g.fault == F_PAUSE_AWAY)
+            g.gen_paused = 1;
         q_free(p);
         free(p->rx);
         p->rx = NULL;

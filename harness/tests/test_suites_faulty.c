@@ -397,6 +397,24 @@ static void test_resume_repeat(void)
     EXPECT_FAIL("resume_repeat", NULL, NULL, message_flow_check_resume, "duplicates");
 }
 
+/* a replay from the wrong place, or none, loses what was published while away */
+static void test_resume_skip(void)
+{
+    EXPECT_FAIL("resume_skip", NULL, NULL, message_flow_check_resume, "missing");
+}
+
+static void test_resume_ignore(void)
+{
+    EXPECT_FAIL("resume_ignore", NULL, NULL, message_flow_check_resume, "missing");
+}
+
+/* nothing published while away: the resume checked nothing, and says so */
+static void test_pause_away(void)
+{
+    EXPECT_FAIL("pause_away", NULL, NULL, message_flow_check_resume,
+                "the resume would check nothing");
+}
+
 static void test_no_dedupe(void)
 {
     EXPECT_FAIL("no_dedupe", NULL, NULL, message_flow_check_exactly_once, "no deduplication");
@@ -553,6 +571,9 @@ static CU_TestInfo tests[] = {
     {"foreign_leak", test_foreign_leak},
     {"gap_instead_breaches_conn_target", test_gap_instead_breaches_conn_target},
     {"resume_repeat", test_resume_repeat},
+    {"resume_skip", test_resume_skip},
+    {"resume_ignore", test_resume_ignore},
+    {"pause_away", test_pause_away},
     {"no_dedupe", test_no_dedupe},
     {"status_lie", test_status_lie},
     {"stall_breaches_ping_rtt", test_stall_breaches_ping_rtt},
