@@ -39,6 +39,8 @@
  *   resume_ignore      "from" is ignored: no replay, only what comes next
  *   pause_away         the generator stops while a subscriber that closed is away (until a
  *                      subscribe with "from" comes), so there is nothing to resume
+ *   diverge            odd subscriber connections get the hit messages with ts_us one more
+ *                      (each stream is whole, valid and in order, but they differ)
  * SIGTERM closes every WebSocket with 1001 (going away) before exiting.
  */
 #include <libwebsockets.h>
@@ -62,14 +64,14 @@ enum fault {
     F_ACCEPT_INVALID, F_NO_1009, F_FILTER_LEAK, F_RESUME_REPEAT, F_STATUS_LIE, F_STALL,
     F_REFUSE_AFTER, F_STARVE, F_NO_DEDUPE, F_PUB_AUTH_OPEN, F_CLOSE_DROP, F_CLOSE_WRONG_CODE,
     F_RELAY_OVERSIZE, F_LIMIT_OFF_BY_ONE, F_OVER_FILTER, F_FOREIGN_LEAK, F_GAP_INSTEAD,
-    F_RESUME_SKIP, F_RESUME_IGNORE, F_PAUSE_AWAY,
+    F_RESUME_SKIP, F_RESUME_IGNORE, F_PAUSE_AWAY, F_DIVERGE,
 };
 static const char *const fault_names[] = {
     "none", "drop", "dup", "reorder", "corrupt", "corrupt_value", "invalid", "accept_bad_token",
     "accept_invalid", "no_1009", "filter_leak", "resume_repeat", "status_lie", "stall",
     "refuse_after", "starve", "no_dedupe", "pub_auth_open", "close_drop", "close_wrong_code",
     "relay_oversize", "limit_off_by_one", "over_filter", "foreign_leak", "gap_instead",
-    "resume_skip", "resume_ignore", "pause_away",
+    "resume_skip", "resume_ignore", "pause_away", "diverge",
 };
 
 typedef struct hmsg { /* one relayed message in history */
@@ -222,6 +224,24 @@ static int passes_filter(const pss *p, const hmsg *m)
     return 1;
 }
 
+/* diverge: m with ts_us one microsecond later to odd connections. 1 when sent. */
+static int diverged(pss *p, const hmsg *m)
+{
+    if (g.fault != F_DIVERGE || !(p->id & 1))
+        return 0;
+    cJSON *root = cJSON_ParseWithLength(m->text, m->len);
+    cJSON *ts = root ? cJSON_GetObjectItemCaseSensitive(root, "ts_us") : NULL;
+    if (cJSON_IsNumber(ts))
+        cJSON_SetNumberValue(ts, ts->valuedouble + 1);
+    char *t = root ? cJSON_PrintUnformatted(root) : NULL;
+    if (t)
+        q_push(p, t, strlen(t));
+    free(t);
+    cJSON_Delete(root);
+    g.delivered++;
+    return 1;
+}
+
 /* Sends a history message to a subscriber, applying the relay faults. */
 static void deliver(pss *p, const hmsg *m)
 {
@@ -238,6 +258,8 @@ static void deliver(pss *p, const hmsg *m)
         q_push(p, m->text, m->len / 2); /* truncated JSON */
         return;
     }
+    if (hit && diverged(p, m))
+        return;
     if (hit && (g.fault == F_CORRUPT_VALUE || g.fault == F_INVALID)) {
         cJSON *root = cJSON_ParseWithLength(m->text, m->len);
         cJSON *data = root ? cJSON_GetObjectItemCaseSensitive(root, "data") : NULL;

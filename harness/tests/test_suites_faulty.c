@@ -415,6 +415,12 @@ static void test_pause_away(void)
                 "the resume would check nothing");
 }
 
+/* every subscriber is whole and in order, but they differ from each other */
+static void test_diverge(void)
+{
+    EXPECT_FAIL("diverge", "7", NULL, message_flow_check_end_to_end, "saw different streams");
+}
+
 static void test_no_dedupe(void)
 {
     EXPECT_FAIL("no_dedupe", NULL, NULL, message_flow_check_exactly_once, "no deduplication");
@@ -574,6 +580,7 @@ static CU_TestInfo tests[] = {
     {"resume_skip", test_resume_skip},
     {"resume_ignore", test_resume_ignore},
     {"pause_away", test_pause_away},
+    {"diverge", test_diverge},
     {"no_dedupe", test_no_dedupe},
     {"status_lie", test_status_lie},
     {"stall_breaches_ping_rtt", test_stall_breaches_ping_rtt},
