@@ -169,6 +169,20 @@ int bridge_is_srcseq(const wsmsg *m, void *arg)
     return ok;
 }
 
+/* A control frame judged against its schema (control/<type>) as it is seen:
+ * 0 when valid (or no contract is loaded), else -1 with err naming the
+ * schema, what is wrong and the frame. */
+static int control_valid(const contract *ct, const char *type, const cJSON *frame,
+                         const char *text, char *err, size_t errlen)
+{
+    char name[64], why[256];
+    snprintf(name, sizeof(name), "control/%s", type);
+    if (!ct || !frame || contract_check(ct, name, frame, why, sizeof(why)) == 0)
+        return 0;
+    wlog_seterr(err, errlen, "the %s frame violates %s: %s (%.160s)", type, name, why, text);
+    return -1;
+}
+
 wsconn *bridge_publisher(wsclient *c, const suite_ctx *ctx, const char *sub, char *source,
                           size_t srclen, int64_t *last_seq, int timeout_ms, char *err,
                           size_t errlen)
@@ -200,6 +214,11 @@ wsconn *bridge_publisher(wsclient *c, const suite_ctx *ctx, const char *sub, cha
     cJSON *r = cJSON_ParseWithLength(w->text, w->len);
     const cJSON *s = r ? cJSON_GetObjectItemCaseSensitive(r, "source") : NULL;
     int64_t ls = -1;
+    if (control_valid(ctx->contract, "welcome", r, w->text, err, errlen) < 0) {
+        cJSON_Delete(r);
+        wsconn_free(c, k);
+        return NULL;
+    }
     if (!cJSON_IsString(s) ||
         !wjson_get_int64(cJSON_GetObjectItemCaseSensitive(r, "last_seq"), &ls)) {
         wlog_seterr(err, errlen, "malformed welcome frame: %.200s", w->text);
@@ -281,15 +300,23 @@ int bridge_publish(wsclient *c, wsconn *pub, const char *text, size_t len, int64
         wlog_seterr(err, errlen, "neither ack nor error for seq %lld: %s", (long long)seq, e2);
         return -1;
     }
-    if (strstr(m->text, "\"error\"")) {
+    int is_error = strstr(m->text, "\"error\"") != NULL;
+    const suite_ctx *sc = suite_get();
+    cJSON *fr = cJSON_ParseWithLength(m->text, m->len);
+    int bad = control_valid(sc ? sc->contract : NULL, is_error ? "error" : "ack", fr, m->text,
+                            err, errlen);
+    cJSON_Delete(fr);
+    if (bad < 0)
+        return -1;
+    if (is_error) {
         wlog_seterr(err, errlen, "%.400s", m->text);
         return 1;
     }
     return 0;
 }
 
-static cJSON *get_status(const char *base, const char *path, int *absent, char *err,
-                         size_t errlen)
+static cJSON *get_status(const suite_ctx *ctx, const char *base, const char *path,
+                         const char *schema, int *absent, char *err, size_t errlen)
 {
     *absent = 0;
     if (!base || !base[0]) {
@@ -319,19 +346,25 @@ static cJSON *get_status(const char *base, const char *path, int *absent, char *
     if (!j)
         wlog_seterr(err, errlen, "%s: not JSON: %s", url, e2);
     httpc_response_free(&r);
+    /* every status document is judged against its schema as it is read */
+    if (j && ctx->contract && contract_check(ctx->contract, schema, j, e2, sizeof(e2)) != 0) {
+        wlog_seterr(err, errlen, "%s: the status document violates %s: %s", url, schema, e2);
+        cJSON_Delete(j);
+        return NULL;
+    }
     return j;
 }
 
 cJSON *bridge_dashboard_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen)
 {
-    return get_status(ctx->env ? envdriver_dashboard_http(ctx->env) : NULL, "/api/websocket/status",
-                      absent, err, errlen);
+    return get_status(ctx, ctx->env ? envdriver_dashboard_http(ctx->env) : NULL,
+                      "/api/websocket/status", "status/dashboard", absent, err, errlen);
 }
 
 cJSON *bridge_bot_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen)
 {
-    return get_status(ctx->env ? envdriver_bot_status_url(ctx->env) : NULL, "/status", absent, err,
-                      errlen);
+    return get_status(ctx, ctx->env ? envdriver_bot_status_url(ctx->env) : NULL, "/status",
+                      "status/bot", absent, err, errlen);
 }
 
 size_t bridge_max_message(const suite_ctx *ctx, const char **from)

@@ -103,7 +103,8 @@ check_result bridge_test_pair(wsclient *c, const suite_ctx *ctx, const char *sub
                               int64_t *last_seq, int timeout_ms, char *msg, size_t len);
 
 /* Opens the publisher endpoint as sub (NULL: the ready token's own) and waits
- * for the welcome: its source and last_seq are returned. NULL with err. */
+ * for the welcome (judged against control/welcome): its source and last_seq
+ * are returned. NULL with err. */
 wsconn *bridge_publisher(wsclient *c, const suite_ctx *ctx, const char *sub, char *source,
                           size_t srclen, int64_t *last_seq, int timeout_ms, char *err,
                           size_t errlen);
@@ -115,7 +116,8 @@ wsconn *bridge_subscriber(wsclient *c, const suite_ctx *ctx, const char *subscri
 
 /* Sends text and waits for the matching ack (seq >= the given seq) or error
  * frame on a publisher connection. 0 acked; 1 refused (err holds the error
- * frame); -1 neither (closed or timeout; err says which). */
+ * frame); -1 neither (closed or timeout; err says which) or the answer
+ * violates its schema (control/ack, control/error; err names it). */
 int bridge_publish(wsclient *c, wsconn *pub, const char *text, size_t len, int64_t seq,
                     int timeout_ms, char *err, size_t errlen);
 

@@ -41,6 +41,9 @@
  *                      subscribe with "from" comes), so there is nothing to resume
  *   diverge            odd subscriber connections get the hit messages with ts_us one more
  *                      (each stream is whole, valid and in order, but they differ)
+ *   invalid_welcome    the welcome frame carries a property control/welcome does not allow
+ *   invalid_ack        every ack carries a property control/ack does not allow
+ *   invalid_status     /api/websocket/status says uptime_s -1 (status/dashboard: >= 0)
  * SIGTERM closes every WebSocket with 1001 (going away) before exiting.
  */
 #include <libwebsockets.h>
@@ -64,14 +67,16 @@ enum fault {
     F_ACCEPT_INVALID, F_NO_1009, F_FILTER_LEAK, F_RESUME_REPEAT, F_STATUS_LIE, F_STALL,
     F_REFUSE_AFTER, F_STARVE, F_NO_DEDUPE, F_PUB_AUTH_OPEN, F_CLOSE_DROP, F_CLOSE_WRONG_CODE,
     F_RELAY_OVERSIZE, F_LIMIT_OFF_BY_ONE, F_OVER_FILTER, F_FOREIGN_LEAK, F_GAP_INSTEAD,
-    F_RESUME_SKIP, F_RESUME_IGNORE, F_PAUSE_AWAY, F_DIVERGE,
+    F_RESUME_SKIP, F_RESUME_IGNORE, F_PAUSE_AWAY, F_DIVERGE, F_INVALID_WELCOME, F_INVALID_ACK,
+    F_INVALID_STATUS,
 };
 static const char *const fault_names[] = {
     "none", "drop", "dup", "reorder", "corrupt", "corrupt_value", "invalid", "accept_bad_token",
     "accept_invalid", "no_1009", "filter_leak", "resume_repeat", "status_lie", "stall",
     "refuse_after", "starve", "no_dedupe", "pub_auth_open", "close_drop", "close_wrong_code",
     "relay_oversize", "limit_off_by_one", "over_filter", "foreign_leak", "gap_instead",
-    "resume_skip", "resume_ignore", "pause_away", "diverge",
+    "resume_skip", "resume_ignore", "pause_away", "diverge", "invalid_welcome", "invalid_ack",
+    "invalid_status",
 };
 
 typedef struct hmsg { /* one relayed message in history */
@@ -394,7 +399,8 @@ static void publisher_frame(pss *p, const char *text, size_t len)
         } else if (g.fault == F_NO_DEDUPE) {
             relay(root, s->name, seq); /* the repeat goes out again */
         }
-        send_json(p, "{\"type\":\"ack\",\"seq\":%lld}", s->last_seq);
+        send_json(p, "{\"type\":\"ack\",\"seq\":%lld%s}", s->last_seq,
+                  g.fault == F_INVALID_ACK ? ",\"ok\":true" : "");
     }
     cJSON_Delete(root);
 }
@@ -577,7 +583,8 @@ static int http_status(struct lws *wsi, const char *uri)
             body, sizeof(body),
             "{\"service\":\"wsb-dashboard\",\"uptime_s\":%.3f,\"connections\":{\"publishers\":%d,"
             "\"subscribers\":%d,\"total\":%d},\"sources\":{",
-            (double)(wclock_real_us() - g.start_us) / 1e6, pubs, subs, pubs + subs);
+            g.fault == F_INVALID_STATUS ? -1.0 : (double)(wclock_real_us() - g.start_us) / 1e6,
+            pubs, subs, pubs + subs);
         for (int i = 0; i < g.nsrcs && off < sizeof(body) - 300; i++)
             off += (size_t)snprintf(body + off, sizeof(body) - off,
                                     "%s\"%s\":{\"last_seq\":%lld,\"received\":%lld,"
@@ -720,8 +727,9 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
             src_state *s = get_src(p->sub);
             if (s)
                 s->connected = 1;
-            send_json(p, "{\"type\":\"welcome\",\"source\":\"%s\",\"last_seq\":%lld}", p->sub,
-                      s ? s->last_seq : 0);
+            send_json(p, "{\"type\":\"welcome\",\"source\":\"%s\",\"last_seq\":%lld%s}",
+                      p->sub, s ? s->last_seq : 0,
+                      g.fault == F_INVALID_WELCOME ? ",\"motd\":\"hello\"" : "");
         }
         break;
     case LWS_CALLBACK_RECEIVE: {

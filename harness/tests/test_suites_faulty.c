@@ -421,6 +421,25 @@ static void test_diverge(void)
     EXPECT_FAIL("diverge", "7", NULL, message_flow_check_end_to_end, "saw different streams");
 }
 
+/* control frames and status documents are judged against their schemas */
+static void test_invalid_welcome(void)
+{
+    EXPECT_FAIL("invalid_welcome", NULL, NULL, connectivity_check_exchange,
+                "the welcome frame violates control/welcome");
+}
+
+static void test_invalid_ack(void)
+{
+    EXPECT_FAIL("invalid_ack", NULL, NULL, connectivity_check_exchange,
+                "the ack frame violates control/ack");
+}
+
+static void test_invalid_status(void)
+{
+    EXPECT_FAIL("invalid_status", NULL, NULL, message_flow_check_integrity,
+                "the status document violates status/dashboard");
+}
+
 static void test_no_dedupe(void)
 {
     EXPECT_FAIL("no_dedupe", NULL, NULL, message_flow_check_exactly_once, "no deduplication");
@@ -581,6 +600,9 @@ static CU_TestInfo tests[] = {
     {"resume_ignore", test_resume_ignore},
     {"pause_away", test_pause_away},
     {"diverge", test_diverge},
+    {"invalid_welcome", test_invalid_welcome},
+    {"invalid_ack", test_invalid_ack},
+    {"invalid_status", test_invalid_status},
     {"no_dedupe", test_no_dedupe},
     {"status_lie", test_status_lie},
     {"stall_breaches_ping_rtt", test_stall_breaches_ping_rtt},
