@@ -46,6 +46,10 @@ static void usage(FILE *f)
             "  --publisher-token T --subscriber-token T   ready tokens instead\n"
             "  --ca-file F             CA for wss://\n"
             "  --schemas DIR           [WSB_SCHEMAS] (schemas)\n"
+            "  --expect-capacity N     connections the dashboard must hold: the capacity ramp\n"
+            "                          climbs to N and fails (capacity_success) when a step\n"
+            "                          before it falls below the floor, naming the knee\n"
+            "                          [WSB_EXPECT_CAPACITY, WSB_RAMP_CEILING] (profile's)\n"
             "  --max-message N         the dashboard's largest message in bytes\n"
             "                          [WSB_MAX_MESSAGE]; else its status document's\n"
             "                          limits.max_message_bytes, else 65536\n"
@@ -98,6 +102,7 @@ enum {
     O_TEST_TIMEOUT,
     O_ALLOW_SKIPS,
     O_MAX_MESSAGE,
+    O_EXPECT_CAPACITY,
     O_THRESHOLD,
     O_HELP,
     O_TOXI_URL,
@@ -131,6 +136,7 @@ static const struct option long_opts[] = {
     {"test-timeout", required_argument, NULL, O_TEST_TIMEOUT},
     {"allow-skips", no_argument, NULL, O_ALLOW_SKIPS},
     {"max-message", required_argument, NULL, O_MAX_MESSAGE},
+    {"expect-capacity", required_argument, NULL, O_EXPECT_CAPACITY},
     {"threshold", required_argument, NULL, O_THRESHOLD},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, O_HELP},
@@ -270,6 +276,12 @@ int cli_parse(int argc, char **argv, cli_opts *o)
             break;
         case O_ALLOW_SKIPS:
             o->allow_skips = 1;
+            break;
+        case O_EXPECT_CAPACITY:
+            if (wparse_long(optarg, 1, 10000000, &o->expect_capacity, why, sizeof(why)) < 0) {
+                fprintf(stderr, "wsb-harness: --expect-capacity: %s (connections)\n", why);
+                return 2;
+            }
             break;
         case O_MAX_MESSAGE:
             if (wparse_long(optarg, 1, 1LL << 30, &o->max_message, why, sizeof(why)) < 0) {

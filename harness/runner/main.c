@@ -110,6 +110,8 @@ static int choose(const cli_opts *o, harness_run *h)
         fprintf(stderr, "wsb-harness: --profile: expected short or full\n");
         return 2;
     }
+    if (o->expect_capacity)
+        h->profile.ramp_ceiling = (int)o->expect_capacity; /* the ramp's ceiling */
     char err[1024];
     if (registry_count > 64 || runner_select(registry_suites, registry_count, o->suites, o->nsuites,
                                              h->sel, err, sizeof(err)) < 0) {

@@ -44,6 +44,9 @@
  *   invalid_welcome    the welcome frame carries a property control/welcome does not allow
  *   invalid_ack        every ack carries a property control/ack does not allow
  *   invalid_status     /api/websocket/status says uptime_s -1 (status/dashboard: >= 0)
+ *   no_pong            after its subscribe a subscriber's frames are no longer read: no pong
+ *   collapse           at --fault-at open connections every WebSocket is dropped, and every
+ *                      upgrade after that is refused with 503
  * SIGTERM closes every WebSocket with 1001 (going away) before exiting.
  */
 #include <libwebsockets.h>
@@ -68,7 +71,7 @@ enum fault {
     F_REFUSE_AFTER, F_STARVE, F_NO_DEDUPE, F_PUB_AUTH_OPEN, F_CLOSE_DROP, F_CLOSE_WRONG_CODE,
     F_RELAY_OVERSIZE, F_LIMIT_OFF_BY_ONE, F_OVER_FILTER, F_FOREIGN_LEAK, F_GAP_INSTEAD,
     F_RESUME_SKIP, F_RESUME_IGNORE, F_PAUSE_AWAY, F_DIVERGE, F_INVALID_WELCOME, F_INVALID_ACK,
-    F_INVALID_STATUS,
+    F_INVALID_STATUS, F_NO_PONG, F_COLLAPSE,
 };
 static const char *const fault_names[] = {
     "none", "drop", "dup", "reorder", "corrupt", "corrupt_value", "invalid", "accept_bad_token",
@@ -76,7 +79,7 @@ static const char *const fault_names[] = {
     "refuse_after", "starve", "no_dedupe", "pub_auth_open", "close_drop", "close_wrong_code",
     "relay_oversize", "limit_off_by_one", "over_filter", "foreign_leak", "gap_instead",
     "resume_skip", "resume_ignore", "pause_away", "diverge", "invalid_welcome", "invalid_ack",
-    "invalid_status",
+    "invalid_status", "no_pong", "collapse",
 };
 
 typedef struct hmsg { /* one relayed message in history */
@@ -487,6 +490,8 @@ static void subscriber_frame(pss *p, const char *text, size_t len)
     }
     p->subscribed = 1;
     foreign_leak(p);
+    if (g.fault == F_NO_PONG)
+        lws_rx_flow_control(p->wsi, 0); /* pings wait unread: no pong ever */
     const cJSON *from = cJSON_GetObjectItemCaseSensitive(root, "from");
     cJSON_ArrayForEach(it, from) {
         int64_t n = 0;
@@ -652,11 +657,31 @@ static int authorize(struct lws *wsi, enum role *role, char *sub, size_t sublen)
     return 0;
 }
 
+/* collapse: at --fault-at open connections, every one is dropped (no close
+ * frame) and the dashboard refuses upgrades from then on. 1 when collapsed. */
+static int collapse(void)
+{
+    static int collapsed;
+    if (g.fault != F_COLLAPSE)
+        return 0;
+    long long open = 0;
+    for (pss *q = g.conns; q; q = q->next)
+        open++;
+    if (!collapsed && open >= g.fault_at) {
+        collapsed = 1;
+        for (pss *q = g.conns; q; q = q->next)
+            lws_set_timeout(q->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+    return collapsed;
+}
+
 static int confirm_upgrade(struct lws *wsi)
 {
     enum role r;
     char sub[64];
     int code = authorize(wsi, &r, sub, sizeof(sub));
+    if (!code && collapse())
+        code = 503;
     if (!code && g.fault == F_REFUSE_AFTER) {
         long long open = 0;
         for (pss *q = g.conns; q; q = q->next)

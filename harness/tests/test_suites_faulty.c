@@ -481,6 +481,20 @@ static void test_refuse_after_breaches_capacity(void)
                   "threshold capacity_success: rate>=0.9 breached");
 }
 
+/* a dashboard that drops every connection at 150 collapses before the
+   expected capacity (the ramp's ceiling, 200 here): the knee is named */
+static void test_collapse_breaches_capacity(void)
+{
+    EXPECT_BREACH("collapse", NULL, "150", connectivity_check_capacity_ramp,
+                  "the knee (last good level) is 100");
+}
+
+/* pings never answered */
+static void test_no_pong(void)
+{
+    EXPECT_FAIL("no_pong", NULL, NULL, connectivity_check_ping_pong, "no pong within");
+}
+
 static void test_starve_breaches_conn_target(void)
 {
     EXPECT_BREACH("starve", NULL, NULL, connectivity_check_concurrent,
@@ -609,6 +623,8 @@ static CU_TestInfo tests[] = {
     {"stall_breaches_e2e_latency", test_stall_breaches_e2e_latency},
     {"stall_breaches_connect_time", test_stall_breaches_connect_time},
     {"refuse_after_breaches_capacity", test_refuse_after_breaches_capacity},
+    {"collapse_breaches_capacity", test_collapse_breaches_capacity},
+    {"no_pong", test_no_pong},
     {"starve_breaches_conn_target", test_starve_breaches_conn_target},
     {"user_threshold_replaces_default", test_user_threshold_replaces_default},
     CU_TEST_INFO_NULL,
