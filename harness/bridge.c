@@ -88,14 +88,26 @@ char *bridge_token(const suite_ctx *ctx, const char *role, const char *sub, long
 
 wsclient *bridge_client(const suite_ctx *ctx, char *err, size_t errlen)
 {
+    return bridge_client_max(ctx, 0, err, errlen);
+}
+
+wsclient *bridge_client_max(const suite_ctx *ctx, size_t max_message, char *err, size_t errlen)
+{
     wsclient_opts o;
     memset(&o, 0, sizeof(o));
+    o.max_message = max_message;
     o.ca_file = ctx->ca_file;
     o.tls = ctx->env && !strncmp(envdriver_dashboard_url(ctx->env), "wss://", 6);
     return wsclient_new(&o, err, errlen);
 }
 
 wsclient *bridge_publishing_client(const suite_ctx *ctx, char *msg, size_t len, check_result *r)
+{
+    return bridge_publishing_client_max(ctx, 0, msg, len, r);
+}
+
+wsclient *bridge_publishing_client_max(const suite_ctx *ctx, size_t max_message, char *msg,
+                                       size_t len, check_result *r)
 {
     if ((!ctx->jwt_secret || !ctx->jwt_secret[0]) && !ctx->publisher_token) {
         *r = bridge_skip(msg, len,
@@ -104,7 +116,7 @@ wsclient *bridge_publishing_client(const suite_ctx *ctx, char *msg, size_t len, 
         return NULL;
     }
     char err[512];
-    wsclient *c = bridge_client(ctx, err, sizeof(err));
+    wsclient *c = bridge_client_max(ctx, max_message, err, sizeof(err));
     if (!c)
         *r = bridge_fail(msg, len, "client: %s", err);
     return c;
@@ -168,6 +180,20 @@ int bridge_is_srcseq(const wsmsg *m, void *arg)
     return ok;
 }
 
+/* A control frame judged against its schema (control/<type>) as it is seen:
+ * 0 when valid (or no contract is loaded), else -1 with err naming the
+ * schema, what is wrong and the frame. */
+static int control_valid(const contract *ct, const char *type, const cJSON *frame,
+                         const char *text, char *err, size_t errlen)
+{
+    char name[64], why[256];
+    snprintf(name, sizeof(name), "control/%s", type);
+    if (!ct || !frame || contract_check(ct, name, frame, why, sizeof(why)) == 0)
+        return 0;
+    wlog_seterr(err, errlen, "the %s frame violates %s: %s (%.160s)", type, name, why, text);
+    return -1;
+}
+
 wsconn *bridge_publisher(wsclient *c, const suite_ctx *ctx, const char *sub, char *source,
                           size_t srclen, int64_t *last_seq, int timeout_ms, char *err,
                           size_t errlen)
@@ -199,6 +225,11 @@ wsconn *bridge_publisher(wsclient *c, const suite_ctx *ctx, const char *sub, cha
     cJSON *r = cJSON_ParseWithLength(w->text, w->len);
     const cJSON *s = r ? cJSON_GetObjectItemCaseSensitive(r, "source") : NULL;
     int64_t ls = -1;
+    if (control_valid(ctx->contract, "welcome", r, w->text, err, errlen) < 0) {
+        cJSON_Delete(r);
+        wsconn_free(c, k);
+        return NULL;
+    }
     if (!cJSON_IsString(s) ||
         !wjson_get_int64(cJSON_GetObjectItemCaseSensitive(r, "last_seq"), &ls)) {
         wlog_seterr(err, errlen, "malformed welcome frame: %.200s", w->text);
@@ -280,15 +311,23 @@ int bridge_publish(wsclient *c, wsconn *pub, const char *text, size_t len, int64
         wlog_seterr(err, errlen, "neither ack nor error for seq %lld: %s", (long long)seq, e2);
         return -1;
     }
-    if (strstr(m->text, "\"error\"")) {
+    int is_error = strstr(m->text, "\"error\"") != NULL;
+    const suite_ctx *sc = suite_get();
+    cJSON *fr = cJSON_ParseWithLength(m->text, m->len);
+    int bad = control_valid(sc ? sc->contract : NULL, is_error ? "error" : "ack", fr, m->text,
+                            err, errlen);
+    cJSON_Delete(fr);
+    if (bad < 0)
+        return -1;
+    if (is_error) {
         wlog_seterr(err, errlen, "%.400s", m->text);
         return 1;
     }
     return 0;
 }
 
-static cJSON *get_status(const char *base, const char *path, int *absent, char *err,
-                         size_t errlen)
+static cJSON *get_status(const suite_ctx *ctx, const char *base, const char *path,
+                         const char *schema, int *absent, char *err, size_t errlen)
 {
     *absent = 0;
     if (!base || !base[0]) {
@@ -318,19 +357,46 @@ static cJSON *get_status(const char *base, const char *path, int *absent, char *
     if (!j)
         wlog_seterr(err, errlen, "%s: not JSON: %s", url, e2);
     httpc_response_free(&r);
+    /* every status document is judged against its schema as it is read */
+    if (j && ctx->contract && contract_check(ctx->contract, schema, j, e2, sizeof(e2)) != 0) {
+        wlog_seterr(err, errlen, "%s: the status document violates %s: %s", url, schema, e2);
+        cJSON_Delete(j);
+        return NULL;
+    }
     return j;
 }
 
 cJSON *bridge_dashboard_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen)
 {
-    return get_status(ctx->env ? envdriver_dashboard_http(ctx->env) : NULL, "/api/websocket/status",
-                      absent, err, errlen);
+    return get_status(ctx, ctx->env ? envdriver_dashboard_http(ctx->env) : NULL,
+                      "/api/websocket/status", "status/dashboard", absent, err, errlen);
 }
 
 cJSON *bridge_bot_status(const suite_ctx *ctx, int *absent, char *err, size_t errlen)
 {
-    return get_status(ctx->env ? envdriver_bot_status_url(ctx->env) : NULL, "/status", absent, err,
-                      errlen);
+    return get_status(ctx, ctx->env ? envdriver_bot_status_url(ctx->env) : NULL, "/status",
+                      "status/bot", absent, err, errlen);
+}
+
+size_t bridge_max_message(const suite_ctx *ctx, const char **from)
+{
+    if (ctx->max_message) {
+        *from = "--max-message";
+        return ctx->max_message;
+    }
+    int absent = 0;
+    char err[256];
+    cJSON *st = bridge_dashboard_status(ctx, &absent, err, sizeof(err));
+    const cJSON *lim = st ? cJSON_GetObjectItemCaseSensitive(st, "limits") : NULL;
+    const cJSON *mm = lim ? cJSON_GetObjectItemCaseSensitive(lim, "max_message_bytes") : NULL;
+    size_t n = CONTRACT_MAX_MESSAGE_BYTES;
+    *from = "the contract's default";
+    if (cJSON_IsNumber(mm) && mm->valuedouble >= 1 && mm->valuedouble <= (double)(1 << 30)) {
+        n = (size_t)mm->valuedouble;
+        *from = "the status document";
+    }
+    cJSON_Delete(st);
+    return n;
 }
 
 char *bridge_envelope(int ti, const char *source, int64_t seq, size_t pad_to, size_t *len)

@@ -68,12 +68,24 @@ char *bridge_token(const suite_ctx *ctx, const char *role, const char *sub, long
 
 /* A client engine with the context's CA file. */
 wsclient *bridge_client(const suite_ctx *ctx, char *err, size_t errlen);
+/* The same whose connections accept incoming messages up to max_message
+ * bytes (0: the engine's default, 64 KiB). */
+wsclient *bridge_client_max(const suite_ctx *ctx, size_t max_message, char *err, size_t errlen);
+
+/* The largest message the dashboard accepts: ctx->max_message (--max-message),
+ * else its status document's limits.max_message_bytes, else the contract's
+ * default (64 KiB). *from names which ("--max-message", "the status
+ * document", "the contract's default"). */
+size_t bridge_max_message(const suite_ctx *ctx, const char **from);
 
 /* The start of a check that publishes as a test source, distinct from the
  * bot's: its own (minted from the JWT secret) or the ready publisher token's;
  * SKIP with neither, FAIL when the client engine cannot be made. The client
  * (caller frees), or NULL with *r set and the reason in msg. */
 wsclient *bridge_publishing_client(const suite_ctx *ctx, char *msg, size_t len, check_result *r);
+/* The same with bridge_client_max's incoming limit. */
+wsclient *bridge_publishing_client_max(const suite_ctx *ctx, size_t max_message, char *msg,
+                                       size_t len, check_result *r);
 
 /* After bridge_publisher: the source the check publishes as, into mysrc.
  * With a minted token the welcome must name the check's own source (FAIL
@@ -94,7 +106,8 @@ check_result bridge_test_pair(wsclient *c, const suite_ctx *ctx, const char *sub
                               int64_t *last_seq, int timeout_ms, char *msg, size_t len);
 
 /* Opens the publisher endpoint as sub (NULL: the ready token's own) and waits
- * for the welcome: its source and last_seq are returned. NULL with err. */
+ * for the welcome (judged against control/welcome): its source and last_seq
+ * are returned. NULL with err. */
 wsconn *bridge_publisher(wsclient *c, const suite_ctx *ctx, const char *sub, char *source,
                           size_t srclen, int64_t *last_seq, int timeout_ms, char *err,
                           size_t errlen);
@@ -106,7 +119,8 @@ wsconn *bridge_subscriber(wsclient *c, const suite_ctx *ctx, const char *subscri
 
 /* Sends text and waits for the matching ack (seq >= the given seq) or error
  * frame on a publisher connection. 0 acked; 1 refused (err holds the error
- * frame); -1 neither (closed or timeout; err says which). */
+ * frame); -1 neither (closed or timeout; err says which) or the answer
+ * violates its schema (control/ack, control/error; err names it). */
 int bridge_publish(wsclient *c, wsconn *pub, const char *text, size_t len, int64_t seq,
                     int timeout_ms, char *err, size_t errlen);
 

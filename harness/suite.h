@@ -42,6 +42,8 @@ typedef struct suite_ctx {
     const char *subscriber_token;
     const char *ca_file;           /* wss:// */
     const char *bot_source;        /* the bot's source name, default "bot-1" */
+    size_t max_message;            /* the dashboard's message limit in bytes (--max-message);
+                                      0: learn it (bridge_max_message) */
     const struct threshold_set *thresholds; /* the budgets (threshold.h); NULL: none */
 } suite_ctx;
 

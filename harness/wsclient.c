@@ -184,6 +184,11 @@ static int rx_piece(wsconn *k, struct lws *wsi, const void *in, size_t len)
 
 /* ---- send ---------------------------------------------------------------- */
 
+/* lws's own opcode for a close frame (private-lib-core.h, 4 in every
+ * release): lws_close_reason() is the public way, but it makes lws take the
+ * server's answer as the ack of its close and never report it. */
+#define WSC_WRITE_CLOSE ((enum lws_write_protocol)4)
+
 static void tx_free_all(wsconn *k)
 {
     txmsg *t = k->tx_head;
@@ -198,11 +203,25 @@ static void tx_free_all(wsconn *k)
 
 static int on_writeable(wsconn *k, struct lws *wsi)
 {
+    if (k->close_sent)
+        return 0; /* nothing goes out after our close frame */
     if (k->close_pending) {
-        lws_close_reason(wsi, (enum lws_close_status)k->close_code_tx,
-                         (unsigned char *)k->close_reason_tx, strlen(k->close_reason_tx));
+        /* Our close frame is written here rather than by lws (lws_close_reason
+         * and return -1), so the connection stays established for lws and the
+         * server's answer comes back as a peer close (its code is recorded);
+         * lws would swallow it as the ack of its own close. */
+        unsigned char buf[LWS_PRE + 2 + sizeof(k->close_reason_tx)];
+        size_t rl = strlen(k->close_reason_tx);
+        buf[LWS_PRE] = (unsigned char)(k->close_code_tx >> 8);
+        buf[LWS_PRE + 1] = (unsigned char)(k->close_code_tx & 0xff);
+        memcpy(buf + LWS_PRE + 2, k->close_reason_tx, rl);
         k->close_pending = 0;
-        return -1;
+        k->close_sent = 1;
+        if (lws_write(wsi, buf + LWS_PRE, 2 + rl, WSC_WRITE_CLOSE) < (int)(2 + rl))
+            return -1;
+        /* the server has this long to answer with its close frame */
+        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, WSCLIENT_CLOSE_WAIT_S);
+        return 0;
     }
     if (k->ping_want) {
         unsigned char buf[LWS_PRE + 16];
@@ -241,7 +260,7 @@ static void mark_closed(wsconn *k)
         k->state = WSCONN_FAILED;
     } else {
         k->state = WSCONN_CLOSED;
-        if (!k->close_code && !k->closed_by_us)
+        if (!k->close_frame_rx) /* whoever began it, the peer sent no close frame */
             k->close_code = WSCLIENT_CLOSE_ABNORMAL;
     }
     if (!k->closed_mono)
@@ -299,8 +318,8 @@ static int wsc_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
             lws_callback_on_writable(wsi);
         break;
     case LWS_CALLBACK_CLIENT_RECEIVE:
-        if (!k)
-            break;
+        if (!k || k->close_sent)
+            break; /* after our close frame, data is dropped (as lws does awaiting an ack) */
         if (rx_piece(k, wsi, in, len) < 0) {
             k->closed_by_us = 1;
             lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
@@ -337,6 +356,9 @@ static int wsc_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
         } else {
             k->close_code = 1005; /* no status in the close frame */
         }
+        k->close_frame_rx = 1;
+        if (k->close_sent)
+            return -1; /* the answer to our close: done, nothing to echo */
         break;
     case LWS_CALLBACK_CLIENT_CLOSED:
     case LWS_CALLBACK_WSI_DESTROY:
@@ -525,7 +547,7 @@ static int start_connect(wsclient *c, wsconn *k, char *err, size_t errlen)
     k->start_mono = wclock_mono_us();
     k->opened_mono = 0;
     k->closed_mono = 0;
-    k->close_pending = 0;
+    k->close_pending = k->close_sent = k->close_frame_rx = 0;
     k->ping_want = k->ping_sent = k->pong_got = 0;
     k->asm_active = 0;
     k->asm_len = 0;

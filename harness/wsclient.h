@@ -29,6 +29,7 @@
 #define WSCLIENT_DEFAULT_RX_BUFFER 512          /* bytes lws reads per callback per connection */
 #define WSCLIENT_DEFAULT_MAX_MESSAGE (64 * 1024) /* the contract's default limit */
 #define WSCLIENT_CLOSE_ABNORMAL 1006            /* close_code when no close frame came */
+#define WSCLIENT_CLOSE_WAIT_S 5                 /* how long our close waits for the peer's */
 #define WSCLIENT_CLOSE_NONE 0                   /* still open / never opened */
 
 typedef struct wsclient wsclient;
@@ -133,7 +134,10 @@ int wsconn_flush(wsclient *c, wsconn *k, int timeout_ms, char *err, size_t errle
 int wsconn_ping(wsclient *c, wsconn *k, int timeout_ms, int64_t *rtt_us, char *err,
                 size_t errlen);
 
-/* Starts a close with code and reason (our close frame); does not wait. */
+/* Starts a close with code and reason (our close frame); does not wait. The
+ * peer has WSCLIENT_CLOSE_WAIT_S to answer with its own close frame (its code
+ * is then wsconn_close_code()); after that, or when it just drops the TCP
+ * connection, the connection ends with 1006. */
 void wsconn_close(wsclient *c, wsconn *k, int code, const char *reason);
 /* Services until the connection is closed (or failed). 0, or -1 on timeout. */
 int wsconn_wait_closed(wsclient *c, wsconn *k, int timeout_ms, char *err, size_t errlen);
@@ -171,7 +175,10 @@ void wsconn_clear_messages(wsconn *k);            /* frees stored messages, curs
 wsconn_state wsconn_get_state(const wsconn *k);
 const char *wsconn_state_name(wsconn_state s);
 int wsconn_http_status(const wsconn *k);   /* 101 when upgraded, 401..., 0 when none came */
-int wsconn_close_code(const wsconn *k);    /* the peer's close code, 1006, or 0 */
+/* The code in the peer's close frame (also when it answers our close: the
+ * engine writes its own close frame so the answer is seen), 1006 when the
+ * connection ended without one, 0 while open. */
+int wsconn_close_code(const wsconn *k);
 const char *wsconn_close_reason(const wsconn *k); /* the peer's reason text, "" when none */
 int wsconn_closed_by_us(const wsconn *k);  /* we initiated the close */
 const char *wsconn_error(const wsconn *k); /* last error (handshake, oversize...), "" when none */

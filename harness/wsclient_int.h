@@ -55,7 +55,8 @@ struct wsconn {
     /* send */
     txmsg *tx_head, *tx_tail;
     size_t tx_queued;
-    int close_pending, close_code_tx;
+    int close_pending, close_sent, close_code_tx;
+    int close_frame_rx; /* the peer sent a close frame (close_code is its code) */
     char close_reason_tx[120];
     int ping_want, ping_sent, pong_got;
     uint32_t ping_id;

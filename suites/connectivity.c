@@ -5,8 +5,9 @@
  * endpoints, each case on its own connection; a message exchange
  * through the dashboard as a test publisher with its own source; ping/pong
  * round trips; many concurrent connections with connect-time statistics; a
- * capacity ramp; message size at and past the 64 KiB limit (1009); close
- * codes (1000 by us, 1001 when the server shuts down).
+ * capacity ramp; close codes (the server's answer 1000 to our 1000, 1001
+ * when the server shuts down). The message-size limit is in
+ * connectivity_limits.c.
  *
  * Budgets are thresholds (threshold.h) judged at the end of the test that
  * measures them: ping_rtt (ping_pong), connect_time and conn_target
@@ -15,6 +16,7 @@
  * Every check is a function returning PASS/FAIL/SKIP/BREACH with a message
  * (see connectivity.h); the CUnit tests at the bottom only wrap them. */
 #include "connectivity.h"
+#include "connectivity_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,11 +29,8 @@
 #include "threshold.h"
 #include "wclock.h"
 
-#define OPEN_TIMEOUT_MS 5000
-#define LIMIT_BYTES (64 * 1024)
-
 /* The test publisher's own source, distinct from the bot's. */
-static void test_source(char *buf, size_t len)
+void connectivity_test_source(char *buf, size_t len)
 {
     snprintf(buf, len, "conn-test-%d", (int)getpid());
 }
@@ -46,7 +45,7 @@ check_result connectivity_check_handshake(const suite_ctx *ctx, char *msg, size_
     const char *paths[2] = {BRIDGE_SUBSCRIBER_PATH, BRIDGE_PUBLISHER_PATH};
     const char *roles[2] = {"subscriber", "publisher"};
     char sub[64];
-    test_source(sub, sizeof(sub));
+    connectivity_test_source(sub, sizeof(sub));
     for (int i = 0; i < 2 && r == CHECK_PASS; i++) {
         char url[300];
         bridge_url(ctx, paths[i], url, sizeof(url));
@@ -186,7 +185,7 @@ check_result connectivity_check_exchange(const suite_ctx *ctx, char *msg, size_t
     if (!c)
         return r;
     char err[512], mysrc[64];
-    test_source(mysrc, sizeof(mysrc));
+    connectivity_test_source(mysrc, sizeof(mysrc));
     flowcheck *f = NULL;
     char **sent = calloc(CONTRACT_NUM_TYPES, sizeof(*sent));
     size_t sentlen[CONTRACT_NUM_TYPES];
@@ -549,71 +548,6 @@ check_result connectivity_check_capacity_ramp(const suite_ctx *ctx, char *msg, s
     return CHECK_PASS;
 }
 
-check_result connectivity_check_large_messages(const suite_ctx *ctx, char *msg, size_t len)
-{
-    check_result r = CHECK_PASS;
-    wsclient *c = bridge_publishing_client(ctx, msg, len, &r);
-    if (!c)
-        return r;
-    char err[512], mysrc[64];
-    test_source(mysrc, sizeof(mysrc));
-    char *big = NULL, *over = NULL;
-    char subf[256];
-    snprintf(subf, sizeof(subf), "{\"type\":\"subscribe\",\"types\":[\"alert\"]}");
-    wsconn *sub = NULL, *pub = NULL;
-    int64_t last = 0;
-    if ((r = bridge_test_pair(c, ctx, subf, mysrc, sizeof(mysrc), &sub, &pub, &last,
-                              OPEN_TIMEOUT_MS, msg, len)) != CHECK_PASS)
-        goto out;
-    /* just under the limit: a valid alert padded with JSON whitespace */
-    size_t blen = 0, olen = 0;
-    int64_t seq = last + 1;
-    big = bridge_envelope(8, mysrc, seq, LIMIT_BYTES - 64, &blen);
-    int pr = bridge_publish(c, pub, big, blen, seq, 10000, err, sizeof(err));
-    if (pr != 0) {
-        r = bridge_fail(msg, len, "a valid %zu-byte message (under the 64 KiB limit) was %s: %s",
-                         blen, pr > 0 ? "refused" : "not acked", err);
-        goto out;
-    }
-    bridge_srcseq w = {mysrc, seq};
-    const wsmsg *m = wsconn_expect(c, sub, bridge_is_srcseq, &w, 10000, NULL, err, sizeof(err));
-    if (!m) {
-        r = bridge_fail(msg, len, "the %zu-byte message never reached the subscriber: %s", blen,
-                         err);
-        goto out;
-    }
-    if (flowcheck_same_envelope(big, blen, m->text, m->len, err, sizeof(err)) < 0) {
-        r = bridge_fail(msg, len, "the %zu-byte message: %s", blen, err);
-        goto out;
-    }
-    suite_metric("large_message_bytes", (double)blen, "bytes");
-    /* past the limit: the server must close with 1009 */
-    over = bridge_envelope(8, mysrc, seq + 1, LIMIT_BYTES + 1024, &olen);
-    if (wsconn_send_text(c, pub, over, olen, err, sizeof(err)) < 0) {
-        r = bridge_fail(msg, len, "sending the oversize message: %s", err);
-        goto out;
-    }
-    if (wsconn_wait_closed(c, pub, 5000, err, sizeof(err)) < 0) {
-        r = bridge_fail(msg, len,
-                         "a %zu-byte message (over the 64 KiB limit) was accepted: the "
-                         "connection stayed open, no close 1009 (%s)",
-                         olen, err);
-        goto out;
-    }
-    if (wsconn_close_code(pub) != 1009) {
-        r = bridge_fail(msg, len,
-                         "a %zu-byte message (over the limit) got close %d \"%s\", want 1009", olen,
-                         wsconn_close_code(pub), wsconn_close_reason(pub));
-        goto out;
-    }
-    snprintf(msg, len, "%zu bytes relayed unchanged; %zu bytes closed with 1009", blen, olen);
-out:
-    free(big);
-    free(over);
-    wsclient_free(c);
-    return r;
-}
-
 check_result connectivity_check_close_normal(const suite_ctx *ctx, char *msg, size_t len)
 {
     char err[512];
@@ -629,15 +563,34 @@ check_result connectivity_check_close_normal(const suite_ctx *ctx, char *msg, si
     }
     int64_t t0 = wclock_mono_us();
     wsconn_close(c, k, 1000, "normal closure");
-    /* lws waits for the server's close frame; a server that never answers
-     * leaves the connection closing until lws's own 5 s timeout */
-    if (wsconn_wait_closed(c, k, 3000, err, sizeof(err)) < 0) {
-        r = bridge_fail(msg, len, "close 1000 not completed by the server within 3 s: %s", err);
+    /* the engine writes our close frame itself, so the server's answer is
+     * seen: a close frame with 1000, not a dropped TCP connection */
+    if (wsconn_wait_closed(c, k, (WSCLIENT_CLOSE_WAIT_S + 2) * 1000, err, sizeof(err)) < 0) {
+        r = bridge_fail(msg, len, "close 1000 not completed within %d s: %s",
+                        WSCLIENT_CLOSE_WAIT_S + 2, err);
         goto out;
     }
     double ms = (double)(wclock_mono_us() - t0) / 1000.0;
+    int code = wsconn_close_code(k);
+    if (code == WSCLIENT_CLOSE_ABNORMAL) {
+        r = bridge_fail(msg, len,
+                        "the server answered our close 1000 with no close frame: it %s after "
+                        "%.0f ms (1006), want its close frame with 1000",
+                        ms >= WSCLIENT_CLOSE_WAIT_S * 1000.0 ? "never answered and we gave up"
+                                                             : "dropped the TCP connection",
+                        ms);
+        goto out;
+    }
+    if (code != 1000) {
+        r = bridge_fail(msg, len,
+                        "the server answered our close 1000 with close code %d \"%s\", want "
+                        "1000",
+                        code, wsconn_close_reason(k));
+        goto out;
+    }
     suite_metric("close_handshake_ms", ms, "ms");
-    snprintf(msg, len, "close 1000 completed in %.1f ms", ms);
+    snprintf(msg, len, "close 1000 answered by the server's close frame with 1000 in %.1f ms",
+             ms);
 out:
     wsclient_free(c);
     return r;

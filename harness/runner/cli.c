@@ -46,6 +46,13 @@ static void usage(FILE *f)
             "  --publisher-token T --subscriber-token T   ready tokens instead\n"
             "  --ca-file F             CA for wss://\n"
             "  --schemas DIR           [WSB_SCHEMAS] (schemas)\n"
+            "  --expect-capacity N     connections the dashboard must hold: the capacity ramp\n"
+            "                          climbs to N and fails (capacity_success) when a step\n"
+            "                          before it falls below the floor, naming the knee\n"
+            "                          [WSB_EXPECT_CAPACITY, WSB_RAMP_CEILING] (profile's)\n"
+            "  --max-message N         the dashboard's largest message in bytes\n"
+            "                          [WSB_MAX_MESSAGE]; else its status document's\n"
+            "                          limits.max_message_bytes, else 65536\n"
             "  --bin-dir DIR           where wsb-dashboard and wsb-bot are (build/bin)\n"
             "  --suite-timeout S       watchdog per suite in seconds (600)\n"
             "  --test-timeout S        a test running longer is killed and failed, and its\n"
@@ -94,6 +101,8 @@ enum {
     O_TIMEOUT,
     O_TEST_TIMEOUT,
     O_ALLOW_SKIPS,
+    O_MAX_MESSAGE,
+    O_EXPECT_CAPACITY,
     O_THRESHOLD,
     O_HELP,
     O_TOXI_URL,
@@ -126,6 +135,8 @@ static const struct option long_opts[] = {
     {"suite-timeout", required_argument, NULL, O_TIMEOUT},
     {"test-timeout", required_argument, NULL, O_TEST_TIMEOUT},
     {"allow-skips", no_argument, NULL, O_ALLOW_SKIPS},
+    {"max-message", required_argument, NULL, O_MAX_MESSAGE},
+    {"expect-capacity", required_argument, NULL, O_EXPECT_CAPACITY},
     {"threshold", required_argument, NULL, O_THRESHOLD},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, O_HELP},
@@ -175,6 +186,12 @@ int cli_parse(int argc, char **argv, cli_opts *o)
         return 2;
     }
     threshold_set_freeze(&o->thresholds); /* --threshold replaces these per metric */
+    const char *env_max = getenv("WSB_MAX_MESSAGE");
+    if (env_max && *env_max &&
+        wparse_long(env_max, 1, 1LL << 30, &o->max_message, why, sizeof(why)) < 0) {
+        fprintf(stderr, "wsb-harness: WSB_MAX_MESSAGE: %s (bytes)\n", why);
+        return 2;
+    }
     while ((c = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
         switch (c) {
         case O_NATIVE:
@@ -259,6 +276,18 @@ int cli_parse(int argc, char **argv, cli_opts *o)
             break;
         case O_ALLOW_SKIPS:
             o->allow_skips = 1;
+            break;
+        case O_EXPECT_CAPACITY:
+            if (wparse_long(optarg, 1, 10000000, &o->expect_capacity, why, sizeof(why)) < 0) {
+                fprintf(stderr, "wsb-harness: --expect-capacity: %s (connections)\n", why);
+                return 2;
+            }
+            break;
+        case O_MAX_MESSAGE:
+            if (wparse_long(optarg, 1, 1LL << 30, &o->max_message, why, sizeof(why)) < 0) {
+                fprintf(stderr, "wsb-harness: --max-message: %s (bytes)\n", why);
+                return 2;
+            }
             break;
         case O_THRESHOLD:
             if (threshold_set_add(&o->thresholds, optarg, why, sizeof(why)) < 0) {

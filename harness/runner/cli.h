@@ -24,6 +24,8 @@ typedef struct cli_opts {
     const char *suites[CLI_MAX_LIST], *tests[CLI_MAX_LIST];
     size_t nsuites, ntests;
     int allow_skips; /* --allow-skips */
+    long long max_message; /* --max-message, else WSB_MAX_MESSAGE; 0: learn it */
+    long long expect_capacity; /* --expect-capacity: the ramp's ceiling; 0: the profile's */
     threshold_set thresholds; /* defaults, then WSB_THRESHOLDS, then --threshold */
 } cli_opts;
 

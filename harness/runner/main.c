@@ -110,6 +110,8 @@ static int choose(const cli_opts *o, harness_run *h)
         fprintf(stderr, "wsb-harness: --profile: expected short or full\n");
         return 2;
     }
+    if (o->expect_capacity)
+        h->profile.ramp_ceiling = (int)o->expect_capacity; /* the ramp's ceiling */
     char err[1024];
     if (registry_count > 64 || runner_select(registry_suites, registry_count, o->suites, o->nsuites,
                                              h->sel, err, sizeof(err)) < 0) {
@@ -271,6 +273,7 @@ static int run_suites(const cli_opts *o, harness_run *h)
     ro.ctx.subscriber_token = h->sub_token;
     ro.ctx.ca_file = o->ca_file;
     ro.ctx.bot_source = h->bot_source;
+    ro.ctx.max_message = (size_t)o->max_message;
     ro.ctx.thresholds = &o->thresholds;
     ro.env_error = h->need_env && !h->env ? h->env_err : NULL;
     ro.interrupted = &interrupted;

@@ -16,6 +16,7 @@ int profiles_make(const char *name, suite_profile *p)
     }
     p->concurrent_conns = cli_env_int("WSB_CONCURRENT_CONNECTIONS", p->concurrent_conns);
     p->ramp_ceiling = cli_env_int("WSB_RAMP_CEILING", p->ramp_ceiling);
+    p->ramp_ceiling = cli_env_int("WSB_EXPECT_CAPACITY", p->ramp_ceiling);
     p->ramp_step = cli_env_int("WSB_RAMP_STEP", p->ramp_step);
     p->flow_messages = cli_env_int("WSB_FLOW_MESSAGES", p->flow_messages);
     p->flow_subscribers = cli_env_int("WSB_FLOW_SUBSCRIBERS", p->flow_subscribers);

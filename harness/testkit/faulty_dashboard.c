@@ -28,7 +28,28 @@
  *   starve             every other subscriber connection never gets an envelope
  *   no_dedupe          a publish repeating a held source+seq is relayed again
  *   pub_auth_open      the publisher endpoint /ws accepts any token (or none)
+ *   close_drop         a client's close frame is answered by dropping TCP (no close frame)
+ *   close_wrong_code   a client's close frame is answered with close 1011, not its code
+ *   relay_oversize     a message over the limit is handled (relayed) before the close 1009
+ *   limit_off_by_one   a message of exactly the limit (64 KiB) is closed with 1009
+ *   over_filter        a symbols filter also drops messages without a symbol (it should pass them)
+ *   foreign_leak       a filtered subscriber also gets a foreign source's alert and a gap frame
+ *   gap_instead        every other subscriber connection gets gap frames instead of envelopes
+ *   resume_skip        replay starts three messages after the asked seq
+ *   resume_ignore      "from" is ignored: no replay, only what comes next
+ *   pause_away         the generator stops while a subscriber that closed is away (until a
+ *                      subscribe with "from" comes), so there is nothing to resume
+ *   diverge            odd subscriber connections get the hit messages with ts_us one more
+ *                      (each stream is whole, valid and in order, but they differ)
+ *   invalid_welcome    the welcome frame carries a property control/welcome does not allow
+ *   invalid_ack        every ack carries a property control/ack does not allow
+ *   invalid_status     /api/websocket/status says uptime_s -1 (status/dashboard: >= 0)
+ *   no_pong            after its subscribe a subscriber's frames are no longer read: no pong
+ *   collapse           at --fault-at open connections every WebSocket is dropped, and every
+ *                      upgrade after that is refused with 503
  * SIGTERM closes every WebSocket with 1001 (going away) before exiting.
+ * The misbehaviours from relay_oversize on live in faulty_dashboard_judge.c;
+ * the state and types both files use are in faulty_dashboard_int.h.
  */
 #include <libwebsockets.h>
 #include <signal.h>
@@ -43,98 +64,33 @@
 #include "wclock.h"
 #include "wjson.h"
 
-#define MAX_MSG (64 * 1024)
-#define HISTORY_MAX 200000
+#include "faulty_dashboard_int.h"
 
-enum fault {
-    F_NONE, F_DROP, F_DUP, F_REORDER, F_CORRUPT, F_CORRUPT_VALUE, F_INVALID, F_BAD_TOKEN,
-    F_ACCEPT_INVALID, F_NO_1009, F_FILTER_LEAK, F_RESUME_REPEAT, F_STATUS_LIE, F_STALL,
-    F_REFUSE_AFTER, F_STARVE, F_NO_DEDUPE, F_PUB_AUTH_OPEN,
-};
 static const char *const fault_names[] = {
     "none", "drop", "dup", "reorder", "corrupt", "corrupt_value", "invalid", "accept_bad_token",
     "accept_invalid", "no_1009", "filter_leak", "resume_repeat", "status_lie", "stall",
-    "refuse_after", "starve", "no_dedupe", "pub_auth_open",
+    "refuse_after", "starve", "no_dedupe", "pub_auth_open", "close_drop", "close_wrong_code",
+    "relay_oversize", "limit_off_by_one", "over_filter", "foreign_leak", "gap_instead",
+    "resume_skip", "resume_ignore", "pause_away", "diverge", "invalid_welcome", "invalid_ack",
+    "invalid_status", "no_pong", "collapse",
 };
 
-typedef struct hmsg { /* one relayed message in history */
-    char *text;        /* stream frame: envelope + relay_us */
-    size_t len;
-    char source[64];
-    char type[32];
-    char symbol[32];
-    long long seq;
-} hmsg;
-
-typedef struct outq {
-    struct outq *next;
-    size_t len;
-    unsigned char buf[]; /* LWS_PRE + payload */
-} outq;
-
-typedef struct src_state {
-    char name[64];
-    long long last_seq, received;
-    int connected;
-} src_state;
-
-enum role { R_NONE, R_PUB, R_SUB };
-
-typedef struct pss {
-    struct pss *next;  /* list of subscribers / publishers */
-    struct lws *wsi;
-    enum role role;
-    char sub[64];
-    char *rx;
-    size_t rxlen;
-    int oversize;
-    outq *qh, *qt;
-    int subscribed;
-    long long id;        /* order of arrival (starve: odd ones get nothing) */
-    unsigned types_mask; /* 0: all */
-    char symbols[16][32];
-    int nsymbols;        /* 0: all */
-    outq *held;          /* reorder fault: the held frame */
-} pss;
-
-static struct {
-    enum fault fault;
-    long long fault_at, fault_every;
-    int gen_paused;
-    const char *secret;
-    contract *c;
-    hmsg *hist;
-    size_t nhist;
-    src_state srcs[16];
-    int nsrcs;
-    pss *conns;
-    double gen_rate;
-    long long gen_seq;
-    long long delivered, received_total;
-    long long refused_auth, refused_forbidden, refused_too_large, invalid;
-    struct lws_context *ctx;
-    lws_sorted_usec_list_t gen_sul, stall_sul;
-    int stall_ms;
-    long long next_id;
-    int64_t start_us;
-    volatile sig_atomic_t stop;
-    int stopping;
-} g;
+struct faulty_state fd;
 
 static src_state *get_src(const char *name)
 {
-    for (int i = 0; i < g.nsrcs; i++)
-        if (!strcmp(g.srcs[i].name, name))
-            return &g.srcs[i];
-    if (g.nsrcs == 16)
+    for (int i = 0; i < fd.nsrcs; i++)
+        if (!strcmp(fd.srcs[i].name, name))
+            return &fd.srcs[i];
+    if (fd.nsrcs == 16)
         return NULL;
-    src_state *s = &g.srcs[g.nsrcs++];
+    src_state *s = &fd.srcs[fd.nsrcs++];
     memset(s, 0, sizeof(*s));
     snprintf(s->name, sizeof(s->name), "%s", name);
     return s;
 }
 
-static void q_push(pss *p, const char *text, size_t len)
+void faulty_q_push(pss *p, const char *text, size_t len)
 {
     outq *o = malloc(sizeof(*o) + LWS_PRE + len);
     if (!o)
@@ -162,10 +118,13 @@ static void q_free(pss *p)
     p->held = NULL;
 }
 
+
 static int passes_filter(const pss *p, const hmsg *m)
 {
-    if (g.fault == F_FILTER_LEAK)
+    if (fd.fault == F_FILTER_LEAK)
         return 1;
+    if (faulty_over_filtered(p, m))
+        return 0;
     if (p->types_mask) {
         int ti = contract_type_index(m->type);
         if (ti < 0 || !(p->types_mask & (1u << ti)))
@@ -185,19 +144,23 @@ static void deliver(pss *p, const hmsg *m)
 {
     if (!passes_filter(p, m))
         return;
-    if (g.fault == F_STARVE && (p->id & 1))
+    if (fd.fault == F_STARVE && (p->id & 1))
         return;
-    int hit = m->seq == g.fault_at || (g.fault_every > 0 && m->seq % g.fault_every == 0);
-    if (hit && g.fault == F_DROP)
+    if (faulty_gap_instead(p, m))
         return;
-    if (hit && g.fault == F_CORRUPT) {
-        q_push(p, m->text, m->len / 2); /* truncated JSON */
+    int hit = m->seq == fd.fault_at || (fd.fault_every > 0 && m->seq % fd.fault_every == 0);
+    if (hit && fd.fault == F_DROP)
+        return;
+    if (hit && fd.fault == F_CORRUPT) {
+        faulty_q_push(p, m->text, m->len / 2); /* truncated JSON */
         return;
     }
-    if (hit && (g.fault == F_CORRUPT_VALUE || g.fault == F_INVALID)) {
+    if (hit && faulty_diverged(p, m))
+        return;
+    if (hit && (fd.fault == F_CORRUPT_VALUE || fd.fault == F_INVALID)) {
         cJSON *root = cJSON_ParseWithLength(m->text, m->len);
         cJSON *data = root ? cJSON_GetObjectItemCaseSensitive(root, "data") : NULL;
-        if (data && g.fault == F_INVALID) {
+        if (data && fd.fault == F_INVALID) {
             cJSON_AddStringToObject(data, "unexpected_field", "x"); /* additionalProperties */
         } else if (data) {
             cJSON *first = data->child;
@@ -210,13 +173,13 @@ static void deliver(pss *p, const hmsg *m)
         }
         char *t = root ? cJSON_PrintUnformatted(root) : NULL;
         if (t) {
-            q_push(p, t, strlen(t));
+            faulty_q_push(p, t, strlen(t));
             free(t);
         }
         cJSON_Delete(root);
         return;
     }
-    if (hit && g.fault == F_REORDER && !p->held) {
+    if (hit && fd.fault == F_REORDER && !p->held) {
         outq *o = malloc(sizeof(*o) + m->len);
         if (o) {
             o->next = NULL;
@@ -226,12 +189,12 @@ static void deliver(pss *p, const hmsg *m)
         }
         return;
     }
-    g.delivered++;
-    q_push(p, m->text, m->len);
-    if (hit && g.fault == F_DUP)
-        q_push(p, m->text, m->len);
+    fd.delivered++;
+    faulty_q_push(p, m->text, m->len);
+    if (hit && fd.fault == F_DUP)
+        faulty_q_push(p, m->text, m->len);
     if (p->held && !hit) {
-        q_push(p, (char *)p->held->buf, p->held->len);
+        faulty_q_push(p, (char *)p->held->buf, p->held->len);
         free(p->held);
         p->held = NULL;
     }
@@ -240,12 +203,12 @@ static void deliver(pss *p, const hmsg *m)
 /* Accepts a valid envelope into history and fans it out. */
 static void relay(const cJSON *root, const char *source, long long seq)
 {
-    if (g.nhist >= HISTORY_MAX)
+    if (fd.nhist >= HISTORY_MAX)
         return;
     cJSON *copy = cJSON_Duplicate(root, 1);
     cJSON_AddNumberToObject(copy, "relay_us", (double)wclock_real_us());
     char *t = cJSON_PrintUnformatted(copy);
-    hmsg *m = &g.hist[g.nhist++];
+    hmsg *m = &fd.hist[fd.nhist++];
     memset(m, 0, sizeof(*m));
     m->text = t;
     m->len = t ? strlen(t) : 0;
@@ -258,13 +221,12 @@ static void relay(const cJSON *root, const char *source, long long seq)
         snprintf(m->symbol, sizeof(m->symbol), "%s", sy->valuestring);
     m->seq = seq;
     cJSON_Delete(copy);
-    for (pss *p = g.conns; p; p = p->next)
+    for (pss *p = fd.conns; p; p = p->next)
         if (p->role == R_SUB && p->subscribed)
             deliver(p, m);
 }
 
-static void send_json(pss *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void send_json(pss *p, const char *fmt, ...)
+void faulty_send_json(pss *p, const char *fmt, ...)
 {
     char buf[1024];
     va_list ap;
@@ -272,7 +234,7 @@ static void send_json(pss *p, const char *fmt, ...)
     int n = vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
     if (n > 0 && (size_t)n < sizeof(buf))
-        q_push(p, buf, (size_t)n);
+        faulty_q_push(p, buf, (size_t)n);
 }
 
 static void publisher_frame(pss *p, const char *text, size_t len)
@@ -280,31 +242,31 @@ static void publisher_frame(pss *p, const char *text, size_t len)
     char err[256];
     cJSON *root = wjson_parse(text, len, WJSON_DEFAULT_MAX_DEPTH, err, sizeof(err));
     if (!root) {
-        g.invalid++;
-        send_json(p, "{\"type\":\"error\",\"seq\":null,\"code\":\"json\",\"reason\":\"%s\"}",
+        fd.invalid++;
+        faulty_send_json(p, "{\"type\":\"error\",\"seq\":null,\"code\":\"json\",\"reason\":\"%s\"}",
                   "invalid JSON");
         return;
     }
     int64_t seq = 0;
     int has_seq = wjson_get_int64(cJSON_GetObjectItemCaseSensitive(root, "seq"), &seq);
     const cJSON *src = cJSON_GetObjectItemCaseSensitive(root, "source");
-    if (g.fault != F_ACCEPT_INVALID && contract_check_envelope(g.c, root, err, sizeof(err))) {
-        g.invalid++;
+    if (fd.fault != F_ACCEPT_INVALID && contract_check_envelope(fd.c, root, err, sizeof(err))) {
+        fd.invalid++;
         for (char *q = err; *q; q++)
             if (*q == '"' || *q == '\\')
                 *q = '\'';
         if (has_seq)
-            send_json(p, "{\"type\":\"error\",\"seq\":%lld,\"code\":\"schema\",\"reason\":\"%s\"}",
+            faulty_send_json(p, "{\"type\":\"error\",\"seq\":%lld,\"code\":\"schema\",\"reason\":\"%s\"}",
                       (long long)seq, err);
         else
-            send_json(p, "{\"type\":\"error\",\"seq\":null,\"code\":\"schema\",\"reason\":\"%s\"}",
+            faulty_send_json(p, "{\"type\":\"error\",\"seq\":null,\"code\":\"schema\",\"reason\":\"%s\"}",
                       err);
         cJSON_Delete(root);
         return;
     }
-    if (g.fault != F_ACCEPT_INVALID &&
+    if (fd.fault != F_ACCEPT_INVALID &&
         (!cJSON_IsString(src) || strcmp(src->valuestring, p->sub))) {
-        send_json(p, "{\"type\":\"error\",\"seq\":%lld,\"code\":\"source\",\"reason\":\"%s\"}",
+        faulty_send_json(p, "{\"type\":\"error\",\"seq\":%lld,\"code\":\"source\",\"reason\":\"%s\"}",
                   (long long)seq, "source is not the token's sub");
         cJSON_Delete(root);
         return;
@@ -312,14 +274,15 @@ static void publisher_frame(pss *p, const char *text, size_t len)
     src_state *s = get_src(cJSON_IsString(src) ? src->valuestring : p->sub);
     if (s) {
         s->received++;
-        g.received_total++;
+        fd.received_total++;
         if (seq > s->last_seq) {
             s->last_seq = seq;
             relay(root, s->name, seq);
-        } else if (g.fault == F_NO_DEDUPE) {
+        } else if (fd.fault == F_NO_DEDUPE) {
             relay(root, s->name, seq); /* the repeat goes out again */
         }
-        send_json(p, "{\"type\":\"ack\",\"seq\":%lld}", s->last_seq);
+        faulty_send_json(p, "{\"type\":\"ack\",\"seq\":%lld%s}", s->last_seq,
+                  fd.fault == F_INVALID_ACK ? ",\"ok\":true" : "");
     }
     cJSON_Delete(root);
 }
@@ -333,8 +296,8 @@ static void gen_command(pss *p, const cJSON *root)
     const cJSON *target = cJSON_GetObjectItemCaseSensitive(root, "target");
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "command_id");
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
-    if (!cJSON_IsString(target) || strcmp(target->valuestring, "bot-1") || g.gen_rate <= 0) {
-        send_json(p, "{\"type\":\"error\",\"seq\":null,\"code\":\"no_target\",\"reason\":\"%s\"}",
+    if (!cJSON_IsString(target) || strcmp(target->valuestring, "bot-1") || fd.gen_rate <= 0) {
+        faulty_send_json(p, "{\"type\":\"error\",\"seq\":null,\"code\":\"no_target\",\"reason\":\"%s\"}",
                   "no such bot");
         return;
     }
@@ -342,14 +305,14 @@ static void gen_command(pss *p, const cJSON *root)
         return;
     const char *status = "done";
     if (!strcmp(name->valuestring, "pause")) {
-        g.gen_paused = 1;
+        fd.gen_paused = 1;
     } else if (!strcmp(name->valuestring, "resume")) {
-        g.gen_paused = 0;
+        fd.gen_paused = 0;
     } else if (!strcmp(name->valuestring, "set_rate")) {
         const cJSON *params = cJSON_GetObjectItemCaseSensitive(root, "params");
         const cJSON *rate = params ? cJSON_GetObjectItemCaseSensitive(params, "rate") : NULL;
         if (cJSON_IsNumber(rate) && rate->valuedouble > 0 && rate->valuedouble <= 100000)
-            g.gen_rate = rate->valuedouble;
+            fd.gen_rate = rate->valuedouble;
         else
             status = "rejected";
     } else {
@@ -373,7 +336,7 @@ static void subscriber_frame(pss *p, const char *text, size_t len)
     }
     if (!cJSON_IsString(ty) || (strcmp(ty->valuestring, "subscribe") &&
                                 strcmp(ty->valuestring, "resume"))) {
-        send_json(p, "{\"type\":\"error\",\"seq\":null,\"code\":\"protocol\",\"reason\":\"%s\"}",
+        faulty_send_json(p, "{\"type\":\"error\",\"seq\":null,\"code\":\"protocol\",\"reason\":\"%s\"}",
                   "expected subscribe or resume");
         cJSON_Delete(root);
         return;
@@ -391,16 +354,22 @@ static void subscriber_frame(pss *p, const char *text, size_t len)
             snprintf(p->symbols[p->nsymbols++], 32, "%s", it->valuestring);
     }
     p->subscribed = 1;
+    faulty_foreign_leak(p);
+    if (fd.fault == F_NO_PONG)
+        lws_rx_flow_control(p->wsi, 0); /* pings wait unread: no pong ever */
     const cJSON *from = cJSON_GetObjectItemCaseSensitive(root, "from");
     cJSON_ArrayForEach(it, from) {
         int64_t n = 0;
         if (!wjson_get_int64(it, &n))
             continue;
-        if (g.fault == F_RESUME_REPEAT)
+        if (fd.fault == F_RESUME_REPEAT)
             n -= 2;
-        for (size_t i = 0; i < g.nhist; i++)
-            if (!strcmp(g.hist[i].source, it->string) && g.hist[i].seq > n)
-                deliver(p, &g.hist[i]);
+        n = faulty_replay_from(n);
+        if (n < 0)
+            continue;
+        for (size_t i = 0; i < fd.nhist; i++)
+            if (!strcmp(fd.hist[i].source, it->string) && fd.hist[i].seq > n)
+                deliver(p, &fd.hist[i]);
     }
     cJSON_Delete(root);
 }
@@ -410,7 +379,7 @@ static void subscriber_frame(pss *p, const char *text, size_t len)
 static void gen_emit(int ti, const char *data, int64_t ts_us)
 {
     char buf[1024];
-    long long seq = ++g.gen_seq;
+    long long seq = ++fd.gen_seq;
     snprintf(buf, sizeof(buf),
              "{\"v\":1,\"type\":\"%s\",\"source\":\"bot-1\",\"seq\":%lld,\"ts_us\":%lld,"
              "\"data\":%s}",
@@ -419,7 +388,7 @@ static void gen_emit(int ti, const char *data, int64_t ts_us)
     src_state *s = get_src("bot-1");
     if (root && s) {
         s->received++;
-        g.received_total++;
+        fd.received_total++;
         s->last_seq = seq;
         s->connected = 1;
         relay(root, "bot-1", seq);
@@ -435,17 +404,17 @@ static void gen_cb(lws_sorted_usec_list_t *sul)
     (void)sul;
     static long long tick;
     static int64_t due;
-    int64_t now = wclock_real_us(), step = (int64_t)(1e6 / g.gen_rate);
-    if (!due || g.gen_paused || now - due > 10 * 1000000LL)
+    int64_t now = wclock_real_us(), step = (int64_t)(1e6 / fd.gen_rate);
+    if (!due || fd.gen_paused || now - due > 10 * 1000000LL)
         due = now; /* start, paused, or too far behind: restart the schedule */
     for (int n = 0; due <= now && n < 5000; n++, due += step) {
-        if (g.gen_paused)
+        if (fd.gen_paused)
             continue;
         /* cycle through the types; command_ack only answers commands */
         int ti = (int)(tick++ % (CONTRACT_NUM_TYPES - 1));
         gen_emit(ti, contract_sample_data(ti), due);
     }
-    lws_sul_schedule(g.ctx, 0, &g.gen_sul, gen_cb, (lws_usec_t)(due > now ? due - now : 1));
+    lws_sul_schedule(fd.ctx, 0, &fd.gen_sul, gen_cb, (lws_usec_t)(due > now ? due - now : 1));
 }
 
 /* --- HTTP -------------------------------------------------------------------- */
@@ -471,12 +440,12 @@ static int http_reply(struct lws *wsi, int code, const char *ctype, const char *
 static int http_status(struct lws *wsi, const char *uri)
 {
     char body[8192];
-    int lie = g.fault == F_STATUS_LIE;
+    int lie = fd.fault == F_STATUS_LIE;
     if (!strcmp(uri, "/health"))
         return http_reply(wsi, 200, "text/plain", "ok\n");
     if (!strcmp(uri, "/api/websocket/status")) {
         int pubs = 0, subs = 0;
-        for (pss *p = g.conns; p; p = p->next) {
+        for (pss *p = fd.conns; p; p = p->next) {
             pubs += p->role == R_PUB;
             subs += p->role == R_SUB;
         }
@@ -484,36 +453,37 @@ static int http_status(struct lws *wsi, const char *uri)
             body, sizeof(body),
             "{\"service\":\"wsb-dashboard\",\"uptime_s\":%.3f,\"connections\":{\"publishers\":%d,"
             "\"subscribers\":%d,\"total\":%d},\"sources\":{",
-            (double)(wclock_real_us() - g.start_us) / 1e6, pubs, subs, pubs + subs);
-        for (int i = 0; i < g.nsrcs && off < sizeof(body) - 300; i++)
+            fd.fault == F_INVALID_STATUS ? -1.0 : (double)(wclock_real_us() - fd.start_us) / 1e6,
+            pubs, subs, pubs + subs);
+        for (int i = 0; i < fd.nsrcs && off < sizeof(body) - 300; i++)
             off += (size_t)snprintf(body + off, sizeof(body) - off,
                                     "%s\"%s\":{\"last_seq\":%lld,\"received\":%lld,"
                                     "\"duplicates\":0,\"gaps\":0,\"gap_messages\":0,"
                                     "\"invalid\":0,\"connected\":%s}",
-                                    i ? "," : "", g.srcs[i].name, g.srcs[i].last_seq + lie,
-                                    g.srcs[i].received + lie,
-                                    g.srcs[i].connected ? "true" : "false");
+                                    i ? "," : "", fd.srcs[i].name, fd.srcs[i].last_seq + lie,
+                                    fd.srcs[i].received + lie,
+                                    fd.srcs[i].connected ? "true" : "false");
         snprintf(body + off, sizeof(body) - off,
                  "},\"subscribers\":{\"count\":%d,\"max_queue_depth\":0,\"queue_depths\":[]},"
                  "\"slow_consumers\":{\"disconnected\":0,\"dropped_messages\":0},"
-                 "\"history\":{\"size\":%zu,\"capacity\":%d},"
+                 "\"history\":{\"size\":%zu,\"capacity\":%d},\"limits\":{\"max_message_bytes\":%d},"
                  "\"journal\":{\"enabled\":false,\"bytes\":0,\"records\":0},"
                  "\"refused\":{\"auth\":%lld,\"forbidden\":%lld,\"max_connections\":0,"
                  "\"too_large\":%lld,\"bad_utf8\":0,\"binary\":0,\"too_deep\":0,\"rate\":0,"
                  "\"idle\":0,\"invalid\":%lld},"
                  "\"messages\":{\"received\":%lld,\"delivered\":%lld}}",
-                 subs, g.nhist, HISTORY_MAX, g.refused_auth, g.refused_forbidden,
-                 g.refused_too_large, g.invalid, g.received_total + lie, g.delivered);
+                 subs, fd.nhist, HISTORY_MAX, MAX_MSG, fd.refused_auth, fd.refused_forbidden,
+                 fd.refused_too_large, fd.invalid, fd.received_total + lie, fd.delivered);
         return http_reply(wsi, 200, "application/json", body);
     }
-    if (!strcmp(uri, "/status") && g.gen_rate > 0) {
-        long long n = g.gen_seq + lie;
+    if (!strcmp(uri, "/status") && fd.gen_rate > 0) {
+        long long n = fd.gen_seq + lie;
         snprintf(body, sizeof(body),
                  "{\"service\":\"wsb-bot\",\"source\":\"bot-1\",\"state\":\"%s\","
                  "\"connected\":true,\"loop_iterations\":%lld,\"generated\":%lld,\"sent\":%lld,"
                  "\"acked\":%lld,\"acked_seq\":%lld,\"last_seq\":%lld,\"queued\":0,\"dropped\":0,"
                  "\"reconnects\":0,\"rate\":%.3f,\"last_error\":null}",
-                 g.gen_paused ? "paused" : "running", n, n, n, n, n, n, g.gen_rate);
+                 fd.gen_paused ? "paused" : "running", n, n, n, n, n, n, fd.gen_rate);
         return http_reply(wsi, 200, "application/json", body);
     }
     return http_reply(wsi, 404, "text/plain", "not found\n");
@@ -539,11 +509,11 @@ static int authorize(struct lws *wsi, enum role *role, char *sub, size_t sublen)
     memset(&cl, 0, sizeof(cl));
     char err[128];
     *role = want_pub ? R_PUB : R_SUB;
-    if (g.fault == F_BAD_TOKEN || (g.fault == F_PUB_AUTH_OPEN && want_pub)) {
-        if (!token || jwt_verify(token, g.secret, 0, &cl, err, sizeof(err)) < 0)
+    if (fd.fault == F_BAD_TOKEN || (fd.fault == F_PUB_AUTH_OPEN && want_pub)) {
+        if (!token || jwt_verify(token, fd.secret, 0, &cl, err, sizeof(err)) < 0)
             snprintf(cl.sub, sizeof(cl.sub), "anonymous");
     } else {
-        if (!token || jwt_verify(token, g.secret, 0, &cl, err, sizeof(err)) < 0)
+        if (!token || jwt_verify(token, fd.secret, 0, &cl, err, sizeof(err)) < 0)
             return 401;
         if (strcmp(cl.role, want_pub ? "publisher" : "subscriber"))
             return 403;
@@ -557,19 +527,21 @@ static int confirm_upgrade(struct lws *wsi)
     enum role r;
     char sub[64];
     int code = authorize(wsi, &r, sub, sizeof(sub));
-    if (!code && g.fault == F_REFUSE_AFTER) {
+    if (!code && faulty_collapse())
+        code = 503;
+    if (!code && fd.fault == F_REFUSE_AFTER) {
         long long open = 0;
-        for (pss *q = g.conns; q; q = q->next)
+        for (pss *q = fd.conns; q; q = q->next)
             open++;
-        if (open >= g.fault_at)
+        if (open >= fd.fault_at)
             code = 503;
     }
     if (!code)
         return 0;
     if (code == 401)
-        g.refused_auth++;
+        fd.refused_auth++;
     if (code == 403)
-        g.refused_forbidden++;
+        fd.refused_forbidden++;
     lws_return_http_status(wsi, (unsigned int)code, NULL);
     return 1;
 }
@@ -587,24 +559,21 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
         if (authorize(wsi, &p->role, p->sub, sizeof(p->sub)))
             return -1;
         p->wsi = wsi;
-        p->id = g.next_id++;
-        p->next = g.conns;
-        g.conns = p;
+        p->id = fd.next_id++;
+        p->next = fd.conns;
+        fd.conns = p;
         if (p->role == R_PUB) {
             src_state *s = get_src(p->sub);
             if (s)
                 s->connected = 1;
-            send_json(p, "{\"type\":\"welcome\",\"source\":\"%s\",\"last_seq\":%lld}", p->sub,
-                      s ? s->last_seq : 0);
+            faulty_send_json(p, "{\"type\":\"welcome\",\"source\":\"%s\",\"last_seq\":%lld%s}",
+                      p->sub, s ? s->last_seq : 0,
+                      fd.fault == F_INVALID_WELCOME ? ",\"motd\":\"hello\"" : "");
         }
         break;
     case LWS_CALLBACK_RECEIVE: {
-        if (p->rxlen + len > MAX_MSG && g.fault != F_NO_1009) {
-            g.refused_too_large++;
-            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-                             (unsigned char *)"message too large", 17);
-            return -1;
-        }
+        if (p->rxlen + len > faulty_size_limit() && !faulty_size_let_in())
+            return faulty_close_too_large(wsi);
         char *n = realloc(p->rx, p->rxlen + len + 1);
         if (!n)
             return -1;
@@ -613,19 +582,24 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
         p->rxlen += len;
         if (!lws_is_final_fragment(wsi))
             break;
-        if (p->rxlen <= MAX_MSG || g.fault != F_NO_1009) {
+        int over = p->rxlen > MAX_MSG;
+        if (!over || faulty_size_let_in()) {
             if (p->role == R_PUB)
                 publisher_frame(p, p->rx, p->rxlen);
             else
                 subscriber_frame(p, p->rx, p->rxlen);
         }
         p->rxlen = 0;
+        if (over && fd.fault == F_RELAY_OVERSIZE)
+            return faulty_close_too_large(wsi);
         break;
     }
     case LWS_CALLBACK_RECEIVE_PONG:
         break;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        return faulty_peer_close(wsi);
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        if (g.stopping) {
+        if (fd.stopping) {
             lws_close_reason(wsi, LWS_CLOSE_STATUS_GOINGAWAY, (unsigned char *)"shutting down",
                              13);
             return -1;
@@ -643,7 +617,7 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
         }
         break;
     case LWS_CALLBACK_CLOSED:
-        for (pss **pp = &g.conns; *pp; pp = &(*pp)->next)
+        for (pss **pp = &fd.conns; *pp; pp = &(*pp)->next)
             if (*pp == p) {
                 *pp = p->next;
                 break;
@@ -653,6 +627,8 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
             if (s)
                 s->connected = 0;
         }
+        if (p->role == R_SUB && p->subscribed && fd.fault == F_PAUSE_AWAY)
+            fd.gen_paused = 1;
         q_free(p);
         free(p->rx);
         p->rx = NULL;
@@ -672,39 +648,39 @@ static const struct lws_protocols protocols[] = {
 static void stall_cb(lws_sorted_usec_list_t *sul)
 {
     (void)sul;
-    struct timespec ts = {g.stall_ms / 1000, (long)(g.stall_ms % 1000) * 1000000L};
+    struct timespec ts = {fd.stall_ms / 1000, (long)(fd.stall_ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
-    lws_sul_schedule(g.ctx, 0, &g.stall_sul, stall_cb, LWS_US_PER_MS);
+    lws_sul_schedule(fd.ctx, 0, &fd.stall_sul, stall_cb, LWS_US_PER_MS);
 }
 
 static void on_signal(int sig)
 {
     (void)sig;
-    g.stop = 1;
-    if (g.ctx)
-        lws_cancel_service(g.ctx);
+    fd.stop = 1;
+    if (fd.ctx)
+        lws_cancel_service(fd.ctx);
 }
 
 int main(int argc, char **argv)
 {
     int port = 0;
     const char *schemas = NULL, *cert = NULL, *key = NULL;
-    g.secret = "test-secret";
-    g.fault_at = 5;
-    g.stall_ms = 150;
+    fd.secret = "test-secret";
+    fd.fault_at = 5;
+    fd.stall_ms = 150;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--port") && v) {
             port = atoi(v);
             i++;
         } else if (!strcmp(a, "--jwt-secret") && v) {
-            g.secret = v;
+            fd.secret = v;
             i++;
         } else if (!strcmp(a, "--schemas") && v) {
             schemas = v;
             i++;
         } else if (!strcmp(a, "--generate") && v) {
-            g.gen_rate = atof(v);
+            fd.gen_rate = atof(v);
             i++;
         } else if (!strcmp(a, "--cert") && v) {
             cert = v;
@@ -713,13 +689,13 @@ int main(int argc, char **argv)
             key = v;
             i++;
         } else if (!strcmp(a, "--fault-every") && v) {
-            g.fault_every = atoll(v);
+            fd.fault_every = atoll(v);
             i++;
         } else if (!strcmp(a, "--stall-ms") && v) {
-            g.stall_ms = atoi(v);
+            fd.stall_ms = atoi(v);
             i++;
         } else if (!strcmp(a, "--fault-at") && v) {
-            g.fault_at = atoll(v);
+            fd.fault_at = atoll(v);
             i++;
         } else if (!strcmp(a, "--fault") && v) {
             size_t k;
@@ -730,7 +706,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "faulty_dashboard: unknown fault %s\n", v);
                 return 2;
             }
-            g.fault = (enum fault)k;
+            fd.fault = (enum fault)k;
             i++;
         } else {
             fprintf(stderr, "usage: faulty_dashboard --port N --jwt-secret S [--schemas DIR] "
@@ -740,13 +716,13 @@ int main(int argc, char **argv)
         }
     }
     char err[512];
-    g.c = contract_load(schemas, err, sizeof(err));
-    if (!g.c) {
+    fd.c = contract_load(schemas, err, sizeof(err));
+    if (!fd.c) {
         fprintf(stderr, "faulty_dashboard: %s\n", err);
         return 1;
     }
-    g.hist = calloc(HISTORY_MAX, sizeof(*g.hist));
-    g.start_us = wclock_real_us();
+    fd.hist = calloc(HISTORY_MAX, sizeof(*fd.hist));
+    fd.start_us = wclock_real_us();
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
@@ -761,8 +737,8 @@ int main(int argc, char **argv)
         info.ssl_cert_filepath = cert;
         info.ssl_private_key_filepath = key;
     }
-    g.ctx = lws_create_context(&info);
-    struct lws_vhost *vh = g.ctx ? lws_create_vhost(g.ctx, &info) : NULL;
+    fd.ctx = lws_create_context(&info);
+    struct lws_vhost *vh = fd.ctx ? lws_create_vhost(fd.ctx, &info) : NULL;
     if (!vh) {
         fprintf(stderr, "faulty_dashboard: cannot listen\n");
         return 1;
@@ -771,23 +747,23 @@ int main(int argc, char **argv)
     fflush(stdout);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
-    if (g.gen_rate > 0)
-        lws_sul_schedule(g.ctx, 0, &g.gen_sul, gen_cb, (lws_usec_t)(1e6 / g.gen_rate));
-    if (g.fault == F_STALL)
-        lws_sul_schedule(g.ctx, 0, &g.stall_sul, stall_cb, 1);
-    while (!g.stop && lws_service(g.ctx, 0) >= 0)
+    if (fd.gen_rate > 0)
+        lws_sul_schedule(fd.ctx, 0, &fd.gen_sul, gen_cb, (lws_usec_t)(1e6 / fd.gen_rate));
+    if (fd.fault == F_STALL)
+        lws_sul_schedule(fd.ctx, 0, &fd.stall_sul, stall_cb, 1);
+    while (!fd.stop && lws_service(fd.ctx, 0) >= 0)
         ;
     /* going away: every WebSocket gets a 1001 close frame first */
-    g.stopping = 1;
-    lws_callback_on_writable_all_protocol(g.ctx, &protocols[0]);
+    fd.stopping = 1;
+    lws_callback_on_writable_all_protocol(fd.ctx, &protocols[0]);
     int64_t t0 = wclock_mono_ms();
     do
-        lws_service(g.ctx, 0);
-    while (g.conns && wclock_mono_ms() - t0 < 500);
-    lws_context_destroy(g.ctx);
-    for (size_t i = 0; i < g.nhist; i++)
-        free(g.hist[i].text);
-    free(g.hist);
-    contract_free(g.c);
+        lws_service(fd.ctx, 0);
+    while (fd.conns && wclock_mono_ms() - t0 < 500);
+    lws_context_destroy(fd.ctx);
+    for (size_t i = 0; i < fd.nhist; i++)
+        free(fd.hist[i].text);
+    free(fd.hist);
+    contract_free(fd.c);
     return 0;
 }

@@ -4,7 +4,7 @@
 # is shipped in an image.
 INCDIRS += harness/testkit
 TEST_PROGRAMS += faulty-dashboard
-faulty-dashboard_SRCS := harness/testkit/faulty_dashboard.c
+faulty-dashboard_SRCS := harness/testkit/faulty_dashboard.c harness/testkit/faulty_dashboard_judge.c
 # faulty-peer: wsb-dashboard or wsb-bot made to misbehave, stall or mis-stamp for the
 # fault and performance suites (test-fault-faulty, test-perf-faulty)
 TEST_PROGRAMS += faulty-peer

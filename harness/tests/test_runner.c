@@ -21,7 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "env_fake.h"
+#include "profiles.h"
 #include "histogram.h"
 #include "jwt.h"
 #include "results.h"
@@ -527,6 +529,36 @@ static void test_test_timeout(void)
     results_run_free(r);
 }
 
+/* --max-message and --expect-capacity: read, bounded, and the capacity
+ * becomes the ramp's ceiling (WSB_EXPECT_CAPACITY too) */
+static int parse_args(cli_opts *o, const char *a1, const char *v1, const char *a2,
+                      const char *v2)
+{
+    char *argv[] = {"wsb-harness", (char *)a1, (char *)v1, (char *)a2, (char *)v2, NULL};
+    optind = 0; /* getopt starts over */
+    return cli_parse(a2 ? 5 : 3, argv, o);
+}
+
+static void test_cli_limits(void)
+{
+    cli_opts o;
+    unsetenv("WSB_MAX_MESSAGE");
+    CU_ASSERT_EQUAL(parse_args(&o, "--max-message", "1024", "--expect-capacity", "300"), -1);
+    CU_ASSERT_EQUAL(o.max_message, 1024);
+    CU_ASSERT_EQUAL(o.expect_capacity, 300);
+    CU_ASSERT_EQUAL(parse_args(&o, "--max-message", "0", NULL, NULL), 2);
+    CU_ASSERT_EQUAL(parse_args(&o, "--expect-capacity", "many", NULL, NULL), 2);
+    setenv("WSB_MAX_MESSAGE", "2048", 1);
+    CU_ASSERT_EQUAL(parse_args(&o, "--expect-capacity", "7", NULL, NULL), -1);
+    CU_ASSERT_EQUAL(o.max_message, 2048);
+    unsetenv("WSB_MAX_MESSAGE");
+    suite_profile p;
+    setenv("WSB_EXPECT_CAPACITY", "1234", 1);
+    CU_ASSERT_EQUAL(profiles_make("short", &p), 0);
+    CU_ASSERT_EQUAL(p.ramp_ceiling, 1234);
+    unsetenv("WSB_EXPECT_CAPACITY");
+}
+
 static void test_select(void)
 {
     static const runner_entry tbl[] = {{"connectivity", &okay}, {"load_tests", NULL}};
@@ -576,6 +608,7 @@ static CU_TestInfo tests[] = {
     {"interrupt", test_interrupt},
     {"test_timeout", test_test_timeout},
     {"select", test_select},
+    {"cli_limits", test_cli_limits},
     CU_TEST_INFO_NULL,
 };
 

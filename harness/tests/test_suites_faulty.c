@@ -308,6 +308,32 @@ static void test_no_1009(void)
     EXPECT_FAIL("no_1009", NULL, NULL, connectivity_check_large_messages, "1009");
 }
 
+/* close_normal needs the server's own close frame with 1000 */
+static void test_close_drop(void)
+{
+    EXPECT_FAIL("close_drop", NULL, NULL, connectivity_check_close_normal,
+                "dropped the TCP connection");
+}
+
+static void test_close_wrong_code(void)
+{
+    EXPECT_FAIL("close_wrong_code", NULL, NULL, connectivity_check_close_normal,
+                "with close code 1011");
+}
+
+/* the limit (from the peer's status document) is judged at the boundary */
+static void test_relay_oversize(void)
+{
+    EXPECT_FAIL("relay_oversize", NULL, NULL, connectivity_check_large_messages,
+                "relayed to a subscriber anyway");
+}
+
+static void test_limit_off_by_one(void)
+{
+    EXPECT_FAIL("limit_off_by_one", NULL, NULL, connectivity_check_large_messages,
+                "the limit is off by one");
+}
+
 static void test_drop(void)
 {
     EXPECT_FAIL("drop", "7", NULL, message_flow_check_integrity, "missing");
@@ -346,9 +372,72 @@ static void test_filter_leak(void)
     EXPECT_FAIL("filter_leak", NULL, NULL, message_flow_check_filters, "leaked");
 }
 
+/* a symbols filter passes what has no symbol: dropping it is over-filtering */
+static void test_over_filter(void)
+{
+    EXPECT_FAIL("over_filter", NULL, NULL, message_flow_check_filters,
+                "never arrived (over-filtering; first bot-1#");
+}
+
+static void test_foreign_leak(void)
+{
+    EXPECT_FAIL("foreign_leak", NULL, NULL, message_flow_check_filters,
+                "(a foreign source)");
+}
+
+/* gap frames are not envelopes: they bring no connection nearer its target */
+static void test_gap_instead_breaches_conn_target(void)
+{
+    EXPECT_BREACH("gap_instead", NULL, NULL, connectivity_check_concurrent,
+                  "threshold conn_target: rate>=0.9 breached");
+}
+
 static void test_resume_repeat(void)
 {
     EXPECT_FAIL("resume_repeat", NULL, NULL, message_flow_check_resume, "duplicates");
+}
+
+/* a replay from the wrong place, or none, loses what was published while away */
+static void test_resume_skip(void)
+{
+    EXPECT_FAIL("resume_skip", NULL, NULL, message_flow_check_resume, "missing");
+}
+
+static void test_resume_ignore(void)
+{
+    EXPECT_FAIL("resume_ignore", NULL, NULL, message_flow_check_resume, "missing");
+}
+
+/* nothing published while away: the resume checked nothing, and says so */
+static void test_pause_away(void)
+{
+    EXPECT_FAIL("pause_away", NULL, NULL, message_flow_check_resume,
+                "the resume would check nothing");
+}
+
+/* every subscriber is whole and in order, but they differ from each other */
+static void test_diverge(void)
+{
+    EXPECT_FAIL("diverge", "7", NULL, message_flow_check_end_to_end, "saw different streams");
+}
+
+/* control frames and status documents are judged against their schemas */
+static void test_invalid_welcome(void)
+{
+    EXPECT_FAIL("invalid_welcome", NULL, NULL, connectivity_check_exchange,
+                "the welcome frame violates control/welcome");
+}
+
+static void test_invalid_ack(void)
+{
+    EXPECT_FAIL("invalid_ack", NULL, NULL, connectivity_check_exchange,
+                "the ack frame violates control/ack");
+}
+
+static void test_invalid_status(void)
+{
+    EXPECT_FAIL("invalid_status", NULL, NULL, message_flow_check_integrity,
+                "the status document violates status/dashboard");
 }
 
 static void test_no_dedupe(void)
@@ -390,6 +479,20 @@ static void test_refuse_after_breaches_capacity(void)
 {
     EXPECT_BREACH("refuse_after", NULL, "150", connectivity_check_capacity_ramp,
                   "threshold capacity_success: rate>=0.9 breached");
+}
+
+/* a dashboard that drops every connection at 150 collapses before the
+   expected capacity (the ramp's ceiling, 200 here): the knee is named */
+static void test_collapse_breaches_capacity(void)
+{
+    EXPECT_BREACH("collapse", NULL, "150", connectivity_check_capacity_ramp,
+                  "the knee (last good level) is 100");
+}
+
+/* pings never answered */
+static void test_no_pong(void)
+{
+    EXPECT_FAIL("no_pong", NULL, NULL, connectivity_check_ping_pong, "no pong within");
 }
 
 static void test_starve_breaches_conn_target(void)
@@ -492,6 +595,10 @@ static CU_TestInfo tests[] = {
     {"pub_auth_open", test_pub_auth_open},
     {"corrupted_value", test_corrupted_value},
     {"no_1009", test_no_1009},
+    {"close_drop", test_close_drop},
+    {"close_wrong_code", test_close_wrong_code},
+    {"relay_oversize", test_relay_oversize},
+    {"limit_off_by_one", test_limit_off_by_one},
     {"drop", test_drop},
     {"duplicate", test_duplicate},
     {"reorder", test_reorder},
@@ -499,13 +606,25 @@ static CU_TestInfo tests[] = {
     {"invalid", test_invalid},
     {"invalid_publish_accepted", test_invalid_publish_accepted},
     {"filter_leak", test_filter_leak},
+    {"over_filter", test_over_filter},
+    {"foreign_leak", test_foreign_leak},
+    {"gap_instead_breaches_conn_target", test_gap_instead_breaches_conn_target},
     {"resume_repeat", test_resume_repeat},
+    {"resume_skip", test_resume_skip},
+    {"resume_ignore", test_resume_ignore},
+    {"pause_away", test_pause_away},
+    {"diverge", test_diverge},
+    {"invalid_welcome", test_invalid_welcome},
+    {"invalid_ack", test_invalid_ack},
+    {"invalid_status", test_invalid_status},
     {"no_dedupe", test_no_dedupe},
     {"status_lie", test_status_lie},
     {"stall_breaches_ping_rtt", test_stall_breaches_ping_rtt},
     {"stall_breaches_e2e_latency", test_stall_breaches_e2e_latency},
     {"stall_breaches_connect_time", test_stall_breaches_connect_time},
     {"refuse_after_breaches_capacity", test_refuse_after_breaches_capacity},
+    {"collapse_breaches_capacity", test_collapse_breaches_capacity},
+    {"no_pong", test_no_pong},
     {"starve_breaches_conn_target", test_starve_breaches_conn_target},
     {"user_threshold_replaces_default", test_user_threshold_replaces_default},
     CU_TEST_INFO_NULL,
@@ -516,7 +635,7 @@ static CU_SuiteInfo suites[] = {
     CU_SUITE_INFO_NULL,
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
     ctx = suitekit_ctx();
     suitekit_set_secret(SECRET, "bot-1");
@@ -545,7 +664,7 @@ int main(void)
         return 2;
     }
 
-    int rc = testkit_run(suites, NULL);
+    int rc = testkit_run(suites, argc > 1 ? argv[1] : NULL); /* a name part: only those */
     spawn_stop_all(2000);
     if (!rc)
         testkit_rmtree(logdir);

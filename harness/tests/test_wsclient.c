@@ -356,6 +356,7 @@ static void test_publish_subscribe_ping(void)
     CU_ASSERT_EQUAL(wsconn_wait_closed(c, s, 2000, err, sizeof(err)), 0);
     CU_ASSERT_EQUAL(wsconn_get_state(s), WSCONN_CLOSED);
     CU_ASSERT(wsconn_closed_by_us(s));
+    CU_ASSERT_EQUAL(wsconn_close_code(s), 1000); /* the server's answer to our close, seen */
     CU_ASSERT_EQUAL(wsconn_send_text(c, s, "x", 1, err, sizeof(err)), -1);
 out:
     free(subt);

@@ -107,6 +107,7 @@ char *dashboard_status_json(dashboard *d, size_t *len)
     sb_printf(&b, "]},\"slow_consumers\":{\"disconnected\":%llu,\"dropped_messages\":%llu},",
               (unsigned long long)st->slow_disconnected, (unsigned long long)st->slow_dropped);
     sb_printf(&b, "\"history\":{\"size\":%zu,\"capacity\":%zu},", history_size(d), d->ring_cap);
+    sb_printf(&b, "\"limits\":{\"max_message_bytes\":%zu},", d->cfg.max_message);
     sb_printf(&b,
               "\"journal\":{\"enabled\":%s,\"bytes\":%llu,\"records\":%llu,"
               "\"buffered_bytes\":%zu,\"buffer_max\":%zu,\"write_errors\":%llu,"
