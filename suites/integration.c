@@ -181,7 +181,7 @@ check_result integration_check_trading_cycle(const suite_ctx *ctx, char *msg, si
         goto out;
     }
     double replay_s = (double)(wclock_mono_us() - t0) / 1e6;
-    double window = env_num("WSB_INTEG_WINDOW_S", is_short(ctx) ? 5 : 30);
+    double window = env_num("WSB_INTEG_WINDOW_S", is_short(ctx) ? 8 : 30);
     wsclient_run_for(c, (int)(window * 1000));
     integ_ledger_stats st;
     integ_ledger_stats_get(l, &st);

@@ -12,7 +12,8 @@
  *                    [--fault NAME] [--fault-at SEQ] [--fault-every N] [--stall-ms MS]
  *                    [--cert PEM --key PEM]   (wss:// and https://)
  * Prints "PORT <n>" on stdout once listening. The generator (source bot-1)
- * obeys subscriber commands pause, resume and set_rate with a command_ack.
+ * obeys subscriber commands pause, resume and set_rate with command_acks
+ * (accepted, then done or rejected).
  * Faults (at seq == --fault-at, and every seq divisible by --fault-every,
  * of every source, unless said otherwise):
  *   drop dup reorder corrupt corrupt_value invalid   (relay to subscribers)
@@ -28,6 +29,7 @@
  *   starve             every other subscriber connection never gets an envelope
  *   no_dedupe          a publish repeating a held source+seq is relayed again
  *   pub_auth_open      the publisher endpoint /ws accepts any token (or none)
+ *   ignore_pause       the generator acks pause (accepted, done) and trades on
  * SIGTERM closes every WebSocket with 1001 (going away) before exiting.
  */
 #include <libwebsockets.h>
@@ -49,12 +51,12 @@
 enum fault {
     F_NONE, F_DROP, F_DUP, F_REORDER, F_CORRUPT, F_CORRUPT_VALUE, F_INVALID, F_BAD_TOKEN,
     F_ACCEPT_INVALID, F_NO_1009, F_FILTER_LEAK, F_RESUME_REPEAT, F_STATUS_LIE, F_STALL,
-    F_REFUSE_AFTER, F_STARVE, F_NO_DEDUPE, F_PUB_AUTH_OPEN,
+    F_REFUSE_AFTER, F_STARVE, F_NO_DEDUPE, F_PUB_AUTH_OPEN, F_IGNORE_PAUSE,
 };
 static const char *const fault_names[] = {
     "none", "drop", "dup", "reorder", "corrupt", "corrupt_value", "invalid", "accept_bad_token",
     "accept_invalid", "no_1009", "filter_leak", "resume_repeat", "status_lie", "stall",
-    "refuse_after", "starve", "no_dedupe", "pub_auth_open",
+    "refuse_after", "starve", "no_dedupe", "pub_auth_open", "ignore_pause",
 };
 
 typedef struct hmsg { /* one relayed message in history */
@@ -341,8 +343,15 @@ static void gen_command(pss *p, const cJSON *root)
     if (!cJSON_IsString(id) || !cJSON_IsString(name) || strlen(id->valuestring) > 60)
         return;
     const char *status = "done";
+    char data[160];
+    if (!strcmp(name->valuestring, "pause") || !strcmp(name->valuestring, "resume") ||
+        !strcmp(name->valuestring, "set_rate")) {
+        snprintf(data, sizeof(data), "{\"command_id\":\"%s\",\"status\":\"accepted\"}",
+                 id->valuestring);
+        gen_emit(9, data, wclock_real_us());
+    }
     if (!strcmp(name->valuestring, "pause")) {
-        g.gen_paused = 1;
+        g.gen_paused = g.fault != F_IGNORE_PAUSE;
     } else if (!strcmp(name->valuestring, "resume")) {
         g.gen_paused = 0;
     } else if (!strcmp(name->valuestring, "set_rate")) {
@@ -355,7 +364,6 @@ static void gen_command(pss *p, const cJSON *root)
     } else {
         status = "rejected";
     }
-    char data[160];
     snprintf(data, sizeof(data), "{\"command_id\":\"%s\",\"status\":\"%s\"}", id->valuestring,
              status);
     gen_emit(9, data, wclock_real_us());

@@ -1,7 +1,7 @@
 /* faulty_peer: stands in for wsb-dashboard or wsb-bot and makes the real one
- * misbehave in a way the fault-tolerance suite must catch.
+ * misbehave in a way the fault-tolerance or the integration suite must catch.
  *
- * Test-only. test-fault-faulty links it into a temporary bin folder under
+ * Test-only. test-fault-faulty (and test-integ-faulty) links it into a temporary bin folder under
  * the names wsb-dashboard and wsb-bot (beside a link to the real
  * wsb-faultproxy) and runs the native driver on that folder; this program
  * looks at the name it was started as, at WSB_FAULTY_PEER (the fault) and at
@@ -24,6 +24,11 @@
  *                          the trading loop waits while disconnected, then
  *                          catches up with a burst (the rate holds, the
  *                          schedule does not)
+ *   bad_fills              (bot) the bot's test-only --test-fault bad_fills:
+ *                          every 5th trade_executed reports one unit more than
+ *                          the order, the position and the account take
+ *   log_error              (dashboard) writes an ERROR line in wlog's format to
+ *                          its log before it starts: an error nobody caused
  *   slow_unbounded         (dashboard) lets a subscriber lag by its whole history
  *                          (--queue-limit at the maximum, after whatever the
  *                          driver asked): a slow subscriber is never cut off
@@ -34,6 +39,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *arg_after(int argc, char **argv, const char *flag)
@@ -61,6 +68,19 @@ static void lose_journal(int argc, char **argv)
     }
 }
 
+/* One line as wsb-dashboard's wlog writes it, to stderr (the service's log). */
+static void log_error(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    char ts[32];
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+    fprintf(stderr, "%s.%06ldZ ERROR wsb-dashboard: journal write failed: injected by faulty_peer\n",
+            ts, (long)tv.tv_usec);
+}
+
 int main(int argc, char **argv)
 {
     const char *fault = getenv("WSB_FAULTY_PEER");
@@ -77,6 +97,8 @@ int main(int argc, char **argv)
     int is_dash = strcmp(name, "wsb-dashboard") == 0;
     if (is_dash && strcmp(fault, "lose_journal") == 0)
         lose_journal(argc, argv);
+    if (is_dash && strcmp(fault, "log_error") == 0)
+        log_error();
     char **av = calloc((size_t)argc + 5, sizeof(char *));
     if (!av)
         return 2;
@@ -95,7 +117,7 @@ int main(int argc, char **argv)
         av[n++] = "100000000";
     }
     if (is_bot && (strcmp(fault, "reuse_seq") == 0 || strcmp(fault, "silent_drop") == 0 ||
-                   strcmp(fault, "block_loop") == 0)) {
+                   strcmp(fault, "block_loop") == 0 || strcmp(fault, "bad_fills") == 0)) {
         av[n++] = "--test-fault";
         av[n++] = (char *)fault;
     }
