@@ -342,16 +342,16 @@ check_result integration_check_commands(const suite_ctx *ctx, char *msg, size_t 
     /* paused: watch; nothing scheduled after the pause may trade */
     int64_t trading0 = w.trading;
     wsclient_run_for(c, (int)env_num("WSB_INTEG_PAUSE_MS", 1500));
-    if (strcmp(bot_state(ctx, st, sizeof(st)), "paused")) {
-        r = bridge_fail(msg, len, "the bot acked pause but its /status says state \"%s\"", st);
-        goto out;
-    }
     if (w.last_trade_ts > pause_ts) {
         r = bridge_fail(msg, len,
                         "the paused bot kept trading: %lld trading messages after its pause was "
                         "done, the last (seq %lld) scheduled %.1f ms after it",
                         (long long)(w.trading - trading0), (long long)w.last_trade_seq,
                         (double)(w.last_trade_ts - pause_ts) / 1000.0);
+        goto out;
+    }
+    if (strcmp(bot_state(ctx, st, sizeof(st)), "paused")) {
+        r = bridge_fail(msg, len, "the bot acked pause but its /status says state \"%s\"", st);
         goto out;
     }
     if (command(c, k, &w, bot, "status", &sacc, &sdone, &sseq, err, sizeof(err)) < 0) {
@@ -479,7 +479,17 @@ static int sample(const suite_ctx *ctx, wsclient *c, const wire *w, int exact, c
     int64_t w0 = w->max_seq;
     char err[512];
     int absent = 0;
+    /* in this order, each a later look: wire <= dashboard status <= /metrics <= bot */
     cJSON *ds = bridge_dashboard_status(ctx, &absent, err, sizeof(err));
+    int pabsent;
+    double m = -1;
+    promtext *pm = snapshot(ctx, envdriver_dashboard_http(ctx->env), "dashboard", NULL, &pabsent,
+                            err, sizeof(err));
+    char key[256];
+    snprintf(key, sizeof(key), "wsbridge_last_seq{source=\"%s\"}", bot);
+    if (pm)
+        promtext_get(pm, key, &m);
+    promtext_free(pm);
     cJSON *bs = bridge_bot_status(ctx, &absent, err, sizeof(err));
     int64_t d = -1, b = -1, subs = -1, queued = -1;
     if (ds) {
@@ -492,15 +502,6 @@ static int sample(const suite_ctx *ctx, wsclient *c, const wire *w, int exact, c
     }
     cJSON_Delete(ds);
     cJSON_Delete(bs);
-    int pabsent;
-    double m = -1;
-    promtext *pm = snapshot(ctx, envdriver_dashboard_http(ctx->env), "dashboard", NULL, &pabsent,
-                            err, sizeof(err));
-    char key[256];
-    snprintf(key, sizeof(key), "wsbridge_last_seq{source=\"%s\"}", bot);
-    if (pm)
-        promtext_get(pm, key, &m);
-    promtext_free(pm);
     if (d < 0 || b < 0) {
         snprintf(msg, len, "status: dashboard last_seq of %s %lld, bot last_seq %lld (missing)",
                  bot, (long long)d, (long long)b);
@@ -518,11 +519,11 @@ static int sample(const suite_ctx *ctx, wsclient *c, const wire *w, int exact, c
                  bot, (long long)d, (long long)b, (long long)w0);
         return -1;
     }
-    if (m >= 0 && (m < (double)w0 || m > (double)b)) {
+    if (m >= 0 && (m < (double)d || m > (double)b)) {
         snprintf(msg, len,
-                 "dashboard /metrics says wsbridge_last_seq %.0f, outside wire %lld .. bot "
-                 "%lld: the metrics lie",
-                 m, (long long)w0, (long long)b);
+                 "dashboard /metrics says wsbridge_last_seq %.0f, outside its status %lld .. the "
+                 "bot's %lld read after: the metrics lie",
+                 m, (long long)d, (long long)b);
         return -1;
     }
     if (exact && (d != w->max_seq || b != w->max_seq || (m >= 0 && m != (double)d))) {
