@@ -14,6 +14,9 @@
  *   ignore_pause   faulty-dashboard: pause acked, trading goes on
  *                                               commands: "kept trading"
  *
+ * ledger_rules feeds the trading-cycle ledger (suites/integ_ledger.c) short
+ * made-up streams, one broken rule each, and expects the rule named.
+ *
  * The checks are the suite's own functions; this program provides the small
  * part of the suite API they use (suitekit) instead of the runner. */
 #include <CUnit/Basic.h>
@@ -28,6 +31,7 @@
 #include <unistd.h>
 
 #include "httpc.h"
+#include "integ_ledger.h"
 #include "integration.h"
 #include "suitekit.h"
 #include "testkit.h"
@@ -183,6 +187,122 @@ static void test_log_error(void)
     native_stop(&s, 0);
 }
 
+/* ---- the ledger's rules, one made-up stream each ------------------------------------------ */
+
+/* One stream: "type|data" items numbered from seq 1 (a "gap" item is a gap frame). */
+static integ_ledger *stream(const char *const *items)
+{
+    integ_ledger *l = integ_ledger_new("bot-1");
+    char buf[1024];
+    for (int i = 0; items[i]; i++) {
+        const char *bar = strchr(items[i], '|');
+        int n;
+        if (!strcmp(items[i], "gap"))
+            n = snprintf(buf, sizeof(buf),
+                         "{\"type\":\"gap\",\"source\":\"bot-1\",\"from\":%d,\"to\":%d,"
+                         "\"reason\":\"history\"}",
+                         i + 1, i + 5);
+        else
+            n = snprintf(buf, sizeof(buf),
+                         "{\"v\":1,\"type\":\"%.*s\",\"source\":\"bot-1\",\"seq\":%d,"
+                         "\"ts_us\":1,\"data\":%s}",
+                         (int)(bar - items[i]), items[i], i + 1 + (i > 0 && !strcmp(items[i - 1], "gap") ? 5 : 0), bar + 1);
+        integ_ledger_feed(l, buf, (size_t)n);
+    }
+    return l;
+}
+
+#define START "bot_status|{\"state\":\"starting\"}"
+#define MD(p) "market_data|{\"symbol\":\"BTC-USD\",\"price\":" p "}"
+#define SIG(a) "signal|{\"symbol\":\"BTC-USD\",\"action\":\"" a "\"}"
+#define ORD(id, side, st, q, f)                                                                    \
+    "order_update|{\"order_id\":\"" id "\",\"symbol\":\"BTC-USD\",\"side\":\"" side        \
+    "\",\"status\":\"" st "\",\"quantity\":" q ",\"filled_quantity\":" f "}"
+#define TRADE(id, side, q, p, fee)                                                                 \
+    "trade_executed|{\"order_id\":\"" id "\",\"symbol\":\"BTC-USD\",\"side\":\"" side       \
+    "\",\"quantity\":" q ",\"price\":" p ",\"fee\":" fee "}"
+#define POS(q, avg, unr, real)                                                                     \
+    "position_update|{\"symbol\":\"BTC-USD\",\"quantity\":" q ",\"avg_price\":" avg            \
+    ",\"unrealized_pnl\":" unr ",\"realized_pnl\":" real "}"
+#define ACCT(bal, eq, unr, real, open)                                                             \
+    "account_update|{\"balance\":" bal ",\"equity\":" eq ",\"unrealized_pnl\":" unr            \
+    ",\"realized_pnl\":" real ",\"open_positions\":" open "}"
+
+/* Buy 2 at 100, sell 1 at 110: the second fill is judged end to end. */
+#define GOOD_FIRST                                                                                 \
+    START, MD("100"), SIG("buy"), ORD("o-1", "buy", "new", "2", "0"),                              \
+        TRADE("o-1", "buy", "2", "100", "0.2"), ORD("o-1", "buy", "filled", "2", "2"),           \
+        POS("2", "100", "0", "0"), ACCT("99999.8", "99999.8", "0", "0", "1"), MD("110"),          \
+        SIG("sell"), ORD("o-2", "sell", "new", "1", "0")
+
+static void expect_ledger(const char *name, const char *const *items, const char *words,
+                          int64_t min_fills)
+{
+    integ_ledger *l = stream(items);
+    integ_ledger_stats st;
+    integ_ledger_stats_get(l, &st);
+    const char *p = integ_ledger_problems(l);
+    fprintf(stderr, "\n      [%s] %lld problems, %lld fills judged: %s", name,
+            (long long)st.problems, (long long)st.fills_checked, p);
+    if (words) {
+        CU_ASSERT(st.problems > 0);
+        if (!strstr(p, words)) {
+            fprintf(stderr, "\n      expected \"%s\"", words);
+            CU_FAIL("the ledger does not name the problem");
+        }
+    } else {
+        CU_ASSERT_EQUAL(st.problems, 0);
+        CU_ASSERT(st.fills_checked >= min_fills);
+    }
+    integ_ledger_free(l);
+}
+
+static void test_ledger_rules(void)
+{
+    const char *const good[] = {GOOD_FIRST, TRADE("o-2", "sell", "1", "110", "0.11"),
+                                ORD("o-2", "sell", "filled", "1", "1"),
+                                POS("1", "100", "10", "10"),
+                                ACCT("100009.69", "100019.69", "10", "10", "1"), NULL};
+    expect_ledger("adds up", good, NULL, 1);
+    const char *const unknown[] = {GOOD_FIRST, TRADE("o-9", "sell", "1", "110", "0.11"), NULL};
+    expect_ledger("unknown order", unknown, "unknown or already finished", 0);
+    const char *const finished[] = {GOOD_FIRST, TRADE("o-1", "buy", "1", "110", "0.11"), NULL};
+    expect_ledger("fill after filled", finished, "unknown or already finished", 0);
+    const char *const balance[] = {GOOD_FIRST, TRADE("o-2", "sell", "1", "110", "0.11"),
+                                   ORD("o-2", "sell", "filled", "1", "1"),
+                                   POS("1", "100", "10", "10"),
+                                   ACCT("100010.69", "100020.69", "10", "10", "1"), NULL};
+    expect_ledger("balance off by 1", balance, "fills and fees give", 0);
+    const char *const equity[] = {GOOD_FIRST, TRADE("o-2", "sell", "1", "110", "0.11"),
+                                  ORD("o-2", "sell", "filled", "1", "1"),
+                                  POS("1", "100", "10", "10"),
+                                  ACCT("100009.69", "100029.69", "10", "10", "1"), NULL};
+    expect_ledger("equity", equity, "is not balance", 0);
+    const char *const unreal[] = {GOOD_FIRST, TRADE("o-2", "sell", "1", "110", "0.11"),
+                                  ORD("o-2", "sell", "filled", "1", "1"),
+                                  POS("1", "100", "10", "10"),
+                                  ACCT("100009.69", "100014.69", "5", "10", "1"), NULL};
+    expect_ledger("account unrealised", unreal, "the positions give", 0);
+    const char *const nosignal[] = {START, MD("100"), ORD("o-1", "buy", "new", "2", "0"), NULL};
+    expect_ledger("order without signal", nosignal, "without a signal", 0);
+    const char *const wrongside[] = {START, MD("100"), SIG("sell"),
+                                     ORD("o-1", "buy", "new", "2", "0"), NULL};
+    expect_ledger("order against its signal", wrongside, "follows a sell signal", 0);
+    const char *const cancelled[] = {GOOD_FIRST, ORD("o-2", "sell", "cancelled", "1", "0"),
+                                     ORD("o-2", "sell", "filled", "1", "1"), NULL};
+    expect_ledger("filled after cancelled", cancelled, "unknown or already finished", 0);
+    const char *const position[] = {GOOD_FIRST, TRADE("o-2", "sell", "1", "110", "0.11"),
+                                    ORD("o-2", "sell", "filled", "1", "1"),
+                                    POS("2", "100", "20", "0"), NULL};
+    expect_ledger("position off", position, "the fills add up to 1", 0);
+    /* after a gap the ledger re-anchors: an order opened before it is not judged */
+    const char *const anchored[] = {GOOD_FIRST, "gap", TRADE("o-2", "sell", "1", "110", "0.11"),
+                                    ORD("o-2", "sell", "filled", "1", "1"),
+                                    POS("1", "100", "10", "10"),
+                                    ACCT("100009.69", "100019.69", "10", "10", "1"), NULL};
+    expect_ledger("re-anchored after a gap", anchored, NULL, 0);
+}
+
 /* ---- faulty-dashboard ------------------------------------------------------------------ */
 
 typedef struct fd_sut {
@@ -256,6 +376,7 @@ static void test_ignore_pause(void)
 }
 
 static CU_TestInfo tests[] = {
+    {"ledger_rules", test_ledger_rules},
     {"clean", test_clean},
     {"bad_fills", test_bad_fills},
     {"log_error", test_log_error},
