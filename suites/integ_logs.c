@@ -19,7 +19,8 @@
  * ok ====") pairs a fault operation (stop, kill, pause, disconnect, toxic
  * add, link off) with the next healing one on the same target (start,
  * unpause, reconnect, toxic remove, link on), and metrics/faults.json's
- * inject/heal events do the same per scenario. */
+ * inject/heal events do the same per scenario, a "recovered" after the heal
+ * extending the window to WINDOW_AFTER_S after the recovery. */
 #include "integration.h"
 
 #include <dirent.h>
@@ -153,6 +154,9 @@ static void windows_from_faults(windows *ws, const char *path)
                 win_event(ws, "scenario", 1, t);
             else if (t > 0 && !strcmp(e, "heal"))
                 win_event(ws, "scenario", 0, t);
+            else if (t > 0 && !strcmp(e, "recovered") && ws->n > 0 &&
+                     ws->w[ws->n - 1].to_us < t + WINDOW_AFTER_S * 1e6)
+                ws->w[ws->n - 1].to_us = t + WINDOW_AFTER_S * 1e6; /* recovery took longer */
         }
         win_close_all(ws);
     }

@@ -184,6 +184,20 @@ static void test_log_error(void)
     snprintf(path, sizeof(path), "%s/fault_tolerance.log", s.dir);
     testkit_write_file(path, line);
     expect("log_error inside a fault", "logs", integration_check_logs, CHECK_PASS, NULL);
+    /* the same from the fault timeline of metrics/faults.json */
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/metrics", s.dir);
+    mkdir(path, 0777);
+    snprintf(path, sizeof(path), "%s/metrics/faults.json", s.dir);
+    snprintf(line, sizeof(line),
+             "{\"version\":1,\"scenarios\":[{\"scenario\":\"dashboard_crash\",\"timeline\":["
+             "{\"event\":\"inject\",\"real_us\":%.0f},{\"event\":\"heal\",\"real_us\":%.0f}]}]}",
+             (double)t0 * 1e6, (double)t1 * 1e6);
+    testkit_write_file(path, line);
+    expect("log_error inside a fault of faults.json", "logs", integration_check_logs, CHECK_PASS,
+           NULL);
+    unlink(path);
+    expect("log_error, no fault recorded", "logs", integration_check_logs, CHECK_FAIL, "ERROR");
     native_stop(&s, 0);
 }
 
