@@ -443,14 +443,15 @@ check_result message_flow_check_integrity(const suite_ctx *ctx, char *msg, size_
                              "the bot's command_ack for pause (%s) never reached the "
                              "subscriber within 10 s (missing)",
                              id);
-        else
+        else /* the stream's own problems first: a lost last message shows only here */
             r = bridge_fail(
                 msg, len,
                 "counts never agreed within 10 s after pausing the bot: bot status "
                 "last_seq %lld (queued %lld), dashboard status last_seq %lld, subscriber "
-                "last seq %lld (count mismatch)",
+                "last seq %lld (count mismatch)%s%s",
                 (long long)sa.bot_last, (long long)sa.queued, (long long)sa.dash_last,
-                s ? (long long)s->max_seq : -1LL);
+                s ? (long long)s->max_seq : -1LL,
+                flowcheck_problems(f, probs, sizeof(probs)) ? "; the stream: " : "", probs);
         goto out;
     }
     suite_metric("settle_ms", (double)(wclock_mono_us() - t0) / 1000.0, "ms");

@@ -8,7 +8,7 @@ const runner_entry registry_suites[] = {
     {"message_flow", &suite_message_flow},
     {"fault_tolerance", &suite_fault_tolerance},
     {"load_tests", &suite_load_tests},
-    {"integration", NULL},
+    {"integration", &suite_integration},
     {"performance", &suite_performance},
     {"security", NULL},
 };

@@ -2,7 +2,9 @@
  *
  * Each line: "2026-11-22T15:44:29.123456Z LEVEL prog: message". The level
  * comes from LOG_LEVEL (error, warn, info, debug; default info) unless
- * wlog_set_level() is called. Lines go to stderr, unbuffered per line. */
+ * wlog_set_level() is called. Lines go to stderr, unbuffered per line.
+ * The integration suite's log analysis (suites/integ_logs.c) reads service
+ * logs by this format (time stamp, then ERROR or WARN): keep it. */
 #ifndef WSB_WLOG_H
 #define WSB_WLOG_H
 

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 struct dockerapi {
@@ -437,6 +438,53 @@ int dockerapi_network_connect(dockerapi *d, const char *network, const char *id,
     int rc = simple(d, "POST", path, body, 0, 200, 0, "network connect", err, errlen);
     free(body);
     return rc;
+}
+
+int dockerapi_logs_save(dockerapi *d, const char *id, const char *path, char *err, size_t errlen)
+{
+    if (check_id(id, err, errlen) < 0)
+        return -1;
+    char url[2048], e[512], q[256];
+    snprintf(q, sizeof q, "/containers/%s/logs?stdout=1&stderr=1", id);
+    snprintf(url, sizeof url, "http://localhost%s", q);
+    httpc_response r;
+    if (httpc_request_unix(d->socket_path, "GET", url, NULL, d->timeout_ms, &r, e, sizeof e) < 0) {
+        wlog_seterr(err, errlen, "GET %s: %s", q, e);
+        return -1;
+    }
+    if (r.status != 200) {
+        engine_message(r.body, r.status, "container logs", err, errlen);
+        httpc_response_free(&r);
+        return -1;
+    }
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        wlog_seterr(err, errlen, "%s: %s", path, strerror(errno));
+        httpc_response_free(&r);
+        return -1;
+    }
+    /* frames of [stream, 0, 0, 0, size (4 bytes, big-endian)] + payload; raw when
+     * the first byte is no stream number (a TTY) */
+    const unsigned char *b = (const unsigned char *)r.body;
+    size_t i = 0;
+    int muxed = r.len >= 8 && b[0] <= 2 && !b[1] && !b[2] && !b[3];
+    while (muxed && i + 8 <= r.len) {
+        size_t n = ((size_t)b[i + 4] << 24) | ((size_t)b[i + 5] << 16) | ((size_t)b[i + 6] << 8) |
+                   b[i + 7];
+        if (i + 8 + n > r.len)
+            n = r.len - i - 8;
+        fwrite(b + i + 8, 1, n, f);
+        i += 8 + n;
+    }
+    if (!muxed)
+        fwrite(b, 1, r.len, f);
+    int bad = fclose(f) != 0;
+    httpc_response_free(&r);
+    if (bad) {
+        wlog_seterr(err, errlen, "%s: write failed", path);
+        return -1;
+    }
+    return 0;
 }
 
 int dockerapi_stats_read(dockerapi *d, const char *id, dockerapi_stats *out, char *err,

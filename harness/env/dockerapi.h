@@ -79,6 +79,10 @@ int dockerapi_kill(dockerapi *d, const char *id, int sig, char *err, size_t errl
 int dockerapi_pause(dockerapi *d, const char *id, char *err, size_t errlen);
 int dockerapi_unpause(dockerapi *d, const char *id, char *err, size_t errlen);
 
+/* The container's log so far (stdout and stderr, demultiplexed; a container
+ * with a TTY is passed through), written to path. */
+int dockerapi_logs_save(dockerapi *d, const char *id, const char *path, char *err, size_t errlen);
+
 /* The networks a container is attached to, with their aliases. *out is
  * malloc'd (caller frees). */
 int dockerapi_endpoints(dockerapi *d, const char *id, dockerapi_endpoint **out, int *n, char *err,

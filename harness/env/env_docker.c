@@ -206,6 +206,14 @@ static int op_stats(envdriver *d, env_service s, env_stats *out, char *err, size
     return 0;
 }
 
+static int op_save_log(envdriver *d, env_service s, const char *path, char *err, size_t errlen)
+{
+    char id[DOCKERAPI_ID_LEN];
+    if (container_of(d, s, id, err, errlen) < 0)
+        return -1;
+    return dockerapi_logs_save(impl_of(d)->api, id, path, err, errlen);
+}
+
 static void op_destroy(envdriver *d)
 {
     docker_impl *im = impl_of(d);
@@ -232,6 +240,7 @@ static const envdriver_ops docker_ops = {
     .disconnect = op_disconnect,
     .reconnect = op_reconnect,
     .stats = op_stats,
+    .save_log = op_save_log,
     .toxic_add = envproxy_toxic_add,
     .toxic_remove = envproxy_toxic_remove,
     .link_enable = envproxy_link_enable,

@@ -337,6 +337,36 @@ static int native_unpause(envdriver *d, env_service s, char *err, size_t errlen)
     return native_kill(d, s, SIGCONT, err, errlen);
 }
 
+/* The service's log file, copied to path. */
+static int native_save_log(envdriver *d, env_service s, const char *path, char *err,
+                           size_t errlen)
+{
+    native_impl *im = d->impl;
+    const char *from = im->svc[s].log_path;
+    FILE *in = from[0] ? fopen(from, "r") : NULL;
+    if (!in) {
+        snprintf(err, errlen, "%s: no log (%s)", envdriver_service_name(s),
+                 from[0] ? strerror(errno) : "not started here");
+        return -1;
+    }
+    FILE *out = fopen(path, "w");
+    if (!out) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        fclose(in);
+        return -1;
+    }
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        fwrite(buf, 1, n, out);
+    fclose(in);
+    if (fclose(out) != 0) {
+        snprintf(err, errlen, "%s: write failed", path);
+        return -1;
+    }
+    return 0;
+}
+
 static int native_stats(envdriver *d, env_service s, env_stats *out, char *err, size_t errlen)
 {
     native_impl *im = d->impl;
@@ -403,6 +433,7 @@ static const envdriver_ops native_ops = {
     .pause = native_pause,
     .unpause = native_unpause,
     .stats = native_stats,
+    .save_log = native_save_log,
     .set_args = native_set_args,
     .toxic_add = envproxy_toxic_add,
     .toxic_remove = envproxy_toxic_remove,

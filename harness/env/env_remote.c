@@ -24,12 +24,13 @@ enum remote_op {
     REMOTE_TOXIC_REMOVE,
     REMOTE_LINK_ENABLE,
     REMOTE_SET_ARGS,
+    REMOTE_SAVE_LOG,
 };
 
 static const char *const op_names[] = {"?",         "start",        "stop",        "kill",
                                        "pause",     "unpause",      "disconnect",  "reconnect",
                                        "stats",     "toxic add",    "toxic remove", "link enable",
-                                       "set arguments"};
+                                       "set arguments", "save log"};
 
 typedef struct remote_impl {
     envdriver_ops ops; /* the real driver's name, our stubs where it has the operation */
@@ -103,6 +104,11 @@ static int r_set_args(envdriver *d, env_service s, const char *args, char *e, si
     return remote_call_text(d, REMOTE_SET_ARGS, (int)s, 0, args, NULL, e, el);
 }
 
+static int r_save_log(envdriver *d, env_service s, const char *path, char *e, size_t el)
+{
+    return remote_call_text(d, REMOTE_SAVE_LOG, (int)s, 0, path, NULL, e, el);
+}
+
 static int r_start(envdriver *d, env_service s, char *e, size_t el)
 {
     return remote_call(d, REMOTE_START, s, 0, NULL, e, el);
@@ -170,6 +176,7 @@ envdriver *env_remote_new(const envdriver *real, env_remote_call_fn call, void *
     o->reconnect = ro->reconnect ? r_reconnect : NULL;
     o->stats = ro->stats ? r_stats : NULL;
     o->set_args = ro->set_args ? r_set_args : NULL;
+    o->save_log = ro->save_log ? r_save_log : NULL;
     o->toxic_add = ro->toxic_add ? r_toxic_add : NULL;
     o->toxic_remove = ro->toxic_remove ? r_toxic_remove : NULL;
     o->link_enable = ro->link_enable ? r_link_enable : NULL;
@@ -232,6 +239,9 @@ int env_remote_serve(envdriver *env, const env_remote_req *q, env_remote_rep *p)
     case REMOTE_SET_ARGS:
         p->rc = envdriver_set_args(env, s, text, e, el);
         break;
+    case REMOTE_SAVE_LOG:
+        p->rc = envdriver_save_log(env, s, text, e, el);
+        break;
     default:
         p->rc = -1;
         snprintf(e, el, "unknown environment operation %d", q->op);
@@ -245,7 +255,7 @@ int env_remote_serve(envdriver *env, const env_remote_req *q, env_remote_rep *p)
 
 void env_remote_describe(const env_remote_req *q, const env_remote_rep *p, char *buf, size_t len)
 {
-    const char *opn = q->op > 0 && q->op <= REMOTE_SET_ARGS ? op_names[q->op] : "?";
+    const char *opn = q->op > 0 && q->op <= REMOTE_SAVE_LOG ? op_names[q->op] : "?";
     const char *svc = envdriver_service_name((env_service)q->service);
     if (q->op >= REMOTE_TOXIC_ADD && q->op <= REMOTE_LINK_ENABLE) {
         char text[120];
@@ -254,7 +264,7 @@ void env_remote_describe(const env_remote_req *q, const env_remote_rep *p, char 
                  opn, q->op == REMOTE_LINK_ENABLE ? (q->arg ? "on" : "off") : "",
                  q->op == REMOTE_LINK_ENABLE ? "" : text, p->rc == 0 ? "ok" : "failed: ",
                  p->rc == 0 ? "" : p->err);
-    } else if (q->op == REMOTE_SET_ARGS)
+    } else if (q->op == REMOTE_SET_ARGS || q->op == REMOTE_SAVE_LOG)
         snprintf(buf, len, "%s %s(%.*s) -> %s%s", svc, opn, (int)strnlen(q->text, 100), q->text,
                  p->rc == 0 ? "ok" : "failed: ", p->rc == 0 ? "" : p->err);
     else if (q->op == REMOTE_KILL || q->op == REMOTE_STOP)

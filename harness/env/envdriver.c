@@ -145,6 +145,12 @@ int envdriver_reconnect(envdriver *d, env_service s, char *err, size_t errlen)
                              : bad(d, "reconnect", err, errlen);
 }
 
+int envdriver_save_log(envdriver *d, env_service s, const char *path, char *err, size_t errlen)
+{
+    return d->ops->save_log ? d->ops->save_log(d, s, path, err, errlen)
+                            : bad(d, "save log", err, errlen);
+}
+
 int envdriver_stats(envdriver *d, env_service s, env_stats *out, char *err, size_t errlen)
 {
     if (check(d, s, err, errlen) < 0)

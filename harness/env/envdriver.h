@@ -146,6 +146,10 @@ int envdriver_link_enable(envdriver *d, env_link l, int enabled, char *err, size
  * goes back to the driver's. Takes effect at the next start. Only the native driver
  * can (a container's command is fixed by its image and the compose file). */
 int envdriver_set_args(envdriver *d, env_service s, const char *args, char *err, size_t errlen);
+/* Writes the service's log so far (everything it wrote since the driver started
+ * it: the native driver's services/<name>.log, the container's log through the
+ * Engine API) to path. */
+int envdriver_save_log(envdriver *d, env_service s, const char *path, char *err, size_t errlen);
 /* The service's health: /health (dashboard, bot), /version (proxy). Polls
  * until 200 or timeout. */
 int envdriver_wait_healthy(envdriver *d, env_service s, int timeout_ms, char *err, size_t errlen);

@@ -27,6 +27,7 @@ typedef struct envdriver_ops {
     int (*reconnect)(envdriver *d, env_service s, char *err, size_t errlen);
     int (*stats)(envdriver *d, env_service s, env_stats *out, char *err, size_t errlen);
     int (*set_args)(envdriver *d, env_service s, const char *args, char *err, size_t errlen);
+    int (*save_log)(envdriver *d, env_service s, const char *path, char *err, size_t errlen);
     /* the fault proxy's operations; env_proxy.c has them for every driver that has an API */
     int (*toxic_add)(envdriver *d, env_link l, const char *json, char *err, size_t errlen);
     int (*toxic_remove)(envdriver *d, env_link l, const char *name, char *err, size_t errlen);

@@ -12,7 +12,8 @@
  *                    [--fault NAME] [--fault-at SEQ] [--fault-every N] [--stall-ms MS]
  *                    [--cert PEM --key PEM]   (wss:// and https://)
  * Prints "PORT <n>" on stdout once listening. The generator (source bot-1)
- * obeys subscriber commands pause, resume and set_rate with a command_ack.
+ * obeys subscriber commands pause, resume and set_rate with command_acks
+ * (accepted, then done or rejected).
  * Faults (at seq == --fault-at, and every seq divisible by --fault-every,
  * of every source, unless said otherwise):
  *   drop dup reorder corrupt corrupt_value invalid   (relay to subscribers)
@@ -47,6 +48,7 @@
  *   no_pong            after its subscribe a subscriber's frames are no longer read: no pong
  *   collapse           at --fault-at open connections every WebSocket is dropped, and every
  *                      upgrade after that is refused with 503
+ *   ignore_pause       the generator acks pause (accepted, done) and trades on
  * SIGTERM closes every WebSocket with 1001 (going away) before exiting.
  * The misbehaviours from relay_oversize on live in faulty_dashboard_judge.c;
  * the state and types both files use are in faulty_dashboard_int.h.
@@ -72,7 +74,7 @@ static const char *const fault_names[] = {
     "refuse_after", "starve", "no_dedupe", "pub_auth_open", "close_drop", "close_wrong_code",
     "relay_oversize", "limit_off_by_one", "over_filter", "foreign_leak", "gap_instead",
     "resume_skip", "resume_ignore", "pause_away", "diverge", "invalid_welcome", "invalid_ack",
-    "invalid_status", "no_pong", "collapse",
+    "invalid_status", "no_pong", "collapse", "ignore_pause",
 };
 
 struct faulty_state fd;
@@ -304,8 +306,15 @@ static void gen_command(pss *p, const cJSON *root)
     if (!cJSON_IsString(id) || !cJSON_IsString(name) || strlen(id->valuestring) > 60)
         return;
     const char *status = "done";
+    char data[160];
+    if (!strcmp(name->valuestring, "pause") || !strcmp(name->valuestring, "resume") ||
+        !strcmp(name->valuestring, "set_rate")) {
+        snprintf(data, sizeof(data), "{\"command_id\":\"%s\",\"status\":\"accepted\"}",
+                 id->valuestring);
+        gen_emit(9, data, wclock_real_us());
+    }
     if (!strcmp(name->valuestring, "pause")) {
-        fd.gen_paused = 1;
+        fd.gen_paused = fd.fault != F_IGNORE_PAUSE;
     } else if (!strcmp(name->valuestring, "resume")) {
         fd.gen_paused = 0;
     } else if (!strcmp(name->valuestring, "set_rate")) {
@@ -318,7 +327,6 @@ static void gen_command(pss *p, const cJSON *root)
     } else {
         status = "rejected";
     }
-    char data[160];
     snprintf(data, sizeof(data), "{\"command_id\":\"%s\",\"status\":\"%s\"}", id->valuestring,
              status);
     gen_emit(9, data, wclock_real_us());

@@ -1,5 +1,6 @@
 /* faulty_peer: stands in for wsb-dashboard or wsb-bot and makes the real one
- * misbehave in a way the fault-tolerance or the performance suite must catch.
+ * misbehave in a way the fault-tolerance, performance or integration suite
+ * must catch.
  *
  * Test-only. suitekit_faulty_native() links it into a temporary bin folder
  * under the names wsb-dashboard and wsb-bot (beside a link to the real
@@ -25,6 +26,11 @@
  *                          burst (the rate holds, the schedule does not)
  *   stamp_at_send          (bot) --test-fault stamp_at_send: ts_us is the
  *                          send time, not the scheduled time
+ *   bad_fills              (bot) --test-fault bad_fills: every 5th
+ *                          trade_executed reports one unit more than the
+ *                          order, the position and the account take
+ *   log_error              (dashboard) writes an ERROR line in wlog's format
+ *                          to its log before it starts: an error nobody caused
  *   slow_unbounded         (dashboard) lets a subscriber lag by its whole
  *                          history (--queue-limit at the maximum, after
  *                          whatever the driver asked): a slow subscriber is
@@ -49,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,6 +65,7 @@ enum peer_kind {
     PEER_ARGS,           /* extra arguments appended */
     PEER_HALF_RATE,
     PEER_LOSE_JOURNAL,
+    PEER_LOG_ERROR,
     PEER_STOP_PERIODIC, /* SIGSTOP 200 ms each second */
     PEER_STOP_ONCE,     /* SIGSTOP once for 1 s */
 };
@@ -80,6 +88,8 @@ static const peer_fault faults[] = {
     {"silent_drop", "wsb-bot", PEER_TEST_FAULT, {NULL}},
     {"block_loop", "wsb-bot", PEER_TEST_FAULT, {NULL}},
     {"stamp_at_send", "wsb-bot", PEER_TEST_FAULT, {NULL}},
+    {"bad_fills", "wsb-bot", PEER_TEST_FAULT, {NULL}},
+    {"log_error", "wsb-dashboard", PEER_LOG_ERROR, {NULL}},
     {"slow_unbounded", "wsb-dashboard", PEER_ARGS, {"--queue-limit", "100000000", NULL}},
     {"delay_100th", "wsb-dashboard", PEER_STOP_PERIODIC, {NULL}},
     {"pause_1s", "wsb-dashboard", PEER_STOP_ONCE, {NULL}},
@@ -124,6 +134,19 @@ static void lose_journal(int argc, char **argv)
         if (f)
             fclose(f);
     }
+}
+
+/* One line as wsb-dashboard's wlog writes it, to stderr (the service's log). */
+static void log_error(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    char ts[32];
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+    fprintf(stderr, "%s.%06ldZ ERROR wsb-dashboard: journal write failed: injected by faulty_peer\n",
+            ts, (long)tv.tv_usec);
 }
 
 /* Waits for the child for up to ms; 1 when it ended (*status set). */
@@ -223,6 +246,9 @@ int main(int argc, char **argv)
         break;
     case PEER_LOSE_JOURNAL:
         lose_journal(argc, argv);
+        break;
+    case PEER_LOG_ERROR:
+        log_error();
         break;
     case PEER_STOP_PERIODIC:
         return supervise(av, 1, 200, 1000);

@@ -205,10 +205,20 @@ static void handle_command(bot_conn *c, const cJSON *root)
     const char *status = "done";
     char reason[256] = "";
     const char *nm = cJSON_IsString(name) ? name->valuestring : "";
+    int known = !strcmp(nm, "pause") || !strcmp(nm, "resume") || !strcmp(nm, "status") ||
+                !strcmp(nm, "set_rate");
+    if (known) { /* accepted, then done (or rejected) once carried out */
+        cJSON *a = cJSON_CreateObject();
+        cJSON_AddStringToObject(a, "command_id", id->valuestring);
+        cJSON_AddStringToObject(a, "status", "accepted");
+        push_json(c, BOT_MSG_COMMAND_ACK, a);
+    }
     if (!strcmp(nm, "pause")) {
         bot_loop_set_paused(c->loop, 1);
     } else if (!strcmp(nm, "resume")) {
         bot_loop_set_paused(c->loop, 0);
+    } else if (!strcmp(nm, "status")) {
+        bot_loop_request_status(c->loop); /* a bot_status follows the ack */
     } else if (!strcmp(nm, "set_rate")) {
         const cJSON *rate =
             cJSON_IsObject(params) ? cJSON_GetObjectItemCaseSensitive(params, "rate") : NULL;

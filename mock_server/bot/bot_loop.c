@@ -65,6 +65,7 @@ struct bot_loop {
     _Atomic int64_t iterations;
     _Atomic int64_t trading;
     _Atomic int paused;
+    _Atomic int status_asked; /* a "status" command: a bot_status at the next step */
     _Atomic double rate;
     _Atomic int rate_changed; /* set_rate since the runner last looked */
     _Atomic int finished;
@@ -226,6 +227,11 @@ void bot_loop_free(bot_loop *L)
 void bot_loop_set_paused(bot_loop *L, int paused)
 {
     atomic_store(&L->paused, paused ? 1 : 0);
+}
+
+void bot_loop_request_status(bot_loop *L)
+{
+    atomic_store(&L->status_asked, 1);
 }
 
 int bot_loop_paused(const bot_loop *L)
@@ -394,10 +400,13 @@ static void pend_fill(bot_loop *L, symbol_state *s, const char *order_id, int bu
                       double limit_price)
 {
     double fee = round((double)qty * price * FEE_RATE * 1e6) / 1e6;
+    /* test-only (--test-fault bad_fills): every 5th trade reports one unit more than the
+     * position, order and account take */
+    long told = L->cfg.test_bad_fills && L->next_trade % 5 == 0 ? qty + 1 : qty;
     pend_fmt(L, BOT_MSG_TRADE_EXECUTED,
              "{\"trade_id\":\"t-%lld\",\"order_id\":\"%s\",\"symbol\":\"%s\",\"side\":\"%s\","
              "\"quantity\":%ld,\"price\":%.2f,\"fee\":%.6f}",
-             (long long)L->next_trade++, order_id, s->name, buy ? "buy" : "sell", qty, price, fee);
+             (long long)L->next_trade++, order_id, s->name, buy ? "buy" : "sell", told, price, fee);
     apply_fill(L, s, buy ? qty : -qty, price, fee);
     long filled = filled_before + qty;
     pend_order_status(L, s, order_id, buy, otype, filled == total ? "filled" : "partially_filled",
@@ -541,11 +550,16 @@ int bot_loop_step(bot_loop *L, bot_event *ev)
     }
     apply_rate_change(L);
     int64_t tick = (int64_t)L->next_tick;
-    if (L->next_status <= tick && L->next_status <= L->next_hb) {
+    int asked = atomic_load(&L->status_asked);
+    int64_t status_at = asked && tick < L->next_status ? tick : L->next_status;
+    if (status_at <= tick && status_at <= L->next_hb) {
         bot_loop_stats st;
         stats_of(L, &st);
-        int64_t at = L->next_status;
-        L->next_status += L->cfg.status_us;
+        int64_t at = status_at;
+        if (asked)
+            atomic_store(&L->status_asked, 0);
+        if (at == L->next_status)
+            L->next_status += L->cfg.status_us;
         ev->type = BOT_MSG_BOT_STATUS;
         ev->trading = 0;
         ev->ts_us = L->start_us + at;

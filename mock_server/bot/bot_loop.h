@@ -74,6 +74,8 @@ typedef struct bot_loop_config {
     void *stats_ud;
     int test_block_when_down; /* test-only (--test-fault block_loop): the runner waits
                                  while stats say disconnected, then catches up late */
+    int test_bad_fills;       /* test-only (--test-fault bad_fills): every 5th
+                                 trade_executed reports one unit more than was filled */
 } bot_loop_config;
 
 typedef struct bot_loop bot_loop;
@@ -93,6 +95,8 @@ int bot_loop_step(bot_loop *loop, bot_event *ev);
 /* From any thread. */
 void bot_loop_set_paused(bot_loop *loop, int paused);
 int bot_loop_paused(const bot_loop *loop);
+/* A bot_status event at the next step (the "status" command), beside the periodic ones. */
+void bot_loop_request_status(bot_loop *loop);
 int bot_loop_set_rate(bot_loop *loop, double rate); /* -1 when rate <= 0 or absurd */
 double bot_loop_rate(const bot_loop *loop);
 int64_t bot_loop_iterations(const bot_loop *loop);

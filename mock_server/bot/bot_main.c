@@ -281,7 +281,7 @@ static int apply(bot_config *c, int opt, const char *v, char *err, size_t errlen
         return 0;
     case OPT_TEST_FAULT: /* test-only, deliberately not in --help */
         if (strcmp(v, "reuse_seq") && strcmp(v, "silent_drop") && strcmp(v, "block_loop") &&
-            strcmp(v, "stamp_at_send"))
+            strcmp(v, "stamp_at_send") && strcmp(v, "bad_fills"))
             goto bad;
         c->test_fault = v;
         return 0;
@@ -601,6 +601,7 @@ int main(int argc, char **argv)
         .stats = loop_stats,
         .stats_ud = a,
         .test_block_when_down = a->cfg.test_fault && !strcmp(a->cfg.test_fault, "block_loop"),
+        .test_bad_fills = a->cfg.test_fault && !strcmp(a->cfg.test_fault, "bad_fills"),
     };
     a->loop = bot_loop_new(&lc, err, sizeof(err));
     if (!a->loop) {
