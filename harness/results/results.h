@@ -158,7 +158,9 @@ int results_write_summary(const results_run *r, const char *path, char *err, siz
 int results_write_suite_metrics(const results_suite *s, const char *dir, char *err, size_t errlen);
 /* junit.xml (results_junit.c). */
 int results_write_junit(const results_run *r, const char *path, char *err, size_t errlen);
-/* test_report.md (results_report.c). */
+/* test_report.md (results_report.c). Its link-free summary ends with this
+ * line (the GitHub workflow puts what comes before it in the job summary). */
+#define RESULTS_MD_SUMMARY_END "<!-- wsb-report: end of summary -->"
 int results_write_report(const results_run *r, const char *path, char *err, size_t errlen);
 /* test_report.html (results_html.c, its charts results_svg.c): one
  * self-contained page (no network, no scripts, inline SVG) for people: the
