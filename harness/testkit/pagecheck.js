@@ -9,7 +9,9 @@
 // It speaks the Chrome DevTools Protocol over a WebSocket with Debian's
 // node-ws (no npm, no downloaded browser): chromium --remote-debugging-port=0
 // prints its endpoint, we attach to the page target, navigate, wait, check.
-// Every wait is bounded; chromium is always killed and its profile removed.
+// Every wait is bounded (chromium's start 20 s, the page --timeout from its
+// navigation on, each protocol call); chromium is always killed and its
+// profile removed.
 //
 // usage: pagecheck.js (--file PATH | --url URL) [--screenshot OUT.png]
 //        [--expect SELECTOR[=MIN]]... [--min-charts N] [--wait-for SELECTOR[=MIN]]
@@ -166,6 +168,10 @@ class Cdp {
     }
 }
 
+const CHROMIUM_START_MS = 20000; // chromium prints its DevTools endpoint within this
+const CALL_MS = 5000; // one DevTools call of a poll answers within this
+const SETUP_MS = 30000; // attaching to the page and enabling the domains
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // What the page says about its charts and the expected elements (runs in the page).
@@ -198,7 +204,8 @@ async function evaluate(cdp, expr, deadline) {
     return r.result.value;
 }
 
-async function check(o, chrome, problems, deadline) {
+async function check(o, chrome, problems) {
+    let deadline = Date.now() + SETUP_MS; // the page's own time starts at navigation
     const targets = await getJson(`http://127.0.0.1:${chrome.port}/json/list`, deadline);
     const page = targets.find((t) => t.type === 'page');
     if (!page) throw new Error('chromium has no page target');
@@ -231,6 +238,7 @@ async function check(o, chrome, problems, deadline) {
     await cdp.send('Page.enable', {}, deadline);
     await cdp.send('Emulation.setDeviceMetricsOverride',
         { width: o.width, height: 900, deviceScaleFactor: 1, mobile: false }, deadline);
+    deadline = Date.now() + o.timeout * 1000;
     const nav = await cdp.send('Page.navigate', { url: o.url }, deadline);
     if (nav.errorText) problems.push(`cannot load ${o.url}: ${nav.errorText}`);
     while (!loaded && Date.now() < deadline) await sleep(50);
@@ -241,12 +249,16 @@ async function check(o, chrome, problems, deadline) {
     if (o.waitFor) {
         const expr = `document.querySelectorAll(${JSON.stringify(o.waitFor.sel)}).length`;
         let n = 0;
-        while (Date.now() < deadline && (n = await evaluate(cdp, expr, deadline)) < o.waitFor.min)
+        // each poll has its own bound: the last one may start just before the deadline
+        while (Date.now() < deadline && (n = await evaluate(cdp, expr, Date.now() + CALL_MS)) < o.waitFor.min)
             await sleep(100);
         if (n < o.waitFor.min)
             problems.push(`waited ${o.timeout} s for ${o.waitFor.min} × "${o.waitFor.sel}": found ${n}`);
     }
     await sleep(300); // late console errors from the page's own timers
+    // the probe and the screenshot have their own bound: a wait that used up
+    // the page's time still gets its page inspected and photographed
+    deadline = Date.now() + 15000;
     const info = JSON.parse(await evaluate(cdp, probeSource(o), deadline));
     if (info.charts.length < o.minCharts)
         problems.push(`expected at least ${o.minCharts} charts (svg.chart), found ${info.charts.length}`);
@@ -278,13 +290,13 @@ async function check(o, chrome, problems, deadline) {
 
 async function main() {
     const o = parseArgs(process.argv.slice(2));
-    const deadline = Date.now() + o.timeout * 1000;
     const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'pagecheck-'));
     let chrome = null, session = null, rc = 0;
     const problems = [];
     try {
-        chrome = await startChromium(profile, Math.min(deadline, Date.now() + 20000));
-        session = await check(o, chrome, problems, deadline);
+        // chromium's start has its own bound; --timeout is the page's, from navigation on
+        chrome = await startChromium(profile, Date.now() + CHROMIUM_START_MS);
+        session = await check(o, chrome, problems);
         if (problems.length) {
             for (const p of problems) console.log(`pagecheck: FAIL: ${p}`);
             rc = 1;
