@@ -1,8 +1,9 @@
 /* results_html: test_report.html, the run for people, read at a glance: the
  * verdict first (passed, failed, or too slow when only thresholds were
- * breached), the key figures, what failed with its first messages, the
- * suites, the thresholds, then the pictures: latency percentiles and
- * distributions (the "wsb-histogram" files of <results_dir>/metrics/), rates
+ * breached), what failed with its first messages, what was skipped and why,
+ * the key figures, the suites, the thresholds, then the pictures: latency
+ * percentiles and distributions (the "wsb-histogram" files of
+ * <results_dir>/metrics/), rates
  * and CPU/RSS over time ("wsb-perf-rate", "wsb-perf-resources"), the fault
  * timeline (faults.json), and last every suite's tests in full.
  *
@@ -331,6 +332,29 @@ static void write_failures(const results_run *r, FILE *f)
             fprintf(f, "</div>\n");
         }
     }
+}
+
+/* Skipped tests checked nothing: listed where nobody can miss them. */
+static void write_skips(const results_run *r, FILE *f)
+{
+    int any = 0;
+    for (size_t i = 0; i < r->nsuites; i++)
+        for (size_t k = 0; k < r->suites[i].ntests; k++) {
+            const results_test *t = &r->suites[i].tests[k];
+            if (t->status != RESULTS_SKIPPED)
+                continue;
+            if (!any++)
+                fprintf(f, "<h2 id=\"skips\">Not checked (skipped)</h2><ul class=\"why\">\n");
+            fprintf(f, "<li><b>");
+            E(r->suites[i].name);
+            fprintf(f, " / ");
+            E(t->name);
+            fprintf(f, "</b>: ");
+            E(t->skip_reason ? t->skip_reason : "skipped");
+            fprintf(f, "</li>\n");
+        }
+    if (any)
+        fprintf(f, "</ul>\n");
 }
 
 static void write_suites(const results_run *r, FILE *f)
@@ -696,8 +720,9 @@ static int write_html_stream(const results_run *r, FILE *f)
                                                                 : "failed",
             html_css);
     write_verdict(r, f);
-    write_figures(r, f);
     write_failures(r, f);
+    write_skips(r, f);
+    write_figures(r, f);
     write_suites(r, f);
     write_thresholds(r, f);
     if (m.nhist) {

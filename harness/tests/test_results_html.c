@@ -91,7 +91,10 @@ static void test_escaping_and_verdict(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(h, "p(99)&lt;1ms &lt;script&gt;"));
     /* the verdict first: failed, not "too slow" (a real failure beside the breach) */
     CU_ASSERT_PTR_NOT_NULL(strstr(h, "data-verdict=\"FAILED\""));
-    CU_ASSERT(strstr(h, "id=\"verdict\"") < strstr(h, "id=\"suites\""));
+    CU_ASSERT(strstr(h, "id=\"verdict\"") < strstr(h, "id=\"failures\""));
+    CU_ASSERT(strstr(h, "id=\"failures\"") < strstr(h, "id=\"figures\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(h, "<li><b>performance / needs_status</b>: no /api/websocket/"
+                                     "status &lt;script&gt;"));
     CU_ASSERT_PTR_NOT_NULL(strstr(h, "id=\"failures\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(h, "the second failure line"));
     /* skips with their reason, the breach with its value */
