@@ -3,9 +3,9 @@
  * breached), what failed with its first messages, what was skipped and why,
  * the key figures, the suites, the thresholds, then the pictures: latency
  * percentiles and distributions (the "wsb-histogram" files of
- * <results_dir>/metrics/), rates
- * and CPU/RSS over time ("wsb-perf-rate", "wsb-perf-resources"), the fault
- * timeline (faults.json), and last every suite's tests in full.
+ * <results_dir>/metrics/), rates and CPU/RSS over time ("wsb-perf-rate",
+ * "wsb-perf-resources"), the fault timeline (faults.json), and last every
+ * suite's tests in full.
  *
  * One self-contained file: inline CSS and SVG (results_svg.c), no script, no
  * font, no link leaving the result directory. Every string that comes from
