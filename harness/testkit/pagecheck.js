@@ -172,6 +172,9 @@ const CHROMIUM_START_MS = 20000; // chromium prints its DevTools endpoint within
 const CALL_MS = 5000; // one DevTools call of a poll answers within this
 const SETUP_MS = 30000; // attaching to the page and enabling the domains
 
+// Long lines (a URL with a token in it, repeated) cut for the log.
+const short = (s) => (s.length > 240 ? s.slice(0, 240) + '...' : s);
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // What the page says about its charts and the expected elements (runs in the page).
@@ -274,7 +277,7 @@ async function check(o, chrome, problems) {
         if (t.got === null) problems.push(`no element "${t.sel}" (expected text "${t.want}")`);
         else if (!t.got.includes(t.want))
             problems.push(`"${t.sel}" says "${t.got.trim().slice(0, 120)}", expected "${t.want}"`);
-    console.log(`pagecheck: ${o.url}: ${info.charts.length} charts, ` +
+    console.log(`pagecheck: ${short(o.url)}: ${info.charts.length} charts, ` +
         `${info.charts.reduce((a, c) => a + c.drawn, 0)} drawn elements, page height ${info.height}px`);
     if (o.screenshot) {
         const h = Math.min(Math.max(info.height, 300), 20000);
@@ -298,13 +301,13 @@ async function main() {
         chrome = await startChromium(profile, Date.now() + CHROMIUM_START_MS);
         session = await check(o, chrome, problems);
         if (problems.length) {
-            for (const p of problems) console.log(`pagecheck: FAIL: ${p}`);
+            for (const p of problems) console.log(`pagecheck: FAIL: ${short(p)}`);
             rc = 1;
         } else {
             console.log(`pagecheck: OK: no console errors, no exceptions, every chart drawn`);
         }
     } catch (e) {
-        for (const p of problems) console.log(`pagecheck: FAIL: ${p}`);
+        for (const p of problems) console.log(`pagecheck: FAIL: ${short(p)}`);
         process.stderr.write(`pagecheck: ${e.message}\n`);
         rc = 2;
     } finally {
