@@ -14,7 +14,7 @@
 #define SVG_W 720.0
 #define SVG_H 280.0
 #define SVG_L 70.0 /* left margin: the y tick labels */
-#define SVG_R 18.0
+#define SVG_R 30.0 /* right margin: the last x tick label */
 #define SVG_T 40.0
 #define SVG_B 46.0
 #define SVG_PCT_MAX 4.0 /* the percentile axis ends at 99.99 (1/(1-q) = 10^4) */
