@@ -15,6 +15,7 @@
 //
 // usage: pagecheck.js (--file PATH | --url URL) [--screenshot OUT.png]
 //        [--expect SELECTOR[=MIN]]... [--min-charts N] [--wait-for SELECTOR[=MIN]]
+//        [--wait-for-js EXPRESSION]
 //        [--expect-text SELECTOR=TEXT]... [--timeout SECONDS] [--width PX]
 // exit 0: checked and clean; 1: the page failed a check (each problem on a
 // line "pagecheck: FAIL: ..."); 2: usage, or chromium could not be driven.
@@ -57,6 +58,7 @@ function parseArgs(argv) {
         else if (a === '--screenshot') o.screenshot = v();
         else if (a === '--expect') o.expect.push(countArg(v()));
         else if (a === '--wait-for') o.waitFor = countArg(v());
+        else if (a === '--wait-for-js') o.waitForJs = v();
         else if (a === '--expect-text') {
             const s = v(), k = s.indexOf('=');
             if (k < 1) die('--expect-text wants SELECTOR=TEXT');
@@ -257,6 +259,13 @@ async function check(o, chrome, problems) {
             await sleep(100);
         if (n < o.waitFor.min)
             problems.push(`waited ${o.timeout} s for ${o.waitFor.min} × "${o.waitFor.sel}": found ${n}`);
+    }
+    if (o.waitForJs) {
+        const expr = `Boolean(${o.waitForJs})`;
+        let ok = false;
+        while (Date.now() < deadline && !(ok = await evaluate(cdp, expr, Date.now() + CALL_MS)))
+            await sleep(100);
+        if (!ok) problems.push(`waited ${o.timeout} s for ${o.waitForJs}: still false`);
     }
     await sleep(300); // late console errors from the page's own timers
     // the probe and the screenshot have their own bound: a wait that used up

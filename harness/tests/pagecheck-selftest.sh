@@ -49,6 +49,8 @@ expect 1 "FAIL: \"#verdict\" says \"PASSED\", expected \"FAILED\"" --file "$PAGE
 # a bounded wait: the element never comes, the check says so after 3 s
 expect 1 "FAIL: waited 3 s for 1 × \"#never\": found 0" --file "$PAGES/ok.html" \
     --wait-for "#never" --timeout 3
+expect 1 "FAIL: waited 3 s for document.title === 'never': still false" --file "$PAGES/ok.html" \
+    --wait-for-js "document.title === 'never'" --timeout 3
 
 if [ "$fails" -gt 0 ]; then
     echo "pagecheck-selftest: $fails case(s) failed" >&2

@@ -4,7 +4,7 @@
 # /?token=<subscriber token> with harness/testkit/pagecheck.js and requires:
 # no console error or exception, the state "live", at least 5 messages in the
 # last-messages table, the bot's row in the sources table, the rate chart
-# drawn; keeps a screenshot in BUILD_DIR/liveview/live_view.png. Then the
+# drawn over 3 whole seconds; keeps a screenshot in BUILD_DIR/liveview/live_view.png. Then the
 # faulty cases, which must fail with the check naming the problem: a wrong
 # token (the handshake is refused, nothing arrives) and a dashboard no bot
 # publishes to (the page is live but shows no message).
@@ -71,11 +71,13 @@ run 1 "FAIL: (console.error|browser error).*WebSocket" --url "http://127.0.0.1:$
     --wait-for "#messages tr=5" --timeout 4
 
 echo "== liveview: the bot publishing, the page live"
+# the rate chart has drawn 3 whole seconds since the page connected
+three_seconds="document.getElementById('ratechart').getAttribute('data-points') >= 3"
 "$B/wsb-bot" --url "ws://127.0.0.1:$port/ws" --jwt-secret "$SECRET" --status-port -1 --rate 20 \
     --test-mode true >"$dir/bot.out" 2>&1 &
 bpid=$!
 run 0 "OK: no console errors" --url "http://127.0.0.1:$port/?token=$sub" \
-    --wait-for "#messages tr=5" --expect-text "#state=live" \
+    --wait-for "#messages tr=5" --wait-for-js "$three_seconds" --expect-text "#state=live" \
     --expect '#sources tr[data-source="bot-1"]' --expect "#types tr=2" --min-charts 1 \
     --timeout 30 --screenshot "$OUT/live_view.png"
 
