@@ -125,14 +125,29 @@ test: test-deps all walls
 	@BUILD=$(BUILD) sh .ci/run-tests.sh $(TESTS)
 	@echo "== interop (Python websockets against wsb-dashboard)"
 	@sh mock_server/tests/interop.sh $(BUILD)
+	@echo "== pagecheck (headless Chromium) against its faulty pages"
+	@sh harness/tests/pagecheck-selftest.sh
+	@echo "== the dashboard's live view in headless Chromium"
+	@sh mock_server/tests/liveview.sh $(BUILD)
 	@if [ -z "$$WSB_SKIP_SHORT_NATIVE" ]; then $(MAKE) --no-print-directory short-native; fi
 
 # The short native run (make test's end-to-end part): the real dashboard and
 # bot on free ports of 127.0.0.1, every built suite at CI sizes; ~30-45 s.
+# Its test_report.html is then opened in headless Chromium (pagecheck.js):
+# no console error, the verdict, every chart drawn; the screenshot stays in
+# $(BUILD)/short-native/test_report.png. The page is checked even when the
+# run failed (the report of a failed run must render too).
 short-native: $(BUILD)/bin/wsb-harness $(BUILD)/bin/wsb-dashboard $(BUILD)/bin/wsb-bot
 	rm -rf $(BUILD)/short-native
-	$(BUILD)/bin/wsb-harness --native --profile short --bin-dir $(BUILD)/bin \
-	    --results $(BUILD)/short-native --suite-timeout 300
+	@rc=0; $(BUILD)/bin/wsb-harness --native --profile short --bin-dir $(BUILD)/bin \
+	    --results $(BUILD)/short-native --suite-timeout 300 || rc=$$?; \
+	echo "== test_report.html in headless Chromium"; \
+	timeout 120 node harness/testkit/pagecheck.js --file $(BUILD)/short-native/test_report.html \
+	    --timeout 60 --screenshot $(BUILD)/short-native/test_report.png --expect '#verdict' \
+	    --expect 'table.suites' --expect '#figures' --expect 'svg#pct-0' --expect 'svg#dist-0' \
+	    --expect 'svg#rate-0' --expect 'svg#cpu-0' --expect 'svg#rss-0' --expect 'svg#faults' \
+	    --min-charts 6 || rc=1; \
+	exit $$rc
 
 # Fuzzing (clang, libFuzzer, ASan + UBSan) in its own build folder; never
 # part of make test. The fuzz folders' module.mk add FUZZERS and each one's

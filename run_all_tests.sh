@@ -184,28 +184,18 @@ check_docker() {
     return 0
 }
 
+# The harness printed its own summary (verdict, failures, figures, paths);
+# this adds only what it cannot know: the host's paths in Docker mode, and
+# the script's verdict, which also counts build and environment failures.
 print_summary() {
     local rc=$1
     echo
-    say "result directory: $RESULT_DIR"
-    if [ -r "$RESULT_DIR/test_summary.json" ] && command -v python3 >/dev/null 2>&1; then
-        python3 - "$RESULT_DIR/test_summary.json" <<'PY' || true
-import json, sys
-s = json.load(open(sys.argv[1]))
-for su in s["suites"]:
-    n = {}
-    for t in su.get("tests", []):
-        n[t["status"]] = n.get(t["status"], 0) + 1
-    parts = ", ".join(f"{n[k]} {k}" for k in ("passed", "failed", "skipped") if k in n)
-    print(f"  {su['name']:<16} {su['status']:<14} {parts}  {su.get('duration_s', 0):.1f} s")
-t = s["totals"]
-print(f"  total: suites {t['suites']}, tests {t['tests']}: {t['passed']} passed, "
-      f"{t['failed']} failed, {t['skipped']} skipped; {t['not_available']} suites not available")
-PY
-    elif [ -r "$RESULT_DIR/test_report.md" ]; then
-        sed -n '1,30p' "$RESULT_DIR/test_report.md"
-    else
-        warn "no test_summary.json or test_report.md in the result directory"
+    if [ ! -r "$RESULT_DIR/test_summary.json" ]; then
+        warn "no test_summary.json: the harness wrote no results (see the messages above)"
+        say "result directory: $RESULT_DIR"
+    elif [ "$MODE_RAN" != native ]; then
+        say "result directory on this host: $RESULT_DIR"
+        [ -r "$RESULT_DIR/test_report.html" ] && say "report: $RESULT_DIR/test_report.html"
     fi
     if [ "$rc" = 0 ]; then
         echo "${C_GRN}[$PROG] PASSED${C_OFF} (every selected suite passed)"
@@ -422,9 +412,11 @@ run_docker() {
 
 # ------------------------------------------------------------------- main ----
 rc=0
+MODE_RAN=docker
 case "$MODE" in
 native)
     say "result directory: $RESULT_DIR"
+    MODE_RAN=native
     run_native; rc=$? ;;
 docker)
     if ! check_docker; then
@@ -445,6 +437,7 @@ auto)
         warn "RUNNING IN NATIVE MODE (local processes), NOT IN DOCKER."
         warn "Use --docker to make this an error, --native to silence this warning."
         warn "=================================================================="
+        MODE_RAN=native
         run_native; rc=$?
         warn "this run was NATIVE (no Docker engine answered): $DOCKER_PROBLEM"
     fi ;;

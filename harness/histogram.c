@@ -188,6 +188,19 @@ int64_t histogram_percentile(const histogram *h, double p)
     return h->max;
 }
 
+uint64_t histogram_count_below(const histogram *h, int64_t ns)
+{
+    if (ns <= 0)
+        return 0;
+    if (ns > HISTOGRAM_MAX_TRACKABLE)
+        return h->total;
+    size_t end = index_of(ns);
+    uint64_t n = 0;
+    for (size_t i = 0; i < end && i < COUNTS_LEN; i++)
+        n += h->counts[i];
+    return n;
+}
+
 cJSON *histogram_to_json(const histogram *h)
 {
     cJSON *j = cJSON_CreateObject();

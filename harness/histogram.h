@@ -54,6 +54,11 @@ double histogram_mean(const histogram *h);      /* exact (from the sum); 0 when 
  * p >= 100 gives the exact max. */
 int64_t histogram_percentile(const histogram *h, double p);
 
+/* How many recorded values lie in buckets below the one holding ns (the
+ * values under ns, to the buckets' precision): a distribution's bins are
+ * differences of two of these. */
+uint64_t histogram_count_below(const histogram *h, int64_t ns);
+
 /* Serialises to the JSON above (caller frees with cJSON_Delete / free). */
 cJSON *histogram_to_json(const histogram *h);
 char *histogram_to_text(const histogram *h);

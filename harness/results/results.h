@@ -158,11 +158,38 @@ int results_write_summary(const results_run *r, const char *path, char *err, siz
 int results_write_suite_metrics(const results_suite *s, const char *dir, char *err, size_t errlen);
 /* junit.xml (results_junit.c). */
 int results_write_junit(const results_run *r, const char *path, char *err, size_t errlen);
-/* test_report.md (results_report.c). */
+/* test_report.md (results_report.c). Its link-free summary ends with this
+ * line (the GitHub workflow puts what comes before it in the job summary). */
+#define RESULTS_MD_SUMMARY_END "<!-- wsb-report: end of summary -->"
 int results_write_report(const results_run *r, const char *path, char *err, size_t errlen);
-/* All three into dir: test_summary.json, junit.xml, test_report.md
- * (results_files.c). */
+/* test_report.html (results_html.c, its charts results_svg.c): one
+ * self-contained page (no network, no scripts, inline SVG) for people: the
+ * verdict, the key figures, a table per suite, thresholds, latency
+ * percentiles and distributions from the metrics/ files
+ * ("wsb-histogram"), rates and CPU/RSS over time ("wsb-perf-rate",
+ * "wsb-perf-resources") and the fault timeline (faults.json). Missing or
+ * unreadable metrics files are said so on the page, never fatal. */
+int results_write_html(const results_run *r, const char *path, char *err, size_t errlen);
+/* All four into dir: test_summary.json, junit.xml, test_report.md,
+ * test_report.html (results_files.c). */
 int results_write_all(const results_run *r, const char *dir, char *err, size_t errlen);
+
+/* ---- key figures (results_figures.c) ---- */
+
+/* The figures a person looks at first, picked from the run's metrics by a
+ * fixed table (latency p50/p99, delivery, capacity, recovery, losses); only
+ * the ones the run has. Strings point into a static table or into r. */
+typedef struct results_figure {
+    const char *label; /* "end-to-end latency p99" */
+    double value;
+    const char *unit; /* the metric's unit */
+    const char *suite;
+    const char *test;
+} results_figure;
+#define RESULTS_MAX_FIGURES 16
+size_t results_key_figures(const results_run *r, results_figure *out, size_t max);
+/* "815 us", "0.21 s", "100 %", "400 conns": a figure for people. */
+void results_figure_format(const results_figure *fig, char *buf, size_t len);
 
 /* ---- merge (results_merge.c) ---- */
 

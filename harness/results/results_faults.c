@@ -15,26 +15,6 @@
 #define RF_MAX_BYTES (16 * 1024 * 1024)
 #define RF_MAX_EVENTS 60 /* timeline rows per scenario; the file has them all */
 
-/* The file's text (caller frees), NULL when absent or unreadable (*absent set
- * when it does not exist). */
-static char *slurp(const char *path, size_t *len, int *absent)
-{
-    FILE *f = fopen(path, "rb");
-    *absent = !f;
-    if (!f)
-        return NULL;
-    char *buf = malloc(RF_MAX_BYTES + 1);
-    size_t n = buf ? fread(buf, 1, RF_MAX_BYTES + 1, f) : 0;
-    fclose(f);
-    if (!buf || n > RF_MAX_BYTES) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
-
 /* A table cell: no newlines, no pipes, no HTML. */
 static void cell(FILE *f, const char *s)
 {
@@ -103,7 +83,7 @@ int results_faults_section(const results_run *r, FILE *f)
     snprintf(path, sizeof(path), "%s/metrics/faults.json", r->results_dir);
     size_t len = 0;
     int absent = 0;
-    char *text = slurp(path, &len, &absent);
+    char *text = results_read_text(path, RF_MAX_BYTES, &len, &absent);
     if (absent)
         return 0;
     cJSON *doc = text ? wjson_parse(text, len, 64, err, sizeof(err)) : NULL;

@@ -1,7 +1,8 @@
 /* results_files: the files of a result directory: every writer goes through
  * results_write_atomic (a temporary file, then rename), results_write_all
- * writes the three run files into a directory, and results_mkdirs (mkdir -p)
- * makes directories, for the runner, the environments and the suites too. */
+ * writes the run files into a directory, results_mkdirs (mkdir -p) makes
+ * directories, for the runner, the environments and the suites too; and the
+ * writers' shared pieces: reading a metrics file whole, XML/HTML escaping. */
 #include "results.h"
 #include "results_int.h"
 
@@ -63,7 +64,58 @@ int results_write_all(const results_run *r, const char *dir, char *err, size_t e
     if (results_write_junit(r, p, err, errlen) < 0)
         return -1;
     snprintf(p, sizeof(p), "%s/test_report.md", dir);
-    return results_write_report(r, p, err, errlen);
+    if (results_write_report(r, p, err, errlen) < 0)
+        return -1;
+    snprintf(p, sizeof(p), "%s/test_report.html", dir);
+    return results_write_html(r, p, err, errlen);
+}
+
+char *results_read_text(const char *path, size_t max, size_t *len, int *absent)
+{
+    FILE *f = fopen(path, "rb");
+    *absent = !f && errno == ENOENT;
+    if (!f)
+        return NULL;
+    char *buf = malloc(max + 1);
+    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || n > max || bad) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+void results_xml_escape(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        switch (c) {
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&apos;", f);
+            break;
+        default:
+            if (c < 0x20 && c != '\t' && c != '\n')
+                fputc('?', f);
+            else
+                fputc(c, f);
+        }
+    }
 }
 
 int results_mkdirs(const char *path, char *err, size_t errlen)

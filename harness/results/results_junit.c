@@ -8,37 +8,6 @@
 
 #include <stdio.h>
 
-/* XML-escapes s into f; control characters other than tab/newline (not
- * allowed in XML 1.0) become '?'. */
-static void xml_escape(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        switch (c) {
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&apos;", f);
-            break;
-        default:
-            if (c < 0x20 && c != '\t' && c != '\n')
-                fputc('?', f);
-            else
-                fputc(c, f);
-        }
-    }
-}
-
 /* The counts of one suite's <testsuite> element; the suite itself is one
  * extra test case when it is not available or has suite-level problems. */
 static void junit_counts(const results_suite *s, int *tests, int *failures, int *skipped)
@@ -81,21 +50,21 @@ static int write_junit_stream(const results_run *r, FILE *f)
         junit_counts(s, &tests, &failures, &skipped);
         int suite_case = !s->available || s->nmessages > 0 || s->nothing_checked;
         fprintf(f, "  <testsuite name=\"");
-        xml_escape(f, s->name);
+        results_xml_escape(f, s->name);
         fprintf(f,
                 "\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"%d\" time=\"%.3f\" "
                 "timestamp=\"",
                 tests, failures, skipped, s->duration_s);
-        xml_escape(f, r->started);
+        results_xml_escape(f, r->started);
         fprintf(f, "\">\n");
         if (s->nmetrics) {
             fprintf(f, "    <properties>\n");
             for (size_t m = 0; m < s->nmetrics; m++) {
                 fprintf(f, "      <property name=\"");
-                xml_escape(f, s->metrics[m].name);
+                results_xml_escape(f, s->metrics[m].name);
                 fprintf(f, "\" value=\"%g%s", s->metrics[m].value,
                         s->metrics[m].unit[0] ? " " : "");
-                xml_escape(f, s->metrics[m].unit);
+                results_xml_escape(f, s->metrics[m].unit);
                 fprintf(f, "\"/>\n");
             }
             fprintf(f, "    </properties>\n");
@@ -103,7 +72,7 @@ static int write_junit_stream(const results_run *r, FILE *f)
         if (suite_case) {
             /* the suite as a whole: not available, crashed, hung or failed to start */
             fprintf(f, "    <testcase classname=\"");
-            xml_escape(f, s->name);
+            results_xml_escape(f, s->name);
             fprintf(f, "\" name=\"(suite)\" time=\"0.000\">\n");
             if (!s->available) {
                 fprintf(f, s->explicit_selection ? "      <failure message=\""
@@ -115,10 +84,10 @@ static int write_junit_stream(const results_run *r, FILE *f)
                            "(--allow-skips accepts that)\" type=\"nothing_checked\"/>\n");
             } else {
                 fprintf(f, "      <failure message=\"");
-                xml_escape(f, s->messages[0]);
+                results_xml_escape(f, s->messages[0]);
                 fprintf(f, "\" type=\"suite\">");
                 for (size_t m = 0; m < s->nmessages; m++) {
-                    xml_escape(f, s->messages[m]);
+                    results_xml_escape(f, s->messages[m]);
                     fputc('\n', f);
                 }
                 fprintf(f, "</failure>\n");
@@ -128,9 +97,9 @@ static int write_junit_stream(const results_run *r, FILE *f)
         for (size_t k = 0; k < s->ntests; k++) {
             const results_test *t = &s->tests[k];
             fprintf(f, "    <testcase classname=\"");
-            xml_escape(f, s->name);
+            results_xml_escape(f, s->name);
             fprintf(f, "\" name=\"");
-            xml_escape(f, t->name);
+            results_xml_escape(f, t->name);
             fprintf(f, "\" time=\"%.3f\"", t->duration_s);
             if (t->status == RESULTS_PASSED && t->nmetrics == 0 && t->nthresholds == 0) {
                 fprintf(f, "/>\n");
@@ -142,27 +111,27 @@ static int write_junit_stream(const results_run *r, FILE *f)
                 for (size_t h = 0; h < t->nthresholds; h++) {
                     const results_threshold *th = &t->thresholds[h];
                     fprintf(f, "        <property name=\"threshold ");
-                    xml_escape(f, th->metric);
+                    results_xml_escape(f, th->metric);
                     fprintf(f, ": ");
-                    xml_escape(f, th->expr);
+                    results_xml_escape(f, th->expr);
                     fprintf(f, "\" value=\"%s: %g ", th->passed ? "passed" : "breached",
                             th->value);
-                    xml_escape(f, th->unit);
+                    results_xml_escape(f, th->unit);
                     fprintf(f, "\"/>\n");
                 }
                 fprintf(f, "      </properties>\n");
             }
             if (t->status == RESULTS_SKIPPED || t->status == RESULTS_NOT_AVAILABLE) {
                 fprintf(f, "      <skipped message=\"");
-                xml_escape(f, t->skip_reason ? t->skip_reason : "skipped");
+                results_xml_escape(f, t->skip_reason ? t->skip_reason : "skipped");
                 fprintf(f, "\"/>\n");
             } else if (t->status != RESULTS_PASSED) {
                 fprintf(f, "      <failure message=\"");
-                xml_escape(f, t->nfailures ? t->failures[0] : "failed");
+                results_xml_escape(f, t->nfailures ? t->failures[0] : "failed");
                 fprintf(f, "\" type=\"%s\">",
                         t->nbreaches && t->nbreaches == t->nfailures ? "threshold" : "assertion");
                 for (size_t m = 0; m < t->nfailures; m++) {
-                    xml_escape(f, t->failures[m]);
+                    results_xml_escape(f, t->failures[m]);
                     fputc('\n', f);
                 }
                 fprintf(f, "</failure>\n");
@@ -170,9 +139,9 @@ static int write_junit_stream(const results_run *r, FILE *f)
             if (t->nmetrics) {
                 fprintf(f, "      <system-out>");
                 for (size_t m = 0; m < t->nmetrics; m++) {
-                    xml_escape(f, t->metrics[m].name);
+                    results_xml_escape(f, t->metrics[m].name);
                     fprintf(f, " = %g ", t->metrics[m].value);
-                    xml_escape(f, t->metrics[m].unit);
+                    results_xml_escape(f, t->metrics[m].unit);
                     fputc('\n', f);
                 }
                 fprintf(f, "</system-out>\n");

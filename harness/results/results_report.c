@@ -1,7 +1,10 @@
-/* results_report: test_report.md, the run for people (GitHub's job summary
- * shows it): the run's facts, a table of suites, the key figures (every
- * metric), each suite's tests with their failures or skip reasons, and the
- * fault scenarios' ledgers and timelines (results_faults.c). */
+/* results_report: test_report.md, the run for people. First a link-free
+ * summary (what GitHub's job summary shows, up to RESULTS_MD_SUMMARY_END):
+ * the verdict and counts, the key figures (results_figures.c), the failed
+ * tests with their first failure line, the slowest tests. Then the details:
+ * the run's facts, a table of suites, thresholds, skips, every figure, each
+ * suite's tests with their failures or skip reasons, and the fault
+ * scenarios' ledgers and timelines (results_faults.c). */
 #include "results.h"
 #include "results_int.h"
 
@@ -43,11 +46,74 @@ static const char *status_badge(results_status s)
     }
 }
 
+/* The summary: no links (the job summary is read away from the files). */
+static void write_summary(const results_run *r, FILE *f)
+{
+    results_totals t = results_count(r);
+    int code = results_run_exit_code(r);
+    const char *word = code == 0 ? "PASSED" : code == RESULTS_EXIT_BREACHED ? "TOO SLOW" : "FAILED";
+    int sp = 0, sf = 0;
+    for (size_t i = 0; i < r->nsuites; i++) {
+        sp += r->suites[i].status == RESULTS_PASSED;
+        sf += r->suites[i].status == RESULTS_FAILED;
+    }
+    fprintf(f, "# wsbridge: %s\n\n**%s**: %d tests, %d passed, %d failed, %d skipped; suites %d "
+               "passed, %d failed, %d not available; %.1f s, %s mode, %s profile.%s\n",
+            word, word, t.tests, t.passed, t.failed, t.skipped, sp, sf, t.not_available,
+            r->duration_s, r->mode, r->profile,
+            code == RESULTS_EXIT_BREACHED ? " Every check held but thresholds were breached "
+                                            "(exit 99)."
+                                          : "");
+    if (r->env_error) {
+        fprintf(f, "\nThe environment could not start: ");
+        md_cell(f, r->env_error);
+        fprintf(f, "\n");
+    }
+    results_figure fig[RESULTS_MAX_FIGURES];
+    size_t n = results_key_figures(r, fig, RESULTS_MAX_FIGURES);
+    if (n)
+        fprintf(f, "\n| key figure | value | measured by |\n|---|---:|---|\n");
+    for (size_t i = 0; i < n; i++) {
+        char v[64];
+        results_figure_format(&fig[i], v, sizeof(v));
+        fprintf(f, "| %s | ", fig[i].label);
+        md_cell(f, v);
+        fprintf(f, " | %s / ", fig[i].suite);
+        md_cell(f, fig[i].test);
+        fprintf(f, " |\n");
+    }
+    int any = 0;
+    for (size_t i = 0; i < r->nsuites; i++) {
+        const results_suite *s = &r->suites[i];
+        for (size_t m = 0; m < s->nmessages; m++) {
+            if (!any++)
+                fprintf(f, "\nFailed (the first line of each):\n\n");
+            fprintf(f, "- %s (the suite): ", s->name);
+            md_cell(f, s->messages[m]);
+            fprintf(f, "\n");
+        }
+        for (size_t k = 0; k < s->ntests; k++) {
+            const results_test *tt = &s->tests[k];
+            if (tt->status != RESULTS_FAILED && tt->status != RESULTS_RUNNING)
+                continue;
+            if (!any++)
+                fprintf(f, "\nFailed (the first line of each):\n\n");
+            fprintf(f, "- %s / ", s->name);
+            md_cell(f, tt->name);
+            fprintf(f, ": ");
+            md_cell(f, tt->nfailures ? tt->failures[0] : "(no message)");
+            fprintf(f, "\n");
+        }
+    }
+    fprintf(f, "\n%s\n\n", RESULTS_MD_SUMMARY_END);
+}
+
 static int write_report_stream(const results_run *r, FILE *f)
 {
     results_totals t = results_count(r);
     int ok = results_run_ok(r);
-    fprintf(f, "# wsbridge test report\n\n");
+    write_summary(r, f);
+    fprintf(f, "## The run\n\n");
     fprintf(f, "| | |\n|---|---|\n");
     int code = results_run_exit_code(r);
     fprintf(f, "| result | %s |\n",
@@ -144,7 +210,7 @@ static int write_report_stream(const results_run *r, FILE *f)
         if (!n)
             continue;
         if (!any)
-            fprintf(f, "\n## Key figures\n\n| suite | test | figure | value | unit |\n"
+            fprintf(f, "\n## Every figure\n\n| suite | test | figure | value | unit |\n"
                        "|---|---|---|---:|---|\n");
         any = 1;
         for (size_t m = 0; m < s->nmetrics; m++) {

@@ -287,23 +287,7 @@ static int run_suites(const cli_opts *o, harness_run *h)
     envdriver_free(h->env); /* stops what the native driver started */
     h->env = NULL;
 
-    results_totals t = results_count(run);
-    int suites_by[RESULTS_NOT_AVAILABLE + 1] = {0};
-    for (size_t i = 0; i < run->nsuites; i++)
-        if (run->suites[i].status <= RESULTS_NOT_AVAILABLE)
-            suites_by[run->suites[i].status]++;
-    int nothing = 0;
-    for (size_t i = 0; i < run->nsuites; i++)
-        nothing += run->suites[i].nothing_checked;
-    printf("wsb-harness: %s: suites %d passed, %d failed, %d not available; "
-           "tests %d passed, %d failed, %d SKIPPED (not checked)%s (%.1f s)\n",
-           rc == 0                         ? "PASSED"
-           : rc == RESULTS_EXIT_BREACHED ? "FAILED (thresholds breached only: exit 99)"
-                                           : "FAILED",
-           suites_by[RESULTS_PASSED], suites_by[RESULTS_FAILED], suites_by[RESULTS_NOT_AVAILABLE],
-           t.passed, t.failed, t.skipped,
-           nothing ? "; a suite checked nothing" : "", run->duration_s);
-    printf("wsb-harness: results in %s\n", h->resdir);
+    runner_console_summary(stdout, run);
     if (run->interrupted || interrupted)
         rc = 130;
     results_run_free(run);

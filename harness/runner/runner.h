@@ -80,6 +80,11 @@ typedef struct runner_opts {
 int runner_run(const runner_entry *entries, size_t n, const runner_selection *sel,
                const runner_opts *opts, results_run *run);
 
+/* The run's summary at its end (runner_console.c): verdict and counts, the
+ * failed tests with their first failure line, the slowest tests, the key
+ * figures, the result directory and the HTML report; coloured on a TTY. */
+void runner_console_summary(FILE *con, const results_run *run);
+
 /* Prints the suites and their tests (not available ones marked). */
 void runner_list(const runner_entry *entries, size_t n, FILE *out);
 

@@ -3,8 +3,8 @@
  * test_summary.json files are merged suite by suite (each worker's tests
  * labelled with its directory name), and every latency histogram under
  * <worker>/metrics/ (format "wsb-histogram") is added to the histogram of
- * the same file name. Writes test_summary.json, junit.xml, test_report.md
- * and metrics/ into --out, prints the merged percentiles, and exits 0 only
+ * the same file name. Writes test_summary.json, junit.xml, test_report.md,
+ * test_report.html and metrics/ into --out, prints the merged percentiles, and exits 0 only
  * when every merged suite passed (2 on usage or read errors). */
 #include <dirent.h>
 #include <libgen.h>
@@ -147,8 +147,7 @@ int main(int argc, char **argv)
         results_run_finish(merged, merged->duration_s);
         char mdir[4200];
         snprintf(mdir, sizeof(mdir), "%s/metrics", out);
-        if (results_mkdirs(mdir, err, sizeof(err)) < 0 ||
-            results_write_all(merged, out, err, sizeof(err)) < 0) {
+        if (results_mkdirs(mdir, err, sizeof(err)) < 0) {
             fprintf(stderr, "wsb-merge: %s\n", err);
             rc = 2;
         }
@@ -167,6 +166,11 @@ int main(int argc, char **argv)
                    histogram_percentile(h, 99) / 1e3, histogram_percentile(h, 99.9) / 1e3,
                    histogram_max(h) / 1e3);
         }
+    }
+    /* after the histograms: test_report.html draws them from metrics/ */
+    if (rc == 0 && results_write_all(merged, out, err, sizeof(err)) < 0) {
+        fprintf(stderr, "wsb-merge: %s\n", err);
+        rc = 2;
     }
     if (rc == 0) {
         results_totals t = results_count(merged);

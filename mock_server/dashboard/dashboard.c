@@ -212,6 +212,9 @@ static int serve_http(dashboard *d, struct lws *wsi, const char *uri)
     } else if (!strcmp(uri, "/api/websocket/status")) {
         body = dashboard_status_json(d, &len);
         rc = body ? http_reply(wsi, 200, ctype, body, len) : -1;
+    } else if (dashboard_page_match(uri)) {
+        const char *page = dashboard_page(&len);
+        rc = http_reply(wsi, 200, "text/html; charset=utf-8", page, len);
     } else if (!strcmp(uri, "/metrics")) {
         body = dashboard_metrics_text(d, &len);
         rc = body ? http_reply(wsi, 200, "text/plain; version=0.0.4", body, len) : -1;

@@ -303,6 +303,12 @@ size_t dashboard_sub_fill(dashboard *d, dashboard_conn *c, uint8_t *buf, size_t 
 void dashboard_sub_free(dashboard_conn *c);
 size_t dashboard_sub_depth(const dashboard *d, const dashboard_conn *c);
 
+/* ---- dashboard_page.c ---- */
+/* The live view served at GET / and /index.html: static bytes embedded in
+ * the binary (*len set; never freed). */
+int dashboard_page_match(const char *uri);
+const char *dashboard_page(size_t *len);
+
 /* ---- dashboard_status.c ---- */
 /* malloc'd bodies; the caller frees. */
 char *dashboard_status_json(dashboard *d, size_t *len);

@@ -31,7 +31,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: wsb-dashboard [options]\n"
             "The mock dashboard: publishers on ws://HOST:PORT/ws, subscribers on /ws/stream,\n"
-            "GET /health, /api/websocket/status, /metrics.\n\n"
+            "GET /health, /api/websocket/status, /metrics; the live view at GET /?token=JWT\n"
+            "(a subscriber token).\n\n"
             "  --host H              listen address (default 0.0.0.0)       [DASHBOARD_HOST]\n"
             "  --port N              port; 0 picks a free one and prints\n"
             "                        \"listening on port N\" (default 8000)  [DASHBOARD_PORT]\n"

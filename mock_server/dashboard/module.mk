@@ -5,3 +5,6 @@ PROGRAMS += wsb-dashboard
 wsb-dashboard_SRCS     := $(wildcard mock_server/dashboard/*.c)
 wsb-dashboard_ARCHIVES := $(call lib,wsbcontract)
 wsb-dashboard_PKGS     := libwebsockets libcjson libcrypto
+# the live view's page is embedded by dashboard_page.c (.incbin): rebuild it
+# when the page changes
+$(BUILD)/obj/mock_server/dashboard/dashboard_page.o: mock_server/dashboard/dashboard_page.html
