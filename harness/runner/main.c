@@ -16,6 +16,7 @@
 #include <openssl/rand.h>
 
 #include "cli.h"
+#include "compare_cmd.h"
 #include "contract.h"
 #include "envdriver.h"
 #include "httpc.h"
@@ -310,6 +311,8 @@ static int run_suites(const cli_opts *o, harness_run *h)
 int main(int argc, char **argv)
 {
     wlog_init("wsb-harness");
+    if (argc > 1 && strcmp(argv[1], "compare") == 0)
+        return compare_cmd_main(argc - 1, argv + 1);
     cli_opts o;
     int rc = cli_parse(argc, argv, &o);
     if (rc >= 0)
