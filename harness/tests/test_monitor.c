@@ -4,7 +4,9 @@
  * and during rounds (exit 0, the round's process gone), --count and --keep
  * (only the monitor's own oldest round directories are deleted); and
  * against faulty peers: a system that is not there and a round that runs
- * past --round-timeout are failed rounds on /metrics. Also the metrics text
+ * past --round-timeout are failed rounds on /metrics. Every metric the
+ * alert rules (monitoring/alerts.yml) use is exported by one of the real
+ * services or the monitor. Also the metrics text
  * of a hand-made run (label escaping, latency in seconds) and usage errors. */
 #include <CUnit/Basic.h>
 #include <dirent.h>
@@ -150,6 +152,46 @@ static int term(spawn_proc *p)
     return spawn_exit_code(p);
 }
 
+
+/* Every wsbridge_* and wsb_monitor_* name monitoring/alerts.yml uses is
+ * exported by the real dashboard, bot or monitor (a "# TYPE" line in one of
+ * their /metrics): rules on a metric nobody exports would never fire. */
+static void check_alert_names(const char *monitor_text)
+{
+    char url[128], err[256];
+    httpc_response d = {0}, b = {0};
+    snprintf(url, sizeof(url), "http://%s/metrics", dash_url + strlen("ws://"));
+    CU_ASSERT_EQUAL_FATAL(httpc_get(url, 5000, &d, err, sizeof(err)), 0);
+    snprintf(url, sizeof(url), "%s/metrics", bot_url);
+    CU_ASSERT_EQUAL_FATAL(httpc_get(url, 5000, &b, err, sizeof(err)), 0);
+    FILE *f = fopen("monitoring/alerts.yml", "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char line[1024];
+    int names = 0;
+    while (fgets(line, sizeof(line), f)) {
+        if (strstr(line, "summary:") || strstr(line, "description:") || line[0] == '#')
+            continue;
+        for (char *p = line; (p = strstr(p, "wsb")) != NULL;) {
+            size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz_0123456789");
+            char name[128], type[160];
+            snprintf(name, sizeof(name), "%.*s", (int)n, p);
+            p += n;
+            if (strncmp(name, "wsbridge_", 9) != 0 && strncmp(name, "wsb_monitor_", 12) != 0)
+                continue;
+            snprintf(type, sizeof(type), "# TYPE %s ", name);
+            int found = strstr(d.body, type) || strstr(b.body, type) || strstr(monitor_text, type);
+            if (!found)
+                fprintf(stderr, "alerts.yml uses %s, which nobody exports\n", name);
+            CU_ASSERT(found);
+            names++;
+        }
+    }
+    fclose(f);
+    CU_ASSERT(names >= 10);
+    httpc_response_free(&d);
+    httpc_response_free(&b);
+}
+
 static void test_round_on_metrics(void)
 {
     spawn_proc p;
@@ -171,6 +213,7 @@ static void test_round_on_metrics(void)
         CU_ASSERT(ts > (double)time(NULL) - 600 && ts <= (double)time(NULL) + 1);
         CU_ASSERT_EQUAL(get(m, "wsb_monitor_interval_seconds"), 3600);
         CU_ASSERT_EQUAL(promtool_check(text), 0);
+        check_alert_names(text);
         promtext_free(m);
         free(text);
     }
