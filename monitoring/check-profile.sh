@@ -30,7 +30,8 @@ for c in curl python3; do
     command -v $c >/dev/null 2>&1 || { echo "[$PROG] $c is missing" >&2; exit 2; }
 done
 PROJECT=wsbmon_$(date +%Y%m%d%H%M%S)_$$
-compose() { "${COMPOSE[@]}" -f docker-compose.yml --env-file .env.test -p "$PROJECT" --profile monitoring "$@"; }
+CMD=("${COMPOSE[@]}" -f docker-compose.yml --env-file .env.test -p "$PROJECT" --profile monitoring)
+compose() { "${CMD[@]}" "$@"; }
 LOG=$(mktemp -d)
 cleanup() {
     say "tearing down $PROJECT"
@@ -41,15 +42,15 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 say "building the images (cached)"
-if ! timeout 1200 compose build >"$LOG/build.log" 2>&1; then
+if ! timeout 1200 "${CMD[@]}" build >"$LOG/build.log" 2>&1; then
     # the build stage's apt-get may need the host's network (as run_all_tests.sh retries)
     say "build failed; once more with WSB_BUILD_NETWORK=host"
-    WSB_BUILD_NETWORK=host timeout 1200 compose build >"$LOG/build.log" 2>&1 ||
+    WSB_BUILD_NETWORK=host timeout 1200 "${CMD[@]}" build >"$LOG/build.log" 2>&1 ||
         { tail -n 30 "$LOG/build.log" >&2; fail "compose build"; }
 fi
 started=$(date +%s)
 say "starting the monitoring profile ($PROJECT)"
-timeout 300 compose up -d >"$LOG/up.log" 2>&1 || { cat "$LOG/up.log" >&2; fail "compose up"; }
+timeout 300 "${CMD[@]}" up -d >"$LOG/up.log" 2>&1 || { cat "$LOG/up.log" >&2; fail "compose up"; }
 addr=$(compose port prometheus 9090 2>/dev/null | tail -n 1)
 [ -n "$addr" ] || fail "prometheus publishes no port"
 api="http://$addr/api/v1"
