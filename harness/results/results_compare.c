@@ -517,8 +517,9 @@ void compare_print(const compare_result *r, FILE *f)
         if (strlen(r->figs[i].name) > w)
             w = strlen(r->figs[i].name);
     fprintf(f,
-            "wsb-harness compare: OLD %s -> NEW %s (tolerance %g%%; times move > %g ms, "
-            "%%-figures > %g points)\n",
+            "wsb-harness compare: OLD %s -> NEW %s\n(a regression: a move the wrong way by "
+            "more than %g%% of the old value, and by more than %g ms for a time, %g points "
+            "for a %% figure)\n",
             r->old_dir, r->new_dir, r->tolerance, r->floor_ms, r->floor_points);
     fprintf(f, "%-*s %16s %16s %9s %7s  %s\n", (int)w, "figure", "old", "new", "change",
             "better", "verdict");

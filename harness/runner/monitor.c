@@ -287,8 +287,18 @@ static void start_round(monitor *m)
                      .stdout_to_log = 1,
                      .own_group = 1,
                      .stop_at_exit = 1};
-    m->dirs = realloc(m->dirs, (m->ndirs + 1) * sizeof(*m->dirs));
-    m->dirs[m->ndirs++] = strdup(m->round_dir);
+    char **grown = realloc(m->dirs, (m->ndirs + 1) * sizeof(*m->dirs));
+    char *copy = strdup(m->round_dir);
+    if (grown && copy) {
+        m->dirs = grown;
+        m->dirs[m->ndirs++] = copy;
+    } else { /* out of memory: the directory stays, never pruned */
+        if (grown)
+            m->dirs = grown;
+        free(copy);
+        fprintf(stderr, "wsb-harness monitor: out of memory: %s will not be pruned\n",
+                m->round_dir);
+    }
     if (spawn_start(&m->child, argv, &so, err, sizeof(err)) < 0) {
         fprintf(stderr, "wsb-harness monitor: round %llu: %s\n", m->st.rounds + 1, err);
         m->st.rounds++;
