@@ -1,5 +1,7 @@
 /* monitor_metrics: the monitor's state as Prometheus text and its lws HTTP
- * endpoint (see monitor_metrics.h). */
+ * endpoint (see monitor_metrics.h). The HTTP part follows the mock bot's
+ * status server (mock_server/bot/bot_status.c): the walls keep the mocks and
+ * the harness from sharing lws code, so each has its own few lines. */
 #include "monitor_metrics.h"
 
 #include <math.h>

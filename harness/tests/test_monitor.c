@@ -268,8 +268,10 @@ static void test_count_and_keep(void)
     char names[8][256];
     int n = count_rounds(base, names, 8);
     CU_ASSERT_EQUAL(n, 2);
-    for (int i = 0; i < n; i++) /* the newest two: rounds 2 and 3 */
-        CU_ASSERT(strstr(names[i], "_2") || strstr(names[i], "_3"));
+    for (int i = 0; i < n; i++) { /* the newest two: round_<date>_<time>_2 and _3 */
+        const char *tail = strrchr(names[i], '_');
+        CU_ASSERT(tail && (strcmp(tail, "_2") == 0 || strcmp(tail, "_3") == 0));
+    }
     struct stat st;
     CU_ASSERT_EQUAL(stat(decoy, &st), 0);
     CU_ASSERT_EQUAL(stat(note, &st), 0);
