@@ -36,8 +36,9 @@ static const struct {
     {"backlog_growth*", NULL, COMPARE_LOWER_BETTER},
     {"*_rate", "msg/s", COMPARE_HIGHER_BETTER},
     {"*_per_s*", NULL, COMPARE_HIGHER_BETTER},
+    {"*_per_cpu_s", NULL, COMPARE_HIGHER_BETTER}, /* work per CPU second */
     /* capacity */
-    {"*capacity*_connections_ok", NULL, COMPARE_HIGHER_BETTER},
+    {"*_connections_ok", NULL, COMPARE_HIGHER_BETTER},
     {"*capacity_last_good", NULL, COMPARE_HIGHER_BETTER},
     {"*knee*", NULL, COMPARE_HIGHER_BETTER},
     {"*connections_reaching_target", NULL, COMPARE_HIGHER_BETTER},

@@ -123,6 +123,10 @@ static void test_directions(void)
     CU_ASSERT_EQUAL(compare_direction_of("x/y/dashboard_cpu_mean", "%"), COMPARE_LOWER_BETTER);
     CU_ASSERT_EQUAL(compare_direction_of("x/y/lost", "messages"), COMPARE_LOWER_BETTER);
     CU_ASSERT_EQUAL(compare_direction_of("x/y/basic_errors", ""), COMPARE_LOWER_BETTER);
+    CU_ASSERT_EQUAL(compare_direction_of("load_tests/basic/basic_frames_per_cpu_s", ""),
+                    COMPARE_HIGHER_BETTER);
+    CU_ASSERT_EQUAL(compare_direction_of("load_tests/capacity/capacity_200_connections_ok", ""),
+                    COMPARE_HIGHER_BETTER);
     CU_ASSERT_EQUAL(compare_direction_of("x/y/e2e_latency_count", "values"), COMPARE_INFO);
     CU_ASSERT_EQUAL(compare_direction_of("x/y/rate_asked", "msg/s"), COMPARE_INFO);
     CU_ASSERT_EQUAL(compare_direction_of("x/y/generated", "messages"), COMPARE_INFO);
