@@ -118,7 +118,8 @@ list-programs:
 # Tests run from the top of the tree (they find build/ and schemas/ there).
 # First the walls, then every test binary (each under a time bound; all run
 # even when one fails; the status says whether all passed), then an interop
-# check with a client nobody here wrote (Python websockets) and a short native
+# check with a client nobody here wrote (Python websockets), the alert rules
+# unit tests (promtool) and a short native
 # run of every built suite against the real mocks (WSB_SKIP_SHORT_NATIVE=1
 # leaves it out, e.g. for quick iterations).
 test: test-deps all walls
@@ -129,6 +130,8 @@ test: test-deps all walls
 	@sh harness/tests/pagecheck-selftest.sh
 	@echo "== the dashboard's live view in headless Chromium"
 	@sh mock_server/tests/liveview.sh $(BUILD)
+	@echo "== alert rules (promtool: monitoring/alerts.yml against monitoring/alerts_test.yml)"
+	@sh monitoring/test-rules.sh
 	@if [ -z "$$WSB_SKIP_SHORT_NATIVE" ]; then $(MAKE) --no-print-directory short-native; fi
 
 # The short native run (make test's end-to-end part): the real dashboard and

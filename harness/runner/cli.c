@@ -15,7 +15,11 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: wsb-harness [options]\n"
-            "Runs the wsbridge test suites and writes a result directory.\n\n"
+            "       wsb-harness compare OLD_DIR NEW_DIR [options]   (compare --help)\n"
+            "       wsb-harness monitor --dashboard-url ws://H:P [options]   (monitor --help)\n"
+            "Runs the wsbridge test suites and writes a result directory; compare judges\n"
+            "two result directories' figures; monitor repeats suites against a running\n"
+            "system and serves the verdicts on a Prometheus /metrics endpoint.\n\n"
             "Environment (one of):\n"
             "  --native                start wsb-dashboard and wsb-bot locally on free ports\n"
             "                          (the default without --docker or --dashboard-url)\n"

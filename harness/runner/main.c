@@ -16,9 +16,11 @@
 #include <openssl/rand.h>
 
 #include "cli.h"
+#include "compare_cmd.h"
 #include "contract.h"
 #include "envdriver.h"
 #include "httpc.h"
+#include "monitor.h"
 #include "jwt.h"
 #include "profiles.h"
 #include "registry.h"
@@ -297,6 +299,10 @@ static int run_suites(const cli_opts *o, harness_run *h)
 int main(int argc, char **argv)
 {
     wlog_init("wsb-harness");
+    if (argc > 1 && strcmp(argv[1], "compare") == 0)
+        return compare_cmd_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "monitor") == 0)
+        return monitor_main(argc - 1, argv + 1);
     cli_opts o;
     int rc = cli_parse(argc, argv, &o);
     if (rc >= 0)

@@ -3,9 +3,9 @@
 # answers, and fails then when WSB_REQUIRE_DOCKER=1 (.ci/run). test-wsclient
 # and test-suites-faulty (the suites' checks against a dashboard that drops,
 # duplicates, reorders, corrupts...) run against faulty-dashboard.
-HARNESS_TESTS := histogram results results-html runner env-native httpc promtext merge dockerapi \
-                 validate procstat spawn wsclient suites-faulty fault-faulty perf-faulty \
-                 integ-faulty threshold
+HARNESS_TESTS := histogram results results-html compare monitor runner env-native httpc promtext \
+                 merge dockerapi validate procstat spawn wsclient suites-faulty fault-faulty \
+                 perf-faulty integ-faulty threshold
 TESTS += $(HARNESS_TESTS:%=test-%)
 $(foreach t,$(HARNESS_TESTS),$(eval test-$(t)_SRCS := harness/tests/test_$(subst -,_,$(t)).c harness/testkit/testkit.c))
 # the tests that run suites' checks directly get the suite API without the runner
