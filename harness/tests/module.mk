@@ -4,11 +4,12 @@
 # and test-suites-faulty (the suites' checks against a dashboard that drops,
 # duplicates, reorders, corrupts...) run against faulty-dashboard.
 HARNESS_TESTS := histogram results runner env-native httpc promtext merge dockerapi validate \
-                 procstat spawn wsclient suites-faulty fault-faulty perf-faulty threshold
+                 procstat spawn wsclient rawws suites-faulty fault-faulty perf-faulty threshold \
+                 security-faulty
 TESTS += $(HARNESS_TESTS:%=test-%)
 $(foreach t,$(HARNESS_TESTS),$(eval test-$(t)_SRCS := harness/tests/test_$(subst -,_,$(t)).c harness/testkit/testkit.c))
 # the tests that run suites' checks directly get the suite API without the runner
-SUITEKIT_TESTS := suites-faulty fault-faulty perf-faulty
+SUITEKIT_TESTS := suites-faulty fault-faulty perf-faulty security-faulty
 $(foreach t,$(SUITEKIT_TESTS),$(eval test-$(t)_SRCS += harness/testkit/suitekit.c))
 # the runner's tests drive a scripted environment driver
 test-runner_SRCS += harness/env/tests/env_fake.c
