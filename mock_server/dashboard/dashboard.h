@@ -8,6 +8,8 @@
  *   dashboard_history.c  sources, the history ring, the append-only journal
  *   dashboard_sub.c      subscribers: filters, replay, fan-out, slow consumers
  *   dashboard_status.c   /api/websocket/status JSON and /metrics text
+ *   dashboard_guard.c    refusals lws does not make (version, Origin, HTTP
+ *                        methods and bodies, close codes)
  *
  * Everything runs on lws's single service thread; nothing here is locked.
  *
@@ -65,6 +67,7 @@ typedef struct dashboard_config {
     size_t journal_buffer_max; /* bytes buffered for the journal; more: error store */
     int message_timeout_s;   /* a started message must be complete within S s; 0 = never */
     int handshake_timeout_s; /* a handshake must be complete within S s */
+    const char *allowed_origins; /* comma-separated Origins a browser may upgrade from; NULL: any */
 } dashboard_config;
 
 /* One history entry: an accepted envelope (as a stream frame) or a gap. */
@@ -297,6 +300,16 @@ void dashboard_sub_after_push(dashboard *d);
 size_t dashboard_sub_fill(dashboard *d, dashboard_conn *c, uint8_t *buf, size_t cap, int *more);
 void dashboard_sub_free(dashboard_conn *c);
 size_t dashboard_sub_depth(const dashboard *d, const dashboard_conn *c);
+
+/* ---- dashboard_guard.c ---- */
+/* Judges an upgrade before the token: 0 to go on, else the HTTP status to
+ * refuse with (400 no version, 426 not 13, 403 a foreign Origin) and *reason. */
+unsigned dashboard_guard_upgrade(const dashboard *d, struct lws *wsi, const char **reason);
+/* Judges a plain HTTP request: 0 to serve it, else 405 (not GET) or 400 (a body). */
+unsigned dashboard_guard_http(struct lws *wsi, const char **reason);
+/* A peer's close payload (lws echoes it): a code of 5000 or more becomes 1002
+ * in place; -1 for a 1-byte payload (drop the connection), else 0. */
+int dashboard_guard_close(void *payload, size_t len);
 
 /* ---- dashboard_status.c ---- */
 /* malloc'd bodies; the caller frees. */
