@@ -13,7 +13,9 @@
  *     the half-sent ones cut at the handshake timeout;
  *   - journal writes that keep failing: the buffer stops at its bound and
  *     messages are refused ("store"), never acked;
- *   - a message dripped a byte at a time: closed 1008 at --message-timeout.
+ *   - a message dripped a byte at a time: closed 1008 at --message-timeout;
+ *   - --allowed-origins: a foreign Origin gets 403 (cross-site WebSocket
+ *     hijacking), a listed one or none (not a browser) upgrades.
  * Servers are wsb-dashboard processes (dashtk.h), clients are testws, which
  * can send any bytes. Figures are printed; bounds are generous. */
 #include <CUnit/Basic.h>
@@ -485,6 +487,56 @@ static int closed_within(int fd, int timeout_ms)
     return 0;
 }
 
+/* ---- Origin allowlist ---- */
+
+/* The status of an upgrade of /ws/stream with a valid token and the Origin
+ * header origin (NULL: none), sent by hand; 0 when no status line came. */
+static int upgrade_with_origin(server *s, const char *origin)
+{
+    char *tok = dashtk_token("subscriber", "origin-test");
+    int fd = tcp_connect(s->port);
+    int status = 0;
+    char req[2048], o[300] = "";
+    if (origin)
+        snprintf(o, sizeof o, "Origin: %s\r\n", origin);
+    int n = snprintf(req, sizeof req,
+                     "GET /ws/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer %s\r\n%s\r\n",
+                     tok, o);
+    if (fd >= 0 && n > 0 && write(fd, req, (size_t)n) == n) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        char b[512];
+        ssize_t r = poll(&pf, 1, WAIT_MS) > 0 ? read(fd, b, sizeof b - 1) : -1;
+        if (r > 0) {
+            b[r] = '\0';
+            if (sscanf(b, "HTTP/1.1 %d", &status) != 1)
+                status = 0;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    free(tok);
+    return status;
+}
+
+static void test_origin_allowlist(void)
+{
+    server s;
+    CU_ASSERT_FATAL(dashtk_server_start(&s, NULL, "--allowed-origins",
+                                        "https://app.example, https://ops.example", NULL) == 0);
+    CU_ASSERT_EQUAL(upgrade_with_origin(&s, "https://evil.example"), 403);
+    CU_ASSERT_EQUAL(upgrade_with_origin(&s, "https://app.example.evil.example"), 403);
+    CU_ASSERT_EQUAL(upgrade_with_origin(&s, "https://ops.example"), 101);
+    CU_ASSERT_EQUAL(upgrade_with_origin(&s, NULL), 101); /* not a browser */
+    ASSERT_ALIVE(&s);
+    spawn_stop(&s, SIGKILL, 2000);
+    /* without the option, any Origin upgrades */
+    CU_ASSERT_FATAL(dashtk_server_start(&s, NULL, NULL) == 0);
+    CU_ASSERT_EQUAL(upgrade_with_origin(&s, "https://evil.example"), 101);
+    spawn_stop(&s, SIGKILL, 2000);
+}
+
 static void test_slowloris(void)
 {
     server s;
@@ -656,6 +708,8 @@ int main(void)
         {"slowloris: 300 half-sent handshakes, a fresh client served within 2 s", test_slowloris},
         {"journal writes failing: bounded buffer, store errors, no acks", test_journal_failing},
         {"a message dripped a byte at a time: closed 1008", test_drip},
+        {"--allowed-origins: a foreign Origin gets 403, a listed one or none upgrades",
+         test_origin_allowlist},
         CU_TEST_INFO_NULL,
     };
     static CU_SuiteInfo suites[] = {
