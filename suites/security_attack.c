@@ -186,8 +186,13 @@ static int judge(const sec_case *c, sec_conn *k, int upgraded, int64_t deadline,
             k->status = rawws_read_status(k->r, left > 0 ? (int)left : 0, k->line, sizeof k->line);
         }
         if (c->expect == SEC_EXPECT_HTTP ? k->status == c->codes[0]
-                                         : k->status == 0 || k->status >= 400)
+                                         : k->status == 0 || k->status >= 400) {
+            if (k->status > 0)
+                snprintf(why, wlen, "HTTP %d", k->status);
+            else
+                snprintf(why, wlen, "the connection ended without an answer");
             return 1;
+        }
         if (k->status < 0)
             snprintf(why, wlen, "no HTTP answer within the bound");
         else if (k->status == 0)
@@ -213,6 +218,10 @@ static int judge(const sec_case *c, sec_conn *k, int upgraded, int64_t deadline,
             snprintf(why, wlen, "still open after %d ms: accepted", c->within_ms);
             return 0;
         }
+        if (rc == RAWWS_EOF)
+            snprintf(why, wlen, "the connection ended without a close frame");
+        else
+            snprintf(why, wlen, "close %d", code);
         if (c->expect == SEC_EXPECT_CLOSED)
             return 1;
         for (int i = 0; i < c->ncodes; i++)
@@ -272,6 +281,7 @@ check_result security_attack(const suite_ctx *ctx, const sec_case *c, int endpoi
                   .now = (int64_t)time(NULL)};
     int upgraded = c->nsteps && c->steps[0].kind == SEC_STEP_UPGRADE;
     check_result r = CHECK_PASS;
+    char seen[320] = ""; /* what the first connection got, when it passed */
     sec_conn *k = calloc((size_t)c->conns, sizeof *k);
     if (!k)
         return bridge_fail(msg, len, "out of memory");
@@ -314,8 +324,12 @@ check_result security_attack(const suite_ctx *ctx, const sec_case *c, int endpoi
         char first[300] = "";
         for (int i = 0; i < opened && r == CHECK_PASS; i++) {
             char why[300] = "";
-            if (!judge(c, &k[i], upgraded, deadline, why, sizeof why) && !bad++)
-                snprintf(first, sizeof first, "%s", why);
+            if (!judge(c, &k[i], upgraded, deadline, why, sizeof why)) {
+                if (!bad++)
+                    snprintf(first, sizeof first, "%s", why);
+            } else if (i == 0 && why[0]) {
+                snprintf(seen, sizeof seen, " (%s)", why);
+            }
         }
         if (bad && r == CHECK_PASS) {
             if (c->conns > 1 || c->times > 1)
@@ -329,6 +343,6 @@ check_result security_attack(const suite_ctx *ctx, const sec_case *c, int endpoi
     }
     free(k);
     if (r == CHECK_PASS)
-        snprintf(msg, len, "%s: %s as expected", c->name, want);
+        snprintf(msg, len, "%s: %s as expected%s", c->name, want, seen);
     return r;
 }

@@ -2,7 +2,8 @@
 # runs against the real engine; it is skipped (exit 0, says so) when no engine
 # answers, and fails then when WSB_REQUIRE_DOCKER=1 (.ci/run). test-wsclient
 # and test-suites-faulty (the suites' checks against a dashboard that drops,
-# duplicates, reorders, corrupts...) run against faulty-dashboard.
+# duplicates, reorders, corrupts...) run against faulty-dashboard; test-security-faulty runs
+# the security catalogue against wsb-dashboard and faulty-dashboard; test-rawws the raw client.
 HARNESS_TESTS := histogram results runner env-native httpc promtext merge dockerapi validate \
                  procstat spawn wsclient rawws suites-faulty fault-faulty perf-faulty threshold \
                  security-faulty
