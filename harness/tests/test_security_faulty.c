@@ -8,7 +8,8 @@
  *   - faulty-dashboard (harness/testkit/faulty_dashboard.c), which has what
  *     libwebsockets 4.1.6 does on its own (the old dashboard's behaviour):
  *     it accepts unmasked client frames, Sec-WebSocket-Version 8, close code
- *     5000 and a GET with a body: those cases fail, naming what happened;
+ *     5000, a GET with a body and a frame header declaring 4 GiB (held
+ *     until its payload comes): those cases fail, naming what happened;
  *   - faulty-dashboard --fault accept_bad_token (alg none, bad signatures
  *     accepted): the token cases fail ("accepted (want HTTP 401)");
  *   - faulty-dashboard --fault stall (a loop that blocks): the liveness probe
@@ -215,8 +216,11 @@ static void test_lws_defaults_accepted(void)
         "wrong_version: upgraded (HTTP 101): accepted (want HTTP 426) on /ws",
         "close_code_5000: closed with 5000 (want close 1002) on /ws/stream",
         "smuggling_cl_te: HTTP 200",
+        "length_declared_over_limit: still open after 3000 ms: accepted (want close 1009) on /ws",
         NULL};
-    expect_caught("none", NULL, "unmasked_text,wrong_version,close_code_5000,smuggling_cl_te",
+    expect_caught("none", NULL,
+                  "unmasked_text,wrong_version,close_code_5000,smuggling_cl_te,"
+                  "length_declared_over_limit",
                   want);
 }
 

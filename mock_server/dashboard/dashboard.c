@@ -666,6 +666,12 @@ static void sweep_conn(dashboard *d, dashboard_conn *c, int64_t t, int unmasked)
         dashboard_conn_close(c, 1002, "client frames must be masked");
         return;
     }
+    if (unmasked && c->wsi && dashboard_wire_oversize(lws_get_socket_fd(c->wsi))) {
+        /* a frame declared past the limit: no need to wait for its payload */
+        d->st.refused_too_large++;
+        dashboard_conn_close(c, 1009, "message too big");
+        return;
+    }
     if (msg_max > 0 && c->partial_since_us && t - c->partial_since_us > msg_max) {
         d->st.refused_stalled++;
         wlog_info("%s %s: a message started %llds ago is not complete, closing", role, c->name,
@@ -687,7 +693,8 @@ static void sweep_conn(dashboard *d, dashboard_conn *c, int64_t t, int unmasked)
 }
 
 /* One timer for every connection: idle timeouts, pings, messages that do
- * not complete, unmasked control frames. */
+ * not complete, unmasked control frames, frames declared past the limit
+ * (`unmasked` below: dashboard_wire flagged some connection). */
 static void sweep_cb(lws_sorted_usec_list_t *sul)
 {
     dashboard *d = lws_container_of(sul, dashboard, sul_sweep);
@@ -731,6 +738,7 @@ int dashboard_start(dashboard *d, char *err, size_t errlen)
         return -1;
     if (dashboard_history_init(d, err, errlen) || dashboard_journal_open(d, err, errlen))
         return -1;
+    dashboard_wire_set_max(d->cfg.max_message);
     d->scratch_cap = DASHBOARD_WRITE_CAP + d->cfg.max_message + 8192;
     d->scratch = malloc(LWS_PRE + d->scratch_cap);
     if (!d->scratch) {

@@ -256,7 +256,11 @@ void dashboard_wire_accepted(int fd);
 void dashboard_wire_http_done(int fd);
 /* 1 when fd's peer sent an unmasked frame since it was accepted. */
 int dashboard_wire_unmasked(int fd);
-/* Connections that sent an unmasked frame since the last call (and reset the count). */
+/* Frames declaring more than max bytes mark their connection (0: none are). */
+void dashboard_wire_set_max(uint64_t max);
+/* 1 when fd's peer sent a frame header declaring more than that. */
+int dashboard_wire_oversize(int fd);
+/* Connections that sent an unmasked or oversize frame since the last call (and reset the count). */
 unsigned dashboard_wire_take_flagged(void);
 /* Frees the table (at exit). */
 void dashboard_wire_free(void);
