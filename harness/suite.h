@@ -8,7 +8,7 @@
  * the parent, so a crash or hang still leaves a summary.
  *
  * Suites include only the suites' API: this file, bridge.h, envdriver.h,
- * wsclient.h, flowcheck.h, histogram.h, threshold.h, loadengine.h, httpc.h,
+ * wsclient.h, flowcheck.h, histogram.h, threshold.h, loadengine.h, rawws.h, httpc.h,
  * promtext.h and the contract's contract.h, envelope.h, wjson.h, jwt.h,
  * wclock.h. ARCHITECTURE.md says what each gives; .ci/check-walls.sh (make
  * test) refuses any other include. */

@@ -10,7 +10,7 @@ const runner_entry registry_suites[] = {
     {"load_tests", &suite_load_tests},
     {"integration", &suite_integration},
     {"performance", &suite_performance},
-    {"security", NULL},
+    {"security", &suite_security},
 };
 
 const size_t registry_count = sizeof(registry_suites) / sizeof(registry_suites[0]);

@@ -8,7 +8,7 @@
 #include "runner.h"
 
 extern const suite_def suite_connectivity, suite_message_flow, suite_fault_tolerance,
-    suite_load_tests, suite_integration, suite_performance;
+    suite_load_tests, suite_integration, suite_performance, suite_security;
 
 extern const runner_entry registry_suites[];
 extern const size_t registry_count;

@@ -96,11 +96,47 @@ static void set_err(char *err, size_t errlen, const char *msg)
         snprintf(err, errlen, "%s", msg);
 }
 
+char *jwt_forge(const char *secret, const char *header_json, const char *claims_json,
+                const char *sign_alg)
+{
+    if (!header_json || !claims_json || !sign_alg)
+        return NULL;
+    const EVP_MD *md = !strcmp(sign_alg, "HS256")   ? EVP_sha256()
+                       : !strcmp(sign_alg, "HS512") ? EVP_sha512()
+                                                    : NULL;
+    if (!md && strcmp(sign_alg, "none"))
+        return NULL;
+    if (md && !secret)
+        return NULL;
+    size_t hlen = strlen(header_json), plen = strlen(claims_json);
+    size_t cap = (hlen + plen) * 4 / 3 + EVP_MAX_MD_SIZE * 2 + 64;
+    char *tok = malloc(cap);
+    if (!tok)
+        return NULL;
+    size_t n = b64url_encode((const unsigned char *)header_json, hlen, tok);
+    tok[n++] = '.';
+    n += b64url_encode((const unsigned char *)claims_json, plen, tok + n);
+    tok[n] = '\0';
+    if (!md) {
+        tok[n++] = '.';
+        tok[n] = '\0';
+        return tok;
+    }
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+    if (!HMAC(md, secret, (int)strlen(secret), (const unsigned char *)tok, n, mac, &maclen)) {
+        free(tok);
+        return NULL;
+    }
+    tok[n++] = '.';
+    b64url_encode(mac, maclen, tok + n);
+    return tok;
+}
+
 char *jwt_sign(const char *secret, const char *sub, const char *role, int64_t ttl_s)
 {
     if (!secret || !sub || !role || strlen(sub) >= JWT_SUB_MAX || strlen(role) >= JWT_ROLE_MAX)
         return NULL;
-    static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
     int64_t iat = wclock_real_us() / 1000000;
 
     cJSON *claims = cJSON_CreateObject();
@@ -114,28 +150,8 @@ char *jwt_sign(const char *secret, const char *sub, const char *role, int64_t tt
     cJSON_Delete(claims);
     if (!payload)
         return NULL;
-
-    size_t hlen = strlen(header), plen = strlen(payload);
-    size_t cap = (hlen + plen + 32) * 4 / 3 + 64;
-    char *tok = malloc(cap);
-    if (!tok) {
-        free(payload);
-        return NULL;
-    }
-    size_t n = b64url_encode((const unsigned char *)header, hlen, tok);
-    tok[n++] = '.';
-    n += b64url_encode((const unsigned char *)payload, plen, tok + n);
+    char *tok = jwt_forge(secret, "{\"alg\":\"HS256\",\"typ\":\"JWT\"}", payload, "HS256");
     free(payload);
-
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int maclen = 0;
-    if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)tok, n, mac,
-              &maclen)) {
-        free(tok);
-        return NULL;
-    }
-    tok[n++] = '.';
-    b64url_encode(mac, maclen, tok + n);
     return tok;
 }
 
@@ -242,6 +258,12 @@ int jwt_verify(const char *token, const char *secret, int64_t now_s, jwt_claims 
         now_s = wclock_real_us() / 1000000;
     if (exp <= now_s) {
         set_err(err, errlen, "expired");
+        goto done;
+    }
+    int64_t nbf = 0;
+    if (wjson_get(claims, "nbf") && (!wjson_get_int64(wjson_get(claims, "nbf"), &nbf) ||
+                                     nbf > now_s)) {
+        set_err(err, errlen, nbf > now_s ? "not yet valid (nbf)" : "malformed token: nbf");
         goto done;
     }
     memset(out, 0, sizeof(*out));

@@ -23,3 +23,8 @@ fuzz-promtext_DICT   = harness/fuzz/promtext.dict
 fuzz-status_SRCS   = harness/fuzz/fuzz_status.c $(FUZZ_CONTRACT_SRCS)
 fuzz-status_CORPUS = harness/fuzz/corpus/status
 fuzz-status_DICT   = harness/fuzz/json.dict
+
+# the load engine's frame parser (what the server under load sends) and field scan
+FUZZERS += fuzz-loadframe
+fuzz-loadframe_SRCS   = harness/fuzz/fuzz_loadframe.c harness/load/loadframe.c
+fuzz-loadframe_CORPUS = harness/fuzz/corpus/loadframe

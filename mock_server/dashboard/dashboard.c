@@ -164,6 +164,8 @@ static const char *http_reason_phrase(unsigned status)
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
     case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 426: return "Upgrade Required";
     default: return "Service Unavailable";
     }
 }
@@ -192,7 +194,10 @@ static int http_refuse(struct lws *wsi, unsigned status, const char *reason)
                      "connection: close\r\n"
                      "\r\n%s",
                      status, http_reason_phrase(status), blen,
-                     status == 401 ? "www-authenticate: Bearer\r\n" : "", body);
+                     status == 401   ? "www-authenticate: Bearer\r\n"
+                     : status == 426 ? "sec-websocket-version: 13\r\n"
+                                     : "",
+                     body);
     wlog_info("handshake refused %u: %s", status, reason);
     if (n <= 0 || (size_t)n >= sizeof buf - LWS_PRE ||
         lws_write(wsi, (uint8_t *)start, (size_t)n, LWS_WRITE_HTTP) != n)
@@ -206,6 +211,15 @@ static int serve_http(dashboard *d, struct lws *wsi, const char *uri)
     size_t len = 0;
     const char *ctype = "application/json";
     int rc;
+    const char *why = NULL;
+    unsigned refuse = dashboard_guard_http(wsi, &why);
+    if (refuse) {
+        char b[160];
+        int bl = snprintf(b, sizeof b, "{\"error\":%u,\"reason\":\"%s\"}\n", refuse, why);
+        wlog_info("http refused %u: %s", refuse, why);
+        http_reply(wsi, refuse, ctype, b, (size_t)bl);
+        return -1; /* answered; the connection is not reused */
+    }
     if (!strcmp(uri, "/health")) {
         const char *b = d->shutting_down ? "{\"status\":\"stopping\"}\n" : "{\"status\":\"ok\"}\n";
         rc = http_reply(wsi, d->shutting_down ? 503 : 200, ctype, b, strlen(b));
@@ -253,6 +267,10 @@ static int confirm_upgrade(dashboard *d, struct lws *wsi)
     else
         return http_refuse(wsi, 404, "no websocket endpoint here (use /ws or /ws/stream)");
 
+    const char *why = NULL;
+    unsigned refuse = dashboard_guard_upgrade(d, wsi, &why);
+    if (refuse)
+        return http_refuse(wsi, refuse, why);
     if (d->shutting_down)
         return http_refuse(wsi, 503, "shutting down");
     if (dashboard_conn_count(d) >= d->cfg.max_connections) {
@@ -599,6 +617,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (!c || !c->established)
             return -1;
         return receive(d, c, wsi, in, len);
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        return dashboard_guard_close(in, len);
     case LWS_CALLBACK_RECEIVE_PONG:
         if (c && c->established) {
             if (dashboard_wire_unmasked(lws_get_socket_fd(wsi))) {
@@ -652,6 +672,12 @@ static void sweep_conn(dashboard *d, dashboard_conn *c, int64_t t, int unmasked)
         dashboard_conn_close(c, 1002, "client frames must be masked");
         return;
     }
+    if (unmasked && c->wsi && dashboard_wire_oversize(lws_get_socket_fd(c->wsi))) {
+        /* a frame declared past the limit: no need to wait for its payload */
+        d->st.refused_too_large++;
+        dashboard_conn_close(c, 1009, "message too big");
+        return;
+    }
     if (msg_max > 0 && c->partial_since_us && t - c->partial_since_us > msg_max) {
         d->st.refused_stalled++;
         wlog_info("%s %s: a message started %llds ago is not complete, closing", role, c->name,
@@ -673,7 +699,8 @@ static void sweep_conn(dashboard *d, dashboard_conn *c, int64_t t, int unmasked)
 }
 
 /* One timer for every connection: idle timeouts, pings, messages that do
- * not complete, unmasked control frames. */
+ * not complete, unmasked control frames, frames declared past the limit
+ * (`unmasked` below: dashboard_wire flagged some connection). */
 static void sweep_cb(lws_sorted_usec_list_t *sul)
 {
     dashboard *d = lws_container_of(sul, dashboard, sul_sweep);
@@ -717,6 +744,7 @@ int dashboard_start(dashboard *d, char *err, size_t errlen)
         return -1;
     if (dashboard_history_init(d, err, errlen) || dashboard_journal_open(d, err, errlen))
         return -1;
+    dashboard_wire_set_max(d->cfg.max_message);
     d->scratch_cap = DASHBOARD_WRITE_CAP + d->cfg.max_message + 8192;
     d->scratch = malloc(LWS_PRE + d->scratch_cap);
     if (!d->scratch) {

@@ -8,6 +8,8 @@
  *   dashboard_history.c  sources, the history ring, the append-only journal
  *   dashboard_sub.c      subscribers: filters, replay, fan-out, slow consumers
  *   dashboard_status.c   /api/websocket/status JSON and /metrics text
+ *   dashboard_guard.c    refusals lws does not make (version, Origin, HTTP
+ *                        methods and bodies, close codes)
  *
  * Everything runs on lws's single service thread; nothing here is locked.
  *
@@ -70,6 +72,7 @@ typedef struct dashboard_config {
      * subscriber's "from" asks (it gets a message it had again); "leak_fd"
      * opens a file it never closes each time a connection closes. NULL: none. */
     const char *test_fault;
+    const char *allowed_origins; /* comma-separated Origins a browser may upgrade from; NULL: any */
 } dashboard_config;
 
 /* One history entry: an accepted envelope (as a stream frame) or a gap. */
@@ -258,7 +261,11 @@ void dashboard_wire_accepted(int fd);
 void dashboard_wire_http_done(int fd);
 /* 1 when fd's peer sent an unmasked frame since it was accepted. */
 int dashboard_wire_unmasked(int fd);
-/* Connections that sent an unmasked frame since the last call (and reset the count). */
+/* Frames declaring more than max bytes mark their connection (0: none are). */
+void dashboard_wire_set_max(uint64_t max);
+/* 1 when fd's peer sent a frame header declaring more than that. */
+int dashboard_wire_oversize(int fd);
+/* Connections that sent an unmasked or oversize frame since the last call (and reset the count). */
 unsigned dashboard_wire_take_flagged(void);
 /* Frees the table (at exit). */
 void dashboard_wire_free(void);
@@ -308,6 +315,15 @@ size_t dashboard_sub_depth(const dashboard *d, const dashboard_conn *c);
  * the binary (*len set; never freed). */
 int dashboard_page_match(const char *uri);
 const char *dashboard_page(size_t *len);
+/* ---- dashboard_guard.c ---- */
+/* Judges an upgrade before the token: 0 to go on, else the HTTP status to
+ * refuse with (400 no version, 426 not 13, 403 a foreign Origin) and *reason. */
+unsigned dashboard_guard_upgrade(const dashboard *d, struct lws *wsi, const char **reason);
+/* Judges a plain HTTP request: 0 to serve it, else 405 (not GET) or 400 (a body). */
+unsigned dashboard_guard_http(struct lws *wsi, const char **reason);
+/* A peer's close payload (lws echoes it): a code of 5000 or more becomes 1002
+ * in place; -1 for a 1-byte payload (drop the connection), else 0. */
+int dashboard_guard_close(void *payload, size_t len);
 
 /* ---- dashboard_status.c ---- */
 /* malloc'd bodies; the caller frees. */

@@ -65,6 +65,9 @@ static void usage(FILE *f)
             "                        close 1008; 0 = never (30)            [DASHBOARD_MESSAGE_TIMEOUT]\n"
             "  --handshake-timeout S a handshake must complete within S s (5)\n"
             "                                                               [DASHBOARD_HANDSHAKE_TIMEOUT]\n"
+            "  --allowed-origins L   comma-separated Origins a browser may upgrade from;\n"
+            "                        another Origin gets 403, none passes (any)\n"
+            "                                                               [DASHBOARD_ALLOWED_ORIGINS]\n"
             "  --event-loop L        libev (epoll, needs libwebsockets-evlib-ev) | poll\n"
             "                        (libev, falling back to poll)          [DASHBOARD_EVENT_LOOP]\n"
             "  --help                this text\n"
@@ -90,7 +93,7 @@ static const char *envor(const char *v, const char *env)
 int main(int argc, char **argv)
 {
     enum { O_HOST = 1, O_PORT, O_SECRET, O_JOURNAL, O_HISTORY, O_MAXMSG, O_SCHEMAS, O_FSYNC,
-           O_SLOW, O_MAXCONN, O_QUEUE, O_RATE, O_IDLE, O_DEPTH, O_SHUTDOWN, O_LOOP, O_SEQJUMP, O_CMDRATE, O_JBUF, O_MSGTO, O_HSTO, O_TESTFAULT, O_HELP,
+           O_SLOW, O_MAXCONN, O_QUEUE, O_RATE, O_IDLE, O_DEPTH, O_SHUTDOWN, O_LOOP, O_SEQJUMP, O_CMDRATE, O_JBUF, O_MSGTO, O_HSTO, O_TESTFAULT, O_ORIGINS, O_HELP,
            O_N };
     static const struct option opts[] = {
         {"host", required_argument, NULL, O_HOST},
@@ -115,6 +118,7 @@ int main(int argc, char **argv)
         {"message-timeout", required_argument, NULL, O_MSGTO},
         {"handshake-timeout", required_argument, NULL, O_HSTO},
         {"test-fault", required_argument, NULL, O_TESTFAULT}, /* test-only, not in --help */
+        {"allowed-origins", required_argument, NULL, O_ORIGINS},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0}};
     const char *val[O_N] = {0};
@@ -143,6 +147,7 @@ int main(int argc, char **argv)
     cfg->host = envor(val[O_HOST], "DASHBOARD_HOST");
     cfg->jwt_secret = envor(val[O_SECRET], "DASHBOARD_JWT_SECRET");
     cfg->journal = envor(val[O_JOURNAL], "DASHBOARD_JOURNAL");
+    cfg->allowed_origins = envor(val[O_ORIGINS], "DASHBOARD_ALLOWED_ORIGINS");
     cfg->schemas = contract_default_dir(val[O_SCHEMAS]);
 #define NUMFLAG(idx, env, name, def, lo, hi, dst)                                              \
     do {                                                                                       \

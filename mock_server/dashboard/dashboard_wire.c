@@ -8,7 +8,9 @@
  * accepted connection: the request up to its blank line, then frame headers,
  * skipping payloads. A frame header without the mask bit marks the
  * connection; dashboard.c closes it with 1002 at its next RECEIVE (or in the
- * sweep, for a control frame).
+ * sweep, for a control frame). A frame header declaring more than the
+ * largest message marks it too (closed 1009 in the sweep): lws would
+ * otherwise wait for the payload until the message timeout.
  *
  * Only connections announced by dashboard_wire_accepted() are judged, and a
  * connection whose byte positions became uncertain (bytes read past an HTTP
@@ -30,6 +32,7 @@ typedef struct wire_fd {
     uint8_t hlen, hneed; /* frames: header bytes held, needed */
     uint8_t hdr[14];
     uint8_t unmasked;
+    uint8_t oversize;      /* a frame header declared more than wire_max bytes */
     uint64_t payload_left; /* frames: payload bytes still to skip */
     uint64_t frame_bytes;  /* bytes seen since the request ended */
 } wire_fd;
@@ -37,6 +40,17 @@ typedef struct wire_fd {
 static wire_fd *wire;
 static size_t nwire;
 static unsigned flagged;
+static uint64_t wire_max; /* the largest message; 0: not judged */
+
+void dashboard_wire_set_max(uint64_t max)
+{
+    wire_max = max;
+}
+
+int dashboard_wire_oversize(int fd)
+{
+    return fd >= 0 && (size_t)fd < nwire && wire[fd].oversize;
+}
 
 static wire_fd *wire_get(int fd)
 {
@@ -136,6 +150,10 @@ static void wire_feed(wire_fd *w, const uint8_t *p, size_t n)
                     len = len << 8 | w->hdr[2 + k];
             w->payload_left = l7 < 126 ? l7 : len;
             w->hlen = w->hneed = 0;
+            if (wire_max && len > wire_max && !w->oversize) {
+                w->oversize = 1; /* known now, before its payload (which may never come) */
+                flagged++;
+            }
         }
     }
 }

@@ -35,6 +35,8 @@ void dashtk_done(void)
     dashtk_contract = NULL;
 }
 
+char dashtk_server_log[300];
+
 int dashtk_server_start(server *s, const char *journal, ...)
 {
     char prog[256];
@@ -61,8 +63,8 @@ int dashtk_server_start(server *s, const char *journal, ...)
     argv[n] = NULL;
 
     static int seq;
-    char log[300], err[600];
-    snprintf(log, sizeof log, "%s/dashboard-%d.log", dashtk_tmpdir, ++seq);
+    char *log = dashtk_server_log, err[600];
+    snprintf(log, sizeof dashtk_server_log, "%s/dashboard-%d.log", dashtk_tmpdir, ++seq);
     if (testkit_start_server(s, (char *const *)argv, log, "listening on port ", 10000, err,
                              sizeof err) < 0) {
         fprintf(stderr, "server did not start: %s\n", err);

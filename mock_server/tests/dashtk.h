@@ -28,6 +28,8 @@ void dashtk_done(void);
 /* Starts wsb-dashboard on 127.0.0.1, a free port, with the extra flags
  * (NULL-terminated) and journal (NULL: none); 0 on success. */
 int dashtk_server_start(server *s, const char *journal, ...);
+/* The log file (stdout and stderr) of the server started last. */
+extern char dashtk_server_log[300];
 /* 1 when frame j passes the schema (name as for contract_check; "stream"
  * for envelopes); prints why not. */
 int dashtk_conforms(const char *name, const cJSON *j);

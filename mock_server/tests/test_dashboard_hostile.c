@@ -13,7 +13,11 @@
  *     the half-sent ones cut at the handshake timeout;
  *   - journal writes that keep failing: the buffer stops at its bound and
  *     messages are refused ("store"), never acked;
- *   - a message dripped a byte at a time: closed 1008 at --message-timeout.
+ *   - a message dripped a byte at a time: closed 1008 at --message-timeout;
+ *   - --allowed-origins: a foreign Origin gets 403 (cross-site WebSocket
+ *     hijacking), a listed one or none (not a browser) upgrades;
+ *   - a token in the query string: accepted, and neither it nor a refused
+ *     one is written to the log (at debug level).
  * Servers are wsb-dashboard processes (dashtk.h), clients are testws, which
  * can send any bytes. Figures are printed; bounds are generous. */
 #include <CUnit/Basic.h>
@@ -485,6 +489,101 @@ static int closed_within(int fd, int timeout_ms)
     return 0;
 }
 
+/* ---- Origin allowlist ---- */
+
+/* The status of a request sent by hand: GET path, with an upgrade to
+ * WebSocket (and a valid subscriber token in Authorization when bearer) or
+ * not, and the Origin header origin (NULL: none); 0 when no status came. */
+static int raw_request(server *s, const char *path, int upgrade, int bearer, const char *origin)
+{
+    char *tok = dashtk_token("subscriber", "origin-test");
+    int fd = tcp_connect(s->port);
+    int status = 0;
+    char req[2048], o[300] = "", a[1200] = "";
+    if (origin)
+        snprintf(o, sizeof o, "Origin: %s\r\n", origin);
+    if (bearer)
+        snprintf(a, sizeof a, "Authorization: Bearer %s\r\n", tok);
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s%s\r\n", path,
+                     upgrade ? "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                               "Sec-WebSocket-Version: 13\r\n"
+                             : "",
+                     a, o);
+    if (fd >= 0 && n > 0 && n < (int)sizeof req && write(fd, req, (size_t)n) == n) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        char b[512];
+        ssize_t r = poll(&pf, 1, WAIT_MS) > 0 ? read(fd, b, sizeof b - 1) : -1;
+        if (r > 0) {
+            b[r] = '\0';
+            if (sscanf(b, "HTTP/1.1 %d", &status) != 1)
+                status = 0;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    free(tok);
+    return status;
+}
+
+static int upgrade_with_origin(server *s, const char *origin)
+{
+    return raw_request(s, "/ws/stream", 1, 1, origin);
+}
+
+static void test_origin_allowlist(void)
+{
+    server s;
+    CU_ASSERT_FATAL(dashtk_server_start(&s, NULL, "--allowed-origins",
+                                        "https://app.example, https://ops.example", NULL) == 0);
+    CU_ASSERT_EQUAL(upgrade_with_origin(&s, "https://evil.example"), 403);
+    CU_ASSERT_EQUAL(upgrade_with_origin(&s, "https://app.example.evil.example"), 403);
+    CU_ASSERT_EQUAL(upgrade_with_origin(&s, "https://ops.example"), 101);
+    CU_ASSERT_EQUAL(upgrade_with_origin(&s, NULL), 101); /* not a browser */
+    ASSERT_ALIVE(&s);
+    spawn_stop(&s, SIGKILL, 2000);
+    /* without the option, any Origin upgrades */
+    CU_ASSERT_FATAL(dashtk_server_start(&s, NULL, NULL) == 0);
+    CU_ASSERT_EQUAL(upgrade_with_origin(&s, "https://evil.example"), 101);
+    spawn_stop(&s, SIGKILL, 2000);
+}
+
+/* A token in the query string (what browsers must use) is accepted and
+ * never written to the log, even at debug level. */
+static void test_query_token_not_logged(void)
+{
+    server s;
+    setenv("LOG_LEVEL", "debug", 1);
+    int rc = dashtk_server_start(&s, NULL, NULL);
+    unsetenv("LOG_LEVEL");
+    CU_ASSERT_FATAL(rc == 0);
+    char *tok = dashtk_token("subscriber", "query-token-sub");
+    char *bad = strdup(tok);
+    bad[strlen(bad) - 2] ^= 1; /* a bad signature: the refusal is logged */
+    char path[1500];
+    snprintf(path, sizeof path, "/ws/stream?token=%s", tok);
+    CU_ASSERT_EQUAL(raw_request(&s, path, 1, 0, NULL), 101);
+    snprintf(path, sizeof path, "/ws/stream?token=%s", bad);
+    CU_ASSERT_EQUAL(raw_request(&s, path, 1, 0, NULL), 401);
+    snprintf(path, sizeof path, "/health?token=%s", tok);
+    CU_ASSERT_EQUAL(raw_request(&s, path, 0, 0, NULL), 200);
+    ASSERT_ALIVE(&s);
+    spawn_stop(&s, SIGTERM, 3000);
+    FILE *f = fopen(dashtk_server_log, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    /* the right log, at debug level: the connection is there, by its sub */
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "query-token-sub"));
+    const char *sig = strrchr(tok, '.') + 1, *badsig = strrchr(bad, '.') + 1;
+    if (strstr(text, sig) || strstr(text, badsig))
+        CU_FAIL("a query-string token (its signature) was written to the dashboard's log");
+    free(tok);
+    free(bad);
+}
+
 static void test_slowloris(void)
 {
     server s;
@@ -656,6 +755,9 @@ int main(void)
         {"slowloris: 300 half-sent handshakes, a fresh client served within 2 s", test_slowloris},
         {"journal writes failing: bounded buffer, store errors, no acks", test_journal_failing},
         {"a message dripped a byte at a time: closed 1008", test_drip},
+        {"--allowed-origins: a foreign Origin gets 403, a listed one or none upgrades",
+         test_origin_allowlist},
+        {"a token in the query string: accepted, never in the log", test_query_token_not_logged},
         CU_TEST_INFO_NULL,
     };
     static CU_SuiteInfo suites[] = {
