@@ -8,6 +8,10 @@
  * figures. capacity: every level of the profile's ramp must connect 90 % and
  * deliver. errors: a bad token is refused, an oversize message closes its
  * connection, and the server still serves a normal load afterwards.
+ * commands: 100 commands for the bot in batches of 10 at 50/s through
+ * /ws/stream, each must come back as a command_ack "done" within its batch's 3 s; the
+ * submission and completion rates, the round trips' percentiles and the
+ * bot's queue depth over the run (its /status) are figures.
  *
  * Publishing as the engine's own sources needs the JWT secret (their tokens
  * are minted per source); without it the checks that need them are skipped
@@ -18,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "envdriver.h"
+#include "loadcmd.h"
 #include "loadengine.h"
 
 #define SUB_JSON "{\"type\":\"subscribe\"}"
@@ -321,22 +327,85 @@ check_result load_tests_check_errors(const suite_ctx *ctx, char *msg, size_t len
     return cr;
 }
 
+check_result load_tests_check_commands(const suite_ctx *ctx, char *msg, size_t len)
+{
+    load_setup s;
+    check_result cr = setup(ctx, &s, 0, msg, len);
+    if (cr != CHECK_PASS) {
+        setup_free(&s);
+        return cr;
+    }
+    char status[300] = "";
+    const char *bsu = ctx->env ? envdriver_bot_status_url(ctx->env) : NULL;
+    if (bsu && bsu[0])
+        snprintf(status, sizeof status, "%s/status", bsu);
+    loadcmd_cfg c = {
+        .url = s.url,
+        .token = s.sub_token,
+        .target = ctx->bot_source && ctx->bot_source[0] ? ctx->bot_source : "bot-1",
+        .count = 100,
+        .batch = 10,
+        .rate = 50, /* under the dashboard's default --command-rate (100/s a subscriber) */
+        .batch_timeout_s = 3,
+        .status_url = status[0] ? status : NULL,
+        .ca_file = ctx->ca_file,
+    };
+    loadcmd_result r;
+    char err[256], why[512];
+    if (loadcmd_run(&c, &r, err, sizeof err)) {
+        loadcmd_result_free(&r);
+        setup_free(&s);
+        return bridge_fail(msg, len, "commands: %s", err);
+    }
+    suite_metric("commands_submitted", (double)r.submitted, "");
+    suite_metric("commands_done", (double)r.done, "");
+    suite_metric("commands_lost", (double)r.lost, "");
+    suite_metric("commands_submit_rate", loadcmd_submit_rate(&r), "1/s");
+    suite_metric("commands_done_rate", loadcmd_done_rate(&r), "1/s");
+    if (r.queue_max >= 0)
+        suite_metric("commands_bot_queue_max", (double)r.queue_max, "");
+    suite_histogram("commands_rtt", r.rtt);
+    suite_log("commands: %ld submitted, %ld done, %ld rejected, %ld lost in %.2f s "
+              "(%.0f/s submitted, %.0f/s done), round trip p50 %.2f ms p99 %.2f ms",
+              r.submitted, r.done, r.rejected, r.lost, r.elapsed_s, loadcmd_submit_rate(&r),
+              loadcmd_done_rate(&r), (double)histogram_percentile(r.rtt, 50) / 1e6,
+              (double)histogram_percentile(r.rtt, 99) / 1e6);
+    for (int i = 0; i < r.nsamples; i++)
+        suite_log("commands: bot queue at %.2f s: %lld", r.samples[i].t_s, r.samples[i].queued);
+    const char *p = loadcmd_problems(&r, why, sizeof why);
+    if (!p && r.submitted < c.count) {
+        snprintf(why, sizeof why, "%s", err);
+        p = why;
+    }
+    cr = p ? bridge_fail(msg, len, "%s", p)
+           : (snprintf(msg, len, "%ld commands done in %.2f s (%.0f/s), round trip p99 %.2f ms, "
+                                 "bot queue max %lld",
+                       r.done, r.elapsed_s, loadcmd_done_rate(&r),
+                       (double)histogram_percentile(r.rtt, 99) / 1e6, r.queue_max),
+              CHECK_PASS);
+    loadcmd_result_free(&r);
+    setup_free(&s);
+    return cr;
+}
+
 BRIDGE_TEST(load_tests, basic)
 BRIDGE_TEST(load_tests, concurrent)
 BRIDGE_TEST(load_tests, capacity)
 BRIDGE_TEST(load_tests, errors)
+BRIDGE_TEST(load_tests, commands)
 
 static CU_TestInfo tests[] = {
     {"basic", test_basic},
     {"concurrent", test_concurrent},
     {"capacity", test_capacity},
     {"errors", test_errors},
+    {"commands", test_commands},
     CU_TEST_INFO_NULL,
 };
 
 const suite_def suite_load_tests = {
     .name = "load_tests",
-    .description = "many connections on one loop: targets, delivery ledger, capacity, errors",
+    .description = "many connections on one loop: targets, delivery ledger, capacity, errors, command round trips",
     .init = NULL,
     .cleanup = NULL,
     .tests = tests,

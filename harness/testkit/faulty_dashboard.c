@@ -28,6 +28,8 @@
  *   starve             every other subscriber connection never gets an envelope
  *   no_dedupe          a publish repeating a held source+seq is relayed again
  *   pub_auth_open      the publisher endpoint /ws accepts any token (or none)
+ *   cmd_drop           the generator's commands numbered --fault-at (and every
+ *                      --fault-every-th) get no command_ack: the bot "never answers"
  * SIGTERM closes every WebSocket with 1001 (going away) before exiting.
  */
 #include <libwebsockets.h>
@@ -49,12 +51,12 @@
 enum fault {
     F_NONE, F_DROP, F_DUP, F_REORDER, F_CORRUPT, F_CORRUPT_VALUE, F_INVALID, F_BAD_TOKEN,
     F_ACCEPT_INVALID, F_NO_1009, F_FILTER_LEAK, F_RESUME_REPEAT, F_STATUS_LIE, F_STALL,
-    F_REFUSE_AFTER, F_STARVE, F_NO_DEDUPE, F_PUB_AUTH_OPEN,
+    F_REFUSE_AFTER, F_STARVE, F_NO_DEDUPE, F_PUB_AUTH_OPEN, F_CMD_DROP,
 };
 static const char *const fault_names[] = {
     "none", "drop", "dup", "reorder", "corrupt", "corrupt_value", "invalid", "accept_bad_token",
     "accept_invalid", "no_1009", "filter_leak", "resume_repeat", "status_lie", "stall",
-    "refuse_after", "starve", "no_dedupe", "pub_auth_open",
+    "refuse_after", "starve", "no_dedupe", "pub_auth_open", "cmd_drop",
 };
 
 typedef struct hmsg { /* one relayed message in history */
@@ -340,6 +342,11 @@ static void gen_command(pss *p, const cJSON *root)
     }
     if (!cJSON_IsString(id) || !cJSON_IsString(name) || strlen(id->valuestring) > 60)
         return;
+    static long long ncmd;
+    ncmd++;
+    if (g.fault == F_CMD_DROP &&
+        (ncmd == g.fault_at || (g.fault_every > 0 && ncmd % g.fault_every == 0)))
+        return; /* the fault: this command is never answered */
     const char *status = "done";
     if (!strcmp(name->valuestring, "pause")) {
         g.gen_paused = 1;

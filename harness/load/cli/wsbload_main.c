@@ -6,7 +6,10 @@
  * connections), all (those three), concurrent (N connections at once),
  * throughput (publishers at a rate: received messages/s and latency), errors
  * (a bad path, a bad token, oversize messages: each counted by kind, then the
- * server must still serve a normal load). Each run writes the per-connection
+ * server must still serve a normal load), commands (--commands N in batches
+ * of --batch B for the bot --bot through /ws/stream, each to its command_ack
+ * "done": rates, round-trip percentiles, the bot's queue depth from
+ * --bot-status). Each run writes the per-connection
  * CSV (--output) and the text report (--report, else stdout). --workers N
  * forks N processes, each with its share of the connections, each writing
  * <out-dir>/workers/<i>/ (CSV, report, test_summary.json, metrics/); the
@@ -24,6 +27,7 @@
 
 #include "histogram.h"
 #include "jwt.h"
+#include "loadcmd.h"
 #include "loadengine.h"
 #include "loadreport.h"
 #include "results.h"
@@ -31,7 +35,9 @@
 
 typedef struct opts {
     const char *test, *url, *pub_url, *token, *secret, *output, *report, *out_dir, *subscribe;
-    const char *mode;
+    const char *mode, *bot, *bot_status, *command;
+    long commands, batch;
+    double command_rate;
     long connections, target, start_cap, max_cap, step, send_count, pub_messages, workers;
     long max_in_flight, send_size;
     double timeout_s, connect_timeout_s, send_rate, pub_rate, duration_s;
@@ -45,7 +51,7 @@ static void usage(FILE *f)
             "usage: wsb-load --url ws://HOST:PORT/PATH [options]\n"
             "Opens many WebSocket connections to any server and reports what they received.\n\n"
             "  --test T              basic | capacity | stress | all | concurrent | throughput |\n"
-            "                        errors (default basic)\n"
+            "                        errors | commands (default basic)\n"
             "  --url URL             where the connections go (ws:// or wss://)\n"
             "  --token T             their bearer token\n"
             "  --jwt-secret S        mint tokens instead: subscribers as sub wsb-load,\n"
@@ -72,6 +78,14 @@ static void usage(FILE *f)
             "  --pub-rate R          messages/s each publisher sends (default 100)\n"
             "  --pub-messages N      messages each publishes (default: rate x timeout)\n"
             "  --duration S          throughput/concurrent: how long to hold (default 5)\n"
+            "  --commands N          commands: how many to submit (default 200)\n"
+            "  --batch B             commands: sent before waiting for their acks (default 20)\n"
+            "  --bot SOURCE          commands: the bot they go to (default bot-1)\n"
+            "  --command-rate R      commands: submitted per second at most (default 50;\n"
+            "                        wsb-dashboard allows a subscriber 100/s); 0: no pacing\n"
+            "  --command NAME        commands: which (default resume: harmless)\n"
+            "  --bot-status URL      commands: the bot's status document, polled for its\n"
+            "                        queue depth (e.g. http://127.0.0.1:8080/status)\n"
             "  --reconnect           reconnect lost connections (backoff with jitter)\n"
             "  --no-bulk             read every frame through libwebsockets (slower)\n"
             "  --output FILE         the per-connection CSV (capacity: FILE_<level>.csv each)\n"
@@ -124,6 +138,11 @@ static int parse(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--output")) o->output = v;
         else if (!strcmp(a, "--report")) o->report = v;
         else if (!strcmp(a, "--out-dir")) o->out_dir = v;
+        else if (!strcmp(a, "--bot")) o->bot = v;
+        else if (!strcmp(a, "--bot-status")) o->bot_status = v;
+        else if (!strcmp(a, "--command")) o->command = v;
+        else if (!strcmp(a, "--commands")) r = num(a, v, 1, 10000000, &o->commands);
+        else if (!strcmp(a, "--batch")) r = num(a, v, 1, 100000, &o->batch);
         else if (!strcmp(a, "--connections")) r = num(a, v, 1, 1000000, &o->connections);
         else if (!strcmp(a, "--target-messages")) r = num(a, v, 0, LONG_MAX, &o->target);
         else if (!strcmp(a, "--start-capacity")) r = num(a, v, 1, 1000000, &o->start_cap);
@@ -140,6 +159,7 @@ static int parse(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--send-rate")) r = dbl(a, v, 0, &o->send_rate);
         else if (!strcmp(a, "--pub-rate")) r = dbl(a, v, 0, &o->pub_rate);
         else if (!strcmp(a, "--duration")) r = dbl(a, v, 0.1, &o->duration_s);
+        else if (!strcmp(a, "--command-rate")) r = dbl(a, v, 0, &o->command_rate);
         else {
             used = 0;
             if (!strcmp(a, "--reconnect")) o->reconnect = 1;
@@ -415,6 +435,62 @@ static int test_errors(run_ctx *rc)
     return fails ? 1 : 0;
 }
 
+/* Command round trips: every command to its command_ack "done". */
+static int test_commands(run_ctx *rc)
+{
+    const opts *o = rc->o;
+    loadcmd_cfg c = {.url = o->url, .token = rc->sub_token, .target = o->bot,
+                     .name = o->command, .count = o->commands, .batch = (int)o->batch,
+                     .rate = o->command_rate,
+                     .batch_timeout_s = o->timeout_s, .connect_timeout_s = o->connect_timeout_s,
+                     .status_url = o->bot_status};
+    loadcmd_result r;
+    char err[512] = "", why[600];
+    int started = loadcmd_run(&c, &r, err, sizeof err) == 0;
+    FILE *f = rc->rep;
+    fprintf(f, "== commands ==\n");
+    if (started) {
+        fprintf(f, "submitted %ld in batches of %ld: done %ld, rejected %ld, lost %ld\n",
+                r.submitted, o->batch, r.done, r.rejected, r.lost);
+        fprintf(f, "rates: %.1f submitted/s (%.3f s submitting), %.1f done/s (%.3f s in all)\n",
+                loadcmd_submit_rate(&r), r.submit_s, loadcmd_done_rate(&r), r.elapsed_s);
+        fprintf(f, "round trip (ms): mean %.2f, p50 %.2f, p95 %.2f, p99 %.2f, max %.2f\n",
+                histogram_mean(r.rtt) / 1e6, (double)histogram_percentile(r.rtt, 50) / 1e6,
+                (double)histogram_percentile(r.rtt, 95) / 1e6,
+                (double)histogram_percentile(r.rtt, 99) / 1e6, (double)histogram_max(r.rtt) / 1e6);
+        if (r.nsamples) {
+            fprintf(f, "bot queue depth over time (s: queued):");
+            for (int i = 0; i < r.nsamples; i++)
+                fprintf(f, "%s %.1f: %lld", i ? "," : "", r.samples[i].t_s, r.samples[i].queued);
+            fprintf(f, "\n");
+        }
+        if (rc->dir) {
+            char hp[4400];
+            snprintf(hp, sizeof hp, "%s/metrics/commands_rtt.json", rc->dir);
+            if (histogram_write_file(r.rtt, hp, err, sizeof err))
+                fprintf(stderr, "wsb-load: %s\n", err);
+        }
+    }
+    const char *p = !started ? err : loadcmd_problems(&r, why, sizeof why);
+    if (!p && r.submitted < o->commands)
+        p = err;
+    results_test *t = results_add_test(rc->suite, "commands");
+    results_test_metric(t, "commands_done", (double)r.done, "");
+    results_test_metric(t, "commands_lost", (double)r.lost, "");
+    results_test_metric(t, "commands_done_rate", loadcmd_done_rate(&r), "1/s");
+    results_test_metric(t, "commands_rtt_p99", (double)histogram_percentile(r.rtt, 99) / 1e6,
+                        "ms");
+    loadcmd_result_free(&r);
+    if (p) {
+        results_test_fail(t, "%s", p);
+        fprintf(f, "verdict commands: FAIL: %s\n\n", p);
+        return 1;
+    }
+    t->status = RESULTS_PASSED;
+    fprintf(f, "verdict commands: PASS\n\n");
+    return 0;
+}
+
 static int run_tests(run_ctx *rc)
 {
     const char *t = rc->o->test;
@@ -431,6 +507,8 @@ static int run_tests(run_ctx *rc)
         f |= test_throughput(rc);
     if (!strcmp(t, "errors"))
         f |= test_errors(rc);
+    if (!strcmp(t, "commands"))
+        f |= test_commands(rc);
     return f;
 }
 
@@ -548,7 +626,8 @@ int main(int argc, char **argv)
 {
     opts o = {.test = "basic", .connections = 0, .target = 5, .start_cap = 10, .max_cap = 100,
               .step = 10, .timeout_s = 10, .connect_timeout_s = 10, .pub_rate = 100,
-              .duration_s = 5, .max_in_flight = 200, .workers = 1};
+              .duration_s = 5, .max_in_flight = 200, .workers = 1, .commands = 200,
+              .batch = 20, .bot = "bot-1", .command_rate = 50};
     if (parse(argc, argv, &o)) {
         usage(stderr);
         return 2;
@@ -558,7 +637,7 @@ int main(int argc, char **argv)
         return 2;
     }
     static const char *tests[] = {"basic", "capacity", "stress", "all", "concurrent",
-                                  "throughput", "errors"};
+                                  "throughput", "errors", "commands"};
     int known = 0;
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
         known |= !strcmp(o.test, tests[i]);
