@@ -24,6 +24,10 @@ const threshold_metric threshold_metrics[] = {
      "WebSocket ping to pong round trip on an idle subscriber"},
     {"e2e_latency", THRESHOLD_TREND, "message_flow/end_to_end", "p(99)<100ms",
      "bot schedule time (ts_us) to receipt at each subscriber"},
+    {"delivery_rate", THRESHOLD_RATE, "load_tests/scenarios (wsb-load --scenario)", "rate>=0.999",
+     "share of the published messages every subscriber received (the delivery ledger)"},
+    {"errors", THRESHOLD_RATE, "load_tests/scenarios (wsb-load --scenario)", "rate<0.01",
+     "share of a scenario's connections that ended in an error (counted by kind)"},
 };
 const size_t threshold_nmetrics = sizeof(threshold_metrics) / sizeof(threshold_metrics[0]);
 

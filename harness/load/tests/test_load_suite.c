@@ -6,7 +6,10 @@
  * drop every 50th must fail concurrent's delivery threshold; accept_bad_token
  * and no_1009 must fail errors; wsb-dashboard --max-connections 150 must fail
  * capacity at 200 connections; cmd_drop (the 5th and every 50th command unanswered) must
- * fail commands naming the lost commands. With --fault none, and against wsb-dashboard,
+ * fail commands naming the lost commands; drop every 50th must breach the
+ * burst scenario's delivery_rate, stall must put stress's breaking point at
+ * its first level, resume_repeat must unbalance the intermittent ledger
+ * (repeats after each resume). With --fault none, and against wsb-dashboard,
  * every check passes. */
 #include "load_tests.h"
 
@@ -144,6 +147,17 @@ static void test_commands(void)
     generate = NULL;
 }
 
+static void test_scenarios(void)
+{
+    expect(NULL, NULL, NULL, load_tests_check_scenarios, CHECK_PASS, NULL, __LINE__);
+    expect("drop", "50", NULL, load_tests_check_scenarios, CHECK_FAIL,
+           "burst: threshold delivery_rate: rate>=0.999 BREACHED", __LINE__);
+    expect("stall", NULL, NULL, load_tests_check_scenarios, CHECK_FAIL, "breaking point",
+           __LINE__);
+    expect("resume_repeat", NULL, NULL, load_tests_check_scenarios, CHECK_FAIL,
+           "intermittent: ledger NOT balanced", __LINE__);
+}
+
 static int init(void)
 {
     ctx->jwt_secret = SECRET;
@@ -158,6 +172,7 @@ static CU_TestInfo tests[] = {
     {"capacity", test_capacity},
     {"errors", test_errors},
     {"commands", test_commands},
+    {"scenarios", test_scenarios},
     CU_TEST_INFO_NULL,
 };
 
