@@ -549,10 +549,16 @@ static int all_done(loadengine *e)
                 return 0;
             /* and every ready subscriber has them all (the ledger), in contract mode */
             int p = i - e->nsub;
-            for (int s = 0; cfg->contract && s < e->nsub; s++)
-                if (e->c[s].state == ST_OPEN && e->c[s].ready &&
-                    (p >= e->c[s].nseen || e->c[s].seen[p].count < c->sent))
+            for (int s = 0; cfg->contract && s < e->nsub; s++) {
+                const lconn *sc = &e->c[s];
+                if (sc->state != ST_OPEN || !sc->ready)
+                    continue;
+                if (p >= sc->nseen || !sc->seen[p].count)
                     return 0;
+                uint64_t skip = cfg->pubs_first ? (uint64_t)(sc->seen[p].first - c->next_seq) : 0;
+                if (sc->seen[p].count + skip < c->sent)
+                    return 0;
+            }
         } else {
             if (cfg->target_messages > 0 && !e->r->conns[i].target_met)
                 return 0;

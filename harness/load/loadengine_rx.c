@@ -105,7 +105,8 @@ int loadengine_on_frame(void *user, int op, uint8_t *p, size_t n)
         return 0;
     }
     if (op == LOADFRAME_OP_PONG) {
-        c->e->r->pongs++;
+        if (n == 1 && p[0] == 'p')
+            c->e->r->pongs++; /* the answer to a profile's ping (not the subscribe's) */
         c->ready = 1; /* the subscribe before our ping is in effect */
         return 0;
     }

@@ -29,6 +29,7 @@
 #include "jwt.h"
 #include "loadcmd.h"
 #include "loadengine.h"
+#include "loadscen.h"
 #include "loadreport.h"
 #include "results.h"
 #include "wparse.h"
@@ -36,6 +37,11 @@
 typedef struct opts {
     const char *test, *url, *pub_url, *token, *secret, *output, *report, *out_dir, *subscribe;
     const char *mode, *bot, *bot_status, *command;
+    const char *scenario, *profiles, *lifecycle;
+    long burst_size, ramp_initial, ramp_steps, stress_step;
+    double burst_s, idle_s, ramp_step_s, target_latency_ms, error_threshold, hold_s, gap_s;
+    threshold_set thresholds;
+    int nthresholds;
     long commands, batch;
     double command_rate;
     long connections, target, start_cap, max_cap, step, send_count, pub_messages, workers;
@@ -86,6 +92,27 @@ static void usage(FILE *f)
             "  --command NAME        commands: which (default resume: harmless)\n"
             "  --bot-status URL      commands: the bot's status document, polled for its\n"
             "                        queue depth (e.g. http://127.0.0.1:8080/status)\n"
+            "  --scenario S          steady | burst | ramp | stress | realistic: publishers\n"
+            "                        (--publishers, default 1) send for --duration to\n"
+            "                        --connections subscribers; ends with the threshold list\n"
+            "                        and the delivery ledger (replaces --test)\n"
+            "  --burst-size N        burst: messages each publisher sends in a burst (50)\n"
+            "  --burst-duration S    burst: a burst's length (0.2)\n"
+            "  --idle-duration S     burst: the pause after it (0.8)\n"
+            "  --ramp-initial N      ramp: subscribers at the start (a quarter)\n"
+            "  --ramp-steps N        ramp: steps to the rest (4)\n"
+            "  --ramp-step-duration S ramp: time between steps (1)\n"
+            "  --stress-step N       stress: subscribers added per level (50); the last level\n"
+            "                        is --max-capacity\n"
+            "  --target-latency MS   stress: p99 that breaks (100)\n"
+            "  --error-threshold R   stress: error rate that breaks (0.01)\n"
+            "  --profiles LIST       realistic: active:0.2,regular:0.5,passive:0.3 (active ping\n"
+            "                        2/s, regular 0.2/s, passive never; NAME=HZ:W for others)\n"
+            "  --lifecycle L         persistent (reconnect) | intermittent (leave and resume)\n"
+            "  --hold S, --gap S     intermittent: time open (2, +-20 %%), time away (0.5)\n"
+            "  --threshold 'M: E'    a budget in k6's notation, repeatable (delivery_rate,\n"
+            "                        e2e_latency, errors; defaults rate>=0.999, p(99)<100ms,\n"
+            "                        rate<0.01)\n"
             "  --reconnect           reconnect lost connections (backoff with jitter)\n"
             "  --no-bulk             read every frame through libwebsockets (slower)\n"
             "  --output FILE         the per-connection CSV (capacity: FILE_<level>.csv each)\n"
@@ -139,6 +166,27 @@ static int parse(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--report")) o->report = v;
         else if (!strcmp(a, "--out-dir")) o->out_dir = v;
         else if (!strcmp(a, "--bot")) o->bot = v;
+        else if (!strcmp(a, "--scenario")) o->scenario = v;
+        else if (!strcmp(a, "--profiles")) o->profiles = v;
+        else if (!strcmp(a, "--lifecycle")) o->lifecycle = v;
+        else if (!strcmp(a, "--burst-size")) r = num(a, v, 1, 1000000, &o->burst_size);
+        else if (!strcmp(a, "--ramp-initial")) r = num(a, v, 0, 1000000, &o->ramp_initial);
+        else if (!strcmp(a, "--ramp-steps")) r = num(a, v, 1, 1000, &o->ramp_steps);
+        else if (!strcmp(a, "--stress-step")) r = num(a, v, 1, 1000000, &o->stress_step);
+        else if (!strcmp(a, "--burst-duration")) r = dbl(a, v, 0.001, &o->burst_s);
+        else if (!strcmp(a, "--idle-duration")) r = dbl(a, v, 0.001, &o->idle_s);
+        else if (!strcmp(a, "--ramp-step-duration")) r = dbl(a, v, 0.01, &o->ramp_step_s);
+        else if (!strcmp(a, "--target-latency")) r = dbl(a, v, 0.001, &o->target_latency_ms);
+        else if (!strcmp(a, "--error-threshold")) r = dbl(a, v, 0, &o->error_threshold);
+        else if (!strcmp(a, "--hold")) r = dbl(a, v, 0.05, &o->hold_s);
+        else if (!strcmp(a, "--gap")) r = dbl(a, v, 0.01, &o->gap_s);
+        else if (!strcmp(a, "--threshold")) {
+            char terr[256];
+            if (!v || threshold_set_add(&o->thresholds, v, terr, sizeof terr)) {
+                fprintf(stderr, "wsb-load: --threshold: %s\n", v ? terr : "needs a value");
+                return -1;
+            }
+        }
         else if (!strcmp(a, "--bot-status")) o->bot_status = v;
         else if (!strcmp(a, "--command")) o->command = v;
         else if (!strcmp(a, "--commands")) r = num(a, v, 1, 10000000, &o->commands);
@@ -491,10 +539,72 @@ static int test_commands(run_ctx *rc)
     return 0;
 }
 
+/* A scenario: its report, then a verdict per threshold and the ledger. */
+static int test_scenario(run_ctx *rc)
+{
+    const opts *o = rc->o;
+    loadscen_cfg sc;
+    memset(&sc, 0, sizeof sc);
+    sc.kind = loadscen_kind(o->scenario);
+    sc.lifecycle = o->lifecycle && !strcmp(o->lifecycle, "intermittent") ? LOADSCEN_INTERMITTENT
+                                                                          : LOADSCEN_PERSISTENT;
+    base_cfg(rc, &sc.base, (int)o->connections);
+    sc.base.target_messages = 0;
+    sc.base.pub_messages = 0;
+    sc.duration_s = o->duration_s;
+    sc.burst_size = o->burst_size;
+    sc.burst_s = o->burst_s;
+    sc.idle_s = o->idle_s;
+    sc.ramp_initial = (int)o->ramp_initial;
+    sc.ramp_steps = (int)o->ramp_steps;
+    sc.ramp_step_s = o->ramp_step_s;
+    sc.stress_step = (int)o->stress_step;
+    sc.stress_max = (int)o->max_cap;
+    sc.target_latency_ms = o->target_latency_ms;
+    sc.error_threshold = o->error_threshold;
+    sc.hold_s = o->hold_s;
+    sc.gap_s = o->gap_s;
+    sc.thresholds = &o->thresholds;
+    char err[512];
+    if (o->profiles && loadscen_parse_profiles(o->profiles, &sc, err, sizeof err)) {
+        fprintf(stderr, "wsb-load: --profiles: %s\n", err);
+        return verdict(rc, o->scenario, NULL, err);
+    }
+    loadscen_result r;
+    if (loadscen_run(&sc, &r, err, sizeof err)) {
+        fprintf(stderr, "wsb-load: %s: %s\n", o->scenario, err);
+        return verdict(rc, o->scenario, NULL, err);
+    }
+    loadscen_report(&sc, &r, rc->rep);
+    if (o->output && loadreport_csv(&r.run, o->output, err, sizeof err))
+        fprintf(stderr, "wsb-load: %s\n", err);
+    if (rc->dir) {
+        char hp[4400];
+        snprintf(hp, sizeof hp, "%s/metrics/%s_latency.json", rc->dir, o->scenario);
+        if (histogram_write_file(r.run.latency, hp, err, sizeof err))
+            fprintf(stderr, "wsb-load: %s\n", err);
+    }
+    char why[400] = "";
+    for (int i = 0; i < r.nverdicts && !why[0]; i++)
+        if (!r.verdicts[i].met)
+            snprintf(why, sizeof why, "threshold %s", r.verdicts[i].text);
+    if (!why[0] && !r.ledger_ok)
+        snprintf(why, sizeof why, "%s", r.ledger);
+    if (sc.kind == LOADSCEN_STRESS) {
+        results_suite_metric(rc->suite, "stress_last_good", r.last_good, "connections");
+        results_suite_metric(rc->suite, "stress_breaking_point", r.breaking, "connections");
+    }
+    int v = verdict(rc, o->scenario, &r.run, why[0] ? why : NULL);
+    loadscen_result_free(&r);
+    return v;
+}
+
 static int run_tests(run_ctx *rc)
 {
     const char *t = rc->o->test;
     int f = 0;
+    if (rc->o->scenario)
+        return test_scenario(rc);
     if (!strcmp(t, "basic") || !strcmp(t, "all"))
         f |= test_fixed(rc, "basic", rc->o->connections ? (int)rc->o->connections : 10);
     if (!strcmp(t, "capacity") || !strcmp(t, "all"))
@@ -628,6 +738,8 @@ int main(int argc, char **argv)
               .step = 10, .timeout_s = 10, .connect_timeout_s = 10, .pub_rate = 100,
               .duration_s = 5, .max_in_flight = 200, .workers = 1, .commands = 200,
               .batch = 20, .bot = "bot-1", .command_rate = 50};
+    threshold_set_defaults(&o.thresholds);
+    threshold_set_freeze(&o.thresholds);
     if (parse(argc, argv, &o)) {
         usage(stderr);
         return 2;
@@ -645,12 +757,24 @@ int main(int argc, char **argv)
         fprintf(stderr, "wsb-load: unknown --test or --mode (see --help)\n");
         return 2;
     }
+    if (o.scenario && loadscen_kind(o.scenario) < 0) {
+        fprintf(stderr, "wsb-load: unknown --scenario %s (steady, burst, ramp, stress, realistic)\n",
+                o.scenario);
+        return 2;
+    }
+    if (o.lifecycle && strcmp(o.lifecycle, "persistent") && strcmp(o.lifecycle, "intermittent")) {
+        fprintf(stderr, "wsb-load: --lifecycle is persistent or intermittent\n");
+        return 2;
+    }
+    if (o.scenario && !o.publishers)
+        o.publishers = 1;
     if (o.publishers && !o.secret && !o.token) {
         fprintf(stderr, "wsb-load: --publishers needs --jwt-secret or --token\n");
         return 2;
     }
     if (!o.connections)
-        o.connections = !strcmp(o.test, "throughput") || !strcmp(o.test, "concurrent") ? 100 : 10;
+        o.connections = o.scenario || !strcmp(o.test, "throughput") || !strcmp(o.test, "concurrent")
+                            ? 100 : 10;
     char msg[256];
     long lim = loadengine_raise_nofile(o.connections / o.workers + o.publishers + 64, msg,
                                        sizeof msg);
