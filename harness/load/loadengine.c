@@ -632,6 +632,7 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
             e->r->rss_peak = rss;
         if (e->cfg->progress)
             e->cfg->progress(e->cfg->user, e->r, (double)(now - e->start_us) / 1e6);
+        histogram_reset(e->r->latency_1s); /* the next second's window */
     }
     /* at the deadline, handshakes still in flight get their own bound to end */
     if (e->deadline_us && now >= e->deadline_us &&
@@ -709,6 +710,7 @@ void loadengine_result_free(loadengine_result *r)
 {
     free(r->conns);
     histogram_free(r->latency);
+    histogram_free(r->latency_1s);
     histogram_free(r->relay);
     memset(r, 0, sizeof(*r));
 }
@@ -770,9 +772,11 @@ int loadengine_run(const loadengine_cfg *cfg_in, loadengine_result *r, char *err
     e->wbuf = malloc(e->wcap);
     e->tbuf = malloc(LWS_PRE + e->tcap);
     r->latency = histogram_new();
+    r->latency_1s = histogram_new();
     r->relay = histogram_new();
     int rc = -1;
-    if (!r->conns || !e->c || !e->rbuf || !e->wbuf || !e->tbuf || !r->latency || !r->relay) {
+    if (!r->conns || !e->c || !e->rbuf || !e->wbuf || !e->tbuf || !r->latency || !r->latency_1s ||
+        !r->relay) {
         snprintf(err, errlen, "out of memory for %d connections", e->n);
         goto out;
     }

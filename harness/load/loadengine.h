@@ -105,6 +105,7 @@ typedef struct loadengine_result {
     uint64_t cycles;        /* intermittent: planned closes */
     uint64_t pings, pongs;  /* pings the subscribers sent, pongs they received */
     histogram *latency;     /* receive time - ts_us (ns), owned */
+    histogram *latency_1s;  /* the same since the last progress call (ns), owned */
     histogram *relay;       /* relay_us - ts_us (ns), owned */
     double elapsed_s, cpu_s;
     long long rss_peak;     /* bytes, -1 unknown */

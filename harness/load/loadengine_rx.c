@@ -133,7 +133,9 @@ int loadengine_on_frame(void *user, int op, uint8_t *p, size_t n)
         st->messages >= (uint64_t)e->cfg->target_messages)
         st->target_met = 1;
     if (stream && f.ts_us >= c->live_from_us) { /* not a replay after a resume */
-        histogram_record(r->latency, (wclock_real_us() - f.ts_us) * 1000);
+        int64_t ns = (wclock_real_us() - f.ts_us) * 1000;
+        histogram_record(r->latency, ns);
+        histogram_record(r->latency_1s, ns);
         if (f.have & LOADFRAME_F_RELAY)
             histogram_record(r->relay, (f.relay_us - f.ts_us) * 1000);
     }

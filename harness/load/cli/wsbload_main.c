@@ -30,6 +30,9 @@
 #include "loadcmd.h"
 #include "loadengine.h"
 #include "loadscen.h"
+#include "loadseries.h"
+#include "wclock.h"
+#include "wsbload_http.h"
 #include "loadreport.h"
 #include "results.h"
 #include "wparse.h"
@@ -41,7 +44,7 @@ typedef struct opts {
     long burst_size, ramp_initial, ramp_steps, stress_step;
     double burst_s, idle_s, ramp_step_s, target_latency_ms, error_threshold, hold_s, gap_s;
     threshold_set thresholds;
-    int nthresholds;
+    long metrics_port;
     long commands, batch;
     double command_rate;
     long connections, target, start_cap, max_cap, step, send_count, pub_messages, workers;
@@ -113,14 +116,19 @@ static void usage(FILE *f)
             "  --threshold 'M: E'    a budget in k6's notation, repeatable (delivery_rate,\n"
             "                        e2e_latency, errors; defaults rate>=0.999, p(99)<100ms,\n"
             "                        rate<0.01)\n"
+            "  --metrics-port P      serve the latest figures as Prometheus text on\n"
+            "                        http://127.0.0.1:P/metrics while it runs (0: a free port,\n"
+            "                        printed as \"metrics on port N\")\n"
             "  --reconnect           reconnect lost connections (backoff with jitter)\n"
             "  --no-bulk             read every frame through libwebsockets (slower)\n"
             "  --output FILE         the per-connection CSV (capacity: FILE_<level>.csv each)\n"
             "  --report FILE         the text report (default: standard output)\n"
             "  --workers N           fork N workers, each with its share of the connections\n"
             "  --out-dir DIR         where workers write workers/<i>/ and the merge (default\n"
-            "                        wsb-load-results)\n"
-            "  --quiet               no progress lines\n"
+            "                        wsb-load-results); also DIR/metrics/timeseries.csv and\n"
+            "                        .json, the figures second by second\n"
+            "  --quiet               no progress (else a live line on a terminal, a line every\n"
+            "                        5 s when standard error is not one)\n"
             "  --help                this text\n"
             "Exit status: 0 every verdict passed, 1 one failed, 2 usage or start-up errors.\n");
 }
@@ -191,6 +199,7 @@ static int parse(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--command")) o->command = v;
         else if (!strcmp(a, "--commands")) r = num(a, v, 1, 10000000, &o->commands);
         else if (!strcmp(a, "--batch")) r = num(a, v, 1, 100000, &o->batch);
+        else if (!strcmp(a, "--metrics-port")) r = num(a, v, 0, 65535, &o->metrics_port);
         else if (!strcmp(a, "--connections")) r = num(a, v, 1, 1000000, &o->connections);
         else if (!strcmp(a, "--target-messages")) r = num(a, v, 0, LONG_MAX, &o->target);
         else if (!strcmp(a, "--start-capacity")) r = num(a, v, 1, 1000000, &o->start_cap);
@@ -244,17 +253,36 @@ typedef struct run_ctx {
     const char *dir;      /* a worker's folder, or NULL */
 } run_ctx;
 
+/* The per-second series of every run of this process, and /metrics. */
+static loadseries series;
+static int64_t series_t0;
+static double last_t = -1;
+
 static void progress(void *user, const loadengine_result *r, double t)
 {
     const run_ctx *rc = user;
+    if (t < last_t + 0.5) /* the engine's clock restarted: a new run */
+        loadseries_new_run(&series);
+    last_t = t;
+    loadseries_add(&series, r, (double)(wclock_mono_us() - series_t0) / 1e6);
+    if (rc->o->metrics_port >= 0) {
+        char text[4096];
+        size_t n = loadseries_prom(&series, text, sizeof text);
+        wsbload_http_set(text, n);
+    }
     if (rc->o->quiet)
         return;
-    fprintf(stderr, "[%6.1f s] open %d (peak %d), received %llu, sent %llu+%llu, p99 %.2f ms, "
-                    "errors %llu\n",
-            t, r->open_now, r->open_peak, (unsigned long long)r->messages_rx,
-            (unsigned long long)r->sent, (unsigned long long)r->pub_sent,
-            (double)histogram_percentile(r->latency, 99) / 1e6,
-            (unsigned long long)loadengine_errors_total(r));
+    static int tty = -1;
+    if (tty < 0)
+        tty = isatty(2);
+    const loadseries_row *w = &series.rows[series.n - 1];
+    if (!tty && series.n % 5)
+        return; /* quiet lines in CI: one every 5 s */
+    fprintf(stderr, "%s[%6.1f s] open %d, sent %llu/s, received %llu/s, p99 %.2f ms, errors %llu%s",
+            tty ? "\r" : "", w->t_s, w->open, (unsigned long long)w->sent,
+            (unsigned long long)w->received, w->p99_ms > 0 ? w->p99_ms : 0.0,
+            (unsigned long long)series.errors_total, tty ? "\033[K" : "\n");
+    fflush(stderr);
 }
 
 static void base_cfg(run_ctx *rc, loadengine_cfg *c, int conns)
@@ -664,6 +692,21 @@ static int run_here(const opts *o, const char *dir)
     rc.suite = results_add_suite(run, "load_tests", "wsb-load");
     rc.suite->available = 1;
     int f = run_tests(&rc);
+    if (!o->quiet && isatty(2) && series.n)
+        fputc('\n', stderr); /* end the live line */
+    const char *sdir = dir ? dir : o->out_dir;
+    if (sdir && series.n) {
+        char sp[4200], err[256], cmd[4300];
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s/metrics'", sdir);
+        if (system(cmd))
+            fprintf(stderr, "wsb-load: cannot make %s/metrics\n", sdir);
+        snprintf(sp, sizeof sp, "%s/metrics/timeseries.csv", sdir);
+        if (loadseries_write_csv(&series, sp, err, sizeof err))
+            fprintf(stderr, "wsb-load: %s\n", err);
+        snprintf(sp, sizeof sp, "%s/metrics/timeseries.json", sdir);
+        if (loadseries_write_json(&series, sp, err, sizeof err))
+            fprintf(stderr, "wsb-load: %s\n", err);
+    }
     results_suite_settle(rc.suite);
     results_run_finish(run, 0);
     if (dir) {
@@ -737,7 +780,7 @@ int main(int argc, char **argv)
     opts o = {.test = "basic", .connections = 0, .target = 5, .start_cap = 10, .max_cap = 100,
               .step = 10, .timeout_s = 10, .connect_timeout_s = 10, .pub_rate = 100,
               .duration_s = 5, .max_in_flight = 200, .workers = 1, .commands = 200,
-              .batch = 20, .bot = "bot-1", .command_rate = 50};
+              .batch = 20, .bot = "bot-1", .command_rate = 50, .metrics_port = -1};
     threshold_set_defaults(&o.thresholds);
     threshold_set_freeze(&o.thresholds);
     if (parse(argc, argv, &o)) {
@@ -780,7 +823,24 @@ int main(int argc, char **argv)
                                        sizeof msg);
     if (msg[0])
         fprintf(stderr, "wsb-load: %s (soft limit now %ld)\n", msg, lim);
-    if (o.workers > 1)
+    loadseries_init(&series);
+    series_t0 = wclock_mono_us();
+    if (o.workers > 1) /* each worker writes its own series; /metrics serves one worker */
         return run_workers(&o, argv[0]);
-    return run_here(&o, NULL);
+    if (o.metrics_port >= 0) {
+        int port = wsbload_http_start("127.0.0.1", (int)o.metrics_port, msg, sizeof msg);
+        if (port < 0) {
+            fprintf(stderr, "wsb-load: %s\n", msg);
+            return 2;
+        }
+        printf("metrics on port %d\n", port);
+        fflush(stdout);
+        char text[4096];
+        size_t n = loadseries_prom(&series, text, sizeof text);
+        wsbload_http_set(text, n);
+    }
+    int rc = run_here(&o, NULL);
+    wsbload_http_stop();
+    loadseries_free(&series);
+    return rc;
 }
