@@ -37,7 +37,7 @@ static void answer(int fd)
     struct timeval tv = {2, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    char req[2048];
+    char req[2048] = "";
     size_t got = 0;
     while (got < sizeof req - 1 && !strstr(req, "\r\n\r\n")) {
         ssize_t r = read(fd, req + got, sizeof req - 1 - got);
