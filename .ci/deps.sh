@@ -3,7 +3,7 @@
 # root), or says exactly what to install and stops. Extra Debian package names
 # as arguments are installed too (make fuzz: clang libclang-rt-dev).
 set -e
-PKGS="build-essential pkg-config libwebsockets-dev libcjson-dev libcunit1-dev libcurl4-openssl-dev libssl-dev json-schema-test-suite curl valgrind python3 python3-websockets prometheus $*"
+PKGS="build-essential pkg-config libwebsockets-dev libcjson-dev libcunit1-dev libcurl4-openssl-dev libssl-dev json-schema-test-suite curl valgrind python3 python3-websockets python3-yaml prometheus $*"
 if ! command -v dpkg-query >/dev/null 2>&1; then
     # not Debian: pkg-config is the only judge we have
     pkg-config --exists libwebsockets libcjson cunit libcurl libcrypto 2>/dev/null && exit 0

@@ -52,6 +52,7 @@ typedef struct opts {
     double timeout_s, connect_timeout_s, send_rate, pub_rate, duration_s;
     long publishers;
     int reconnect, no_bulk, quiet, worker_index;
+    long replica;               /* --worker-index: this process is replica i of many (-1 none) */
 } opts;
 
 static void usage(FILE *f)
@@ -124,6 +125,11 @@ static void usage(FILE *f)
             "  --output FILE         the per-connection CSV (capacity: FILE_<level>.csv each)\n"
             "  --report FILE         the text report (default: standard output)\n"
             "  --workers N           fork N workers, each with its share of the connections\n"
+            "  --worker-index I      this process is replica I of a replicated service (a Swarm\n"
+            "                        task, a Kubernetes indexed Job; default $JOB_COMPLETION_INDEX\n"
+            "                        when set): it writes --out-dir/workers/I/ like a --workers\n"
+            "                        worker and its publishers are load-(I*1000+1)...; merge\n"
+            "                        the replicas with wsb-merge\n"
             "  --out-dir DIR         where workers write workers/<i>/ and the merge (default\n"
             "                        wsb-load-results); also DIR/metrics/timeseries.csv and\n"
             "                        .json, the figures second by second\n"
@@ -210,6 +216,7 @@ static int parse(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--publishers")) r = num(a, v, 0, 256, &o->publishers);
         else if (!strcmp(a, "--pub-messages")) r = num(a, v, 0, LONG_MAX, &o->pub_messages);
         else if (!strcmp(a, "--workers")) r = num(a, v, 1, 64, &o->workers);
+        else if (!strcmp(a, "--worker-index")) r = num(a, v, 0, 999, &o->replica);
         else if (!strcmp(a, "--max-in-flight")) r = num(a, v, 1, 100000, &o->max_in_flight);
         else if (!strcmp(a, "--message-timeout")) r = dbl(a, v, 0.1, &o->timeout_s);
         else if (!strcmp(a, "--connect-timeout")) r = dbl(a, v, 0.1, &o->connect_timeout_s);
@@ -780,7 +787,8 @@ int main(int argc, char **argv)
     opts o = {.test = "basic", .connections = 0, .target = 5, .start_cap = 10, .max_cap = 100,
               .step = 10, .timeout_s = 10, .connect_timeout_s = 10, .pub_rate = 100,
               .duration_s = 5, .max_in_flight = 200, .workers = 1, .commands = 200,
-              .batch = 20, .bot = "bot-1", .command_rate = 50, .metrics_port = -1};
+              .batch = 20, .bot = "bot-1", .command_rate = 50, .metrics_port = -1,
+              .replica = -1};
     threshold_set_defaults(&o.thresholds);
     threshold_set_freeze(&o.thresholds);
     if (parse(argc, argv, &o)) {
@@ -823,6 +831,14 @@ int main(int argc, char **argv)
                                        sizeof msg);
     if (msg[0])
         fprintf(stderr, "wsb-load: %s (soft limit now %ld)\n", msg, lim);
+    const char *jci = getenv("JOB_COMPLETION_INDEX");
+    if (o.replica < 0 && jci && *jci &&
+        num("JOB_COMPLETION_INDEX", jci, 0, 999, &o.replica))
+        return 2;
+    if (o.replica >= 0 && o.workers > 1) {
+        fprintf(stderr, "wsb-load: --worker-index and --workers do not go together\n");
+        return 2;
+    }
     loadseries_init(&series);
     series_t0 = wclock_mono_us();
     if (o.workers > 1) /* each worker writes its own series; /metrics serves one worker */
@@ -839,7 +855,25 @@ int main(int argc, char **argv)
         size_t n = loadseries_prom(&series, text, sizeof text);
         wsbload_http_set(text, n);
     }
-    int rc = run_here(&o, NULL);
+    int rc;
+    if (o.replica >= 0) { /* a replica: workers/<i>/ under --out-dir, as a forked worker */
+        char dir[4200], cmd[4400];
+        snprintf(dir, sizeof dir, "%s/workers/%ld", o.out_dir ? o.out_dir : "wsb-load-results",
+                 o.replica);
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s/metrics'", dir);
+        if (system(cmd)) {
+            fprintf(stderr, "wsb-load: cannot make %s\n", dir);
+            return 2;
+        }
+        char csv[4300];
+        snprintf(csv, sizeof csv, "%s/connections.csv", dir);
+        o.worker_index = (int)o.replica;
+        if (!o.output)
+            o.output = csv;
+        rc = run_here(&o, dir);
+    } else {
+        rc = run_here(&o, NULL);
+    }
     wsbload_http_stop();
     loadseries_free(&series);
     return rc;

@@ -9,12 +9,17 @@
  * faulty-dashboard --fault drop (every 50th message of each source lost) a
  * burst scenario exits 1 with a breached delivery_rate and an unbalanced
  * ledger in its report; with --fault none it exits 0. usage: an unknown
- * scenario or lifecycle exits 2. */
+ * scenario or lifecycle exits 2. k8s_job: docker/k8s/wsb-load-job.yaml passes
+ * check_k8s_job.py (an indexed Job of wsb-load replicas, bounded, flags wsb-load
+ * knows), and a copy without Indexed mode and with an unknown flag is refused
+ * naming both. replica: --worker-index 2 (as JOB_COMPLETION_INDEX=1) writes
+ * out/workers/2/ (/1/) with its test_summary.json, series and CSV. */
 #include <CUnit/Basic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "httpc.h"
@@ -212,6 +217,7 @@ static void test_usage(void)
     static const char *const bad_life[] = {"--scenario", "steady", "--lifecycle", "x", NULL};
     static const char *const bad_thr[] = {"--scenario", "steady", "--threshold", "nope: p(99)<1",
                                           NULL};
+    static const char *const bad_rep[] = {"--worker-index", "1", "--workers", "2", NULL};
     char *rep = NULL;
     CU_ASSERT_EQUAL(run_load(1, bad_scen, &rep), 2);
     free(rep);
@@ -219,12 +225,103 @@ static void test_usage(void)
     free(rep);
     CU_ASSERT_EQUAL(run_load(1, bad_thr, &rep), 2);
     free(rep);
+    CU_ASSERT_EQUAL(run_load(1, bad_rep, &rep), 2);
+    free(rep);
+}
+
+static int k8s_check(const char *manifest, char *out, size_t outlen)
+{
+    char bin[512], cmd[2000];
+    testkit_bin_path("wsb-load", bin, sizeof bin);
+    snprintf(cmd, sizeof cmd, "python3 harness/load/tests/check_k8s_job.py '%s' '%s' 2>&1",
+             manifest, bin);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t n = fread(out, 1, outlen - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_k8s_job(void)
+{
+    char out[4096];
+    int rc = k8s_check("docker/k8s/wsb-load-job.yaml", out, sizeof out);
+    printf("\n      docker/k8s/wsb-load-job.yaml: %s", out);
+    CU_ASSERT_EQUAL(rc, 0);
+    /* a broken copy: no Indexed mode, a flag wsb-load does not know */
+    char *y = slurp("docker/k8s/wsb-load-job.yaml");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+    char *m = strstr(y, "completionMode: Indexed");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    memcpy(m, "#", 1);
+    char *q = strstr(y, "- --quiet");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+    memcpy(q, "- --quie2", 9);
+    char dir[512], path[600];
+    testkit_mkdtemp(dir, sizeof dir, "wsbload-k8s");
+    snprintf(path, sizeof path, "%s/job.yaml", dir);
+    testkit_write_file(path, y);
+    free(y);
+    rc = k8s_check(path, out, sizeof out);
+    printf("\n      broken copy: %s", out);
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "completionMode is not Indexed"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "wsb-load does not know --quie2"));
+    testkit_rmtree(dir);
+}
+
+/* One replica run; 1 when out/workers/<want>/ holds its results. */
+static int replica_ok(const char *out, int want)
+{
+    char p[800];
+    static const char *const files[] = {"test_summary.json", "connections.csv",
+                                        "metrics/timeseries.csv"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/workers/%d/%s", out, want, files[i]);
+        if (access(p, R_OK)) {
+            printf("\n      missing %s", p);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void test_replica(void)
+{
+    spawn_proc d;
+    int port = dashboard(&d, NULL);
+    CU_ASSERT_FATAL(port > 0);
+    char dir[512], out[600], url[128], bin[512], log[600], err[512];
+    testkit_mkdtemp(dir, sizeof dir, "wsbload-rep");
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/ws/stream", port);
+    snprintf(log, sizeof log, "%s/wsbload-replica.log", testkit_build_dir());
+    testkit_bin_path("wsb-load", bin, sizeof bin);
+    for (int k = 0; k < 2; k++) {
+        char *argv[] = {bin, "--url", url, "--jwt-secret", SECRET, "--scenario", "steady",
+                        "--connections", "10", "--duration", "1", "--out-dir", out, "--quiet",
+                        k ? NULL : "--worker-index", "2", NULL};
+        const char *env[] = {"JOB_COMPLETION_INDEX=1", NULL};
+        spawn_opts o = {.log_path = log, .log_truncate = 1, .stdout_to_log = 1,
+                        .stop_at_exit = 1, .env = k ? env : NULL};
+        spawn_proc p;
+        CU_ASSERT_FATAL(spawn_start(&p, argv, &o, err, sizeof err) == 0);
+        CU_ASSERT_EQUAL(spawn_wait(&p, 60000), 1);
+        CU_ASSERT_EQUAL(spawn_exit_code(&p), 0);
+        CU_ASSERT(replica_ok(out, k ? 1 : 2));
+    }
+    spawn_stop(&d, SIGTERM, 3000);
+    testkit_rmtree(dir);
 }
 
 static CU_TestInfo tests[] = {
     {"metrics", test_metrics},
     {"scenario", test_scenario},
     {"usage", test_usage},
+    {"k8s_job", test_k8s_job},
+    {"replica", test_replica},
     CU_TEST_INFO_NULL,
 };
 
