@@ -22,6 +22,7 @@ typedef struct cmdrun {
     int64_t *sent_us;   /* by command number: when it was queued (monotonic) */
     uint8_t *state;     /* CMD_* by command number */
     long pending;       /* commands of the current batch not answered yet */
+    long batch_first;   /* the current batch's first command number */
     int64_t last_answer_us;
     char prefix[48];
     size_t plen;
@@ -70,13 +71,13 @@ static void on_message(wsconn *conn, const wsmsg *m, void *arg)
         } else if (k->state[n] == CMD_PENDING && !strcmp(status, "done")) {
             k->state[n] = CMD_DONE;
             r->done++;
-            k->pending--;
+            k->pending -= n >= k->batch_first; /* a late answer from an earlier batch: no */
             histogram_record(r->rtt, (m->rx_mono_us - k->sent_us[n]) * 1000);
             k->last_answer_us = m->rx_mono_us;
         } else if (k->state[n] == CMD_PENDING && !strcmp(status, "rejected")) {
             k->state[n] = CMD_REJECTED;
             r->rejected++;
-            k->pending--;
+            k->pending -= n >= k->batch_first;
             k->last_answer_us = m->rx_mono_us;
             note_error(r, "command %s rejected: %s", id, wjson_str(root, "data.reason", "?"));
         }
@@ -183,6 +184,7 @@ int loadcmd_run(const loadcmd_cfg *cfg, loadcmd_result *r, char *err, size_t err
                 wsclient_run_for(c, (int)((at - wclock_mono_us()) / 1000) + 1);
         }
         long end = i + cfg->batch < cfg->count ? i + cfg->batch : cfg->count;
+        k.batch_first = i;
         for (; i < end; i++) {
             char buf[1024];
             int n = snprintf(buf, sizeof buf,

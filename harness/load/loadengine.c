@@ -598,24 +598,7 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
     for (int i = 0; sends && i < e->n; i++)
         if (e->c[i].state == ST_OPEN)
             send_due(&e->c[i], real);
-    if (!e->pubs_done && e->pubs_started && e->cfg->pub_messages > 0) {
-        e->pubs_done = 1;
-        for (int i = e->nsub; i < e->n; i++)
-            e->pubs_done &= e->c[i].sent >= (uint64_t)e->cfg->pub_messages;
-    }
-    for (int i = 0; i < e->nsub; i++) {
-        lconn *c = &e->c[i];
-        if (c->state != ST_OPEN)
-            continue;
-        if (e->cfg->sub_ping_hz)
-            loadscen_ping_due(c, now);
-        if (e->cfg->hold_s > 0 && !e->pubs_done && c->ready && !c->killing &&
-            now >= c->hold_until_us) {
-            c->planned = 1; /* intermittent: leave now, back after the gap */
-            e->r->cycles++;
-            loadengine_conn_kill(c, -1);
-        }
-    }
+    loadscen_tick(e, now); /* pings, intermittent leaves */
     if (now - e->last_progress_us >= 1000000) {
         e->last_progress_us = now;
         /* a backstop behind lws's own handshake timeout, once a second */

@@ -84,5 +84,8 @@ void loadengine_bulk_read(lconn *c);
 const char *loadscen_sub_text(const lconn *c, char *buf, size_t cap);
 /* Sends the pings due on a bulk subscriber's schedule (sub_ping_hz). */
 void loadscen_ping_due(lconn *c, int64_t now_mono);
+/* Once a tick: whether the publishers sent everything, the profiles' pings,
+ * the intermittent lifecycle's planned leaves. */
+void loadscen_tick(loadengine *e, int64_t now_mono);
 
 #endif

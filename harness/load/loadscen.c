@@ -98,6 +98,30 @@ void loadscen_ping_due(lconn *c, int64_t now_mono)
     }
 }
 
+void loadscen_tick(loadengine *e, int64_t now)
+{
+    if (!e->pubs_done && e->pubs_started && e->cfg->pub_messages > 0) {
+        e->pubs_done = 1;
+        for (int i = e->nsub; i < e->n; i++)
+            e->pubs_done &= e->c[i].sent >= (uint64_t)e->cfg->pub_messages;
+    }
+    if (!e->cfg->sub_ping_hz && e->cfg->hold_s <= 0)
+        return;
+    for (int i = 0; i < e->nsub; i++) {
+        lconn *c = &e->c[i];
+        if (c->state != ST_OPEN)
+            continue;
+        if (e->cfg->sub_ping_hz)
+            loadscen_ping_due(c, now);
+        if (e->cfg->hold_s > 0 && !e->pubs_done && c->ready && !c->killing &&
+            now >= c->hold_until_us) {
+            c->planned = 1; /* intermittent: leave now, back after the gap */
+            e->r->cycles++;
+            loadengine_conn_kill(c, -1);
+        }
+    }
+}
+
 /* ---- profiles ---- */
 
 int loadscen_parse_profiles(const char *text, loadscen_cfg *c, char *err, size_t errlen)
