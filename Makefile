@@ -8,6 +8,7 @@
 #   TEST_PROGRAMS += faulty-foo   ; ...                            (build/test/: never shipped)
 #   TESTS         += test-foo     ; test-foo_SRCS := dir/test_foo.c (build/test/, run by make test)
 #   BENCHES       += bench-foo    ; bench-foo_SRCS := dir/bench_foo.c (build/bench/)
+#   BENCH_SCRIPTS += dir/foo.sh   ; a benchmark script make bench runs after the programs
 #
 # A target links its own objects, then <target>_ARCHIVES (default: the
 # suites, the harness core and the contract), then the pkg-config packages
@@ -36,6 +37,7 @@ PROGRAMS      :=
 TEST_PROGRAMS :=
 TESTS         :=
 BENCHES       :=
+BENCH_SCRIPTS :=
 INCDIRS       :=
 FUZZERS       :=
 lib = $(BUILD)/lib/lib$(1).a
@@ -198,6 +200,7 @@ valgrind: test-deps all
 
 bench: all
 	@for b in $(BENCHES); do echo "== $$b"; $(BUILD)/bench/$$b || exit 1; done
+	@for s in $(BENCH_SCRIPTS); do echo "== $$s"; $$s || exit 1; done
 
 clean:
 	rm -rf build build-asan $(FUZZ_BUILD)

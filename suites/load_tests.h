@@ -13,6 +13,8 @@ check_result load_tests_check_basic(const suite_ctx *ctx, char *msg, size_t len)
 check_result load_tests_check_concurrent(const suite_ctx *ctx, char *msg, size_t len);
 check_result load_tests_check_capacity(const suite_ctx *ctx, char *msg, size_t len);
 check_result load_tests_check_errors(const suite_ctx *ctx, char *msg, size_t len);
+check_result load_tests_check_commands(const suite_ctx *ctx, char *msg, size_t len);
+check_result load_tests_check_scenarios(const suite_ctx *ctx, char *msg, size_t len);
 
 extern const suite_def suite_load_tests;
 

@@ -16,6 +16,7 @@
 #include <libwebsockets.h>
 
 #include "loadframe.h"
+#include "loadscen.h"
 #include "procstat.h"
 #include "wclock.h"
 
@@ -85,6 +86,12 @@ static void conn_gone(lconn *c)
     c->fd = -1;
     c->killing = 0;
     c->ready = c->welcomed = 0;
+    if (c->planned && !e->stopping) { /* intermittent: back after the gap */
+        c->planned = 0;
+        c->state = ST_RETRY;
+        lws_sul_schedule(e->ctx, 0, &c->sul, retry_cb, (lws_usec_t)(e->cfg->gap_s * 1e6));
+        return;
+    }
     if (e->cfg->reconnect && !e->stopping) {
         char conceal;
         unsigned ms = lws_retry_get_delay_ms(e->ctx, &retry_policy, &c->retries, &conceal);
@@ -214,7 +221,7 @@ static uint64_t due_count(const lconn *c, int64_t now_real)
     if (rate <= 0 || c->state != ST_OPEN || c->killing || (c->pub && !c->welcomed) ||
         (!c->pub && !c->ready))
         return 0;
-    uint64_t due = (uint64_t)((double)(now_real - c->send_start_us) * rate / 1e6) + 1;
+    uint64_t due = loadscen_due(cfg, rate, now_real - c->send_start_us);
     if (limit > 0 && due > (uint64_t)limit)
         due = (uint64_t)limit;
     return due;
@@ -240,7 +247,7 @@ static void send_due(lconn *c, int64_t now_real)
     char *text = (char *)e->tbuf + LWS_PRE;
     for (uint64_t i = 0; i < todo; i++) {
         uint64_t k = c->sent + i;
-        int64_t ts = c->send_start_us + (int64_t)((double)k * 1e6 / rate);
+        int64_t ts = c->send_start_us + loadscen_time_us(e->cfg, rate, k);
         size_t tl = message_text(c, text, e->tcap, c->next_seq + (int64_t)k, ts);
         size_t w = loadframe_encode(e->wbuf + off, e->wcap - off, LOADFRAME_OP_TEXT, text, tl,
                                     1, loadengine_rnd(c));
@@ -290,11 +297,19 @@ static void established(lconn *c)
         e->r->bulk_conns++;
     }
     c->send_start_us = wclock_real_us();
+    c->pinged = 0;
+    if (e->cfg->hold_s > 0 && c->nseen)
+        c->live_from_us = c->send_start_us; /* resuming: what it missed comes as replay */
+    if (e->cfg->hold_s > 0)
+        c->hold_until_us = wclock_mono_us() +
+                           (int64_t)(e->cfg->hold_s * 1e6 * (0.8 + 0.4 * (loadengine_rnd(c) % 1000) / 1000.0));
     if (!c->pub) {
-        if (e->cfg->subscribe && c->bulk) {
+        char sb[4096];
+        const char *sub = loadscen_sub_text(c, sb, sizeof sb);
+        if (sub && c->bulk) {
             uint8_t f[8192];
-            size_t sl = strlen(e->cfg->subscribe);
-            size_t w = loadframe_encode(f, sizeof f - 8, LOADFRAME_OP_TEXT, e->cfg->subscribe, sl,
+            size_t sl = strlen(sub);
+            size_t w = loadframe_encode(f, sizeof f - 8, LOADFRAME_OP_TEXT, sub, sl,
                                         1, loadengine_rnd(c));
             w += loadframe_encode(f + w, sizeof f - w, LOADFRAME_OP_PING, "r", 1, 1, loadengine_rnd(c));
             epoll_want(c, EPOLLIN);
@@ -317,11 +332,13 @@ static int lws_writeable(lconn *c)
     uint8_t *buf = e->tbuf;
     if (c->bulk)
         return 0; /* the engine writes bulk connections itself */
-    if (!c->pub && !c->ready && e->cfg->subscribe) {
-        size_t n = strlen(e->cfg->subscribe);
+    char sb[4096];
+    const char *sub = c->pub || c->ready ? NULL : loadscen_sub_text(c, sb, sizeof sb);
+    if (sub) {
+        size_t n = strlen(sub);
         if (n > e->tcap)
             return -1;
-        memcpy(buf + LWS_PRE, e->cfg->subscribe, n);
+        memcpy(buf + LWS_PRE, sub, n);
         if (lws_write(c->wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n)
             return -1;
         c->ready = 1;
@@ -330,7 +347,7 @@ static int lws_writeable(lconn *c)
     double rate = c->pub ? e->cfg->pub_rate : e->cfg->send_rate;
     if (due_count(c, wclock_real_us()) <= c->sent)
         return 0; /* lws also calls when nothing is due (before a welcome, too) */
-    int64_t ts = c->send_start_us + (int64_t)((double)c->sent * 1e6 / rate);
+    int64_t ts = c->send_start_us + loadscen_time_us(e->cfg, rate, c->sent);
     size_t n = message_text(c, (char *)buf + LWS_PRE, e->tcap,
                             c->next_seq + (int64_t)c->sent, ts);
     if (!n || lws_write(c->wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n)
@@ -391,7 +408,9 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         /* the last word on a wsi: one that ended without a connection error
          * or a close callback (a handshake killed by a timeout) ends here */
         if (c) {
-            loadengine_count_err(c->e, c->state == ST_CONNECTING ? LOADERR_TIMEOUT : LOADERR_CLOSED);
+            if (!c->planned)
+                loadengine_count_err(c->e, c->state == ST_CONNECTING ? LOADERR_TIMEOUT
+                                                                     : LOADERR_CLOSED);
             lws_set_opaque_user_data(wsi, NULL);
             conn_gone(c);
         }
@@ -530,10 +549,16 @@ static int all_done(loadengine *e)
                 return 0;
             /* and every ready subscriber has them all (the ledger), in contract mode */
             int p = i - e->nsub;
-            for (int s = 0; cfg->contract && s < e->nsub; s++)
-                if (e->c[s].state == ST_OPEN && e->c[s].ready &&
-                    (p >= e->c[s].nseen || e->c[s].seen[p].count < c->sent))
+            for (int s = 0; cfg->contract && s < e->nsub; s++) {
+                const lconn *sc = &e->c[s];
+                if (sc->state != ST_OPEN || !sc->ready)
+                    continue;
+                if (p >= sc->nseen || !sc->seen[p].count)
                     return 0;
+                uint64_t skip = cfg->pubs_first ? (uint64_t)(sc->seen[p].first - c->next_seq) : 0;
+                if (sc->seen[p].count + skip < c->sent)
+                    return 0;
+            }
         } else {
             if (cfg->target_messages > 0 && !e->r->conns[i].target_met)
                 return 0;
@@ -551,17 +576,18 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
         return;
     int64_t now = wclock_mono_us(), real = wclock_real_us();
     int max_fl = e->cfg->max_in_flight > 0 ? e->cfg->max_in_flight : 200;
-    while (e->next_open < e->nsub && e->in_flight < max_fl)
+    int limit = loadscen_open_limit(e->cfg, e->nsub, (double)(now - e->start_us) / 1e6);
+    while (e->next_open < limit && e->in_flight < max_fl)
         conn_open(&e->c[e->next_open++]);
     if (e->next_open == e->nsub && !e->deadline_us)
         e->deadline_us = now + (int64_t)(e->cfg->duration_s * 1e6);
     /* publishers start once every subscriber is ready or has failed */
-    if (!e->pubs_started && e->next_open == e->nsub) {
+    if (!e->pubs_started && (e->next_open == e->nsub || e->cfg->pubs_first)) {
         int waiting = 0;
         for (int i = 0; i < e->nsub && !waiting; i++)
             waiting = e->c[i].state == ST_CONNECTING || (e->c[i].state == ST_OPEN &&
                                                          !e->c[i].ready);
-        if (!waiting) {
+        if (!waiting || e->cfg->pubs_first) {
             e->pubs_started = 1;
             for (int i = e->nsub; i < e->n; i++)
                 conn_open(&e->c[i]);
@@ -572,6 +598,7 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
     for (int i = 0; sends && i < e->n; i++)
         if (e->c[i].state == ST_OPEN)
             send_due(&e->c[i], real);
+    loadscen_tick(e, now); /* pings, intermittent leaves */
     if (now - e->last_progress_us >= 1000000) {
         e->last_progress_us = now;
         /* a backstop behind lws's own handshake timeout, once a second */
@@ -588,6 +615,7 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
             e->r->rss_peak = rss;
         if (e->cfg->progress)
             e->cfg->progress(e->cfg->user, e->r, (double)(now - e->start_us) / 1e6);
+        histogram_reset(e->r->latency_1s); /* the next second's window */
     }
     /* at the deadline, handshakes still in flight get their own bound to end */
     if (e->deadline_us && now >= e->deadline_us &&
@@ -665,6 +693,7 @@ void loadengine_result_free(loadengine_result *r)
 {
     free(r->conns);
     histogram_free(r->latency);
+    histogram_free(r->latency_1s);
     histogram_free(r->relay);
     memset(r, 0, sizeof(*r));
 }
@@ -726,9 +755,11 @@ int loadengine_run(const loadengine_cfg *cfg_in, loadengine_result *r, char *err
     e->wbuf = malloc(e->wcap);
     e->tbuf = malloc(LWS_PRE + e->tcap);
     r->latency = histogram_new();
+    r->latency_1s = histogram_new();
     r->relay = histogram_new();
     int rc = -1;
-    if (!r->conns || !e->c || !e->rbuf || !e->wbuf || !e->tbuf || !r->latency || !r->relay) {
+    if (!r->conns || !e->c || !e->rbuf || !e->wbuf || !e->tbuf || !r->latency || !r->latency_1s ||
+        !r->relay) {
         snprintf(err, errlen, "out of memory for %d connections", e->n);
         goto out;
     }
@@ -824,6 +855,8 @@ int loadengine_run(const loadengine_cfg *cfg_in, loadengine_result *r, char *err
                 lconn *pc = &e->c[e->nsub + p];
                 uint64_t want = pc->sent;
                 uint64_t got = p < e->c[s].nseen ? e->c[s].seen[p].count : 0;
+                if (cfg.pubs_first && got) /* a ramp: from its first message on */
+                    want -= (uint64_t)(e->c[s].seen[p].first - pc->next_seq);
                 if (got < want)
                     r->ledger_short += want - got;
             }

@@ -67,6 +67,15 @@ typedef struct loadengine_cfg {
     int stop_when_done;        /* stop once every connection met its target and the
                                   publishers sent everything (else run the duration) */
     size_t max_message;        /* default 65536 */
+    /* scenario schedules (loadscen.h sets them; zero: steady, all at once) */
+    double burst_s, idle_s;    /* senders send at their rate for burst_s, then pause idle_s */
+    int ramp_initial, ramp_steps; /* subscribers: ramp_initial at once, the rest in steps */
+    double ramp_step_s;        /* one ramp step every ramp_step_s */
+    int pubs_first;            /* publishers start at once, not after the subscribers */
+    double hold_s, gap_s;      /* intermittent: a subscriber closes after hold_s (+-20 %)
+                                  open and reopens after gap_s, resuming from the last seq
+                                  of each source it saw; only while publishers still send */
+    const double *sub_ping_hz; /* per subscriber: WebSocket pings a second (NULL: none) */
     const char *ca_file;
     /* once a second: the figures so far (NULL: none) */
     void (*progress)(void *user, const struct loadengine_result *r, double t_s);
@@ -93,7 +102,10 @@ typedef struct loadengine_result {
     uint64_t seq_missing, seq_dup, gaps_told;
     uint64_t errors[LOADERR_COUNT];
     uint64_t ledger_short;  /* deliveries missing from a subscriber's ledger (contract) */
+    uint64_t cycles;        /* intermittent: planned closes */
+    uint64_t pings, pongs;  /* pings the subscribers sent, pongs they received */
     histogram *latency;     /* receive time - ts_us (ns), owned */
+    histogram *latency_1s;  /* the same since the last progress call (ns), owned */
     histogram *relay;       /* relay_us - ts_us (ns), owned */
     double elapsed_s, cpu_s;
     long long rss_peak;     /* bytes, -1 unknown */

@@ -32,12 +32,15 @@ typedef struct lconn {
     uint32_t wq_len, wq_off;
     int idx, fd;
     uint16_t nseen, retries;
-    uint8_t state, pub, bulk, in_epoll, ready, welcomed, killing;
+    uint8_t state, pub, bulk, in_epoll, ready, welcomed, killing, planned;
     int64_t t0_us, open_us;     /* first open; this attempt's open (monotonic) */
     int64_t send_start_us;      /* real clock: the sending schedule's origin */
     int64_t next_seq;           /* the seq of message number 0 */
     int64_t acked;              /* a publisher's highest acked seq */
     uint64_t sent;
+    int64_t hold_until_us;      /* intermittent: when this open period ends (monotonic) */
+    int64_t live_from_us;       /* after a resume: older ts_us are replays, not latency */
+    uint32_t pinged;            /* pings sent in this open period */
     uint32_t rng;
 } lconn;
 
@@ -48,7 +51,7 @@ typedef struct loadengine {
     struct lws_vhost *vh;
     lws_sorted_usec_list_t tick;
     lconn *c;                  /* cfg->connections subscribers, then publishers */
-    int n, nsub, next_open, in_flight, epfd, evlib, stopping, pubs_started;
+    int n, nsub, next_open, in_flight, epfd, evlib, stopping, pubs_started, pubs_done;
     int64_t start_us, deadline_us, last_progress_us;
     struct lws_protocols protocols[3];
     char sub_addr[256], sub_path[1024], pub_addr[256], pub_path[1024];
@@ -74,5 +77,15 @@ int loadengine_source_index(loadengine *e, const char *s, size_t n);
 int loadengine_on_frame(void *user, int op, uint8_t *p, size_t n);
 /* A bulk connection is readable: read and parse until the socket is empty. */
 void loadengine_bulk_read(lconn *c);
+
+/* loadscen.c: the scenario parts of a connection's life */
+/* A subscriber's first frame: the configured subscribe, or after a planned
+ * close (intermittent) a resume from the last seq of every source it saw. */
+const char *loadscen_sub_text(const lconn *c, char *buf, size_t cap);
+/* Sends the pings due on a bulk subscriber's schedule (sub_ping_hz). */
+void loadscen_ping_due(lconn *c, int64_t now_mono);
+/* Once a tick: whether the publishers sent everything, the profiles' pings,
+ * the intermittent lifecycle's planned leaves. */
+void loadscen_tick(loadengine *e, int64_t now_mono);
 
 #endif

@@ -105,6 +105,8 @@ int loadengine_on_frame(void *user, int op, uint8_t *p, size_t n)
         return 0;
     }
     if (op == LOADFRAME_OP_PONG) {
+        if (n == 1 && p[0] == 'p')
+            c->e->r->pongs++; /* the answer to a profile's ping (not the subscribe's) */
         c->ready = 1; /* the subscribe before our ping is in effect */
         return 0;
     }
@@ -130,12 +132,15 @@ int loadengine_on_frame(void *user, int op, uint8_t *p, size_t n)
     if (e->cfg->target_messages > 0 && !st->target_met &&
         st->messages >= (uint64_t)e->cfg->target_messages)
         st->target_met = 1;
-    if (stream) {
-        histogram_record(r->latency, (wclock_real_us() - f.ts_us) * 1000);
+    if (stream && f.ts_us >= c->live_from_us) { /* not a replay after a resume */
+        int64_t ns = (wclock_real_us() - f.ts_us) * 1000;
+        histogram_record(r->latency, ns);
+        histogram_record(r->latency_1s, ns);
         if (f.have & LOADFRAME_F_RELAY)
             histogram_record(r->relay, (f.relay_us - f.ts_us) * 1000);
-        seq_check(c, &f);
     }
+    if (stream)
+        seq_check(c, &f);
     return 0;
 }
 

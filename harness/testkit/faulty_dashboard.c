@@ -49,6 +49,8 @@
  *   collapse           at --fault-at open connections every WebSocket is dropped, and every
  *                      upgrade after that is refused with 503
  *   ignore_pause       the generator acks pause (accepted, done) and trades on
+ *   cmd_drop           the generator's commands numbered --fault-at (and every
+ *                      --fault-every-th) get no command_ack: the bot "never answers"
  * SIGTERM closes every WebSocket with 1001 (going away) before exiting.
  * The misbehaviours from relay_oversize on live in faulty_dashboard_judge.c;
  * the state and types both files use are in faulty_dashboard_int.h.
@@ -74,7 +76,7 @@ static const char *const fault_names[] = {
     "refuse_after", "starve", "no_dedupe", "pub_auth_open", "close_drop", "close_wrong_code",
     "relay_oversize", "limit_off_by_one", "over_filter", "foreign_leak", "gap_instead",
     "resume_skip", "resume_ignore", "pause_away", "diverge", "invalid_welcome", "invalid_ack",
-    "invalid_status", "no_pong", "collapse", "ignore_pause",
+    "invalid_status", "no_pong", "collapse", "ignore_pause", "cmd_drop",
 };
 
 struct faulty_state fd;
@@ -305,6 +307,11 @@ static void gen_command(pss *p, const cJSON *root)
     }
     if (!cJSON_IsString(id) || !cJSON_IsString(name) || strlen(id->valuestring) > 60)
         return;
+    static long long ncmd;
+    ncmd++;
+    if (fd.fault == F_CMD_DROP &&
+        (ncmd == fd.fault_at || (fd.fault_every > 0 && ncmd % fd.fault_every == 0)))
+        return; /* the fault: this command is never answered */
     const char *status = "done";
     char data[160];
     if (!strcmp(name->valuestring, "pause") || !strcmp(name->valuestring, "resume") ||

@@ -6,7 +6,10 @@
  * connections), all (those three), concurrent (N connections at once),
  * throughput (publishers at a rate: received messages/s and latency), errors
  * (a bad path, a bad token, oversize messages: each counted by kind, then the
- * server must still serve a normal load). Each run writes the per-connection
+ * server must still serve a normal load), commands (--commands N in batches
+ * of --batch B for the bot --bot through /ws/stream, each to its command_ack
+ * "done": rates, round-trip percentiles, the bot's queue depth from
+ * --bot-status). Each run writes the per-connection
  * CSV (--output) and the text report (--report, else stdout). --workers N
  * forks N processes, each with its share of the connections, each writing
  * <out-dir>/workers/<i>/ (CSV, report, test_summary.json, metrics/); the
@@ -24,19 +27,32 @@
 
 #include "histogram.h"
 #include "jwt.h"
+#include "loadcmd.h"
 #include "loadengine.h"
+#include "loadscen.h"
+#include "loadseries.h"
+#include "wclock.h"
+#include "wsbload_http.h"
 #include "loadreport.h"
 #include "results.h"
 #include "wparse.h"
 
 typedef struct opts {
     const char *test, *url, *pub_url, *token, *secret, *output, *report, *out_dir, *subscribe;
-    const char *mode;
+    const char *mode, *bot, *bot_status, *command;
+    const char *scenario, *profiles, *lifecycle;
+    long burst_size, ramp_initial, ramp_steps, stress_step;
+    double burst_s, idle_s, ramp_step_s, target_latency_ms, error_threshold, hold_s, gap_s;
+    threshold_set thresholds;
+    long metrics_port;
+    long commands, batch;
+    double command_rate;
     long connections, target, start_cap, max_cap, step, send_count, pub_messages, workers;
     long max_in_flight, send_size;
     double timeout_s, connect_timeout_s, send_rate, pub_rate, duration_s;
     long publishers;
     int reconnect, no_bulk, quiet, worker_index;
+    long replica;               /* --worker-index: this process is replica i of many (-1 none) */
 } opts;
 
 static void usage(FILE *f)
@@ -45,7 +61,7 @@ static void usage(FILE *f)
             "usage: wsb-load --url ws://HOST:PORT/PATH [options]\n"
             "Opens many WebSocket connections to any server and reports what they received.\n\n"
             "  --test T              basic | capacity | stress | all | concurrent | throughput |\n"
-            "                        errors (default basic)\n"
+            "                        errors | commands (default basic)\n"
             "  --url URL             where the connections go (ws:// or wss://)\n"
             "  --token T             their bearer token\n"
             "  --jwt-secret S        mint tokens instead: subscribers as sub wsb-load,\n"
@@ -72,14 +88,53 @@ static void usage(FILE *f)
             "  --pub-rate R          messages/s each publisher sends (default 100)\n"
             "  --pub-messages N      messages each publishes (default: rate x timeout)\n"
             "  --duration S          throughput/concurrent: how long to hold (default 5)\n"
+            "  --commands N          commands: how many to submit (default 200)\n"
+            "  --batch B             commands: sent before waiting for their acks (default 20)\n"
+            "  --bot SOURCE          commands: the bot they go to (default bot-1)\n"
+            "  --command-rate R      commands: submitted per second at most (default 50;\n"
+            "                        wsb-dashboard allows a subscriber 100/s); 0: no pacing\n"
+            "  --command NAME        commands: which (default resume: harmless)\n"
+            "  --bot-status URL      commands: the bot's status document, polled for its\n"
+            "                        queue depth (e.g. http://127.0.0.1:8080/status)\n"
+            "  --scenario S          steady | burst | ramp | stress | realistic: publishers\n"
+            "                        (--publishers, default 1) send for --duration to\n"
+            "                        --connections subscribers; ends with the threshold list\n"
+            "                        and the delivery ledger (replaces --test)\n"
+            "  --burst-size N        burst: messages each publisher sends in a burst (50)\n"
+            "  --burst-duration S    burst: a burst's length (0.2)\n"
+            "  --idle-duration S     burst: the pause after it (0.8)\n"
+            "  --ramp-initial N      ramp: subscribers at the start (a quarter)\n"
+            "  --ramp-steps N        ramp: steps to the rest (4)\n"
+            "  --ramp-step-duration S ramp: time between steps (1)\n"
+            "  --stress-step N       stress: subscribers added per level (50); the last level\n"
+            "                        is --max-capacity\n"
+            "  --target-latency MS   stress: p99 that breaks (100)\n"
+            "  --error-threshold R   stress: error rate that breaks (0.01)\n"
+            "  --profiles LIST       realistic: active:0.2,regular:0.5,passive:0.3 (active ping\n"
+            "                        2/s, regular 0.2/s, passive never; NAME=HZ:W for others)\n"
+            "  --lifecycle L         persistent (reconnect) | intermittent (leave and resume)\n"
+            "  --hold S, --gap S     intermittent: time open (2, +-20 %%), time away (0.5)\n"
+            "  --threshold 'M: E'    a budget in k6's notation, repeatable (delivery_rate,\n"
+            "                        e2e_latency, errors; defaults rate>=0.999, p(99)<100ms,\n"
+            "                        rate<0.01)\n"
+            "  --metrics-port P      serve the latest figures as Prometheus text on\n"
+            "                        http://127.0.0.1:P/metrics while it runs (0: a free port,\n"
+            "                        printed as \"metrics on port N\")\n"
             "  --reconnect           reconnect lost connections (backoff with jitter)\n"
             "  --no-bulk             read every frame through libwebsockets (slower)\n"
             "  --output FILE         the per-connection CSV (capacity: FILE_<level>.csv each)\n"
             "  --report FILE         the text report (default: standard output)\n"
             "  --workers N           fork N workers, each with its share of the connections\n"
+            "  --worker-index I      this process is replica I of a replicated service (a Swarm\n"
+            "                        task, a Kubernetes indexed Job; default $JOB_COMPLETION_INDEX\n"
+            "                        when set): it writes --out-dir/workers/I/ like a --workers\n"
+            "                        worker and its publishers are load-(I*1000+1)...; merge\n"
+            "                        the replicas with wsb-merge\n"
             "  --out-dir DIR         where workers write workers/<i>/ and the merge (default\n"
-            "                        wsb-load-results)\n"
-            "  --quiet               no progress lines\n"
+            "                        wsb-load-results); also DIR/metrics/timeseries.csv and\n"
+            "                        .json, the figures second by second\n"
+            "  --quiet               no progress (else a live line on a terminal, a line every\n"
+            "                        5 s when standard error is not one)\n"
             "  --help                this text\n"
             "Exit status: 0 every verdict passed, 1 one failed, 2 usage or start-up errors.\n");
 }
@@ -124,6 +179,33 @@ static int parse(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--output")) o->output = v;
         else if (!strcmp(a, "--report")) o->report = v;
         else if (!strcmp(a, "--out-dir")) o->out_dir = v;
+        else if (!strcmp(a, "--bot")) o->bot = v;
+        else if (!strcmp(a, "--scenario")) o->scenario = v;
+        else if (!strcmp(a, "--profiles")) o->profiles = v;
+        else if (!strcmp(a, "--lifecycle")) o->lifecycle = v;
+        else if (!strcmp(a, "--burst-size")) r = num(a, v, 1, 1000000, &o->burst_size);
+        else if (!strcmp(a, "--ramp-initial")) r = num(a, v, 0, 1000000, &o->ramp_initial);
+        else if (!strcmp(a, "--ramp-steps")) r = num(a, v, 1, 1000, &o->ramp_steps);
+        else if (!strcmp(a, "--stress-step")) r = num(a, v, 1, 1000000, &o->stress_step);
+        else if (!strcmp(a, "--burst-duration")) r = dbl(a, v, 0.001, &o->burst_s);
+        else if (!strcmp(a, "--idle-duration")) r = dbl(a, v, 0.001, &o->idle_s);
+        else if (!strcmp(a, "--ramp-step-duration")) r = dbl(a, v, 0.01, &o->ramp_step_s);
+        else if (!strcmp(a, "--target-latency")) r = dbl(a, v, 0.001, &o->target_latency_ms);
+        else if (!strcmp(a, "--error-threshold")) r = dbl(a, v, 0, &o->error_threshold);
+        else if (!strcmp(a, "--hold")) r = dbl(a, v, 0.05, &o->hold_s);
+        else if (!strcmp(a, "--gap")) r = dbl(a, v, 0.01, &o->gap_s);
+        else if (!strcmp(a, "--threshold")) {
+            char terr[256];
+            if (!v || threshold_set_add(&o->thresholds, v, terr, sizeof terr)) {
+                fprintf(stderr, "wsb-load: --threshold: %s\n", v ? terr : "needs a value");
+                return -1;
+            }
+        }
+        else if (!strcmp(a, "--bot-status")) o->bot_status = v;
+        else if (!strcmp(a, "--command")) o->command = v;
+        else if (!strcmp(a, "--commands")) r = num(a, v, 1, 10000000, &o->commands);
+        else if (!strcmp(a, "--batch")) r = num(a, v, 1, 100000, &o->batch);
+        else if (!strcmp(a, "--metrics-port")) r = num(a, v, 0, 65535, &o->metrics_port);
         else if (!strcmp(a, "--connections")) r = num(a, v, 1, 1000000, &o->connections);
         else if (!strcmp(a, "--target-messages")) r = num(a, v, 0, LONG_MAX, &o->target);
         else if (!strcmp(a, "--start-capacity")) r = num(a, v, 1, 1000000, &o->start_cap);
@@ -134,12 +216,14 @@ static int parse(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--publishers")) r = num(a, v, 0, 256, &o->publishers);
         else if (!strcmp(a, "--pub-messages")) r = num(a, v, 0, LONG_MAX, &o->pub_messages);
         else if (!strcmp(a, "--workers")) r = num(a, v, 1, 64, &o->workers);
+        else if (!strcmp(a, "--worker-index")) r = num(a, v, 0, 999, &o->replica);
         else if (!strcmp(a, "--max-in-flight")) r = num(a, v, 1, 100000, &o->max_in_flight);
         else if (!strcmp(a, "--message-timeout")) r = dbl(a, v, 0.1, &o->timeout_s);
         else if (!strcmp(a, "--connect-timeout")) r = dbl(a, v, 0.1, &o->connect_timeout_s);
         else if (!strcmp(a, "--send-rate")) r = dbl(a, v, 0, &o->send_rate);
         else if (!strcmp(a, "--pub-rate")) r = dbl(a, v, 0, &o->pub_rate);
         else if (!strcmp(a, "--duration")) r = dbl(a, v, 0.1, &o->duration_s);
+        else if (!strcmp(a, "--command-rate")) r = dbl(a, v, 0, &o->command_rate);
         else {
             used = 0;
             if (!strcmp(a, "--reconnect")) o->reconnect = 1;
@@ -176,17 +260,36 @@ typedef struct run_ctx {
     const char *dir;      /* a worker's folder, or NULL */
 } run_ctx;
 
+/* The per-second series of every run of this process, and /metrics. */
+static loadseries series;
+static int64_t series_t0;
+static double last_t = -1;
+
 static void progress(void *user, const loadengine_result *r, double t)
 {
     const run_ctx *rc = user;
+    if (t < last_t + 0.5) /* the engine's clock restarted: a new run */
+        loadseries_new_run(&series);
+    last_t = t;
+    loadseries_add(&series, r, (double)(wclock_mono_us() - series_t0) / 1e6);
+    if (rc->o->metrics_port >= 0) {
+        char text[4096];
+        size_t n = loadseries_prom(&series, text, sizeof text);
+        wsbload_http_set(text, n);
+    }
     if (rc->o->quiet)
         return;
-    fprintf(stderr, "[%6.1f s] open %d (peak %d), received %llu, sent %llu+%llu, p99 %.2f ms, "
-                    "errors %llu\n",
-            t, r->open_now, r->open_peak, (unsigned long long)r->messages_rx,
-            (unsigned long long)r->sent, (unsigned long long)r->pub_sent,
-            (double)histogram_percentile(r->latency, 99) / 1e6,
-            (unsigned long long)loadengine_errors_total(r));
+    static int tty = -1;
+    if (tty < 0)
+        tty = isatty(2);
+    const loadseries_row *w = &series.rows[series.n - 1];
+    if (!tty && series.n % 5)
+        return; /* quiet lines in CI: one every 5 s */
+    fprintf(stderr, "%s[%6.1f s] open %d, sent %llu/s, received %llu/s, p99 %.2f ms, errors %llu%s",
+            tty ? "\r" : "", w->t_s, w->open, (unsigned long long)w->sent,
+            (unsigned long long)w->received, w->p99_ms > 0 ? w->p99_ms : 0.0,
+            (unsigned long long)series.errors_total, tty ? "\033[K" : "\n");
+    fflush(stderr);
 }
 
 static void base_cfg(run_ctx *rc, loadengine_cfg *c, int conns)
@@ -415,10 +518,128 @@ static int test_errors(run_ctx *rc)
     return fails ? 1 : 0;
 }
 
+/* Command round trips: every command to its command_ack "done". */
+static int test_commands(run_ctx *rc)
+{
+    const opts *o = rc->o;
+    loadcmd_cfg c = {.url = o->url, .token = rc->sub_token, .target = o->bot,
+                     .name = o->command, .count = o->commands, .batch = (int)o->batch,
+                     .rate = o->command_rate,
+                     .batch_timeout_s = o->timeout_s, .connect_timeout_s = o->connect_timeout_s,
+                     .status_url = o->bot_status};
+    loadcmd_result r;
+    char err[512] = "", why[600];
+    int started = loadcmd_run(&c, &r, err, sizeof err) == 0;
+    FILE *f = rc->rep;
+    fprintf(f, "== commands ==\n");
+    if (started) {
+        fprintf(f, "submitted %ld in batches of %ld: done %ld, rejected %ld, lost %ld\n",
+                r.submitted, o->batch, r.done, r.rejected, r.lost);
+        fprintf(f, "rates: %.1f submitted/s (%.3f s submitting), %.1f done/s (%.3f s in all)\n",
+                loadcmd_submit_rate(&r), r.submit_s, loadcmd_done_rate(&r), r.elapsed_s);
+        fprintf(f, "round trip (ms): mean %.2f, p50 %.2f, p95 %.2f, p99 %.2f, max %.2f\n",
+                histogram_mean(r.rtt) / 1e6, (double)histogram_percentile(r.rtt, 50) / 1e6,
+                (double)histogram_percentile(r.rtt, 95) / 1e6,
+                (double)histogram_percentile(r.rtt, 99) / 1e6, (double)histogram_max(r.rtt) / 1e6);
+        if (r.nsamples) {
+            fprintf(f, "bot queue depth over time (s: queued):");
+            for (int i = 0; i < r.nsamples; i++)
+                fprintf(f, "%s %.1f: %lld", i ? "," : "", r.samples[i].t_s, r.samples[i].queued);
+            fprintf(f, "\n");
+        }
+        if (rc->dir) {
+            char hp[4400];
+            snprintf(hp, sizeof hp, "%s/metrics/commands_rtt.json", rc->dir);
+            if (histogram_write_file(r.rtt, hp, err, sizeof err))
+                fprintf(stderr, "wsb-load: %s\n", err);
+        }
+    }
+    const char *p = !started ? err : loadcmd_problems(&r, why, sizeof why);
+    if (!p && r.submitted < o->commands)
+        p = err;
+    results_test *t = results_add_test(rc->suite, "commands");
+    results_test_metric(t, "commands_done", (double)r.done, "");
+    results_test_metric(t, "commands_lost", (double)r.lost, "");
+    results_test_metric(t, "commands_done_rate", loadcmd_done_rate(&r), "1/s");
+    results_test_metric(t, "commands_rtt_p99", (double)histogram_percentile(r.rtt, 99) / 1e6,
+                        "ms");
+    loadcmd_result_free(&r);
+    if (p) {
+        results_test_fail(t, "%s", p);
+        fprintf(f, "verdict commands: FAIL: %s\n\n", p);
+        return 1;
+    }
+    t->status = RESULTS_PASSED;
+    fprintf(f, "verdict commands: PASS\n\n");
+    return 0;
+}
+
+/* A scenario: its report, then a verdict per threshold and the ledger. */
+static int test_scenario(run_ctx *rc)
+{
+    const opts *o = rc->o;
+    loadscen_cfg sc;
+    memset(&sc, 0, sizeof sc);
+    sc.kind = loadscen_kind(o->scenario);
+    sc.lifecycle = o->lifecycle && !strcmp(o->lifecycle, "intermittent") ? LOADSCEN_INTERMITTENT
+                                                                          : LOADSCEN_PERSISTENT;
+    base_cfg(rc, &sc.base, (int)o->connections);
+    sc.base.target_messages = 0;
+    sc.base.pub_messages = 0;
+    sc.duration_s = o->duration_s;
+    sc.burst_size = o->burst_size;
+    sc.burst_s = o->burst_s;
+    sc.idle_s = o->idle_s;
+    sc.ramp_initial = (int)o->ramp_initial;
+    sc.ramp_steps = (int)o->ramp_steps;
+    sc.ramp_step_s = o->ramp_step_s;
+    sc.stress_step = (int)o->stress_step;
+    sc.stress_max = (int)o->max_cap;
+    sc.target_latency_ms = o->target_latency_ms;
+    sc.error_threshold = o->error_threshold;
+    sc.hold_s = o->hold_s;
+    sc.gap_s = o->gap_s;
+    sc.thresholds = &o->thresholds;
+    char err[512];
+    if (o->profiles && loadscen_parse_profiles(o->profiles, &sc, err, sizeof err)) {
+        fprintf(stderr, "wsb-load: --profiles: %s\n", err);
+        return verdict(rc, o->scenario, NULL, err);
+    }
+    loadscen_result r;
+    if (loadscen_run(&sc, &r, err, sizeof err)) {
+        fprintf(stderr, "wsb-load: %s: %s\n", o->scenario, err);
+        return verdict(rc, o->scenario, NULL, err);
+    }
+    loadscen_report(&sc, &r, rc->rep);
+    if (o->output && loadreport_csv(&r.run, o->output, err, sizeof err))
+        fprintf(stderr, "wsb-load: %s\n", err);
+    if (rc->dir) {
+        char hp[4400];
+        snprintf(hp, sizeof hp, "%s/metrics/%s_latency.json", rc->dir, o->scenario);
+        if (histogram_write_file(r.run.latency, hp, err, sizeof err))
+            fprintf(stderr, "wsb-load: %s\n", err);
+    }
+    char why[400] = "";
+    for (int i = 0; i < r.nverdicts && !why[0]; i++)
+        if (!r.verdicts[i].met)
+            snprintf(why, sizeof why, "threshold %s", r.verdicts[i].text);
+    if (!why[0] && !r.ledger_ok)
+        snprintf(why, sizeof why, "%s", r.ledger);
+    if (sc.kind == LOADSCEN_STRESS) {
+        results_suite_metric(rc->suite, "stress_last_good", r.last_good, "connections");
+        results_suite_metric(rc->suite, "stress_breaking_point", r.breaking, "connections");
+    }
+    int v = verdict(rc, o->scenario, &r.run, why[0] ? why : NULL);
+    loadscen_result_free(&r);
+    return v;
+}
+
 static int run_tests(run_ctx *rc)
 {
     const char *t = rc->o->test;
     int f = 0;
+    if (rc->o->scenario)
+        return test_scenario(rc);
     if (!strcmp(t, "basic") || !strcmp(t, "all"))
         f |= test_fixed(rc, "basic", rc->o->connections ? (int)rc->o->connections : 10);
     if (!strcmp(t, "capacity") || !strcmp(t, "all"))
@@ -431,6 +652,8 @@ static int run_tests(run_ctx *rc)
         f |= test_throughput(rc);
     if (!strcmp(t, "errors"))
         f |= test_errors(rc);
+    if (!strcmp(t, "commands"))
+        f |= test_commands(rc);
     return f;
 }
 
@@ -476,6 +699,21 @@ static int run_here(const opts *o, const char *dir)
     rc.suite = results_add_suite(run, "load_tests", "wsb-load");
     rc.suite->available = 1;
     int f = run_tests(&rc);
+    if (!o->quiet && isatty(2) && series.n)
+        fputc('\n', stderr); /* end the live line */
+    const char *sdir = dir ? dir : o->out_dir;
+    if (sdir && series.n) {
+        char sp[4200], err[256], cmd[4300];
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s/metrics'", sdir);
+        if (system(cmd))
+            fprintf(stderr, "wsb-load: cannot make %s/metrics\n", sdir);
+        snprintf(sp, sizeof sp, "%s/metrics/timeseries.csv", sdir);
+        if (loadseries_write_csv(&series, sp, err, sizeof err))
+            fprintf(stderr, "wsb-load: %s\n", err);
+        snprintf(sp, sizeof sp, "%s/metrics/timeseries.json", sdir);
+        if (loadseries_write_json(&series, sp, err, sizeof err))
+            fprintf(stderr, "wsb-load: %s\n", err);
+    }
     results_suite_settle(rc.suite);
     results_run_finish(run, 0);
     if (dir) {
@@ -548,7 +786,11 @@ int main(int argc, char **argv)
 {
     opts o = {.test = "basic", .connections = 0, .target = 5, .start_cap = 10, .max_cap = 100,
               .step = 10, .timeout_s = 10, .connect_timeout_s = 10, .pub_rate = 100,
-              .duration_s = 5, .max_in_flight = 200, .workers = 1};
+              .duration_s = 5, .max_in_flight = 200, .workers = 1, .commands = 200,
+              .batch = 20, .bot = "bot-1", .command_rate = 50, .metrics_port = -1,
+              .replica = -1};
+    threshold_set_defaults(&o.thresholds);
+    threshold_set_freeze(&o.thresholds);
     if (parse(argc, argv, &o)) {
         usage(stderr);
         return 2;
@@ -558,7 +800,7 @@ int main(int argc, char **argv)
         return 2;
     }
     static const char *tests[] = {"basic", "capacity", "stress", "all", "concurrent",
-                                  "throughput", "errors"};
+                                  "throughput", "errors", "commands"};
     int known = 0;
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
         known |= !strcmp(o.test, tests[i]);
@@ -566,18 +808,73 @@ int main(int argc, char **argv)
         fprintf(stderr, "wsb-load: unknown --test or --mode (see --help)\n");
         return 2;
     }
+    if (o.scenario && loadscen_kind(o.scenario) < 0) {
+        fprintf(stderr, "wsb-load: unknown --scenario %s (steady, burst, ramp, stress, realistic)\n",
+                o.scenario);
+        return 2;
+    }
+    if (o.lifecycle && strcmp(o.lifecycle, "persistent") && strcmp(o.lifecycle, "intermittent")) {
+        fprintf(stderr, "wsb-load: --lifecycle is persistent or intermittent\n");
+        return 2;
+    }
+    if (o.scenario && !o.publishers)
+        o.publishers = 1;
     if (o.publishers && !o.secret && !o.token) {
         fprintf(stderr, "wsb-load: --publishers needs --jwt-secret or --token\n");
         return 2;
     }
     if (!o.connections)
-        o.connections = !strcmp(o.test, "throughput") || !strcmp(o.test, "concurrent") ? 100 : 10;
+        o.connections = o.scenario || !strcmp(o.test, "throughput") || !strcmp(o.test, "concurrent")
+                            ? 100 : 10;
     char msg[256];
     long lim = loadengine_raise_nofile(o.connections / o.workers + o.publishers + 64, msg,
                                        sizeof msg);
     if (msg[0])
         fprintf(stderr, "wsb-load: %s (soft limit now %ld)\n", msg, lim);
-    if (o.workers > 1)
+    const char *jci = getenv("JOB_COMPLETION_INDEX");
+    if (o.replica < 0 && jci && *jci &&
+        num("JOB_COMPLETION_INDEX", jci, 0, 999, &o.replica))
+        return 2;
+    if (o.replica >= 0 && o.workers > 1) {
+        fprintf(stderr, "wsb-load: --worker-index and --workers do not go together\n");
+        return 2;
+    }
+    loadseries_init(&series);
+    series_t0 = wclock_mono_us();
+    if (o.workers > 1) /* each worker writes its own series; /metrics serves one worker */
         return run_workers(&o, argv[0]);
-    return run_here(&o, NULL);
+    if (o.metrics_port >= 0) {
+        int port = wsbload_http_start("127.0.0.1", (int)o.metrics_port, msg, sizeof msg);
+        if (port < 0) {
+            fprintf(stderr, "wsb-load: %s\n", msg);
+            return 2;
+        }
+        printf("metrics on port %d\n", port);
+        fflush(stdout);
+        char text[4096];
+        size_t n = loadseries_prom(&series, text, sizeof text);
+        wsbload_http_set(text, n);
+    }
+    int rc;
+    if (o.replica >= 0) { /* a replica: workers/<i>/ under --out-dir, as a forked worker */
+        char dir[4200], cmd[4400];
+        snprintf(dir, sizeof dir, "%s/workers/%ld", o.out_dir ? o.out_dir : "wsb-load-results",
+                 o.replica);
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s/metrics'", dir);
+        if (system(cmd)) {
+            fprintf(stderr, "wsb-load: cannot make %s\n", dir);
+            return 2;
+        }
+        char csv[4300];
+        snprintf(csv, sizeof csv, "%s/connections.csv", dir);
+        o.worker_index = (int)o.replica;
+        if (!o.output)
+            o.output = csv;
+        rc = run_here(&o, dir);
+    } else {
+        rc = run_here(&o, NULL);
+    }
+    wsbload_http_stop();
+    loadseries_free(&series);
+    return rc;
 }

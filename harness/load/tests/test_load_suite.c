@@ -5,7 +5,11 @@
  * must fail basic naming missing, duplicated or out-of-order messages;
  * drop every 50th must fail concurrent's delivery threshold; accept_bad_token
  * and no_1009 must fail errors; wsb-dashboard --max-connections 150 must fail
- * capacity at 200 connections. With --fault none, and against wsb-dashboard,
+ * capacity at 200 connections; cmd_drop (the 5th and every 50th command unanswered) must
+ * fail commands naming the lost commands; drop every 50th must breach the
+ * burst scenario's delivery_rate, stall must put stress's breaking point at
+ * its first level, resume_repeat must unbalance the intermittent ledger
+ * (repeats after each resume). With --fault none, and against wsb-dashboard,
  * every check passes. */
 #include "load_tests.h"
 
@@ -24,6 +28,7 @@
 #define SECRET "load-suite-secret"
 
 static suite_ctx *ctx; /* suitekit_ctx(), set in main */
+static const char *generate; /* faulty-dashboard's --generate rate (its bot-1), NULL: none */
 
 /* ---- a check against a server ---- */
 
@@ -51,6 +56,10 @@ static void expect(const char *fault, const char *every, const char *max_conns, 
         } else {
             argv[a++] = "--fault-at";
             argv[a++] = "3";
+        }
+        if (generate) {
+            argv[a++] = "--generate";
+            argv[a++] = (char *)generate;
         }
     } else {
         testkit_bin_path("wsb-dashboard", bin, sizeof bin);
@@ -81,6 +90,10 @@ static void expect(const char *fault, const char *every, const char *max_conns, 
     cfg.dashboard_url = ws;
     cfg.jwt_secret = SECRET;
     cfg.bot_source = "bot-1";
+    char status[64];
+    snprintf(status, sizeof status, "http://127.0.0.1:%d", port);
+    if (fault && generate)
+        cfg.bot_status_url = status; /* the generator's bot-like /status */
     ctx->env = envdriver_new(ENV_MODE_EXTERNAL, &cfg, err, sizeof err);
     CU_ASSERT_FATAL(ctx->env != NULL);
     char msg[2048] = "";
@@ -125,6 +138,26 @@ static void test_errors(void)
     expect("no_1009", NULL, NULL, load_tests_check_errors, CHECK_FAIL, "oversize", __LINE__);
 }
 
+static void test_commands(void)
+{
+    generate = "5";
+    expect("none", NULL, NULL, load_tests_check_commands, CHECK_PASS, NULL, __LINE__);
+    expect("cmd_drop", "50", NULL, load_tests_check_commands, CHECK_FAIL,
+           "3 of 100 commands never got a command_ack \"done\"", __LINE__);
+    generate = NULL;
+}
+
+static void test_scenarios(void)
+{
+    expect(NULL, NULL, NULL, load_tests_check_scenarios, CHECK_PASS, NULL, __LINE__);
+    expect("drop", "50", NULL, load_tests_check_scenarios, CHECK_FAIL,
+           "burst: threshold delivery_rate: rate>=0.999 BREACHED", __LINE__);
+    expect("stall", NULL, NULL, load_tests_check_scenarios, CHECK_FAIL, "breaking point",
+           __LINE__);
+    expect("resume_repeat", NULL, NULL, load_tests_check_scenarios, CHECK_FAIL,
+           "intermittent: ledger NOT balanced", __LINE__);
+}
+
 static int init(void)
 {
     ctx->jwt_secret = SECRET;
@@ -138,6 +171,8 @@ static CU_TestInfo tests[] = {
     {"concurrent", test_concurrent},
     {"capacity", test_capacity},
     {"errors", test_errors},
+    {"commands", test_commands},
+    {"scenarios", test_scenarios},
     CU_TEST_INFO_NULL,
 };
 
