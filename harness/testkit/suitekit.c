@@ -156,8 +156,8 @@ static int faulty_bin(const char *dir, const char *real, char *err, size_t errle
     return 0;
 }
 
-envdriver *suitekit_faulty_native(const char *fault, const char *signing_secret, char *dir,
-                                  size_t dirlen, char *err, size_t errlen)
+envdriver *suitekit_faulty_native(const char *fault, const char *signing_secret, double bot_rate,
+                                  char *dir, size_t dirlen, char *err, size_t errlen)
 {
     static char bindir[PATH_MAX + 8]; /* the driver keeps a pointer to its config */
     char real[PATH_MAX], rb[PATH_MAX + 32];
@@ -183,7 +183,7 @@ envdriver *suitekit_faulty_native(const char *fault, const char *signing_secret,
     cfg.schemas_dir = "schemas";
     cfg.jwt_secret = signing_secret;
     cfg.bot_source = "bot-1";
-    cfg.bot_rate = 100;
+    cfg.bot_rate = bot_rate;
     cfg.bot_queue_size = 10000;
     envdriver *d = envdriver_new(ENV_MODE_NATIVE, &cfg, err, errlen);
     if (!d)

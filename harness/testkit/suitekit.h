@@ -32,10 +32,10 @@ void suitekit_reset_metrics(void);
  * unchanged), in a new temporary folder whose path goes into dir (results
  * and service logs land there; remove it with testkit_rmtree): dir/bin holds
  * the two links and one to the real wsb-faultproxy. The bot trades at
- * 100 msg/s as "bot-1" with a queue of 10,000; tokens are signed with
+ * bot_rate msg/s as "bot-1" with a queue of 10,000; tokens are signed with
  * signing_secret.
  * NULL with err when it cannot start (dir is then removed). */
-envdriver *suitekit_faulty_native(const char *fault, const char *signing_secret, char *dir,
-                                  size_t dirlen, char *err, size_t errlen);
+envdriver *suitekit_faulty_native(const char *fault, const char *signing_secret, double bot_rate,
+                                  char *dir, size_t dirlen, char *err, size_t errlen);
 
 #endif

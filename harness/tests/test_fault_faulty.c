@@ -137,7 +137,7 @@ typedef check_result (*check_fn)(const suite_ctx *, char *, size_t);
 static check_result run(const char *fault, check_fn check, char *msg, size_t len)
 {
     char dir[64], err[1024];
-    envdriver *d = suitekit_faulty_native(fault, SECRET, dir, sizeof(dir), err, sizeof(err));
+    envdriver *d = suitekit_faulty_native(fault, SECRET, 100, dir, sizeof(dir), err, sizeof(err));
     if (!d) {
         snprintf(msg, len, "native driver: %.900s", err);
         return CHECK_SKIP;

@@ -71,35 +71,8 @@ typedef struct native_sut {
 
 static int native_start(native_sut *s, const char *fault)
 {
-    char bindir[128], path[PATH_MAX], real[PATH_MAX], peer[PATH_MAX], rb[PATH_MAX + 32];
     char err[1024];
-    if (!testkit_mkdtemp(s->dir, sizeof(s->dir), "wsb-integ-faulty"))
-        return -1;
-    snprintf(bindir, sizeof(bindir), "%s/bin", s->dir);
-    if (mkdir(bindir, 0777) < 0 || !realpath(testkit_bin_path("", rb, sizeof(rb)), real) ||
-        !realpath(testkit_test_bin_path("faulty-peer", rb, sizeof(rb)), peer))
-        return -1;
-    static const char *const names[] = {"wsb-dashboard", "wsb-bot"};
-    for (int i = 0; i < 2; i++) {
-        snprintf(path, sizeof(path), "%s/%s", bindir, names[i]);
-        if (symlink(peer, path) < 0)
-            return -1;
-    }
-    snprintf(path, sizeof(path), "%s/wsb-faultproxy", bindir);
-    snprintf(rb, sizeof(rb), "%s/wsb-faultproxy", real);
-    if (symlink(rb, path) < 0)
-        return -1;
-    setenv("WSB_FAULTY_PEER", fault, 1);
-    setenv("WSB_FAULTY_REAL_BIN", real, 1);
-    env_config cfg = {0};
-    cfg.results_dir = s->dir;
-    cfg.bin_dir = bindir;
-    cfg.schemas_dir = "schemas";
-    cfg.jwt_secret = SECRET;
-    cfg.bot_source = "bot-1";
-    cfg.bot_rate = 200;
-    cfg.bot_queue_size = 10000;
-    s->env = envdriver_new(ENV_MODE_NATIVE, &cfg, err, sizeof(err));
+    s->env = suitekit_faulty_native(fault, SECRET, 200, s->dir, sizeof(s->dir), err, sizeof(err));
     if (!s->env) {
         fprintf(stderr, "native driver: %s\n", err);
         return -1;

@@ -49,7 +49,7 @@ static suite_ctx *ctx; /* suitekit_ctx(), set in main */
 static check_result run(const char *fault, char *msg, size_t len)
 {
     char dir[64], err[1024];
-    envdriver *d = suitekit_faulty_native(fault, SECRET, dir, sizeof(dir), err, sizeof(err));
+    envdriver *d = suitekit_faulty_native(fault, SECRET, 100, dir, sizeof(dir), err, sizeof(err));
     if (!d) {
         snprintf(msg, len, "native driver: %.900s", err);
         return CHECK_SKIP;
