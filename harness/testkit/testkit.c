@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "jsonschema.h"
 #include "wjson.h"
@@ -87,6 +88,32 @@ void testkit_write_file(const char *path, const char *text)
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     fputs(text, f);
     fclose(f);
+}
+
+int testkit_run_cmd(const char *cmdline, char *out, size_t cap)
+{
+    size_t len = strlen(cmdline) + 64;
+    char *cmd = malloc(len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cmd);
+    snprintf(cmd, len, "timeout -k 5 120 %s 2>&1", cmdline);
+    FILE *f = popen(cmd, "r");
+    free(cmd);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    size_t n = 0;
+    char sink[4096];
+    for (;;) {
+        size_t want = n + 1 < cap ? cap - 1 - n : sizeof(sink);
+        char *to = n + 1 < cap ? out + n : sink;
+        size_t got = fread(to, 1, want, f);
+        if (got == 0)
+            break;
+        if (to != sink)
+            n += got;
+    }
+    if (cap)
+        out[n] = 0;
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 int testkit_start_server(spawn_proc *p, char *const argv[], const char *log, const char *prefix,

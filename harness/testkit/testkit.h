@@ -39,6 +39,12 @@ int testkit_rmtree(const char *dir);
  * CUnit assertion. */
 void testkit_write_file(const char *path, const char *text);
 
+/* Runs a shell command line (under `timeout`, 120 s) with stderr joined to
+ * stdout; reads ALL its output (so a long message never meets a closed pipe)
+ * and keeps the first cap - 1 bytes in out, NUL-terminated. Its exit status,
+ * or -1 when it died by a signal. */
+int testkit_run_cmd(const char *cmdline, char *out, size_t cap);
+
 /* Starts a test's server: argv (argv[0] a path) with stdout on a pipe and
  * stderr in log (emptied first), stopped when the test program exits; then
  * waits up to timeout_ms for its "<prefix>N" line. The port (also p->port),

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "histogram.h"
 #include "results.h"
@@ -99,13 +98,8 @@ static const compare_figure *find(const compare_result *r, const char *name)
 static int run_cli(const char *args, char *out, size_t cap)
 {
     char cmd[2048];
-    snprintf(cmd, sizeof(cmd), "%s/bin/wsb-harness compare %s 2>&1", testkit_build_dir(), args);
-    FILE *f = popen(cmd, "r");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    size_t n = fread(out, 1, cap - 1, f);
-    out[n] = 0;
-    int st = pclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    snprintf(cmd, sizeof(cmd), "%s/bin/wsb-harness compare %s", testkit_build_dir(), args);
+    return testkit_run_cmd(cmd, out, cap);
 }
 
 static void test_directions(void)

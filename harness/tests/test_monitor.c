@@ -354,13 +354,8 @@ static void test_metrics_text(void)
 static int run_cli(const char *args, char *out, size_t cap)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "%s/bin/wsb-harness monitor %s 2>&1", testkit_build_dir(), args);
-    FILE *f = popen(cmd, "r");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    size_t n = fread(out, 1, cap - 1, f);
-    out[n] = 0;
-    int st = pclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    snprintf(cmd, sizeof(cmd), "%s/bin/wsb-harness monitor %s", testkit_build_dir(), args);
+    return testkit_run_cmd(cmd, out, cap);
 }
 
 static void test_usage_errors(void)
