@@ -27,9 +27,9 @@ const threshold_metric threshold_metrics[] = {
      "bot schedule time (ts_us) to receipt at each subscriber"},
     {"perf_e2e_latency", THRESHOLD_TREND, "performance/end_to_end", "p(99)<100ms",
      "the same over the performance window at a fixed rate (and each step of the rate sweep)"},
-    {"delivery_rate", THRESHOLD_RATE, "load_tests/scenarios (wsb-load --scenario)", "rate>=0.999",
+    {"delivery_rate", THRESHOLD_RATE, "load_tests/concurrent, scenarios (wsb-load --scenario)", "rate>=0.999",
      "share of the published messages every subscriber received (the delivery ledger)"},
-    {"errors", THRESHOLD_RATE, "load_tests/scenarios (wsb-load --scenario)", "rate<0.01",
+    {"errors", THRESHOLD_RATE, "load_tests/concurrent, scenarios (wsb-load --scenario)", "rate<0.01",
      "share of a scenario's connections that ended in an error (counted by kind)"},
 };
 const size_t threshold_nmetrics = sizeof(threshold_metrics) / sizeof(threshold_metrics[0]);

@@ -3,11 +3,13 @@
  *
  * faulty-dashboard --fault drop / dup / reorder (one message of every source)
  * must fail basic naming missing, duplicated or out-of-order messages;
- * drop every 50th must fail concurrent's delivery threshold; accept_bad_token
+ * drop every 50th must fail concurrent (messages missing) and
+ * --max-connections 97 (publishers refused) must fail it too, and a
+ * delivery_rate budget no bridge can meet must breach it; accept_bad_token
  * and no_1009 must fail errors; wsb-dashboard --max-connections 150 must fail
  * capacity at 200 connections; cmd_drop (the 5th and every 50th command unanswered) must
  * fail commands naming the lost commands; drop every 50th must breach the
- * burst scenario's delivery_rate, stall must put stress's breaking point at
+ * burst scenario's delivery_rate (a BREACH, not a FAIL), stall must put stress's breaking point at
  * its first level, resume_repeat must unbalance the intermittent ledger
  * (repeats after each resume). With --fault none, and against wsb-dashboard,
  * every check passes. */
@@ -24,6 +26,7 @@
 #include "jwt.h"
 #include "suitekit.h"
 #include "testkit.h"
+#include "threshold.h"
 
 #define SECRET "load-suite-secret"
 
@@ -100,7 +103,7 @@ static void expect(const char *fault, const char *every, const char *max_conns, 
     check_result r = check(ctx, msg, sizeof msg);
     printf("\n      %s%s: %s", fault ? "--fault " : "wsb-dashboard", fault ? fault : "", msg);
     CU_assertImplementation(r == want_r, (unsigned)line, msg, __FILE__, "", CU_FALSE);
-    if (want_r == CHECK_FAIL && want)
+    if ((want_r == CHECK_FAIL || want_r == CHECK_BREACH) && want)
         CU_assertImplementation(strstr(msg, want) != NULL, (unsigned)line, want, __FILE__, "",
                                 CU_FALSE);
     envdriver_free(ctx->env);
@@ -121,6 +124,18 @@ static void test_concurrent(void)
 {
     expect(NULL, NULL, NULL, load_tests_check_concurrent, CHECK_PASS, NULL, __LINE__);
     expect("drop", "50", NULL, load_tests_check_concurrent, CHECK_FAIL, "missing", __LINE__);
+    /* 97 connections allowed: the publishers, who connect last, are refused */
+    expect(NULL, NULL, "97", load_tests_check_concurrent, CHECK_FAIL,
+           "the publishers sent nothing", __LINE__);
+    /* the run's budgets are judged here: one no bridge can meet is breached */
+    threshold_set tight;
+    threshold_set_defaults(&tight);
+    threshold_set_freeze(&tight);
+    CU_ASSERT_EQUAL_FATAL(threshold_set_add(&tight, "delivery_rate: rate>1", NULL, 0), 0);
+    ctx->thresholds = &tight;
+    expect(NULL, NULL, NULL, load_tests_check_concurrent, CHECK_BREACH,
+           "delivery_rate: rate>1 breached", __LINE__);
+    ctx->thresholds = NULL;
 }
 
 static void test_capacity(void)
@@ -150,7 +165,7 @@ static void test_commands(void)
 static void test_scenarios(void)
 {
     expect(NULL, NULL, NULL, load_tests_check_scenarios, CHECK_PASS, NULL, __LINE__);
-    expect("drop", "50", NULL, load_tests_check_scenarios, CHECK_FAIL,
+    expect("drop", "50", NULL, load_tests_check_scenarios, CHECK_BREACH,
            "burst: threshold delivery_rate: rate>=0.999 BREACHED", __LINE__);
     expect("stall", NULL, NULL, load_tests_check_scenarios, CHECK_FAIL, "breaking point",
            __LINE__);
