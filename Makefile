@@ -50,7 +50,7 @@ FINAL_LDFLAGS = $(SAN) $(LDFLAGS)
 DEFAULT_ARCHIVES = $(call lib,wsbsuites) $(call lib,wsbharness) $(call lib,wsbcontract)
 
 .PHONY: all deps test-deps test asan bench clean help valgrind programs short-native walls \
-        list-programs fuzz fuzz-smoke fuzz-merge fuzz-deps
+        list-programs fuzz fuzz-smoke fuzz-merge fuzz-deps compose-check
 
 all: deps $(PROGRAMS:%=$(BUILD)/bin/%) $(TEST_PROGRAMS:%=$(BUILD)/test/%) \
      $(TESTS:%=$(BUILD)/test/%) $(BENCHES:%=$(BUILD)/bench/%)
@@ -63,6 +63,7 @@ help:
 	@echo "make valgrind   the unit tests under valgrind memcheck"
 	@echo "make bench      benchmarks; they print figures, they never fail on speed"
 	@echo "make walls      only the include-rule check (.ci/check-walls.sh)"
+	@echo "make compose-check  the Compose files against the Compose Specification (v2's schema)"
 	@echo "make deps       check (and install when possible) the build dependencies"
 	@echo "make fuzz       libFuzzer targets (clang) for FUZZ_TIME s each (default 60;"
 	@echo "                FUZZ_TARGETS picks some); make fuzz-smoke: the seeds only"
@@ -112,6 +113,11 @@ programs: deps $(PROGRAMS:%=$(BUILD)/bin/%)
 walls:
 	@sh .ci/check-walls.sh
 	@sh .ci/check-walls.sh --self-test
+
+# The Compose files against the Compose Specification's JSON Schema (what
+# Compose v2 applies), with a broken copy that must be refused.
+compose-check:
+	@sh docker/check-compose.sh
 
 # What check-walls.sh reads: each shipped program and its sources.
 list-programs:

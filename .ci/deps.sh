@@ -5,7 +5,7 @@
 # node-ws and chromium: make test opens the HTML report and the dashboard's
 # live view in headless Chromium (harness/testkit/pagecheck.js).
 set -e
-PKGS="build-essential pkg-config libwebsockets-dev libcjson-dev libcunit1-dev libcurl4-openssl-dev libssl-dev json-schema-test-suite curl valgrind python3 python3-websockets python3-yaml prometheus nodejs node-ws chromium $*"
+PKGS="build-essential pkg-config libwebsockets-dev libcjson-dev libcunit1-dev libcurl4-openssl-dev libssl-dev json-schema-test-suite curl valgrind python3 python3-websockets python3-yaml python3-jsonschema prometheus nodejs node-ws chromium $*"
 if ! command -v dpkg-query >/dev/null 2>&1; then
     # not Debian: pkg-config is the only judge we have
     pkg-config --exists libwebsockets libcjson cunit libcurl libcrypto 2>/dev/null && exit 0
