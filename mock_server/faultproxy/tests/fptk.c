@@ -320,6 +320,12 @@ static const char *valgrind_path(char *buf, size_t cap)
     return "/usr/bin/valgrind";
 }
 
+/* Each suite's proxy logs to a file of its own in the build folder, so that
+ * the second suite's start does not empty the first one's log, and test
+ * programs of two checkouts never write one file. */
+static char proxy_log[600];
+static int proxy_runs;
+
 int fptk_init(void)
 {
     echo_listen_fd = listen_loopback(&echo_port);
@@ -348,7 +354,9 @@ int fptk_init(void)
                        "debug",
                        NULL};
     char err[256];
-    if (testkit_start_server(&proxy, vg && *vg ? argv_vg : argv_plain, "/tmp/test-faultproxy.log",
+    snprintf(proxy_log, sizeof(proxy_log), "%s/test-faultproxy-%d.log", testkit_build_dir(),
+             ++proxy_runs);
+    if (testkit_start_server(&proxy, vg && *vg ? argv_vg : argv_plain, proxy_log,
                              "listening on port ", vg && *vg ? 30000 : 5000, err,
                              sizeof(err)) < 0) {
         fprintf(stderr, "%s\n", err);
@@ -363,9 +371,14 @@ int fptk_clean(void)
     cJSON_Delete(fptk_last.json);
     fptk_last.json = NULL;
     int st = spawn_stop(&proxy, SIGTERM, 10000); /* SIGTERM: a clean stop is exit 0 */
-    if (st != 0)
-        fprintf(stderr, "wsb-faultproxy exited %d after SIGTERM (log /tmp/test-faultproxy.log)\n",
-                st);
+    if (st != 0) {
+        fprintf(stderr, "wsb-faultproxy %s after SIGTERM; the end of its log %s:\n",
+                st < 0 ? "did not exit within 10 s" : "exited non-zero", proxy_log);
+        char cmd[700];
+        snprintf(cmd, sizeof(cmd), "tail -n 15 '%s' >&2", proxy_log);
+        if (system(cmd) != 0)
+            fprintf(stderr, "(could not read it)\n");
+    }
     echo_stop();
     return st != 0;
 }

@@ -345,7 +345,5 @@ int main(void)
         CU_SUITE_INFO_NULL,
     };
     int rc = testkit_run(suites, getenv("TEST_ONLY"));
-    if (rc == 0)
-        unlink("/tmp/test-faultproxy.log");
     return rc;
 }
