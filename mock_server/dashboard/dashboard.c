@@ -793,6 +793,9 @@ int dashboard_start(dashboard *d, char *err, size_t errlen)
         info.ssl_cert_filepath = d->cfg.tls_cert;
         info.ssl_private_key_filepath = d->cfg.tls_key;
         info.alpn = "http/1.1"; /* not h2: the HTTP answers are written as HTTP/1.1 */
+        if (d->cfg.test_fault && !strcmp(d->cfg.test_fault, "tls_plain"))
+            info.options |= LWS_SERVER_OPTION_ALLOW_NON_SSL_ON_SSL_PORT |
+                            LWS_SERVER_OPTION_ALLOW_HTTP_ON_HTTPS_LISTENER; /* test-only */
     }
     if (d->cfg.use_libev) {
         /* lws's own loop poll()s every fd each round: O(connections) per
