@@ -793,6 +793,10 @@ int dashboard_start(dashboard *d, char *err, size_t errlen)
         info.ssl_cert_filepath = d->cfg.tls_cert;
         info.ssl_private_key_filepath = d->cfg.tls_key;
         info.alpn = "http/1.1"; /* not h2: the HTTP answers are written as HTTP/1.1 */
+        /* lws replaces the handshake's header-table timeout with a
+         * timeout_secs one once the TLS handshake is done: the same bound,
+         * or a silent or dribbling client is held 10 s */
+        info.timeout_secs = (unsigned)d->cfg.handshake_timeout_s;
         if (d->cfg.test_fault && !strcmp(d->cfg.test_fault, "tls_plain"))
             info.options |= LWS_SERVER_OPTION_ALLOW_NON_SSL_ON_SSL_PORT |
                             LWS_SERVER_OPTION_ALLOW_HTTP_ON_HTTPS_LISTENER; /* test-only */
