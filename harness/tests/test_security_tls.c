@@ -126,8 +126,10 @@ static void test_tls_dashboard_passes(void)
     check_result r = security_run_named(ctx, "unmasked_text,unmasked_ping,length_2_63,"
                                         "invalid_utf8,token_alg_none,path_traversal",
                                         msg, sizeof msg);
-    if (r != CHECK_PASS)
+    if (r != CHECK_PASS) {
+        fprintf(stderr, "\n    catalogue cases over wss://: %s\n", msg);
         CU_FAIL(msg);
+    }
     /* https:// through the harness's HTTP client */
     char url[128], err[300];
     snprintf(url, sizeof url, "https://127.0.0.1:%d/health", s.proc.port);
