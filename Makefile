@@ -17,7 +17,7 @@
 # the include rules (checked by .ci/check-walls.sh in make test).
 
 PKG_CONFIG ?= pkg-config
-PKGS       := libwebsockets libcjson cunit libcurl libcrypto
+PKGS       := libwebsockets libcjson cunit libcurl libcrypto libssl
 BUILD      ?= build
 SAN        ?=
 FUZZ_BUILD ?= build-fuzz

@@ -21,6 +21,7 @@ MODE=auto          # auto | docker | native
 PROFILE=""
 KEEP=0
 VERBOSE=0
+TLS=0
 SUITES=()
 HARNESS_ARGS=()
 RUN_TIMEOUT=${WSB_RUN_TIMEOUT:-5400}   # seconds for the whole harness run
@@ -63,6 +64,13 @@ Faults
                      proxies are bot_to_dashboard and clients_to_dashboard
                      (other names: -- --toxiproxy-bot-proxy NAME
                      --toxiproxy-clients-proxy NAME)
+TLS
+  --tls              every suite over wss:// and https://: a throwaway test CA,
+                     server certificate and unrelated CA are made in
+                     RESULT_DIR/tls (docker/gen-test-ca.sh, openssl); the
+                     dashboard serves TLS 1.2+ with them, the bot and the
+                     harness verify it (docker: docker-compose.tls.yml is
+                     added); the private keys are deleted when the run ends
 Other
   --keep             leave the services up after the run (docker mode) and
                      print how to reach and remove them
@@ -101,6 +109,7 @@ while [ $# -gt 0 ]; do
         HARNESS_ARGS+=(--toxiproxy-url "$2"); shift ;;
     --toxiproxy-url=*) HARNESS_ARGS+=(--toxiproxy-url "${1#--toxiproxy-url=}") ;;
     --keep) KEEP=1 ;;
+    --tls) TLS=1 ;;
     -v | --verbose) VERBOSE=1 ;;
     -h | --help) usage; exit 0 ;;
     RUN_*=*)
@@ -152,6 +161,19 @@ COMMON_ARGS=()
 for s in ${SUITES[@]+"${SUITES[@]}"}; do COMMON_ARGS+=(--suite "$s"); done
 [ -n "$PROFILE" ] && COMMON_ARGS+=(--profile "$PROFILE")
 [ "$VERBOSE" = 1 ] && COMMON_ARGS+=(--verbose)
+
+# --tls: the certificates, made now, for this run only.
+COMPOSE_FILES=(-f "$TOP/docker-compose.yml")
+if [ "$TLS" = 1 ]; then
+    if ! sh docker/gen-test-ca.sh "$RESULT_DIR/tls" >"$RESULT_DIR/tls.log" 2>&1; then
+        cat "$RESULT_DIR/tls.log" >&2
+        err "--tls: could not make the test certificates (log: $RESULT_DIR/tls.log)"; exit 2
+    fi
+    export WSB_TLS_DIR=$RESULT_DIR/tls
+    COMPOSE_FILES+=(-f "$TOP/docker-compose.tls.yml")
+fi
+# The private keys protect nothing, but leave no key behind in results/.
+drop_tls_keys() { [ "$TLS" = 1 ] && [ "$KEEP" != 1 ] && rm -f "$RESULT_DIR"/tls/*.key; return 0; }
 COMMON_ARGS+=(${HARNESS_ARGS[@]+"${HARNESS_ARGS[@]}"})
 
 # ------------------------------------------------------ environment check ----
@@ -221,9 +243,12 @@ run_native() {
     if [ ! -x "$bin/wsb-harness" ]; then
         err "$bin/wsb-harness was not built (see $RESULT_DIR/build.log)"; return 2
     fi
-    say "running $bin/wsb-harness --native --results $RESULT_DIR ${COMMON_ARGS[*]}"
+    local tls=()
+    [ "$TLS" = 1 ] && tls=(--tls-dir "$RESULT_DIR/tls")
+    say "running $bin/wsb-harness --native --results $RESULT_DIR ${tls[*]} ${COMMON_ARGS[*]}"
     timeout --foreground -k 30 "$RUN_TIMEOUT" \
-        "$bin/wsb-harness" --native --bin-dir "$bin" --results "$RESULT_DIR" "${COMMON_ARGS[@]}"
+        "$bin/wsb-harness" --native --bin-dir "$bin" --results "$RESULT_DIR" ${tls[@]+"${tls[@]}"} \
+        "${COMMON_ARGS[@]}"
     local rc=$?
     [ $rc = 124 ] && err "the harness did not finish within ${RUN_TIMEOUT}s"
     return $rc
@@ -232,7 +257,7 @@ run_native() {
 # ------------------------------------------------------------ docker mode ----
 PROJECT=""
 CLEANED=0
-compose() { "${COMPOSE[@]}" -f "$TOP/docker-compose.yml" --env-file "$TOP/.env.test" -p "$PROJECT" --profile test "$@"; }
+compose() { "${COMPOSE[@]}" "${COMPOSE_FILES[@]}" --env-file "$TOP/.env.test" -p "$PROJECT" --profile test "$@"; }
 
 # Every container of the project (service name and id), one-off runs included.
 project_containers() {
@@ -269,8 +294,12 @@ teardown() {
         say "--keep: services left running (compose project $PROJECT)"
         local port
         port=$(compose port dashboard-backend 8000 2>/dev/null | tail -n 1)
-        [ -n "$port" ] && say "  dashboard: ws://$port/ws  http://$port/health"
-        say "  remove them with: ${COMPOSE[*]} -f docker-compose.yml --env-file .env.test -p $PROJECT --profile test down -v"
+        if [ "$TLS" = 1 ]; then
+            [ -n "$port" ] && say "  dashboard: wss://$port/ws  https://$port/health (CA: $WSB_TLS_DIR/ca.pem)"
+        else
+            [ -n "$port" ] && say "  dashboard: ws://$port/ws  http://$port/health"
+        fi
+        say "  remove them with: ${COMPOSE[*]} ${COMPOSE_FILES[*]#$TOP/} --env-file .env.test -p $PROJECT --profile test down -v"
         return
     fi
     say "tearing down compose project $PROJECT (down -v)"
@@ -297,6 +326,7 @@ on_signal() {
     echo >&2
     err "interrupted: cleaning up"
     teardown
+    drop_tls_keys
     say "partial results: $RESULT_DIR"
     exit 130
 }
@@ -398,12 +428,14 @@ run_docker() {
         RUN_INTEGRATION RUN_PERFORMANCE RUN_SECURITY WSB_PROFILE; do
         [ -n "${!v+x}" ] && run_env+=(-e "$v=${!v}")
     done
-    local tty=(-T)
-    say "running the harness: --docker --compose-project $PROJECT --results /results/$RESULT_NAME ${COMMON_ARGS[*]}"
+    local tty=(-T) tls=()
+    [ "$TLS" = 1 ] && tls=(--tls-dir "/results/$RESULT_NAME/tls")
+    say "running the harness: --docker --compose-project $PROJECT --results /results/$RESULT_NAME ${tls[*]} ${COMMON_ARGS[*]}"
     timeout --foreground -k 30 "$RUN_TIMEOUT" \
-        "${COMPOSE[@]}" -f "$TOP/docker-compose.yml" --env-file "$TOP/.env.test" -p "$PROJECT" \
+        "${COMPOSE[@]}" "${COMPOSE_FILES[@]}" --env-file "$TOP/.env.test" -p "$PROJECT" \
         --profile test run --rm --no-deps "${tty[@]}" "${run_env[@]}" harness \
-        --docker --compose-project "$PROJECT" --results "/results/$RESULT_NAME" "${COMMON_ARGS[@]}" \
+        --docker --compose-project "$PROJECT" --results "/results/$RESULT_NAME" ${tls[@]+"${tls[@]}"} \
+        "${COMMON_ARGS[@]}" \
         2>&1 | tee "$RESULT_DIR/services/harness.log"
     local rc=${PIPESTATUS[0]}
     [ "$rc" = 124 ] && err "the harness did not finish within ${RUN_TIMEOUT}s"
@@ -446,5 +478,6 @@ if [ "$MODE" != native ] && [ -n "$PROJECT" ]; then
     teardown
     trap - EXIT INT TERM
 fi
+drop_tls_keys
 print_summary "$rc"
 exit "$rc"

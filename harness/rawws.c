@@ -1,16 +1,22 @@
 /* rawws: the raw-socket WebSocket client of hostile tests (see rawws.h).
- * One blocking TCP socket, reads and writes bounded by poll() deadlines, a
- * growing read buffer from which HTTP heads and server frames are cut. */
+ * One non-blocking TCP socket (an OpenSSL session on it for wss://), reads
+ * and writes bounded by poll() deadlines, a growing read buffer from which
+ * HTTP heads and server frames are cut. */
 #include "rawws.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <unistd.h>
 
 #include "wclock.h"
@@ -27,7 +33,11 @@ struct rawws {
     char *tmp;  /* a frame's payload copied out (NUL-terminated) */
     size_t tmpcap;
     uint32_t rnd;
+    SSL_CTX *tls_ctx; /* wss:// only */
+    SSL *ssl;
 };
+
+static char *default_ca; /* rawws_set_ca_file */
 
 static void set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
 {
@@ -44,15 +54,21 @@ static uint32_t next_rand(rawws *r)
 }
 
 /* ws://host[:port][/path] -> host, port text */
-static int split_url(const char *url, char *host, size_t hlen, char *port, size_t plen)
+static int split_url(const char *url, char *host, size_t hlen, char *port, size_t plen,
+                     int *tls)
 {
     const char *p = url;
     const char *dflt = "80";
+    *tls = 0;
     if (!strncmp(p, "ws://", 5))
         p += 5;
     else if (!strncmp(p, "http://", 7))
         p += 7;
-    else
+    else if (!strncmp(p, "wss://", 6) || !strncmp(p, "https://", 8)) {
+        p += p[3] == ':' ? 6 : 8;
+        dflt = "443";
+        *tls = 1;
+    } else
         return -1;
     const char *end = p + strcspn(p, "/?");
     const char *colon = memchr(p, ':', (size_t)(end - p));
@@ -94,11 +110,119 @@ static int connect_deadline(const struct addrinfo *ai, int timeout_ms)
     return fd;
 }
 
+void rawws_set_ca_file(const char *path)
+{
+    free(default_ca);
+    default_ca = path && *path ? strdup(path) : NULL;
+}
+
+const char *rawws_tls_version(const rawws *r)
+{
+    return r->ssl ? SSL_get_version(r->ssl) : NULL;
+}
+
+/* After an SSL call returned rc <= 0: waits for what it wants within the
+ * deadline. 1 try again, 0 timeout, -1 a real failure. */
+static int tls_wait(rawws *r, int rc, int64_t deadline)
+{
+    int e = SSL_get_error(r->ssl, rc);
+    short ev = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+    if (!ev)
+        return -1;
+    int64_t left = deadline - wclock_mono_ms();
+    if (left <= 0)
+        return 0;
+    struct pollfd pf = {r->fd, ev, 0};
+    int p = poll(&pf, 1, (int)left);
+    return p > 0 || (p < 0 && errno == EINTR) ? 1 : p == 0 ? 0 : -1;
+}
+
+/* Why a TLS handshake failed, in words: the certificate check's verdict by
+ * name, else OpenSSL's first error, else the peer's hang-up. */
+static void tls_why(rawws *r, const char *hostport, char *err, size_t errlen)
+{
+    long v = SSL_get_verify_result(r->ssl);
+    unsigned long e = ERR_get_error();
+    char es[256] = "";
+    if (e)
+        ERR_error_string_n(e, es, sizeof es);
+    ERR_clear_error();
+    if (v != X509_V_OK)
+        snprintf(err, errlen, "TLS handshake with %s failed: certificate verification error: "
+                 "%s (the server's certificate is not signed by the CA trusted)", hostport,
+                 X509_verify_cert_error_string(v));
+    else if (es[0])
+        snprintf(err, errlen, "TLS handshake with %s failed: %s", hostport, es);
+    else
+        snprintf(err, errlen, "TLS handshake with %s failed: the server closed the connection",
+                 hostport);
+}
+
+static int tls_start(rawws *r, const rawws_tls *t, int timeout_ms, char *err, size_t errlen)
+{
+    const char *ca = t && t->ca_file ? t->ca_file : default_ca;
+    ERR_clear_error();
+    r->tls_ctx = SSL_CTX_new(TLS_client_method());
+    if (!r->tls_ctx) {
+        snprintf(err, errlen, "TLS: cannot make a client context");
+        return -1;
+    }
+    SSL_CTX_set_verify(r->tls_ctx, SSL_VERIFY_PEER, NULL);
+    if (ca ? SSL_CTX_load_verify_locations(r->tls_ctx, ca, NULL) != 1
+           : SSL_CTX_set_default_verify_paths(r->tls_ctx) != 1) {
+        snprintf(err, errlen, "TLS: cannot load the CA %s", ca ? ca : "store of the system");
+        return -1;
+    }
+    if (t && t->max_version) {
+        /* old versions are refused by OpenSSL's default security level
+         * itself: level 0, so that only the server can refuse them */
+        SSL_CTX_set_security_level(r->tls_ctx, 0);
+        SSL_CTX_set_cipher_list(r->tls_ctx, "DEFAULT@SECLEVEL=0");
+        SSL_CTX_set_min_proto_version(r->tls_ctx, TLS1_VERSION);
+        SSL_CTX_set_max_proto_version(r->tls_ctx, t->max_version);
+    }
+    r->ssl = SSL_new(r->tls_ctx);
+    if (!r->ssl || SSL_set_fd(r->ssl, r->fd) != 1) {
+        snprintf(err, errlen, "TLS: cannot make a session");
+        return -1;
+    }
+    unsigned char ip[16];
+    if (inet_pton(AF_INET, r->host, ip) == 1 || inet_pton(AF_INET6, r->host, ip) == 1) {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(r->ssl), r->host);
+    } else {
+        SSL_set_tlsext_host_name(r->ssl, r->host);
+        SSL_set1_host(r->ssl, r->host);
+    }
+    int64_t deadline = wclock_mono_ms() + timeout_ms;
+    for (;;) {
+        int rc = SSL_connect(r->ssl);
+        if (rc == 1)
+            return 0;
+        int w = tls_wait(r, rc, deadline);
+        if (w == 0) {
+            snprintf(err, errlen, "TLS handshake with %s: no answer within %d ms", r->hostport,
+                     timeout_ms);
+            return -1;
+        }
+        if (w < 0) {
+            tls_why(r, r->hostport, err, errlen);
+            return -1;
+        }
+    }
+}
+
 rawws *rawws_connect(const char *ws_url, int timeout_ms, char *err, size_t errlen)
 {
+    return rawws_connect_tls(ws_url, timeout_ms, NULL, err, errlen);
+}
+
+rawws *rawws_connect_tls(const char *ws_url, int timeout_ms, const rawws_tls *tls, char *err,
+                         size_t errlen)
+{
     char host[256], port[16];
-    if (!ws_url || split_url(ws_url, host, sizeof host, port, sizeof port) < 0) {
-        set_err(err, errlen, "not a ws:// URL: %s%s", ws_url ? ws_url : "(null)", "");
+    int use_tls;
+    if (!ws_url || split_url(ws_url, host, sizeof host, port, sizeof port, &use_tls) < 0) {
+        set_err(err, errlen, "not a ws:// or wss:// URL: %s%s", ws_url ? ws_url : "(null)", "");
         return NULL;
     }
     struct addrinfo hints = {0}, *res = NULL;
@@ -128,6 +252,10 @@ rawws *rawws_connect(const char *ws_url, int timeout_ms, char *err, size_t errle
     r->rnd = (uint32_t)wclock_mono_us() ^ (uint32_t)getpid() ^ (uint32_t)fd << 16;
     if (!r->rnd)
         r->rnd = 0x9e3779b9u;
+    if (use_tls && tls_start(r, tls, timeout_ms, err, errlen) < 0) {
+        rawws_close(r);
+        return NULL;
+    }
     return r;
 }
 
@@ -135,6 +263,8 @@ void rawws_close(rawws *r)
 {
     if (!r)
         return;
+    SSL_free(r->ssl);
+    SSL_CTX_free(r->tls_ctx);
     close(r->fd);
     free(r->buf);
     free(r->tmp);
@@ -155,6 +285,15 @@ int rawws_send(rawws *r, const void *buf, size_t len)
 {
     const uint8_t *b = buf;
     int64_t deadline = wclock_mono_ms() + RAWWS_WRITE_MS;
+    while (len && r->ssl) {
+        int w = SSL_write(r->ssl, b, len > INT_MAX ? INT_MAX : (int)len);
+        if (w > 0) {
+            b += w;
+            len -= (size_t)w;
+        } else if (tls_wait(r, w, deadline) <= 0) {
+            return -1;
+        }
+    }
     while (len) {
         ssize_t w = send(r->fd, b, len, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w < 0) {
@@ -245,11 +384,26 @@ static int fill(rawws *r, int64_t deadline)
         if (left < 0)
             left = 0; /* one look without waiting */
         struct pollfd pf = {r->fd, POLLIN, 0};
-        int p = poll(&pf, 1, (int)left);
+        int p = r->ssl && SSL_pending(r->ssl) > 0 ? 1 : poll(&pf, 1, (int)left);
         if (p < 0 && errno == EINTR)
             continue;
         if (p <= 0)
             return p < 0 ? -1 : 0;
+        if (r->ssl) {
+            int n = SSL_read(r->ssl, r->buf + r->len, (int)(r->cap - r->len));
+            if (n > 0) {
+                r->len += (size_t)n;
+                return 1;
+            }
+            int e = SSL_get_error(r->ssl, n);
+            if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+                if (left == 0)
+                    return 0;
+                continue; /* a record not complete yet */
+            }
+            ERR_clear_error();
+            return -1; /* closed (close_notify or not) or broken */
+        }
         ssize_t n = recv(r->fd, r->buf + r->len, r->cap - r->len, MSG_DONTWAIT);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;

@@ -6,7 +6,14 @@
  * plain bytes. It reads what the server answers: an HTTP status, server
  * frames (a close frame and its code), or the connection closing. Written
  * from RFC 6455 alone. Every connect, read and write has a deadline; a
- * blocking socket per connection, no threads, not thread-safe. */
+ * blocking socket per connection, no threads, not thread-safe.
+ *
+ * wss:// (and https://) URLs go over TLS (OpenSSL): the certificate is
+ * verified against the CA of rawws_set_ca_file() (else the system's store)
+ * and the URL's host; the bytes chosen are then sent inside TLS. A refused
+ * TLS handshake fails rawws_connect with what OpenSSL said (a certificate
+ * verification error by name). rawws_connect_tls chooses the CA and the
+ * highest TLS version per connection (the TLS refusal tests). */
 #ifndef WSB_RAWWS_H
 #define WSB_RAWWS_H
 
@@ -27,9 +34,31 @@
 
 typedef struct rawws rawws;
 
-/* Connects to the host and port of a ws:// URL (any path ignored) within
- * timeout_ms. NULL with err. Free with rawws_close. */
+/* Connects to the host and port of a ws:// or wss:// URL (any path ignored)
+ * within timeout_ms (the TLS handshake included). NULL with err. Free with
+ * rawws_close. */
 rawws *rawws_connect(const char *ws_url, int timeout_ms, char *err, size_t errlen);
+
+#define RAWWS_TLS1_0 0x0301 /* rawws_tls.max_version values (the protocol's numbers) */
+#define RAWWS_TLS1_1 0x0302
+#define RAWWS_TLS1_2 0x0303
+
+/* How a wss:// connection is made (rawws_connect_tls). */
+typedef struct rawws_tls {
+    const char *ca_file; /* the CA to trust; NULL: rawws_set_ca_file's, else the system's */
+    int max_version;     /* 0: any; else the highest version offered (RAWWS_TLS1_1:
+                            TLS 1.0 and 1.1 only, at OpenSSL security level 0 so that the
+                            client itself allows them: a refusal is the server's) */
+} rawws_tls;
+
+/* rawws_connect with these TLS settings for a wss:// URL (tls may be NULL). */
+rawws *rawws_connect_tls(const char *ws_url, int timeout_ms, const rawws_tls *tls, char *err,
+                         size_t errlen);
+/* The CA every later wss:// connection trusts by default (copied; NULL or
+ * "": the system's store). The harness sets --ca-file's. */
+void rawws_set_ca_file(const char *path);
+/* "TLSv1.3" etc. for a TLS connection, NULL for a plain one. */
+const char *rawws_tls_version(const rawws *r);
 void rawws_close(rawws *r);
 int rawws_fd(const rawws *r);
 /* "host:port" of the URL given to rawws_connect. */

@@ -41,6 +41,8 @@ typedef struct suite_ctx {
     const char *publisher_token;   /* tokens: given, or minted from jwt_secret */
     const char *subscriber_token;
     const char *ca_file;           /* wss:// */
+    const char *wrong_ca_file;     /* a CA that did not sign the dashboard's certificate
+                                      (--tls-dir's other-ca.pem); NULL: none */
     const char *bot_source;        /* the bot's source name, default "bot-1" */
     size_t max_message;            /* the dashboard's message limit in bytes (--max-message);
                                       0: learn it (bridge_max_message) */

@@ -294,11 +294,21 @@ static int wsc_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
             return -1;
         break;
     }
+    case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+        /* user: the X509_STORE_CTX, len: OpenSSL's verdict; the verdict stands */
+        if (k && !len && user)
+            snprintf(k->tls_verify, sizeof(k->tls_verify), "%s",
+                     X509_verify_cert_error_string(X509_STORE_CTX_get_error(user)));
+        break;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         if (!k)
             break;
         k->http_status = (int)lws_http_client_http_response(wsi);
-        if (k->http_status && k->http_status != 101)
+        if (k->tls_verify[0]) /* lws's own text here is "connect SSL err 1: error:00000001" */
+            snprintf(k->error, sizeof(k->error), "TLS: certificate verification error: %s (the "
+                     "server's certificate does not verify against the CA trusted, --ca-file)",
+                     k->tls_verify);
+        else if (k->http_status && k->http_status != 101)
             snprintf(k->error, sizeof(k->error), "HTTP %d at handshake (%s)", k->http_status,
                      in ? (const char *)in : "refused");
         else
@@ -544,6 +554,7 @@ static int start_connect(wsclient *c, wsconn *k, char *err, size_t errlen)
     k->close_reason[0] = '\0';
     k->closed_by_us = 0;
     k->error[0] = '\0';
+    k->tls_verify[0] = '\0';
     k->start_mono = wclock_mono_us();
     k->opened_mono = 0;
     k->closed_mono = 0;

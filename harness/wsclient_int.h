@@ -41,6 +41,7 @@ struct wsconn {
     char close_reason[128];
     int closed_by_us;
     char error[384];
+    char tls_verify[160]; /* why the server's certificate did not verify, "" when it did */
     int64_t start_mono, opened_mono, closed_mono;
 
     /* receive: reassembly and the stored messages */

@@ -119,6 +119,13 @@ out:
     return r;
 }
 
+check_result security_probe(const suite_ctx *ctx, char *msg, size_t len)
+{
+    probe_state ps = {.ctx = ctx};
+    snprintf(ps.src, sizeof ps.src, "sec-probe-%d", (int)getpid());
+    return probe(&ps, msg, len);
+}
+
 /* ---- running cases ---- */
 
 static const char *endpoint_name(int ep)
@@ -265,6 +272,9 @@ BRIDGE_TEST(security, handshake)
 BRIDGE_TEST(security, tokens)
 BRIDGE_TEST(security, contract)
 BRIDGE_TEST(security, floods)
+BRIDGE_TEST(security, tls_versions)
+BRIDGE_TEST(security, tls_wrong_ca)
+BRIDGE_TEST(security, tls_plaintext)
 
 static int cleanup(void)
 {
@@ -279,13 +289,17 @@ static CU_TestInfo tests[] = {
     {"tokens", test_tokens},
     {"contract", test_contract},
     {"floods", test_floods},
+    {"tls_versions", test_tls_versions},
+    {"tls_wrong_ca", test_tls_wrong_ca},
+    {"tls_plaintext", test_tls_plaintext},
     CU_TEST_INFO_NULL,
 };
 
 const suite_def suite_security = {
     .name = "security",
     .description = "hostile clients from the catalogue (framing, handshake, tokens, contract, "
-                   "floods), each followed by a liveness probe",
+                   "floods), each followed by a liveness probe; over wss://, TLS below 1.2, a "
+                   "wrong CA and plaintext refused",
     .init = NULL,
     .cleanup = cleanup,
     .tests = tests,

@@ -13,7 +13,8 @@
  *   security_catalogue.c  the case files: parse, validate (a malformed file is
  *                         an error naming file and line), templates
  *   security_attack.c     one case against one endpoint: the verdict
- *   security.c            the suite: one check per group, the liveness probe */
+ *   security.c            the suite: one check per group, the liveness probe
+ *   security_tls.c        the TLS checks (versions, wrong CA, plaintext) */
 #ifndef WSB_SECURITY_H
 #define WSB_SECURITY_H
 
@@ -132,6 +133,18 @@ check_result security_check_floods(const suite_ctx *ctx, char *msg, size_t len);
 /* Runs only the cases whose name is in names (comma-separated) of any
  * group: for tests that prove one case against a faulty peer. */
 check_result security_run_named(const suite_ctx *ctx, const char *names, char *msg, size_t len);
+
+/* The TLS checks (skipped when the dashboard URL is not wss://): TLS 1.0-1.1
+ * refused and 1.2 served; a client trusting only ctx->wrong_ca_file refuses
+ * the server (a certificate verification error); plaintext to the TLS port
+ * ends without an answer. Each followed by the liveness probe. */
+check_result security_check_tls_versions(const suite_ctx *ctx, char *msg, size_t len);
+check_result security_check_tls_wrong_ca(const suite_ctx *ctx, char *msg, size_t len);
+check_result security_check_tls_plaintext(const suite_ctx *ctx, char *msg, size_t len);
+/* The liveness probe once: a fresh subscriber and test publisher, one message
+ * published and received within 2 s (a ping round trip without a publisher
+ * token). */
+check_result security_probe(const suite_ctx *ctx, char *msg, size_t len);
 
 /* Forgets the loaded catalogue (the next check loads it again). */
 void security_reset(void);

@@ -334,8 +334,8 @@ envdriver *env_docker_new(const env_config *cfg, char *err, size_t errlen)
     } else {
         if (service_host(im, ENV_DASHBOARD, c.id, host, sizeof host, err, errlen) < 0)
             goto fail;
-        snprintf(d->dashboard_url, sizeof d->dashboard_url, "ws://%s:%d", host,
-                 ENV_DOCKER_DASHBOARD_PORT);
+        snprintf(d->dashboard_url, sizeof d->dashboard_url, "%s://%s:%d",
+                 cfg->tls ? "wss" : "ws", host, ENV_DOCKER_DASHBOARD_PORT);
     }
     /* http form of the same host:port */
     const char *rest = strstr(d->dashboard_url, "://");
@@ -369,8 +369,8 @@ envdriver *env_docker_new(const env_config *cfg, char *err, size_t errlen)
         snprintf(api, sizeof api, "http://%s:%d", host, ENV_DOCKER_PROXY_API_PORT);
         if (envproxy_attach(d, api, ENV_DOCKER_PROXY_WAIT_MS, err, errlen) < 0)
             goto fail;
-        snprintf(d->clients_url, sizeof d->clients_url, "ws://%s:%d", host,
-                 ENV_DOCKER_CLIENTS_PROXY_PORT);
+        snprintf(d->clients_url, sizeof d->clients_url, "%s://%s:%d",
+                 cfg->tls ? "wss" : "ws", host, ENV_DOCKER_CLIENTS_PROXY_PORT);
     }
     return d;
 fail:

@@ -18,7 +18,11 @@
  * through it) and clients_to_dashboard (envdriver_clients_url, for the
  * subscribers a test puts behind it); a restart of the proxy recreates them
  * on the same ports. Toxics and outages then go through env_proxy.c. With
- * --toxiproxy-url the same two proxies are created on that Toxiproxy. */
+ * --toxiproxy-url the same two proxies are created on that Toxiproxy.
+ *
+ * TLS (cfg->tls): the dashboard gets --tls-cert/--tls-key, the bot a wss://
+ * URL and --ca-file, and every URL handed out is wss:// or https://; the
+ * fault proxy carries the TLS bytes as they are (it is a TCP proxy). */
 #include "envdriver_int.h"
 
 #include <errno.h>
@@ -93,10 +97,10 @@ static void set_urls(envdriver *d)
 {
     native_impl *im = d->impl;
     if (im->svc[ENV_DASHBOARD].port) {
-        snprintf(d->dashboard_url, sizeof(d->dashboard_url), "ws://127.0.0.1:%d",
-                 im->svc[ENV_DASHBOARD].port);
-        snprintf(d->dashboard_http, sizeof(d->dashboard_http), "http://127.0.0.1:%d",
-                 im->svc[ENV_DASHBOARD].port);
+        snprintf(d->dashboard_url, sizeof(d->dashboard_url), "%s://127.0.0.1:%d",
+                 d->cfg.tls ? "wss" : "ws", im->svc[ENV_DASHBOARD].port);
+        snprintf(d->dashboard_http, sizeof(d->dashboard_http), "%s://127.0.0.1:%d",
+                 d->cfg.tls ? "https" : "http", im->svc[ENV_DASHBOARD].port);
     }
     if (im->svc[ENV_BOT].port)
         snprintf(d->bot_status_url, sizeof(d->bot_status_url), "http://127.0.0.1:%d",
@@ -105,8 +109,8 @@ static void set_urls(envdriver *d)
         snprintf(d->proxy_api, sizeof(d->proxy_api), "http://127.0.0.1:%d",
                  im->svc[ENV_PROXY].port);
     if (im->link_port[ENV_LINK_CLIENTS])
-        snprintf(d->clients_url, sizeof(d->clients_url), "ws://127.0.0.1:%d",
-                 im->link_port[ENV_LINK_CLIENTS]);
+        snprintf(d->clients_url, sizeof(d->clients_url), "%s://127.0.0.1:%d",
+                 d->cfg.tls ? "wss" : "ws", im->link_port[ENV_LINK_CLIENTS]);
 }
 
 /* The two proxies toward the dashboard, on the ports they had (any the first time). */
@@ -169,6 +173,12 @@ static void build_argv(envdriver *d, env_service s, argv_store *a)
             arg(a, "--history");
             arg(a, argf(a, "%d", d->cfg.history_size));
         }
+        if (d->cfg.tls) {
+            arg(a, "--tls-cert");
+            arg(a, d->cfg.tls_cert);
+            arg(a, "--tls-key");
+            arg(a, d->cfg.tls_key);
+        }
     } else if (s == ENV_PROXY) {
         arg(a, "--host");
         arg(a, "127.0.0.1");
@@ -176,9 +186,13 @@ static void build_argv(envdriver *d, env_service s, argv_store *a)
         arg(a, argf(a, "%d", sv->port));
     } else {
         arg(a, "--url");
-        arg(a, argf(a, "ws://127.0.0.1:%d/ws",
+        arg(a, argf(a, "%s://127.0.0.1:%d/ws", d->cfg.tls ? "wss" : "ws",
                     im->link_port[ENV_LINK_BOT] ? im->link_port[ENV_LINK_BOT]
                                                 : im->svc[ENV_DASHBOARD].port));
+        if (d->cfg.tls && d->cfg.ca_file) {
+            arg(a, "--ca-file");
+            arg(a, d->cfg.ca_file);
+        }
         arg(a, "--source");
         arg(a, im->source);
         arg(a, "--status-port");
@@ -449,6 +463,10 @@ envdriver *env_native_new(const env_config *cfg, char *err, size_t errlen)
     }
     if (!cfg->jwt_secret || !cfg->jwt_secret[0]) {
         snprintf(err, errlen, "native driver: a JWT secret is needed to start the dashboard");
+        return NULL;
+    }
+    if (cfg->tls && (!cfg->tls_cert || !cfg->tls_key)) {
+        snprintf(err, errlen, "native driver: TLS needs the dashboard's certificate and key");
         return NULL;
     }
     envdriver *d = calloc(1, sizeof(*d));

@@ -79,6 +79,10 @@ typedef struct env_config {
     const char *link_proxy[ENV_NUM_LINKS]; /* proxy names; NULL: the defaults above */
     const char *clients_proxy_url;         /* ws://host:port subscribers use to go through
                                               the clients proxy (external/docker), or NULL */
+    int tls;              /* the dashboard serves TLS: wss:// and https:// (native, docker) */
+    const char *tls_cert; /* native, with tls: the dashboard's certificate and key (PEM) */
+    const char *tls_key;
+    const char *ca_file;  /* native: the CA the bot trusts for wss:// (NULL: the system's) */
 } env_config;
 
 typedef struct env_stats {

@@ -2,11 +2,14 @@
  * positive numbers from environment variables (see cli.h). */
 #include "cli.h"
 
+#include <errno.h>
 #include <float.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wlog.h"
 #include "wparse.h"
@@ -49,6 +52,12 @@ static void usage(FILE *f)
             "  --jwt-secret S          [WSB_JWT_SECRET, DASHBOARD_JWT_SECRET] mint tokens\n"
             "  --publisher-token T --subscriber-token T   ready tokens instead\n"
             "  --ca-file F             CA for wss://\n"
+            "  --tls-dir DIR           [WSB_TLS_DIR] TLS on: DIR from docker/gen-test-ca.sh;\n"
+            "                          native serves wss:// with DIR/server.pem and\n"
+            "                          server.key, docker reaches the dashboard by wss://,\n"
+            "                          clients trust DIR/ca.pem (unless --ca-file);\n"
+            "                          DIR/other-ca.pem is the wrong CA the security suite\n"
+            "                          must see refused\n"
             "  --schemas DIR           [WSB_SCHEMAS] (schemas)\n"
             "  --expect-capacity N     connections the dashboard must hold: the capacity ramp\n"
             "                          climbs to N and fails (capacity_success) when a step\n"
@@ -100,6 +109,7 @@ enum {
     O_PUB_TOKEN,
     O_SUB_TOKEN,
     O_CA,
+    O_TLS_DIR,
     O_SCHEMAS,
     O_BIN,
     O_TIMEOUT,
@@ -134,6 +144,7 @@ static const struct option long_opts[] = {
     {"publisher-token", required_argument, NULL, O_PUB_TOKEN},
     {"subscriber-token", required_argument, NULL, O_SUB_TOKEN},
     {"ca-file", required_argument, NULL, O_CA},
+    {"tls-dir", required_argument, NULL, O_TLS_DIR},
     {"schemas", required_argument, NULL, O_SCHEMAS},
     {"bin-dir", required_argument, NULL, O_BIN},
     {"suite-timeout", required_argument, NULL, O_TIMEOUT},
@@ -171,6 +182,34 @@ double cli_env_double(const char *name, double def)
         return def;
     }
     return n;
+}
+
+/* --tls-dir (else WSB_TLS_DIR): the files in it, each of which must be readable. */
+static int tls_files(cli_opts *o)
+{
+    static char files[4][PATH_MAX];
+    static const char *const names[4] = {"server.pem", "server.key", "ca.pem", "other-ca.pem"};
+    if (!o->tls_dir) {
+        const char *e = getenv("WSB_TLS_DIR");
+        o->tls_dir = e && *e ? e : NULL;
+    }
+    if (!o->tls_dir)
+        return -1;
+    for (int i = 0; i < 4; i++) {
+        if (snprintf(files[i], sizeof files[i], "%s/%s", o->tls_dir, names[i]) >=
+                (int)sizeof files[i] ||
+            access(files[i], R_OK) != 0) {
+            fprintf(stderr, "wsb-harness: --tls-dir: cannot read %s (%s); make the directory "
+                    "with docker/gen-test-ca.sh DIR\n", files[i], strerror(errno));
+            return 2;
+        }
+    }
+    o->tls_cert = files[0];
+    o->tls_key = files[1];
+    if (!o->ca_file)
+        o->ca_file = files[2];
+    o->wrong_ca_file = files[3];
+    return -1;
 }
 
 int cli_parse(int argc, char **argv, cli_opts *o)
@@ -260,6 +299,9 @@ int cli_parse(int argc, char **argv, cli_opts *o)
         case O_CA:
             o->ca_file = optarg;
             break;
+        case O_TLS_DIR:
+            o->tls_dir = optarg;
+            break;
         case O_SCHEMAS:
             o->schemas = optarg;
             break;
@@ -315,7 +357,7 @@ int cli_parse(int argc, char **argv, cli_opts *o)
         fprintf(stderr, "wsb-harness: unexpected argument \"%s\"\n", argv[optind]);
         return 2;
     }
-    return -1;
+    return tls_files(o);
 }
 
 int cli_mode(const cli_opts *o, env_mode *mode)

@@ -19,6 +19,12 @@ typedef struct cli_opts {
     const char *toxiproxy_url, *toxiproxy_bot, *toxiproxy_clients, *toxiproxy_clients_url;
     const char *profile_name; /* --profile, else WSB_PROFILE */
     const char *secret, *pub_token, *sub_token, *ca_file;
+    /* --tls-dir [WSB_TLS_DIR]: a docker/gen-test-ca.sh directory; TLS on: native
+     * serves it (server.pem, server.key), every client trusts ca.pem (unless
+     * --ca-file), docker reaches the dashboard by wss://; other-ca.pem is the
+     * security suite's wrong CA. NULL: plain ws:// */
+    const char *tls_dir;
+    const char *tls_cert, *tls_key, *wrong_ca_file; /* from tls_dir, NULL without */
     const char *schemas, *bin_dir;
     double suite_timeout, test_timeout;
     const char *suites[CLI_MAX_LIST], *tests[CLI_MAX_LIST];

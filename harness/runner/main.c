@@ -20,6 +20,7 @@
 #include "contract.h"
 #include "envdriver.h"
 #include "httpc.h"
+#include "rawws.h"
 #include "monitor.h"
 #include "jwt.h"
 #include "profiles.h"
@@ -230,6 +231,10 @@ static void start_environment(const cli_opts *o, harness_run *h, const char *sch
     cfg->link_proxy[ENV_LINK_BOT] = o->toxiproxy_bot;
     cfg->link_proxy[ENV_LINK_CLIENTS] = o->toxiproxy_clients;
     cfg->clients_proxy_url = o->toxiproxy_clients_url;
+    cfg->tls = o->tls_dir != NULL;
+    cfg->tls_cert = o->tls_cert;
+    cfg->tls_key = o->tls_key;
+    cfg->ca_file = o->ca_file;
     if (!h->need_env)
         return;
     fprintf(stdout, "wsb-harness: %s environment, profile %s, results in %s\n",
@@ -274,6 +279,7 @@ static int run_suites(const cli_opts *o, harness_run *h)
     ro.ctx.publisher_token = h->pub_token;
     ro.ctx.subscriber_token = h->sub_token;
     ro.ctx.ca_file = o->ca_file;
+    ro.ctx.wrong_ca_file = o->wrong_ca_file;
     ro.ctx.bot_source = h->bot_source;
     ro.ctx.max_message = (size_t)o->max_message;
     ro.ctx.thresholds = &o->thresholds;
@@ -318,6 +324,7 @@ int main(int argc, char **argv)
         return 2;
     install_signals();
     httpc_set_ca_file(o.ca_file); /* /health and the status endpoints over https:// too */
+    rawws_set_ca_file(o.ca_file); /* the security suite's raw clients over wss:// */
     char err[1024];
     const char *schemas_dir = contract_default_dir(o.schemas);
     h.ct = contract_load(schemas_dir, err, sizeof(err));

@@ -133,7 +133,7 @@ static void usage(FILE *f)
         "  --pong-timeout S       further silence before the connection counts as dead (5)\n"
         "  --heartbeat S          heartbeat period in seconds (overrides --test-mode)\n"
         "  --bot-status S         bot_status period in seconds (overrides --test-mode)\n"
-        "  --ca-file F            CA bundle for wss://\n"
+        "  --ca-file F            CA bundle for wss:// [WSB_CA_FILE]\n"
         "  -h, --help             this text\n"
         "SIGTERM/SIGINT: stop trading, flush for at most --flush-timeout, exit 0.\n");
 }
@@ -345,6 +345,7 @@ static const struct {
     {"WSB_BOT_RATE", OPT_RATE},
     {"WSB_BOT_PATTERN", OPT_PATTERN},
     {"WSB_BOT_SEED", OPT_SEED},
+    {"WSB_CA_FILE", OPT_CA_FILE},
 };
 
 static int configure(bot_config *c, int argc, char **argv)

@@ -588,6 +588,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     dashboard_conn *c = user;
 
     switch (reason) {
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+        /* the vhost's server SSL_CTX (user), once, before it listens */
+        return d ? dashboard_wire_tls_ctx(user, d->cfg.test_fault &&
+                                                    !strcmp(d->cfg.test_fault, "tls1"))
+                 : -1;
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
         dashboard_wire_accepted((int)(lws_intptr_t)in); /* in: the accepted fd */
         break;
@@ -783,6 +788,19 @@ int dashboard_start(dashboard *d, char *err, size_t errlen)
      * bytes); connections past HANDSHAKE_MAX wait, unread, for a table. */
     info.max_http_header_pool = DASHBOARD_HANDSHAKE_MAX;
     info.timeout_secs_ah_idle = (unsigned)d->cfg.handshake_timeout_s;
+    if (d->cfg.tls_cert) { /* wss:// and https:// on the one port; the versions: the callback */
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = d->cfg.tls_cert;
+        info.ssl_private_key_filepath = d->cfg.tls_key;
+        info.alpn = "http/1.1"; /* not h2: the HTTP answers are written as HTTP/1.1 */
+        /* lws replaces the handshake's header-table timeout with a
+         * timeout_secs one once the TLS handshake is done: the same bound,
+         * or a silent or dribbling client is held 10 s */
+        info.timeout_secs = (unsigned)d->cfg.handshake_timeout_s;
+        if (d->cfg.test_fault && !strcmp(d->cfg.test_fault, "tls_plain"))
+            info.options |= LWS_SERVER_OPTION_ALLOW_NON_SSL_ON_SSL_PORT |
+                            LWS_SERVER_OPTION_ALLOW_HTTP_ON_HTTPS_LISTENER; /* test-only */
+    }
     if (d->cfg.use_libev) {
         /* lws's own loop poll()s every fd each round: O(connections) per
          * event, which 19,000 idle subscribers make the whole cost */
@@ -798,8 +816,9 @@ int dashboard_start(dashboard *d, char *err, size_t errlen)
     if (!d->ctx)
         d->ctx = lws_create_context(&info);
     if (!d->ctx) {
-        snprintf(err, errlen, "cannot listen on %s:%d", d->cfg.host ? d->cfg.host : "0.0.0.0",
-                 d->cfg.port);
+        snprintf(err, errlen, "cannot listen on %s:%d%s", d->cfg.host ? d->cfg.host : "0.0.0.0",
+                 d->cfg.port, d->cfg.tls_cert ? " (or the TLS certificate or key does not load)"
+                                              : "");
         return -1;
     }
     d->vhost = lws_get_vhost_by_name(d->ctx, "default");

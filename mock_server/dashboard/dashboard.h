@@ -4,7 +4,8 @@
  *   dashboard.c          lws context, the one ws protocol, handshake auth,
  *                        rx reassembly and limits, HTTP endpoints, the sweep
  *   dashboard_pub.c      publishers: validation, dedup, seq jumps, acks
- *   dashboard_wire.c     the client frames' mask bit (lws does not check it)
+ *   dashboard_wire.c     the client frames' mask bit (lws does not check it),
+ *                        on ws:// and wss://; the server's TLS versions
  *   dashboard_history.c  sources, the history ring, the append-only journal
  *   dashboard_sub.c      subscribers: filters, replay, fan-out, slow consumers
  *   dashboard_status.c   /api/websocket/status JSON and /metrics text
@@ -70,8 +71,12 @@ typedef struct dashboard_config {
     /* Test-only (--test-fault, for the fault suite's faulty peers; never set in
      * normal use): "replay_dup" replays from one message before what a
      * subscriber's "from" asks (it gets a message it had again); "leak_fd"
-     * opens a file it never closes each time a connection closes. NULL: none. */
+     * opens a file it never closes each time a connection closes; "tls1"
+     * accepts TLS 1.0 and 1.1 (the refusal below 1.2 switched off); "tls_plain"
+     * also serves plaintext ws/http on the TLS port. NULL: none. */
     const char *test_fault;
+    const char *tls_cert;    /* PEM certificate (chain): serve TLS; NULL: plain ws/http */
+    const char *tls_key;     /* its private key */
     const char *allowed_origins; /* comma-separated Origins a browser may upgrade from; NULL: any */
 } dashboard_config;
 
@@ -269,6 +274,9 @@ int dashboard_wire_oversize(int fd);
 unsigned dashboard_wire_take_flagged(void);
 /* Frees the table (at exit). */
 void dashboard_wire_free(void);
+/* The server's SSL_CTX (an SSL_CTX *): TLS 1.2 and later only, or with
+ * allow_old (the test-only fault "tls1") TLS 1.0 and later. 0 or -1. */
+int dashboard_wire_tls_ctx(void *ssl_ctx, int allow_old);
 
 /* ---- dashboard_history.c ---- */
 int dashboard_history_init(dashboard *d, char *err, size_t errlen);

@@ -68,6 +68,10 @@ static void usage(FILE *f)
             "  --allowed-origins L   comma-separated Origins a browser may upgrade from;\n"
             "                        another Origin gets 403, none passes (any)\n"
             "                                                               [DASHBOARD_ALLOWED_ORIGINS]\n"
+            "  --tls-cert FILE       serve TLS (wss://, https://) with this PEM certificate\n"
+            "                        (chain); TLS 1.2 and later only; plain ws/http on the\n"
+            "                        port is refused (handshake fails)        [DASHBOARD_TLS_CERT]\n"
+            "  --tls-key FILE        its private key (PEM)                  [DASHBOARD_TLS_KEY]\n"
             "  --event-loop L        libev (epoll, needs libwebsockets-evlib-ev) | poll\n"
             "                        (libev, falling back to poll)          [DASHBOARD_EVENT_LOOP]\n"
             "  --help                this text\n"
@@ -93,7 +97,7 @@ static const char *envor(const char *v, const char *env)
 int main(int argc, char **argv)
 {
     enum { O_HOST = 1, O_PORT, O_SECRET, O_JOURNAL, O_HISTORY, O_MAXMSG, O_SCHEMAS, O_FSYNC,
-           O_SLOW, O_MAXCONN, O_QUEUE, O_RATE, O_IDLE, O_DEPTH, O_SHUTDOWN, O_LOOP, O_SEQJUMP, O_CMDRATE, O_JBUF, O_MSGTO, O_HSTO, O_TESTFAULT, O_ORIGINS, O_HELP,
+           O_SLOW, O_MAXCONN, O_QUEUE, O_RATE, O_IDLE, O_DEPTH, O_SHUTDOWN, O_LOOP, O_SEQJUMP, O_CMDRATE, O_JBUF, O_MSGTO, O_HSTO, O_TESTFAULT, O_ORIGINS, O_TLSCERT, O_TLSKEY, O_HELP,
            O_N };
     static const struct option opts[] = {
         {"host", required_argument, NULL, O_HOST},
@@ -119,6 +123,8 @@ int main(int argc, char **argv)
         {"handshake-timeout", required_argument, NULL, O_HSTO},
         {"test-fault", required_argument, NULL, O_TESTFAULT}, /* test-only, not in --help */
         {"allowed-origins", required_argument, NULL, O_ORIGINS},
+        {"tls-cert", required_argument, NULL, O_TLSCERT},
+        {"tls-key", required_argument, NULL, O_TLSKEY},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0}};
     const char *val[O_N] = {0};
@@ -149,6 +155,12 @@ int main(int argc, char **argv)
     cfg->journal = envor(val[O_JOURNAL], "DASHBOARD_JOURNAL");
     cfg->allowed_origins = envor(val[O_ORIGINS], "DASHBOARD_ALLOWED_ORIGINS");
     cfg->schemas = contract_default_dir(val[O_SCHEMAS]);
+    cfg->tls_cert = envor(val[O_TLSCERT], "DASHBOARD_TLS_CERT");
+    cfg->tls_key = envor(val[O_TLSKEY], "DASHBOARD_TLS_KEY");
+    if (!cfg->tls_cert != !cfg->tls_key) {
+        fprintf(stderr, "wsb-dashboard: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
 #define NUMFLAG(idx, env, name, def, lo, hi, dst)                                              \
     do {                                                                                       \
         const char *s_ = envor(val[idx], env);                                                 \
@@ -212,7 +224,8 @@ int main(int argc, char **argv)
     }
     cfg->test_fault = val[O_TESTFAULT];
     if (cfg->test_fault && strcmp(cfg->test_fault, "replay_dup") &&
-        strcmp(cfg->test_fault, "leak_fd")) {
+        strcmp(cfg->test_fault, "leak_fd") && strcmp(cfg->test_fault, "tls1") &&
+        strcmp(cfg->test_fault, "tls_plain")) {
         fprintf(stderr, "wsb-dashboard: --test-fault: unknown fault \"%s\"\n", cfg->test_fault);
         return 2;
     }
@@ -243,9 +256,10 @@ int main(int argc, char **argv)
 
     printf("listening on port %d\n", d.port);
     fflush(stdout);
-    wlog_info("listening on %s:%d (%s loop, history %zu, journal %s, max message %zu, "
+    wlog_info("listening on %s:%d (%s%s loop, history %zu, journal %s, max message %zu, "
               "slow policy %s)",
-              cfg->host ? cfg->host : "0.0.0.0", d.port, d.evlib ? "libev" : "poll", cfg->history,
+              cfg->host ? cfg->host : "0.0.0.0", d.port, cfg->tls_cert ? "TLS, " : "",
+              d.evlib ? "libev" : "poll", cfg->history,
               cfg->journal ? cfg->journal : "none", cfg->max_message,
               cfg->slow_policy == DASHBOARD_SLOW_DROP ? "drop" : "disconnect");
 

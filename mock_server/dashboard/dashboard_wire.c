@@ -15,9 +15,16 @@
  * Only connections announced by dashboard_wire_accepted() are judged, and a
  * connection whose byte positions became uncertain (bytes read past an HTTP
  * request that was answered as HTTP) is no longer judged rather than judged
- * wrongly. TLS reads go through OpenSSL's own read() and are not seen: the
- * check covers plain ws:// only. Everything runs on lws's service thread. */
+ * wrongly. Over TLS, lws reads with SSL_read() (OpenSSL reads the socket
+ * itself, unseen by recv()): this file defines SSL_read() too, calls
+ * OpenSSL's (dlsym RTLD_NEXT) and follows the decrypted bytes the same way,
+ * so the checks hold on wss:// as on ws://. dashboard_wire_tls_ctx() sets the
+ * server's TLS versions (1.2 and later). Everything runs on lws's service
+ * thread. */
 #include "dashboard.h"
+
+#include <dlfcn.h>
+#include <openssl/ssl.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -165,4 +172,35 @@ ssize_t recv(int fd, void *buf, size_t len, int flags)
     if (n > 0 && !(flags & MSG_PEEK) && fd >= 0 && (size_t)fd < nwire && wire[fd].phase != WIRE_OFF)
         wire_feed(&wire[fd], buf, (size_t)n);
     return n;
+}
+
+/* lws's reads of TLS connections (lws_ssl_capable_read) come here. */
+int SSL_read(SSL *ssl, void *buf, int num)
+{
+    static int (*real)(SSL *, void *, int);
+    if (!real) {
+        real = (int (*)(SSL *, void *, int))dlsym(RTLD_NEXT, "SSL_read");
+        if (!real)
+            return -1; /* no libssl behind us: the connection fails, nothing is misjudged */
+    }
+    int n = real(ssl, buf, num);
+    int fd = n > 0 ? SSL_get_fd(ssl) : -1;
+    if (fd >= 0 && (size_t)fd < nwire && wire[fd].phase != WIRE_OFF)
+        wire_feed(&wire[fd], buf, (size_t)n);
+    return n;
+}
+
+int dashboard_wire_tls_ctx(void *ssl_ctx, int allow_old)
+{
+    SSL_CTX *ctx = ssl_ctx;
+    if (!ctx)
+        return -1;
+    if (allow_old) {
+        /* the test-only fault: TLS 1.0 and 1.1 accepted (OpenSSL 3 needs
+         * security level 0 to sign their handshakes) */
+        SSL_CTX_set_security_level(ctx, 0);
+        SSL_CTX_set_cipher_list(ctx, "DEFAULT@SECLEVEL=0");
+        return SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION) == 1 ? 0 : -1;
+    }
+    return SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 ? 0 : -1;
 }
