@@ -281,11 +281,28 @@ static testws *nonreading_subscriber(server *s, const char *name)
     return c;
 }
 
+/* How many messages the fast reader (a child) has reported on its pipe, in
+ * *got; waits up to timeout_ms for at least want. */
+static int fast_progress(int fd, int *got, int want, int timeout_ms)
+{
+    int64_t deadline = wclock_mono_ms() + timeout_ms;
+    while (*got < want && wclock_mono_ms() < deadline) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (poll(&pf, 1, 50) == 1 && read(fd, got, sizeof *got) != (ssize_t)sizeof *got)
+            break; /* the child ended */
+    }
+    return *got;
+}
+
 static void test_slow_disconnect(void)
 {
     server s;
-    CU_ASSERT_FATAL(dashtk_server_start(&s, NULL, "--queue-limit", "200", "--slow-policy", "disconnect",
-                                 NULL) == 0);
+    /* the limit sits between the fast reader's lag (paced below: at most
+     * 3,000 messages between what was published and what it read) and the
+     * non-reading one's (everything past what the kernel buffers for a
+     * socket nobody reads: ~5,000 of these messages here) */
+    CU_ASSERT_FATAL(dashtk_server_start(&s, NULL, "--queue-limit", "6000", "--slow-policy",
+                                        "disconnect", NULL) == 0);
     testws *slow = nonreading_subscriber(&s, "slowpoke");
     testws *fast = dashtk_subscribe(&s, "quick", "{\"type\":\"subscribe\"}");
     testws *p = dashtk_connect_as(&s, "publisher", "bot-s");
@@ -296,25 +313,39 @@ static void test_slow_disconnect(void)
     CU_ASSERT(dashtk_sub_sync(slow)); /* nothing flows yet: reading this answer is all it reads */
     CU_ASSERT(dashtk_sub_sync(fast));
     int total = 20000;
-    /* the fast one reads in a child so the publish is not held up */
+    int prog[2];
+    CU_ASSERT_FATAL(pipe(prog) == 0);
+    /* the fast one reads in a child so the publish is not held up; it
+     * reports every 500 messages so the publisher can pace itself to it */
     pid_t kid = fork();
     if (kid == 0) {
+        close(prog[0]);
         int got = 0;
-        int64_t deadline = wclock_mono_ms() + 15000;
+        int64_t deadline = wclock_mono_ms() + 30000;
         while (got < total && wclock_mono_ms() < deadline) {
             char *pl;
             size_t n;
             if (testws_recv_text(fast, 2000, &pl, &n) != 1)
                 break;
-            got++;
+            if (++got % 500 == 0 && write(prog[1], &got, sizeof got) < 0)
+                break;
         }
+        if (got < total)
+            fprintf(stderr, "\n    the fast subscriber stopped at %d of %d (close %d)\n", got,
+                    total, testws_close_code(fast));
         testws_close(fast);
         testws_close(slow);
         testws_close(p);
         _exit(got == total ? 0 : 1);
     }
-    for (int i = 0; i < total; i += 1000)
+    close(prog[1]);
+    int read_by_fast = 0;
+    for (int i = 0; i < total; i += 1000) {
+        /* at most two batches beyond what the fast one has read */
+        if (fast_progress(prog[0], &read_by_fast, i - 2000, 20000) < i - 2000)
+            break;
         blast(p, "bot-s", i + 1, 1000);
+    }
     CU_ASSERT(dashtk_wait_ack_ms(p, total, 30000));
     CU_ASSERT(dashtk_status_wait(&s, "slow_consumers", "disconnected", NULL, 1));
     int st = 0;
@@ -325,6 +356,7 @@ static void test_slow_disconnect(void)
         kill(kid, SIGKILL);
         waitpid(kid, &st, 0);
     }
+    close(prog[0]);
     CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0); /* the fast one got everything */
     /* the slow one finds a close 1013 after what was in flight */
     CU_ASSERT_EQUAL(testws_wait_close(slow, 10000), 1013);
