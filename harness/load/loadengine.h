@@ -58,6 +58,7 @@ typedef struct loadengine_cfg {
     const char *const *pub_tokens; /* one per publisher, minted for its source:
                                       publisher i (from 0) is "load-<pub_first + i + 1>" */
     int pub_first;
+    const char *pub_symbol;    /* the data.symbol of what they publish (NULL: BTC-USD) */
     double pub_rate;           /* messages/s each */
     long pub_messages;         /* each publishes this many (0: until the end) */
     int contract;              /* the wsbridge contract: publishers wait for the welcome,
