@@ -430,6 +430,9 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             int first = lws_is_first_fragment(wsi), fin = lws_is_final_fragment(wsi) &&
                                                           !lws_remaining_packet_payload(wsi);
             c->e->r->bytes_rx += len;
+            c->e->r->reads_rx++;
+            c->e->rx_mono_us = wclock_mono_us();
+            c->e->rx_real_us = wclock_real_us();
             if (first && fin && !c->rx.msg_len)
             {
                 loadengine_on_frame(c, lws_frame_is_binary(wsi) ? 2 : 1, in, len);

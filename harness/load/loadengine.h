@@ -100,6 +100,7 @@ typedef struct loadengine_result {
     loadconn_stat *conns;   /* connections entries, owned */
     int open_now, open_peak, bulk_conns;
     uint64_t frames_rx, messages_rx, bytes_rx, sent, pub_sent, pub_acked;
+    uint64_t reads_rx;      /* read() calls that returned bytes (bulk) or lws receive calls */
     uint64_t seq_missing, seq_dup, gaps_told;
     uint64_t errors[LOADERR_COUNT];
     uint64_t ledger_short;  /* deliveries missing from a subscriber's ledger (contract) */
