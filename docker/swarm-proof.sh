@@ -75,9 +75,10 @@ if [ "$state" != active ]; then
 fi
 cleanup() {
     docker stack rm "$STACK" >/dev/null 2>&1
-    # the stack's network goes once its tasks are gone (bounded)
+    # its containers and then its network go once its tasks are gone (bounded)
     for _ in $(seq 60); do
-        [ -z "$(docker network ls -q --filter "label=com.docker.stack.namespace=$STACK")" ] && break
+        [ -z "$(docker ps -aq --filter "label=com.docker.stack.namespace=$STACK")" ] &&
+            [ -z "$(docker network ls -q --filter "label=com.docker.stack.namespace=$STACK")" ] && break
         sleep 0.5
     done
     if [ "$MADE_SWARM" = 1 ]; then
