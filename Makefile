@@ -50,7 +50,7 @@ FINAL_LDFLAGS = $(SAN) $(LDFLAGS)
 DEFAULT_ARCHIVES = $(call lib,wsbsuites) $(call lib,wsbharness) $(call lib,wsbcontract)
 
 .PHONY: all deps test-deps test asan bench clean help valgrind programs short-native walls \
-        list-programs fuzz fuzz-smoke fuzz-merge fuzz-deps compose-check
+        list-programs fuzz fuzz-smoke fuzz-merge fuzz-deps compose-check swarm-proof
 
 all: deps $(PROGRAMS:%=$(BUILD)/bin/%) $(TEST_PROGRAMS:%=$(BUILD)/test/%) \
      $(TESTS:%=$(BUILD)/test/%) $(BENCHES:%=$(BUILD)/bench/%)
@@ -62,6 +62,8 @@ help:
 	@echo "make asan       the same under AddressSanitizer + UndefinedBehaviorSanitizer"
 	@echo "make valgrind   the unit tests under valgrind memcheck"
 	@echo "make bench      benchmarks; they print figures, they never fail on speed"
+	@echo "make swarm-proof  wsb-load as 3 Swarm replicas (docker/stack.yml) on a single-node"
+	@echo "                swarm: merged counts == what the dashboard delivered (Docker)"
 	@echo "make walls      only the include-rule check (.ci/check-walls.sh)"
 	@echo "make compose-check  the Compose files against the Compose Specification (v2's schema)"
 	@echo "make deps       check (and install when possible) the build dependencies"
@@ -207,6 +209,10 @@ valgrind: test-deps all
 bench: all
 	@for b in $(BENCHES); do echo "== $$b"; $(BUILD)/bench/$$b || exit 1; done
 	@for s in $(BENCH_SCRIPTS); do echo "== $$s"; $$s || exit 1; done
+
+# Not part of test: it turns the engine into a swarm for the run (see docker/swarm-proof.sh)
+swarm-proof:
+	docker/swarm-proof.sh --replicas $(or $(REPLICAS),3)
 
 clean:
 	rm -rf build build-asan $(FUZZ_BUILD)

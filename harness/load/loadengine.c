@@ -194,10 +194,11 @@ static size_t message_text(const lconn *c, char *buf, size_t cap, int64_t seq, i
     if (c->pub)
         n = snprintf(buf, cap,
                      "{\"v\":1,\"type\":\"market_data\",\"source\":\"%.*s\",\"seq\":%lld,"
-                     "\"ts_us\":%lld,\"data\":{\"symbol\":\"BTC-USD\",\"price\":64250.5,"
+                     "\"ts_us\":%lld,\"data\":{\"symbol\":\"%s\",\"price\":64250.5,"
                      "\"bid\":64250.0,\"ask\":64251.0,\"volume\":12.75,\"change_pct\":-0.42}}",
                      (int)e->source_len[c->idx - e->nsub], e->sources[c->idx - e->nsub],
-                     (long long)seq, (long long)ts);
+                     (long long)seq, (long long)ts,
+                     e->cfg->pub_symbol ? e->cfg->pub_symbol : "BTC-USD");
     else
         n = snprintf(buf, cap, "{\"type\":\"load\",\"source\":\"c%d\",\"seq\":%lld,\"ts_us\":%lld}",
                      c->idx, (long long)seq, (long long)ts);
@@ -429,6 +430,9 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             int first = lws_is_first_fragment(wsi), fin = lws_is_final_fragment(wsi) &&
                                                           !lws_remaining_packet_payload(wsi);
             c->e->r->bytes_rx += len;
+            c->e->r->reads_rx++;
+            c->e->rx_mono_us = wclock_mono_us();
+            c->e->rx_real_us = wclock_real_us();
             if (first && fin && !c->rx.msg_len)
             {
                 loadengine_on_frame(c, lws_frame_is_binary(wsi) ? 2 : 1, in, len);

@@ -58,6 +58,7 @@ typedef struct loadengine_cfg {
     const char *const *pub_tokens; /* one per publisher, minted for its source:
                                       publisher i (from 0) is "load-<pub_first + i + 1>" */
     int pub_first;
+    const char *pub_symbol;    /* the data.symbol of what they publish (NULL: BTC-USD) */
     double pub_rate;           /* messages/s each */
     long pub_messages;         /* each publishes this many (0: until the end) */
     int contract;              /* the wsbridge contract: publishers wait for the welcome,
@@ -99,6 +100,7 @@ typedef struct loadengine_result {
     loadconn_stat *conns;   /* connections entries, owned */
     int open_now, open_peak, bulk_conns;
     uint64_t frames_rx, messages_rx, bytes_rx, sent, pub_sent, pub_acked;
+    uint64_t reads_rx;      /* read() calls that returned bytes (bulk) or lws receive calls */
     uint64_t seq_missing, seq_dup, gaps_told;
     uint64_t errors[LOADERR_COUNT];
     uint64_t ledger_short;  /* deliveries missing from a subscriber's ledger (contract) */

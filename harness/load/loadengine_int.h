@@ -53,6 +53,8 @@ typedef struct loadengine {
     lconn *c;                  /* cfg->connections subscribers, then publishers */
     int n, nsub, next_open, in_flight, epfd, evlib, stopping, pubs_started, pubs_done;
     int64_t start_us, deadline_us, last_progress_us;
+    int64_t rx_mono_us, rx_real_us; /* when the bytes being parsed were read: one clock
+                                       read per read(), not per frame */
     struct lws_protocols protocols[3];
     char sub_addr[256], sub_path[1024], pub_addr[256], pub_path[1024];
     int sub_port, pub_port, sub_tls, pub_tls;

@@ -122,7 +122,7 @@ int loadengine_on_frame(void *user, int op, uint8_t *p, size_t n)
         control(c, f.type, f.type_len, (const char *)p, n);
     if (c->pub || (e->cfg->contract && !stream))
         return 0;
-    int64_t now = wclock_mono_us();
+    int64_t now = e->rx_mono_us;
     loadconn_stat *st = &r->conns[c->idx];
     if (!st->messages)
         st->first_us = now - c->t0_us;
@@ -133,7 +133,7 @@ int loadengine_on_frame(void *user, int op, uint8_t *p, size_t n)
         st->messages >= (uint64_t)e->cfg->target_messages)
         st->target_met = 1;
     if (stream && f.ts_us >= c->live_from_us) { /* not a replay after a resume */
-        int64_t ns = (wclock_real_us() - f.ts_us) * 1000;
+        int64_t ns = (e->rx_real_us - f.ts_us) * 1000;
         histogram_record(r->latency, ns);
         histogram_record(r->latency_1s, ns);
         if (f.have & LOADFRAME_F_RELAY)
@@ -159,6 +159,9 @@ void loadengine_bulk_read(lconn *c)
             return;
         }
         e->r->bytes_rx += (uint64_t)n;
+        e->r->reads_rx++;
+        e->rx_mono_us = wclock_mono_us();
+        e->rx_real_us = wclock_real_us();
         long k = loadframe_feed(&c->rx, e->rbuf, (size_t)n, e->cfg->max_message, loadengine_on_frame, c);
         if (k == LOADFRAME_ERR_PROTO)
             loadengine_conn_kill(c, LOADERR_PROTOCOL);

@@ -263,12 +263,54 @@ static const char *ws(const char *p, const char *e)
     return p;
 }
 
-/* p at the opening quote: returns the closing quote, or NULL. */
+/* Bytes that matter inside a nested value: quotes and brackets. */
+static const uint8_t nest_stop[256] = {['"'] = 1, ['{'] = 1, ['['] = 1, ['}'] = 1, [']'] = 1};
+/* Bytes that end a bare value (a number, true, false, null). */
+static const uint8_t bare_stop[256] = {[','] = 1, ['}'] = 1, [' '] = 1, ['\t'] = 1, ['\n'] = 1,
+                                       ['\r'] = 1};
+
+/* Eight bytes at a time (SWAR: "SIMD within a register"), the way
+ * simdjson and others scan and convert without SIMD instructions. These
+ * read 8 bytes at p, which the callers keep inside the text. */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+static uint64_t load8(const char *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+
+/* The high bit set in the bytes of x equal to c; the lowest one is exact. */
+static uint64_t bytes_eq(uint64_t x, uint8_t c)
+{
+    uint64_t y = x ^ (ONES * c);
+    return (y - ONES) & ~y & HIGHS;
+}
+
+/* The first quote in [q, e), or NULL. */
+static const char *find_quote(const char *q, const char *e)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* most strings here are short: a word at a time avoids a call; a long
+     * one goes to memchr after 32 bytes */
+    for (int i = 0; i < 4 && e - q >= 8; i++, q += 8) {
+        uint64_t m = bytes_eq(load8(q), '"');
+        if (m)
+            return q + (__builtin_ctzll(m) >> 3);
+    }
+#endif
+    return q < e ? memchr(q, '"', (size_t)(e - q)) : NULL;
+}
+
+/* p at the opening quote: returns the closing quote, or NULL (an escaped
+ * quote is told by the number of backslashes before it). */
 static const char *str_end(const char *p, const char *e)
 {
     const char *q = p + 1;
     for (;;) {
-        q = memchr(q, '"', (size_t)(e - q));
+        q = find_quote(q, e);
         if (!q)
             return NULL;
         const char *b = q;
@@ -280,11 +322,55 @@ static const char *str_end(const char *p, const char *e)
     }
 }
 
+/* 1 when the 8 bytes of x are all ASCII digits. */
+static int all_digits(uint64_t x)
+{
+    return ((x & 0xF0F0F0F0F0F0F0F0ULL) |
+            (((x + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) ==
+           0x3333333333333333ULL;
+}
+
+/* The value of 8 ASCII digits (the first byte is the most significant). */
+static uint64_t digits8(uint64_t x)
+{
+    x = (x & 0x0F0F0F0F0F0F0F0FULL) * 2561 >> 8;
+    x = (x & 0x00FF00FF00FF00FFULL) * 6553601 >> 16;
+    return (x & 0x0000FFFF0000FFFFULL) * 42949672960001ULL >> 32;
+}
+
+/* p at a bare value: a plain integer (an optional '-' then 1 to 18 digits,
+ * then the end of the text or a byte of bare_stop) into *v and its end into
+ * *end: 0; anything else (a fraction, an exponent, a word): -1, *end
+ * untouched. */
+static int plain_int(const char *p, const char *e, int64_t *v, const char **end)
+{
+    int neg = p < e && *p == '-';
+    const char *d = p + neg, *q = d;
+    uint64_t x = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (e - q >= 8 && q - d <= 10 && all_digits(load8(q))) {
+        x = x * 100000000 + digits8(load8(q));
+        q += 8;
+    }
+#endif
+    while (q < e && *q >= '0' && *q <= '9' && q - d < 18)
+        x = x * 10 + (uint64_t)(*q++ - '0');
+    if (q == d || q - d > 18 || (q < e && !bare_stop[(uint8_t)*q]))
+        return -1;
+    *v = neg ? -(int64_t)x : (int64_t)x;
+    *end = q;
+    return 0;
+}
+
 /* p at '{' or '[': returns one past the matching close, or NULL. */
 static const char *skip_nested(const char *p, const char *e)
 {
     int depth = 0;
     while (p < e) {
+        while (p < e && !nest_stop[(uint8_t)*p])
+            p++;
+        if (p == e)
+            break;
         char c = *p;
         if (c == '"') {
             p = str_end(p, e);
@@ -292,9 +378,8 @@ static const char *skip_nested(const char *p, const char *e)
                 return NULL;
         } else if (c == '{' || c == '[') {
             depth++;
-        } else if (c == '}' || c == ']') {
-            if (--depth == 0)
-                return p + 1;
+        } else if (--depth == 0) {
+            return p + 1;
         }
         p++;
     }
@@ -376,21 +461,25 @@ int loadframe_fields_parse(const char *json, size_t len, loadframe_fields *f)
             if (!p)
                 return -1;
         } else {
-            const char *s = p;
-            while (p < e && *p != ',' && *p != '}' && *p != ' ' && *p != '\t' && *p != '\n' &&
-                   *p != '\r')
-                p++;
             int64_t v;
-            if (kl == 3 && !memcmp(k, "seq", 3) && !int_of(s, p, &v)) {
-                f->seq = v;
-                f->have |= LOADFRAME_F_SEQ;
-            } else if (kl == 5 && !memcmp(k, "ts_us", 5) && !int_of(s, p, &v)) {
-                f->ts_us = v;
-                f->have |= LOADFRAME_F_TS;
-            } else if (kl == 8 && !memcmp(k, "relay_us", 8) && !int_of(s, p, &v)) {
-                f->relay_us = v;
-                f->have |= LOADFRAME_F_RELAY;
+            unsigned bit = kl == 3 && !memcmp(k, "seq", 3)        ? LOADFRAME_F_SEQ
+                           : kl == 5 && !memcmp(k, "ts_us", 5)    ? LOADFRAME_F_TS
+                           : kl == 8 && !memcmp(k, "relay_us", 8) ? LOADFRAME_F_RELAY
+                                                                  : 0;
+            const char *s = p;
+            if (!bit || plain_int(s, e, &v, &p)) {
+                while (p < e && !bare_stop[(uint8_t)*p])
+                    p++;
+                if (bit && int_of(s, p, &v))
+                    bit = 0;
             }
+            f->have |= bit;
+            if (bit == LOADFRAME_F_SEQ)
+                f->seq = v;
+            else if (bit == LOADFRAME_F_TS)
+                f->ts_us = v;
+            else if (bit == LOADFRAME_F_RELAY)
+                f->relay_us = v;
         }
         p = ws(p, e);
         if (p == e)

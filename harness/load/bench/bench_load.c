@@ -4,9 +4,9 @@
  * machine.
  *
  *   parse    frames parsed and checked per CPU-second by the bulk reader's
- *            code alone (loadframe_feed + the field scan + a clock read and a
- *            histogram record per frame), on 64 KiB reads of real stream
- *            envelopes;
+ *            code alone (loadframe_feed + the field scan + a histogram record
+ *            per frame, a clock read per read as the engine does), on 64 KiB
+ *            reads of real stream envelopes;
  *   fanout   one engine publisher at full speed to BENCH_SUBS (100)
  *            subscribers through wsb-dashboard: frames received per CPU-second
  *            of the engine, bulk reader and lws's reader side by side;
@@ -14,7 +14,8 @@
  *            the engine's CPU (% of a core) and RSS;
  *   hold     BENCH_CONNS (19,000) idle subscribers held: RSS per connection.
  *
- * BENCH_ONLY=parse|fanout|steady|hold runs one phase. Needs build/bin/wsb-dashboard. */
+ * BENCH_ONLY=parse|fanout|steady|hold runs one phase; BENCH_READER=bulk|lws runs fanout with one
+ * reader (both by default), e.g. under perf record. Needs build/bin/wsb-dashboard. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +49,7 @@ static int env_int(const char *n, int def)
 
 typedef struct pstate {
     histogram *h;
-    int64_t last;
+    int64_t last, now;
     uint64_t frames, bad;
 } pstate;
 
@@ -62,7 +63,7 @@ static int on_frame(void *user, int op, uint8_t *p, size_t n)
         s->bad++;
         return 0;
     }
-    histogram_record(s->h, (wclock_real_us() - f.ts_us) * 1000);
+    histogram_record(s->h, (s->now - f.ts_us) * 1000);
     s->last = f.seq;
     return 0;
 }
@@ -84,13 +85,14 @@ static void phase_parse(void)
         len += loadframe_encode(stream + len, (size_t)READ * 64 - len, LOADFRAME_OP_TEXT, text,
                                 (size_t)n, 0, 0);
     }
-    pstate s = {histogram_new(), 0, 0, 0};
+    pstate s = {histogram_new(), 0, 0, 0, 0};
     loadframe_rx rx = {0};
     double c0 = cpu_now(), t0 = wclock_mono_s();
     for (int round = 0; round < 40 && wclock_mono_s() - t0 < 10; round++)
         for (size_t off = 0; off < len; off += READ) {
             size_t n = len - off < READ ? len - off : READ;
             memcpy(buf, stream + off, n); /* as read() would */
+            s.now = wclock_real_us();
             loadframe_feed(&rx, buf, n, 65536, on_frame, &s);
         }
     double cpu = cpu_now() - c0;
@@ -148,7 +150,10 @@ static int phase_dashboard(const char *which)
     loadengine_result r;
     int rc = 0;
     if (!strcmp(which, "fanout")) {
+        const char *rd = getenv("BENCH_READER");
         for (int nb = 0; nb < 2 && !rc; nb++) {
+            if (rd && *rd && strcmp(rd, nb ? "lws" : "bulk"))
+                continue;
             c.connections = env_int("BENCH_SUBS", 100);
             c.publishers = 1;
             c.pub_rate = 1e6;
@@ -158,10 +163,11 @@ static int phase_dashboard(const char *which)
             if ((rc = run(&c, &r)))
                 break;
             printf("RESULT fanout_%s_frames_per_cpu_s %.0f (%d subscribers, %llu frames in "
-                   "%.2f s, %.0f/s, engine CPU %.2f s, p99 %.1f ms, ledger short %llu)\n",
+                   "%.2f s, %.0f/s, %.1f frames per read, engine CPU %.2f s, p99 %.1f ms, "
+                   "ledger short %llu)\n",
                    nb ? "lws" : "bulk", (double)r.frames_rx / r.cpu_s, r.connections,
                    (unsigned long long)r.frames_rx, r.elapsed_s, (double)r.frames_rx / r.elapsed_s,
-                   r.cpu_s, (double)histogram_percentile(r.latency, 99) / 1e6,
+                   r.reads_rx ? (double)r.frames_rx / (double)r.reads_rx : 0.0, r.cpu_s, (double)histogram_percentile(r.latency, 99) / 1e6,
                    (unsigned long long)r.ledger_short);
             loadengine_result_free(&r);
         }

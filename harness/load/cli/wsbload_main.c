@@ -51,7 +51,7 @@ typedef struct opts {
     long max_in_flight, send_size;
     double timeout_s, connect_timeout_s, send_rate, pub_rate, duration_s;
     long publishers;
-    int reconnect, no_bulk, quiet, worker_index;
+    int reconnect, no_bulk, quiet, worker_index, own_sources;
     long replica;               /* --worker-index: this process is replica i of many (-1 none) */
 } opts;
 
@@ -87,6 +87,10 @@ static void usage(FILE *f)
             "  --pub-url URL         where they publish (default: --url with path /ws)\n"
             "  --pub-rate R          messages/s each publisher sends (default 100)\n"
             "  --pub-messages N      messages each publishes (default: rate x timeout)\n"
+            "  --own-sources         the subscribers take only this process's publishers'\n"
+            "                        messages: they publish symbol LOAD-W<worker index> and the\n"
+            "                        subscribe filters market_data of that symbol, so parallel\n"
+            "                        workers or replicas do not receive each other's traffic\n"
             "  --duration S          throughput/concurrent: how long to hold (default 5)\n"
             "  --commands N          commands: how many to submit (default 200)\n"
             "  --batch B             commands: sent before waiting for their acks (default 20)\n"
@@ -229,6 +233,7 @@ static int parse(int argc, char **argv, opts *o)
             if (!strcmp(a, "--reconnect")) o->reconnect = 1;
             else if (!strcmp(a, "--no-bulk")) o->no_bulk = 1;
             else if (!strcmp(a, "--quiet")) o->quiet = 1;
+            else if (!strcmp(a, "--own-sources")) o->own_sources = 1;
             else {
                 fprintf(stderr, "wsb-load: unknown option %s (see --help)\n", a);
                 return -1;
@@ -254,6 +259,7 @@ typedef struct run_ctx {
     char *sub_token;
     char *pub_tokens[256];
     char pub_url[1200];
+    char own_symbol[16], own_subscribe[96]; /* --own-sources */
     int contract;
     FILE *rep;
     results_suite *suite; /* the worker's results */
@@ -299,7 +305,8 @@ static void base_cfg(run_ctx *rc, loadengine_cfg *c, int conns)
     c->url = o->url;
     c->token = rc->sub_token;
     c->contract = rc->contract;
-    c->subscribe = !o->subscribe ? (rc->contract ? "{\"type\":\"subscribe\"}" : NULL)
+    c->subscribe = !o->subscribe ? (o->own_sources ? rc->own_subscribe
+                                    : rc->contract ? "{\"type\":\"subscribe\"}" : NULL)
                    : strcmp(o->subscribe, "none") ? o->subscribe
                                                   : NULL;
     c->connections = conns;
@@ -320,6 +327,7 @@ static void base_cfg(run_ctx *rc, loadengine_cfg *c, int conns)
         c->publishers = (int)o->publishers;
         c->pub_tokens = (const char *const *)rc->pub_tokens;
         c->pub_first = o->worker_index * 1000;
+        c->pub_symbol = o->own_sources ? rc->own_symbol : NULL;
         c->pub_rate = o->pub_rate;
         c->pub_messages = o->pub_messages ? o->pub_messages
                           : o->target > 0 ? o->target
@@ -677,6 +685,10 @@ static int run_here(const opts *o, const char *dir)
         rc.pub_tokens[i] = o->secret ? jwt_sign(o->secret, sub, "publisher", 3600)
                                      : strdup(o->token ? o->token : "");
     }
+    snprintf(rc.own_symbol, sizeof rc.own_symbol, "LOAD-W%d", o->worker_index);
+    snprintf(rc.own_subscribe, sizeof rc.own_subscribe,
+             "{\"type\":\"subscribe\",\"types\":[\"market_data\"],\"symbols\":[\"%s\"]}",
+             rc.own_symbol);
     if (o->pub_url)
         snprintf(rc.pub_url, sizeof rc.pub_url, "%s", o->pub_url);
     else

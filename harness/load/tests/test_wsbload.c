@@ -13,7 +13,12 @@
  * check_k8s_job.py (an indexed Job of wsb-load replicas, bounded, flags wsb-load
  * knows), and a copy without Indexed mode and with an unknown flag is refused
  * naming both. replica: --worker-index 2 (as JOB_COMPLETION_INDEX=1) writes
- * out/workers/2/ (/1/) with its test_summary.json, series and CSV. */
+ * out/workers/2/ (/1/) with its test_summary.json, series and CSV.
+ * own_sources: with a bot publishing all along, two replicas (--worker-index 1
+ * and 2) run at once with --own-sources: each receives exactly its own
+ * publisher's messages (subscribers x published) and the dashboard's
+ * delivered count grows by their sum; the faulty switch (the same without
+ * --own-sources) makes each replica receive more than its own (the bot's). */
 #include <CUnit/Basic.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +26,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "httpc.h"
 #include "spawn.h"
@@ -316,12 +323,113 @@ static void test_replica(void)
     testkit_rmtree(dir);
 }
 
+/* The dashboard's messages.delivered, or -1. */
+static long long delivered(int port)
+{
+    char url[128], err[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/api/websocket/status", port);
+    httpc_response r;
+    if (httpc_get(url, 5000, &r, err, sizeof err) || r.status != 200) {
+        printf("\n      status: %s", err);
+        return -1;
+    }
+    long long v = -1;
+    cJSON *j = cJSON_Parse(r.body);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "messages"),
+                                                      "delivered");
+    if (cJSON_IsNumber(m))
+        v = (long long)m->valuedouble;
+    cJSON_Delete(j);
+    httpc_response_free(&r);
+    return v;
+}
+
+/* The "messages" metric of a replica's test_summary.json, or -1. */
+static long long replica_messages(const char *out, int idx)
+{
+    char p[800];
+    snprintf(p, sizeof p, "%s/workers/%d/test_summary.json", out, idx);
+    char *t = slurp(p);
+    cJSON *j = t ? cJSON_Parse(t) : NULL;
+    free(t);
+    const cJSON *s = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "suites"), 0);
+    const cJSON *te = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(s, "tests"), 0);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(te, "metrics"),
+                                         "messages"),
+        "value");
+    long long v = cJSON_IsNumber(m) ? (long long)m->valuedouble : -1;
+    cJSON_Delete(j);
+    return v;
+}
+
+static void test_own_sources(void)
+{
+    spawn_proc d, bot;
+    int port = dashboard(&d, NULL);
+    CU_ASSERT_FATAL(port > 0);
+    char dir[512], url[128], purl[128], bin[512], bbin[512], log[600], err[512];
+    testkit_mkdtemp(dir, sizeof dir, "wsbload-own");
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/ws/stream", port);
+    snprintf(purl, sizeof purl, "ws://127.0.0.1:%d/ws", port);
+    testkit_bin_path("wsb-load", bin, sizeof bin);
+    testkit_bin_path("wsb-bot", bbin, sizeof bbin);
+    /* a foreign publisher all along: the bot at 100 events/s */
+    char *bargv[] = {bbin, "--url", purl, "--jwt-secret", SECRET, "--rate", "100",
+                     "--test-mode", "true", "--status-port", "-1", NULL};
+    snprintf(log, sizeof log, "%s/wsbload-own-bot.log", testkit_build_dir());
+    spawn_opts bo = {.log_path = log, .log_truncate = 1, .stdout_to_log = 1, .stop_at_exit = 1};
+    CU_ASSERT_FATAL(spawn_start(&bot, bargv, &bo, err, sizeof err) == 0);
+    CU_ASSERT_FATAL(spawn_wait_line(&bot, "welcome", 15000) == 1);
+    for (int k = 0; k < 2; k++) { /* 0: --own-sources, 1: the faulty switch (without) */
+        char out[600];
+        snprintf(out, sizeof out, "%s/out%d", dir, k);
+        long long d0 = delivered(port);
+        spawn_proc p[2];
+        for (int r = 0; r < 2; r++) {
+            char idx[8];
+            snprintf(idx, sizeof idx, "%d", r + 1);
+            char *argv[] = {bin, "--url", url, "--jwt-secret", SECRET, "--scenario", "steady",
+                            "--connections", "5", "--publishers", "1", "--pub-rate", "100",
+                            "--duration", "1", "--out-dir", out, "--quiet", "--worker-index", idx,
+                            k ? NULL : "--own-sources", NULL};
+            snprintf(log, sizeof log, "%s/wsbload-own-%d-%d.log", testkit_build_dir(), k, r + 1);
+            spawn_opts o = {.log_path = log, .log_truncate = 1, .stdout_to_log = 1,
+                            .stop_at_exit = 1};
+            CU_ASSERT_FATAL(spawn_start(&p[r], argv, &o, err, sizeof err) == 0);
+        }
+        long long sum = 0;
+        for (int r = 0; r < 2; r++) {
+            CU_ASSERT_EQUAL(spawn_wait(&p[r], 60000), 1);
+            CU_ASSERT_EQUAL(spawn_exit_code(&p[r]), 0);
+            long long m = replica_messages(out, r + 1);
+            printf("\n      %s replica %d: %lld messages (its own: 5 x 100 = 500)",
+                   k ? "without --own-sources" : "--own-sources", r + 1, m);
+            if (k) {
+                CU_ASSERT(m > 500); /* the bot's too: the replicas are not apart */
+            } else {
+                CU_ASSERT_EQUAL(m, 500);
+            }
+            sum += m;
+        }
+        long long d1 = delivered(port);
+        printf("\n      dashboard delivered %lld, the replicas' sum %lld", d1 - d0, sum);
+        if (!k) {
+            CU_ASSERT_EQUAL(d1 - d0, sum);
+        }
+    }
+    spawn_stop(&bot, SIGTERM, 5000);
+    spawn_stop(&d, SIGTERM, 3000);
+    testkit_rmtree(dir);
+}
+
 static CU_TestInfo tests[] = {
     {"metrics", test_metrics},
     {"scenario", test_scenario},
     {"usage", test_usage},
     {"k8s_job", test_k8s_job},
     {"replica", test_replica},
+    {"own_sources", test_own_sources},
     CU_TEST_INFO_NULL,
 };
 
