@@ -104,8 +104,7 @@ static void segment(integ_ledger *l, int fresh)
         s->pos = 0;
         s->avg = s->realized = 0;
         s->last_signal[0] = '\0';
-        if (fresh)
-            s->price_known = 0;
+        s->price_known = 0; /* a gap may have hidden price moves too */
     }
     l->fresh = fresh;
     l->nlive = 0;

@@ -176,24 +176,28 @@ static void test_log_error(void)
 
 /* ---- the ledger's rules, one made-up stream each ------------------------------------------ */
 
-/* One stream: "type|data" items numbered from seq 1 (a "gap" item is a gap frame). */
+/* One stream: "type|data" items numbered from seq 1; a "gap" item is a gap
+ * frame for the next five numbers, which the items after it skip. */
 static integ_ledger *stream(const char *const *items)
 {
     integ_ledger *l = integ_ledger_new("bot-1");
     char buf[1024];
+    int seq = 0;
     for (int i = 0; items[i]; i++) {
         const char *bar = strchr(items[i], '|');
         int n;
-        if (!strcmp(items[i], "gap"))
+        if (!strcmp(items[i], "gap")) {
             n = snprintf(buf, sizeof(buf),
                          "{\"type\":\"gap\",\"source\":\"bot-1\",\"from\":%d,\"to\":%d,"
                          "\"reason\":\"history\"}",
-                         i + 1, i + 5);
-        else
+                         seq + 1, seq + 5);
+            seq += 5;
+        } else {
             n = snprintf(buf, sizeof(buf),
                          "{\"v\":1,\"type\":\"%.*s\",\"source\":\"bot-1\",\"seq\":%d,"
                          "\"ts_us\":1,\"data\":%s}",
-                         (int)(bar - items[i]), items[i], i + 1 + (i > 0 && !strcmp(items[i - 1], "gap") ? 5 : 0), bar + 1);
+                         (int)(bar - items[i]), items[i], ++seq, bar + 1);
+        }
         integ_ledger_feed(l, buf, (size_t)n);
     }
     return l;
@@ -288,6 +292,13 @@ static void test_ledger_rules(void)
                                     POS("1", "100", "10", "10"),
                                     ACCT("100009.69", "100019.69", "10", "10", "1"), NULL};
     expect_ledger("re-anchored after a gap", anchored, NULL, 0);
+    /* the gap hid a price move (110 to 130): the price before it is not used */
+    const char *const moved[] = {GOOD_FIRST, "gap", POS("2", "100", "60", "0"),
+                                 POS("2", "100", "60", "0"), NULL};
+    expect_ledger("price unknown after a gap", moved, NULL, 0);
+    const char *const seen[] = {GOOD_FIRST, "gap", MD("130"), POS("2", "100", "60", "0"),
+                                POS("2", "100", "50", "0"), NULL};
+    expect_ledger("price seen after a gap", seen, "says unrealized_pnl 50", 0);
 }
 
 /* ---- faulty-dashboard ------------------------------------------------------------------ */
