@@ -75,6 +75,11 @@ void performance_reset(void)
     have_window = 0;
 }
 
+const histogram *performance_window_e2e(void)
+{
+    return have_window ? window.e2e : NULL;
+}
+
 static double p_us(const histogram *h, double p)
 {
     return (double)histogram_percentile(h, p) / 1000.0;

@@ -36,6 +36,10 @@ check_result performance_check_live_feed(const suite_ctx *ctx, char *msg, size_t
 
 /* Forgets the end-to-end window kept for the checks that report from it. */
 void performance_reset(void);
+/* The kept window's end-to-end histogram (NULL when none is kept), for
+ * test-perf-faulty, which judges the budget on several windows merged. */
+struct histogram;
+const struct histogram *performance_window_e2e(void);
 
 extern const suite_def suite_performance;
 
