@@ -10,6 +10,12 @@
  *   unknown_field   "unknown field \"x\""                    (the strict decoder)
  *   stale           "stale at subscriber"                     (freshness on the replay clock)
  *
+ * and the sample through faulty-dashboard, a bridge that breaks one relay
+ * rule every 500th sequence, FAILS with the bridge's fault named: drop
+ * ("records missing"), dup and reorder ("out of order"), corrupt_value (a
+ * value changed: "arrived altered"), invalid (an extra field: "breaks the
+ * contract"), corrupt (truncated JSON: "does not decode").
+ *
  * The live check: without a URL it SKIPS "no --live-url (offline)"; against
  * feed-peer streaming the sample (re-stamped to look live) it PASSES; fed
  * the faulty samples it FAILS the same way; an unreachable URL and a stream
@@ -133,6 +139,64 @@ static void test_replay_stale(void)
     CU_ASSERT(suitekit_metric("replay_stale", -1) >= 3); /* one record, at each subscriber */
 }
 
+/* The sample through faulty-dashboard with fault on every 500th sequence, on
+ * an external driver (the dashboard's URL and the secret). */
+static check_result replay_faulty_bridge(const char *fault, char *msg, size_t len)
+{
+    char bin[512], log[600], err[512], ws[64];
+    spawn_proc p;
+    snprintf(log, sizeof(log), "%s/replay-faulty-dashboard-%s.log", testkit_build_dir(), fault);
+    char *argv[] = {testkit_test_bin_path("faulty-dashboard", bin, sizeof(bin)), "--port", "0",
+                    "--jwt-secret", SECRET, "--schemas", "schemas", "--fault", (char *)fault,
+                    "--fault-every", "500", NULL};
+    if (testkit_start_server(&p, argv, log, "PORT ", 15000, err, sizeof(err)) < 0) {
+        snprintf(msg, len, "faulty-dashboard: %s", err);
+        return CHECK_SKIP;
+    }
+    snprintf(ws, sizeof(ws), "ws://127.0.0.1:%d", p.port);
+    env_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.dashboard_url = ws;
+    cfg.jwt_secret = SECRET;
+    cfg.bot_source = "bot-1";
+    envdriver *d = envdriver_new(ENV_MODE_EXTERNAL, &cfg, err, sizeof(err));
+    check_result r = CHECK_SKIP;
+    snprintf(msg, len, "external driver: %s", err);
+    if (d) {
+        setenv("WSB_REPLAY_SAMPLE", SAMPLE, 1);
+        ctx->env = d;
+        suitekit_reset_metrics();
+        r = performance_check_exchange_replay(ctx, msg, len);
+        ctx->env = NULL;
+        envdriver_free(d);
+    }
+    spawn_stop(&p, SIGTERM, 3000);
+    return show(fault, r, msg);
+}
+
+static void test_replay_faulty_bridge(void)
+{
+    static const struct {
+        const char *fault, *words;
+    } cases[] = {
+        {"none", NULL},
+        {"drop", "was due (records missing)"},
+        {"dup", "was due (repeated or out of order)"},
+        {"reorder", "was due"},
+        {"corrupt_value", "arrived altered"},
+        {"invalid", "breaks the contract"},
+        {"corrupt", "does not decode"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char msg[2048];
+        check_result r = replay_faulty_bridge(cases[i].fault, msg, sizeof(msg));
+        if (cases[i].words)
+            expect_words(r, msg, CHECK_FAIL, cases[i].words);
+        else
+            CU_ASSERT_EQUAL(r, CHECK_PASS); /* the fake dashboard itself relays faithfully */
+    }
+}
+
 /* ---- the live stream ---------------------------------------------------------------- */
 
 /* Runs the live check against feed-peer (args after the program name), or url. */
@@ -226,6 +290,7 @@ static CU_TestInfo tests[] = {
     {"replay_missing_field", test_replay_missing_field},
     {"replay_unknown_field", test_replay_unknown_field},
     {"replay_stale", test_replay_stale},
+    {"replay_faulty_bridge", test_replay_faulty_bridge},
     {"live_offline", test_live_offline},
     {"live_clean", test_live_clean},
     {"live_faulty", test_live_faulty},
