@@ -192,7 +192,8 @@ static int all_arrived(void *arg)
 
 /* Judges subscriber i's stored messages; ages go into h. */
 static void judge_sub(const suite_ctx *ctx, int i, wsconn *k, const recording *rec, int64_t base,
-                      const int64_t *sched, const char *src, int64_t fresh_us, histogram *h,
+                      const int64_t *sched, int64_t real_off, const char *src, int64_t fresh_us,
+                      histogram *h,
                       histogram *hop, probs *p, long *stale)
 {
     int64_t next = base + 1;
@@ -249,8 +250,10 @@ static void judge_sub(const suite_ctx *ctx, int i, wsconn *k, const recording *r
             prob(p, "line %d (%s %s id %lld) breaks an invariant at subscriber %d: %s", line,
                  exchfeed_kind_name(o->kind), o->symbol, (long long)o->id, i, why);
         if (i == 0 && e.relay_us > 0) /* replay clock -> dashboard, once per record */
-            histogram_record_us(hop, (double)(e.relay_us > sched[ix] ? e.relay_us - sched[ix] : 0));
-        int64_t age = w->rx_real_us - sched[ix];
+            histogram_record_us(hop, (double)(e.relay_us > sched[ix] + real_off
+                                                  ? e.relay_us - sched[ix] - real_off
+                                                  : 0));
+        int64_t age = w->rx_mono_us - sched[ix]; /* one process, one clock */
         histogram_record_us(h, (double)(age > 0 ? age : 0));
         if (age > fresh_us && (*stale)++ < REPLAY_MAX_PROBLEMS)
             prob(p, "line %d (%s %s id %lld) stale at subscriber %d: arrived %.1f ms after its "
@@ -323,7 +326,7 @@ check_result perf_replay_run(const suite_ctx *ctx, const char *path, double spee
     char data[400], frame[700];
     for (size_t i = 0; i < rec.n; i++) {
         int64_t off = (int64_t)((double)(rec.r[i].event_ms - e0) * 1000.0 / speed);
-        sched[i] = t0_real + off;
+        sched[i] = t0_mono + off; /* ts_us is the same instant on the real-time clock */
         int64_t now;
         /* at least 1 ms a turn: wsclient_service(c, 0) can block ~50 ms in lws */
         while ((now = wclock_mono_us()) < t0_mono + off) {
@@ -334,7 +337,7 @@ check_result perf_replay_run(const suite_ctx *ctx, const char *path, double spee
         int fl = envelope_encode_buf(frame, sizeof(frame),
                                      rec.r[i].kind == EXCHFEED_BOOK_TICKER ? "market_data"
                                                                            : "trade_executed",
-                                     mysrc, base + 1 + (int64_t)i, sched[i], data);
+                                     mysrc, base + 1 + (int64_t)i, t0_real + off, data);
         if (fl < 0 || wsconn_send_text(c, pub, frame, (size_t)fl, err, sizeof(err)) < 0) {
             r = bridge_fail(msg, len, "publishing line %d: %s", rec.line[i],
                             fl < 0 ? "envelope too long" : err);
@@ -356,7 +359,8 @@ check_result perf_replay_run(const suite_ctx *ctx, const char *path, double spee
     int64_t fresh_us =
         (int64_t)(env_ms("WSB_PERF_REPLAY_FRESH_MS", PERF_REPLAY_FRESH_MS) * 1000.0);
     for (int i = 0; i < PERF_REPLAY_SUBSCRIBERS; i++)
-        judge_sub(ctx, i, subs[i].k, &rec, base, sched, mysrc, fresh_us, h, hop, &p, &stale);
+        judge_sub(ctx, i, subs[i].k, &rec, base, sched, t0_real - t0_mono, mysrc, fresh_us, h, hop,
+                  &p, &stale);
     if (histogram_count(h))
         suite_histogram("replay_age", h);
     if (histogram_count(hop))
