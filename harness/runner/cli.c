@@ -38,6 +38,10 @@ static void usage(FILE *f)
             "                          RUN_PERFORMANCE, RUN_SECURITY (true by default)\n"
             "  --test NAME             only tests matching (glob; name, suite/name); repeatable\n"
             "  --allow-skips           a suite whose every test was skipped passes as skipped\n"
+            "  --live-url URL          a real exchange stream (ws:// or wss://, Binance\n"
+            "                          bookTicker/trade) for performance.live_feed\n"
+            "                          [WSB_LIVE_URL]; without it that test is skipped\n"
+            "                          \"no --live-url (offline)\"\n"
             "                          (without it, or a --test narrowing, it fails the run:\n"
             "                          a bridge that was never checked does not pass)\n"
             "  --list                  list suites and tests\n"
@@ -49,10 +53,6 @@ static void usage(FILE *f)
             "  --jwt-secret S          [WSB_JWT_SECRET, DASHBOARD_JWT_SECRET] mint tokens\n"
             "  --publisher-token T --subscriber-token T   ready tokens instead\n"
             "  --ca-file F             CA for wss://\n"
-            "  --live-url URL          a real exchange stream (ws:// or wss://, Binance\n"
-            "                          bookTicker/trade) for performance.live_feed\n"
-            "                          [WSB_LIVE_URL]; without it that test is skipped\n"
-            "                          \"no --live-url (offline)\"\n"
             "  --schemas DIR           [WSB_SCHEMAS] (schemas)\n"
             "  --expect-capacity N     connections the dashboard must hold: the capacity ramp\n"
             "                          climbs to N and fails (capacity_success) when a step\n"
@@ -322,13 +322,13 @@ int cli_parse(int argc, char **argv, cli_opts *o)
             return 2;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "wsb-harness: unexpected argument \"%s\"\n", argv[optind]);
-        return 2;
-    }
     if (o->live_url && strncmp(o->live_url, "ws://", 5) && strncmp(o->live_url, "wss://", 6)) {
         fprintf(stderr, "wsb-harness: --live-url \"%s\": a ws:// or wss:// URL is needed\n",
                 o->live_url);
+        return 2;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "wsb-harness: unexpected argument \"%s\"\n", argv[optind]);
         return 2;
     }
     return -1;

@@ -19,8 +19,8 @@ typedef struct cli_opts {
     const char *toxiproxy_url, *toxiproxy_bot, *toxiproxy_clients, *toxiproxy_clients_url;
     const char *profile_name; /* --profile, else WSB_PROFILE */
     const char *secret, *pub_token, *sub_token, *ca_file;
-    const char *live_url;   /* --live-url, else WSB_LIVE_URL; NULL: none */
     const char *schemas, *bin_dir;
+    const char *live_url;   /* --live-url, else WSB_LIVE_URL; NULL: none */
     double suite_timeout, test_timeout;
     const char *suites[CLI_MAX_LIST], *tests[CLI_MAX_LIST];
     size_t nsuites, ntests;

@@ -274,10 +274,10 @@ static int run_suites(const cli_opts *o, harness_run *h)
     ro.ctx.publisher_token = h->pub_token;
     ro.ctx.subscriber_token = h->sub_token;
     ro.ctx.ca_file = o->ca_file;
-    ro.ctx.live_url = o->live_url;
     ro.ctx.bot_source = h->bot_source;
     ro.ctx.max_message = (size_t)o->max_message;
     ro.ctx.thresholds = &o->thresholds;
+    ro.ctx.live_url = o->live_url;
     ro.env_error = h->need_env && !h->env ? h->env_err : NULL;
     ro.interrupted = &interrupted;
 
