@@ -27,7 +27,8 @@ set -u
 
 # The suites' API: the only harness headers a suite may include.
 SUITE_API="suite.h bridge.h wsclient.h flowcheck.h histogram.h httpc.h promtext.h envdriver.h
-threshold.h loadengine.h loadcmd.h loadscen.h rawws.h contract.h envelope.h wjson.h jwt.h wclock.h"
+threshold.h loadengine.h loadcmd.h loadscen.h rawws.h contract.h envelope.h wjson.h jwt.h wclock.h
+exchfeed.h"
 
 self_test() {
     top=$(cd "$(dirname "$0")/.." && pwd)

@@ -47,6 +47,8 @@ typedef struct suite_ctx {
     size_t max_message;            /* the dashboard's message limit in bytes (--max-message);
                                       0: learn it (bridge_max_message) */
     const struct threshold_set *thresholds; /* the budgets (threshold.h); NULL: none */
+    const char *live_url;          /* --live-url: a real exchange stream (Binance bookTicker /
+                                      trade) for performance.live_feed; NULL: offline */
 } suite_ctx;
 
 const suite_ctx *suite_get(void);

@@ -153,7 +153,7 @@ int perf_res_write(const suite_ctx *ctx, const char *tag, const perf_res *p)
     cJSON_AddStringToObject(root, "format", "wsb-perf-resources");
     cJSON_AddNumberToObject(root, "version", 1);
     cJSON_AddStringToObject(root, "driver", envdriver_name(ctx->env));
-    cJSON_AddStringToObject(root, "net_bytes", "the service's network interfaces; -1 unknown");
+    cJSON_AddStringToObject(root, "net_bytes", "Docker: the service's network interfaces; native: its open TCP sockets; -1 unknown");
     cJSON *svcs = cJSON_AddObjectToObject(root, "services");
     for (int s = 0; s < ENV_NUM_SERVICES; s++) {
         const perf_series *se = &p->ser[s];

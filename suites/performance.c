@@ -19,6 +19,7 @@
 
 #include "histogram.h"
 #include "perf_measure.h"
+#include "perf_replay.h"
 #include "threshold.h"
 #include "wclock.h"
 
@@ -72,6 +73,11 @@ void performance_reset(void)
     if (have_window)
         perf_result_free(&window);
     have_window = 0;
+}
+
+const histogram *performance_window_e2e(void)
+{
+    return have_window ? window.e2e : NULL;
 }
 
 static double p_us(const histogram *h, double p)
@@ -376,10 +382,31 @@ out:
     return cr;
 }
 
+/* The exchange-format replay (perf_replay.h): the sample through the bridge,
+ * judged at the subscribers. The short profile replays at 4x the recording's
+ * pace, the full one at its own; WSB_PERF_REPLAY_SPEED overrides. */
+check_result performance_check_exchange_replay(const suite_ctx *ctx, char *msg, size_t len)
+{
+    double speed = env_num("WSB_PERF_REPLAY_SPEED", is_short(ctx) ? 4 : 1);
+    return perf_replay_run(ctx, perf_replay_sample(), speed > 0 ? speed : 1, msg, len);
+}
+
+/* A real exchange stream, only when the user gave one (--live-url): offline
+ * is the one reason this check skips; a URL given and not reachable fails. */
+check_result performance_check_live_feed(const suite_ctx *ctx, char *msg, size_t len)
+{
+    if (!ctx->live_url || !ctx->live_url[0])
+        return bridge_skip(msg, len, "no --live-url (offline)");
+    double span = env_num("WSB_LIVE_WINDOW_S", is_short(ctx) ? 5 : 30);
+    return perf_live_run(ctx, ctx->live_url, span > 0 ? span : 5, msg, len);
+}
+
 BRIDGE_TEST(performance, end_to_end)
 BRIDGE_TEST(performance, single_vs_pool)
 BRIDGE_TEST(performance, rate_sweep)
 BRIDGE_TEST(performance, ping_rtt)
+BRIDGE_TEST(performance, exchange_replay)
+BRIDGE_TEST(performance, live_feed)
 
 static int cleanup(void)
 {
@@ -392,13 +419,16 @@ static CU_TestInfo tests[] = {
     {"single_vs_pool", test_single_vs_pool},
     {"rate_sweep", test_rate_sweep},
     {"ping_rtt", test_ping_rtt},
+    {"exchange_replay", test_exchange_replay},
+    {"live_feed", test_live_feed},
     CU_TEST_INFO_NULL,
 };
 
 const suite_def suite_performance = {
     .name = "performance",
     .description = "latency per hop and end to end at a fixed rate, rate and resources, "
-                   "bottleneck verdict, single vs pool, rate sweep, ping RTT",
+                   "bottleneck verdict, single vs pool, rate sweep, ping RTT, exchange-format replay, "
+                   "live exchange stream",
     .init = NULL,
     .cleanup = cleanup,
     .tests = tests,

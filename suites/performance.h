@@ -29,9 +29,17 @@ check_result performance_check_single_vs_pool(const suite_ctx *ctx, char *msg, s
 check_result performance_check_rate_sweep(const suite_ctx *ctx, char *msg, size_t len);
 /* Ping RTT with the bot paused (idle), beside the window's (under load). */
 check_result performance_check_ping_rtt(const suite_ctx *ctx, char *msg, size_t len);
+/* The Binance-format sample replayed through the bridge (perf_replay.h). */
+check_result performance_check_exchange_replay(const suite_ctx *ctx, char *msg, size_t len);
+/* --live-url's stream judged for a window; SKIP "no --live-url (offline)" without one. */
+check_result performance_check_live_feed(const suite_ctx *ctx, char *msg, size_t len);
 
 /* Forgets the end-to-end window kept for the checks that report from it. */
 void performance_reset(void);
+/* The kept window's end-to-end histogram (NULL when none is kept), for
+ * test-perf-faulty, which judges the budget on several windows merged. */
+struct histogram;
+const struct histogram *performance_window_e2e(void);
 
 extern const suite_def suite_performance;
 

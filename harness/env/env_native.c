@@ -415,6 +415,9 @@ static int native_stats(envdriver *d, env_service s, env_stats *out, char *err, 
     sv->have_sample = 1;
     out->mem_bytes = procstat_rss_bytes(sv->proc.pid);
     out->open_fds = procstat_open_fds(sv->proc.pid);
+    /* its open TCP sockets' bytes (sock_diag); -1 (unknown) when unreadable */
+    if (procstat_net_bytes(sv->proc.pid, &out->net_rx_bytes, &out->net_tx_bytes) < 0)
+        out->net_rx_bytes = out->net_tx_bytes = -1;
     if (out->mem_bytes < 0) {
         snprintf(err, errlen, "cannot read /proc/%d/status", (int)sv->proc.pid);
         return -1;

@@ -89,9 +89,9 @@ typedef struct env_stats {
     double cpu_percent;
     long long mem_bytes;
     long open_fds; /* -1 when the driver cannot tell */
-    /* bytes the service received and sent over its network interfaces since it
-     * started (Docker), -1 when the driver cannot tell (native: no per-process
-     * counter in /proc) */
+    /* bytes the service received and sent: over its network interfaces since it
+     * started (Docker), over its open TCP sockets (native: procstat_net_bytes,
+     * sock_diag's tcp_info), -1 when the driver cannot tell */
     long long net_rx_bytes, net_tx_bytes;
 } env_stats;
 

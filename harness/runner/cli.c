@@ -43,6 +43,10 @@ static void usage(FILE *f)
             "  --allow-skips           a suite whose every test was skipped passes as skipped\n"
             "                          (without it, or a --test narrowing, it fails the run:\n"
             "                          a bridge that was never checked does not pass)\n"
+            "  --live-url URL          a real exchange stream (ws:// or wss://, Binance\n"
+            "                          bookTicker/trade) for performance.live_feed\n"
+            "                          [WSB_LIVE_URL]; without it that test is skipped\n"
+            "                          \"no --live-url (offline)\"\n"
             "  --list                  list suites and tests\n"
             "  --profile short|full    suite sizes [WSB_PROFILE] (full)\n"
             "Output:\n"
@@ -115,6 +119,7 @@ enum {
     O_TIMEOUT,
     O_TEST_TIMEOUT,
     O_ALLOW_SKIPS,
+    O_LIVE_URL,
     O_MAX_MESSAGE,
     O_EXPECT_CAPACITY,
     O_THRESHOLD,
@@ -150,6 +155,7 @@ static const struct option long_opts[] = {
     {"suite-timeout", required_argument, NULL, O_TIMEOUT},
     {"test-timeout", required_argument, NULL, O_TEST_TIMEOUT},
     {"allow-skips", no_argument, NULL, O_ALLOW_SKIPS},
+    {"live-url", required_argument, NULL, O_LIVE_URL},
     {"max-message", required_argument, NULL, O_MAX_MESSAGE},
     {"expect-capacity", required_argument, NULL, O_EXPECT_CAPACITY},
     {"threshold", required_argument, NULL, O_THRESHOLD},
@@ -235,6 +241,8 @@ int cli_parse(int argc, char **argv, cli_opts *o)
         fprintf(stderr, "wsb-harness: WSB_MAX_MESSAGE: %s (bytes)\n", why);
         return 2;
     }
+    o->live_url = getenv("WSB_LIVE_URL") && *getenv("WSB_LIVE_URL") ? getenv("WSB_LIVE_URL")
+                                                                    : NULL;
     while ((c = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
         switch (c) {
         case O_NATIVE:
@@ -320,6 +328,9 @@ int cli_parse(int argc, char **argv, cli_opts *o)
                 return 2;
             }
             break;
+        case O_LIVE_URL:
+            o->live_url = optarg;
+            break;
         case O_ALLOW_SKIPS:
             o->allow_skips = 1;
             break;
@@ -352,6 +363,11 @@ int cli_parse(int argc, char **argv, cli_opts *o)
             usage(stderr);
             return 2;
         }
+    }
+    if (o->live_url && strncmp(o->live_url, "ws://", 5) && strncmp(o->live_url, "wss://", 6)) {
+        fprintf(stderr, "wsb-harness: --live-url \"%s\": a ws:// or wss:// URL is needed\n",
+                o->live_url);
+        return 2;
     }
     if (optind < argc) {
         fprintf(stderr, "wsb-harness: unexpected argument \"%s\"\n", argv[optind]);

@@ -26,6 +26,7 @@ typedef struct cli_opts {
     const char *tls_dir;
     const char *tls_cert, *tls_key, *wrong_ca_file; /* from tls_dir, NULL without */
     const char *schemas, *bin_dir;
+    const char *live_url;   /* --live-url, else WSB_LIVE_URL; NULL: none */
     double suite_timeout, test_timeout;
     const char *suites[CLI_MAX_LIST], *tests[CLI_MAX_LIST];
     size_t nsuites, ntests;

@@ -283,6 +283,7 @@ static int run_suites(const cli_opts *o, harness_run *h)
     ro.ctx.bot_source = h->bot_source;
     ro.ctx.max_message = (size_t)o->max_message;
     ro.ctx.thresholds = &o->thresholds;
+    ro.ctx.live_url = o->live_url;
     ro.env_error = h->need_env && !h->env ? h->env_err : NULL;
     ro.interrupted = &interrupted;
 

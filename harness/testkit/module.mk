@@ -9,3 +9,7 @@ faulty-dashboard_SRCS := harness/testkit/faulty_dashboard.c harness/testkit/faul
 # fault and performance suites (test-fault-faulty, test-perf-faulty)
 TEST_PROGRAMS += faulty-peer
 faulty-peer_SRCS := harness/testkit/faulty_peer.c
+# feed-peer: a WebSocket server that streams a file's lines (an exchange stream for
+# performance.live_feed's tests) or echoes (the C echo bench-echo measures against)
+TEST_PROGRAMS += feed-peer
+feed-peer_SRCS := harness/testkit/feed_peer.c

@@ -15,3 +15,8 @@ $(foreach t,$(SUITEKIT_TESTS),$(eval test-$(t)_SRCS += harness/testkit/suitekit.
 # the runner's tests drive a scripted environment driver
 test-runner_SRCS += harness/env/tests/env_fake.c
 test-env-native_SRCS += harness/env/tests/env_fake.c
+# test-perf-replay: the performance suite's exchange replay and --live-url against faulty
+# recordings, faulty-dashboard and feed-peer
+TESTS += test-perf-replay
+test-perf-replay_SRCS := harness/tests/test_perf_replay.c harness/testkit/testkit.c \
+                         harness/testkit/suitekit.c

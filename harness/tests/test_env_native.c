@@ -137,6 +137,10 @@ static void test_lifecycle(void)
     CU_ASSERT_EQUAL(envdriver_stats(d, ENV_DASHBOARD, &st, err, sizeof(err)), 0);
     CU_ASSERT(st.mem_bytes > 100 * 1024);
     CU_ASSERT(st.cpu_percent >= 0 && st.cpu_percent < 250);
+    /* network bytes natively: the bot's connection, acked and welcomed, is on its sockets */
+    if (!(st.net_rx_bytes > 0 && st.net_tx_bytes > 0))
+        printf("\n      dashboard net rx %lld tx %lld\n", st.net_rx_bytes, st.net_tx_bytes);
+    CU_ASSERT(st.net_rx_bytes > 0 && st.net_tx_bytes > 0);
 
     /* restart keeps the port */
     char before[256];
