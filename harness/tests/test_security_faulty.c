@@ -235,7 +235,9 @@ static void test_bad_tokens_accepted(void)
 
 static void test_stalled_server_fails_probe(void)
 {
-    static const char *const want[] = {"after ping_flood on /ws, the server no longer serves",
+    /* on /ws or /ws/stream: where the stall first outlasts the probe's bound
+     * depends on the machine's timing, and either endpoint names it */
+    static const char *const want[] = {"after ping_flood on /ws", "the server no longer serves",
                                        "liveness probe", NULL};
     expect_caught("stall", "2500", "ping_flood", want);
 }
