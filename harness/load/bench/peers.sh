@@ -3,8 +3,9 @@
 # (make bench runs it; never make test or CI). Each generator in turn opens CONNS (2000)
 # WebSocket connections to a fresh Node `ws` echo server on 127.0.0.1 (peers/echo_server.js),
 # each sending one 64-byte message a second and receiving its echo. After WARM (8) s the
-# generator's process tree is measured for WINDOW (15) s from /proc: CPU (% of one core), RSS,
-# echoes received per CPU-second (CONNS x WINDOW / CPU s) and RSS per connection; the server
+# generator's process tree (below its `timeout` wrapper) is measured for WINDOW (15) s from
+# /proc: CPU (% of one core), RSS, echoes received per CPU-second (CONNS x WINDOW / CPU s) and
+# RSS per connection; the server
 # side counts the connections established. One table, ratios against wsb-load.
 #   wsb-load      build/bin/wsb-load (generic mode, bulk reader)
 #   node ws       Debian node-ws (peers/ws_load.js)
@@ -25,9 +26,12 @@ TMP=$(mktemp -d /tmp/wsb-peers.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$TMP"' EXIT
 
 tree() { echo "$1"; for c in $(pgrep -P "$1"); do tree "$c"; done; }
-cpu_ticks() { local t=0 s; for p in $(tree "$1"); do
+# the generator's processes: the tree below the `timeout` wrapper that bounds it
+# (the wrapper is the bench's, ~1 MiB of RSS, the same for every generator)
+gen_tree() { for c in $(pgrep -P "$1"); do tree "$c"; done; }
+cpu_ticks() { local t=0 s; for p in $(gen_tree "$1"); do
     s=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}'); t=$((t + ${s:-0})); done; echo $t; }
-rss_kib() { local t=0 s; for p in $(tree "$1"); do
+rss_kib() { local t=0 s; for p in $(gen_tree "$1"); do
     s=$(awk '/^VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null); t=$((t + ${s:-0})); done; echo $t; }
 
 ROWS=()
