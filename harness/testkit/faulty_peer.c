@@ -19,6 +19,12 @@
  *   reuse_seq              (bot) the bot's test-only --test-fault reuse_seq:
  *                          a restarted bot numbers from 1 again, so the
  *                          dashboard deduplicates its fresh messages away
+ *   lose_state             (bot) --test-fault lose_state: a restarted bot
+ *                          ignores its --state-file (as if it were lost) and
+ *                          numbers after the dashboard's last_seq, reusing
+ *                          the numbers the killed one held unacked
+ *   wrong_loss             (bot) --test-fault wrong_loss: the restart_loss
+ *                          alert names a range one short of what was lost
  *   silent_drop            (bot) --test-fault silent_drop: queue overflow
  *                          drops without a queue_overflow alert
  *   block_loop             (bot) --test-fault block_loop: the trading loop
@@ -85,6 +91,8 @@ static const peer_fault faults[] = {
      {"--ping-interval", "3600", "--pong-timeout", "3600", NULL}},
     {"half_rate", "wsb-bot", PEER_HALF_RATE, {NULL}},
     {"reuse_seq", "wsb-bot", PEER_TEST_FAULT, {NULL}},
+    {"lose_state", "wsb-bot", PEER_TEST_FAULT, {NULL}},
+    {"wrong_loss", "wsb-bot", PEER_TEST_FAULT, {NULL}},
     {"silent_drop", "wsb-bot", PEER_TEST_FAULT, {NULL}},
     {"block_loop", "wsb-bot", PEER_TEST_FAULT, {NULL}},
     {"stamp_at_send", "wsb-bot", PEER_TEST_FAULT, {NULL}},
