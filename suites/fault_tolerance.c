@@ -11,6 +11,7 @@
  * (fault_tolerance.h); the CUnit tests at the bottom only wrap them. */
 #include "fault_tolerance.h"
 
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -577,6 +578,33 @@ check_result fault_tolerance_check_queue_overflow(const suite_ctx *ctx, char *ms
     return r;
 }
 
+/* The scenarios judge the bot's rate against the configured one: a suite
+ * before this one that changed it at runtime (message_flow's set_rate) and
+ * was stopped before it could set it back (its watchdog, a per-test
+ * timeout) would fail them all. The bot is restarted with its own command
+ * line when its status says another rate. */
+static int ft_init(void)
+{
+    const suite_ctx *ctx = suite_get();
+    double want = ctx->env ? envdriver_bot_rate(ctx->env) : 0;
+    if (want <= 0 || !envdriver_has(ctx->env, ENV_CAP_BOT | ENV_CAP_PROCESS))
+        return 0;
+    char err[512];
+    int absent = 0;
+    cJSON *bs = bridge_bot_status(ctx, &absent, err, sizeof(err));
+    const cJSON *jr = bs ? cJSON_GetObjectItemCaseSensitive(bs, "rate") : NULL;
+    double rate = cJSON_IsNumber(jr) ? jr->valuedouble : -1;
+    cJSON_Delete(bs);
+    if (rate < 0 || fabs(rate - want) <= want * 0.01)
+        return 0;
+    suite_log("the bot runs at %g/s, not the configured %g/s (left so by an earlier suite): "
+              "restarting it",
+              rate, want);
+    if (fscene_restart_with(ctx, ENV_BOT, "", err, sizeof(err)) < 0)
+        suite_log("restarting the bot: %s", err);
+    return 0;
+}
+
 BRIDGE_TEST(fault_tolerance, dashboard_offline_at_start)
 BRIDGE_TEST(fault_tolerance, dashboard_crash)
 BRIDGE_TEST(fault_tolerance, network_partition)
@@ -606,7 +634,7 @@ const suite_def suite_fault_tolerance = {
                    "bot restart, hung dashboard, latency injection, dashboard offline at start, "
                    "queue overflow, slow subscriber isolation, rapid reconnection cycles: "
                    "exact ledgers, detection and recovery times",
-    .init = NULL,
+    .init = ft_init,
     .cleanup = NULL,
     .tests = tests,
 };
