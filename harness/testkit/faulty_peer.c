@@ -41,6 +41,9 @@
  *                          history (--queue-limit at the maximum, after
  *                          whatever the driver asked): a slow subscriber is
  *                          never cut off
+ *   slow_blocks            (dashboard) --test-fault slow_blocks: waits 5 ms
+ *                          at each message while a subscriber lags, so one
+ *                          slow subscriber slows every other one
  *   delay_100th            (dashboard) stops the real dashboard (SIGSTOP) for
  *                          200 ms once a second: at the bot's 100 msg/s every
  *                          100th message waits 200 ms, and those behind it
@@ -103,6 +106,7 @@ static const peer_fault faults[] = {
     {"pause_1s", "wsb-dashboard", PEER_STOP_ONCE, {NULL}},
     {"replay_dup", "wsb-dashboard", PEER_TEST_FAULT, {NULL}},
     {"leak_fd", "wsb-dashboard", PEER_TEST_FAULT, {NULL}},
+    {"slow_blocks", "wsb-dashboard", PEER_TEST_FAULT, {NULL}},
 };
 
 static long long now_ms(void)

@@ -70,7 +70,9 @@ typedef struct dashboard_config {
     /* Test-only (--test-fault, for the fault suite's faulty peers; never set in
      * normal use): "replay_dup" replays from one message before what a
      * subscriber's "from" asks (it gets a message it had again); "leak_fd"
-     * opens a file it never closes each time a connection closes. NULL: none. */
+     * opens a file it never closes each time a connection closes; "slow_blocks"
+     * waits 5 ms at each message while a subscriber lags by a quarter of the
+     * queue limit (a slow subscriber that slows everyone). NULL: none. */
     const char *test_fault;
     const char *allowed_origins; /* comma-separated Origins a browser may upgrade from; NULL: any */
 } dashboard_config;
