@@ -581,11 +581,9 @@ check_result fault_tolerance_check_queue_overflow(const suite_ctx *ctx, char *ms
 /* The scenarios judge the bot's rate against the configured one: a suite
  * before this one that changed it at runtime (message_flow's set_rate) and
  * was stopped before it could set it back (its watchdog, a per-test
- * timeout) would fail them all. The bot is restarted with its own command
- * line when its status says another rate. */
-static int ft_init(void)
+ * timeout) would fail them all. */
+int fault_tolerance_restore_rate(const suite_ctx *ctx)
 {
-    const suite_ctx *ctx = suite_get();
     double want = ctx->env ? envdriver_bot_rate(ctx->env) : 0;
     if (want <= 0 || !envdriver_has(ctx->env, ENV_CAP_BOT | ENV_CAP_PROCESS))
         return 0;
@@ -600,8 +598,16 @@ static int ft_init(void)
     suite_log("the bot runs at %g/s, not the configured %g/s (left so by an earlier suite): "
               "restarting it",
               rate, want);
-    if (fscene_restart_with(ctx, ENV_BOT, "", err, sizeof(err)) < 0)
+    if (fscene_restart_with(ctx, ENV_BOT, "", err, sizeof(err)) < 0) {
         suite_log("restarting the bot: %s", err);
+        return -1;
+    }
+    return 1;
+}
+
+static int ft_init(void)
+{
+    fault_tolerance_restore_rate(suite_get());
     return 0;
 }
 

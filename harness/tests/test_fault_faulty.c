@@ -15,6 +15,8 @@
  *   silent_drop              queue_overflow              "dropped"
  *   slow_unbounded           slow_subscriber             "without bound"
  *   slow_blocks              slow_subscriber             "slowed the others"
+ *
+ * restore_rate: the suite's start puts back a bot left at another rate.
  *   block_loop               network_partition           "the trading loop" (ran late,
  *                                                         and/or lost its rate)
  *   replay_dup               dashboard_crash             "duplicated" (a resume replays
@@ -192,6 +194,31 @@ static void test_clean_bot_restart(void)
                     CHECK_PASS);
 }
 
+/* a bot left at another rate by an earlier suite is put back at the suite's
+ * start (and left alone when it runs at its rate) */
+static void test_restore_rate(void)
+{
+    char dir[64], err[1024];
+    envdriver *d = suitekit_faulty_native("none", SECRET, 100, dir, sizeof(dir), err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    ctx->env = d;
+    ctx->results_dir = dir;
+    CU_ASSERT_EQUAL(envdriver_wait_healthy(d, ENV_BOT, 15000, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(fault_tolerance_restore_rate(ctx), 0);
+    CU_ASSERT_EQUAL(envdriver_set_args(d, ENV_BOT, "--rate 300", err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(envdriver_restart(d, ENV_BOT, 5000, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(envdriver_wait_healthy(d, ENV_BOT, 15000, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(fault_tolerance_restore_rate(ctx), 1);
+    int absent = 0;
+    cJSON *bs = bridge_bot_status(ctx, &absent, err, sizeof(err));
+    const cJSON *jr = cJSON_GetObjectItemCaseSensitive(bs, "rate");
+    CU_ASSERT(cJSON_IsNumber(jr) && jr->valuedouble == 100);
+    cJSON_Delete(bs);
+    envdriver_free(d);
+    ctx->env = NULL;
+    testkit_rmtree(dir);
+}
+
 static void test_lose_journal(void)
 {
     expect_fail("lose_journal", fault_tolerance_check_dashboard_crash, "journal");
@@ -268,6 +295,7 @@ static CU_TestInfo tests[] = {
     {"no_dead_link_detection", test_no_dead_link_detection},
     {"half_rate", test_half_rate},
     {"clean_bot_restart", test_clean_bot_restart},
+    {"restore_rate", test_restore_rate},
     {"reuse_seq", test_reuse_seq},
     {"lose_state", test_lose_state},
     {"wrong_loss", test_wrong_loss},
