@@ -15,13 +15,13 @@
  *   silent_drop              queue_overflow              "dropped"
  *   slow_unbounded           slow_subscriber             "without bound"
  *   slow_blocks              slow_subscriber             "slowed the others"
- *
- * restore_rate: the suite's start puts back a bot left at another rate.
  *   block_loop               network_partition           "the trading loop" (ran late,
  *                                                         and/or lost its rate)
  *   replay_dup               dashboard_crash             "duplicated" (a resume replays
  *                                                         one message again)
  *   leak_fd                  rapid_reconnect             "leaks file descriptors"
+ *
+ * And restore_rate: the suite's start puts back a bot left at another rate.
  *
  * The checks are the suite's own functions (fault_tolerance.h); this program
  * provides the small part of the suite API they use instead of the runner. */
