@@ -6,7 +6,9 @@
  *                    clients link: the dashboard closes it 1013 or sends it
  *                    gap frames (its slow policy), counts it in its status,
  *                    and the other subscribers' latency p99 stays within 2x
- *                    of the baseline (plus a fixed slack for a noisy machine).
+ *                    of the baseline (plus a fixed slack for a noisy machine,
+ *                    plus what the machine's own scheduling delays grew by:
+ *                    see below).
  *   rapid_reconnect  cycles of connection resets (reset_peer on the bot's link
  *                    and the subscribers'), a fresh subscriber each cycle: the
  *                    bot resumes every time, nothing is lost, and the
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault_pressure.h"
 #include "fault_scene.h"
 #include "wclock.h"
 #include "wjson.h"
@@ -36,6 +39,22 @@
 /* added to the 2x bound: on a shared, loaded machine the p99 of a few seconds
  * swings by tens of ms whatever the dashboard does */
 #define FC_P99_SLACK_MS 50.0
+/* A loaded machine (load average 8 on 2 cores) once turned a 6.8 ms p99 into
+ * 86 ms in the slow phase with a clean dashboard: the windows are a few
+ * seconds long and the load of other processes comes and goes between them
+ * (at 2000 msg/s the bot, the dashboard, the harness and the fault proxy need
+ * about 27, 24, 16 and 8 % of a core: on a shared 2-core machine their fair
+ * share is not far above that). So the baseline is taken before and after the
+ * slow phase (the higher one counts), the CPU and I/O pressure of each window
+ * are measured (fault_pressure.h: the dashboard fdatasyncs its journal on its
+ * event loop, 9 ms p99 / 16 ms max on this disk when quiet, much more during
+ * an image build), and for each 10 points the higher of the two rose in the
+ * slow phase over the quieter baseline FC_PRESSURE_MS more are allowed. A
+ * dashboard blocked by its slow subscriber adds latency without pressure
+ * (faulty peer slow_blocks: ~1 s). On a machine saturated throughout (pressure
+ * near 100 % in every window) the pipeline has no headroom and the check can
+ * still fail: its message then shows the pressure. */
+#define FC_PRESSURE_MS 15.0
 /* libwebsockets 4.1's client rewrites a received close code 1012..1015 to 1002
  * before the application sees it (the reason text is kept), so a 1013 from the
  * dashboard reaches the harness as 1002; the dashboard's own status then says
@@ -135,6 +154,19 @@ static wsconn *open_slow(fscene *s, const suite_ctx *ctx, slow_sub *w, char *err
     return k;
 }
 
+/* How much a pressure share rose in the slow phase over the quieter
+ * baseline (0 when it fell or is unknown). */
+static double pressure_rise(double before, double slow, double after)
+{
+    double quiet = after >= 0 && after < before ? after : before;
+    return quiet >= 0 && slow > quiet ? slow - quiet : 0;
+}
+
+static double pct(double share)
+{
+    return share < 0 ? -1 : share * 100;
+}
+
 static void restore(const suite_ctx *ctx)
 {
     char err[512];
@@ -175,11 +207,15 @@ check_result fault_tolerance_check_slow_subscriber(const suite_ctx *ctx, char *m
         r = bridge_fail(msg, len, "slow_subscriber: the bot did not connect within %d ms",
                         FC_DRAIN_MS);
     fscene_pump(s, 300);
-    double b50, w50, base = -1, with = -1;
-    size_t nb = 0, nw = 0;
+    double b50, w50, a50 = -1, base = -1, with = -1, after = -1;
+    fpressure pb = {-1, -1}, pw = {-1, -1}, pa = {-1, -1}; /* per window */
+    size_t nb = 0, nw = 0, na = 0;
+    fpressure_window cw;
     fscene_latency_start(s);
+    fpressure_begin(&cw);
     fscene_pump(s, phase_ms(ctx));
     base = fscene_latency_stop(s, 99, &b50, &nb);
+    pb = fpressure_end(&cw);
     slow_sub w = {0};
     wsconn *k = NULL;
     int64_t disc0 = 0, drop0 = 0, disc1 = 0, drop1 = 0;
@@ -197,6 +233,7 @@ check_result fault_tolerance_check_slow_subscriber(const suite_ctx *ctx, char *m
         fscene_event(s, "inject", "bandwidth 1 KB/s on the slow subscriber's link");
         double t0 = wclock_mono_s();
         fscene_latency_start(s);
+        fpressure_begin(&cw);
         while (wclock_mono_s() - t0 < FC_DETECT_MS / 1000.0) {
             fscene_pump(s, 200);
             if (slow_counters(ctx, &disc1, &drop1) == 0 && (disc1 > disc0 || drop1 > drop0)) {
@@ -208,6 +245,7 @@ check_result fault_tolerance_check_slow_subscriber(const suite_ctx *ctx, char *m
         if (left > 0)
             fscene_pump(s, (int)(left * 1000));
         with = fscene_latency_stop(s, 99, &w50, &nw);
+        pw = fpressure_end(&cw);
         if (detect >= 0)
             fscene_event(s, "detected", "the dashboard acted on the slow subscriber after %.3f s "
                          "(slow_consumers disconnected +%lld, dropped_messages +%lld)",
@@ -233,10 +271,32 @@ check_result fault_tolerance_check_slow_subscriber(const suite_ctx *ctx, char *m
                  wsconn_error(k)[0] ? "; " : "", wsconn_error(k));
         wsconn_free(fscene_client(s), k);
     }
+    /* the second baseline, the slow one gone and the follower caught up */
+    if (r == CHECK_PASS && detect >= 0) {
+        fscene_wait_caught_up(s, fscene_bot_num(s, "last_seq"), FC_DRAIN_MS);
+        fscene_pump(s, 300);
+        fscene_latency_start(s);
+        fpressure_begin(&cw);
+        fscene_pump(s, phase_ms(ctx));
+        after = fscene_latency_stop(s, 99, &a50, &na);
+        pa = fpressure_end(&cw);
+    }
+    double ref = after > base ? after : base;
+    double rise = pressure_rise(pb.cpu, pw.cpu, pa.cpu);
+    double rise_io = pressure_rise(pb.io, pw.io, pa.io);
+    double extra = FC_PRESSURE_MS * 10 * (rise_io > rise ? rise_io : rise);
     fscene_figure(s, "latency_p99_baseline_ms", base, "ms");
     fscene_figure(s, "latency_p99_slow_phase_ms", with, "ms");
     fscene_figure(s, "latency_p50_baseline_ms", b50, "ms");
     fscene_figure(s, "latency_p50_slow_phase_ms", w50, "ms");
+    fscene_figure(s, "latency_p99_after_ms", after, "ms");
+    fscene_figure(s, "latency_p50_after_ms", a50, "ms");
+    fscene_figure(s, "cpu_pressure_baseline_pct", pct(pb.cpu), "%");
+    fscene_figure(s, "cpu_pressure_slow_phase_pct", pct(pw.cpu), "%");
+    fscene_figure(s, "cpu_pressure_after_pct", pct(pa.cpu), "%");
+    fscene_figure(s, "io_pressure_baseline_pct", pct(pb.io), "%");
+    fscene_figure(s, "io_pressure_slow_phase_pct", pct(pw.io), "%");
+    fscene_figure(s, "io_pressure_after_pct", pct(pa.io), "%");
     fscene_figure(s, "slow_detection_s", detect, "s");
     fscene_figure(s, "slow_close_code", code, "code");
     fscene_figure(s, "slow_gap_frames", (double)w.gaps, "count");
@@ -246,11 +306,13 @@ check_result fault_tolerance_check_slow_subscriber(const suite_ctx *ctx, char *m
     fscene_event(s, "check",
                  "slow one: %lld frames (%lld not JSON), %lld gap frames naming %lld, close code "
                  "%d (%s); status: "
-                 "disconnected +%lld, dropped +%lld; others' p99 %.1f -> %.1f ms",
+                 "disconnected +%lld, dropped +%lld; others' p99 %.1f -> %.1f -> %.1f ms; "
+                 "cpu pressure %.0f -> %.0f -> %.0f %%, io %.0f -> %.0f -> %.0f %%",
                  (long long)w.frames, (long long)w.bad, (long long)w.gaps, (long long)w.gap_msgs,
                  code, reason,
-                 (long long)(disc1 - disc0), (long long)(drop1 - drop0), base, with);
-    double bound = base * FC_P99_FACTOR + FC_P99_SLACK_MS;
+                 (long long)(disc1 - disc0), (long long)(drop1 - drop0), base, with, after,
+                 pct(pb.cpu), pct(pw.cpu), pct(pa.cpu), pct(pb.io), pct(pw.io), pct(pa.io));
+    double bound = ref * FC_P99_FACTOR + FC_P99_SLACK_MS + extra;
     if (r != CHECK_PASS)
         ;
     else if (rm < 0)
@@ -276,13 +338,17 @@ check_result fault_tolerance_check_slow_subscriber(const suite_ctx *ctx, char *m
                         "slow_subscriber: the dashboard's status counts %lld messages dropped for "
                         "the slow subscriber, its gap frames name %lld",
                         (long long)(drop1 - drop0), (long long)w.gap_msgs);
-    else if (!nb || !nw)
-        r = bridge_fail(msg, len, "slow_subscriber: no latency samples (%zu, %zu)", nb, nw);
+    else if (!nb || !nw || !na)
+        r = bridge_fail(msg, len, "slow_subscriber: no latency samples (%zu, %zu, %zu)", nb, nw,
+                        na);
     else if (with > bound)
         r = bridge_fail(msg, len,
                         "slow_subscriber: one slow subscriber slowed the others: their latency "
-                        "p99 went from %.1f to %.1f ms (bound %.1f ms = 2x + %.0f ms)",
-                        base, with, bound, FC_P99_SLACK_MS);
+                        "p99 went from %.1f (before) / %.1f (after) to %.1f ms (bound %.1f ms = "
+                        "2x + %.0f ms + %.1f ms for the machine's pressure: cpu %.0f -> %.0f -> "
+                        "%.0f %%, io %.0f -> %.0f -> %.0f %%)",
+                        base, after, with, bound, FC_P99_SLACK_MS, extra, pct(pb.cpu),
+                        pct(pw.cpu), pct(pa.cpu), pct(pb.io), pct(pw.io), pct(pa.io));
     r = fscene_end(s, r, msg, len);
     restore(ctx);
     return r;

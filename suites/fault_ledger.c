@@ -3,7 +3,7 @@
  * on demand: bit 0 received, bit 1 announced by a gap frame, bits 2..7 the
  * number of arrivals beyond the first (saturating); a second byte array has
  * bit 0 out of order (first arrived after a higher one) and bit 1 named by a
- * `queue_overflow` alert of the source. Frames are parsed with wjson. */
+ * loss alert of the source (`queue_overflow`, `restart_loss`). Frames are parsed with wjson. */
 #include "fault_ledger.h"
 
 #include <stdio.h>
@@ -126,11 +126,15 @@ static void mark(ledger *l, int64_t a, int64_t b, int alert)
     }
 }
 
-/* A queue_overflow alert of the source (an envelope of its own): its range. */
+/* A loss alert of the source (an envelope of its own): its range. Both
+ * queue_overflow (dropped from the bot's queue) and restart_loss (held
+ * unacked by a killed bot) announce sequences the gap frames must match. */
 static void got_alert(ledger *l, const cJSON *o, int64_t seq)
 {
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "data");
-    if (strcmp(wjson_str(d, "code", ""), "queue_overflow") != 0 || seen(l, seq))
+    const char *code = wjson_str(d, "code", "");
+    if ((strcmp(code, "queue_overflow") != 0 && strcmp(code, "restart_loss") != 0) ||
+        seen(l, seq))
         return;
     int64_t a = wjson_int(d, "from", -1), b = wjson_int(d, "to", -1);
     l->alerts++;

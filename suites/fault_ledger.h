@@ -49,7 +49,7 @@ int64_t ledger_max(const ledger *l);
 void ledger_close(const ledger *l, int64_t to, ledger_totals *t, char *lost, size_t lostlen,
                   char *dup, size_t duplen, char *ooo, size_t ooolen, char *ann, size_t annlen);
 
-/* The bot's queue_overflow alerts (envelopes of the source whose data has
+/* The bot's loss alerts, queue_overflow and restart_loss (envelopes of the source whose data has
  * from, to, count) against the dashboard's gap frames, over from+1 .. to:
  * *alerts alerts received, *alerted sequences they name, *count the sum of
  * their counts. Returns how many sequences one names and the other does not

@@ -11,6 +11,7 @@
  * (fault_tolerance.h); the CUnit tests at the bottom only wrap them. */
 #include "fault_tolerance.h"
 
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -204,62 +205,92 @@ check_result fault_tolerance_check_hung_dashboard(const suite_ctx *ctx, char *ms
     return fscene_end(s, r, msg, len);
 }
 
+/* The numbers the killed bot held unacked: judged exactly. Its link is
+ * blackholed for FT_UNACKED_MS before the SIGKILL, so it holds a known part
+ * of its stream (a kill on a quiet loopback link would leave ~0 unacked and
+ * judge nothing); the restarted bot reads its predecessor's last number
+ * (restored_seq, from its state file), numbers after it and announces
+ * held+1..restored as lost at the source: lost_at_source in its status, a
+ * restart_loss alert and the dashboard's gap frames must all say exactly
+ * restored - held, range for range. */
+#define FT_UNACKED_MS 1000
+
 check_result fault_tolerance_check_bot_restart(const suite_ctx *ctx, char *msg, size_t len)
 {
     check_result r = CHECK_PASS;
-    fscene_opts o = {.caps = ENV_CAP_PROCESS}; /* the restarted bot's counters start again */
+    /* the restarted bot's counters start again: no rate judged over the scene */
+    fscene_opts o = {.caps = ENV_CAP_PROCESS | ENV_CAP_FAULTS, .allow_announced = 1};
     fscene *s = fscene_begin(ctx, "bot_restart", &o, msg, len, &r);
     if (!s)
         return r;
     char err[512];
     fscene_pump(s, 700);
-    int64_t bot_last = fscene_bot_num(s, "last_seq");
-    if (envdriver_kill(ctx->env, ENV_BOT, SIGKILL, err, sizeof(err)) < 0) {
-        r = bridge_fail(msg, len, "bot_restart: SIGKILL: %.400s", err);
-        return fscene_end(s, r, msg, len);
+    if (blackhole(ctx, 1, err, sizeof(err)) < 0) {
+        blackhole(ctx, 0, err + 256, sizeof(err) - 256);
+        return fscene_end(s, bridge_fail(msg, len, "bot_restart: blackhole: %.400s", err), msg,
+                          len);
     }
+    fscene_event(s, "inject", "blackhole on the bot's link: its messages stay unacked");
+    fscene_pump(s, FT_UNACKED_MS);
+    int64_t bot_last = fscene_bot_num(s, "last_seq");
+    double t_status = wclock_mono_s();
+    int killed = envdriver_kill(ctx->env, ENV_BOT, SIGKILL, err, sizeof(err));
+    double t_kill = wclock_mono_s();
+    char e2[256];
+    int healed = blackhole(ctx, 0, e2, sizeof(e2));
+    if (killed < 0 || healed < 0)
+        return fscene_end(s,
+                          bridge_fail(msg, len, "bot_restart: %s: %.400s",
+                                      killed < 0 ? "SIGKILL" : "removing the blackhole",
+                                      killed < 0 ? err : e2),
+                          msg, len);
     fscene_event(s, "inject", "SIGKILL the bot (its last status said last_seq %lld)",
                  (long long)bot_last);
     fscene_pump(s, 300);
     int64_t held = fscene_dashboard_last_seq(s);
-    if (envdriver_start(ctx->env, ENV_BOT, err, sizeof(err)) < 0) {
-        r = bridge_fail(msg, len, "bot_restart: restart: %.400s", err);
-        return fscene_end(s, r, msg, len);
-    }
+    if (envdriver_start(ctx->env, ENV_BOT, err, sizeof(err)) < 0)
+        return fscene_end(s, bridge_fail(msg, len, "bot_restart: restart: %.400s", err), msg,
+                          len);
     fscene_event(s, "heal", "bot restarted; the dashboard holds up to seq %lld", (long long)held);
-    fscene_figure(s, "unacked_at_kill", (double)(bot_last > held ? bot_last - held : 0),
-                  "messages");
     double rec = recover(s, "a bot restart", msg, len);
     if (rec < 0)
         return fscene_end(s, CHECK_FAIL, msg, len);
     fscene_figure(s, "recovery_s", rec, "s");
-    /* what the killed bot had not delivered is lost at the source: the
-       restarted bot numbers after the dashboard's last_seq, so no gap frame
-       announces it (reported, not judged: a design choice of the bot) */
-    ledger_totals lt;
-    ledger_close(fscene_ledger(s), fscene_bot_num(s, "last_seq"), &lt, NULL, 0, NULL, 0, NULL, 0,
-                 NULL, 0);
-    fscene_figure(s, "announced_after_restart", (double)lt.announced, "messages");
-    fscene_event(s, "source loss",
-                 "the killed bot had generated up to seq %lld (its last status), the dashboard "
-                 "held %lld: at least %lld lost at the source; gap frames announced %lld",
-                 (long long)bot_last, (long long)held,
-                 (long long)(bot_last > held ? bot_last - held : 0), (long long)lt.announced);
-    /* the new bot must number after what the dashboard holds, or the dashboard
-       deduplicates its fresh messages away */
     fscene_pump(s, 500);
     int64_t now_bot = fscene_bot_num(s, "last_seq");
     int64_t now_gen = fscene_bot_num(s, "generated"); /* since the restart */
     int64_t now_dash = fscene_dashboard_last_seq(s);
-    /* the number the restarted bot counted from: last_seq - generated is held
-       when it numbers after the dashboard (less what it dropped unnumbered),
-       about 0 when it numbers from 1 again; judged on that, not on whether it
-       has already counted past held (a bot that reuses numbers gets there too) */
-    int64_t base = now_bot >= 0 && now_gen >= 0 ? now_bot - now_gen : -1;
+    int64_t restored = fscene_bot_num(s, "restored_seq");
+    int64_t lost_src = fscene_bot_num(s, "lost_at_source");
+    fscene_wait_caught_up(s, now_bot, FT_RECOVER_MS);
+    ledger_totals lt;
+    char ann[200], mis[200];
+    ledger_close(fscene_ledger(s), now_bot, &lt, NULL, 0, NULL, 0, NULL, 0, ann, sizeof(ann));
+    int64_t alerts = 0, alerted = 0, count = 0;
+    int64_t bad = ledger_alerts(fscene_ledger(s), now_bot, &alerts, &alerted, &count, mis,
+                                sizeof(mis));
+    int64_t want = restored > held ? restored - held : 0;
+    /* what the killed bot can have numbered after its last status read */
+    double rate = fscene_configured_rate(s);
+    int64_t most = bot_last + (int64_t)((rate > 0 ? rate : 100) * (t_kill - t_status + 1)) + 10;
+    fscene_figure(s, "killed_last_seq_status", (double)bot_last, "seq");
+    fscene_figure(s, "restored_seq", (double)restored, "seq");
+    fscene_figure(s, "dashboard_last_seq_at_kill", (double)held, "seq");
+    fscene_figure(s, "lost_at_source", (double)lost_src, "messages");
+    fscene_figure(s, "announced_gap", (double)lt.announced, "messages");
+    fscene_figure(s, "restart_loss_alerted", (double)alerted, "messages");
     fscene_event(s, "check",
-                 "after the restart: bot last_seq %lld after generating %lld (numbered from "
-                 "about %lld), dashboard last_seq %lld",
-                 (long long)now_bot, (long long)now_gen, (long long)base, (long long)now_dash);
+                 "killed bot: last_seq %lld at its last status, restored_seq %lld; dashboard "
+                 "held %lld; lost_at_source %lld; gap frames %lld [%s]; loss alerts %lld naming "
+                 "%lld (count %lld), mismatch %lld [%s]; now bot last_seq %lld after generating "
+                 "%lld, dashboard %lld",
+                 (long long)bot_last, (long long)restored, (long long)held, (long long)lost_src,
+                 (long long)lt.announced, ann, (long long)alerts, (long long)alerted,
+                 (long long)count, (long long)bad, mis, (long long)now_bot, (long long)now_gen,
+                 (long long)now_dash);
+    /* the number the restarted bot counted from: last_seq - generated; about 0
+       when it numbers from 1 again */
+    int64_t base = now_bot >= 0 && now_gen >= 0 ? now_bot - now_gen : -1;
     if (now_bot >= 0 && held > 0 && (base < held / 2 || now_bot <= held || now_dash <= held))
         r = bridge_fail(msg, len,
                         "bot_restart: the restarted bot reused sequence numbers: it numbered "
@@ -268,6 +299,50 @@ check_result fault_tolerance_check_bot_restart(const suite_ctx *ctx, char *msg, 
                         "away",
                         (long long)base, (long long)now_bot, (long long)now_gen, (long long)held,
                         (long long)now_dash);
+    else if (restored < 0 || lost_src < 0)
+        r = bridge_skip(msg, len,
+                        "bot_restart: the bot's status has no restored_seq/lost_at_source: what "
+                        "the killed bot held unacked cannot be judged (recovered in %.3f s)",
+                        rec);
+    else if (restored < bot_last)
+        r = bridge_fail(msg, len,
+                        "bot_restart: the restarted bot lost its state: it knows its "
+                        "predecessor's numbers up to %lld, but that one had assigned %lld "
+                        "before the kill, so seq %lld..%lld are reused for new messages and "
+                        "their loss is never announced",
+                        (long long)restored, (long long)bot_last,
+                        (long long)(restored > held ? restored : held) + 1, (long long)bot_last);
+    else if (restored > most)
+        r = bridge_fail(msg, len,
+                        "bot_restart: the restarted bot says its predecessor numbered up to %lld, "
+                        "more than it can have (last_seq %lld %.1f s before the kill)",
+                        (long long)restored, (long long)bot_last, t_kill - t_status);
+    else if (want == 0)
+        r = bridge_fail(msg, len,
+                        "bot_restart: the killed bot held nothing unacked (restored_seq %lld, "
+                        "dashboard %lld) after %d ms of blackhole: the loss was not exercised",
+                        (long long)restored, (long long)held, FT_UNACKED_MS);
+    else if (lost_src != want || base < restored)
+        r = bridge_fail(msg, len,
+                        "bot_restart: the restarted bot counts %lld lost at the source and "
+                        "numbers from about %lld, but its predecessor numbered up to %lld and "
+                        "the dashboard held %lld: %lld were lost",
+                        (long long)lost_src, (long long)base, (long long)restored,
+                        (long long)held, (long long)want);
+    else if (lt.announced != want || lt.lost)
+        r = bridge_fail(msg, len,
+                        "bot_restart: the killed bot held %lld..%lld unacked (%lld) but the "
+                        "subscriber got gap frames for %lld [%s] and lost %lld unannounced",
+                        (long long)held + 1, (long long)restored, (long long)want,
+                        (long long)lt.announced, ann, (long long)lt.lost);
+    else if (bad || alerted != want || count != want)
+        r = bridge_fail(msg, len,
+                        "bot_restart: the restart_loss alert announced a wrong range: %lld "
+                        "alert(s) naming %lld (count %lld) for %lld..%lld lost (%lld); it and the "
+                        "gap frames differ on %lld [%s]",
+                        (long long)alerts, (long long)alerted, (long long)count,
+                        (long long)held + 1, (long long)restored, (long long)want,
+                        (long long)bad, mis);
     return fscene_end(s, r, msg, len);
 }
 
@@ -503,6 +578,39 @@ check_result fault_tolerance_check_queue_overflow(const suite_ctx *ctx, char *ms
     return r;
 }
 
+/* The scenarios judge the bot's rate against the configured one: a suite
+ * before this one that changed it at runtime (message_flow's set_rate) and
+ * was stopped before it could set it back (its watchdog, a per-test
+ * timeout) would fail them all. */
+int fault_tolerance_restore_rate(const suite_ctx *ctx)
+{
+    double want = ctx->env ? envdriver_bot_rate(ctx->env) : 0;
+    if (want <= 0 || !envdriver_has(ctx->env, ENV_CAP_BOT | ENV_CAP_PROCESS))
+        return 0;
+    char err[512];
+    int absent = 0;
+    cJSON *bs = bridge_bot_status(ctx, &absent, err, sizeof(err));
+    const cJSON *jr = bs ? cJSON_GetObjectItemCaseSensitive(bs, "rate") : NULL;
+    double rate = cJSON_IsNumber(jr) ? jr->valuedouble : -1;
+    cJSON_Delete(bs);
+    if (rate < 0 || fabs(rate - want) <= want * 0.01)
+        return 0;
+    suite_log("the bot runs at %g/s, not the configured %g/s (left so by an earlier suite): "
+              "restarting it",
+              rate, want);
+    if (fscene_restart_with(ctx, ENV_BOT, "", err, sizeof(err)) < 0) {
+        suite_log("restarting the bot: %s", err);
+        return -1;
+    }
+    return 1;
+}
+
+static int ft_init(void)
+{
+    fault_tolerance_restore_rate(suite_get());
+    return 0;
+}
+
 BRIDGE_TEST(fault_tolerance, dashboard_offline_at_start)
 BRIDGE_TEST(fault_tolerance, dashboard_crash)
 BRIDGE_TEST(fault_tolerance, network_partition)
@@ -532,7 +640,7 @@ const suite_def suite_fault_tolerance = {
                    "bot restart, hung dashboard, latency injection, dashboard offline at start, "
                    "queue overflow, slow subscriber isolation, rapid reconnection cycles: "
                    "exact ledgers, detection and recovery times",
-    .init = NULL,
+    .init = ft_init,
     .cleanup = NULL,
     .tests = tests,
 };

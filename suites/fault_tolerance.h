@@ -20,6 +20,10 @@ check_result fault_tolerance_check_hung_dashboard(const suite_ctx *ctx, char *ms
 check_result fault_tolerance_check_bot_restart(const suite_ctx *ctx, char *msg, size_t len);
 check_result fault_tolerance_check_latency_injection(const suite_ctx *ctx, char *msg, size_t len);
 check_result fault_tolerance_check_queue_overflow(const suite_ctx *ctx, char *msg, size_t len);
+/* The suite's start: restarts the bot with its own command line when its
+ * status says another rate than the configured one (left so by an earlier
+ * suite). 1 when it did, 0 when there was nothing to do, -1 on a failure. */
+int fault_tolerance_restore_rate(const suite_ctx *ctx);
 /* fault_clients.c */
 check_result fault_tolerance_check_slow_subscriber(const suite_ctx *ctx, char *msg, size_t len);
 check_result fault_tolerance_check_rapid_reconnect(const suite_ctx *ctx, char *msg, size_t len);

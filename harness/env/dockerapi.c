@@ -664,3 +664,145 @@ int dockerapi_image_exists(dockerapi *d, const char *image, char *err, size_t er
     free(resp);
     return -1;
 }
+
+char *dockerapi_cmd(dockerapi *d, const char *id, char *err, size_t errlen)
+{
+    if (check_id(id, err, errlen) < 0)
+        return NULL;
+    cJSON *j = inspect(d, id, err, errlen);
+    if (!j)
+        return NULL;
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(j, "Config"), "Cmd");
+    char *out = cJSON_IsArray(cmd) ? cJSON_PrintUnformatted(cmd) : strdup("[]");
+    cJSON_Delete(j);
+    if (!out)
+        wlog_seterr(err, errlen, "out of memory");
+    return out;
+}
+
+/* The create body of a copy of the inspected container j running cmd: its
+ * Config (less the old hostname) and HostConfig, attached at creation to the
+ * network of HostConfig.NetworkMode with that network's aliases (the engine
+ * takes one network at creation before API 1.44). */
+static char *recreate_body(const cJSON *j, const cJSON *cmd)
+{
+    cJSON *b = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(j, "Config"), 1);
+    if (!b)
+        return NULL;
+    cJSON_DeleteItemFromObjectCaseSensitive(b, "Hostname");
+    cJSON_ReplaceItemInObjectCaseSensitive(b, "Cmd", cJSON_Duplicate(cmd, 1));
+    const cJSON *hc = cJSON_GetObjectItemCaseSensitive(j, "HostConfig");
+    cJSON_AddItemToObject(b, "HostConfig", cJSON_Duplicate(hc, 1));
+    const cJSON *mode = cJSON_GetObjectItemCaseSensitive(hc, "NetworkMode");
+    const cJSON *nets = wjson_getv(j, "NetworkSettings", "Networks", NULL);
+    const cJSON *ep = cJSON_IsString(mode) ? cJSON_GetObjectItemCaseSensitive(nets, mode->valuestring)
+                                           : NULL;
+    if (ep) {
+        cJSON *epc = cJSON_AddObjectToObject(
+            cJSON_AddObjectToObject(b, "NetworkingConfig"), "EndpointsConfig");
+        cJSON *e = cJSON_AddObjectToObject(epc, mode->valuestring);
+        cJSON_AddItemToObject(e, "Aliases",
+                              cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(ep, "Aliases"), 1));
+    }
+    char *body = cJSON_PrintUnformatted(b);
+    cJSON_Delete(b);
+    return body;
+}
+
+/* POST /containers/{id}/rename?name=name. */
+static int rename_container(dockerapi *d, const char *id, const char *name, char *err,
+                            size_t errlen)
+{
+    if (check_id(name, err, errlen) < 0)
+        return -1;
+    char path[400];
+    snprintf(path, sizeof path, "/containers/%s/rename?name=%s", id, name);
+    return simple(d, "POST", path, NULL, 0, 204, 0, "rename container", err, errlen);
+}
+
+/* Creates the copy (named name) and attaches it to the networks beyond the
+ * first; newid gets it. On failure the copy is removed. */
+static int create_copy(dockerapi *d, const cJSON *j, const cJSON *cmd, const char *name,
+                       char newid[DOCKERAPI_ID_LEN], char *err, size_t errlen)
+{
+    char *body = recreate_body(j, cmd);
+    if (!body) {
+        wlog_seterr(err, errlen, "out of memory");
+        return -1;
+    }
+    char path[300], *resp = NULL;
+    snprintf(path, sizeof path, "/containers/create?name=%s", name);
+    long st = request(d, "POST", path, body, 30000, &resp, err, errlen);
+    free(body);
+    if (st < 0)
+        return -1;
+    cJSON *a = st == 201 ? cJSON_Parse(resp) : NULL;
+    const cJSON *jid = cJSON_GetObjectItemCaseSensitive(a, "Id");
+    if (st != 201 || !cJSON_IsString(jid)) {
+        engine_message(resp, st, "create container", err, errlen);
+        free(resp);
+        cJSON_Delete(a);
+        return -1;
+    }
+    free(resp);
+    snprintf(newid, DOCKERAPI_ID_LEN, "%s", jid->valuestring);
+    cJSON_Delete(a);
+    const cJSON *mode = wjson_getv(j, "HostConfig", "NetworkMode", NULL);
+    const cJSON *net;
+    cJSON_ArrayForEach(net, wjson_getv(j, "NetworkSettings", "Networks", NULL))
+    {
+        if (cJSON_IsString(mode) && strcmp(net->string, mode->valuestring) == 0)
+            continue;
+        char al[DOCKERAPI_MAX_ALIASES][128];
+        int n = 0;
+        const cJSON *x;
+        cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(net, "Aliases"))
+            if (cJSON_IsString(x) && n < DOCKERAPI_MAX_ALIASES)
+                snprintf(al[n++], sizeof al[0], "%s", x->valuestring);
+        if (dockerapi_network_connect(d, net->string, newid, (const char(*)[128])al, n, err,
+                                      errlen) < 0) {
+            char e2[128];
+            dockerapi_remove(d, newid, 1, e2, sizeof e2);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int dockerapi_recreate(dockerapi *d, const char *id, const char *cmd_json, int timeout_s,
+                       char newid[DOCKERAPI_ID_LEN], char *err, size_t errlen)
+{
+    if (check_id(id, err, errlen) < 0)
+        return -1;
+    cJSON *cmd = cJSON_Parse(cmd_json);
+    if (!cJSON_IsArray(cmd)) {
+        cJSON_Delete(cmd);
+        wlog_seterr(err, errlen, "recreate: the command is not a JSON array");
+        return -1;
+    }
+    cJSON *j = inspect(d, id, err, errlen);
+    const cJSON *jn = cJSON_GetObjectItemCaseSensitive(j, "Name");
+    char name[130], old[160], e2[256];
+    int rc = -1;
+    if (!j || !cJSON_IsString(jn) || strlen(jn->valuestring) < 2) {
+        if (j)
+            wlog_seterr(err, errlen, "recreate: the container has no name");
+        goto out;
+    }
+    snprintf(name, sizeof name, "%s", jn->valuestring + 1);
+    snprintf(old, sizeof old, "%s-wsbprev", name);
+    /* the old one keeps its state (and its volumes) aside until the copy exists */
+    if (dockerapi_stop(d, id, timeout_s, err, errlen) < 0 ||
+        rename_container(d, id, old, err, errlen) < 0)
+        goto out;
+    if (create_copy(d, j, cmd, name, newid, err, errlen) < 0) {
+        rename_container(d, id, name, e2, sizeof e2);
+        goto out;
+    }
+    rc = dockerapi_remove(d, id, 1, err, errlen);
+out:
+    cJSON_Delete(cmd);
+    cJSON_Delete(j);
+    return rc;
+}

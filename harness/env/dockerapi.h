@@ -98,6 +98,19 @@ int dockerapi_network_connect(dockerapi *d, const char *network, const char *id,
 int dockerapi_stats_read(dockerapi *d, const char *id, dockerapi_stats *out, char *err,
                          size_t errlen);
 
+/* The container's command (Config.Cmd) as a JSON array text, malloc'd
+ * (caller frees), or NULL with err. */
+char *dockerapi_cmd(dockerapi *d, const char *id, char *err, size_t errlen);
+/* Replaces a container by a copy running cmd_json (a JSON array: Config.Cmd;
+ * the image's entrypoint stays): stops it (SIGTERM, SIGKILL after timeout_s),
+ * renames it aside, creates the copy under its name with its Config, Labels,
+ * HostConfig (volumes, ports, hardening) and networks with their aliases,
+ * then removes the old one (its named volumes stay). The copy is created,
+ * not started; newid gets its id. On a failure before the copy exists the
+ * old container keeps its name (stopped). */
+int dockerapi_recreate(dockerapi *d, const char *id, const char *cmd_json, int timeout_s,
+                       char newid[DOCKERAPI_ID_LEN], char *err, size_t errlen);
+
 /* For tests and tools: create a container from image running argv (NULL
  * terminated; NULL for the image's command), with labels as "key=value"
  * strings (NULL terminated, may be NULL), attached to network (NULL: the

@@ -14,6 +14,12 @@
  * it again with those aliases, so the other services find it by the same
  * names. envdriver_free heals a partition a test left behind.
  *
+ * set_args recreates a service's container with its compose command plus the
+ * words given (dockerapi_recreate: same image, environment, volumes, networks
+ * and aliases) and leaves it stopped until the next start; set_args "" goes
+ * back to the compose command. The harness reaches the copy by its compose
+ * name; run on the host it would keep the old container's address.
+ *
  * The fault proxy: the fault-proxy service (its API on port 8474, its proxies
  * from docker/faultproxy.json: bot_to_dashboard, which the bot's
  * SYSTEM__WEBSOCKET_DASHBOARD_URL goes through, and clients_to_dashboard on
@@ -29,6 +35,7 @@
 #include "dockerapi.h"
 #include "wlog.h"
 
+#include <cjson/cJSON.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +54,7 @@ typedef struct docker_impl {
     char service[ENV_NUM_SERVICES][64];
     dockerapi_endpoint *saved[ENV_NUM_SERVICES]; /* networks taken away by disconnect */
     int nsaved[ENV_NUM_SERVICES];
+    char *base_cmd[ENV_NUM_SERVICES]; /* the compose command before set_args, JSON */
 } docker_impl;
 
 static docker_impl *impl_of(envdriver *d)
@@ -206,6 +214,53 @@ static int op_stats(envdriver *d, env_service s, env_stats *out, char *err, size
     return 0;
 }
 
+/* The service's compose command with args' words appended (JSON array text,
+ * malloc'd), or NULL. */
+static char *cmd_with(const char *base, const char *args)
+{
+    cJSON *a = cJSON_Parse(base);
+    char words[512], *save = NULL;
+    snprintf(words, sizeof words, "%s", args);
+    for (char *w = strtok_r(words, " ", &save); a && w; w = strtok_r(NULL, " ", &save))
+        cJSON_AddItemToArray(a, cJSON_CreateString(w));
+    char *out = a ? cJSON_PrintUnformatted(a) : NULL;
+    cJSON_Delete(a);
+    return out;
+}
+
+/* Compose fixes a container's command at creation: the service is recreated
+ * with its compose command plus args (dockerapi_recreate) and left stopped;
+ * the next start runs it. Nothing happens when the command would not change. */
+static int op_set_args(envdriver *d, env_service s, const char *args, char *err, size_t errlen)
+{
+    docker_impl *im = impl_of(d);
+    char id[DOCKERAPI_ID_LEN], newid[DOCKERAPI_ID_LEN];
+    if (strlen(args) >= 512) {
+        wlog_seterr(err, errlen, "set arguments: longer than 511 bytes");
+        return -1;
+    }
+    if (container_of(d, s, id, err, errlen) < 0)
+        return -1;
+    char *now = dockerapi_cmd(im->api, id, err, errlen);
+    if (!now)
+        return -1;
+    if (!im->base_cmd[s])
+        im->base_cmd[s] = strdup(now);
+    char *want = im->base_cmd[s] ? cmd_with(im->base_cmd[s], args) : NULL;
+    int rc = 0;
+    if (!want) {
+        wlog_seterr(err, errlen, "set arguments: out of memory");
+        rc = -1;
+    } else if (strcmp(want, now) != 0) {
+        rc = dockerapi_recreate(im->api, id, want, 10, newid, err, errlen);
+        if (rc == 0)
+            wlog_info("docker: %s recreated with command %s", im->service[s], want);
+    }
+    free(now);
+    free(want);
+    return rc;
+}
+
 static int op_save_log(envdriver *d, env_service s, const char *path, char *err, size_t errlen)
 {
     char id[DOCKERAPI_ID_LEN];
@@ -225,6 +280,8 @@ static void op_destroy(envdriver *d)
             op_reconnect(d, (env_service)s, err, sizeof err);
         }
     }
+    for (int s = 0; s < ENV_NUM_SERVICES; s++)
+        free(im->base_cmd[s]);
     dockerapi_free(im->api);
     free(im);
     d->impl = NULL;
@@ -240,6 +297,7 @@ static const envdriver_ops docker_ops = {
     .disconnect = op_disconnect,
     .reconnect = op_reconnect,
     .stats = op_stats,
+    .set_args = op_set_args,
     .save_log = op_save_log,
     .toxic_add = envproxy_toxic_add,
     .toxic_remove = envproxy_toxic_remove,

@@ -69,6 +69,7 @@ typedef struct native_impl {
     native_svc svc[ENV_NUM_SERVICES];
     char secret[256];
     char journal[PATH_MAX];
+    char bot_state[PATH_MAX]; /* the bot's --state-file: a killed bot's numbers survive */
     char bin_dir[PATH_MAX];
     char schemas[PATH_MAX];
     char source[128];
@@ -197,6 +198,8 @@ static void build_argv(envdriver *d, env_service s, argv_store *a)
         arg(a, im->source);
         arg(a, "--status-port");
         arg(a, argf(a, "%d", sv->port));
+        arg(a, "--state-file");
+        arg(a, im->bot_state);
         if (d->cfg.bot_rate > 0) {
             arg(a, "--rate");
             arg(a, argf(a, "%g", d->cfg.bot_rate));
@@ -498,7 +501,9 @@ envdriver *env_native_new(const env_config *cfg, char *err, size_t errlen)
     if (results_mkdirs(dir, err, errlen) < 0)
         goto fail;
     snprintf(im->journal, sizeof(im->journal), "%s/dashboard.journal", dir);
+    snprintf(im->bot_state, sizeof(im->bot_state), "%s/bot.state", dir);
     unlink(im->journal); /* a fresh environment: nothing carried over from an old run */
+    unlink(im->bot_state);
     static const char *const progs[ENV_NUM_SERVICES] = {"wsb-dashboard", "wsb-bot",
                                                         "wsb-faultproxy"};
     static const char *const lines[ENV_NUM_SERVICES] = {"listening on port ", "status on port ",

@@ -19,6 +19,12 @@
  *   reuse_seq              (bot) the bot's test-only --test-fault reuse_seq:
  *                          a restarted bot numbers from 1 again, so the
  *                          dashboard deduplicates its fresh messages away
+ *   lose_state             (bot) --test-fault lose_state: a restarted bot
+ *                          ignores its --state-file (as if it were lost) and
+ *                          numbers after the dashboard's last_seq, reusing
+ *                          the numbers the killed one held unacked
+ *   wrong_loss             (bot) --test-fault wrong_loss: the restart_loss
+ *                          alert names a range one short of what was lost
  *   silent_drop            (bot) --test-fault silent_drop: queue overflow
  *                          drops without a queue_overflow alert
  *   block_loop             (bot) --test-fault block_loop: the trading loop
@@ -35,6 +41,9 @@
  *                          history (--queue-limit at the maximum, after
  *                          whatever the driver asked): a slow subscriber is
  *                          never cut off
+ *   slow_blocks            (dashboard) --test-fault slow_blocks: waits 5 ms
+ *                          at each message while a subscriber lags, so one
+ *                          slow subscriber slows every other one
  *   delay_100th            (dashboard) stops the real dashboard (SIGSTOP) for
  *                          200 ms once a second: at the bot's 100 msg/s every
  *                          100th message waits 200 ms, and those behind it
@@ -85,6 +94,8 @@ static const peer_fault faults[] = {
      {"--ping-interval", "3600", "--pong-timeout", "3600", NULL}},
     {"half_rate", "wsb-bot", PEER_HALF_RATE, {NULL}},
     {"reuse_seq", "wsb-bot", PEER_TEST_FAULT, {NULL}},
+    {"lose_state", "wsb-bot", PEER_TEST_FAULT, {NULL}},
+    {"wrong_loss", "wsb-bot", PEER_TEST_FAULT, {NULL}},
     {"silent_drop", "wsb-bot", PEER_TEST_FAULT, {NULL}},
     {"block_loop", "wsb-bot", PEER_TEST_FAULT, {NULL}},
     {"stamp_at_send", "wsb-bot", PEER_TEST_FAULT, {NULL}},
@@ -95,6 +106,7 @@ static const peer_fault faults[] = {
     {"pause_1s", "wsb-dashboard", PEER_STOP_ONCE, {NULL}},
     {"replay_dup", "wsb-dashboard", PEER_TEST_FAULT, {NULL}},
     {"leak_fd", "wsb-dashboard", PEER_TEST_FAULT, {NULL}},
+    {"slow_blocks", "wsb-dashboard", PEER_TEST_FAULT, {NULL}},
 };
 
 static long long now_ms(void)

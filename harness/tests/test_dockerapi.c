@@ -5,7 +5,8 @@
  * (debian:bookworm-slim, or $WSB_TEST_IMAGE) labelled as a compose project of
  * its own, and exercises every call: find by labels, stop, start, restart,
  * kill with a signal, pause, unpause, network disconnect and reconnect with
- * the saved aliases (checked by a probe container resolving the alias), stats.
+ * the saved aliases (checked by a probe container resolving the alias), stats,
+ * and the driver's set_args (the container recreated with other arguments).
  * Everything it creates is removed at the end, also after a failure.
  *
  * When no engine answers, or the image is missing, it says so and exits 0
@@ -270,6 +271,54 @@ static void test_env_driver(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "no container"));
 }
 
+/* set_args recreates the service with its command plus the words, on the
+ * same network with the same alias, left stopped; "" puts the command back. */
+static void test_set_args(void)
+{
+    setenv("WSB_DASHBOARD_SERVICE", "svc", 1);
+    setenv("WSB_BOT_SERVICE", "nobot", 1);
+    env_config cfg = {0};
+    cfg.compose_project = project;
+    envdriver *d = envdriver_new(ENV_MODE_DOCKER, &cfg, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    char *before = dockerapi_cmd(api, cid, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(before);
+    CU_ASSERT_EQUAL(envdriver_set_args(d, ENV_DASHBOARD, "extra  words", err, sizeof err), 0);
+    dockerapi_container c;
+    CU_ASSERT_EQUAL_FATAL(dockerapi_find(api, project, "svc", &c, err, sizeof err), 0);
+    CU_ASSERT_STRING_NOT_EQUAL(c.id, cid); /* a new container, the old one gone */
+    CU_ASSERT_STRING_EQUAL(c.name, svcname);
+    CU_ASSERT_STRING_EQUAL(c.state, "created");
+    snprintf(cid, sizeof cid, "%s", c.id);
+    char *now = dockerapi_cmd(api, cid, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(now);
+    char want[600];
+    snprintf(want, sizeof want, "%.*s,\"extra\",\"words\"]", (int)strlen(before) - 1, before);
+    CU_ASSERT_STRING_EQUAL(now, want);
+    free(now);
+    /* the same arguments again: nothing to do */
+    CU_ASSERT_EQUAL(envdriver_set_args(d, ENV_DASHBOARD, "extra words", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(dockerapi_find(api, project, "svc", &c, err, sizeof err), 0);
+    CU_ASSERT_STRING_EQUAL(c.id, cid);
+    CU_ASSERT_EQUAL(envdriver_start(d, ENV_DASHBOARD, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(wait_state(cid, "running", 5, NULL), 0);
+    CU_ASSERT_EQUAL(has_network(cid, netname, "svc-alias"), 1);
+    CU_ASSERT_EQUAL(probe_resolves("svc-alias"), 0);
+    /* back to the command it had */
+    CU_ASSERT_EQUAL(envdriver_set_args(d, ENV_DASHBOARD, "", err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(dockerapi_find(api, project, "svc", &c, err, sizeof err), 0);
+    snprintf(cid, sizeof cid, "%s", c.id);
+    now = dockerapi_cmd(api, cid, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL(now);
+    if (now)
+        CU_ASSERT_STRING_EQUAL(now, before);
+    free(now);
+    free(before);
+    CU_ASSERT_EQUAL(envdriver_start(d, ENV_DASHBOARD, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(wait_state(cid, "running", 5, NULL), 0);
+    envdriver_free(d);
+}
+
 /* Last: the container does not survive it. */
 static void test_kill_with_signal(void)
 {
@@ -314,6 +363,7 @@ static CU_TestInfo tests[] = {
     {"stats", test_stats},
     {"network disconnect and reconnect with aliases", test_network_disconnect_reconnect},
     {"docker environment driver", test_env_driver},
+    {"set_args recreates the container", test_set_args},
     {"kill with a signal", test_kill_with_signal},
     {"bad socket and bad id", test_bad_socket},
     CU_TEST_INFO_NULL,

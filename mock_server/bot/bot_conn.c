@@ -165,6 +165,24 @@ static void maybe_alert(bot_conn *c, int force)
     if (!force && now - c->last_alert < ALERT_MIN_GAP_US)
         return;
     int64_t from, to, count;
+    if (bot_queue_take_restart_loss(c->q, &from, &to)) {
+        /* test-only wrong_loss: announce a range one short */
+        if (c->cfg.test_fault && !strcmp(c->cfg.test_fault, "wrong_loss") && from < to)
+            from++;
+        char m[160];
+        snprintf(m, sizeof(m), "restart: seq %lld..%lld were held unacked by the killed process",
+                 (long long)from, (long long)to);
+        wlog_warn("%s", m);
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "level", "critical");
+        cJSON_AddStringToObject(d, "code", "restart_loss");
+        cJSON_AddStringToObject(d, "message", m);
+        cJSON_AddNumberToObject(d, "from", (double)from);
+        cJSON_AddNumberToObject(d, "to", (double)to);
+        cJSON_AddNumberToObject(d, "count", (double)(to - from + 1));
+        push_json(c, BOT_MSG_ALERT, d);
+        c->st.alerts++;
+    }
     if (!bot_queue_take_overflow(c->q, &from, &to, &count))
         return;
     c->last_alert = now;

@@ -35,8 +35,9 @@ typedef struct bot_conn_config {
     /* Test-only (--test-fault, for the fault-tolerance suite's faulty peers; never set
      * in normal use): "reuse_seq" numbers from 1 at the first welcome whatever its
      * last_seq (a restarted bot that reuses sequence numbers); "silent_drop" never
-     * sends the queue_overflow alert. bot_main.c handles the others ("block_loop",
-     * "stamp_at_send"). NULL: none. */
+     * sends the queue_overflow alert; "wrong_loss" announces a restart_loss range one
+     * short of what the killed process held. bot_main.c handles the others
+     * ("block_loop", "stamp_at_send", "bad_fills", "lose_state"). NULL: none. */
     const char *test_fault;
 } bot_conn_config;
 

@@ -28,6 +28,7 @@
 #include "bot_conn.h"
 #include "bot_loop.h"
 #include "bot_queue.h"
+#include "bot_state.h"
 #include "bot_status.h"
 #include "envelope.h"
 #include "wclock.h"
@@ -62,6 +63,7 @@ typedef struct bot_config {
     double status_s;
     const char *ca_file;
     const char *log_level;
+    const char *state_file; /* the last assigned number survives a kill (bot_state.h) */
     const char *test_fault; /* test-only misbehaviour (--test-fault, see bot_conn.h) */
 } bot_config;
 
@@ -72,6 +74,7 @@ typedef struct bot_app {
     bot_queue *q;
     bot_conn *conn;
     bot_status *status;
+    bot_state *state;
     lws_sorted_usec_list_t sul_app;
     int64_t started_us;
     int stopping; /* SIGTERM seen: flushing */
@@ -134,6 +137,8 @@ static void usage(FILE *f)
         "  --heartbeat S          heartbeat period in seconds (overrides --test-mode)\n"
         "  --bot-status S         bot_status period in seconds (overrides --test-mode)\n"
         "  --ca-file F            CA bundle for wss:// [WSB_CA_FILE]\n"
+        "  --state-file F         keep the last assigned seq in F; after a kill, number after\n"
+        "                         it and announce what was lost [WSB_BOT_STATE_FILE] (none)\n"
         "  -h, --help             this text\n"
         "SIGTERM/SIGINT: stop trading, flush for at most --flush-timeout, exit 0.\n");
 }
@@ -158,6 +163,7 @@ enum {
     OPT_SOURCE,
     OPT_STATUS_PORT,
     OPT_SYMBOLS,
+    OPT_STATE_FILE,
     OPT_RATE,
     OPT_PATTERN,
     OPT_SEED,
@@ -279,9 +285,13 @@ static int apply(bot_config *c, int opt, const char *v, char *err, size_t errlen
     case OPT_CA_FILE:
         c->ca_file = v;
         return 0;
+    case OPT_STATE_FILE:
+        c->state_file = v;
+        return 0;
     case OPT_TEST_FAULT: /* test-only, deliberately not in --help */
         if (strcmp(v, "reuse_seq") && strcmp(v, "silent_drop") && strcmp(v, "block_loop") &&
-            strcmp(v, "stamp_at_send") && strcmp(v, "bad_fills"))
+            strcmp(v, "stamp_at_send") && strcmp(v, "bad_fills") && strcmp(v, "lose_state") &&
+            strcmp(v, "wrong_loss"))
             goto bad;
         c->test_fault = v;
         return 0;
@@ -318,6 +328,7 @@ static const struct option long_opts[] = {
     {"heartbeat", required_argument, 0, OPT_HEARTBEAT},
     {"bot-status", required_argument, 0, OPT_BOT_STATUS},
     {"ca-file", required_argument, 0, OPT_CA_FILE},
+    {"state-file", required_argument, 0, OPT_STATE_FILE},
     {"test-fault", required_argument, 0, OPT_TEST_FAULT},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
@@ -346,6 +357,7 @@ static const struct {
     {"WSB_BOT_PATTERN", OPT_PATTERN},
     {"WSB_BOT_SEED", OPT_SEED},
     {"WSB_CA_FILE", OPT_CA_FILE},
+    {"WSB_BOT_STATE_FILE", OPT_STATE_FILE},
 };
 
 static int configure(bot_config *c, int argc, char **argv)
@@ -465,6 +477,8 @@ static void status_snapshot(void *ud, bot_status_snapshot *s)
     s->last_seq = qs.last_seq;
     s->queued = qs.queued;
     s->dropped = qs.dropped;
+    s->restored_seq = qs.restored_seq;
+    s->lost_at_source = qs.lost_at_source;
     s->reconnects = cs.reconnects;
     s->last_error = last_error;
 }
@@ -590,6 +604,22 @@ int main(int argc, char **argv)
     }
     if (a->cfg.test_fault && !strcmp(a->cfg.test_fault, "stamp_at_send"))
         bot_queue_test_stamp_at_send(a->q);
+    if (a->cfg.state_file) {
+        int64_t last = 0;
+        a->state = bot_state_open(a->cfg.state_file, &last, err, sizeof(err));
+        if (!a->state) {
+            wlog_error("%s", err);
+            return 1;
+        }
+        /* test-only lose_state (and reuse_seq): start as if the file had been lost */
+        int lose = a->cfg.test_fault && (!strcmp(a->cfg.test_fault, "lose_state") ||
+                                         !strcmp(a->cfg.test_fault, "reuse_seq"));
+        if (last > 0 && !lose) {
+            wlog_info("state file: the previous process numbered up to %lld", (long long)last);
+            bot_queue_set_floor(a->q, last);
+        }
+        bot_queue_on_number(a->q, bot_state_save, a->state);
+    }
     bot_loop_config lc = {
         .symbols = a->cfg.symbols,
         .seed = a->cfg.seed,
@@ -702,5 +732,6 @@ int main(int argc, char **argv)
     bot_status_free(a->status);
     bot_loop_free(a->loop);
     bot_queue_free(a->q);
+    bot_state_close(a->state);
     return a->exit_code;
 }

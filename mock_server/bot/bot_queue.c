@@ -39,6 +39,11 @@ struct bot_queue {
     int numbered;
     int64_t next_seq;
     int64_t unnumbered_dropped;
+    int64_t floor;              /* numbers a killed predecessor assigned (bot_queue_set_floor) */
+    int64_t lost_from, lost_to; /* of them, what the dashboard lacked; reported once */
+    int64_t noted;              /* the last number handed to on_number */
+    void (*on_number)(void *ud, int64_t last_seq);
+    void *on_number_ud;
     drop_run runs[MAX_RUNS];
     int nruns;
     bot_queue_stats st;
@@ -95,6 +100,15 @@ static void pop_head(bot_queue *q)
     q->len--;
     if (q->send_idx > 0)
         q->send_idx--;
+}
+
+/* Tells on_number (under the lock) the highest number assigned so far. */
+static void note_numbers(bot_queue *q)
+{
+    if (q->numbered && q->on_number && q->next_seq - 1 > q->noted) {
+        q->noted = q->next_seq - 1;
+        q->on_number(q->on_number_ud, q->noted);
+    }
 }
 
 static void add_drop(bot_queue *q, int64_t seq, int sent)
@@ -157,6 +171,7 @@ static int push(bot_queue *q, const char *type, int64_t ts_us, const char *data,
                 q->unnumbered_dropped++;
                 q->st.dropped++;
             }
+            note_numbers(q);
             pthread_mutex_unlock(&q->mu);
             free(copy);
             return dropped;
@@ -178,6 +193,7 @@ static int push(bot_queue *q, const char *type, int64_t ts_us, const char *data,
     e->data = copy;
     e->seq = q->numbered ? q->next_seq++ : 0;
     q->len++;
+    note_numbers(q);
     pthread_mutex_unlock(&q->mu);
     return dropped;
 }
@@ -206,6 +222,13 @@ void bot_queue_welcome(bot_queue *q, int64_t last_seq)
     pthread_mutex_lock(&q->mu);
     if (!q->numbered) {
         int64_t s = last_seq + 1;
+        if (q->floor > last_seq) {
+            /* what the killed predecessor numbered and the dashboard never got */
+            q->lost_from = last_seq + 1;
+            q->lost_to = q->floor;
+            q->st.lost_at_source = q->floor - last_seq;
+            s = q->floor + 1;
+        }
         if (q->unnumbered_dropped > 0) {
             q->runs[q->nruns++] =
                 (drop_run){s, s + q->unnumbered_dropped - 1, q->unnumbered_dropped, 0};
@@ -216,6 +239,7 @@ void bot_queue_welcome(bot_queue *q, int64_t last_seq)
             at(q, i)->seq = s++;
         q->next_seq = s;
         q->numbered = 1;
+        note_numbers(q);
     } else if (last_seq >= q->next_seq) {
         /* The dashboard holds numbers this process never produced (another
          * process with our source): continue after them rather than have
@@ -225,6 +249,7 @@ void bot_queue_welcome(bot_queue *q, int64_t last_seq)
         for (size_t i = 0; i < q->len; i++)
             at(q, i)->seq = s++;
         q->next_seq = s;
+        note_numbers(q);
     } else {
         reclassify(q, last_seq);
         remove_upto(q, last_seq);
@@ -306,6 +331,37 @@ int bot_queue_take_overflow(bot_queue *q, int64_t *from, int64_t *to, int64_t *c
     *to = t;
     *count = c;
     return 1;
+}
+
+void bot_queue_set_floor(bot_queue *q, int64_t floor)
+{
+    pthread_mutex_lock(&q->mu);
+    if (!q->numbered && floor > 0) {
+        q->floor = floor;
+        q->st.restored_seq = floor;
+    }
+    pthread_mutex_unlock(&q->mu);
+}
+
+void bot_queue_on_number(bot_queue *q, void (*fn)(void *ud, int64_t last_seq), void *ud)
+{
+    pthread_mutex_lock(&q->mu);
+    q->on_number = fn;
+    q->on_number_ud = ud;
+    pthread_mutex_unlock(&q->mu);
+}
+
+int bot_queue_take_restart_loss(bot_queue *q, int64_t *from, int64_t *to)
+{
+    pthread_mutex_lock(&q->mu);
+    int have = q->lost_to > 0;
+    if (have) {
+        *from = q->lost_from;
+        *to = q->lost_to;
+        q->lost_from = q->lost_to = 0;
+    }
+    pthread_mutex_unlock(&q->mu);
+    return have;
 }
 
 void bot_queue_get_stats(bot_queue *q, bot_queue_stats *out)

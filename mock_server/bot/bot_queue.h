@@ -37,6 +37,8 @@ typedef struct bot_queue_stats {
     int64_t acked_seq; /* highest seq known durable at the dashboard */
     int64_t last_seq;  /* highest seq assigned (0 before the first welcome) */
     int64_t reported;  /* dropped messages already reported in an alert */
+    int64_t restored_seq;   /* the predecessor's last number (bot_queue_set_floor), 0 if none */
+    int64_t lost_at_source; /* of its numbers, how many the dashboard never got */
     int numbered;      /* a welcome has been seen */
 } bot_queue_stats;
 
@@ -80,6 +82,20 @@ int bot_queue_has_unsent(bot_queue *q);
 /* Takes the dropped messages not reported yet (settled ones only): 1 and the
  * bounds and count, or 0 when there is nothing to report. */
 int bot_queue_take_overflow(bot_queue *q, int64_t *from, int64_t *to, int64_t *count);
+
+/* Restart after a kill: floor is the last number a previous process of this
+ * source assigned (from the bot's state file). At the first welcome the
+ * queue numbers after max(floor, last_seq), so no number is reused, and
+ * last_seq+1..floor (what the killed process held unacked) is lost at the
+ * source: counted in lost_at_source and taken once by
+ * bot_queue_take_restart_loss. Only before the first welcome. */
+void bot_queue_set_floor(bot_queue *q, int64_t floor);
+int bot_queue_take_restart_loss(bot_queue *q, int64_t *from, int64_t *to);
+
+/* fn (may be NULL) is called, under the queue's lock and before the message
+ * can be sent, with the highest number assigned each time it grows: the
+ * bot's state file follows it (bot_state.c). */
+void bot_queue_on_number(bot_queue *q, void (*fn)(void *ud, int64_t last_seq), void *ud);
 
 void bot_queue_get_stats(bot_queue *q, bot_queue_stats *out);
 

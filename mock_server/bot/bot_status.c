@@ -61,6 +61,8 @@ char *bot_status_json(const bot_status_snapshot *n)
     cJSON_AddNumberToObject(o, "queued", (double)n->queued);
     cJSON_AddNumberToObject(o, "dropped", (double)n->dropped);
     cJSON_AddNumberToObject(o, "reconnects", (double)n->reconnects);
+    cJSON_AddNumberToObject(o, "restored_seq", (double)n->restored_seq);
+    cJSON_AddNumberToObject(o, "lost_at_source", (double)n->lost_at_source);
     cJSON_AddNumberToObject(o, "rate", n->rate);
     if (n->last_error && *n->last_error)
         cJSON_AddStringToObject(o, "last_error", n->last_error);

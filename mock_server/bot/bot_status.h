@@ -20,6 +20,7 @@ typedef struct bot_status_snapshot {
     double rate;
     int64_t loop_iterations;
     int64_t generated, sent, acked, acked_seq, last_seq, queued, dropped, reconnects;
+    int64_t restored_seq, lost_at_source; /* after a kill: bot_state.h, bot_queue_set_floor */
     const char *last_error; /* NULL or "" -> null */
     int64_t late[BOT_LATE_NB]; /* loop steps later than BOT_LATE_BOUNDS_MS (bot_loop.h) */
     int64_t late_max_us;

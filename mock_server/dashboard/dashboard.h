@@ -73,7 +73,9 @@ typedef struct dashboard_config {
      * subscriber's "from" asks (it gets a message it had again); "leak_fd"
      * opens a file it never closes each time a connection closes; "tls1"
      * accepts TLS 1.0 and 1.1 (the refusal below 1.2 switched off); "tls_plain"
-     * also serves plaintext ws/http on the TLS port. NULL: none. */
+     * also serves plaintext ws/http on the TLS port; "slow_blocks" waits 5 ms
+     * at each message while a subscriber lags by a quarter of the queue limit
+     * (a slow subscriber that slows everyone). NULL: none. */
     const char *test_fault;
     const char *tls_cert;    /* PEM certificate (chain): serve TLS; NULL: plain ws/http */
     const char *tls_key;     /* its private key */

@@ -225,7 +225,7 @@ int main(int argc, char **argv)
     cfg->test_fault = val[O_TESTFAULT];
     if (cfg->test_fault && strcmp(cfg->test_fault, "replay_dup") &&
         strcmp(cfg->test_fault, "leak_fd") && strcmp(cfg->test_fault, "tls1") &&
-        strcmp(cfg->test_fault, "tls_plain")) {
+        strcmp(cfg->test_fault, "tls_plain") && strcmp(cfg->test_fault, "slow_blocks")) {
         fprintf(stderr, "wsb-dashboard: --test-fault: unknown fault \"%s\"\n", cfg->test_fault);
         return 2;
     }

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "wjson.h"
 #include "wlog.h"
@@ -164,6 +165,11 @@ void dashboard_sub_before_push(dashboard *d)
             continue;
         int lose_oldest = full && c->cursor <= tail;
         size_t depth = dashboard_sub_depth(d, c);
+        if (depth >= limit / 4 && d->cfg.test_fault && !strcmp(d->cfg.test_fault, "slow_blocks")) {
+            /* test-only: wait for the slow one, and so make everyone wait */
+            struct timespec ts = {0, 5 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
         if (depth < limit) {
             /* within the limit, the cursor can be at the tail only while
              * replaying (items before start): not a slow consumer */

@@ -28,6 +28,7 @@
 
 #include "bot_loop.h"
 #include "bot_queue.h"
+#include "bot_state.h"
 #include "bot_testkit.h"
 #include "contract.h"
 #include "envelope.h"
@@ -244,6 +245,64 @@ static void test_queue_dashboard_ahead(void)
     CU_ASSERT_EQUAL(last, 52);
     check_invariant(q);
     bot_queue_free(q);
+}
+
+static void note_seq(void *ud, int64_t seq)
+{
+    *(int64_t *)ud = seq;
+}
+
+static void test_queue_restart_after_kill(void)
+{
+    /* the killed predecessor numbered up to 40, the dashboard holds 30 */
+    char path[] = "/tmp/wsb-bot-state-XXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_EQUAL(write(fd, "40\n", 3), 3);
+    close(fd);
+    char err[128];
+    int64_t last = -1, noted = 0;
+    bot_state *st = bot_state_open(path, &last, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(last, 40);
+    bot_queue *q = bot_queue_new(10, BOT_DROP_OLDEST);
+    bot_queue_set_floor(q, last);
+    bot_queue_on_number(q, note_seq, &noted);
+    push_n(q, 2); /* unnumbered until the welcome */
+    CU_ASSERT_EQUAL(noted, 0);
+    bot_queue_welcome(q, 30);
+    CU_ASSERT_EQUAL(noted, 42); /* after 40, not after 30: no number reused */
+    int64_t from = 0, to = 0;
+    CU_ASSERT_EQUAL(bot_queue_take_restart_loss(q, &from, &to), 1);
+    CU_ASSERT_EQUAL(from, 31);
+    CU_ASSERT_EQUAL(to, 40);
+    CU_ASSERT_EQUAL(bot_queue_take_restart_loss(q, &from, &to), 0); /* once */
+    bot_queue_stats qs;
+    bot_queue_get_stats(q, &qs);
+    CU_ASSERT_EQUAL(qs.restored_seq, 40);
+    CU_ASSERT_EQUAL(qs.lost_at_source, 10);
+    /* the file follows every number, and a new process reads it back */
+    bot_queue_on_number(q, bot_state_save, st);
+    push_n(q, 1); /* 43 */
+    bot_state_close(st);
+    st = bot_state_open(path, &last, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL(st);
+    CU_ASSERT_EQUAL(last, 43);
+    bot_state_close(st);
+    check_invariant(q);
+    bot_queue_free(q);
+    /* a dashboard ahead of the file: nothing lost */
+    q = bot_queue_new(10, BOT_DROP_OLDEST);
+    bot_queue_set_floor(q, 20);
+    bot_queue_welcome(q, 30);
+    CU_ASSERT_EQUAL(bot_queue_take_restart_loss(q, &from, &to), 0);
+    bot_queue_free(q);
+    /* a file that holds something else is refused */
+    fd = open(path, O_WRONLY | O_TRUNC);
+    CU_ASSERT_EQUAL(write(fd, "x1", 2), 2);
+    close(fd);
+    CU_ASSERT_PTR_NULL(bot_state_open(path, &last, err, sizeof(err)));
+    unlink(path);
 }
 
 /* ---- loop --------------------------------------------------------------- */
@@ -537,6 +596,7 @@ static CU_TestInfo unit_tests[] = {
     {"queue sent-then-dropped acked later", test_queue_sent_drop_acked_later},
     {"queue drop-newest policy", test_queue_drop_newest},
     {"queue dashboard ahead of us", test_queue_dashboard_ahead},
+    {"queue and state file after a kill", test_queue_restart_after_kill},
     {"loop consistency (positions, equity, orders)", test_loop_consistency},
     {"loop deterministic per seed", test_loop_deterministic},
     {"loop schedule (steady, bursts)", test_loop_schedule},
