@@ -158,11 +158,18 @@ static cJSON *bot_status(fscene *s)
     return bridge_bot_status(s->ctx, &absent, err, sizeof(err));
 }
 
-int64_t fscene_bot_num(fscene *s, const char *key)
+void fscene_bot_nums(fscene *s, const char *const *keys, int64_t *vals, int n)
 {
     cJSON *j = bot_status(s);
-    int64_t v = wjson_int(j, key, -1);
+    for (int i = 0; i < n; i++)
+        vals[i] = wjson_int(j, keys[i], -1);
     cJSON_Delete(j);
+}
+
+int64_t fscene_bot_num(fscene *s, const char *key)
+{
+    int64_t v;
+    fscene_bot_nums(s, &key, &v, 1);
     return v;
 }
 

@@ -51,6 +51,9 @@ void fscene_pump(fscene *s, int ms);
 double fscene_wait_bot_connected(fscene *s, int want, int timeout_ms);
 /* The bot's status number at key ("last_seq", "generated"...), -1 when unreadable. */
 int64_t fscene_bot_num(fscene *s, const char *key);
+/* The same for n keys read from ONE status document (figures that must agree,
+ * such as last_seq and generated, taken at one instant). */
+void fscene_bot_nums(fscene *s, const char *const *keys, int64_t *vals, int n);
 /* The bot's rate as the environment configured it (else as its status says). */
 double fscene_configured_rate(fscene *s);
 /* The dashboard's last_seq for the bot, -1 when unreadable. */

@@ -257,11 +257,17 @@ check_result fault_tolerance_check_bot_restart(const suite_ctx *ctx, char *msg, 
         return fscene_end(s, CHECK_FAIL, msg, len);
     fscene_figure(s, "recovery_s", rec, "s");
     fscene_pump(s, 500);
-    int64_t now_bot = fscene_bot_num(s, "last_seq");
-    int64_t now_gen = fscene_bot_num(s, "generated"); /* since the restart */
+    /* one status document: last_seq and generated read apart would differ by
+     * what the bot numbered in between */
+    static const char *const keys[] = {"last_seq", "generated", "restored_seq",
+                                       "lost_at_source"};
+    int64_t nums[4];
+    fscene_bot_nums(s, keys, nums, 4);
+    int64_t now_bot = nums[0];
+    int64_t now_gen = nums[1]; /* since the restart */
+    int64_t restored = nums[2];
+    int64_t lost_src = nums[3];
     int64_t now_dash = fscene_dashboard_last_seq(s);
-    int64_t restored = fscene_bot_num(s, "restored_seq");
-    int64_t lost_src = fscene_bot_num(s, "lost_at_source");
     fscene_wait_caught_up(s, now_bot, FT_RECOVER_MS);
     ledger_totals lt;
     char ann[200], mis[200];
