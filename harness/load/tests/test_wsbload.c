@@ -387,7 +387,7 @@ static void test_own_sources(void)
         long long d0 = delivered(port);
         spawn_proc p[2];
         for (int r = 0; r < 2; r++) {
-            char idx[8];
+            char idx[16];
             snprintf(idx, sizeof idx, "%d", r + 1);
             char *argv[] = {bin, "--url", url, "--jwt-secret", SECRET, "--scenario", "steady",
                             "--connections", "5", "--publishers", "1", "--pub-rate", "100",

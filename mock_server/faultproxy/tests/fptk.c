@@ -370,10 +370,21 @@ int fptk_clean(void)
 {
     cJSON_Delete(fptk_last.json);
     fptk_last.json = NULL;
-    int st = spawn_stop(&proxy, SIGTERM, 10000); /* SIGTERM: a clean stop is exit 0 */
+    pid_t pid = proxy.pid;
+    spawn_signal(&proxy, SIGTERM);
+    if (!spawn_wait(&proxy, 10000)) {
+        /* where it hangs: its state and kernel wait channel, before the kill */
+        char cmd[200];
+        snprintf(cmd, sizeof(cmd), "grep -h State /proc/%d/status; cat /proc/%d/wchan; echo",
+                 (int)pid, (int)pid);
+        fprintf(stderr, "wsb-faultproxy (pid %d) still running 10 s after SIGTERM:\n", (int)pid);
+        if (system(cmd) != 0)
+            fprintf(stderr, "(no /proc entry)\n");
+    }
+    int st = spawn_stop(&proxy, SIGTERM, 1000); /* SIGTERM: a clean stop is exit 0 */
     if (st != 0) {
         fprintf(stderr, "wsb-faultproxy %s after SIGTERM; the end of its log %s:\n",
-                st < 0 ? "did not exit within 10 s" : "exited non-zero", proxy_log);
+                st < 0 ? "did not exit within 11 s" : "exited non-zero", proxy_log);
         char cmd[700];
         snprintf(cmd, sizeof(cmd), "tail -n 15 '%s' >&2", proxy_log);
         if (system(cmd) != 0)
