@@ -128,13 +128,18 @@ static void test_closes(void)
     CU_ASSERT_EQUAL(r.errors[LOADERR_CLOSE_FRAME], CONNS);
     CU_ASSERT_EQUAL(r.errors[LOADERR_CLOSED], 0);
     loadengine_result_free(&r);
-    /* with reconnect, each comes back (backoff) and is counted again */
+    /* with reconnect, each comes back (backoff) and what the new session
+     * receives is counted again: more than one session's half of the stream
+     * (two sessions reach the target, so the run may also end before its
+     * bound: that depends on the backoff's jitter, not on the engine) */
     run("abrupt", 0, 1, &r);
-    int back = 0;
-    for (int i = 0; i < CONNS; i++)
+    int back = 0, counted = 0;
+    for (int i = 0; i < CONNS; i++) {
         back += r.conns[i].reconnects > 0;
+        counted += r.conns[i].messages > MSGS / 2 + 1;
+    }
     CU_ASSERT_EQUAL(back, CONNS);
-    CU_ASSERT_TRUE(r.timed_out);
+    CU_ASSERT_EQUAL(counted, CONNS);
     loadengine_result_free(&r);
 }
 
